@@ -1,0 +1,1 @@
+//! Readers for captured RTP streams: pcap, pcapng and rtpdump files.

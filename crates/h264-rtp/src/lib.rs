@@ -1,0 +1,1 @@
+//! H264 over RTP (RFC 6184): depacketizer to Annex-B access units and packetizer. Pure, no IO.

@@ -1,0 +1,1 @@
+//! Tokio transport for ipc-schema frames over local sockets: handshake, reliable and lossy lanes.

@@ -1,0 +1,1 @@
+//! ipc-tap: a transparent tap between control and mediad that prints and records every IPC frame.
