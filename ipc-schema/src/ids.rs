@@ -1,0 +1,114 @@
+//! Newtype ids and the redacting [`Secret`] wrapper as they travel on the wire.
+//!
+//! These are wire types: daemons convert their own domain ids at the edge.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! snowflake {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub u64);
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+        impl From<u64> for $name {
+            fn from(v: u64) -> Self {
+                Self(v)
+            }
+        }
+    };
+}
+
+snowflake!(
+    /// A Discord user id (snowflake).
+    UserId
+);
+snowflake!(
+    /// A Discord guild id (snowflake).
+    GuildId
+);
+snowflake!(
+    /// A Discord channel id (snowflake).
+    ChannelId
+);
+
+/// An RTP synchronisation source identifier.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Ssrc(pub u32);
+
+impl fmt::Debug for Ssrc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ssrc({})", self.0)
+    }
+}
+impl fmt::Display for Ssrc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// A secret string (voice token, session id). `Debug` and `Display` show only
+/// its length and last 4 characters, so it can never be logged in full by
+/// accident; [`Secret::expose`] is the one deliberate way to read it.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The secret itself, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    /// A short, non-identifying hint: `…` plus the last 4 characters (or
+    /// fewer when the secret is very short, so that at most half shows).
+    pub fn hint(&self) -> String {
+        let chars: Vec<char> = self.0.chars().collect();
+        let show = (chars.len() / 2).min(4);
+        let tail: String = chars[chars.len() - show..].iter().collect();
+        format!("…{tail}")
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", self.hint())
+    }
+}
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.hint())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_prints_in_full() {
+        let s = Secret::new("abcdefghijklmnop-very-secret-token");
+        let dbg = format!("{s:?} {s}");
+        assert!(!dbg.contains("very-secret"), "{dbg}");
+        assert!(dbg.contains("oken"));
+        assert_eq!(s.expose(), "abcdefghijklmnop-very-secret-token");
+        // Short secrets reveal at most half of themselves.
+        assert_eq!(Secret::new("ab").hint(), "…b");
+        assert_eq!(Secret::new("").hint(), "…");
+    }
+}
