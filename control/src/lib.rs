@@ -1,1 +1,108 @@
-//! control
+//! control, the control daemon.
+//!
+//! It owns the Discord side of the product (gateway session, Go Live
+//! discovery, target choice, share links, the note and commentary loops,
+//! the dashboard) and drives `mediad` over IPC for everything media.
+//!
+//! # Shape
+//! - [`media`]: the link to mediad, with the desired media state that is
+//!   replayed after every reconnect.
+//! - [`http`]: the HTTP server (`/healthz`, admin API).
+//! - [`backoff`]: pure retry delays.
+
+pub mod backoff;
+pub mod http;
+pub mod media;
+
+use clap::Parser;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Command line of `control`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "control",
+    version,
+    about = "Control daemon: Discord gateway, screen-watch logic, share links and dashboard; drives mediad over IPC.",
+    long_about = "Control daemon. Connects to mediad at --mediad-socket (retrying with capped backoff while \
+                  mediad is absent), keeps the desired media state and replays it after every reconnect, \
+                  and serves HTTP on --http-addr (GET /healthz shows the mediad link). Admin routes need the \
+                  x-dashboard-token header when DASHBOARD_TOKEN is set; without it, control only binds to \
+                  loopback addresses."
+)]
+pub struct Cli {
+    /// Path of mediad's IPC socket.
+    #[arg(long, env = "MEDIAD_SOCKET", default_value_os_t = default_mediad_socket())]
+    pub mediad_socket: PathBuf,
+    /// Address of the HTTP server (health, admin API, dashboard, share pages).
+    #[arg(long, env = "CONTROL_HTTP_ADDR", default_value = "127.0.0.1:8787")]
+    pub http_addr: SocketAddr,
+    /// Admin token for the dashboard and admin API (header x-dashboard-token).
+    #[arg(long, env = "DASHBOARD_TOKEN", hide_env_values = true)]
+    pub dashboard_token: Option<String>,
+    /// Log format on stderr (filter with RUST_LOG).
+    #[arg(long, value_enum, default_value_t)]
+    pub log_format: daemon_support::LogFormat,
+    /// Testing aid: announce this IPC protocol version (MAJOR.MINOR) instead
+    /// of the built-in one.
+    #[arg(long, hide = true)]
+    pub ipc_protocol_override: Option<ipc_schema::ProtocolVersion>,
+}
+
+/// mediad's default socket path (the same rule mediad uses).
+pub fn default_mediad_socket() -> PathBuf {
+    match std::env::var_os("XDG_RUNTIME_DIR") {
+        Some(dir) => PathBuf::from(dir).join("screenwatch").join("mediad.sock"),
+        None => {
+            use std::os::unix::fs::MetadataExt;
+            let uid = std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(0);
+            std::env::temp_dir().join(format!("screenwatch-{uid}")).join("mediad.sock")
+        }
+    }
+}
+
+/// Runs the daemon from its command line until `shutdown` resolves.
+pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let token = cli.dashboard_token.clone().filter(|t| !t.trim().is_empty());
+    if token.is_none() && !cli.http_addr.ip().is_loopback() {
+        anyhow::bail!(
+            "refusing to serve the admin API on {} without DASHBOARD_TOKEN; set DASHBOARD_TOKEN or bind to a loopback address",
+            cli.http_addr
+        );
+    }
+    let protocol = cli.ipc_protocol_override.unwrap_or(ipc_schema::PROTOCOL_VERSION);
+    let instance_id = daemon_support::instance_id();
+    let media_config = media::client::MediaClientConfig::new(cli.mediad_socket.clone(), protocol, instance_id);
+    let (client, handle) = media::MediaClient::new(media_config);
+
+    // One shutdown signal fanned out to every task.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let media_task = tokio::spawn(client.run(stopped(stop_rx.clone())));
+    let listener = tokio::net::TcpListener::bind(cli.http_addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot bind HTTP on {}: {e}", cli.http_addr))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, mediad_socket = %cli.mediad_socket.display(), protocol = %protocol, "control started");
+    let app = http::router(http::AppState::new(handle, token));
+    let http_task = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(stopped(stop_rx))
+            .await
+    });
+    shutdown.await;
+    let _ = stop_tx.send(true);
+    if let Err(e) = media_task.await {
+        tracing::error!(error = %e, "media client task failed");
+    }
+    match http_task.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "http server failed"),
+        Err(e) => tracing::error!(error = %e, "http task failed"),
+    }
+    tracing::info!("control stopped");
+    Ok(())
+}

@@ -47,7 +47,7 @@ fn s(v: impl ToString) -> FieldValue {
     FieldValue::Str(v.to_string())
 }
 fn opt<T: fmt::Display>(v: &Option<T>) -> FieldValue {
-    v.as_ref().map_or(FieldValue::None, |v| s(v))
+    v.as_ref().map_or(FieldValue::None, s)
 }
 fn secret(v: &Secret) -> FieldValue {
     FieldValue::Redacted(v.hint())

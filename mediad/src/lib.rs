@@ -1,1 +1,119 @@
-//! mediad
+//! mediad, the media daemon.
+//!
+//! It holds Discord's media connections (voice, Go Live watch, Go Live
+//! publish) and the video pipeline, on behalf of `control`, which drives it
+//! over the IPC protocol of `ipc-schema`.
+//!
+//! # Shape
+//! - [`ipc_server`] accepts control connections on a 0600 file socket,
+//!   performs the handshake, and hands each link to the supervisor.
+//! - [`supervisor`] is the one task that owns mediad's state ([`state`]): it
+//!   applies control's commands, answers pings and snapshot requests, and
+//!   keeps everything through a control restart for a grace period.
+//!
+//! # Surviving control restarts
+//! When control disconnects, transports and subscriptions are kept for
+//! `--control-grace-secs`. A control that reconnects in time is sent a
+//! snapshot of everything held and carries on; after the grace period,
+//! everything is torn down.
+
+pub mod ipc_server;
+pub mod state;
+pub mod supervisor;
+
+use clap::Parser;
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Command line of `mediad`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "mediad",
+    version,
+    about = "Media daemon: Discord voice/Go Live transports and the video pipeline, driven by control over IPC.",
+    long_about = "Media daemon: holds Discord voice and Go Live (watch, publish) connections and decodes \
+                  video into JPEG frames for control. control connects to --ipc-socket; only one control \
+                  may be connected at a time. If control goes away, everything is kept for \
+                  --control-grace-secs so a restarted control can carry on."
+)]
+pub struct Cli {
+    /// Path of the local socket control connects to (created with mode 0600).
+    #[arg(long, env = "MEDIAD_SOCKET", default_value_os_t = default_socket_path())]
+    pub ipc_socket: PathBuf,
+    /// Seconds to keep transports and subscriptions after control disconnects.
+    #[arg(long, default_value_t = 30)]
+    pub control_grace_secs: u64,
+    /// Log format on stderr (filter with RUST_LOG).
+    #[arg(long, value_enum, default_value_t)]
+    pub log_format: daemon_support::LogFormat,
+    /// Testing aid: announce this IPC protocol version (MAJOR.MINOR) instead
+    /// of the built-in one.
+    #[arg(long, hide = true)]
+    pub ipc_protocol_override: Option<ipc_schema::ProtocolVersion>,
+}
+
+/// The default socket path: `$XDG_RUNTIME_DIR/screenwatch/mediad.sock`, else
+/// under the temp dir with the user id in the name.
+pub fn default_socket_path() -> PathBuf {
+    match std::env::var_os("XDG_RUNTIME_DIR") {
+        Some(dir) => PathBuf::from(dir).join("screenwatch").join("mediad.sock"),
+        None => std::env::temp_dir().join(format!("screenwatch-{}", current_uid())).join("mediad.sock"),
+    }
+}
+
+fn current_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(0)
+}
+
+/// Runtime settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Socket path.
+    pub ipc_socket: PathBuf,
+    /// Grace period after control disconnects.
+    pub control_grace: Duration,
+    /// The protocol version announced in `Hello`.
+    pub protocol: ipc_schema::ProtocolVersion,
+    /// How often stats are sent to control.
+    pub stats_interval: Duration,
+    /// This process's id, announced in `Hello` and snapshots.
+    pub instance_id: u64,
+}
+
+impl From<&Cli> for Config {
+    fn from(cli: &Cli) -> Self {
+        Self {
+            ipc_socket: cli.ipc_socket.clone(),
+            control_grace: Duration::from_secs(cli.control_grace_secs),
+            protocol: cli.ipc_protocol_override.unwrap_or(ipc_schema::PROTOCOL_VERSION),
+            stats_interval: Duration::from_secs(5),
+            instance_id: daemon_support::instance_id(),
+        }
+    }
+}
+
+/// Runs the daemon from its command line until `shutdown` resolves.
+pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    run(Config::from(&cli), shutdown).await
+}
+
+/// Runs the daemon until `shutdown` resolves; then stops accepting, closes
+/// the control link, tears transports down and removes the socket file.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let listener = ipc_link::socket::listen(&config.ipc_socket).await.map_err(|e| {
+        anyhow::anyhow!("cannot listen on {}: {e}", config.ipc_socket.display())
+    })?;
+    tracing::info!(socket = %config.ipc_socket.display(), protocol = %config.protocol, "mediad listening");
+    let (sup_tx, sup_rx) = tokio::sync::mpsc::channel(16);
+    let supervisor = tokio::spawn(supervisor::Supervisor::new(config.clone()).run(sup_rx));
+    let server = ipc_server::serve(listener, config, sup_tx, shutdown);
+    server.await;
+    // `serve` returned: the supervisor's inbox is closed, so it shuts down.
+    if let Err(e) = supervisor.await {
+        tracing::error!(error = %e, "supervisor task failed");
+    }
+    tracing::info!("mediad stopped");
+    Ok(())
+}

@@ -1,1 +1,181 @@
-//! e2e test support
+//! Support for the end-to-end tests: starting the real binaries as child
+//! processes, a minimal HTTP client, and polling helpers.
+//!
+//! The binaries are looked up next to the test executable's target
+//! directory; `scripts/test` builds them (`cargo build --bins`) first.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Path of a workspace binary (`mediad`, `control`, `ipc-tap`, …).
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "binary {} not found; build the binaries first (`cargo build --bins`, which scripts/test does)",
+        path.display()
+    );
+    path
+}
+
+/// A running child process whose stderr goes to a file; killed on drop.
+pub struct Daemon {
+    /// The child.
+    pub child: Child,
+    /// Its stderr log.
+    pub log: PathBuf,
+    /// A name for messages.
+    pub name: String,
+}
+
+impl Daemon {
+    /// Starts `bin(name)` with `args`, logging to `dir/<label>.log`.
+    pub fn start(name: &str, label: &str, dir: &Path, args: &[&str]) -> Self {
+        Self::start_with(name, label, dir, args, Stdio::null())
+    }
+
+    /// Like [`Daemon::start`], choosing what happens to stdout.
+    pub fn start_with(name: &str, label: &str, dir: &Path, args: &[&str], stdout: Stdio) -> Self {
+        let log = dir.join(format!("{label}.log"));
+        let err = std::fs::File::create(&log).expect("log file");
+        let child = Command::new(bin(name))
+            .args(args)
+            .env("RUST_LOG", "info")
+            .env_remove("DASHBOARD_TOKEN")
+            .stdout(stdout)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Self { child, log, name: label.to_string() }
+    }
+
+    /// Everything logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits (up to 10 s) for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        self.signal(libc::SIGTERM);
+        self.wait_exit(Duration::from_secs(10))
+    }
+
+    /// Sends SIGKILL and reaps the process.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends a signal.
+    pub fn signal(&self, sig: i32) {
+        // SAFETY-free: libc::kill with a pid we own.
+        let pid = self.child.id() as i32;
+        #[allow(unsafe_code)]
+        // SAFETY: kill(2) takes plain integers; the pid is our own child.
+        unsafe {
+            libc::kill(pid, sig);
+        }
+    }
+
+    /// Waits for the process to exit, panicking after `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("{} did not exit within {timeout:?}; log:\n{}", self.name, self.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// Sends one HTTP/1.1 request and returns (status, JSON body or Null).
+pub async fn http(addr: &str, method: &str, path: &str, body: Option<&Value>) -> std::io::Result<(u16, Value)> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let payload = body.map(|b| b.to_string()).unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{payload}",
+        payload.len()
+    );
+    stream.write_all(req.as_bytes()).await?;
+    let mut resp = Vec::new();
+    stream.read_to_end(&mut resp).await?;
+    let text = String::from_utf8_lossy(&resp);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    // Bodies are small JSON; a chunked encoding carries it in one chunk.
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        body.split_once("\r\n").map(|(_, rest)| rest.rsplit_once("\r\n0").map_or(rest, |(b, _)| b)).unwrap_or("")
+    } else {
+        body
+    };
+    Ok((status, serde_json::from_str(body.trim()).unwrap_or(Value::Null)))
+}
+
+/// GET returning JSON, or Null when the server is not answering.
+pub async fn get_json(addr: &str, path: &str) -> Value {
+    http(addr, "GET", path, None).await.map(|(_, v)| v).unwrap_or(Value::Null)
+}
+
+/// Polls `f` every 25 ms until it returns `Some`, or panics with `what`.
+pub async fn wait_for<T, F, Fut>(timeout: Duration, what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Connects to mediad as a tool client; returns the link after the
+/// handshake, or the error (refusals included).
+pub async fn connect_tool(
+    socket: &Path,
+    protocol: ipc_schema::ProtocolVersion,
+) -> Result<ipc_link::Link<ipc_schema::ControlMsg, ipc_schema::MediadMsg>, ipc_link::LinkError> {
+    use ipc_schema::{ControlMsg, Hello, MediadMsg, PeerRole};
+    let mut stream = ipc_link::socket::connect(socket).await?;
+    let hello = Hello { protocol, role: PeerRole::Tool, build: "e2e".into(), instance_id: 7 };
+    let (peer, rest) =
+        ipc_link::handshake::<ControlMsg, MediadMsg, _>(&mut stream, hello, Duration::from_secs(5)).await?;
+    Ok(ipc_link::Link::spawn(stream, peer, rest, ipc_link::LinkConfig::default()))
+}
+
+/// Connects as a tool and returns the snapshot mediad sends on attach.
+pub async fn mediad_snapshot(socket: &Path) -> Result<ipc_schema::Snapshot, String> {
+    let mut link = connect_tool(socket, ipc_schema::PROTOCOL_VERSION).await.map_err(|e| e.to_string())?;
+    match tokio::time::timeout(Duration::from_secs(5), link.receiver.recv()).await {
+        Ok(Some(Ok(ipc_schema::MediadMsg::Snapshot(s)))) => Ok(s),
+        other => Err(format!("expected a snapshot, got {other:?}")),
+    }
+}

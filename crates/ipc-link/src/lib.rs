@@ -1,1 +1,26 @@
-//! Tokio transport for ipc-schema frames over local sockets: handshake, reliable and lossy lanes.
+//! The tokio side of the IPC between control and mediad.
+//!
+//! [`ipc_schema`] defines bytes; this crate moves them:
+//! - [`socket`]: file-path local sockets (mode 0600, stale-file recovery,
+//!   removal on drop) through `interprocess`.
+//! - [`handshake`]: the `Hello` exchange and version check, with a timeout.
+//! - [`Link`]: a handshaken connection split into a [`LinkSender`] and a
+//!   [`LinkReceiver`], with two lanes per direction. The reliable lane is
+//!   ordered and never drops, but is bounded: when it overflows, the peer is
+//!   declared stuck and the link is closed (the peer reconnects and resyncs
+//!   from a snapshot) rather than buffering without bound. The lossy lane
+//!   (video frames) keeps at most a few messages and drops the oldest.
+//!
+//! Everything is generic over `AsyncRead + AsyncWrite`, so tests run over
+//! in-memory pipes.
+
+mod error;
+mod handshake;
+mod lanes;
+mod link;
+pub mod socket;
+
+pub use error::LinkError;
+pub use handshake::{handshake, PeerInfo};
+pub use lanes::LossyLane;
+pub use link::{Link, LinkConfig, LinkCounters, LinkReceiver, LinkSender};

@@ -1,0 +1,213 @@
+//! The HTTP server: health, and the admin API over the media state.
+// Handlers return early with a ready `Response` as their error value; boxing
+// it would only add noise to every handler.
+#![allow(clippy::result_large_err)]
+
+use crate::media::MediaHandle;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use ipc_schema::*;
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Shared state of the HTTP handlers.
+#[derive(Clone)]
+pub struct AppState {
+    media: MediaHandle,
+    dashboard_token: Option<Arc<str>>,
+    started: Instant,
+}
+
+impl AppState {
+    /// State over a media handle; `dashboard_token` guards admin routes.
+    pub fn new(media: MediaHandle, dashboard_token: Option<String>) -> Self {
+        Self { media, dashboard_token: dashboard_token.map(Arc::from), started: Instant::now() }
+    }
+}
+
+/// All routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/media/state", get(media_state))
+        .route("/api/media/voice", put(put_voice).delete(delete_voice))
+        .route("/api/media/subscriptions/{user_id}", put(put_subscription).delete(delete_subscription))
+        .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"error": "Not found."}))) })
+        .with_state(state)
+}
+
+/// A JSON error response.
+fn error(status: StatusCode, reason: &str) -> Response {
+    (status, Json(json!({"ok": false, "error": reason}))).into_response()
+}
+
+/// Constant-time comparison, so the token cannot be guessed byte by byte
+/// from response times.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = (a.len() ^ b.len()) as u8 | u8::from(a.len() != b.len());
+    for (x, y) in a.iter().zip(b.iter().cycle().take(a.len())) {
+        diff |= x ^ y;
+    }
+    diff == 0 && !b.is_empty()
+}
+
+/// Admin check: with a DASHBOARD_TOKEN, the `x-dashboard-token` header must
+/// match; without one, control only listens on loopback (checked at start).
+fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+    let Some(expected) = &state.dashboard_token else { return Ok(()) };
+    let given = headers.get("x-dashboard-token").map(|v| v.as_bytes()).unwrap_or_default();
+    if constant_time_eq(given, expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(error(StatusCode::UNAUTHORIZED, "Unauthorized. Provide x-dashboard-token."))
+    }
+}
+
+async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let link = state.media.status();
+    Json(json!({
+        "status": if link.connected { "ok" } else { "degraded" },
+        "uptimeSecs": state.started.elapsed().as_secs(),
+        "mediad": link,
+    }))
+}
+
+async fn media_state(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = require_admin(&state, &headers) {
+        return r;
+    }
+    match state.media.view().await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+}
+
+fn parse_id(s: &str, field: &str) -> Result<u64, Response> {
+    s.trim().parse::<u64>().map_err(|_| error(StatusCode::BAD_REQUEST, &format!("{field}_invalid")))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VoiceBody {
+    guild_id: String,
+    channel_id: String,
+    user_id: String,
+    session_id: String,
+    endpoint: String,
+    token: String,
+}
+
+async fn put_voice(State(state): State<AppState>, headers: HeaderMap, body: Option<Json<VoiceBody>>) -> Response {
+    if let Err(r) = require_admin(&state, &headers) {
+        return r;
+    }
+    let Some(Json(b)) = body else { return error(StatusCode::BAD_REQUEST, "invalid_json_body") };
+    let ids = (|| Ok::<_, Response>((parse_id(&b.guild_id, "guild_id")?, parse_id(&b.channel_id, "channel_id")?, parse_id(&b.user_id, "user_id")?)))();
+    let (guild, channel, user) = match ids {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if b.endpoint.trim().is_empty() {
+        return error(StatusCode::BAD_REQUEST, "endpoint_required");
+    }
+    let v = VoiceConnect {
+        guild_id: GuildId(guild),
+        channel_id: ChannelId(channel),
+        user_id: UserId(user),
+        session_id: Secret::new(b.session_id),
+        endpoint: b.endpoint,
+        token: Secret::new(b.token),
+        dave_group_id: channel,
+    };
+    match state.media.set_voice(Some(v), "admin_api").await {
+        Ok(()) => Json(json!({"ok": true})).into_response(),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+}
+
+async fn delete_voice(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = require_admin(&state, &headers) {
+        return r;
+    }
+    match state.media.set_voice(None, "admin_api").await {
+        Ok(()) => Json(json!({"ok": true})).into_response(),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct SubscriptionBody {
+    stream_type: Option<String>,
+    max_fps: Option<f32>,
+    quality: Option<u8>,
+    preferred_pixel_count: Option<u32>,
+    jpeg_quality: Option<u8>,
+}
+
+async fn put_subscription(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(user_id): Path<String>,
+    body: Option<Json<SubscriptionBody>>,
+) -> Response {
+    if let Err(r) = require_admin(&state, &headers) {
+        return r;
+    }
+    let user = match parse_id(&user_id, "user_id") {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let b = body.map(|Json(b)| b).unwrap_or_default();
+    let stream_type = match b.stream_type.as_deref() {
+        None => None,
+        Some("screen") => Some(StreamType::Screen),
+        Some("camera") | Some("video") => Some(StreamType::Camera),
+        Some(_) => return error(StatusCode::BAD_REQUEST, "stream_type_invalid"),
+    };
+    let s = VideoSubscription {
+        user_id: UserId(user),
+        stream_type,
+        max_fps: b.max_fps.unwrap_or(2.0),
+        quality: b.quality.unwrap_or(100),
+        preferred_pixel_count: b.preferred_pixel_count,
+        jpeg_quality: b.jpeg_quality.unwrap_or(75),
+    };
+    match state.media.subscribe(s).await {
+        Ok(()) => Json(json!({"ok": true})).into_response(),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+}
+
+async fn delete_subscription(State(state): State<AppState>, headers: HeaderMap, Path(user_id): Path<String>) -> Response {
+    if let Err(r) = require_admin(&state, &headers) {
+        return r;
+    }
+    let user = match parse_id(&user_id, "user_id") {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    match state.media.unsubscribe(UserId(user)).await {
+        Ok(()) => Json(json!({"ok": true})).into_response(),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn token_comparison() {
+        assert!(constant_time_eq(b"secret", b"secret"));
+        assert!(!constant_time_eq(b"secreT", b"secret"));
+        assert!(!constant_time_eq(b"secret-longer", b"secret"));
+        assert!(!constant_time_eq(b"", b"secret"));
+        assert!(!constant_time_eq(b"", b""), "an empty expected token never matches");
+    }
+}

@@ -1,0 +1,150 @@
+//! Link behaviour over in-memory pipes: handshake rules, ordering, lanes.
+
+use ipc_link::{handshake, Link, LinkConfig, LinkError};
+use ipc_schema::*;
+use std::time::Duration;
+
+fn hello(role: PeerRole, major: u16, minor: u16) -> Hello {
+    Hello { protocol: ProtocolVersion { major, minor }, role, build: "test".into(), instance_id: 1 }
+}
+
+async fn pair(
+    c_ver: (u16, u16),
+    m_ver: (u16, u16),
+) -> (Result<Link<ControlMsg, MediadMsg>, LinkError>, Result<Link<MediadMsg, ControlMsg>, LinkError>) {
+    let (mut a, mut b) = tokio::io::duplex(1 << 20);
+    let t = Duration::from_secs(2);
+    let (ca, mb) = tokio::join!(
+        handshake::<ControlMsg, MediadMsg, _>(&mut a, hello(PeerRole::Control, c_ver.0, c_ver.1), t),
+        handshake::<MediadMsg, ControlMsg, _>(&mut b, hello(PeerRole::Mediad, m_ver.0, m_ver.1), t),
+    );
+    let c = ca.map(|(peer, rest)| Link::spawn(a, peer, rest, LinkConfig::default()));
+    let m = mb.map(|(peer, rest)| Link::spawn(b, peer, rest, LinkConfig::default()));
+    (c, m)
+}
+
+#[tokio::test]
+async fn major_mismatch_names_both_versions_on_both_sides() {
+    let (c, m) = pair((2, 0), (1, 0)).await;
+    let c_err = c.err().expect("control refuses").to_string();
+    let m_err = m.err().expect("mediad refuses").to_string();
+    for e in [&c_err, &m_err] {
+        assert!(e.contains("2.0") && e.contains("1.0"), "{e}");
+    }
+    assert!(c_err.contains("this control speaks 2.0"), "{c_err}");
+}
+
+#[tokio::test]
+async fn newer_minor_is_accepted() {
+    let (c, m) = pair((1, 5), (1, 0)).await;
+    let c = c.unwrap();
+    let m = m.unwrap();
+    assert!(m.peer.is_newer_minor());
+    assert!(!c.peer.is_newer_minor());
+}
+
+#[tokio::test]
+async fn reliable_messages_arrive_in_order_and_close_cleanly() {
+    let (c, m) = pair((1, 0), (1, 0)).await;
+    let c = c.unwrap();
+    let mut m = m.unwrap();
+    for nonce in 0..1000 {
+        c.sender.send(ControlMsg::Ping { nonce }).unwrap();
+    }
+    for nonce in 0..1000 {
+        assert_eq!(m.receiver.recv().await.unwrap().unwrap(), ControlMsg::Ping { nonce });
+    }
+    let Link { sender, receiver, tasks, .. } = c;
+    drop(sender);
+    assert!(m.receiver.recv().await.is_none(), "clean close ends with None");
+    drop(receiver);
+    for t in tasks {
+        tokio::time::timeout(Duration::from_secs(2), t).await.expect("task exits").unwrap();
+    }
+}
+
+fn frame(seq: u64) -> MediadMsg {
+    MediadMsg::DecodedVideoFrame(DecodedVideoFrame {
+        user_id: UserId(1),
+        ssrc: Ssrc(2),
+        stream_type: None,
+        width: 2,
+        height: 2,
+        jpeg: vec![0u8; 1000],
+        change_score: 0.0,
+        ema_score: 0.0,
+        scene_cut: false,
+        rtp_timestamp: 0,
+        capture_time_us: 0,
+        frame_seq: seq,
+    })
+}
+
+#[tokio::test]
+async fn lossy_lane_drops_oldest_when_reader_is_slow_and_reliable_still_flows() {
+    let (mut a, mut b) = tokio::io::duplex(4096); // tiny pipe: the writer blocks fast
+    let t = Duration::from_secs(2);
+    let (ca, mb) = tokio::join!(
+        handshake::<ControlMsg, MediadMsg, _>(&mut a, hello(PeerRole::Control, 1, 0), t),
+        handshake::<MediadMsg, ControlMsg, _>(&mut b, hello(PeerRole::Mediad, 1, 0), t),
+    );
+    let (cp, crest) = ca.unwrap();
+    let (mp, mrest) = mb.unwrap();
+    let cfg = LinkConfig { lossy_capacity: 2, inbound_capacity: 1, ..LinkConfig::default() };
+    let mediad: Link<MediadMsg, ControlMsg> = Link::spawn(b, mp, mrest, cfg);
+    // Control side reads only after mediad has queued everything.
+    for seq in 0..500 {
+        mediad.sender.send(frame(seq)).unwrap();
+    }
+    mediad.sender.send(MediadMsg::Pong { nonce: 9 }).unwrap();
+    let mut control: Link<ControlMsg, MediadMsg> = Link::spawn(a, cp, crest, LinkConfig::default());
+    let mut seqs = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(2), control.receiver.recv()).await.unwrap().unwrap().unwrap() {
+            MediadMsg::DecodedVideoFrame(f) => seqs.push(f.frame_seq),
+            MediadMsg::Pong { nonce } => {
+                assert_eq!(nonce, 9);
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(mediad.sender.lossy_dropped() > 400, "dropped {}", mediad.sender.lossy_dropped());
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "frames stay in order: {seqs:?}");
+    // The newest frame always survives.
+    let mut last = seqs.last().copied();
+    while let Ok(Some(Ok(MediadMsg::DecodedVideoFrame(f)))) =
+        tokio::time::timeout(Duration::from_millis(300), control.receiver.recv()).await
+    {
+        last = Some(f.frame_seq);
+    }
+    assert_eq!(last, Some(499));
+}
+
+#[tokio::test]
+async fn garbage_after_handshake_ends_the_link_with_an_error() {
+    use tokio::io::AsyncWriteExt;
+    let (mut a, mut b) = tokio::io::duplex(1 << 16);
+    let t = Duration::from_secs(2);
+    let (ca, mb) = tokio::join!(
+        handshake::<ControlMsg, MediadMsg, _>(&mut a, hello(PeerRole::Control, 1, 0), t),
+        handshake::<MediadMsg, ControlMsg, _>(&mut b, hello(PeerRole::Mediad, 1, 0), t),
+    );
+    let (mp, mrest) = mb.unwrap();
+    drop(ca);
+    let mut mediad: Link<MediadMsg, ControlMsg> = Link::spawn(b, mp, mrest, LinkConfig::default());
+    a.write_all(&[0, 0, 0, 3, 0xEE, 0xEE, 0xEE]).await.unwrap();
+    let got = mediad.receiver.recv().await.unwrap();
+    assert!(matches!(got, Err(LinkError::Frame(_))), "{got:?}");
+    assert!(mediad.receiver.recv().await.is_none());
+}
+
+#[tokio::test]
+async fn silent_peer_times_out() {
+    let (mut a, _b) = tokio::io::duplex(1 << 16);
+    let err = handshake::<ControlMsg, MediadMsg, _>(&mut a, hello(PeerRole::Control, 1, 0), Duration::from_millis(50))
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, LinkError::HandshakeTimeout(_)));
+}

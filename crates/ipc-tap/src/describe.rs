@@ -1,0 +1,126 @@
+//! Printable descriptions of raw frames.
+
+use ipc_schema::frame::{decode_payload, FrameError};
+use ipc_schema::{ControlMsg, FieldValue, MediadMsg, WireMessage};
+use serde_json::{json, Map, Value};
+use std::time::SystemTime;
+
+/// Which way a frame travelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// control → mediad.
+    ToMediad,
+    /// mediad → control.
+    ToControl,
+}
+
+impl Direction {
+    /// Short arrow form for text lines.
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Direction::ToMediad => "control→mediad",
+            Direction::ToControl => "mediad→control",
+        }
+    }
+    /// The byte stored in recordings.
+    pub fn code(self) -> u8 {
+        match self {
+            Direction::ToMediad => 0,
+            Direction::ToControl => 1,
+        }
+    }
+    /// Inverse of [`Direction::code`].
+    pub fn from_code(c: u8) -> Option<Self> {
+        match c {
+            0 => Some(Direction::ToMediad),
+            1 => Some(Direction::ToControl),
+            _ => None,
+        }
+    }
+}
+
+/// One printable line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Line {
+    /// When the frame was seen.
+    pub time: SystemTime,
+    /// Relay session number (one per control connection).
+    pub session: u64,
+    /// Direction.
+    pub direction: Direction,
+    /// Message kind, or `undecodable`/`unknown_kind`.
+    pub kind: String,
+    /// Key fields.
+    pub fields: Vec<(String, FieldValue)>,
+    /// Whole frame size in bytes.
+    pub bytes: usize,
+}
+
+/// A decoded message's kind and key fields.
+type Decoded = Result<(String, Vec<(&'static str, FieldValue)>), FrameError>;
+
+/// Describes one frame's payload.
+pub fn describe(time: SystemTime, session: u64, direction: Direction, payload: &[u8], frame_len: usize) -> Line {
+    let decoded: Decoded = match direction {
+        Direction::ToMediad => decode_payload::<ControlMsg>(payload).map(|m| (m.kind().to_string(), m.fields())),
+        Direction::ToControl => decode_payload::<MediadMsg>(payload).map(|m| (m.kind().to_string(), m.fields())),
+    };
+    let (kind, fields) = match decoded {
+        Ok((k, f)) => (k, f.into_iter().map(|(n, v)| (n.to_string(), v)).collect()),
+        Err(FrameError::UnknownKind { index, .. }) => {
+            ("unknown_kind".to_string(), vec![("index".to_string(), FieldValue::U64(u64::from(index)))])
+        }
+        Err(e) => ("undecodable".to_string(), vec![("error".to_string(), FieldValue::Str(e.to_string()))]),
+    };
+    Line { time, session, direction, kind, fields, bytes: frame_len }
+}
+
+impl Line {
+    /// The text form: `TIME #SESSION DIRECTION KIND k=v …`.
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "{} #{} {} {}",
+            humantime::format_rfc3339_millis(self.time),
+            self.session,
+            self.direction.arrow(),
+            self.kind
+        );
+        for (k, v) in &self.fields {
+            s.push(' ');
+            s.push_str(k);
+            s.push('=');
+            let v = v.to_string();
+            if v.contains(' ') && !v.starts_with('<') {
+                s.push_str(&format!("{v:?}"));
+            } else {
+                s.push_str(&v);
+            }
+        }
+        s
+    }
+
+    /// The JSON-lines form.
+    pub fn to_json(&self) -> Value {
+        let mut fields = Map::new();
+        for (k, v) in &self.fields {
+            let v = match v {
+                FieldValue::U64(n) => json!(n),
+                FieldValue::F64(n) => json!(n),
+                FieldValue::Bool(b) => json!(b),
+                FieldValue::Str(s) => json!(s),
+                FieldValue::Bytes(n) => json!({ "bytes": n }),
+                FieldValue::Redacted(h) => json!({ "redacted": h }),
+                FieldValue::None => Value::Null,
+            };
+            fields.insert(k.clone(), v);
+        }
+        json!({
+            "time": humantime::format_rfc3339_millis(self.time).to_string(),
+            "session": self.session,
+            "direction": match self.direction { Direction::ToMediad => "control_to_mediad", Direction::ToControl => "mediad_to_control" },
+            "kind": self.kind,
+            "bytes": self.bytes,
+            "fields": fields,
+        })
+    }
+}

@@ -1,0 +1,11 @@
+//! `mediad`: see `mediad --help`.
+
+use clap::Parser;
+use daemon_support::{init_tracing, shutdown_signal};
+
+fn main() -> anyhow::Result<()> {
+    let cli = mediad::Cli::parse();
+    init_tracing(cli.log_format, "info");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(mediad::main_with(cli, shutdown_signal()))
+}

@@ -1,0 +1,223 @@
+//! The task that owns mediad's state and the control link.
+//!
+//! Everything that changes state arrives as a [`SupervisorMsg`] or from the
+//! attached control link, and is handled here, one at a time: no shared
+//! locks. While no control is attached, a grace deadline runs; when it
+//! passes, everything is torn down.
+
+use crate::state::{Effect, MediaState};
+use crate::Config;
+use ipc_link::{Link, LinkError};
+use ipc_schema::*;
+use tokio::sync::mpsc;
+use tokio::time::{sleep_until, Instant};
+
+/// Messages to the supervisor.
+pub enum SupervisorMsg {
+    /// A handshaken control connection wants to attach.
+    Attach(Link<MediadMsg, ControlMsg>),
+}
+
+/// The attached control.
+struct Attached {
+    link: Link<MediadMsg, ControlMsg>,
+    since: Instant,
+}
+
+/// Owner of [`MediaState`] and of the control link.
+pub struct Supervisor {
+    config: Config,
+    state: MediaState,
+    started: Instant,
+    instance_id: u64,
+    control: Option<Attached>,
+    /// When the state is torn down if no control attaches before.
+    grace_deadline: Option<Instant>,
+    control_sessions: u64,
+}
+
+impl Supervisor {
+    /// A supervisor with empty state.
+    pub fn new(config: Config) -> Self {
+        Self {
+            state: MediaState::default(),
+            started: Instant::now(),
+            instance_id: config.instance_id,
+            control: None,
+            grace_deadline: None,
+            control_sessions: 0,
+            config,
+        }
+    }
+
+    /// The instance id announced in `Hello`.
+    pub fn instance_id(&self) -> u64 {
+        self.instance_id
+    }
+
+    fn uptime_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    fn snapshot(&self) -> MediadMsg {
+        MediadMsg::Snapshot(self.state.snapshot(self.instance_id, self.uptime_ms(), self.control_sessions))
+    }
+
+    /// Runs until `inbox` closes (shutdown).
+    pub async fn run(mut self, mut inbox: mpsc::Receiver<SupervisorMsg>) {
+        let mut stats = tokio::time::interval(self.config.stats_interval);
+        stats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let grace = self.grace_deadline;
+            tokio::select! {
+                msg = inbox.recv() => match msg {
+                    Some(SupervisorMsg::Attach(link)) => self.attach(link),
+                    None => break,
+                },
+                incoming = recv_control(&mut self.control) => self.on_control(incoming),
+                () = sleep_until(grace.unwrap_or_else(Instant::now)), if grace.is_some() => self.grace_expired(),
+                _ = stats.tick(), if self.control.is_some() => self.send_stats(),
+            }
+        }
+        let effects = self.state.teardown("mediad_shutdown");
+        self.run_effects(effects);
+        if let Some(c) = self.control.take() {
+            drop(c.link.sender);
+        }
+        tracing::info!("supervisor stopped");
+    }
+
+    fn attach(&mut self, link: Link<MediadMsg, ControlMsg>) {
+        let peer = link.peer.hello.clone();
+        if let Some(current) = &self.control {
+            tracing::warn!(
+                peer_instance = format!("{:016x}", peer.instance_id),
+                current_instance = format!("{:016x}", current.link.peer.hello.instance_id),
+                "refusing a second control connection"
+            );
+            let _ = link.sender.send(MediadMsg::Error(ErrorReport {
+                code: ErrorCode::ControlAlreadyConnected,
+                message: format!(
+                    "another control (instance {:016x}, connected {}s ago) is already attached to this mediad; only one control may be connected at a time",
+                    current.link.peer.hello.instance_id,
+                    current.since.elapsed().as_secs()
+                ),
+            }));
+            // Dropping the link closes it once the error is written.
+            return;
+        }
+        self.control_sessions += 1;
+        let resumed = self.grace_deadline.take().is_some();
+        tracing::info!(
+            peer_role = %peer.role,
+            peer_build = %peer.build,
+            peer_protocol = %peer.protocol,
+            peer_instance = format!("{:016x}", peer.instance_id),
+            transports = self.state.transport_count(),
+            subscriptions = self.state.subscription_count(),
+            within_grace = resumed,
+            "control attached"
+        );
+        let snapshot = self.snapshot();
+        self.control = Some(Attached { link, since: Instant::now() });
+        self.send(snapshot);
+    }
+
+    fn on_control(&mut self, incoming: Option<Result<ControlMsg, LinkError>>) {
+        match incoming {
+            Some(Ok(msg)) => self.handle(msg),
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "control link failed");
+                self.detach("link_error");
+            }
+            None => self.detach("control_disconnected"),
+        }
+    }
+
+    fn handle(&mut self, msg: ControlMsg) {
+        tracing::debug!(kind = msg.kind(), "command from control");
+        match msg {
+            ControlMsg::Ping { nonce } => self.send(MediadMsg::Pong { nonce }),
+            ControlMsg::SnapshotRequest => self.send(self.snapshot()),
+            ControlMsg::Hello(_) => {
+                tracing::warn!("ignoring a second hello from control");
+            }
+            other => {
+                let effects = self.state.apply(other);
+                self.run_effects(effects);
+            }
+        }
+    }
+
+    fn run_effects(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Emit(msg) => self.send(msg),
+                Effect::StartTransport(role, _) => {
+                    // The transport drivers plug in here (role-scoped slots).
+                    tracing::info!(%role, "transport requested");
+                    self.state.set_status(role, TransportStatus::Connecting, Some(crate::state::AWAITING_DRIVER.into()));
+                }
+                Effect::StopTransport(role, reason) => tracing::info!(%role, %reason, "transport stopped"),
+                Effect::SubscriptionsChanged => {
+                    tracing::info!(subscriptions = self.state.subscription_count(), "video subscriptions changed")
+                }
+                Effect::Publish(_) => tracing::debug!("publish frame dropped: no publish driver"),
+            }
+        }
+    }
+
+    fn send(&mut self, msg: MediadMsg) {
+        let Some(control) = &self.control else { return };
+        if let Err(e) = control.link.sender.send(msg) {
+            // The reliable lane is full (control stopped reading) or gone:
+            // drop the link; control will reconnect and get a snapshot.
+            tracing::warn!(error = %e, "cannot send to control; detaching it");
+            self.detach("send_failed");
+        }
+    }
+
+    fn send_stats(&mut self) {
+        let Some(control) = &self.control else { return };
+        let stats = Stats {
+            uptime_ms: self.uptime_ms(),
+            video_lane_dropped: control.link.sender.lossy_dropped(),
+            video_lane_sent: control.link.sender.lossy_sent(),
+            transports: vec![],
+        };
+        self.send(MediadMsg::Stats(stats));
+    }
+
+    fn detach(&mut self, reason: &str) {
+        if self.control.take().is_none() {
+            return;
+        }
+        let deadline = Instant::now() + self.config.control_grace;
+        self.grace_deadline = Some(deadline);
+        tracing::info!(
+            reason,
+            grace_secs = self.config.control_grace.as_secs(),
+            transports = self.state.transport_count(),
+            subscriptions = self.state.subscription_count(),
+            "control detached; keeping state for the grace period"
+        );
+    }
+
+    fn grace_expired(&mut self) {
+        self.grace_deadline = None;
+        tracing::warn!(
+            transports = self.state.transport_count(),
+            subscriptions = self.state.subscription_count(),
+            "control grace period expired; tearing everything down"
+        );
+        let effects = self.state.teardown("control_grace_expired");
+        self.run_effects(effects);
+    }
+}
+
+async fn recv_control(control: &mut Option<Attached>) -> Option<Result<ControlMsg, LinkError>> {
+    match control {
+        Some(c) => c.link.receiver.recv().await,
+        None => std::future::pending().await,
+    }
+}
