@@ -1,0 +1,221 @@
+//! Voice gateway WebSocket close codes and the reconnect policy.
+
+use std::borrow::Cow;
+
+/// What a client should do after the voice WebSocket closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CloseAction {
+    /// Open a new WebSocket to the same endpoint and send op 7 Resume; UDP,
+    /// crypto and DAVE state are kept. If the resume itself fails, fall
+    /// back to [`CloseAction::Rejoin`].
+    Resume,
+    /// The voice (or stream) session is gone: obtain a new one through the
+    /// main gateway (new VOICE_STATE_UPDATE / VOICE_SERVER_UPDATE, or a new
+    /// stream watch/create), then Identify.
+    Rejoin,
+    /// Connect again from scratch with the same credentials (new WebSocket,
+    /// op 0 Identify, new UDP session). Callers should bound the number of
+    /// attempts: some of these codes mean a client bug.
+    Reconnect,
+    /// Do not reconnect automatically.
+    Stop,
+}
+
+/// Defines [`CloseCode`] with its one number table and reason strings.
+macro_rules! close_codes {
+    ( $( $(#[$vmeta:meta])* $variant:ident = $num:literal => $reason:literal, )* ) => {
+        /// A voice gateway close code (official opcode table plus the
+        /// user-docs' 4013), or [`CloseCode::Other`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum CloseCode {
+            $( $(#[$vmeta])* $variant, )*
+            /// Any other code; never holds a named code's number when
+            /// produced by [`CloseCode::from_u16`].
+            Other(u16),
+        }
+
+        impl CloseCode {
+            /// From the WebSocket close code.
+            pub const fn from_u16(n: u16) -> Self {
+                match n {
+                    $( $num => Self::$variant, )*
+                    other => Self::Other(other),
+                }
+            }
+
+            /// The WebSocket close code.
+            pub const fn as_u16(self) -> u16 {
+                match self {
+                    $( Self::$variant => $num, )*
+                    Self::Other(n) => n,
+                }
+            }
+
+            /// A snake_case reason for logs and IPC, e.g.
+            /// `close_4014_disconnected`; unknown codes give
+            /// `close_<code>_unknown`.
+            pub fn reason_str(self) -> Cow<'static, str> {
+                match self {
+                    $( Self::$variant => Cow::Borrowed($reason), )*
+                    Self::Other(n) => Cow::Owned(format!("close_{n}_unknown")),
+                }
+            }
+        }
+    };
+}
+
+close_codes! {
+    /// 1000: normal closure.
+    Normal = 1000 => "close_1000_normal",
+    /// 1001: going away.
+    GoingAway = 1001 => "close_1001_going_away",
+    /// 1006: abnormal closure (connection dropped without a close frame;
+    /// reported locally, never sent).
+    Abnormal = 1006 => "close_1006_abnormal",
+    /// 4001: unknown opcode sent.
+    UnknownOpcode = 4001 => "close_4001_unknown_opcode",
+    /// 4002: payload could not be decoded.
+    FailedToDecode = 4002 => "close_4002_failed_to_decode",
+    /// 4003: a message was sent before Identify.
+    NotAuthenticated = 4003 => "close_4003_not_authenticated",
+    /// 4004: wrong token.
+    AuthenticationFailed = 4004 => "close_4004_authentication_failed",
+    /// 4005: Identify sent twice.
+    AlreadyAuthenticated = 4005 => "close_4005_already_authenticated",
+    /// 4006: the session is no longer valid.
+    SessionNoLongerValid = 4006 => "close_4006_session_no_longer_valid",
+    /// 4009: session timed out.
+    SessionTimeout = 4009 => "close_4009_session_timeout",
+    /// 4011: voice server not found.
+    ServerNotFound = 4011 => "close_4011_server_not_found",
+    /// 4012: unknown protocol in Select Protocol.
+    UnknownProtocol = 4012 => "close_4012_unknown_protocol",
+    /// 4013: WebRTC crashed, try resuming (user-docs only).
+    WebRtcCrashed = 4013 => "close_4013_webrtc_crashed",
+    /// 4014: disconnected (kicked, channel moved, or the main gateway
+    /// session dropped).
+    Disconnected = 4014 => "close_4014_disconnected",
+    /// 4015: the voice server crashed; resume.
+    VoiceServerCrashed = 4015 => "close_4015_voice_server_crashed",
+    /// 4016: unknown encryption mode.
+    UnknownEncryptionMode = 4016 => "close_4016_unknown_encryption_mode",
+    /// 4017: E2EE (DAVE) required.
+    E2eeRequired = 4017 => "close_4017_e2ee_required",
+    /// 4020: bad request.
+    BadRequest = 4020 => "close_4020_bad_request",
+    /// 4021: rate limited; do not reconnect.
+    RateLimited = 4021 => "close_4021_rate_limited",
+    /// 4022: call terminated (channel deleted, voice server changed).
+    CallTerminated = 4022 => "close_4022_call_terminated",
+}
+
+impl CloseCode {
+    /// The recovery policy (fact sheet §1.14).
+    ///
+    /// * [`Resume`](CloseAction::Resume): every code below 4000 except
+    ///   1000/1001 (network drops such as 1006), 4013 and 4015.
+    /// * [`Rejoin`](CloseAction::Rejoin): 4006, and 4009. Sources disagree
+    ///   on 4009 (serenity-voice-model resumes, the docs say the session
+    ///   timed out); a resume would be answered with another close, so a new
+    ///   session is requested straight away.
+    /// * [`Stop`](CloseAction::Stop): 1000/1001; 4004 (retrying the same
+    ///   token cannot succeed); 4014 (disconnected — the owner of the main
+    ///   gateway decides whether to re-join, e.g. after its own reconnect);
+    ///   4017 (this client already offers DAVE, so the server's demand
+    ///   cannot be met by retrying); 4021, 4022 (the server says don't);
+    ///   4012, 4016, 4020 (the request we would send again is the bug).
+    /// * [`Reconnect`](CloseAction::Reconnect): 4001–4003, 4005, 4011 and
+    ///   unknown codes ≥ 4000.
+    pub fn action(self) -> CloseAction {
+        use CloseAction::{Reconnect, Rejoin, Resume, Stop};
+        match self {
+            Self::Normal | Self::GoingAway => Stop,
+            Self::Abnormal | Self::WebRtcCrashed | Self::VoiceServerCrashed => Resume,
+            Self::SessionNoLongerValid | Self::SessionTimeout => Rejoin,
+            Self::AuthenticationFailed
+            | Self::Disconnected
+            | Self::E2eeRequired
+            | Self::RateLimited
+            | Self::CallTerminated
+            | Self::UnknownProtocol
+            | Self::UnknownEncryptionMode
+            | Self::BadRequest => Stop,
+            Self::UnknownOpcode
+            | Self::FailedToDecode
+            | Self::NotAuthenticated
+            | Self::AlreadyAuthenticated
+            | Self::ServerNotFound => Reconnect,
+            Self::Other(n) if n < 4000 => Resume,
+            Self::Other(_) => Reconnect,
+        }
+    }
+}
+
+impl From<u16> for CloseCode {
+    fn from(n: u16) -> Self {
+        Self::from_u16(n)
+    }
+}
+
+impl From<CloseCode> for u16 {
+    fn from(c: CloseCode) -> u16 {
+        c.as_u16()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_round_trip() {
+        for n in 0..=u16::MAX {
+            assert_eq!(CloseCode::from_u16(n).as_u16(), n);
+        }
+    }
+
+    #[test]
+    fn policy_table() {
+        let expect = [
+            (1000, CloseAction::Stop),
+            (1001, CloseAction::Stop),
+            (1006, CloseAction::Resume),
+            (1011, CloseAction::Resume),
+            (4001, CloseAction::Reconnect),
+            (4002, CloseAction::Reconnect),
+            (4003, CloseAction::Reconnect),
+            (4004, CloseAction::Stop),
+            (4006, CloseAction::Rejoin),
+            (4009, CloseAction::Rejoin),
+            (4011, CloseAction::Reconnect),
+            (4014, CloseAction::Stop),
+            (4015, CloseAction::Resume),
+            (4016, CloseAction::Stop),
+            (4017, CloseAction::Stop),
+            (4021, CloseAction::Stop),
+            (4022, CloseAction::Stop),
+            (4999, CloseAction::Reconnect),
+        ];
+        for (code, action) in expect {
+            assert_eq!(CloseCode::from_u16(code).action(), action, "code {code}");
+        }
+    }
+
+    #[test]
+    fn reasons() {
+        assert_eq!(
+            CloseCode::from_u16(4014).reason_str(),
+            "close_4014_disconnected"
+        );
+        assert_eq!(CloseCode::from_u16(4100).reason_str(), "close_4100_unknown");
+        // Every named reason starts with its own code.
+        for n in [1000u16, 1001, 1006, 4001, 4006, 4009, 4017, 4022] {
+            let r = CloseCode::from_u16(n).reason_str();
+            assert!(r.starts_with(&format!("close_{n}_")), "{r}");
+            assert!(
+                r.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            );
+        }
+    }
+}
