@@ -193,3 +193,32 @@ async fn sigterm_stops_mediad_cleanly_and_removes_its_socket() {
     assert!(!st.socket.exists(), "socket file removed");
     assert!(mediad.log_text().contains("mediad stopped"));
 }
+
+#[tokio::test]
+async fn hostile_bytes_end_only_that_connection_with_a_logged_reason() {
+    use tokio::io::AsyncWriteExt;
+    let st = Stack::new();
+    let mediad = st.mediad("mediad", "30");
+    st.wait_mediad_up().await;
+    // A well-behaved handshake, then an oversized length prefix.
+    let mut raw = ipc_link::socket::connect(&st.socket).await.expect("connect");
+    let hello = ipc_schema::Hello {
+        protocol: ipc_schema::PROTOCOL_VERSION,
+        role: ipc_schema::PeerRole::Tool,
+        build: "e2e".into(),
+        instance_id: 1,
+    };
+    ipc_link::handshake::<ipc_schema::ControlMsg, ipc_schema::MediadMsg, _>(&mut raw, hello, Duration::from_secs(5))
+        .await
+        .expect("handshake");
+    raw.write_all(&u32::MAX.to_be_bytes()).await.expect("write");
+    wait_for(T, "mediad to log the bad frame", || async {
+        let log = mediad.log_text();
+        (log.contains("control link failed") && log.contains("exceeds the 16777216-byte limit")).then_some(())
+    })
+    .await;
+    drop(raw);
+    // mediad is still serving: the next client attaches and gets a snapshot.
+    let snap = mediad_snapshot(&st.socket).await.expect("mediad still serves");
+    assert_eq!(snap.control_sessions, 2);
+}
