@@ -76,7 +76,7 @@ impl UpdateVoiceState {
     }
 }
 
-string_enum! {
+crate::string_enum! {
     /// `type` of op 18 Stream Create.
     StreamKind {
         /// A guild voice channel stream.

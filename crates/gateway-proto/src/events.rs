@@ -231,7 +231,7 @@ pub struct StreamServerUpdate {
     pub guild_id: Option<GuildId>,
 }
 
-string_enum! {
+crate::string_enum! {
     /// Why a stream was deleted (STREAM_DELETE `reason`).
     StreamDeleteReason {
         /// The owner stopped or the viewer left.

@@ -41,8 +41,8 @@
 //! One error type, [`GatewayProtoError`]. No parser panics on any input
 //! (property-tested).
 
-#[macro_use]
-mod wire_enum;
+// The string-enum macro is shared with voice-proto (one definition).
+use voice_proto::string_enum;
 
 mod close;
 mod commands;

@@ -1,39 +1,9 @@
 //! Main gateway opcodes.
 
-/// Defines [`GatewayOpcode`] and its one conversion table to/from `u8`.
-macro_rules! gateway_opcodes {
-    ( $( $(#[$vmeta:meta])* $variant:ident = $num:literal, )* ) => {
-        /// A main gateway opcode, including the user-account Go Live opcodes
-        /// 18–22. Unknown numbers are a value, never an error.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum GatewayOpcode {
-            $( $(#[$vmeta])* $variant, )*
-            /// Any other number; [`GatewayOpcode::from_u8`] never puts a
-            /// named opcode's number here.
-            Unknown(u8),
-        }
-
-        impl GatewayOpcode {
-            /// The opcode for a wire number.
-            pub const fn from_u8(n: u8) -> Self {
-                match n {
-                    $( $num => Self::$variant, )*
-                    other => Self::Unknown(other),
-                }
-            }
-
-            /// The wire number.
-            pub const fn as_u8(self) -> u8 {
-                match self {
-                    $( Self::$variant => $num, )*
-                    Self::Unknown(n) => n,
-                }
-            }
-        }
-    };
-}
-
-gateway_opcodes! {
+voice_proto::wire_opcodes! {
+    /// A main gateway opcode, including the user-account Go Live opcodes
+    /// 18–22. Unknown numbers are a value, never an error.
+    GatewayOpcode {
     /// 0, S→C: an event (`t`, `s`).
     Dispatch = 0,
     /// 1, both: heartbeat (`d` = last seq or null).
@@ -68,6 +38,7 @@ gateway_opcodes! {
     StreamPing = 21,
     /// 22, C→S: pause/unpause own stream.
     StreamSetPaused = 22,
+    }
 }
 
 impl From<u8> for GatewayOpcode {

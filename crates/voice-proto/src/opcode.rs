@@ -1,25 +1,27 @@
 //! Voice gateway opcodes and the gateway version.
 
-/// Defines [`VoiceOpcode`] and its one conversion table to/from `u8`.
-macro_rules! voice_opcodes {
-    ( $( $(#[$vmeta:meta])* $variant:ident = $num:literal, )* ) => {
-        /// A voice gateway opcode (numbering per the official opcode table
-        /// and the user-docs: 12 = Video, 14 = Session Update, 15 = Media
-        /// Sink Wants, 16 = Backend Version, 18 = Client Flags, 20 = Client
-        /// Platform; serenity-voice-model's older numbering is not used).
-        ///
-        /// Unknown numbers are a value ([`VoiceOpcode::Unknown`]), never an
-        /// error, so a new server opcode cannot break a session.
+/// Defines an opcode enum (`$name`) with an `Unknown(u8)` catch-all and
+/// its one conversion table to/from `u8`. Exported for the sibling
+/// `gateway-proto` crate, so both gateways' opcodes share one definition.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! wire_opcodes {
+    (
+        $(#[$meta:meta])*
+        $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $num:literal, )*
+        }
+    ) => {
+        $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum VoiceOpcode {
+        pub enum $name {
             $( $(#[$vmeta])* $variant, )*
-            /// Any other number, including 10 (an obsolete "signal"
-            /// opcode). [`VoiceOpcode::from_u8`] never puts a named
-            /// opcode's number here.
+            /// Any other number; `from_u8` never puts a named opcode's
+            /// number here.
             Unknown(u8),
         }
 
-        impl VoiceOpcode {
+        impl $name {
             /// The opcode for a wire number.
             pub const fn from_u8(n: u8) -> Self {
                 match n {
@@ -39,7 +41,16 @@ macro_rules! voice_opcodes {
     };
 }
 
-voice_opcodes! {
+crate::wire_opcodes! {
+    /// A voice gateway opcode (numbering per the official opcode table and
+    /// the user-docs: 12 = Video, 14 = Session Update, 15 = Media Sink
+    /// Wants, 16 = Backend Version, 18 = Client Flags, 20 = Client Platform;
+    /// serenity-voice-model's older numbering is not used).
+    ///
+    /// Unknown numbers are a value ([`VoiceOpcode::Unknown`], including 10,
+    /// an obsolete "signal" opcode), never an error, so a new server opcode
+    /// cannot break a session.
+    VoiceOpcode {
     /// 0, C→S: start a session ([`crate::Identify`]).
     Identify = 0,
     /// 1, C→S: choose transport and codecs ([`crate::SelectProtocol`]).
@@ -104,6 +115,7 @@ voice_opcodes! {
     MlsInvalidCommitWelcome = 31,
     /// 32, C→S: no RTC route could be established (user-docs only).
     NoRoute = 32,
+    }
 }
 
 impl VoiceOpcode {

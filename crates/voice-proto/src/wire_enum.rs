@@ -6,7 +6,10 @@
 //! written once (the single conversion point).
 
 /// Defines `enum $name { Variants…, Other(String) }` with `as_str`,
-/// `from_wire`, `Display` and string (de)serialization.
+/// `from_wire`, `Display` and string (de)serialization. Exported for the
+/// sibling `gateway-proto` crate (the caller must depend on `serde`).
+#[doc(hidden)]
+#[macro_export]
 macro_rules! string_enum {
     (
         $(#[$meta:meta])*
