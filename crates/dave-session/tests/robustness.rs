@@ -1,0 +1,120 @@
+//! Garbage and mutated inputs never panic a session.
+
+mod common;
+
+use common::*;
+use dave_session::{DaveConfig, DaveSession, Decrypted, MediaCodec};
+use proptest::prelude::*;
+
+fn established() -> Net {
+    let mut net = Net::new();
+    net.join_session(A);
+    net.join_session(B);
+    net
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn arbitrary_bytes_into_every_binary_input(
+        data in proptest::collection::vec(any::<u8>(), 0..300),
+        op in any::<u8>(),
+        t in any::<u16>(),
+    ) {
+        let mut net = established();
+        let now = net.now;
+        let s = net.session(B);
+        let _ = s.on_external_sender(&data);
+        let _ = s.on_proposals(op % 3, &data);
+        let _ = s.on_announce_commit(t, &data, now);
+        let _ = s.on_welcome(t, &data, now);
+        let _ = s.decrypt(A, MediaCodec::H264, &data, now);
+        let _ = s.decrypt(A, MediaCodec::Opus, &data, now);
+        // A fresh, uninitialised session too.
+        let mut fresh = DaveSession::new(C, GROUP, DaveConfig::default());
+        let _ = fresh.on_external_sender(&data);
+        let _ = fresh.on_proposals(op, &data);
+        let _ = fresh.on_announce_commit(t, &data, now);
+        let _ = fresh.on_welcome(t, &data, now);
+        let _ = fresh.on_prepare_transition(t, u16::from(op), now);
+        let _ = fresh.on_prepare_epoch(u16::from(op), u64::from(t), now);
+        let _ = fresh.decrypt(A, MediaCodec::Vp8, &data, now);
+        while fresh.poll_output().is_some() {}
+    }
+
+    #[test]
+    fn mutated_encrypted_frames_never_decrypt_to_something_else(
+        pos in any::<prop::sample::Index>(),
+        xor in 1u8..=255,
+        cut in 0usize..40,
+    ) {
+        let mut net = established();
+        let now = net.now;
+        let frame = h264_frame();
+        let enc = net.session(A).encrypt(MediaCodec::H264, &frame).unwrap();
+        let mut bad = enc.clone();
+        let i = pos.index(bad.len());
+        bad[i] ^= xor;
+        match net.session(B).decrypt(A, MediaCodec::H264, &bad, now) {
+            Ok(Decrypted::Plain(p)) => prop_assert!(false, "tampered frame decrypted to {} bytes", p.len()),
+            Ok(Decrypted::Passthrough(p)) => prop_assert_eq!(p, bad),
+            Err(_) => {}
+        }
+        let mut short = enc.clone();
+        short.truncate(enc.len().saturating_sub(cut + 1));
+        let _ = net.session(B).decrypt(A, MediaCodec::H264, &short, now);
+        // The untouched frame still decrypts (the failures burnt no state).
+        prop_assert_eq!(net.session(B).decrypt(A, MediaCodec::H264, &enc, now).unwrap(), Decrypted::Plain(frame));
+    }
+
+    #[test]
+    fn mutated_gateway_messages_never_panic(
+        pos in any::<prop::sample::Index>(),
+        xor in 1u8..=255,
+    ) {
+        let mut net = Net::new();
+        net.join_session(A);
+        let msgs = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let sink = msgs.clone();
+        net.tamper = Some(Box::new(move |_, m| { sink.borrow_mut().push(m.clone()); None }));
+        net.join_session(B);
+        let now = net.now;
+        for m in msgs.borrow().iter() {
+            let mut fresh = DaveSession::new(C, GROUP, DaveConfig::default());
+            let _ = fresh.on_session_description(1, now);
+            let mutate = |b: &[u8]| { let mut v = b.to_vec(); if !v.is_empty() { let i = pos.index(v.len()); v[i] ^= xor; } v };
+            match m {
+                dave_gateway::ServerDaveMsg::ExternalSender(b) => { let _ = fresh.on_external_sender(&mutate(b)); }
+                dave_gateway::ServerDaveMsg::Proposals { vector, .. } => { let _ = net.session(A).on_proposals(0, &mutate(vector)); }
+                dave_gateway::ServerDaveMsg::AnnounceCommit { commit, .. } => { let _ = net.session(A).on_announce_commit(9, &mutate(commit), now); }
+                dave_gateway::ServerDaveMsg::Welcome { welcome, .. } => { let _ = fresh.on_welcome(9, &mutate(welcome), now); }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[test]
+fn davey_frames_pass_the_protocol_frame_check() {
+    let mut net = established();
+    let now = net.now + std::time::Duration::from_secs(11); // passthrough over
+    for len in [1usize, 5, 40, 300] {
+        let opus: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        let enc = net.session(A).encrypt(MediaCodec::Opus, &opus).unwrap();
+        assert_eq!(
+            net.session(B)
+                .decrypt(A, MediaCodec::Opus, &enc, now)
+                .unwrap(),
+            Decrypted::Plain(opus)
+        );
+    }
+    let frame = h264_frame();
+    let enc = net.session(A).encrypt(MediaCodec::H264, &frame).unwrap();
+    assert_eq!(
+        net.session(B)
+            .decrypt(A, MediaCodec::H264, &enc, now)
+            .unwrap(),
+        Decrypted::Plain(frame)
+    );
+}
