@@ -103,7 +103,7 @@ fn to_value<T: Serialize>(v: &T) -> Value {
     // Every payload type serializes to JSON infallibly: all map keys are
     // strings and no Serialize impl in this crate returns an error, so the
     // error branch is unreachable.
-    serde_json::to_value(v).expect("voice payloads always serialize to JSON")
+    serde_json::to_value(v).expect("infallible: voice payloads are plain structs with string keys")
 }
 
 impl VoiceMessage {
@@ -248,7 +248,7 @@ impl VoiceMessage {
             seq,
         };
         // A struct of a u8, a Value and an optional u64 always serializes.
-        serde_json::to_string(&env).expect("envelope always serializes")
+        serde_json::to_string(&env).expect("infallible: the envelope is a plain struct with string keys")
     }
 
     /// Op 14 from a client: announce a new codec list.
