@@ -1,0 +1,325 @@
+//! Simulated participants: membership, speaking, and the media tick that
+//! paces their audio and video to every receiver (per-receiver payload
+//! types, sequence numbers and layers), plus RTCP sender reports.
+
+use std::time::Instant;
+
+use rand::Rng;
+use rtp::Ssrc;
+use voice_proto::{ClientDisconnect, ClientsConnect, UserId, VoiceMessage};
+
+use super::ws::{participant_video, speaking_msg};
+use super::{Core, SessionKey, opus_pt, video_pts};
+use crate::config::{ParticipantSpec, RoomId, RoomKind};
+use crate::egress::{EgressStream, PacketSpec};
+use crate::participant::Participant;
+
+/// One receiver's layer plan for a frame: (receiver, wanted layer, current
+/// layer, payload type, rtx payload type).
+type Plan = (SessionKey, usize, Option<usize>, u8, Option<u8>);
+
+/// Every this many media packets one gets RTP padding under the padding fault.
+const PAD_EVERY: u32 = 3;
+/// Every this many media packets an all-padding packet follows.
+const PAD_ONLY_EVERY: u32 = 20;
+
+/// Seconds between 1900 (NTP epoch) and 1970.
+const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
+
+impl Core {
+    pub(super) fn add_participant(&mut self, room: RoomId, spec: ParticipantSpec, now: Instant) {
+        self.remove_participant(room, spec.user_id);
+        let audio = self.alloc_ssrc(1);
+        let video = self.alloc_ssrc(2);
+        let seed = self.rng.random::<u64>();
+        let user = spec.user_id;
+        let Ok(p) = Participant::new(spec, audio, (video, video.wrapping_add(1)), seed, now) else {
+            return;
+        };
+        let video_msg = participant_video(&p);
+        self.rooms
+            .entry(room)
+            .or_default()
+            .participants
+            .insert(user, p);
+        let connect = VoiceMessage::ClientsConnect(ClientsConnect {
+            user_ids: vec![UserId(user)],
+        });
+        self.broadcast(room, Some(user), &connect);
+        if let Some(v) = video_msg {
+            self.broadcast(room, Some(user), &VoiceMessage::Video(v));
+        }
+    }
+
+    pub(super) fn remove_participant(&mut self, room: RoomId, user: u64) {
+        let removed = self
+            .rooms
+            .get_mut(&room)
+            .and_then(|r| r.participants.remove(&user));
+        if removed.is_some() {
+            let msg = VoiceMessage::ClientDisconnect(ClientDisconnect {
+                user_id: UserId(user),
+            });
+            self.broadcast(room, Some(user), &msg);
+        }
+    }
+
+    pub(super) fn set_speaking(&mut self, room: RoomId, user: u64, on: bool, now: Instant) {
+        let Some(r) = self.rooms.get_mut(&room) else {
+            return;
+        };
+        let soundshare = matches!(r.kind, Some(RoomKind::Stream { .. }));
+        let Some(p) = r.participants.get_mut(&user) else {
+            return;
+        };
+        let Some(ssrc) = p.audio_ssrc else {
+            return;
+        };
+        if p.speaking == on {
+            return;
+        }
+        p.set_speaking(on, now);
+        let msg = VoiceMessage::Speaking(speaking_msg(user, ssrc, on, soundshare));
+        self.broadcast(room, Some(user), &msg);
+    }
+
+    /// Sends whatever participant media is due.
+    pub(super) fn media_tick(&mut self, now: Instant) {
+        let rooms: Vec<RoomId> = self.rooms.keys().copied().collect();
+        for room in rooms {
+            let users: Vec<u64> = self
+                .rooms
+                .get(&room)
+                .map(|r| r.participants.keys().copied().collect())
+                .unwrap_or_default();
+            for user in users {
+                self.participant_audio(room, user, now);
+                self.participant_video(room, user, now);
+            }
+        }
+    }
+
+    fn participant_audio(&mut self, room: RoomId, user: u64, now: Instant) {
+        let Some(p) = self
+            .rooms
+            .get_mut(&room)
+            .and_then(|r| r.participants.get_mut(&user))
+        else {
+            return;
+        };
+        let Some(ssrc) = p.audio_ssrc else {
+            return;
+        };
+        let packets = p.poll_audio(now);
+        if packets.is_empty() {
+            return;
+        }
+        let receivers = self.media_receivers(room, Some(user));
+        for (ts, payload) in &packets {
+            for &r in &receivers {
+                let pt = self.sessions.get(&r).map_or(120, |s| opus_pt(&s.codecs));
+                self.send_generated(r, ssrc, None, pt, *ts, true, false, payload, now);
+            }
+        }
+    }
+
+    fn participant_video(&mut self, room: RoomId, user: u64, now: Instant) {
+        let receivers = self.media_receivers(room, Some(user));
+        let Some(p) = self
+            .rooms
+            .get_mut(&room)
+            .and_then(|r| r.participants.get_mut(&user))
+        else {
+            return;
+        };
+        let Some(v) = p.video.as_mut() else {
+            return;
+        };
+        let ssrc = v.ssrc;
+        let rtx_ssrc = v.rtx_ssrc;
+        // Which layer each receiver wants, and which it currently gets.
+        let mut plan: Vec<Plan> = Vec::new();
+        let mut wanted = vec![false; v.layers.len()];
+        for &r in &receivers {
+            let Some(s) = self.sessions.get(&r) else {
+                continue;
+            };
+            let Some((pt, rtx_pt)) = video_pts(&s.codecs, "H264") else {
+                continue;
+            };
+            let q = s
+                .wants
+                .streams
+                .get(&ssrc)
+                .copied()
+                .or(s.wants.any)
+                .unwrap_or(100);
+            if q == 0 {
+                continue;
+            }
+            let want = v.choose_layer(q, s.wants.pixel_counts.get(&ssrc).copied());
+            let current = s.egress.get(&ssrc).and_then(|e| e.layer);
+            if let Some(w) = wanted.get_mut(want) {
+                *w = true;
+            }
+            if let Some(w) = current.and_then(|c| wanted.get_mut(c)) {
+                *w = true;
+            }
+            plan.push((r, want, current, pt, rtx_pt));
+        }
+        if plan.is_empty() {
+            return;
+        }
+        let frames = v.poll_frame(now, &wanted);
+        if frames.is_empty() {
+            return;
+        }
+        let mut need_key = Vec::new();
+        let mut sends: Vec<(SessionKey, usize, u8, Option<u8>)> = Vec::new();
+        for (r, want, current, pt, rtx_pt) in plan {
+            let wanted_frame = frames.iter().find(|f| f.layer == want);
+            let layer = match wanted_frame {
+                // Switch only on a keyframe of the new layer.
+                Some(f) if current != Some(want) && f.keyframe => Some(want),
+                Some(_) if current != Some(want) => {
+                    need_key.push(want);
+                    current
+                }
+                _ => current,
+            };
+            if let Some(l) = layer {
+                sends.push((r, l, pt, rtx_pt));
+            }
+        }
+        for l in need_key {
+            v.force_keyframe(l);
+        }
+        let sizes: Vec<(u32, u32)> = v.layers.iter().map(|l| (l.width, l.height)).collect();
+        for (r, layer, pt, rtx_pt) in sends {
+            let Some(frame) = frames.iter().find(|f| f.layer == layer) else {
+                continue;
+            };
+            let size = sizes.get(layer).copied();
+            if let Some(s) = self.sessions.get_mut(&r) {
+                let e = s
+                    .egress
+                    .entry(ssrc)
+                    .or_insert_with(|| EgressStream::new(ssrc, rand_seq(ssrc, r.1), None));
+                e.rtx = rtx_pt.map(|p| (rtx_ssrc, p));
+                e.layer = Some(layer);
+                if let Some(sz) = size {
+                    s.report.layers.insert(user, sz);
+                }
+            }
+            let rtx = rtx_pt.map(|p| (rtx_ssrc, p));
+            for (payload, marker) in &frame.payloads {
+                self.send_generated(
+                    r,
+                    ssrc,
+                    rtx,
+                    pt,
+                    frame.timestamp,
+                    *marker,
+                    true,
+                    payload,
+                    now,
+                );
+            }
+        }
+    }
+
+    /// Builds, remembers, pads (fault) and sends one packet of a generated
+    /// stream to receiver `r`.
+    #[allow(clippy::too_many_arguments)]
+    fn send_generated(
+        &mut self,
+        r: SessionKey,
+        ssrc: u32,
+        rtx: Option<(u32, u8)>,
+        pt: u8,
+        timestamp: u32,
+        marker: bool,
+        video: bool,
+        payload: &[u8],
+        now: Instant,
+    ) {
+        let padding_on = self.padding;
+        let Some(s) = self.sessions.get_mut(&r) else {
+            return;
+        };
+        s.pad_counter = s.pad_counter.wrapping_add(1);
+        let counter = s.pad_counter;
+        let e = s
+            .egress
+            .entry(ssrc)
+            .or_insert_with(|| EgressStream::new(ssrc, rand_seq(ssrc, r.1), rtx));
+        let padding = if padding_on && counter % PAD_EVERY == 0 {
+            1 + (counter % 32) as u8
+        } else {
+            0
+        };
+        let spec = PacketSpec {
+            pt,
+            timestamp,
+            marker,
+            extension: video,
+            padding,
+            payload,
+        };
+        let mut buf = Vec::new();
+        let seq = e.take_seq();
+        if !e.build(seq, &spec, &mut buf) {
+            return;
+        }
+        let mut extra = None;
+        if padding_on && counter % PAD_ONLY_EVERY == 0 {
+            let spec = PacketSpec {
+                marker: false,
+                padding: 40,
+                payload: &[],
+                ..spec
+            };
+            let mut b = Vec::new();
+            let seq = e.take_seq();
+            if e.build(seq, &spec, &mut b) {
+                extra = Some(b);
+            }
+        }
+        self.send_sealed(r, buf, false, now);
+        if let Some(b) = extra {
+            self.send_sealed(r, b, false, now);
+        }
+    }
+
+    /// Sends due RTCP sender reports on every outgoing stream.
+    pub(super) fn send_sender_reports(&mut self, now: Instant) {
+        let unix_ms = self.unix_ms(now);
+        let secs = unix_ms / 1000 + NTP_UNIX_OFFSET;
+        let frac = ((unix_ms % 1000) << 32) / 1000;
+        let ntp = (secs << 32) | frac;
+        let mut reports = Vec::new();
+        for (k, s) in &mut self.sessions {
+            if s.udp.is_none() || s.sealer.is_none() {
+                continue;
+            }
+            for e in s.egress.values_mut() {
+                if e.sr_due(now) {
+                    let info = e.sender_info(now, ntp);
+                    let mut buf = Vec::new();
+                    if rtp::rtcp::build::write_sr(&mut buf, Ssrc(e.ssrc), &info, &[]).is_ok() {
+                        reports.push((*k, buf));
+                    }
+                }
+            }
+        }
+        for (k, buf) in reports {
+            self.send_sealed(k, buf, true, now);
+        }
+    }
+}
+
+/// A receiver-specific initial sequence number (not 0, so wrap handling is
+/// exercised sooner for some receivers).
+fn rand_seq(ssrc: u32, user: u64) -> u16 {
+    (ssrc ^ (user as u32).wrapping_mul(40_503)) as u16
+}

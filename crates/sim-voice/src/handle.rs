@@ -1,0 +1,134 @@
+//! The public handle discord-sim drives.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::{Fault, ParticipantSpec, RoomId, SessionGrant, VoiceServerConfig};
+use crate::core::Command;
+use crate::error::SimVoiceError;
+use crate::report::{PublishedFrame, ServerReport};
+use crate::shared::Shared;
+use crate::shell::{self, ShellMsg};
+
+/// Starts a media server: binds a WebSocket listener and a UDP socket on
+/// `config.bind_ip` (OS-chosen ports) and spawns its tasks on the current
+/// tokio runtime.
+///
+/// # Errors
+/// [`SimVoiceError::Bind`] if a socket cannot be bound.
+pub async fn start(config: VoiceServerConfig) -> Result<VoiceServerHandle, SimVoiceError> {
+    let (tx, endpoint, shared) = shell::start(config).await?;
+    Ok(VoiceServerHandle {
+        inner: Arc::new(Inner {
+            tx,
+            endpoint,
+            shared,
+        }),
+    })
+}
+
+struct Inner {
+    tx: mpsc::UnboundedSender<ShellMsg>,
+    endpoint: String,
+    shared: Arc<Mutex<Shared>>,
+}
+
+/// Controls one running media server. Cheap to clone; commands are applied
+/// in the order they are issued, before any later WebSocket event.
+#[derive(Clone)]
+pub struct VoiceServerHandle {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for VoiceServerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VoiceServerHandle")
+            .field("endpoint", &self.inner.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VoiceServerHandle {
+    fn command(&self, c: Command) {
+        // After shutdown there is nobody to tell; that is not an error for
+        // fire-and-forget commands.
+        let _ = self.inner.tx.send(ShellMsg::Command(c));
+    }
+
+    /// `"127.0.0.1:PORT"`: what VOICE_SERVER_UPDATE / STREAM_SERVER_UPDATE
+    /// carry as `endpoint` (no scheme; clients use `ws://`).
+    pub fn endpoint(&self) -> String {
+        self.inner.endpoint.clone()
+    }
+
+    /// Allows one client to identify: token, server_id, user_id and
+    /// session_id must match its op 0 / op 7.
+    pub fn grant(&self, grant: SessionGrant) {
+        self.command(Command::Grant(grant));
+    }
+
+    /// Revokes the grant and closes any session of this user on this room
+    /// with `close_code` (default 4014).
+    pub fn revoke(&self, room: RoomId, user_id: u64, close_code: Option<u16>) {
+        self.command(Command::Revoke {
+            room,
+            user_id,
+            close_code,
+        });
+    }
+
+    /// Adds a simulated participant (replacing one with the same user id),
+    /// announced with op 11 / op 12 to the room.
+    pub fn add_participant(&self, room: RoomId, p: ParticipantSpec) {
+        self.command(Command::AddParticipant(room, p));
+    }
+
+    /// Removes a simulated participant (op 13 to the room).
+    pub fn remove_participant(&self, room: RoomId, user_id: u64) {
+        self.command(Command::RemoveParticipant(room, user_id));
+    }
+
+    /// Speaking on/off for a participant: Opus packets while on, op 5 to
+    /// the others on every change.
+    pub fn set_speaking(&self, room: RoomId, user_id: u64, speaking: bool) {
+        self.command(Command::SetSpeaking(room, user_id, speaking));
+    }
+
+    /// Fault injection.
+    pub fn inject(&self, fault: Fault) {
+        self.command(Command::Fault(fault));
+    }
+
+    /// What the server saw (a snapshot at most ~50 ms old while media
+    /// flows, fresh after every WebSocket event).
+    pub fn report(&self) -> ServerReport {
+        self.inner
+            .shared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .report
+            .clone()
+    }
+
+    /// Frames a client published on a room, decoded to JPEG, newest last
+    /// (at most 32, at most ~10 per second).
+    pub fn published_frames(&self, room: RoomId, user_id: u64) -> Vec<PublishedFrame> {
+        self.inner
+            .shared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .published
+            .get(&(room, user_id))
+            .map(|q| q.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Stops everything (closes all sockets) and waits for the server task.
+    pub async fn shutdown(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.inner.tx.send(ShellMsg::Shutdown(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}

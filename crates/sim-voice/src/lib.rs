@@ -1,0 +1,76 @@
+//! Offline Discord voice and Go Live media servers for the simulator
+//! (`discord-sim`). Each [`start`]ed server speaks the real protocols on
+//! loopback, so the project's media daemon and independent clients
+//! (songbird) connect to it unmodified:
+//!
+//! * voice gateway WebSocket, versions 4, 8 and 9 (`?v=N`): Hello first,
+//!   Identify accepted before or after it, Ready (with `streams[]` SSRCs
+//!   for stream rooms and video identifies), Select Protocol → Session
+//!   Description, heartbeats (ack shaped per version; close 4009 after two
+//!   missed intervals), `seq` on replayable messages (v8+), Resume (op 7)
+//!   with replay of the messages after `seq_ack`, op 5/11/12/13
+//!   announcements of who is in the room;
+//! * UDP on one socket for all rooms: IP discovery, the UDP ping, strict
+//!   rtpsize AEAD transport encryption for RTP and RTCP (via
+//!   `voice-crypto`), NACK → RTX from a per-stream history, PLI/FIR →
+//!   keyframe, RTCP sender reports every 5 s;
+//! * simulated participants (`sim-media` screen/camera H264 and Opus) and
+//!   SFU forwarding of what clients publish, with per-receiver payload
+//!   types (from each receiver's op 1 codecs), per-receiver sequence
+//!   numbers and per-receiver layers chosen by op 15 (both shapes; quality
+//!   and `pixelCounts`);
+//! * client-published H264 decoded and re-encoded as JPEG
+//!   ([`VoiceServerHandle::published_frames`]);
+//! * faults on demand ([`Fault`]): close codes, crash/restart on the same
+//!   ports, seeded netem, RTP padding incl. all-padding packets, handshake
+//!   delays.
+//!
+//! # How to drive it
+//! `start(VoiceServerConfig::default()).await?` on a tokio runtime, hand
+//! [`VoiceServerHandle::endpoint`] to clients in VOICE_SERVER_UPDATE /
+//! STREAM_SERVER_UPDATE, and [`VoiceServerHandle::grant`] each client's
+//! (room, user, session id, token) before it connects. Rooms exist
+//! implicitly: a grant names the room's kind, participants can be added
+//! at any time. [`VoiceServerHandle::report`] shows what the server saw.
+//!
+//! # Design
+//! All protocol logic lives in a socket-free state machine (`core`): the
+//! shell feeds it frames, datagrams, commands and the time, and executes
+//! its outputs. One server task owns it — rooms are plain data inside it —
+//! so there is no locking on the media path and every decision (SSRCs,
+//! keys, injected message order, netem) follows one seeded generator. The
+//! SFU rewrites sequence numbers of simulated streams per receiver, which
+//! makes layer switches (done only on a keyframe of the new layer) gapless
+//! for the receiver, while forwarded client streams keep their sequence
+//! numbers so real loss stays visible to the receiver's NACKs.
+//!
+//! Buffers are bounded: replay buffer 512 messages per session, RTX
+//! history 512 packets per stream, 1024 queued frames per WebSocket, 1 MiB
+//! WebSocket messages, 32 published frames per user.
+//!
+//! # Not implemented
+//! DAVE (`VoiceServerConfig::dave`, `ParticipantSpec::dave`): sessions
+//! always get `dave_protocol_version` 0; binary DAVE ops from clients are
+//! counted and ignored. VP8 participants are served as H264. The WebRTC
+//! flavour of op 1 is refused with 4012.
+
+mod config;
+mod core;
+mod egress;
+mod error;
+mod handle;
+mod netem;
+mod participant;
+mod publish;
+mod replay;
+mod report;
+mod shared;
+mod shell;
+
+pub use config::{
+    Fault, ParticipantSpec, RoomId, RoomKind, SessionGrant, VideoCodecSpec, VideoKind, VideoSpec,
+    VoiceServerConfig,
+};
+pub use error::SimVoiceError;
+pub use handle::{VoiceServerHandle, start};
+pub use report::{ParticipantReport, PublishedFrame, RoomReport, ServerReport, SessionReport};

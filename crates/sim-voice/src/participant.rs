@@ -1,0 +1,338 @@
+//! Simulated participants: an Opus speaker and simulcast-like H264 layers
+//! rendered by `sim-media`, paced by the server task's clock.
+
+use std::time::{Duration, Instant};
+
+use h264_rtp::{H264Packetizer, PacketizerConfig};
+use sim_media::{
+    CameraConfig, CameraSource, H264CameraStream, H264Config, H264ScreenStream, H264Stream,
+    OpusSpeaker, OpusVoice, ScreenConfig, ScreenSource,
+};
+
+use crate::config::{ParticipantSpec, VideoKind, VideoSpec};
+use crate::error::SimVoiceError;
+
+/// Opus frame duration.
+pub(crate) const AUDIO_FRAME: Duration = Duration::from_millis(20);
+
+/// One encoder at one size.
+enum LayerEncoder {
+    Screen(Box<H264ScreenStream>),
+    Camera(Box<H264CameraStream>),
+}
+
+impl LayerEncoder {
+    fn next_frame(&mut self, n: u64) -> Option<sim_media::EncodedFrame> {
+        match self {
+            Self::Screen(s) => s.next_frame(n).ok(),
+            Self::Camera(s) => s.next_frame(n).ok(),
+        }
+    }
+
+    fn force_keyframe(&mut self) {
+        match self {
+            Self::Screen(s) => s.force_keyframe(),
+            Self::Camera(s) => s.force_keyframe(),
+        }
+    }
+}
+
+/// One layer: quality 0–100 and picture size. The encoder exists only while
+/// a receiver wants the layer (encoding is the expensive part).
+pub(crate) struct Layer {
+    pub quality: u8,
+    pub width: u32,
+    pub height: u32,
+    encoder: Option<LayerEncoder>,
+}
+
+/// An encoded frame of one layer, already cut into RTP payloads.
+pub(crate) struct LayerFrame {
+    pub layer: usize,
+    pub keyframe: bool,
+    pub timestamp: u32,
+    /// `(payload, marker)`.
+    pub payloads: Vec<(Vec<u8>, bool)>,
+}
+
+/// The video half of a participant.
+pub(crate) struct VideoState {
+    pub spec: VideoSpec,
+    pub ssrc: u32,
+    pub rtx_ssrc: u32,
+    pub layers: Vec<Layer>,
+    started: Instant,
+    next_frame_at: Instant,
+    next_index: u64,
+    /// Random RTP timestamp origin.
+    ts_base: u32,
+    packetizer: Option<H264Packetizer>,
+    seed: u64,
+    pub frames_encoded: u64,
+    pub keyframes_forced: u64,
+}
+
+/// A simulated participant.
+pub(crate) struct Participant {
+    pub spec: ParticipantSpec,
+    pub audio_ssrc: Option<u32>,
+    pub speaking: bool,
+    speaker: Option<OpusSpeaker>,
+    pub audio_ts: u32,
+    next_audio_at: Option<Instant>,
+    /// Silence frames still to send after speaking stopped.
+    silence_left: usize,
+    pub video: Option<VideoState>,
+}
+
+impl Participant {
+    /// Builds the participant; SSRCs come from the server's allocator.
+    pub(crate) fn new(
+        spec: ParticipantSpec,
+        audio_ssrc: u32,
+        video_ssrcs: (u32, u32),
+        seed: u64,
+        now: Instant,
+    ) -> Result<Self, SimVoiceError> {
+        let speaker = if spec.audio {
+            let voice = if seed.is_multiple_of(2) {
+                OpusVoice::Speech
+            } else {
+                OpusVoice::Tone
+            };
+            Some(OpusSpeaker::new(voice, seed).map_err(|e| SimVoiceError::Media(e.to_string()))?)
+        } else {
+            None
+        };
+        let video = match &spec.video {
+            Some(v) => Some(VideoState::new(v.clone(), video_ssrcs, seed, now)?),
+            None => None,
+        };
+        Ok(Self {
+            audio_ssrc: spec.audio.then_some(audio_ssrc),
+            speaking: false,
+            speaker,
+            audio_ts: (seed as u32).wrapping_mul(2_654_435_761),
+            next_audio_at: None,
+            silence_left: 0,
+            video,
+            spec,
+        })
+    }
+
+    /// Starts or stops speaking; stopping sends the 5-frame silence tail.
+    pub(crate) fn set_speaking(&mut self, on: bool, now: Instant) {
+        if on == self.speaking || self.speaker.is_none() {
+            return;
+        }
+        self.speaking = on;
+        if on {
+            self.silence_left = 0;
+            self.next_audio_at = Some(now);
+        } else {
+            self.silence_left = sim_media::SILENCE_TAIL_FRAMES;
+        }
+    }
+
+    /// Opus packets due by `now` (with their RTP timestamps).
+    pub(crate) fn poll_audio(&mut self, now: Instant) -> Vec<(u32, Vec<u8>)> {
+        let mut out = Vec::new();
+        let Some(speaker) = self.speaker.as_mut() else {
+            return out;
+        };
+        while let Some(at) = self.next_audio_at {
+            if at > now {
+                break;
+            }
+            let pkt = if self.speaking {
+                speaker.packets_for(20).into_iter().next()
+            } else if self.silence_left > 0 {
+                self.silence_left -= 1;
+                Some(sim_media::OPUS_SILENCE_FRAME.to_vec())
+            } else {
+                None
+            };
+            let Some(pkt) = pkt else {
+                self.next_audio_at = None;
+                break;
+            };
+            out.push((self.audio_ts, pkt));
+            self.audio_ts = self.audio_ts.wrapping_add(sim_media::OPUS_TIMESTAMP_STEP);
+            // Do not try to catch up more than a few frames after a stall.
+            let next = at + AUDIO_FRAME;
+            self.next_audio_at = Some(if now.duration_since(next) > AUDIO_FRAME * 5 {
+                now
+            } else {
+                next
+            });
+            if out.len() >= 10 {
+                break;
+            }
+        }
+        out
+    }
+
+    /// When audio or video work is next due.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        let v = self.video.as_ref().map(|v| v.next_frame_at);
+        match (self.next_audio_at, v) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+impl VideoState {
+    fn new(
+        spec: VideoSpec,
+        (ssrc, rtx_ssrc): (u32, u32),
+        seed: u64,
+        now: Instant,
+    ) -> Result<Self, SimVoiceError> {
+        if spec.fps == 0 || spec.fps > 120 {
+            return Err(SimVoiceError::Media(format!(
+                "fps {} out of range",
+                spec.fps
+            )));
+        }
+        let mut layers = vec![Layer {
+            quality: 100,
+            width: spec.width,
+            height: spec.height,
+            encoder: None,
+        }];
+        for &(quality, width, height) in &spec.layers {
+            layers.push(Layer {
+                quality: quality.min(100),
+                width,
+                height,
+                encoder: None,
+            });
+        }
+        // Highest quality first, so "the first layer not above the wish" is
+        // the best acceptable one.
+        layers.sort_by(|a, b| b.quality.cmp(&a.quality).then(b.width.cmp(&a.width)));
+        let packetizer = H264Packetizer::new(PacketizerConfig::default(), 0, 0).ok();
+        Ok(Self {
+            spec,
+            ssrc,
+            rtx_ssrc,
+            layers,
+            started: now,
+            next_frame_at: now,
+            next_index: 0,
+            ts_base: (seed as u32).wrapping_mul(0x9E37_79B9),
+            packetizer,
+            seed,
+            frames_encoded: 0,
+            keyframes_forced: 0,
+        })
+    }
+
+    /// The layer a receiver gets for a wished quality (0–100) and optional
+    /// pixel budget: the best layer within both, else the smallest layer.
+    pub(crate) fn choose_layer(&self, quality: u8, pixels: Option<f64>) -> usize {
+        let fits = |l: &Layer| {
+            l.quality <= quality.max(1)
+                && pixels.is_none_or(|p| f64::from(l.width) * f64::from(l.height) <= p * 1.01)
+        };
+        self.layers
+            .iter()
+            .position(fits)
+            .unwrap_or(self.layers.len().saturating_sub(1))
+    }
+
+    /// Asks the encoder of `layer` for an IDR on its next frame.
+    pub(crate) fn force_keyframe(&mut self, layer: usize) {
+        if let Some(l) = self.layers.get_mut(layer)
+            && let Some(e) = l.encoder.as_mut()
+        {
+            e.force_keyframe();
+            self.keyframes_forced += 1;
+        }
+    }
+
+    /// If a frame is due, encodes it on every layer in `wanted` (creating
+    /// encoders as needed, dropping encoders no one wants) and returns the
+    /// payloads per layer.
+    pub(crate) fn poll_frame(&mut self, now: Instant, wanted: &[bool]) -> Vec<LayerFrame> {
+        let mut out = Vec::new();
+        if now < self.next_frame_at {
+            return out;
+        }
+        let period = Duration::from_secs(1) / self.spec.fps;
+        // Frame index follows wall time so that a slow tick skips frames
+        // instead of slowing the stream down.
+        let by_time =
+            (now.duration_since(self.started).as_secs_f64() * f64::from(self.spec.fps)) as u64;
+        let index = by_time.max(self.next_index);
+        self.next_index = index + 1;
+        self.next_frame_at = self.started + period * (self.next_index as u32);
+        if self.next_frame_at <= now {
+            self.next_frame_at = now + period / 2;
+        }
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            let want = wanted.get(i).copied().unwrap_or(false);
+            if !want {
+                layer.encoder = None;
+                continue;
+            }
+            if layer.encoder.is_none() {
+                layer.encoder = make_encoder(&self.spec, layer, self.seed);
+            }
+            let Some(enc) = layer.encoder.as_mut() else {
+                continue;
+            };
+            let Some(frame) = enc.next_frame(index) else {
+                continue;
+            };
+            self.frames_encoded += 1;
+            let Some(pk) = self.packetizer.as_mut() else {
+                continue;
+            };
+            let Ok(packets) = pk.packetize(&frame.annexb, Duration::ZERO) else {
+                continue;
+            };
+            let payloads = packets.map(|p| (p.payload.to_vec(), p.marker)).collect();
+            out.push(LayerFrame {
+                layer: i,
+                keyframe: frame.keyframe,
+                timestamp: self.ts_base.wrapping_add(frame.pts_90khz),
+                payloads,
+            });
+        }
+        out
+    }
+}
+
+fn make_encoder(spec: &VideoSpec, layer: &Layer, seed: u64) -> Option<LayerEncoder> {
+    let mut cfg = match spec.kind {
+        VideoKind::Screen => H264Config::screen(),
+        VideoKind::Camera => H264Config::camera(),
+    };
+    let full = u64::from(spec.width) * u64::from(spec.height);
+    let this = u64::from(layer.width) * u64::from(layer.height);
+    let kbps = u64::from(spec.bitrate_kbps.max(50)) * this / full.max(1);
+    cfg.bitrate_bps = (kbps.clamp(50, 50_000) * 1000) as u32;
+    cfg.keyframe_interval = spec.keyframe_interval_frames;
+    match spec.kind {
+        VideoKind::Screen => {
+            let mut c = ScreenConfig::new(layer.width, layer.height);
+            c.fps = spec.fps;
+            c.seed = seed;
+            let src = ScreenSource::new(c).ok()?;
+            H264Stream::new(src, cfg)
+                .ok()
+                .map(|s| LayerEncoder::Screen(Box::new(s)))
+        }
+        VideoKind::Camera => {
+            let mut c = CameraConfig::new(layer.width, layer.height);
+            c.fps = spec.fps;
+            c.seed = seed;
+            let src = CameraSource::new(c).ok()?;
+            H264Stream::new(src, cfg)
+                .ok()
+                .map(|s| LayerEncoder::Camera(Box::new(s)))
+        }
+    }
+}
