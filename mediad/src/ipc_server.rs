@@ -1,9 +1,9 @@
 //! Accepts control connections and hands them to the supervisor.
 
-use crate::supervisor::SupervisorMsg;
 use crate::Config;
+use crate::supervisor::SupervisorMsg;
 use ipc_link::socket::SocketListener;
-use ipc_link::{handshake, Link, LinkConfig};
+use ipc_link::{Link, LinkConfig, handshake};
 use ipc_schema::{ControlMsg, Hello, MediadMsg, PeerRole};
 use std::future::Future;
 use std::time::Duration;
@@ -47,7 +47,11 @@ pub async fn serve(
     drop(listener); // removes the socket file
 }
 
-async fn accept_one(mut stream: ipc_link::socket::Stream, hello: Hello, supervisor: mpsc::Sender<SupervisorMsg>) {
+async fn accept_one(
+    mut stream: ipc_link::socket::Stream,
+    hello: Hello,
+    supervisor: mpsc::Sender<SupervisorMsg>,
+) {
     match handshake::<MediadMsg, ControlMsg, _>(&mut stream, hello, HANDSHAKE_TIMEOUT).await {
         Ok((peer, rest)) => {
             let link = Link::spawn(stream, peer, rest, LinkConfig::default());

@@ -18,6 +18,7 @@
 //! everything is torn down.
 
 pub mod ipc_server;
+pub mod replay;
 pub mod state;
 pub mod supervisor;
 
@@ -51,6 +52,16 @@ pub struct Cli {
     /// of the built-in one.
     #[arg(long, hide = true)]
     pub ipc_protocol_override: Option<ipc_schema::ProtocolVersion>,
+    /// A tool to run instead of the daemon.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// `mediad` subcommands; without one, mediad runs the daemon.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Replay a captured RTP video stream through the receive chain and write JPEG frames.
+    Replay(replay::ReplayArgs),
 }
 
 /// The default socket path: `$XDG_RUNTIME_DIR/screenwatch/mediad.sock`, else
@@ -58,13 +69,17 @@ pub struct Cli {
 pub fn default_socket_path() -> PathBuf {
     match std::env::var_os("XDG_RUNTIME_DIR") {
         Some(dir) => PathBuf::from(dir).join("screenwatch").join("mediad.sock"),
-        None => std::env::temp_dir().join(format!("screenwatch-{}", current_uid())).join("mediad.sock"),
+        None => std::env::temp_dir()
+            .join(format!("screenwatch-{}", current_uid()))
+            .join("mediad.sock"),
     }
 }
 
 fn current_uid() -> u32 {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(0)
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(0)
 }
 
 /// Runtime settings.
@@ -87,7 +102,9 @@ impl From<&Cli> for Config {
         Self {
             ipc_socket: cli.ipc_socket.clone(),
             control_grace: Duration::from_secs(cli.control_grace_secs),
-            protocol: cli.ipc_protocol_override.unwrap_or(ipc_schema::PROTOCOL_VERSION),
+            protocol: cli
+                .ipc_protocol_override
+                .unwrap_or(ipc_schema::PROTOCOL_VERSION),
             stats_interval: Duration::from_secs(5),
             instance_id: daemon_support::instance_id(),
         }
@@ -102,9 +119,9 @@ pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()>) -> anyhow::
 /// Runs the daemon until `shutdown` resolves; then stops accepting, closes
 /// the control link, tears transports down and removes the socket file.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let listener = ipc_link::socket::listen(&config.ipc_socket).await.map_err(|e| {
-        anyhow::anyhow!("cannot listen on {}: {e}", config.ipc_socket.display())
-    })?;
+    let listener = ipc_link::socket::listen(&config.ipc_socket)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.ipc_socket.display()))?;
     tracing::info!(socket = %config.ipc_socket.display(), protocol = %config.protocol, "mediad listening");
     let (sup_tx, sup_rx) = tokio::sync::mpsc::channel(16);
     let supervisor = tokio::spawn(supervisor::Supervisor::new(config.clone()).run(sup_rx));

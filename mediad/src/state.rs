@@ -45,7 +45,11 @@ pub struct MediaState {
     publish_paused: bool,
 }
 
-fn transport_event(role: TransportRole, status: TransportStatus, reason: impl Into<String>) -> Effect {
+fn transport_event(
+    role: TransportRole,
+    status: TransportStatus,
+    reason: impl Into<String>,
+) -> Effect {
     Effect::Emit(MediadMsg::TransportState(TransportState {
         role,
         status,
@@ -55,12 +59,19 @@ fn transport_event(role: TransportRole, status: TransportStatus, reason: impl In
 }
 
 fn invalid(message: String) -> Vec<Effect> {
-    vec![Effect::Emit(MediadMsg::Error(ErrorReport { code: ErrorCode::InvalidCommand, message }))]
+    vec![Effect::Emit(MediadMsg::Error(ErrorReport {
+        code: ErrorCode::InvalidCommand,
+        message,
+    }))]
 }
 
 /// Clamps a subscription to the ranges mediad supports.
 pub fn clamp_subscription(mut s: VideoSubscription) -> VideoSubscription {
-    s.max_fps = if s.max_fps.is_finite() { s.max_fps.clamp(0.1, 30.0) } else { 2.0 };
+    s.max_fps = if s.max_fps.is_finite() {
+        s.max_fps.clamp(0.1, 30.0)
+    } else {
+        2.0
+    };
     s.quality = s.quality.min(100);
     s.jpeg_quality = s.jpeg_quality.clamp(10, 100);
     s.preferred_pixel_count = s.preferred_pixel_count.map(|p| p.clamp(4096, 3840 * 2160));
@@ -78,10 +89,16 @@ impl MediaState {
                 self.connect(TransportRole::Voice, TransportParams::Voice(v))
             }
             ControlMsg::StreamWatchConnect(s) => self.connect_stream(TransportRole::StreamWatch, s),
-            ControlMsg::StreamPublishConnect(s) => self.connect_stream(TransportRole::StreamPublish, s),
+            ControlMsg::StreamPublishConnect(s) => {
+                self.connect_stream(TransportRole::StreamPublish, s)
+            }
             ControlMsg::VoiceDisconnect(d) => self.disconnect(TransportRole::Voice, d.reason),
-            ControlMsg::StreamWatchDisconnect(d) => self.disconnect(TransportRole::StreamWatch, d.reason),
-            ControlMsg::StreamPublishDisconnect(d) => self.disconnect(TransportRole::StreamPublish, d.reason),
+            ControlMsg::StreamWatchDisconnect(d) => {
+                self.disconnect(TransportRole::StreamWatch, d.reason)
+            }
+            ControlMsg::StreamPublishDisconnect(d) => {
+                self.disconnect(TransportRole::StreamPublish, d.reason)
+            }
             ControlMsg::StreamPublishPause => {
                 self.publish_paused = true;
                 vec![]
@@ -97,7 +114,11 @@ impl MediaState {
                         message: "stream_publish_frame without a stream_publish transport".into(),
                     }))];
                 }
-                if self.publish_paused { vec![] } else { vec![Effect::Publish(f)] }
+                if self.publish_paused {
+                    vec![]
+                } else {
+                    vec![Effect::Publish(f)]
+                }
             }
             ControlMsg::SubscribeUserVideo(s) => {
                 let s = clamp_subscription(s);
@@ -124,22 +145,34 @@ impl MediaState {
             return invalid(format!("{}_connect: empty endpoint", role.as_str()));
         }
         if s.server_id == 0 {
-            return invalid(format!("{}_connect: server_id (rtc_server_id) is 0", role.as_str()));
+            return invalid(format!(
+                "{}_connect: server_id (rtc_server_id) is 0",
+                role.as_str()
+            ));
         }
         self.connect(role, TransportParams::Stream(s))
     }
 
     fn connect(&mut self, role: TransportRole, params: TransportParams) -> Vec<Effect> {
-        if let Some(slot) = self.slots.get(&role) {
-            if slot.params == params && slot.status.is_active() {
-                // Idempotent: a replayed connect must not restart a transport.
-                return vec![];
-            }
+        if let Some(slot) = self.slots.get(&role)
+            && slot.params == params
+            && slot.status.is_active()
+        {
+            // Idempotent: a replayed connect must not restart a transport.
+            return vec![];
         }
-        let reason = if self.slots.contains_key(&role) { "connect_replaced" } else { "connect_requested" };
+        let reason = if self.slots.contains_key(&role) {
+            "connect_replaced"
+        } else {
+            "connect_requested"
+        };
         self.slots.insert(
             role,
-            Slot { params: params.clone(), status: TransportStatus::Connecting, reason: Some(reason.into()) },
+            Slot {
+                params: params.clone(),
+                status: TransportStatus::Connecting,
+                reason: Some(reason.into()),
+            },
         );
         vec![
             transport_event(role, TransportStatus::Connecting, reason),
@@ -158,7 +191,12 @@ impl MediaState {
     }
 
     /// Records a status change reported by a transport.
-    pub fn set_status(&mut self, role: TransportRole, status: TransportStatus, reason: Option<String>) -> bool {
+    pub fn set_status(
+        &mut self,
+        role: TransportRole,
+        status: TransportStatus,
+        reason: Option<String>,
+    ) -> bool {
         match self.slots.get_mut(&role) {
             Some(slot) => {
                 slot.status = status;
@@ -251,12 +289,19 @@ mod tests {
     fn replayed_connect_is_idempotent_but_new_params_restart() {
         let mut s = MediaState::default();
         let first = s.apply(ControlMsg::VoiceConnect(voice("a:1")));
-        assert!(first.contains(&Effect::StartTransport(TransportRole::Voice, TransportParams::Voice(voice("a:1")))));
+        assert!(first.contains(&Effect::StartTransport(
+            TransportRole::Voice,
+            TransportParams::Voice(voice("a:1"))
+        )));
         assert!(s.apply(ControlMsg::VoiceConnect(voice("a:1"))).is_empty());
         let moved = s.apply(ControlMsg::VoiceConnect(voice("b:2")));
         assert!(moved.iter().any(|e| matches!(e, Effect::StartTransport(_, TransportParams::Voice(v)) if v.endpoint == "b:2")));
         // A failed slot is restarted by the same connect.
-        s.set_status(TransportRole::Voice, TransportStatus::Failed, Some("x".into()));
+        s.set_status(
+            TransportRole::Voice,
+            TransportStatus::Failed,
+            Some("x".into()),
+        );
         assert!(!s.apply(ControlMsg::VoiceConnect(voice("b:2"))).is_empty());
     }
 
@@ -268,9 +313,19 @@ mod tests {
         let snap = s.snapshot(9, 10, 1);
         assert_eq!(snap.transports.len(), 1);
         assert_eq!(snap.subscriptions, vec![sub(7, 2.0)]);
-        let effects = s.apply(ControlMsg::VoiceDisconnect(Disconnect { reason: "bye".into() }));
-        assert_eq!(effects[0], Effect::StopTransport(TransportRole::Voice, "bye".into()));
-        assert!(s.apply(ControlMsg::VoiceDisconnect(Disconnect { reason: "bye".into() })).is_empty());
+        let effects = s.apply(ControlMsg::VoiceDisconnect(Disconnect {
+            reason: "bye".into(),
+        }));
+        assert_eq!(
+            effects[0],
+            Effect::StopTransport(TransportRole::Voice, "bye".into())
+        );
+        assert!(
+            s.apply(ControlMsg::VoiceDisconnect(Disconnect {
+                reason: "bye".into()
+            }))
+            .is_empty()
+        );
         assert_eq!(s.transport_count(), 0);
     }
 
@@ -280,12 +335,18 @@ mod tests {
         let mut wild = sub(1, 500.0);
         wild.jpeg_quality = 0;
         wild.preferred_pixel_count = Some(1);
-        assert_eq!(s.apply(ControlMsg::SubscribeUserVideo(wild.clone())), vec![Effect::SubscriptionsChanged]);
+        assert_eq!(
+            s.apply(ControlMsg::SubscribeUserVideo(wild.clone())),
+            vec![Effect::SubscriptionsChanged]
+        );
         let held = s.subscriptions().next().unwrap().clone();
         assert_eq!(held.max_fps, 30.0);
         assert_eq!(held.jpeg_quality, 10);
         assert_eq!(held.preferred_pixel_count, Some(4096));
-        assert!(s.apply(ControlMsg::SubscribeUserVideo(wild)).is_empty(), "same subscription twice is a no-op");
+        assert!(
+            s.apply(ControlMsg::SubscribeUserVideo(wild)).is_empty(),
+            "same subscription twice is a no-op"
+        );
         let mut nan = sub(2, f32::NAN);
         nan.quality = 250;
         s.apply(ControlMsg::SubscribeUserVideo(nan));
@@ -297,10 +358,18 @@ mod tests {
     fn invalid_commands_are_reported_not_applied() {
         let mut s = MediaState::default();
         let e = s.apply(ControlMsg::VoiceConnect(voice(" ")));
-        assert!(matches!(&e[0], Effect::Emit(MediadMsg::Error(r)) if r.code == ErrorCode::InvalidCommand));
+        assert!(
+            matches!(&e[0], Effect::Emit(MediadMsg::Error(r)) if r.code == ErrorCode::InvalidCommand)
+        );
         assert_eq!(s.transport_count(), 0);
-        let e = s.apply(ControlMsg::StreamPublishFrame(PublishFrame { format: PublishFormat::Png, data: vec![], capture_time_us: 0 }));
-        assert!(matches!(&e[0], Effect::Emit(MediadMsg::Error(r)) if r.code == ErrorCode::NotReady));
+        let e = s.apply(ControlMsg::StreamPublishFrame(PublishFrame {
+            format: PublishFormat::Png,
+            data: vec![],
+            capture_time_us: 0,
+        }));
+        assert!(
+            matches!(&e[0], Effect::Emit(MediadMsg::Error(r)) if r.code == ErrorCode::NotReady)
+        );
     }
 
     #[test]
@@ -309,7 +378,13 @@ mod tests {
         s.apply(ControlMsg::VoiceConnect(voice("a:1")));
         s.apply(ControlMsg::SubscribeUserVideo(sub(7, 2.0)));
         let effects = s.teardown("control_grace_expired");
-        assert_eq!(effects, vec![Effect::StopTransport(TransportRole::Voice, "control_grace_expired".into())]);
+        assert_eq!(
+            effects,
+            vec![Effect::StopTransport(
+                TransportRole::Voice,
+                "control_grace_expired".into()
+            )]
+        );
         assert_eq!((s.transport_count(), s.subscription_count()), (0, 0));
     }
 }

@@ -5,12 +5,12 @@
 //! locks. While no control is attached, a grace deadline runs; when it
 //! passes, everything is torn down.
 
-use crate::state::{Effect, MediaState};
 use crate::Config;
+use crate::state::{Effect, MediaState};
 use ipc_link::{Link, LinkError};
 use ipc_schema::*;
 use tokio::sync::mpsc;
-use tokio::time::{sleep_until, Instant};
+use tokio::time::{Instant, sleep_until};
 
 /// Messages to the supervisor.
 pub enum SupervisorMsg {
@@ -60,7 +60,11 @@ impl Supervisor {
     }
 
     fn snapshot(&self) -> MediadMsg {
-        MediadMsg::Snapshot(self.state.snapshot(self.instance_id, self.uptime_ms(), self.control_sessions))
+        MediadMsg::Snapshot(self.state.snapshot(
+            self.instance_id,
+            self.uptime_ms(),
+            self.control_sessions,
+        ))
     }
 
     /// Runs until `inbox` closes (shutdown).
@@ -119,7 +123,10 @@ impl Supervisor {
             "control attached"
         );
         let snapshot = self.snapshot();
-        self.control = Some(Attached { link, since: Instant::now() });
+        self.control = Some(Attached {
+            link,
+            since: Instant::now(),
+        });
         self.send(snapshot);
     }
 
@@ -156,11 +163,20 @@ impl Supervisor {
                 Effect::StartTransport(role, _) => {
                     // The transport drivers plug in here (role-scoped slots).
                     tracing::info!(%role, "transport requested");
-                    self.state.set_status(role, TransportStatus::Connecting, Some(crate::state::AWAITING_DRIVER.into()));
+                    self.state.set_status(
+                        role,
+                        TransportStatus::Connecting,
+                        Some(crate::state::AWAITING_DRIVER.into()),
+                    );
                 }
-                Effect::StopTransport(role, reason) => tracing::info!(%role, %reason, "transport stopped"),
+                Effect::StopTransport(role, reason) => {
+                    tracing::info!(%role, %reason, "transport stopped")
+                }
                 Effect::SubscriptionsChanged => {
-                    tracing::info!(subscriptions = self.state.subscription_count(), "video subscriptions changed")
+                    tracing::info!(
+                        subscriptions = self.state.subscription_count(),
+                        "video subscriptions changed"
+                    )
                 }
                 Effect::Publish(_) => tracing::debug!("publish frame dropped: no publish driver"),
             }

@@ -198,6 +198,23 @@ impl VideoDecoder for H264Decoder {
             self.policy.need_keyframe();
         }
 
+        if info.iBufferStatus != 1 && kind != SliceKind::None {
+            // OpenH264 holds a picture back when a stream's SPS does not rule
+            // out reordering (main profile without VUI reorder limits). Our
+            // senders never reorder (no B-frames on WebRTC paths), so the
+            // picture just decoded is complete: take it out now instead of
+            // one access unit later.
+            // SAFETY: same `dst`/`info` contract as the decode call above;
+            // FlushFrame reads no input and writes only these two.
+            let flushed = unsafe {
+                self.native
+                    .raw_api()
+                    .flush_frame(dst.as_mut_ptr(), &raw mut info)
+            };
+            if (flushed as u32) & !TOLERATED_STATE != 0 {
+                return Ok(None);
+            }
+        }
         if info.iBufferStatus != 1 || !self.policy.seen_keyframe() {
             return Ok(None);
         }

@@ -82,7 +82,7 @@ impl JpegEncoder {
             self.quality = quality;
         }
         let (width, height) = (frame.width(), frame.height());
-        let frame = if frame.width() % 2 == 0 && frame.height() % 2 == 0 {
+        let frame = if frame.width().is_multiple_of(2) && frame.height().is_multiple_of(2) {
             *frame
         } else {
             pad_to_even(frame, &mut self.padded);

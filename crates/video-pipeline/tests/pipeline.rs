@@ -1,4 +1,6 @@
 //! FramePipeline end to end: H264 in, gated/scaled JPEG out, with metrics.
+// Tests need one arbitrary base instant; everything after it is virtual time.
+#![allow(clippy::disallowed_methods)]
 
 mod common;
 

@@ -42,7 +42,7 @@ pub fn screen_frame(width: usize, height: usize, scene: u32, t: u32) -> YuvBuffe
                     let (cx, cy) = ((col - wx0) / glyph_w, (row - wy0) / glyph_h);
                     let (gx, gy) = ((col - wx0) % glyph_w, (row - wy0) % glyph_h);
                     // Text lines with gaps; each glyph a 4x7 bitmap of a hash.
-                    let line_used = cy % 3 != 2 && hash(cy as u32, scene, 99) % 5 != 0;
+                    let line_used = cy % 3 != 2 && !hash(cy as u32, scene, 99).is_multiple_of(5);
                     if line_used && (1..=4).contains(&gx) && (1..=7).contains(&gy) {
                         let bits = hash(cx as u32, cy as u32, scene);
                         if bits >> ((gx - 1) + 4 * ((gy - 1) % 7)) & 1 == 1 {
@@ -51,7 +51,7 @@ pub fn screen_frame(width: usize, height: usize, scene: u32, t: u32) -> YuvBuffe
                     }
                     // Blinking cursor block moving along the first line.
                     let cursor_x = wx0 + ((t as usize * glyph_w) % (wx1 - wx0 - glyph_w));
-                    if t % 2 == 0
+                    if t.is_multiple_of(2)
                         && (cursor_x..cursor_x + glyph_w).contains(&col)
                         && row < wy0 + glyph_h
                     {
