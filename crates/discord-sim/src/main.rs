@@ -1,0 +1,67 @@
+//! `discord-sim`: the offline Discord as a process. Thin: parse arguments,
+//! start the library's sim, print the URLs, wait for a signal.
+
+use std::io::Write as _;
+
+use clap::Parser;
+
+const AFTER_HELP: &str = "\
+SCENARIOS
+  --scenario takes a built-in name or a JSON file path. Built-ins:
+    demo          Alice live with a 1280x720 screen share, Bob speaking now and then,
+                  a text channel; tokens: user 'sim-user-agent', bot 'sim-bot-agent'
+    multi-sharer  two users streaming
+    webcam-only   a user with the camera on, no Go Live
+    dave          demo with DAVE on both media servers
+    lossy         demo plus 10% loss / 5% reorder on the stream server
+  File format: {name, description, settings, guilds[{id,name,members?,channels[{id,name,kind}]}],
+  users[{id,name,token,bot?}], timeline[{at_ms, every_ms?, action, ...}]} (see the crate docs).
+
+ADMIN API (loopback only, no auth), under admin_base:
+  GET  /state /sessions /voice_states /streams /messages
+  GET  /media/{voice|stream}/report | /log | /frames/{room}/{user}[/latest.jpg]
+  POST /actions            body {\"action\": NAME, ...}
+  POST /actions/{NAME}     body = the action's fields
+  Actions: join_voice leave_voice start_stream stop_stream pause_stream set_webcam speak
+  post_message netem close_media crash restart padding handshake_delay gateway_reconnect
+  gateway_invalid_session delete_stream rest_rate_limit set_stream_server_update_delay";
+
+/// Offline Discord: main gateway, REST, Go Live, media servers, admin API.
+#[derive(Parser, Debug)]
+#[command(version, about, after_help = AFTER_HELP)]
+struct Args {
+    /// Address for gateway, REST and admin (port 0 = any free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: std::net::SocketAddr,
+    /// Built-in scenario name or JSON file.
+    #[arg(long, default_value = "demo")]
+    scenario: String,
+    /// Seed for tokens, session ids and network emulation.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = daemon_support::LogFormat::Text)]
+    log_format: daemon_support::LogFormat,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    daemon_support::init_tracing(args.log_format, "info");
+    let scenario = discord_sim::Scenario::load(&args.scenario)?;
+    let sim = discord_sim::start(discord_sim::SimConfig {
+        listen: args.listen,
+        scenario,
+        seed: args.seed,
+    })
+    .await?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "gateway_url={}", sim.gateway_url())?;
+    writeln!(out, "rest_base={}", sim.rest_base())?;
+    writeln!(out, "admin_base={}", sim.admin_base())?;
+    out.flush()?;
+    drop(out);
+    daemon_support::shutdown_signal().await;
+    sim.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,484 @@
+//! Main gateway behaviour over a real loopback WebSocket.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use gateway_proto::{
+    ChannelId, ClientCommand, CreateStream, Dispatch, GuildId, Resume, ServerMessage,
+    StreamDeleteReason, StreamKey, UpdateVoiceState, UserId,
+};
+
+fn alice_key() -> StreamKey {
+    StreamKey::Guild {
+        guild_id: GuildId(GUILD),
+        channel_id: ChannelId(LOUNGE),
+        user_id: UserId(ALICE),
+    }
+}
+
+fn join_lounge() -> ClientCommand {
+    ClientCommand::UpdateVoiceState(UpdateVoiceState::join(
+        Some(GuildId(GUILD)),
+        ChannelId(LOUNGE),
+        false,
+        true,
+    ))
+}
+
+#[tokio::test]
+async fn user_identify_gets_ready_and_guild_with_streaming_alice() {
+    within(async {
+        let sim = start(demo_with(|_| {})).await;
+        let mut c = Client::connect(&sim).await;
+        c.identify_user(USER_TOKEN).await;
+        let Dispatch::Ready(ready) = c.dispatch("READY").await else {
+            unreachable!()
+        };
+        assert_eq!(ready.user.id, UserId(AGENT));
+        assert!(!ready.user.bot);
+        assert_eq!(
+            ready.resume_gateway_url.as_deref(),
+            Some(sim.gateway_url().as_str())
+        );
+        let Dispatch::GuildCreate(g) = c.dispatch("GUILD_CREATE").await else {
+            unreachable!()
+        };
+        assert_eq!(g.id, GuildId(GUILD));
+        let alice = g
+            .voice_states
+            .iter()
+            .find(|v| v.user_id == UserId(ALICE))
+            .expect("alice in voice");
+        assert!(alice.is_streaming());
+        assert_eq!(alice.channel_id, Some(ChannelId(LOUNGE)));
+        assert!(
+            g.channels
+                .iter()
+                .any(|ch| ch.id == ChannelId(LOUNGE) && ch.is_voice())
+        );
+        assert!(
+            g.members
+                .iter()
+                .any(|m| m.user.as_ref().is_some_and(|u| u.id == UserId(AGENT)))
+        );
+        // A bot gets unavailable stubs in READY, then the full guild.
+        let mut b = Client::connect(&sim).await;
+        b.identify_bot(BOT_TOKEN).await;
+        let Dispatch::Ready(ready) = b.dispatch("READY").await else {
+            unreachable!()
+        };
+        assert!(ready.user.bot);
+        assert_eq!(ready.guilds[0].unavailable, Some(true));
+        let Dispatch::GuildCreate(g) = b.dispatch("GUILD_CREATE").await else {
+            unreachable!()
+        };
+        assert!(g.voice_states.iter().any(|v| v.is_streaming()));
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_token_closes_4004() {
+    within(async {
+        let sim = start(demo_with(|_| {})).await;
+        let mut c = Client::connect(&sim).await;
+        c.identify_user("not-a-token").await;
+        assert_eq!(c.closed().await, Some(4004));
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn heartbeats_are_acked_and_silence_closes_4009() {
+    within(async {
+        let sim = start(demo_with(|s| s.settings.heartbeat_interval_ms = 200)).await;
+        let mut c = Client::connect(&sim).await;
+        // Beat for ~0.6 s (three times the interval): every beat is acked.
+        for _ in 0..4 {
+            c.send(&ClientCommand::Heartbeat(None)).await;
+            assert!(matches!(
+                c.control().await,
+                Event::Msg(ServerMessage::HeartbeatAck)
+            ));
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        let t0 = Instant::now();
+        assert_eq!(c.closed().await, Some(4009));
+        let waited = t0.elapsed();
+        assert!(
+            waited >= Duration::from_millis(100) && waited < Duration::from_secs(2),
+            "{waited:?}"
+        );
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn resume_replays_missed_dispatches_then_resumed() {
+    within(async {
+        let sim = start(demo_with(|_| {})).await;
+        let (mut c, session_id) = Client::ready_user(&sim).await;
+        let seq = c.seq;
+        // Drop with a resumable close code.
+        let _ =
+            c.ws.close(Some(tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                code: 4000.into(),
+                reason: "bye".into(),
+            }))
+            .await;
+        let body = r#"{"user": "bob", "channel": "general", "content": "while you were away"}"#;
+        let (status, _) = admin_post(&sim, "/actions/post_message", body).await;
+        assert_eq!(status, 200);
+        let mut c2 = Client::connect(&sim).await;
+        c2.send(&ClientCommand::Resume(Resume {
+            token: USER_TOKEN.into(),
+            session_id: session_id.clone(),
+            seq,
+        }))
+        .await;
+        let Event::Msg(ServerMessage::Dispatch {
+            seq: replay_seq,
+            event: Dispatch::MessageCreate(m),
+        }) = c2.next().await
+        else {
+            panic!("expected the missed MESSAGE_CREATE first");
+        };
+        assert_eq!(m.content, "while you were away");
+        assert_eq!(replay_seq, seq.map(|s| s + 1));
+        assert!(matches!(
+            c2.next().await,
+            Event::Msg(ServerMessage::Dispatch {
+                event: Dispatch::Resumed,
+                ..
+            })
+        ));
+        // A bad session id is refused with op 9 false.
+        let mut c3 = Client::connect(&sim).await;
+        c3.send(&ClientCommand::Resume(Resume {
+            token: USER_TOKEN.into(),
+            session_id: "nope".into(),
+            seq,
+        }))
+        .await;
+        assert!(matches!(
+            c3.control().await,
+            Event::Msg(ServerMessage::InvalidSession { resumable: false })
+        ));
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn admin_reconnect_and_invalid_session_are_delivered() {
+    within(async {
+        let sim = start(demo_with(|_| {})).await;
+        let (mut c, session_id) = Client::ready_user(&sim).await;
+        let (status, v) = admin_post(
+            &sim,
+            "/actions/gateway_invalid_session",
+            r#"{"user": "agent", "resumable": true}"#,
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            v["sessions"][0],
+            serde_json::Value::String(session_id.clone())
+        );
+        assert!(matches!(
+            c.control().await,
+            Event::Msg(ServerMessage::InvalidSession { resumable: true })
+        ));
+        let (status, _) = admin_post(
+            &sim,
+            "/actions",
+            &format!(r#"{{"action": "gateway_reconnect", "session_id": "{session_id}"}}"#),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(matches!(
+            c.control().await,
+            Event::Msg(ServerMessage::Reconnect)
+        ));
+        assert_eq!(c.closed().await, Some(4000));
+        // Not resumable: the session is gone, the connection may identify again.
+        let (mut c, _) = Client::ready_user(&sim).await;
+        admin_post(
+            &sim,
+            "/actions/gateway_invalid_session",
+            r#"{"user": "agent"}"#,
+        )
+        .await;
+        assert!(matches!(
+            c.control().await,
+            Event::Msg(ServerMessage::InvalidSession { resumable: false })
+        ));
+        c.identify_user(USER_TOKEN).await;
+        c.dispatch("READY").await;
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn join_voice_gives_state_and_server_update_with_a_grant() {
+    within(async {
+        let sim = start(demo_with(|_| {})).await;
+        let (mut c, session_id) = Client::ready_user(&sim).await;
+        c.send(&join_lounge()).await;
+        let Dispatch::VoiceStateUpdate(v) = c.dispatch("VOICE_STATE_UPDATE").await else {
+            unreachable!()
+        };
+        assert_eq!(
+            (v.user_id, v.channel_id, v.session_id.as_str()),
+            (UserId(AGENT), Some(ChannelId(LOUNGE)), session_id.as_str())
+        );
+        let Dispatch::VoiceServerUpdate(vsu) = c.dispatch("VOICE_SERVER_UPDATE").await else {
+            unreachable!()
+        };
+        assert_eq!(vsu.endpoint, Some(sim.voice().endpoint()));
+        assert_eq!(vsu.guild_id, Some(GuildId(GUILD)));
+        let log = admin_get(&sim, "/media/voice/log").await;
+        let granted = log.as_array().expect("log").iter().any(|e| {
+            e["op"] == "grant"
+                && e["grant"]["token"] == vsu.token.as_str()
+                && e["grant"]["session_id"] == session_id.as_str()
+        });
+        assert!(granted, "no grant for the token in {log}");
+        assert!(
+            admin_get(&sim, "/media/voice/report").await.is_object(),
+            "sim-voice report is served"
+        );
+        // Leaving revokes with 4014.
+        c.send(&ClientCommand::UpdateVoiceState(UpdateVoiceState::leave(
+            Some(GuildId(GUILD)),
+        )))
+        .await;
+        let Dispatch::VoiceStateUpdate(v) = c.dispatch("VOICE_STATE_UPDATE").await else {
+            unreachable!()
+        };
+        assert_eq!(v.channel_id, None);
+        let log = admin_get(&sim, "/media/voice/log").await;
+        assert!(
+            log.as_array()
+                .expect("log")
+                .iter()
+                .any(|e| e["op"] == "revoke" && e["close_code"] == 4014)
+        );
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn watch_gives_create_and_delayed_server_update() {
+    within(async {
+        let sim = start(demo_with(|s| {
+            s.settings.stream_server_update_delay_ms = 300
+        }))
+        .await;
+        let (mut c, _) = Client::ready_user(&sim).await;
+        c.send(&join_lounge()).await;
+        c.dispatch("VOICE_SERVER_UPDATE").await;
+        c.send(&ClientCommand::WatchStream(alice_key())).await;
+        let Dispatch::StreamCreate(info) = c.dispatch("STREAM_CREATE").await else {
+            unreachable!()
+        };
+        let t0 = Instant::now();
+        assert_eq!(info.stream_key, alice_key());
+        let rtc = info.rtc_server_id.expect("rtc_server_id");
+        let Dispatch::StreamServerUpdate(ssu) = c.dispatch("STREAM_SERVER_UPDATE").await else {
+            unreachable!()
+        };
+        assert!(
+            t0.elapsed() >= Duration::from_millis(250),
+            "delay not honoured: {:?}",
+            t0.elapsed()
+        );
+        assert_eq!(ssu.endpoint, Some(sim.stream().endpoint()));
+        assert_ne!(sim.stream().endpoint(), sim.voice().endpoint());
+        let log = admin_get(&sim, "/media/stream/log").await;
+        assert!(
+            log.as_array()
+                .expect("log")
+                .iter()
+                .any(|e| e["op"] == "grant"
+                    && e["grant"]["room"] == rtc.get()
+                    && e["grant"]["token"] == ssu.token.as_str())
+        );
+        // The owner stops: the viewer gets STREAM_DELETE.
+        admin_post(&sim, "/actions/stop_stream", r#"{"user": "alice"}"#).await;
+        let Dispatch::StreamDelete(d) = c.dispatch("STREAM_DELETE").await else {
+            unreachable!()
+        };
+        assert_eq!(
+            (d.stream_key, d.reason),
+            (alice_key(), StreamDeleteReason::UserRequested)
+        );
+        let Dispatch::VoiceStateUpdate(v) = c.dispatch("VOICE_STATE_UPDATE").await else {
+            unreachable!()
+        };
+        assert_eq!((v.user_id, v.self_stream), (UserId(ALICE), Some(false)));
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bot_watch_is_unauthorized() {
+    within(async {
+        let sim = start(demo_with(|_| {})).await;
+        let mut b = Client::connect(&sim).await;
+        b.identify_bot(BOT_TOKEN).await;
+        b.dispatch("GUILD_CREATE").await;
+        b.send(&join_lounge()).await;
+        b.dispatch("VOICE_SERVER_UPDATE").await;
+        b.send(&ClientCommand::WatchStream(alice_key())).await;
+        let ev = b.dispatch("STREAM_DELETE").await;
+        let Dispatch::StreamDelete(d) = ev else {
+            unreachable!()
+        };
+        assert_eq!(
+            (d.stream_key, d.reason),
+            (alice_key(), StreamDeleteReason::Unauthorized)
+        );
+        let streams = admin_get(&sim, "/streams").await;
+        assert_eq!(streams[0]["viewers"].as_array().map(Vec::len), Some(0));
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn own_stream_create_pause_and_delete() {
+    within(async {
+        let sim = start(demo_with(|_| {})).await;
+        let (mut c, _) = Client::ready_user(&sim).await;
+        c.send(&join_lounge()).await;
+        c.dispatch("VOICE_SERVER_UPDATE").await;
+        c.send(&ClientCommand::CreateStream(CreateStream::guild(
+            GuildId(GUILD),
+            ChannelId(LOUNGE),
+        )))
+        .await;
+        let Dispatch::StreamCreate(info) = c.dispatch("STREAM_CREATE").await else {
+            unreachable!()
+        };
+        let key = info.stream_key;
+        assert_eq!(key.owner(), UserId(AGENT));
+        let Dispatch::StreamServerUpdate(ssu) = c.dispatch("STREAM_SERVER_UPDATE").await else {
+            unreachable!()
+        };
+        assert_eq!(ssu.stream_key, key);
+        c.send(&ClientCommand::SetStreamPaused(
+            gateway_proto::SetStreamPaused {
+                stream_key: key,
+                paused: true,
+            },
+        ))
+        .await;
+        let Dispatch::StreamUpdate(u) = c.dispatch("STREAM_UPDATE").await else {
+            unreachable!()
+        };
+        assert!(u.paused);
+        c.send(&ClientCommand::DeleteStream(key)).await;
+        let Dispatch::StreamDelete(d) = c.dispatch("STREAM_DELETE").await else {
+            unreachable!()
+        };
+        assert_eq!(
+            (d.stream_key, d.reason),
+            (key, StreamDeleteReason::UserRequested)
+        );
+        let sessions = admin_get(&sim, "/sessions").await;
+        let agent = sessions
+            .as_array()
+            .expect("sessions")
+            .iter()
+            .find(|s| s["user_name"] == "agent")
+            .expect("agent session");
+        for op in [
+            "StreamCreate",
+            "StreamSetPaused",
+            "StreamDelete",
+            "VoiceStateUpdate",
+            "Identify",
+        ] {
+            assert_eq!(agent["op_counts"][op], 1, "{op} in {agent}");
+        }
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rate_limit_closes_4008() {
+    within(async {
+        let sim = start(demo_with(|s| s.settings.gateway_rate_limit = 120)).await;
+        let mut c = Client::connect(&sim).await;
+        for _ in 0..121 {
+            c.send_raw(&ClientCommand::Heartbeat(None).to_text()).await;
+        }
+        assert_eq!(c.closed().await, Some(4008));
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn garbage_frames_get_a_close_code_not_a_crash() {
+    within(async {
+        let sim = start(demo_with(|_| {})).await;
+        let mut rng = discord_sim::SimRng::new(9);
+        let mut garbage: Vec<String> = [
+            "",
+            "{",
+            "null",
+            "[]",
+            "{\"op\":\"x\"}",
+            "{\"op\":-1}",
+            "{\"op\":256}",
+            "{\"op\":2,\"d\":5}",
+            "{\"op\":4,\"d\":{\"guild_id\":\"abc\"}}",
+            "{\"op\":20,\"d\":{\"stream_key\":\"guild:1:2\"}}",
+            "{\"op\":0,\"d\":null}",
+            "{\"op\":10}",
+            "{\"op\":99,\"d\":{}}",
+            "{\"op\":18,\"d\":{\"type\":\"call\"}}",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        for _ in 0..40 {
+            let len = usize::try_from(rng.next_u64() % 64).unwrap_or(0);
+            garbage.push(
+                (0..len)
+                    .map(|_| char::from(u8::try_from(rng.next_u64() % 95 + 32).unwrap_or(b'x')))
+                    .collect(),
+            );
+        }
+        for g in &garbage {
+            let mut c = Client::connect(&sim).await;
+            c.send_raw(g).await;
+            let code = c.closed().await;
+            assert!(matches!(code, Some(4001..=4003)), "{g:?} → {code:?}");
+        }
+        // Garbage after identify is handled the same and the sim still works.
+        let (mut c, _) = Client::ready_user(&sim).await;
+        c.send_raw("{\"op\":20,\"d\":{\"stream_key\":\"guild:x:y:z\"}}")
+            .await;
+        assert_eq!(c.closed().await, Some(4002));
+        let (mut c, _) = Client::ready_user(&sim).await;
+        c.send(&ClientCommand::Heartbeat(c.seq)).await;
+        assert!(matches!(
+            c.control().await,
+            Event::Msg(ServerMessage::HeartbeatAck)
+        ));
+        sim.shutdown().await;
+    })
+    .await;
+}
