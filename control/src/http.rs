@@ -26,7 +26,11 @@ pub struct AppState {
 impl AppState {
     /// State over a media handle; `dashboard_token` guards admin routes.
     pub fn new(media: MediaHandle, dashboard_token: Option<String>) -> Self {
-        Self { media, dashboard_token: dashboard_token.map(Arc::from), started: Instant::now() }
+        Self {
+            media,
+            dashboard_token: dashboard_token.map(Arc::from),
+            started: Instant::now(),
+        }
     }
 }
 
@@ -36,7 +40,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/media/state", get(media_state))
         .route("/api/media/voice", put(put_voice).delete(delete_voice))
-        .route("/api/media/subscriptions/{user_id}", put(put_subscription).delete(delete_subscription))
+        .route(
+            "/api/media/subscriptions/{user_id}",
+            put(put_subscription).delete(delete_subscription),
+        )
         .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"error": "Not found."}))) })
         .with_state(state)
 }
@@ -59,12 +66,20 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Admin check: with a DASHBOARD_TOKEN, the `x-dashboard-token` header must
 /// match; without one, control only listens on loopback (checked at start).
 fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
-    let Some(expected) = &state.dashboard_token else { return Ok(()) };
-    let given = headers.get("x-dashboard-token").map(|v| v.as_bytes()).unwrap_or_default();
+    let Some(expected) = &state.dashboard_token else {
+        return Ok(());
+    };
+    let given = headers
+        .get("x-dashboard-token")
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
     if constant_time_eq(given, expected.as_bytes()) {
         Ok(())
     } else {
-        Err(error(StatusCode::UNAUTHORIZED, "Unauthorized. Provide x-dashboard-token."))
+        Err(error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized. Provide x-dashboard-token.",
+        ))
     }
 }
 
@@ -88,7 +103,9 @@ async fn media_state(State(state): State<AppState>, headers: HeaderMap) -> Respo
 }
 
 fn parse_id(s: &str, field: &str) -> Result<u64, Response> {
-    s.trim().parse::<u64>().map_err(|_| error(StatusCode::BAD_REQUEST, &format!("{field}_invalid")))
+    s.trim()
+        .parse::<u64>()
+        .map_err(|_| error(StatusCode::BAD_REQUEST, &format!("{field}_invalid")))
 }
 
 #[derive(Deserialize)]
@@ -102,12 +119,24 @@ struct VoiceBody {
     token: String,
 }
 
-async fn put_voice(State(state): State<AppState>, headers: HeaderMap, body: Option<Json<VoiceBody>>) -> Response {
+async fn put_voice(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Option<Json<VoiceBody>>,
+) -> Response {
     if let Err(r) = require_admin(&state, &headers) {
         return r;
     }
-    let Some(Json(b)) = body else { return error(StatusCode::BAD_REQUEST, "invalid_json_body") };
-    let ids = (|| Ok::<_, Response>((parse_id(&b.guild_id, "guild_id")?, parse_id(&b.channel_id, "channel_id")?, parse_id(&b.user_id, "user_id")?)))();
+    let Some(Json(b)) = body else {
+        return error(StatusCode::BAD_REQUEST, "invalid_json_body");
+    };
+    let ids = (|| {
+        Ok::<_, Response>((
+            parse_id(&b.guild_id, "guild_id")?,
+            parse_id(&b.channel_id, "channel_id")?,
+            parse_id(&b.user_id, "user_id")?,
+        ))
+    })();
     let (guild, channel, user) = match ids {
         Ok(v) => v,
         Err(r) => return r,
@@ -184,7 +213,11 @@ async fn put_subscription(
     }
 }
 
-async fn delete_subscription(State(state): State<AppState>, headers: HeaderMap, Path(user_id): Path<String>) -> Response {
+async fn delete_subscription(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(user_id): Path<String>,
+) -> Response {
     if let Err(r) = require_admin(&state, &headers) {
         return r;
     }
@@ -208,6 +241,9 @@ mod tests {
         assert!(!constant_time_eq(b"secreT", b"secret"));
         assert!(!constant_time_eq(b"secret-longer", b"secret"));
         assert!(!constant_time_eq(b"", b"secret"));
-        assert!(!constant_time_eq(b"", b""), "an empty expected token never matches");
+        assert!(
+            !constant_time_eq(b"", b""),
+            "an empty expected token never matches"
+        );
     }
 }

@@ -8,9 +8,7 @@
 //! - [`media`]: the link to mediad, with the desired media state that is
 //!   replayed after every reconnect.
 //! - [`http`]: the HTTP server (`/healthz`, admin API).
-//! - [`backoff`]: pure retry delays.
 
-pub mod backoff;
 pub mod http;
 pub mod media;
 
@@ -56,14 +54,21 @@ pub fn default_mediad_socket() -> PathBuf {
         Some(dir) => PathBuf::from(dir).join("screenwatch").join("mediad.sock"),
         None => {
             use std::os::unix::fs::MetadataExt;
-            let uid = std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(0);
-            std::env::temp_dir().join(format!("screenwatch-{uid}")).join("mediad.sock")
+            let uid = std::fs::metadata("/proc/self")
+                .map(|m| m.uid())
+                .unwrap_or(0);
+            std::env::temp_dir()
+                .join(format!("screenwatch-{uid}"))
+                .join("mediad.sock")
         }
     }
 }
 
 /// Runs the daemon from its command line until `shutdown` resolves.
-pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn main_with(
+    cli: Cli,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let token = cli.dashboard_token.clone().filter(|t| !t.trim().is_empty());
     if token.is_none() && !cli.http_addr.ip().is_loopback() {
         anyhow::bail!(
@@ -71,9 +76,12 @@ pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'st
             cli.http_addr
         );
     }
-    let protocol = cli.ipc_protocol_override.unwrap_or(ipc_schema::PROTOCOL_VERSION);
+    let protocol = cli
+        .ipc_protocol_override
+        .unwrap_or(ipc_schema::PROTOCOL_VERSION);
     let instance_id = daemon_support::instance_id();
-    let media_config = media::client::MediaClientConfig::new(cli.mediad_socket.clone(), protocol, instance_id);
+    let media_config =
+        media::client::MediaClientConfig::new(cli.mediad_socket.clone(), protocol, instance_id);
     let (client, handle) = media::MediaClient::new(media_config);
 
     // One shutdown signal fanned out to every task.
@@ -89,9 +97,12 @@ pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'st
     tracing::info!(%addr, mediad_socket = %cli.mediad_socket.display(), protocol = %protocol, "control started");
     let app = http::router(http::AppState::new(handle, token));
     let http_task = tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(stopped(stop_rx))
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stopped(stop_rx))
+        .await
     });
     shutdown.await;
     let _ = stop_tx.send(true);

@@ -1,8 +1,10 @@
 //! The task that keeps control linked to mediad.
 
-use super::desired::{connect_msg, disconnect_msg, DesiredMedia, StreamConnectView, VoiceConnectView};
-use crate::backoff::Backoff;
-use ipc_link::{handshake, Link, LinkConfig, LinkError};
+use super::desired::{
+    DesiredMedia, StreamConnectView, VoiceConnectView, connect_msg, disconnect_msg,
+};
+use gateway_session::RetryBackoff as Backoff;
+use ipc_link::{Link, LinkConfig, LinkError, handshake};
 use ipc_schema::*;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -35,7 +37,10 @@ impl MediaClientConfig {
             socket,
             protocol,
             instance_id,
-            backoff: Backoff { initial: Duration::from_millis(100), max: Duration::from_secs(2) },
+            backoff: Backoff {
+                initial: Duration::from_millis(100),
+                max: Duration::from_secs(2),
+            },
             handshake_timeout: Duration::from_secs(5),
             ping_interval: Duration::from_secs(10),
         }
@@ -193,12 +198,22 @@ impl MediaHandle {
         self.cmd.send(c).await.map_err(|_| MediaClientGone)
     }
     /// Wants (or stops wanting) the voice transport.
-    pub async fn set_voice(&self, v: Option<VoiceConnect>, reason: &str) -> Result<(), MediaClientGone> {
+    pub async fn set_voice(
+        &self,
+        v: Option<VoiceConnect>,
+        reason: &str,
+    ) -> Result<(), MediaClientGone> {
         self.command(MediaCommand::SetVoice(v, reason.into())).await
     }
     /// Wants (or stops wanting) a stream transport.
-    pub async fn set_stream(&self, role: TransportRole, s: Option<StreamConnect>, reason: &str) -> Result<(), MediaClientGone> {
-        self.command(MediaCommand::SetStream(role, s, reason.into())).await
+    pub async fn set_stream(
+        &self,
+        role: TransportRole,
+        s: Option<StreamConnect>,
+        reason: &str,
+    ) -> Result<(), MediaClientGone> {
+        self.command(MediaCommand::SetStream(role, s, reason.into()))
+            .await
     }
     /// Wants one user's video.
     pub async fn subscribe(&self, s: VideoSubscription) -> Result<(), MediaClientGone> {
@@ -242,7 +257,10 @@ pub struct MediaClient {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 enum LinkEnd {
@@ -256,7 +274,11 @@ impl MediaClient {
         let (cmd_tx, cmd_rx) = mpsc::channel(64);
         let (status_tx, status_rx) = watch::channel(MediaLinkStatus::default());
         let (events, _) = broadcast::channel(256);
-        let handle = MediaHandle { cmd: cmd_tx, status: status_rx, events: events.clone() };
+        let handle = MediaHandle {
+            cmd: cmd_tx,
+            status: status_rx,
+            events: events.clone(),
+        };
         let client = Self {
             config,
             desired: DesiredMedia::default(),
@@ -293,10 +315,11 @@ impl MediaClient {
                 }
                 Err(e) => {
                     let msg = e.to_string();
-                    let is_new = self.status_tx.borrow().last_error.as_deref() != Some(msg.as_str());
+                    let is_new =
+                        self.status_tx.borrow().last_error.as_deref() != Some(msg.as_str());
                     if !e.is_transient() {
                         tracing::error!(error = %msg, socket = %self.config.socket.display(), "mediad refused this control");
-                    } else if is_new || attempt % 30 == 0 {
+                    } else if is_new || attempt.is_multiple_of(30) {
                         tracing::warn!(error = %msg, socket = %self.config.socket.display(), attempt, "cannot reach mediad; will retry");
                     } else {
                         tracing::debug!(error = %msg, attempt, "cannot reach mediad");
@@ -334,7 +357,12 @@ impl MediaClient {
             build: daemon_support::build_info!().to_string(),
             instance_id: self.config.instance_id,
         };
-        let (peer, rest) = handshake::<ControlMsg, MediadMsg, _>(&mut stream, hello, self.config.handshake_timeout).await?;
+        let (peer, rest) = handshake::<ControlMsg, MediadMsg, _>(
+            &mut stream,
+            hello,
+            self.config.handshake_timeout,
+        )
+        .await?;
         let mut link = Link::spawn(stream, peer, rest, LinkConfig::default());
         // mediad sends a snapshot right after attaching, or an error if it
         // refuses this connection.
@@ -405,7 +433,10 @@ impl MediaClient {
         // One ping right away (measures the round trip, shows up in
         // ipc-tap), then periodically.
         self.ping(&link);
-        let mut ping = tokio::time::interval_at(Instant::now() + self.config.ping_interval, self.config.ping_interval);
+        let mut ping = tokio::time::interval_at(
+            Instant::now() + self.config.ping_interval,
+            self.config.ping_interval,
+        );
         loop {
             tokio::select! {
                 () = shutdown.as_mut() => return LinkEnd::Shutdown,
@@ -450,20 +481,22 @@ impl MediaClient {
         let refresh = matches!(m, MediadMsg::TransportState(_));
         match &m {
             MediadMsg::Pong { nonce } => {
-                if let Some((expected, at)) = self.pending_ping {
-                    if *nonce == expected {
-                        let rtt = at.elapsed().as_secs_f64() * 1000.0;
-                        self.pending_ping = None;
-                        self.status_tx.send_modify(|s| s.rtt_ms = Some(rtt));
-                        tracing::debug!(rtt_ms = rtt, "mediad pong");
-                    }
+                if let Some((expected, at)) = self.pending_ping
+                    && *nonce == expected
+                {
+                    let rtt = at.elapsed().as_secs_f64() * 1000.0;
+                    self.pending_ping = None;
+                    self.status_tx.send_modify(|s| s.rtt_ms = Some(rtt));
+                    tracing::debug!(rtt_ms = rtt, "mediad pong");
                 }
             }
             MediadMsg::Snapshot(s) => self.known = Some(MediadView::from_snapshot(s)),
             MediadMsg::TransportState(t) => {
                 tracing::info!(role = %t.role, status = t.status.as_str(), reason = ?t.reason, "mediad transport state");
             }
-            MediadMsg::Error(e) => tracing::warn!(code = ?e.code, message = %e.message, "mediad reported an error"),
+            MediadMsg::Error(e) => {
+                tracing::warn!(code = ?e.code, message = %e.message, "mediad reported an error")
+            }
             _ => {}
         }
         // Nobody listening is fine.
@@ -501,9 +534,11 @@ impl MediaClient {
                 self.desired.subscriptions.insert(s.user_id, s.clone());
                 Some(ControlMsg::SubscribeUserVideo(s))
             }
-            MediaCommand::Unsubscribe(u) => {
-                self.desired.subscriptions.remove(&u).map(|_| ControlMsg::UnsubscribeUserVideo { user_id: u })
-            }
+            MediaCommand::Unsubscribe(u) => self
+                .desired
+                .subscriptions
+                .remove(&u)
+                .map(|_| ControlMsg::UnsubscribeUserVideo { user_id: u }),
             MediaCommand::PublishFrame(f) => Some(ControlMsg::StreamPublishFrame(f)),
             MediaCommand::View(reply) => {
                 let _ = reply.send(self.view());
@@ -522,7 +557,11 @@ impl MediaClient {
         let _ = self.update_desired(c);
     }
 
-    fn apply_online(&mut self, c: MediaCommand, link: &Link<ControlMsg, MediadMsg>) -> Option<String> {
+    fn apply_online(
+        &mut self,
+        c: MediaCommand,
+        link: &Link<ControlMsg, MediadMsg>,
+    ) -> Option<String> {
         let msg = self.update_desired(c)?;
         let changes_state = !matches!(msg, ControlMsg::StreamPublishFrame(_));
         if let Err(e) = link.sender.send(msg) {
@@ -537,10 +576,14 @@ impl MediaClient {
     fn view(&self) -> MediaView {
         MediaView {
             desired: self.desired.clone(),
-            desired_subscriptions: self.desired.subscriptions.values().map(SubscriptionView::from).collect(),
+            desired_subscriptions: self
+                .desired
+                .subscriptions
+                .values()
+                .map(SubscriptionView::from)
+                .collect(),
             mediad: self.known.clone(),
             link: self.status_tx.borrow().clone(),
         }
     }
 }
-

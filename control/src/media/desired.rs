@@ -63,9 +63,18 @@ impl DesiredMedia {
     /// The desired slot params for `role`.
     pub fn params(&self, role: TransportRole) -> Option<TransportParams> {
         match role {
-            TransportRole::Voice => self.voice.as_ref().map(|v| TransportParams::Voice(v.0.clone())),
-            TransportRole::StreamWatch => self.stream_watch.as_ref().map(|v| TransportParams::Stream(v.0.clone())),
-            TransportRole::StreamPublish => self.stream_publish.as_ref().map(|v| TransportParams::Stream(v.0.clone())),
+            TransportRole::Voice => self
+                .voice
+                .as_ref()
+                .map(|v| TransportParams::Voice(v.0.clone())),
+            TransportRole::StreamWatch => self
+                .stream_watch
+                .as_ref()
+                .map(|v| TransportParams::Stream(v.0.clone())),
+            TransportRole::StreamPublish => self
+                .stream_publish
+                .as_ref()
+                .map(|v| TransportParams::Stream(v.0.clone())),
         }
     }
 
@@ -77,7 +86,9 @@ impl DesiredMedia {
                 continue;
             }
             match (&t.role, &t.params) {
-                (TransportRole::Voice, TransportParams::Voice(v)) => self.voice = Some(VoiceConnectView(v.clone())),
+                (TransportRole::Voice, TransportParams::Voice(v)) => {
+                    self.voice = Some(VoiceConnectView(v.clone()))
+                }
                 (TransportRole::StreamWatch, TransportParams::Stream(s)) => {
                     self.stream_watch = Some(StreamConnectView(s.clone()))
                 }
@@ -87,7 +98,11 @@ impl DesiredMedia {
                 _ => {}
             }
         }
-        self.subscriptions = snap.subscriptions.iter().map(|s| (s.user_id, s.clone())).collect();
+        self.subscriptions = snap
+            .subscriptions
+            .iter()
+            .map(|s| (s.user_id, s.clone()))
+            .collect();
         self.publish_paused = snap.publish_paused;
         self.initialized = true;
     }
@@ -103,11 +118,14 @@ impl DesiredMedia {
             match (self.params(role), held) {
                 (Some(want), Some(h)) if h.params == want && h.status.is_active() => {}
                 (Some(want), _) => out.push(connect_msg(role, want)),
-                (None, Some(h)) if h.status.is_active() => out.push(disconnect_msg(role, "not_desired_by_control")),
+                (None, Some(h)) if h.status.is_active() => {
+                    out.push(disconnect_msg(role, "not_desired_by_control"))
+                }
                 (None, _) => {}
             }
         }
-        let held: BTreeMap<UserId, &VideoSubscription> = snap.subscriptions.iter().map(|s| (s.user_id, s)).collect();
+        let held: BTreeMap<UserId, &VideoSubscription> =
+            snap.subscriptions.iter().map(|s| (s.user_id, s)).collect();
         for (user, want) in &self.subscriptions {
             if held.get(user) != Some(&want) {
                 out.push(ControlMsg::SubscribeUserVideo(want.clone()));
@@ -119,7 +137,11 @@ impl DesiredMedia {
             }
         }
         if self.publish_paused != snap.publish_paused {
-            out.push(if self.publish_paused { ControlMsg::StreamPublishPause } else { ControlMsg::StreamPublishResume });
+            out.push(if self.publish_paused {
+                ControlMsg::StreamPublishPause
+            } else {
+                ControlMsg::StreamPublishResume
+            });
         }
         out
     }
@@ -128,8 +150,12 @@ impl DesiredMedia {
 /// The connect command for `role`.
 pub fn connect_msg(role: TransportRole, params: TransportParams) -> ControlMsg {
     match (role, params) {
-        (TransportRole::StreamWatch, TransportParams::Stream(s)) => ControlMsg::StreamWatchConnect(s),
-        (TransportRole::StreamPublish, TransportParams::Stream(s)) => ControlMsg::StreamPublishConnect(s),
+        (TransportRole::StreamWatch, TransportParams::Stream(s)) => {
+            ControlMsg::StreamWatchConnect(s)
+        }
+        (TransportRole::StreamPublish, TransportParams::Stream(s)) => {
+            ControlMsg::StreamPublishConnect(s)
+        }
         (_, TransportParams::Voice(v)) => ControlMsg::VoiceConnect(v),
         // A stream param for the voice role cannot be built by `params()`.
         (TransportRole::Voice, TransportParams::Stream(s)) => ControlMsg::StreamWatchConnect(s),
@@ -138,7 +164,9 @@ pub fn connect_msg(role: TransportRole, params: TransportParams) -> ControlMsg {
 
 /// The disconnect command for `role`.
 pub fn disconnect_msg(role: TransportRole, reason: &str) -> ControlMsg {
-    let d = Disconnect { reason: reason.into() };
+    let d = Disconnect {
+        reason: reason.into(),
+    };
     match role {
         TransportRole::Voice => ControlMsg::VoiceDisconnect(d),
         TransportRole::StreamWatch => ControlMsg::StreamWatchDisconnect(d),
@@ -174,20 +202,41 @@ mod tests {
     }
 
     fn snap(transports: Vec<TransportSnapshot>, subs: Vec<VideoSubscription>) -> Snapshot {
-        Snapshot { instance_id: 1, uptime_ms: 0, control_sessions: 1, transports, subscriptions: subs, publish_paused: false }
+        Snapshot {
+            instance_id: 1,
+            uptime_ms: 0,
+            control_sessions: 1,
+            transports,
+            subscriptions: subs,
+            publish_paused: false,
+        }
     }
 
     #[test]
     fn empty_mediad_gets_everything_replayed() {
-        let mut d = DesiredMedia { voice: Some(VoiceConnectView(voice())), initialized: true, ..Default::default() };
+        let mut d = DesiredMedia {
+            voice: Some(VoiceConnectView(voice())),
+            initialized: true,
+            ..Default::default()
+        };
         d.subscriptions.insert(UserId(9), sub(9));
         let cmds = d.reconcile(&snap(vec![], vec![]));
-        assert_eq!(cmds, vec![ControlMsg::VoiceConnect(voice()), ControlMsg::SubscribeUserVideo(sub(9))]);
+        assert_eq!(
+            cmds,
+            vec![
+                ControlMsg::VoiceConnect(voice()),
+                ControlMsg::SubscribeUserVideo(sub(9))
+            ]
+        );
     }
 
     #[test]
     fn matching_state_sends_nothing_and_extras_are_removed() {
-        let mut d = DesiredMedia { voice: Some(VoiceConnectView(voice())), initialized: true, ..Default::default() };
+        let mut d = DesiredMedia {
+            voice: Some(VoiceConnectView(voice())),
+            initialized: true,
+            ..Default::default()
+        };
         d.subscriptions.insert(UserId(9), sub(9));
         let held = TransportSnapshot {
             role: TransportRole::Voice,
@@ -195,11 +244,25 @@ mod tests {
             reason: None,
             params: TransportParams::Voice(voice()),
         };
-        assert!(d.reconcile(&snap(vec![held.clone()], vec![sub(9)])).is_empty());
+        assert!(
+            d.reconcile(&snap(vec![held.clone()], vec![sub(9)]))
+                .is_empty()
+        );
         // A failed slot is reconnected; an unwanted subscription dropped.
-        let failed = TransportSnapshot { status: TransportStatus::Failed, ..held };
+        let failed = TransportSnapshot {
+            status: TransportStatus::Failed,
+            ..held
+        };
         let cmds = d.reconcile(&snap(vec![failed], vec![sub(9), sub(10)]));
-        assert_eq!(cmds, vec![ControlMsg::VoiceConnect(voice()), ControlMsg::UnsubscribeUserVideo { user_id: UserId(10) }]);
+        assert_eq!(
+            cmds,
+            vec![
+                ControlMsg::VoiceConnect(voice()),
+                ControlMsg::UnsubscribeUserVideo {
+                    user_id: UserId(10)
+                }
+            ]
+        );
     }
 
     #[test]

@@ -25,7 +25,10 @@ mod tests {
 
     #[test]
     fn doubles_then_caps() {
-        let b = Backoff { initial: Duration::from_millis(100), max: Duration::from_secs(2) };
+        let b = Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(2),
+        };
         let d: Vec<u64> = (0..8).map(|a| b.delay(a).as_millis() as u64).collect();
         assert_eq!(d, vec![100, 200, 400, 800, 1600, 2000, 2000, 2000]);
         assert_eq!(b.delay(u32::MAX), Duration::from_secs(2));
