@@ -4,11 +4,14 @@
 //! in the same run. Prints both, and the ratio. A program that measures, not
 //! a timed assertion.
 
+// A benchmark measures wall time by definition.
+#![allow(clippy::disallowed_methods)]
+
 #[path = "../tests/samples/mod.rs"]
 mod samples;
 
 use base64::Engine as _;
-use ipc_schema::frame::{decode_payload, encode_frame, split_frame, Split};
+use ipc_schema::frame::{Split, decode_payload, encode_frame, split_frame};
 use ipc_schema::{DecodedVideoFrame, MediadMsg};
 use serde::{Deserialize, Serialize};
 use std::hint::black_box;
@@ -71,7 +74,9 @@ fn main() {
     let (bin, n_bin) = measure(budget, || {
         buf.clear();
         encode_frame(black_box(&msg), &mut buf).unwrap();
-        let Split::Frame { payload, .. } = split_frame(&buf).unwrap() else { unreachable!() };
+        let Split::Frame { payload, .. } = split_frame(&buf).unwrap() else {
+            unreachable!()
+        };
         let back: MediadMsg = decode_payload(payload).unwrap();
         black_box(back);
     });
@@ -86,12 +91,24 @@ fn main() {
         serde_json::to_writer(&mut line, &j).unwrap();
         line.push(b'\n');
         let back: JsonDecodedFrame = serde_json::from_slice(&line[..line.len() - 1]).unwrap();
-        let jpeg = base64::engine::general_purpose::STANDARD.decode(back.jpeg_base64).unwrap();
+        let jpeg = base64::engine::general_purpose::STANDARD
+            .decode(back.jpeg_base64)
+            .unwrap();
         black_box(jpeg);
     });
 
     println!("ipc-schema codec bench: decoded_video_frame with a 60 KB JPEG, encode + decode");
-    println!("  binary frame (bincode, raw bytes): {:>9.2} µs/op  ({n_bin} ops, {bin_len} bytes on the wire)", bin.as_secs_f64() * 1e6);
-    println!("  line JSON + base64 (reference):    {:>9.2} µs/op  ({n_json} ops, {} bytes on the wire)", json.as_secs_f64() * 1e6, line.len());
-    println!("  ratio: binary is {:.1}x faster (target >= 20x)", json.as_secs_f64() / bin.as_secs_f64());
+    println!(
+        "  binary frame (bincode, raw bytes): {:>9.2} µs/op  ({n_bin} ops, {bin_len} bytes on the wire)",
+        bin.as_secs_f64() * 1e6
+    );
+    println!(
+        "  line JSON + base64 (reference):    {:>9.2} µs/op  ({n_json} ops, {} bytes on the wire)",
+        json.as_secs_f64() * 1e6,
+        line.len()
+    );
+    println!(
+        "  ratio: binary is {:.1}x faster (target >= 20x)",
+        json.as_secs_f64() / bin.as_secs_f64()
+    );
 }

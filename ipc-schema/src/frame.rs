@@ -6,8 +6,8 @@
 //! before anything is allocated; [`decode_payload`] then parses it.
 //! [`FrameBuffer`] owns the bytes read from a socket and yields whole frames.
 
-use crate::lane::WireMessage;
 use crate::MAX_FRAME_LEN;
+use crate::lane::WireMessage;
 use bincode::config::{self, Configuration, Limit, LittleEndian, Varint};
 
 /// Size of the length prefix.
@@ -81,18 +81,28 @@ pub enum Split<'a> {
 /// Looks for one whole frame at the start of `buf`.
 pub fn split_frame(buf: &[u8]) -> Result<Split<'_>, FrameError> {
     let Some(prefix) = buf.get(..LEN_PREFIX) else {
-        return Ok(Split::Incomplete { needed: LEN_PREFIX - buf.len() });
+        return Ok(Split::Incomplete {
+            needed: LEN_PREFIX - buf.len(),
+        });
     };
     let len = u32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) as usize;
     if len > MAX_FRAME_LEN {
-        return Err(FrameError::Oversized { len, max: MAX_FRAME_LEN });
+        return Err(FrameError::Oversized {
+            len,
+            max: MAX_FRAME_LEN,
+        });
     }
     if len == 0 {
         return Err(FrameError::Empty);
     }
     match buf.get(LEN_PREFIX..LEN_PREFIX + len) {
-        Some(payload) => Ok(Split::Frame { payload, consumed: LEN_PREFIX + len }),
-        None => Ok(Split::Incomplete { needed: LEN_PREFIX + len - buf.len() }),
+        Some(payload) => Ok(Split::Frame {
+            payload,
+            consumed: LEN_PREFIX + len,
+        }),
+        None => Ok(Split::Incomplete {
+            needed: LEN_PREFIX + len - buf.len(),
+        }),
     }
 }
 
@@ -108,7 +118,10 @@ pub fn peek_kind(payload: &[u8]) -> Result<u32, FrameError> {
 pub fn decode_payload<M: WireMessage>(payload: &[u8]) -> Result<M, FrameError> {
     let kind = peek_kind(payload)?;
     if kind >= M::KNOWN_KINDS {
-        return Err(FrameError::UnknownKind { index: kind, known: M::KNOWN_KINDS });
+        return Err(FrameError::UnknownKind {
+            index: kind,
+            known: M::KNOWN_KINDS,
+        });
     }
     bincode::serde::decode_from_slice::<M, _>(payload, wire_config())
         .map(|(msg, _)| msg)
@@ -126,7 +139,10 @@ pub fn encode_frame<M: WireMessage>(msg: &M, out: &mut Vec<u8>) -> Result<(), Fr
     let len = out.len() - start - LEN_PREFIX;
     if len > MAX_FRAME_LEN {
         out.truncate(start);
-        return Err(FrameError::Oversized { len, max: MAX_FRAME_LEN });
+        return Err(FrameError::Oversized {
+            len,
+            max: MAX_FRAME_LEN,
+        });
     }
     // The limit above keeps `len` within u32.
     out[start..start + LEN_PREFIX].copy_from_slice(&(len as u32).to_be_bytes());
@@ -221,14 +237,23 @@ mod tests {
     fn incomplete_is_not_an_error() {
         assert_eq!(split_frame(&[]), Ok(Split::Incomplete { needed: 4 }));
         assert_eq!(split_frame(&[0, 0]), Ok(Split::Incomplete { needed: 2 }));
-        assert_eq!(split_frame(&[0, 0, 0, 3, 1]), Ok(Split::Incomplete { needed: 2 }));
+        assert_eq!(
+            split_frame(&[0, 0, 0, 3, 1]),
+            Ok(Split::Incomplete { needed: 2 })
+        );
     }
 
     #[test]
     fn oversized_refused_from_prefix_alone() {
         let len = (MAX_FRAME_LEN + 1) as u32;
         let err = split_frame(&len.to_be_bytes()).unwrap_err();
-        assert_eq!(err, FrameError::Oversized { len: MAX_FRAME_LEN + 1, max: MAX_FRAME_LEN });
+        assert_eq!(
+            err,
+            FrameError::Oversized {
+                len: MAX_FRAME_LEN + 1,
+                max: MAX_FRAME_LEN
+            }
+        );
         let mut fb = FrameBuffer::new();
         fb.extend(&u32::MAX.to_be_bytes());
         assert!(fb.next_frame().is_err());
@@ -240,7 +265,13 @@ mod tests {
         // Variant index KNOWN_KINDS encoded as a one-byte varint.
         let payload = [ControlMsg::KNOWN_KINDS as u8, 1, 2, 3];
         let err = decode_payload::<ControlMsg>(&payload).unwrap_err();
-        assert_eq!(err, FrameError::UnknownKind { index: 14, known: 14 });
+        assert_eq!(
+            err,
+            FrameError::UnknownKind {
+                index: 14,
+                known: 14
+            }
+        );
         assert!(!err.is_fatal(true));
         assert!(err.is_fatal(false));
         assert!(FrameError::Malformed("x".into()).is_fatal(true));
@@ -252,15 +283,26 @@ mod tests {
         frame.extend_from_slice(&[9, 9, 9]);
         let len = (frame.len() - LEN_PREFIX) as u32;
         frame[..4].copy_from_slice(&len.to_be_bytes());
-        let Split::Frame { payload, .. } = split_frame(&frame).unwrap() else { panic!() };
-        assert_eq!(decode_payload::<MediadMsg>(payload).unwrap(), MediadMsg::Pong { nonce: 7 });
+        let Split::Frame { payload, .. } = split_frame(&frame).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            decode_payload::<MediadMsg>(payload).unwrap(),
+            MediadMsg::Pong { nonce: 7 }
+        );
     }
 
     #[test]
     fn frame_buffer_yields_frames_across_arbitrary_chunking() {
         let mut wire = Vec::new();
         for nonce in 0..50u64 {
-            encode_frame(&ControlMsg::Ping { nonce: nonce * 1_000_003 }, &mut wire).unwrap();
+            encode_frame(
+                &ControlMsg::Ping {
+                    nonce: nonce * 1_000_003,
+                },
+                &mut wire,
+            )
+            .unwrap();
         }
         for chunk in [1usize, 3, 7, 64, 4096] {
             let mut fb = FrameBuffer::new();
@@ -272,7 +314,12 @@ mod tests {
                 }
             }
             assert_eq!(got.len(), 50, "chunk size {chunk}");
-            assert_eq!(got[49], ControlMsg::Ping { nonce: 49 * 1_000_003 });
+            assert_eq!(
+                got[49],
+                ControlMsg::Ping {
+                    nonce: 49 * 1_000_003
+                }
+            );
             assert_eq!(fb.pending(), 0);
         }
     }

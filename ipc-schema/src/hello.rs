@@ -25,8 +25,12 @@ impl std::str::FromStr for ProtocolVersion {
             .split_once('.')
             .ok_or_else(|| format!("expected MAJOR.MINOR, got {s:?}"))?;
         Ok(Self {
-            major: major.parse().map_err(|e| format!("bad major in {s:?}: {e}"))?,
-            minor: minor.parse().map_err(|e| format!("bad minor in {s:?}: {e}"))?,
+            major: major
+                .parse()
+                .map_err(|e| format!("bad major in {s:?}: {e}"))?,
+            minor: minor
+                .parse()
+                .map_err(|e| format!("bad minor in {s:?}: {e}"))?,
         })
     }
 }
@@ -114,8 +118,14 @@ mod tests {
     #[test]
     fn version_rules() {
         assert_eq!(VersionCheck::compare(v(1, 0), v(1, 0)), VersionCheck::Exact);
-        assert_eq!(VersionCheck::compare(v(1, 0), v(1, 3)), VersionCheck::PeerNewerMinor);
-        assert_eq!(VersionCheck::compare(v(1, 3), v(1, 0)), VersionCheck::PeerOlderMinor);
+        assert_eq!(
+            VersionCheck::compare(v(1, 0), v(1, 3)),
+            VersionCheck::PeerNewerMinor
+        );
+        assert_eq!(
+            VersionCheck::compare(v(1, 3), v(1, 0)),
+            VersionCheck::PeerOlderMinor
+        );
         assert!(!VersionCheck::compare(v(1, 0), v(2, 0)).is_compatible());
         assert!(VersionCheck::compare(v(1, 0), v(1, 9)).is_compatible());
         assert_eq!("2.7".parse::<ProtocolVersion>(), Ok(v(2, 7)));

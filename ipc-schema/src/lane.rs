@@ -1,7 +1,7 @@
 //! Lanes and the trait both message enums implement.
 
 use crate::summary::Fields;
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{Serialize, de::DeserializeOwned};
 
 /// Which queue a message travels through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -45,7 +45,7 @@ mod summary;
 
 pub use command::*;
 pub use event::*;
-pub use hello::{Hello, PeerRole, ProtocolVersion, VersionCheck, PROTOCOL_VERSION};
+pub use hello::{Hello, PROTOCOL_VERSION, PeerRole, ProtocolVersion, VersionCheck};
 pub use ids::{ChannelId, GuildId, Secret, Ssrc, UserId};
 pub use lane::{Lane, WireMessage};
 pub use summary::{FieldValue, Fields};

@@ -90,10 +90,17 @@ fn stream_fields(v: &StreamConnect) -> Fields {
 fn subscription_fields(v: &VideoSubscription) -> Fields {
     vec![
         ("user", FieldValue::U64(v.user_id.0)),
-        ("stream_type", opt(&v.stream_type.map(|t| format!("{t:?}").to_lowercase()))),
+        (
+            "stream_type",
+            opt(&v.stream_type.map(|t| format!("{t:?}").to_lowercase())),
+        ),
         ("max_fps", FieldValue::F64(f64::from(v.max_fps))),
         ("quality", FieldValue::U64(u64::from(v.quality))),
-        ("pixels", v.preferred_pixel_count.map_or(FieldValue::None, |p| FieldValue::U64(u64::from(p)))),
+        (
+            "pixels",
+            v.preferred_pixel_count
+                .map_or(FieldValue::None, |p| FieldValue::U64(u64::from(p))),
+        ),
         ("jpeg_quality", FieldValue::U64(u64::from(v.jpeg_quality))),
     ]
 }
@@ -131,11 +138,15 @@ impl WireMessage for ControlMsg {
         match self {
             ControlMsg::Hello(h) => hello_fields(h),
             ControlMsg::VoiceConnect(v) => voice_fields(v),
-            ControlMsg::StreamWatchConnect(v) | ControlMsg::StreamPublishConnect(v) => stream_fields(v),
+            ControlMsg::StreamWatchConnect(v) | ControlMsg::StreamPublishConnect(v) => {
+                stream_fields(v)
+            }
             ControlMsg::VoiceDisconnect(d)
             | ControlMsg::StreamWatchDisconnect(d)
             | ControlMsg::StreamPublishDisconnect(d) => vec![("reason", s(&d.reason))],
-            ControlMsg::StreamPublishPause | ControlMsg::StreamPublishResume | ControlMsg::SnapshotRequest => {
+            ControlMsg::StreamPublishPause
+            | ControlMsg::StreamPublishResume
+            | ControlMsg::SnapshotRequest => {
                 vec![]
             }
             ControlMsg::StreamPublishFrame(f) => vec![
@@ -144,7 +155,9 @@ impl WireMessage for ControlMsg {
                 ("capture_us", FieldValue::U64(f.capture_time_us)),
             ],
             ControlMsg::SubscribeUserVideo(v) => subscription_fields(v),
-            ControlMsg::UnsubscribeUserVideo { user_id } => vec![("user", FieldValue::U64(user_id.0))],
+            ControlMsg::UnsubscribeUserVideo { user_id } => {
+                vec![("user", FieldValue::U64(user_id.0))]
+            }
             ControlMsg::Ping { nonce } => vec![("nonce", FieldValue::U64(*nonce))],
         }
     }
@@ -194,7 +207,11 @@ impl WireMessage for MediadMsg {
                 ("role", s(t.role)),
                 ("status", s(t.status.as_str())),
                 ("reason", opt(&t.reason)),
-                ("close_code", t.close_code.map_or(FieldValue::None, |c| FieldValue::U64(u64::from(c)))),
+                (
+                    "close_code",
+                    t.close_code
+                        .map_or(FieldValue::None, |c| FieldValue::U64(u64::from(c))),
+                ),
             ],
             MediadMsg::UserVideoState(v) => vec![
                 ("user", FieldValue::U64(v.user_id.0)),
@@ -234,11 +251,24 @@ impl WireMessage for MediadMsg {
                 ("transports", FieldValue::U64(st.transports.len() as u64)),
             ],
             MediadMsg::Pong { nonce } => vec![("nonce", FieldValue::U64(*nonce))],
-            MediadMsg::Error(e) => vec![("code", s(format!("{:?}", e.code))), ("message", s(&e.message))],
+            MediadMsg::Error(e) => vec![
+                ("code", s(format!("{:?}", e.code))),
+                ("message", s(&e.message)),
+            ],
             MediadMsg::Snapshot(sn) => vec![
                 ("instance", s(format!("{:016x}", sn.instance_id))),
-                ("transports", s(sn.transports.iter().map(|t| format!("{}:{}", t.role, t.status.as_str())).collect::<Vec<_>>().join(","))),
-                ("subscriptions", FieldValue::U64(sn.subscriptions.len() as u64)),
+                (
+                    "transports",
+                    s(sn.transports
+                        .iter()
+                        .map(|t| format!("{}:{}", t.role, t.status.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(",")),
+                ),
+                (
+                    "subscriptions",
+                    FieldValue::U64(sn.subscriptions.len() as u64),
+                ),
                 ("control_sessions", FieldValue::U64(sn.control_sessions)),
             ],
         }

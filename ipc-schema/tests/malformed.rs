@@ -3,13 +3,20 @@
 
 mod samples;
 
-use ipc_schema::frame::{decode_payload, encode_to_vec, FrameBuffer, FrameError};
-use ipc_schema::{ControlMsg, MediadMsg, MAX_FRAME_LEN};
+use ipc_schema::frame::{FrameBuffer, FrameError, decode_payload, encode_to_vec};
+use ipc_schema::{ControlMsg, MAX_FRAME_LEN, MediadMsg};
 use proptest::prelude::*;
 
 fn all_frames() -> Vec<Vec<u8>> {
-    let mut v: Vec<Vec<u8>> = samples::control_samples().iter().map(|(_, m)| encode_to_vec(m).unwrap()).collect();
-    v.extend(samples::mediad_samples().iter().map(|(_, m)| encode_to_vec(m).unwrap()));
+    let mut v: Vec<Vec<u8>> = samples::control_samples()
+        .iter()
+        .map(|(_, m)| encode_to_vec(m).unwrap())
+        .collect();
+    v.extend(
+        samples::mediad_samples()
+            .iter()
+            .map(|(_, m)| encode_to_vec(m).unwrap()),
+    );
     v
 }
 
@@ -61,11 +68,17 @@ proptest! {
 fn huge_inner_length_does_not_allocate_or_panic() {
     // A decoded_video_frame whose jpeg length varint claims ~2^60 bytes.
     let frame = encode_to_vec(&MediadMsg::DecodedVideoFrame(samples::decoded_frame(16))).unwrap();
-    let at = frame.windows(3).position(|w| w == [16, 0xFF, 0xD8]).expect("jpeg length byte");
+    let at = frame
+        .windows(3)
+        .position(|w| w == [16, 0xFF, 0xD8])
+        .expect("jpeg length byte");
     let mut payload = frame[4..at].to_vec();
     payload.extend_from_slice(&[0xFD, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F]);
     payload.extend_from_slice(&frame[at + 1..]);
-    assert!(matches!(decode_payload::<MediadMsg>(&payload), Err(FrameError::Malformed(_))));
+    assert!(matches!(
+        decode_payload::<MediadMsg>(&payload),
+        Err(FrameError::Malformed(_))
+    ));
     // Sanity: the unmodified payload decodes.
     assert!(decode_payload::<MediadMsg>(&frame[4..]).is_ok());
     // A frame whose prefix is one past the limit is refused from 4 bytes.

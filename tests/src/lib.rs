@@ -52,7 +52,11 @@ impl Daemon {
             .stderr(err)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        Self { child, log, name: label.to_string() }
+        Self {
+            child,
+            log,
+            name: label.to_string(),
+        }
     }
 
     /// Everything logged so far.
@@ -92,7 +96,11 @@ impl Daemon {
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("{} did not exit within {timeout:?}; log:\n{}", self.name, self.log_text());
+                panic!(
+                    "{} did not exit within {timeout:?}; log:\n{}",
+                    self.name,
+                    self.log_text()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -108,11 +116,19 @@ impl Drop for Daemon {
 
 /// A free TCP port on loopback.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 /// Sends one HTTP/1.1 request and returns (status, JSON body or Null).
-pub async fn http(addr: &str, method: &str, path: &str, body: Option<&Value>) -> std::io::Result<(u16, Value)> {
+pub async fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> std::io::Result<(u16, Value)> {
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
     let payload = body.map(|b| b.to_string()).unwrap_or_default();
     let req = format!(
@@ -124,19 +140,34 @@ pub async fn http(addr: &str, method: &str, path: &str, body: Option<&Value>) ->
     stream.read_to_end(&mut resp).await?;
     let text = String::from_utf8_lossy(&resp);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     // Bodies are small JSON; a chunked encoding carries it in one chunk.
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        body.split_once("\r\n").map(|(_, rest)| rest.rsplit_once("\r\n0").map_or(rest, |(b, _)| b)).unwrap_or("")
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body.split_once("\r\n")
+            .map(|(_, rest)| rest.rsplit_once("\r\n0").map_or(rest, |(b, _)| b))
+            .unwrap_or("")
     } else {
         body
     };
-    Ok((status, serde_json::from_str(body.trim()).unwrap_or(Value::Null)))
+    Ok((
+        status,
+        serde_json::from_str(body.trim()).unwrap_or(Value::Null),
+    ))
 }
 
 /// GET returning JSON, or Null when the server is not answering.
 pub async fn get_json(addr: &str, path: &str) -> Value {
-    http(addr, "GET", path, None).await.map(|(_, v)| v).unwrap_or(Value::Null)
+    http(addr, "GET", path, None)
+        .await
+        .map(|(_, v)| v)
+        .unwrap_or(Value::Null)
 }
 
 /// Polls `f` every 25 ms until it returns `Some`, or panics with `what`.
@@ -165,15 +196,28 @@ pub async fn connect_tool(
 ) -> Result<ipc_link::Link<ipc_schema::ControlMsg, ipc_schema::MediadMsg>, ipc_link::LinkError> {
     use ipc_schema::{ControlMsg, Hello, MediadMsg, PeerRole};
     let mut stream = ipc_link::socket::connect(socket).await?;
-    let hello = Hello { protocol, role: PeerRole::Tool, build: "e2e".into(), instance_id: 7 };
+    let hello = Hello {
+        protocol,
+        role: PeerRole::Tool,
+        build: "e2e".into(),
+        instance_id: 7,
+    };
     let (peer, rest) =
-        ipc_link::handshake::<ControlMsg, MediadMsg, _>(&mut stream, hello, Duration::from_secs(5)).await?;
-    Ok(ipc_link::Link::spawn(stream, peer, rest, ipc_link::LinkConfig::default()))
+        ipc_link::handshake::<ControlMsg, MediadMsg, _>(&mut stream, hello, Duration::from_secs(5))
+            .await?;
+    Ok(ipc_link::Link::spawn(
+        stream,
+        peer,
+        rest,
+        ipc_link::LinkConfig::default(),
+    ))
 }
 
 /// Connects as a tool and returns the snapshot mediad sends on attach.
 pub async fn mediad_snapshot(socket: &Path) -> Result<ipc_schema::Snapshot, String> {
-    let mut link = connect_tool(socket, ipc_schema::PROTOCOL_VERSION).await.map_err(|e| e.to_string())?;
+    let mut link = connect_tool(socket, ipc_schema::PROTOCOL_VERSION)
+        .await
+        .map_err(|e| e.to_string())?;
     match tokio::time::timeout(Duration::from_secs(5), link.receiver.recv()).await {
         Ok(Some(Ok(ipc_schema::MediadMsg::Snapshot(s)))) => Ok(s),
         other => Err(format!("expected a snapshot, got {other:?}")),

@@ -2,7 +2,7 @@
 //! processes: restarts on either side, version refusal, single control.
 
 use e2e::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 const T: Duration = Duration::from_secs(15);
@@ -21,10 +21,25 @@ impl Stack {
         Self { dir, socket, http }
     }
     fn mediad(&self, label: &str, grace: &str) -> Daemon {
-        Daemon::start("mediad", label, self.dir.path(), &["--ipc-socket", self.socket.to_str().unwrap(), "--control-grace-secs", grace])
+        Daemon::start(
+            "mediad",
+            label,
+            self.dir.path(),
+            &[
+                "--ipc-socket",
+                self.socket.to_str().unwrap(),
+                "--control-grace-secs",
+                grace,
+            ],
+        )
     }
     fn control(&self, label: &str, extra: &[&str]) -> Daemon {
-        let mut args = vec!["--mediad-socket", self.socket.to_str().unwrap(), "--http-addr", &self.http];
+        let mut args = vec![
+            "--mediad-socket",
+            self.socket.to_str().unwrap(),
+            "--http-addr",
+            &self.http,
+        ];
         args.extend_from_slice(extra);
         Daemon::start("control", label, self.dir.path(), &args)
     }
@@ -41,20 +56,32 @@ impl Stack {
     }
     /// Sets a voice transport and a subscription through control's admin API.
     async fn set_desired(&self) {
-        let (s, _) = http(&self.http, "PUT", "/api/media/subscriptions/4242", Some(&json!({"maxFps": 2, "jpegQuality": 80})))
-            .await
-            .expect("put subscription");
+        let (s, _) = http(
+            &self.http,
+            "PUT",
+            "/api/media/subscriptions/4242",
+            Some(&json!({"maxFps": 2, "jpegQuality": 80})),
+        )
+        .await
+        .expect("put subscription");
         assert_eq!(s, 200);
         let voice = json!({"guildId":"11","channelId":"22","userId":"33","sessionId":"sess-e2e-secret","endpoint":"127.0.0.1:9","token":"tok-e2e-secret"});
-        let (s, _) = http(&self.http, "PUT", "/api/media/voice", Some(&voice)).await.expect("put voice");
+        let (s, _) = http(&self.http, "PUT", "/api/media/voice", Some(&voice))
+            .await
+            .expect("put voice");
         assert_eq!(s, 200);
     }
 }
 
 fn mediad_holds_desired(state: &Value) -> bool {
     let m = &state["mediad"];
-    m["transports"].as_array().is_some_and(|t| t.iter().any(|t| t["role"] == "voice" && t["endpoint"] == "127.0.0.1:9"))
-        && m["subscriptions"].as_array().is_some_and(|s| s.iter().any(|s| s["userId"] == "4242" && s["jpegQuality"] == 80))
+    m["transports"].as_array().is_some_and(|t| {
+        t.iter()
+            .any(|t| t["role"] == "voice" && t["endpoint"] == "127.0.0.1:9")
+    }) && m["subscriptions"].as_array().is_some_and(|s| {
+        s.iter()
+            .any(|s| s["userId"] == "4242" && s["jpegQuality"] == 80)
+    })
 }
 
 #[tokio::test]
@@ -63,23 +90,39 @@ async fn sigkilled_mediad_gets_desired_state_replayed_within_3s() {
     let mut mediad = st.mediad("mediad-1", "30");
     st.wait_mediad_up().await;
     let mut control = st.control("control", &[]);
-    wait_for(T, "control linked to mediad", || async { (get_json(&st.http, "/healthz").await["mediad"]["connected"] == true).then_some(()) }).await;
+    wait_for(T, "control linked to mediad", || async {
+        (get_json(&st.http, "/healthz").await["mediad"]["connected"] == true).then_some(())
+    })
+    .await;
     st.set_desired().await;
-    wait_for(T, "mediad to hold the desired state", || async { mediad_holds_desired(&st.state().await).then_some(()) }).await;
+    wait_for(T, "mediad to hold the desired state", || async {
+        mediad_holds_desired(&st.state().await).then_some(())
+    })
+    .await;
     let first_instance = get_json(&st.http, "/healthz").await["mediad"]["mediadInstance"].clone();
 
     mediad.kill();
-    wait_for(T, "control to notice", || async { (get_json(&st.http, "/healthz").await["mediad"]["connected"] == false).then_some(()) }).await;
+    wait_for(T, "control to notice", || async {
+        (get_json(&st.http, "/healthz").await["mediad"]["connected"] == false).then_some(())
+    })
+    .await;
     let _mediad2 = st.mediad("mediad-2", "30");
     let restarted = Instant::now();
     wait_for(T, "state replayed to the new mediad", || async {
         let s = st.state().await;
-        (s["link"]["mediadInstance"] != first_instance && s["link"]["connected"] == true && mediad_holds_desired(&s)).then_some(())
+        (s["link"]["mediadInstance"] != first_instance
+            && s["link"]["connected"] == true
+            && mediad_holds_desired(&s))
+        .then_some(())
     })
     .await;
     let took = restarted.elapsed();
     assert!(took < Duration::from_secs(3), "replay took {took:?}");
-    assert!(control.log_text().contains("replaying desired state"), "{}", control.log_text());
+    assert!(
+        control.log_text().contains("replaying desired state"),
+        "{}",
+        control.log_text()
+    );
 
     // Independently of control's view: stop control and read mediad's own
     // snapshot as a tool client (within the grace period).
@@ -99,11 +142,23 @@ async fn control_restarted_within_grace_finds_state_kept() {
     let mediad = st.mediad("mediad", "30");
     st.wait_mediad_up().await;
     let mut control = st.control("control-1", &[]);
-    wait_for(T, "control linked", || async { (get_json(&st.http, "/healthz").await["mediad"]["connected"] == true).then_some(()) }).await;
+    wait_for(T, "control linked", || async {
+        (get_json(&st.http, "/healthz").await["mediad"]["connected"] == true).then_some(())
+    })
+    .await;
     st.set_desired().await;
-    wait_for(T, "mediad holds state", || async { mediad_holds_desired(&st.state().await).then_some(()) }).await;
+    wait_for(T, "mediad holds state", || async {
+        mediad_holds_desired(&st.state().await).then_some(())
+    })
+    .await;
     assert!(control.terminate().success());
-    wait_for(T, "mediad to notice control left", || async { mediad.log_text().contains("keeping state for the grace period").then_some(()) }).await;
+    wait_for(T, "mediad to notice control left", || async {
+        mediad
+            .log_text()
+            .contains("keeping state for the grace period")
+            .then_some(())
+    })
+    .await;
 
     let _control2 = st.control("control-2", &[]);
     let state = wait_for(T, "restarted control linked", || async {
@@ -111,12 +166,21 @@ async fn control_restarted_within_grace_finds_state_kept() {
         (s["link"]["connected"] == true).then_some(s)
     })
     .await;
-    assert!(mediad_holds_desired(&state), "mediad kept its state: {state}");
+    assert!(
+        mediad_holds_desired(&state),
+        "mediad kept its state: {state}"
+    );
     assert_eq!(state["mediad"]["controlSessions"], 2);
     // The new control adopted what mediad kept as its own desired state.
-    assert_eq!(state["desired"]["voice"]["endpoint"], "127.0.0.1:9", "{state}");
+    assert_eq!(
+        state["desired"]["voice"]["endpoint"], "127.0.0.1:9",
+        "{state}"
+    );
     assert_eq!(state["desiredSubscriptions"][0]["userId"], "4242");
-    assert!(!state.to_string().contains("secret"), "views never carry secrets: {state}");
+    assert!(
+        !state.to_string().contains("secret"),
+        "views never carry secrets: {state}"
+    );
     let log = mediad.log_text();
     assert!(!log.contains("tearing everything down"), "{log}");
     assert!(log.contains("within_grace=true"), "{log}");
@@ -128,22 +192,35 @@ async fn state_is_torn_down_after_the_grace_period() {
     let mediad = st.mediad("mediad", "1");
     st.wait_mediad_up().await;
     {
-        let link = connect_tool(&st.socket, ipc_schema::PROTOCOL_VERSION).await.expect("connect");
+        let link = connect_tool(&st.socket, ipc_schema::PROTOCOL_VERSION)
+            .await
+            .expect("connect");
         link.sender
-            .send(ipc_schema::ControlMsg::SubscribeUserVideo(ipc_schema::VideoSubscription {
-                user_id: ipc_schema::UserId(5),
-                stream_type: None,
-                max_fps: 2.0,
-                quality: 100,
-                preferred_pixel_count: None,
-                jpeg_quality: 75,
-            }))
+            .send(ipc_schema::ControlMsg::SubscribeUserVideo(
+                ipc_schema::VideoSubscription {
+                    user_id: ipc_schema::UserId(5),
+                    stream_type: None,
+                    max_fps: 2.0,
+                    quality: 100,
+                    preferred_pixel_count: None,
+                    jpeg_quality: 75,
+                },
+            ))
             .expect("send");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    wait_for(T, "grace expiry", || async { mediad.log_text().contains("tearing everything down").then_some(()) }).await;
+    wait_for(T, "grace expiry", || async {
+        mediad
+            .log_text()
+            .contains("tearing everything down")
+            .then_some(())
+    })
+    .await;
     let snap = mediad_snapshot(&st.socket).await.expect("snapshot");
-    assert!(snap.subscriptions.is_empty() && snap.transports.is_empty(), "{snap:?}");
+    assert!(
+        snap.subscriptions.is_empty() && snap.transports.is_empty(),
+        "{snap:?}"
+    );
 }
 
 #[tokio::test]
@@ -154,16 +231,28 @@ async fn control_with_another_major_version_is_refused_clearly() {
     let _control = st.control("control", &["--ipc-protocol-override", "2.0"]);
     let err = wait_for(T, "control to report the refusal", || async {
         let h = get_json(&st.http, "/healthz").await;
-        h["mediad"]["lastError"].as_str().filter(|e| e.contains("version")).map(str::to_string)
+        h["mediad"]["lastError"]
+            .as_str()
+            .filter(|e| e.contains("version"))
+            .map(str::to_string)
     })
     .await;
-    assert!(err.contains("this control speaks 2.0") && err.contains("peer speaks 1.0"), "{err}");
+    assert!(
+        err.contains("this control speaks 2.0") && err.contains("peer speaks 1.0"),
+        "{err}"
+    );
     wait_for(T, "mediad to log the refusal", || async {
         let log = mediad.log_text();
-        (log.contains("protocol version mismatch") && log.contains("this mediad speaks 1.0") && log.contains("2.0")).then_some(())
+        (log.contains("protocol version mismatch")
+            && log.contains("this mediad speaks 1.0")
+            && log.contains("2.0"))
+        .then_some(())
     })
     .await;
-    assert_eq!(get_json(&st.http, "/healthz").await["mediad"]["connected"], false);
+    assert_eq!(
+        get_json(&st.http, "/healthz").await["mediad"]["connected"],
+        false
+    );
 }
 
 #[tokio::test]
@@ -172,8 +261,13 @@ async fn a_second_control_is_refused_while_one_is_attached() {
     let _mediad = st.mediad("mediad", "30");
     st.wait_mediad_up().await;
     let _control = st.control("control", &[]);
-    wait_for(T, "first control linked", || async { (get_json(&st.http, "/healthz").await["mediad"]["connected"] == true).then_some(()) }).await;
-    let mut link = connect_tool(&st.socket, ipc_schema::PROTOCOL_VERSION).await.expect("handshake still succeeds");
+    wait_for(T, "first control linked", || async {
+        (get_json(&st.http, "/healthz").await["mediad"]["connected"] == true).then_some(())
+    })
+    .await;
+    let mut link = connect_tool(&st.socket, ipc_schema::PROTOCOL_VERSION)
+        .await
+        .expect("handshake still succeeds");
     match tokio::time::timeout(Duration::from_secs(5), link.receiver.recv()).await {
         Ok(Some(Ok(ipc_schema::MediadMsg::Error(e)))) => {
             assert_eq!(e.code, ipc_schema::ErrorCode::ControlAlreadyConnected);
@@ -201,24 +295,33 @@ async fn hostile_bytes_end_only_that_connection_with_a_logged_reason() {
     let mediad = st.mediad("mediad", "30");
     st.wait_mediad_up().await;
     // A well-behaved handshake, then an oversized length prefix.
-    let mut raw = ipc_link::socket::connect(&st.socket).await.expect("connect");
+    let mut raw = ipc_link::socket::connect(&st.socket)
+        .await
+        .expect("connect");
     let hello = ipc_schema::Hello {
         protocol: ipc_schema::PROTOCOL_VERSION,
         role: ipc_schema::PeerRole::Tool,
         build: "e2e".into(),
         instance_id: 1,
     };
-    ipc_link::handshake::<ipc_schema::ControlMsg, ipc_schema::MediadMsg, _>(&mut raw, hello, Duration::from_secs(5))
-        .await
-        .expect("handshake");
+    ipc_link::handshake::<ipc_schema::ControlMsg, ipc_schema::MediadMsg, _>(
+        &mut raw,
+        hello,
+        Duration::from_secs(5),
+    )
+    .await
+    .expect("handshake");
     raw.write_all(&u32::MAX.to_be_bytes()).await.expect("write");
     wait_for(T, "mediad to log the bad frame", || async {
         let log = mediad.log_text();
-        (log.contains("control link failed") && log.contains("exceeds the 16777216-byte limit")).then_some(())
+        (log.contains("control link failed") && log.contains("exceeds the 16777216-byte limit"))
+            .then_some(())
     })
     .await;
     drop(raw);
     // mediad is still serving: the next client attaches and gets a snapshot.
-    let snap = mediad_snapshot(&st.socket).await.expect("mediad still serves");
+    let snap = mediad_snapshot(&st.socket)
+        .await
+        .expect("mediad still serves");
     assert_eq!(snap.control_sessions, 2);
 }

@@ -20,18 +20,43 @@ async fn tap_shows_traffic_survives_restarts_and_replays() {
     let http = format!("127.0.0.1:{}", free_port());
     let t0 = std::time::Instant::now();
 
-    let mut mediad = Daemon::start("mediad", "mediad-1", d, &["--ipc-socket", msock.to_str().unwrap()]);
+    let mut mediad = Daemon::start(
+        "mediad",
+        "mediad-1",
+        d,
+        &["--ipc-socket", msock.to_str().unwrap()],
+    );
     let out = std::fs::File::create(&out_path).unwrap();
     let mut tap = Daemon::start_with(
         "ipc-tap",
         "tap",
         d,
-        &["--listen", tsock.to_str().unwrap(), "--upstream", msock.to_str().unwrap(), "--record", rec.to_str().unwrap()],
+        &[
+            "--listen",
+            tsock.to_str().unwrap(),
+            "--upstream",
+            msock.to_str().unwrap(),
+            "--record",
+            rec.to_str().unwrap(),
+        ],
         Stdio::from(out),
     );
     let tap_out = || std::fs::read_to_string(&out_path).unwrap_or_default();
-    wait_for(T, "sockets", || async { (msock.exists() && tsock.exists()).then_some(()) }).await;
-    let _control = Daemon::start("control", "control", d, &["--mediad-socket", tsock.to_str().unwrap(), "--http-addr", &http]);
+    wait_for(T, "sockets", || async {
+        (msock.exists() && tsock.exists()).then_some(())
+    })
+    .await;
+    let _control = Daemon::start(
+        "control",
+        "control",
+        d,
+        &[
+            "--mediad-socket",
+            tsock.to_str().unwrap(),
+            "--http-addr",
+            &http,
+        ],
+    );
 
     wait_for(T, "handshake and ping/pong through the tap", || async {
         let o = tap_out();
@@ -46,26 +71,43 @@ async fn tap_shows_traffic_survives_restarts_and_replays() {
 
     // Key fields, binary as length, secrets redacted.
     let voice = json!({"guildId":"11","channelId":"22","userId":"33","sessionId":"sess-e2e-secret","endpoint":"127.0.0.1:9","token":"tok-e2e-secret"});
-    assert_eq!(http_status(&http, "PUT", "/api/media/voice", &voice).await, 200);
+    assert_eq!(
+        http_status(&http, "PUT", "/api/media/voice", &voice).await,
+        200
+    );
     wait_for(T, "voice_connect in the tap", || async {
         let o = tap_out();
-        (o.contains("control→mediad voice_connect guild=11 channel=22 user=33 endpoint=127.0.0.1:9")
-            && o.contains("mediad→control transport_state role=voice status=connecting"))
+        (o.contains(
+            "control→mediad voice_connect guild=11 channel=22 user=33 endpoint=127.0.0.1:9",
+        ) && o.contains("mediad→control transport_state role=voice status=connecting"))
         .then_some(())
     })
     .await;
     let o = tap_out();
-    assert!(!o.contains("tok-e2e-secret") && !o.contains("sess-e2e-secret"), "secrets leaked:\n{o}");
+    assert!(
+        !o.contains("tok-e2e-secret") && !o.contains("sess-e2e-secret"),
+        "secrets leaked:\n{o}"
+    );
     assert!(o.contains("token=<secret …cret>"), "{o}");
 
     // mediad restarts behind the tap: the tap keeps listening, control
     // reconnects through it and replays its state.
     mediad.kill();
-    let _mediad2 = Daemon::start("mediad", "mediad-2", d, &["--ipc-socket", msock.to_str().unwrap()]);
-    wait_for(T, "a second session through the tap with the replay", || async {
-        let o = tap_out();
-        (o.contains("#2 control→mediad hello") && o.contains("#2 control→mediad voice_connect")).then_some(())
-    })
+    let _mediad2 = Daemon::start(
+        "mediad",
+        "mediad-2",
+        d,
+        &["--ipc-socket", msock.to_str().unwrap()],
+    );
+    wait_for(
+        T,
+        "a second session through the tap with the replay",
+        || async {
+            let o = tap_out();
+            (o.contains("#2 control→mediad hello") && o.contains("#2 control→mediad voice_connect"))
+                .then_some(())
+        },
+    )
     .await;
 
     eprintln!("replayed through the tap after {:?}", t0.elapsed());
@@ -73,19 +115,43 @@ async fn tap_shows_traffic_survives_restarts_and_replays() {
     assert!(tap.terminate().success());
     eprintln!("tap stopped after {:?}", t0.elapsed());
     let live: Vec<String> = tap_out().lines().map(str::to_string).collect();
-    let replay = Command::new(bin("ipc-tap")).args(["replay", rec.to_str().unwrap()]).output().expect("replay runs");
-    assert!(replay.status.success(), "{}", String::from_utf8_lossy(&replay.stderr));
-    let replayed: Vec<String> = String::from_utf8_lossy(&replay.stdout).lines().map(str::to_string).collect();
+    let replay = Command::new(bin("ipc-tap"))
+        .args(["replay", rec.to_str().unwrap()])
+        .output()
+        .expect("replay runs");
+    assert!(
+        replay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    let replayed: Vec<String> = String::from_utf8_lossy(&replay.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
     assert!(live.len() >= 10, "{live:?}");
-    assert_eq!(replayed, live, "the recording replays to exactly the live lines");
+    assert_eq!(
+        replayed, live,
+        "the recording replays to exactly the live lines"
+    );
 
-    let json_out = Command::new(bin("ipc-tap")).args(["replay", "--json", rec.to_str().unwrap()]).output().unwrap();
-    let first: serde_json::Value =
-        serde_json::from_str(String::from_utf8_lossy(&json_out.stdout).lines().next().unwrap()).unwrap();
+    let json_out = Command::new(bin("ipc-tap"))
+        .args(["replay", "--json", rec.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let first: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&json_out.stdout)
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(first["kind"], "hello");
     assert_eq!(first["direction"], "control_to_mediad");
 }
 
 async fn http_status(addr: &str, method: &str, path: &str, body: &serde_json::Value) -> u16 {
-    http(addr, method, path, Some(body)).await.map(|(s, _)| s).unwrap_or(0)
+    http(addr, method, path, Some(body))
+        .await
+        .map(|(s, _)| s)
+        .unwrap_or(0)
 }

@@ -513,11 +513,11 @@ impl GroupState {
         self.commits_accepted += 1;
         self.creator = None;
         for u in self.roster() {
-            if !self.to_remove.contains(&u) {
-                if let Some(e) = self.users.get_mut(&u) {
-                    e.phase = Phase::Member;
-                    e.key_package = None;
-                }
+            if !self.to_remove.contains(&u)
+                && let Some(e) = self.users.get_mut(&u)
+            {
+                e.phase = Phase::Member;
+                e.key_package = None;
             }
         }
 

@@ -53,7 +53,8 @@ impl<T> Skip<Option<T>> {
 pub(crate) fn to_value<T: Serialize>(v: &T) -> Value {
     // Every payload type in this crate serializes to JSON infallibly: map
     // keys are strings and no Serialize impl returns an error.
-    serde_json::to_value(v).expect("infallible: gateway payloads are plain structs with string keys")
+    serde_json::to_value(v)
+        .expect("infallible: gateway payloads are plain structs with string keys")
 }
 
 impl GatewayMessage {
@@ -106,7 +107,8 @@ impl GatewayMessage {
         };
         // A u8, a Value, an optional u64 and an optional str always
         // serialize.
-        serde_json::to_string(&env).expect("infallible: the envelope is a plain struct with string keys")
+        serde_json::to_string(&env)
+            .expect("infallible: the envelope is a plain struct with string keys")
     }
 
     /// Encodes, omitting `s` and `t` when unset (the client style).

@@ -20,7 +20,9 @@ pub enum LinkError {
     #[error("peer's first frame was {0}, not hello")]
     NoHello(&'static str),
     /// Protocol majors differ: the connection is refused.
-    #[error("protocol version mismatch: this {our_role} speaks {ours}, the {their_role} peer speaks {theirs}; major versions must match")]
+    #[error(
+        "protocol version mismatch: this {our_role} speaks {ours}, the {their_role} peer speaks {theirs}; major versions must match"
+    )]
     VersionMismatch {
         /// Our role.
         our_role: PeerRole,

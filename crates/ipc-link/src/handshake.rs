@@ -1,7 +1,7 @@
 //! The `Hello` exchange.
 
 use crate::LinkError;
-use ipc_schema::frame::{encode_to_vec, FrameBuffer};
+use ipc_schema::frame::{FrameBuffer, encode_to_vec};
 use ipc_schema::{Hello, VersionCheck, WireMessage};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};

@@ -1,8 +1,8 @@
 //! The lossy lane: a small queue that drops its oldest entry when full.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::Notify;
 
 /// A bounded drop-oldest queue shared by producers and one writer task.
@@ -44,7 +44,11 @@ impl<T> LossyLane<T> {
     pub fn push(&self, item: T) -> bool {
         let dropped = {
             let mut q = self.lock();
-            let dropped = if q.len() >= self.capacity { q.pop_front().is_some() } else { false };
+            let dropped = if q.len() >= self.capacity {
+                q.pop_front().is_some()
+            } else {
+                false
+            };
             q.push_back(item);
             dropped
         };

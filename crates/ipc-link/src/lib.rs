@@ -21,6 +21,6 @@ mod link;
 pub mod socket;
 
 pub use error::LinkError;
-pub use handshake::{handshake, PeerInfo};
+pub use handshake::{PeerInfo, handshake};
 pub use lanes::LossyLane;
 pub use link::{Link, LinkConfig, LinkCounters, LinkReceiver, LinkSender};

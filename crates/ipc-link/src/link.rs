@@ -1,12 +1,12 @@
 //! A handshaken connection: writer and reader tasks, two lanes each way.
 
+use crate::LinkError;
 use crate::handshake::PeerInfo;
 use crate::lanes::LossyLane;
-use crate::LinkError;
-use ipc_schema::frame::{encode_frame, FrameBuffer};
+use ipc_schema::frame::{FrameBuffer, encode_frame};
 use ipc_schema::{Lane, WireMessage};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -27,7 +27,11 @@ pub struct LinkConfig {
 
 impl Default for LinkConfig {
     fn default() -> Self {
-        Self { reliable_capacity: 4096, lossy_capacity: 4, inbound_capacity: 256 }
+        Self {
+            reliable_capacity: 4096,
+            lossy_capacity: 4,
+            inbound_capacity: 256,
+        }
     }
 }
 
@@ -54,7 +58,11 @@ pub struct LinkSender<Out> {
 
 impl<Out> Clone for LinkSender<Out> {
     fn clone(&self) -> Self {
-        Self { reliable: self.reliable.clone(), lossy: self.lossy.clone(), capacity: self.capacity }
+        Self {
+            reliable: self.reliable.clone(),
+            lossy: self.lossy.clone(),
+            capacity: self.capacity,
+        }
     }
 }
 
@@ -134,7 +142,12 @@ impl<Out: WireMessage, In: WireMessage> Link<Out, In> {
         let lossy = Arc::new(LossyLane::new(config.lossy_capacity));
         let (in_tx, in_rx) = mpsc::channel(config.inbound_capacity.max(1));
         let counters = Arc::new(LinkCounters::default());
-        let writer = tokio::spawn(write_loop(write_half, reliable_rx, lossy.clone(), counters.clone()));
+        let writer = tokio::spawn(write_loop(
+            write_half,
+            reliable_rx,
+            lossy.clone(),
+            counters.clone(),
+        ));
         let reader = tokio::spawn(read_loop::<In, _>(
             read_half,
             leftover,
@@ -143,7 +156,11 @@ impl<Out: WireMessage, In: WireMessage> Link<Out, In> {
             counters.clone(),
         ));
         Self {
-            sender: LinkSender { reliable: reliable_tx, lossy, capacity: config.reliable_capacity },
+            sender: LinkSender {
+                reliable: reliable_tx,
+                lossy,
+                capacity: config.reliable_capacity,
+            },
             receiver: LinkReceiver { rx: in_rx },
             peer,
             counters,
@@ -207,7 +224,9 @@ fn encode_or_log<M: WireMessage>(m: &M, buf: &mut Vec<u8>, frames: &mut u64) {
     match encode_frame(m, buf) {
         Ok(()) => *frames += 1,
         // Only an oversized message can fail to encode; drop it, loudly.
-        Err(e) => tracing::error!(kind = m.kind(), error = %e, "dropping message that cannot be encoded"),
+        Err(e) => {
+            tracing::error!(kind = m.kind(), error = %e, "dropping message that cannot be encoded")
+        }
     }
 }
 

@@ -42,11 +42,12 @@ impl SocketListener {
 /// `AddrInUse` instead of stealing its address. Parent directories are
 /// created (mode 0700) when missing.
 pub async fn listen(path: &Path) -> io::Result<SocketListener> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.exists() {
-            std::fs::create_dir_all(dir)?;
-            set_mode(dir, 0o700)?;
-        }
+    if let Some(dir) = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        std::fs::create_dir_all(dir)?;
+        set_mode(dir, 0o700)?;
     }
     if path.exists() {
         match connect(path).await {
@@ -54,7 +55,7 @@ pub async fn listen(path: &Path) -> io::Result<SocketListener> {
                 return Err(io::Error::new(
                     io::ErrorKind::AddrInUse,
                     format!("another process is already listening on {}", path.display()),
-                ))
+                ));
             }
             Err(_) => {
                 tracing::info!(path = %path.display(), "removing stale socket file");
@@ -68,7 +69,10 @@ pub async fn listen(path: &Path) -> io::Result<SocketListener> {
         .mode(0o600)
         .reclaim_name(true)
         .create_tokio()?;
-    Ok(SocketListener { listener, path: path.to_path_buf() })
+    Ok(SocketListener {
+        listener,
+        path: path.to_path_buf(),
+    })
 }
 
 fn set_mode(path: &Path, mode: u32) -> io::Result<()> {

@@ -1,21 +1,33 @@
 //! Link behaviour over in-memory pipes: handshake rules, ordering, lanes.
 
-use ipc_link::{handshake, Link, LinkConfig, LinkError};
+use ipc_link::{Link, LinkConfig, LinkError, handshake};
 use ipc_schema::*;
 use std::time::Duration;
 
 fn hello(role: PeerRole, major: u16, minor: u16) -> Hello {
-    Hello { protocol: ProtocolVersion { major, minor }, role, build: "test".into(), instance_id: 1 }
+    Hello {
+        protocol: ProtocolVersion { major, minor },
+        role,
+        build: "test".into(),
+        instance_id: 1,
+    }
 }
 
 async fn pair(
     c_ver: (u16, u16),
     m_ver: (u16, u16),
-) -> (Result<Link<ControlMsg, MediadMsg>, LinkError>, Result<Link<MediadMsg, ControlMsg>, LinkError>) {
+) -> (
+    Result<Link<ControlMsg, MediadMsg>, LinkError>,
+    Result<Link<MediadMsg, ControlMsg>, LinkError>,
+) {
     let (mut a, mut b) = tokio::io::duplex(1 << 20);
     let t = Duration::from_secs(2);
     let (ca, mb) = tokio::join!(
-        handshake::<ControlMsg, MediadMsg, _>(&mut a, hello(PeerRole::Control, c_ver.0, c_ver.1), t),
+        handshake::<ControlMsg, MediadMsg, _>(
+            &mut a,
+            hello(PeerRole::Control, c_ver.0, c_ver.1),
+            t
+        ),
         handshake::<MediadMsg, ControlMsg, _>(&mut b, hello(PeerRole::Mediad, m_ver.0, m_ver.1), t),
     );
     let c = ca.map(|(peer, rest)| Link::spawn(a, peer, rest, LinkConfig::default()));
@@ -52,14 +64,28 @@ async fn reliable_messages_arrive_in_order_and_close_cleanly() {
         c.sender.send(ControlMsg::Ping { nonce }).unwrap();
     }
     for nonce in 0..1000 {
-        assert_eq!(m.receiver.recv().await.unwrap().unwrap(), ControlMsg::Ping { nonce });
+        assert_eq!(
+            m.receiver.recv().await.unwrap().unwrap(),
+            ControlMsg::Ping { nonce }
+        );
     }
-    let Link { sender, receiver, tasks, .. } = c;
+    let Link {
+        sender,
+        receiver,
+        tasks,
+        ..
+    } = c;
     drop(sender);
-    assert!(m.receiver.recv().await.is_none(), "clean close ends with None");
+    assert!(
+        m.receiver.recv().await.is_none(),
+        "clean close ends with None"
+    );
     drop(receiver);
     for t in tasks {
-        tokio::time::timeout(Duration::from_secs(2), t).await.expect("task exits").unwrap();
+        tokio::time::timeout(Duration::from_secs(2), t)
+            .await
+            .expect("task exits")
+            .unwrap();
     }
 }
 
@@ -90,7 +116,11 @@ async fn lossy_lane_drops_oldest_when_reader_is_slow_and_reliable_still_flows() 
     );
     let (cp, crest) = ca.unwrap();
     let (mp, mrest) = mb.unwrap();
-    let cfg = LinkConfig { lossy_capacity: 2, inbound_capacity: 1, ..LinkConfig::default() };
+    let cfg = LinkConfig {
+        lossy_capacity: 2,
+        inbound_capacity: 1,
+        ..LinkConfig::default()
+    };
     let mediad: Link<MediadMsg, ControlMsg> = Link::spawn(b, mp, mrest, cfg);
     // Control side reads only after mediad has queued everything.
     for seq in 0..500 {
@@ -100,7 +130,12 @@ async fn lossy_lane_drops_oldest_when_reader_is_slow_and_reliable_still_flows() 
     let mut control: Link<ControlMsg, MediadMsg> = Link::spawn(a, cp, crest, LinkConfig::default());
     let mut seqs = Vec::new();
     loop {
-        match tokio::time::timeout(Duration::from_secs(2), control.receiver.recv()).await.unwrap().unwrap().unwrap() {
+        match tokio::time::timeout(Duration::from_secs(2), control.receiver.recv())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+        {
             MediadMsg::DecodedVideoFrame(f) => seqs.push(f.frame_seq),
             MediadMsg::Pong { nonce } => {
                 assert_eq!(nonce, 9);
@@ -109,8 +144,15 @@ async fn lossy_lane_drops_oldest_when_reader_is_slow_and_reliable_still_flows() 
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert!(mediad.sender.lossy_dropped() > 400, "dropped {}", mediad.sender.lossy_dropped());
-    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "frames stay in order: {seqs:?}");
+    assert!(
+        mediad.sender.lossy_dropped() > 400,
+        "dropped {}",
+        mediad.sender.lossy_dropped()
+    );
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "frames stay in order: {seqs:?}"
+    );
     // The newest frame always survives.
     let mut last = seqs.last().copied();
     while let Ok(Some(Ok(MediadMsg::DecodedVideoFrame(f)))) =
@@ -142,9 +184,13 @@ async fn garbage_after_handshake_ends_the_link_with_an_error() {
 #[tokio::test]
 async fn silent_peer_times_out() {
     let (mut a, _b) = tokio::io::duplex(1 << 16);
-    let err = handshake::<ControlMsg, MediadMsg, _>(&mut a, hello(PeerRole::Control, 1, 0), Duration::from_millis(50))
-        .await
-        .err()
-        .unwrap();
+    let err = handshake::<ControlMsg, MediadMsg, _>(
+        &mut a,
+        hello(PeerRole::Control, 1, 0),
+        Duration::from_millis(50),
+    )
+    .await
+    .err()
+    .unwrap();
     assert!(matches!(err, LinkError::HandshakeTimeout(_)));
 }

@@ -1,8 +1,8 @@
 //! Printable descriptions of raw frames.
 
-use ipc_schema::frame::{decode_payload, FrameError};
+use ipc_schema::frame::{FrameError, decode_payload};
 use ipc_schema::{ControlMsg, FieldValue, MediadMsg, WireMessage};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use std::time::SystemTime;
 
 /// Which way a frame travelled.
@@ -60,19 +60,40 @@ pub struct Line {
 type Decoded = Result<(String, Vec<(&'static str, FieldValue)>), FrameError>;
 
 /// Describes one frame's payload.
-pub fn describe(time: SystemTime, session: u64, direction: Direction, payload: &[u8], frame_len: usize) -> Line {
+pub fn describe(
+    time: SystemTime,
+    session: u64,
+    direction: Direction,
+    payload: &[u8],
+    frame_len: usize,
+) -> Line {
     let decoded: Decoded = match direction {
-        Direction::ToMediad => decode_payload::<ControlMsg>(payload).map(|m| (m.kind().to_string(), m.fields())),
-        Direction::ToControl => decode_payload::<MediadMsg>(payload).map(|m| (m.kind().to_string(), m.fields())),
+        Direction::ToMediad => {
+            decode_payload::<ControlMsg>(payload).map(|m| (m.kind().to_string(), m.fields()))
+        }
+        Direction::ToControl => {
+            decode_payload::<MediadMsg>(payload).map(|m| (m.kind().to_string(), m.fields()))
+        }
     };
     let (kind, fields) = match decoded {
         Ok((k, f)) => (k, f.into_iter().map(|(n, v)| (n.to_string(), v)).collect()),
-        Err(FrameError::UnknownKind { index, .. }) => {
-            ("unknown_kind".to_string(), vec![("index".to_string(), FieldValue::U64(u64::from(index)))])
-        }
-        Err(e) => ("undecodable".to_string(), vec![("error".to_string(), FieldValue::Str(e.to_string()))]),
+        Err(FrameError::UnknownKind { index, .. }) => (
+            "unknown_kind".to_string(),
+            vec![("index".to_string(), FieldValue::U64(u64::from(index)))],
+        ),
+        Err(e) => (
+            "undecodable".to_string(),
+            vec![("error".to_string(), FieldValue::Str(e.to_string()))],
+        ),
     };
-    Line { time, session, direction, kind, fields, bytes: frame_len }
+    Line {
+        time,
+        session,
+        direction,
+        kind,
+        fields,
+        bytes: frame_len,
+    }
 }
 
 impl Line {

@@ -72,9 +72,20 @@ pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()>) -> anyhow::
         }
         None => {
             let (Some(listen), Some(upstream)) = (cli.listen, cli.upstream) else {
-                anyhow::bail!("ipc-tap needs --listen PATH and --upstream PATH (or the `replay FILE` subcommand); see --help");
+                anyhow::bail!(
+                    "ipc-tap needs --listen PATH and --upstream PATH (or the `replay FILE` subcommand); see --help"
+                );
             };
-            relay::run(relay::TapConfig { listen, upstream, json: cli.json, record: cli.record }, shutdown).await
+            relay::run(
+                relay::TapConfig {
+                    listen,
+                    upstream,
+                    json: cli.json,
+                    record: cli.record,
+                },
+                shutdown,
+            )
+            .await
         }
     }
 }

@@ -2,7 +2,7 @@
 //! `[u8 direction][u64 LE µs since epoch][u64 LE session][u32 LE length][frame bytes]`.
 //! The frame bytes are exactly what crossed the socket (prefix included).
 
-use crate::describe::{describe, Direction, Line};
+use crate::describe::{Direction, Line, describe};
 use ipc_schema::frame::LEN_PREFIX;
 use std::io::{self, Read, Write};
 use std::path::Path;
@@ -20,9 +20,19 @@ pub fn write_header(w: &mut impl Write) -> io::Result<()> {
 }
 
 /// Writes one record.
-pub fn write_record(w: &mut impl Write, dir: Direction, time: SystemTime, session: u64, frame: &[u8]) -> io::Result<()> {
-    let micros = time.duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0);
-    let len = u32::try_from(frame.len()).map_err(|_| io::Error::other("frame too large to record"))?;
+pub fn write_record(
+    w: &mut impl Write,
+    dir: Direction,
+    time: SystemTime,
+    session: u64,
+    frame: &[u8],
+) -> io::Result<()> {
+    let micros = time
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0);
+    let len =
+        u32::try_from(frame.len()).map_err(|_| io::Error::other("frame too large to record"))?;
     w.write_all(&[dir.code()])?;
     w.write_all(&micros.to_le_bytes())?;
     w.write_all(&session.to_le_bytes())?;
@@ -54,7 +64,8 @@ pub enum RecordError {
 /// everything whole was returned.
 pub fn read_records(mut r: impl Read, mut f: impl FnMut(Line)) -> Result<u64, RecordError> {
     let mut magic = [0u8; 8];
-    r.read_exact(&mut magic).map_err(|_| RecordError::BadMagic)?;
+    r.read_exact(&mut magic)
+        .map_err(|_| RecordError::BadMagic)?;
     if &magic != MAGIC {
         return Err(RecordError::BadMagic);
     }
@@ -66,13 +77,18 @@ pub fn read_records(mut r: impl Read, mut f: impl FnMut(Line)) -> Result<u64, Re
             n if n < head.len() => return Ok(index),
             _ => {}
         }
-        let dir = Direction::from_code(head[0])
-            .ok_or_else(|| RecordError::Corrupt { index, why: format!("bad direction byte {}", head[0]) })?;
+        let dir = Direction::from_code(head[0]).ok_or_else(|| RecordError::Corrupt {
+            index,
+            why: format!("bad direction byte {}", head[0]),
+        })?;
         let micros = u64::from_le_bytes(head[1..9].try_into().unwrap_or_default());
         let session = u64::from_le_bytes(head[9..17].try_into().unwrap_or_default());
         let len = u32::from_le_bytes(head[17..21].try_into().unwrap_or_default()) as usize;
         if !(LEN_PREFIX..=MAX_RECORD).contains(&len) {
-            return Err(RecordError::Corrupt { index, why: format!("record length {len}") });
+            return Err(RecordError::Corrupt {
+                index,
+                why: format!("record length {len}"),
+            });
         }
         let mut frame = vec![0u8; len];
         if read_full(&mut r, &mut frame)? < len {
@@ -99,13 +115,18 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 
 /// Prints a recording file.
 pub fn replay(path: &Path, json: bool, out: &mut impl Write) -> anyhow::Result<()> {
-    let file = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
     let mut err = None;
     read_records(io::BufReader::new(file), |line| {
         if err.is_some() {
             return;
         }
-        let text = if json { line.to_json().to_string() } else { line.to_text() };
+        let text = if json {
+            line.to_json().to_string()
+        } else {
+            line.to_text()
+        };
         if let Err(e) = writeln!(out, "{text}") {
             err = Some(e);
         }
@@ -128,16 +149,44 @@ mod tests {
         let mut file = Vec::new();
         write_header(&mut file).unwrap();
         let t = UNIX_EPOCH + Duration::from_secs(1_790_000_000);
-        write_record(&mut file, Direction::ToMediad, t, 1, &encode_to_vec(&ControlMsg::Ping { nonce: 5 }).unwrap()).unwrap();
-        write_record(&mut file, Direction::ToControl, t, 1, &encode_to_vec(&MediadMsg::Pong { nonce: 5 }).unwrap()).unwrap();
+        write_record(
+            &mut file,
+            Direction::ToMediad,
+            t,
+            1,
+            &encode_to_vec(&ControlMsg::Ping { nonce: 5 }).unwrap(),
+        )
+        .unwrap();
+        write_record(
+            &mut file,
+            Direction::ToControl,
+            t,
+            1,
+            &encode_to_vec(&MediadMsg::Pong { nonce: 5 }).unwrap(),
+        )
+        .unwrap();
         let mut lines = Vec::new();
-        assert_eq!(read_records(&file[..], |l| lines.push(l.to_text())).unwrap(), 2);
-        assert!(lines[0].contains("control→mediad ping nonce=5"), "{}", lines[0]);
-        assert!(lines[1].contains("mediad→control pong nonce=5"), "{}", lines[1]);
+        assert_eq!(
+            read_records(&file[..], |l| lines.push(l.to_text())).unwrap(),
+            2
+        );
+        assert!(
+            lines[0].contains("control→mediad ping nonce=5"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].contains("mediad→control pong nonce=5"),
+            "{}",
+            lines[1]
+        );
         // A record cut short by a crash: the whole ones still come out.
         let n = read_records(&file[..file.len() - 2], |_| {}).unwrap();
         assert_eq!(n, 1);
-        assert!(matches!(read_records(&b"NOTATAP0"[..], |_| {}), Err(RecordError::BadMagic)));
+        assert!(matches!(
+            read_records(&b"NOTATAP0"[..], |_| {}),
+            Err(RecordError::BadMagic)
+        ));
     }
 
     proptest! {

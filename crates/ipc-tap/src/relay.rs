@@ -1,6 +1,6 @@
 //! The socket relay.
 
-use crate::describe::{describe, Direction, Line};
+use crate::describe::{Direction, Line, describe};
 use crate::record;
 use ipc_schema::frame::FrameBuffer;
 use std::future::Future;
@@ -37,7 +37,8 @@ pub async fn run(config: TapConfig, shutdown: impl Future<Output = ()>) -> anyho
     let mut recorder = match &config.record {
         Some(path) => {
             let mut f = std::io::BufWriter::new(
-                std::fs::File::create(path).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?,
+                std::fs::File::create(path)
+                    .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?,
             );
             record::write_header(&mut f)?;
             f.flush()?;
@@ -53,17 +54,26 @@ pub async fn run(config: TapConfig, shutdown: impl Future<Output = ()>) -> anyho
     let output = tokio::task::spawn_blocking(move || {
         let stdout = std::io::stdout();
         while let Some(seen) = rx.blocking_recv() {
-            let text = if json { seen.line.to_json().to_string() } else { seen.line.to_text() };
+            let text = if json {
+                seen.line.to_json().to_string()
+            } else {
+                seen.line.to_text()
+            };
             let mut out = stdout.lock();
             let _ = writeln!(out, "{text}");
             let _ = out.flush();
-            if let (Some(f), Some(frame)) = (&mut recorder, &seen.frame) {
-                if let Err(e) = record::write_record(f, seen.line.direction, seen.line.time, seen.line.session, frame)
-                    .and_then(|()| f.flush())
-                {
-                    tracing::error!(error = %e, "recording failed; continuing without it");
-                    recorder = None;
-                }
+            if let (Some(f), Some(frame)) = (&mut recorder, &seen.frame)
+                && let Err(e) = record::write_record(
+                    f,
+                    seen.line.direction,
+                    seen.line.time,
+                    seen.line.session,
+                    frame,
+                )
+                .and_then(|()| f.flush())
+            {
+                tracing::error!(error = %e, "recording failed; continuing without it");
+                recorder = None;
             }
         }
     });
@@ -100,8 +110,13 @@ pub async fn run(config: TapConfig, shutdown: impl Future<Output = ()>) -> anyho
     Ok(())
 }
 
-async fn relay_session<A, B>(session: u64, client: A, upstream: B, tx: mpsc::Sender<Seen>, recording: bool)
-where
+async fn relay_session<A, B>(
+    session: u64,
+    client: A,
+    upstream: B,
+    tx: mpsc::Sender<Seen>,
+    recording: bool,
+) where
     A: AsyncRead + AsyncWrite + Send + 'static,
     B: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -124,7 +139,14 @@ where
 
 /// Copies bytes from `r` to `w` as they arrive, and describes every whole
 /// frame on the side. Returns the number of bytes forwarded.
-async fn pump<R, W>(session: u64, dir: Direction, mut r: R, mut w: W, tx: mpsc::Sender<Seen>, recording: bool) -> u64
+async fn pump<R, W>(
+    session: u64,
+    dir: Direction,
+    mut r: R,
+    mut w: W,
+    tx: mpsc::Sender<Seen>,
+    recording: bool,
+) -> u64
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -150,7 +172,13 @@ where
         loop {
             match frames.next_frame() {
                 Ok(Some(raw)) => {
-                    let line = describe(SystemTime::now(), session, dir, raw.payload(), raw.bytes.len());
+                    let line = describe(
+                        SystemTime::now(),
+                        session,
+                        dir,
+                        raw.payload(),
+                        raw.bytes.len(),
+                    );
                     let frame = recording.then(|| raw.bytes.clone());
                     if tx.try_send(Seen { line, frame }).is_err() {
                         skipped_lines += 1;
@@ -176,7 +204,11 @@ where
     }
     let _ = w.shutdown().await;
     if skipped_lines > 0 {
-        tracing::warn!(session, skipped_lines, "output could not keep up; some lines were not printed (traffic was forwarded)");
+        tracing::warn!(
+            session,
+            skipped_lines,
+            "output could not keep up; some lines were not printed (traffic was forwarded)"
+        );
     }
     total
 }

@@ -196,13 +196,12 @@ impl<T> ReorderBuffer<T> {
     }
 
     fn push_forced_gap(&mut self, first_ext: u64, count: u32) {
-        if let Some(Released::Gap { first, count: c }) = self.forced.back_mut() {
-            if first.wrapping_add(*c as u16) == SeqNo(first_ext as u16) {
-                if let Some(sum) = c.checked_add(count) {
-                    *c = sum;
-                    return;
-                }
-            }
+        if let Some(Released::Gap { first, count: c }) = self.forced.back_mut()
+            && first.wrapping_add(*c as u16) == SeqNo(first_ext as u16)
+            && let Some(sum) = c.checked_add(count)
+        {
+            *c = sum;
+            return;
         }
         self.forced.push_back(Released::Gap {
             first: SeqNo(first_ext as u16),
@@ -351,15 +350,13 @@ impl<T> ReorderBuffer<T> {
                 attempts,
                 next_nack,
             } = &mut self.slots[i]
+                && *attempts < cfg.max_nack_attempts
+                && *next_nack <= now
+                && *since + cfg.max_wait > now
             {
-                if *attempts < cfg.max_nack_attempts
-                    && *next_nack <= now
-                    && *since + cfg.max_wait > now
-                {
-                    *attempts += 1;
-                    *next_nack = now + cfg.nack_interval;
-                    out.push(SeqNo(e as u16));
-                }
+                *attempts += 1;
+                *next_nack = now + cfg.nack_interval;
+                out.push(SeqNo(e as u16));
             }
         }
         out.len() - before

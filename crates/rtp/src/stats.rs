@@ -147,6 +147,8 @@ impl ReceiveStats {
 }
 
 #[cfg(test)]
+// Tests need one arbitrary base instant; everything after it is virtual time.
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
     use std::time::Duration;

@@ -231,7 +231,7 @@ pub(crate) fn check_dimensions(
         height,
         reason,
     };
-    if width % 2 != 0 || height % 2 != 0 {
+    if !width.is_multiple_of(2) || !height.is_multiple_of(2) {
         return Err(err("width and height must be even (I420)"));
     }
     if width < min_w || height < min_h {

@@ -248,7 +248,8 @@ impl VoiceMessage {
             seq,
         };
         // A struct of a u8, a Value and an optional u64 always serializes.
-        serde_json::to_string(&env).expect("infallible: the envelope is a plain struct with string keys")
+        serde_json::to_string(&env)
+            .expect("infallible: the envelope is a plain struct with string keys")
     }
 
     /// Op 14 from a client: announce a new codec list.

@@ -52,7 +52,9 @@ pub fn subscription() -> VideoSubscription {
 /// A deterministic pseudo-JPEG of `len` bytes (content is irrelevant to the
 /// codec; it starts with the JPEG SOI marker for realism).
 pub fn jpeg_bytes(len: usize) -> Vec<u8> {
-    let mut v: Vec<u8> = (0..len).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let mut v: Vec<u8> = (0..len)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     if len >= 2 {
         v[0] = 0xFF;
         v[1] = 0xD8;
@@ -82,23 +84,55 @@ pub fn control_samples() -> Vec<(&'static str, ControlMsg)> {
     vec![
         ("hello", ControlMsg::Hello(hello(PeerRole::Control))),
         ("voice_connect", ControlMsg::VoiceConnect(voice_connect())),
-        ("voice_disconnect", ControlMsg::VoiceDisconnect(Disconnect { reason: "left_voice".into() })),
-        ("stream_watch_connect", ControlMsg::StreamWatchConnect(stream_connect())),
-        ("stream_watch_disconnect", ControlMsg::StreamWatchDisconnect(Disconnect { reason: "stream_deleted".into() })),
-        ("stream_publish_connect", ControlMsg::StreamPublishConnect(stream_connect())),
-        ("stream_publish_disconnect", ControlMsg::StreamPublishDisconnect(Disconnect { reason: "stopped".into() })),
+        (
+            "voice_disconnect",
+            ControlMsg::VoiceDisconnect(Disconnect {
+                reason: "left_voice".into(),
+            }),
+        ),
+        (
+            "stream_watch_connect",
+            ControlMsg::StreamWatchConnect(stream_connect()),
+        ),
+        (
+            "stream_watch_disconnect",
+            ControlMsg::StreamWatchDisconnect(Disconnect {
+                reason: "stream_deleted".into(),
+            }),
+        ),
+        (
+            "stream_publish_connect",
+            ControlMsg::StreamPublishConnect(stream_connect()),
+        ),
+        (
+            "stream_publish_disconnect",
+            ControlMsg::StreamPublishDisconnect(Disconnect {
+                reason: "stopped".into(),
+            }),
+        ),
         ("stream_publish_pause", ControlMsg::StreamPublishPause),
         ("stream_publish_resume", ControlMsg::StreamPublishResume),
         (
             "stream_publish_frame",
             ControlMsg::StreamPublishFrame(PublishFrame {
-                format: PublishFormat::I420 { width: 4, height: 2 },
+                format: PublishFormat::I420 {
+                    width: 4,
+                    height: 2,
+                },
                 data: (0u8..12).collect(),
                 capture_time_us: 1_790_000_000_000_000,
             }),
         ),
-        ("subscribe_user_video", ControlMsg::SubscribeUserVideo(subscription())),
-        ("unsubscribe_user_video", ControlMsg::UnsubscribeUserVideo { user_id: UserId(444_444_444_444_444_444) }),
+        (
+            "subscribe_user_video",
+            ControlMsg::SubscribeUserVideo(subscription()),
+        ),
+        (
+            "unsubscribe_user_video",
+            ControlMsg::UnsubscribeUserVideo {
+                user_id: UserId(444_444_444_444_444_444),
+            },
+        ),
         ("ping", ControlMsg::Ping { nonce: 0xdead_beef }),
         ("snapshot_request", ControlMsg::SnapshotRequest),
     ]
@@ -138,7 +172,10 @@ pub fn mediad_samples() -> Vec<(&'static str, MediadMsg)> {
                 }],
             }),
         ),
-        ("decoded_video_frame", MediadMsg::DecodedVideoFrame(decoded_frame(16))),
+        (
+            "decoded_video_frame",
+            MediadMsg::DecodedVideoFrame(decoded_frame(16)),
+        ),
         (
             "user_video_frame",
             MediadMsg::UserVideoFrame(UserVideoFrame {
@@ -151,8 +188,21 @@ pub fn mediad_samples() -> Vec<(&'static str, MediadMsg)> {
                 data: vec![0x9d, 0x01, 0x2a, 0, 1, 2],
             }),
         ),
-        ("user_video_end", MediadMsg::UserVideoEnd { user_id: UserId(444_444_444_444_444_444), ssrc: Some(Ssrc(1001)) }),
-        ("speaking", MediadMsg::Speaking(Speaking { user_id: UserId(444_444_444_444_444_444), ssrc: Some(Ssrc(1000)), speaking: true })),
+        (
+            "user_video_end",
+            MediadMsg::UserVideoEnd {
+                user_id: UserId(444_444_444_444_444_444),
+                ssrc: Some(Ssrc(1001)),
+            },
+        ),
+        (
+            "speaking",
+            MediadMsg::Speaking(Speaking {
+                user_id: UserId(444_444_444_444_444_444),
+                ssrc: Some(Ssrc(1000)),
+                speaking: true,
+            }),
+        ),
         (
             "stats",
             MediadMsg::Stats(Stats {
@@ -176,7 +226,10 @@ pub fn mediad_samples() -> Vec<(&'static str, MediadMsg)> {
         ("pong", MediadMsg::Pong { nonce: 0xdead_beef }),
         (
             "error",
-            MediadMsg::Error(ErrorReport { code: ErrorCode::ControlAlreadyConnected, message: "another control is connected".into() }),
+            MediadMsg::Error(ErrorReport {
+                code: ErrorCode::ControlAlreadyConnected,
+                message: "another control is connected".into(),
+            }),
         ),
         (
             "snapshot",

@@ -257,7 +257,7 @@ impl ScreenSource {
             body,
             footer,
             cursor_on: scene.kind == ScreenScene::Terminal
-                && (frame_index * 2 / u64::from(cfg.fps)) % 2 == 0,
+                && (frame_index * 2 / u64::from(cfg.fps)).is_multiple_of(2),
             clock: content::clock_text(seed, frame_index, cfg.fps),
         }
     }
