@@ -1,51 +1,9 @@
 //! Main gateway WebSocket close codes and the reconnect policy.
 
-use std::borrow::Cow;
-
-/// Defines [`GatewayCloseCode`] with its one number table and reasons.
-macro_rules! close_codes {
-    ( $( $(#[$vmeta:meta])* $variant:ident = $num:literal => $reason:literal, )* ) => {
-        /// A main gateway close code (official table), or
-        /// [`GatewayCloseCode::Other`].
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum GatewayCloseCode {
-            $( $(#[$vmeta])* $variant, )*
-            /// Any other code (including the user-account-only 4015/4016);
-            /// never a named code's number when produced by
-            /// [`GatewayCloseCode::from_u16`].
-            Other(u16),
-        }
-
-        impl GatewayCloseCode {
-            /// From the WebSocket close code.
-            pub const fn from_u16(n: u16) -> Self {
-                match n {
-                    $( $num => Self::$variant, )*
-                    other => Self::Other(other),
-                }
-            }
-
-            /// The WebSocket close code.
-            pub const fn as_u16(self) -> u16 {
-                match self {
-                    $( Self::$variant => $num, )*
-                    Self::Other(n) => n,
-                }
-            }
-
-            /// A snake_case reason for logs and IPC, e.g.
-            /// `gateway_close_4004_authentication_failed`.
-            pub fn reason_str(self) -> Cow<'static, str> {
-                match self {
-                    $( Self::$variant => Cow::Borrowed($reason), )*
-                    Self::Other(n) => Cow::Owned(format!("gateway_close_{n}_unknown")),
-                }
-            }
-        }
-    };
-}
-
-close_codes! {
+voice_proto::wire_close_codes! {
+    /// A main gateway close code (official table), or
+    /// [`GatewayCloseCode::Other`] (including the user-account-only 4015/4016).
+    GatewayCloseCode (unknown = "gateway_close_") {
     /// 1000: normal closure.
     Normal = 1000 => "gateway_close_1000_normal",
     /// 1001: going away.
@@ -80,6 +38,7 @@ close_codes! {
     InvalidIntents = 4013 => "gateway_close_4013_invalid_intents",
     /// 4014: disallowed (privileged, not enabled) intents.
     DisallowedIntents = 4014 => "gateway_close_4014_disallowed_intents",
+    }
 }
 
 impl GatewayCloseCode {

@@ -11,6 +11,15 @@ pub const MAX_CONSECUTIVE_ERRORS: u32 = 50;
 /// hundred KiB; anything near this limit is garbage or an attack.
 pub const MAX_ACCESS_UNIT_BYTES: usize = 8 * 1024 * 1024;
 
+/// The length of an access unit as the C decoder's integer type, or `None`
+/// when it is over [`MAX_ACCESS_UNIT_BYTES`] or does not fit the type.
+pub(crate) fn native_len<T: TryFrom<usize>>(access_unit: &[u8]) -> Option<T> {
+    if access_unit.len() > MAX_ACCESS_UNIT_BYTES {
+        return None;
+    }
+    T::try_from(access_unit.len()).ok()
+}
+
 /// Counters a decoder keeps about itself.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DecoderStats {

@@ -18,7 +18,7 @@ use std::ptr::null_mut;
 use openh264::decoder::Decoder;
 use openh264_sys2 as sys;
 
-use crate::decoder::{DecoderStats, ErrorPolicy, MAX_ACCESS_UNIT_BYTES, VideoDecoder};
+use crate::decoder::{DecoderStats, ErrorPolicy, MAX_ACCESS_UNIT_BYTES, VideoDecoder, native_len};
 use crate::error::{Codec, Result, VideoError};
 use crate::frame::{YuvFrame, chroma_extent};
 
@@ -151,9 +151,9 @@ impl VideoDecoder for H264Decoder {
         if access_unit.is_empty() {
             return Ok(None);
         }
-        let len = match c_int::try_from(access_unit.len()) {
-            Ok(len) if access_unit.len() <= MAX_ACCESS_UNIT_BYTES => len,
-            _ => {
+        let len = match native_len::<c_int>(access_unit) {
+            Some(len) => len,
+            None => {
                 // Counts towards the error run like any rejected unit.
                 if let e @ VideoError::Init { .. } = self.fail(0) {
                     return Err(e);

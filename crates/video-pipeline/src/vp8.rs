@@ -11,7 +11,7 @@ use std::ptr::null_mut;
 
 use vpx_sys as vpx;
 
-use crate::decoder::{DecoderStats, ErrorPolicy, MAX_ACCESS_UNIT_BYTES, VideoDecoder};
+use crate::decoder::{DecoderStats, ErrorPolicy, MAX_ACCESS_UNIT_BYTES, VideoDecoder, native_len};
 use crate::error::{Codec, Result, VideoError};
 use crate::frame::{YuvFrame, chroma_extent};
 
@@ -138,9 +138,9 @@ impl VideoDecoder for Vp8Decoder {
         if access_unit.is_empty() {
             return Ok(None);
         }
-        let len = match c_uint::try_from(access_unit.len()) {
-            Ok(len) if access_unit.len() <= MAX_ACCESS_UNIT_BYTES => len,
-            _ => {
+        let len = match native_len::<c_uint>(access_unit) {
+            Some(len) => len,
+            None => {
                 // Counts towards the error run like any rejected unit.
                 if let e @ VideoError::Init { .. } = self.fail(0) {
                     return Err(e);

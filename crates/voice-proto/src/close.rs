@@ -1,7 +1,5 @@
 //! Voice gateway WebSocket close codes and the reconnect policy.
 
-use std::borrow::Cow;
-
 /// What a client should do after the voice WebSocket closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CloseAction {
@@ -21,20 +19,30 @@ pub enum CloseAction {
     Stop,
 }
 
-/// Defines [`CloseCode`] with its one number table and reason strings.
-macro_rules! close_codes {
-    ( $( $(#[$vmeta:meta])* $variant:ident = $num:literal => $reason:literal, )* ) => {
-        /// A voice gateway close code (official opcode table plus the
-        /// user-docs' 4013), or [`CloseCode::Other`].
+/// Defines a close-code enum (`$name`) with an `Other(u16)` catch-all, its
+/// one number table and reason strings (unknown codes give
+/// `<$unknown_prefix><code>_unknown`). Exported for the sibling
+/// `gateway-proto` crate, so both gateways' close codes share one
+/// definition.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! wire_close_codes {
+    (
+        $(#[$meta:meta])*
+        $name:ident (unknown = $unknown_prefix:literal) {
+            $( $(#[$vmeta:meta])* $variant:ident = $num:literal => $reason:literal, )*
+        }
+    ) => {
+        $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum CloseCode {
+        pub enum $name {
             $( $(#[$vmeta])* $variant, )*
             /// Any other code; never holds a named code's number when
-            /// produced by [`CloseCode::from_u16`].
+            /// produced by `from_u16`.
             Other(u16),
         }
 
-        impl CloseCode {
+        impl $name {
             /// From the WebSocket close code.
             pub const fn from_u16(n: u16) -> Self {
                 match n {
@@ -51,20 +59,21 @@ macro_rules! close_codes {
                 }
             }
 
-            /// A snake_case reason for logs and IPC, e.g.
-            /// `close_4014_disconnected`; unknown codes give
-            /// `close_<code>_unknown`.
-            pub fn reason_str(self) -> Cow<'static, str> {
+            /// A snake_case reason for logs and IPC.
+            pub fn reason_str(self) -> std::borrow::Cow<'static, str> {
                 match self {
-                    $( Self::$variant => Cow::Borrowed($reason), )*
-                    Self::Other(n) => Cow::Owned(format!("close_{n}_unknown")),
+                    $( Self::$variant => std::borrow::Cow::Borrowed($reason), )*
+                    Self::Other(n) => std::borrow::Cow::Owned(format!(concat!($unknown_prefix, "{}_unknown"), n)),
                 }
             }
         }
     };
 }
 
-close_codes! {
+crate::wire_close_codes! {
+    /// A voice gateway close code (official opcode table plus the
+    /// user-docs' 4013), or [`CloseCode::Other`].
+    CloseCode (unknown = "close_") {
     /// 1000: normal closure.
     Normal = 1000 => "close_1000_normal",
     /// 1001: going away.
@@ -107,6 +116,7 @@ close_codes! {
     RateLimited = 4021 => "close_4021_rate_limited",
     /// 4022: call terminated (channel deleted, voice server changed).
     CallTerminated = 4022 => "close_4022_call_terminated",
+    }
 }
 
 impl CloseCode {
