@@ -10,6 +10,9 @@
 //! - [`supervisor`] is the one task that owns mediad's state ([`state`]): it
 //!   applies control's commands, answers pings and snapshot requests, and
 //!   keeps everything through a control restart for a grace period.
+//! - [`transport`] runs one slot per role (voice, stream_watch,
+//!   stream_publish): a thin tokio shell around `voice-session`'s sans-IO
+//!   connection, with video decoding on dedicated threads.
 //!
 //! # Surviving control restarts
 //! When control disconnects, transports and subscriptions are kept for
@@ -21,6 +24,7 @@ pub mod ipc_server;
 pub mod replay;
 pub mod state;
 pub mod supervisor;
+pub mod transport;
 
 use clap::Parser;
 use std::future::Future;

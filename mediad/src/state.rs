@@ -34,9 +34,6 @@ pub enum Effect {
     Publish(PublishFrame),
 }
 
-/// Reason used while no media driver owns a slot.
-pub const AWAITING_DRIVER: &str = "awaiting_transport_driver";
-
 /// Transports, subscriptions and publish state.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MediaState {

@@ -7,6 +7,8 @@
 
 use crate::Config;
 use crate::state::{Effect, MediaState};
+use crate::transport::{SlotCmd, SlotHandle, TransportEvent, TransportMsg, spawn_slot};
+use std::collections::BTreeMap;
 use ipc_link::{Link, LinkError};
 use ipc_schema::*;
 use tokio::sync::mpsc;
@@ -34,12 +36,28 @@ pub struct Supervisor {
     /// When the state is torn down if no control attaches before.
     grace_deadline: Option<Instant>,
     control_sessions: u64,
+    /// Running transport slots.
+    slots: BTreeMap<TransportRole, SlotHandle>,
+    next_generation: u64,
+    transport_tx: mpsc::Sender<TransportMsg>,
+    transport_rx: Option<mpsc::Receiver<TransportMsg>>,
+    /// Latest counters per role.
+    transport_stats: BTreeMap<TransportRole, TransportStats>,
 }
+
+/// Events queued from transports (frames are dropped beyond this).
+const TRANSPORT_QUEUE: usize = 256;
 
 impl Supervisor {
     /// A supervisor with empty state.
     pub fn new(config: Config) -> Self {
+        let (transport_tx, transport_rx) = mpsc::channel(TRANSPORT_QUEUE);
         Self {
+            slots: BTreeMap::new(),
+            next_generation: 1,
+            transport_tx,
+            transport_rx: Some(transport_rx),
+            transport_stats: BTreeMap::new(),
             state: MediaState::default(),
             started: Instant::now(),
             instance_id: config.instance_id,
@@ -71,6 +89,10 @@ impl Supervisor {
     pub async fn run(mut self, mut inbox: mpsc::Receiver<SupervisorMsg>) {
         let mut stats = tokio::time::interval(self.config.stats_interval);
         stats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let Some(mut transports) = self.transport_rx.take() else {
+            tracing::error!("supervisor run twice");
+            return;
+        };
         loop {
             let grace = self.grace_deadline;
             tokio::select! {
@@ -79,6 +101,7 @@ impl Supervisor {
                     None => break,
                 },
                 incoming = recv_control(&mut self.control) => self.on_control(incoming),
+                Some(t) = transports.recv() => self.on_transport(t),
                 () = sleep_until(grace.unwrap_or_else(Instant::now)), if grace.is_some() => self.grace_expired(),
                 _ = stats.tick(), if self.control.is_some() => self.send_stats(),
             }
@@ -160,23 +183,33 @@ impl Supervisor {
         for effect in effects {
             match effect {
                 Effect::Emit(msg) => self.send(msg),
-                Effect::StartTransport(role, _) => {
-                    // The transport drivers plug in here (role-scoped slots).
-                    tracing::info!(%role, "transport requested");
-                    self.state.set_status(
-                        role,
-                        TransportStatus::Connecting,
-                        Some(crate::state::AWAITING_DRIVER.into()),
-                    );
+                Effect::StartTransport(role, params) => {
+                    if let Some(old) = self.slots.remove(&role) {
+                        old.stop("connect_replaced".into());
+                    }
+                    let generation = self.next_generation;
+                    self.next_generation += 1;
+                    tracing::info!(%role, generation, "starting transport");
+                    let subs = self.state.subscriptions().cloned().collect();
+                    let slot = spawn_slot(role, &params, subs, generation, self.transport_tx.clone());
+                    self.slots.insert(role, slot);
                 }
                 Effect::StopTransport(role, reason) => {
+                    if let Some(slot) = self.slots.remove(&role) {
+                        slot.stop(reason.clone());
+                    }
+                    self.transport_stats.remove(&role);
                     tracing::info!(%role, %reason, "transport stopped")
                 }
                 Effect::SubscriptionsChanged => {
                     tracing::info!(
                         subscriptions = self.state.subscription_count(),
                         "video subscriptions changed"
-                    )
+                    );
+                    let subs: Vec<VideoSubscription> = self.state.subscriptions().cloned().collect();
+                    for slot in self.slots.values() {
+                        slot.send(SlotCmd::Subscriptions(subs.clone()));
+                    }
                 }
                 Effect::Publish(_) => tracing::debug!("publish frame dropped: no publish driver"),
             }
@@ -199,9 +232,38 @@ impl Supervisor {
             uptime_ms: self.uptime_ms(),
             video_lane_dropped: control.link.sender.lossy_dropped(),
             video_lane_sent: control.link.sender.lossy_sent(),
-            transports: vec![],
+            transports: self.transport_stats.values().cloned().collect(),
         };
         self.send(MediadMsg::Stats(stats));
+    }
+
+    fn on_transport(&mut self, msg: TransportMsg) {
+        let current = self.slots.get(&msg.role).map(|s| s.generation);
+        if current != Some(msg.generation) {
+            // A replaced or stopped slot's last words.
+            return;
+        }
+        match msg.event {
+            TransportEvent::Status(state) => {
+                self.state
+                    .set_status(state.role, state.status, state.reason.clone());
+                if !state.status.is_active() {
+                    // The slot's task has ended; the state keeps the
+                    // failure so a replayed connect restarts it.
+                    self.slots.remove(&msg.role);
+                }
+                self.send(MediadMsg::TransportState(state));
+            }
+            TransportEvent::Frame(f) => self.send(MediadMsg::DecodedVideoFrame(f)),
+            TransportEvent::UserVideo(v) => self.send(MediadMsg::UserVideoState(v)),
+            TransportEvent::UserVideoEnd { user_id, ssrc } => {
+                self.send(MediadMsg::UserVideoEnd { user_id, ssrc })
+            }
+            TransportEvent::Speaking(s) => self.send(MediadMsg::Speaking(s)),
+            TransportEvent::Stats(s) => {
+                self.transport_stats.insert(msg.role, s);
+            }
+        }
     }
 
     fn detach(&mut self, reason: &str) {

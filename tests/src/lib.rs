@@ -4,6 +4,8 @@
 //! The binaries are looked up next to the test executable's target
 //! directory; `scripts/test` builds them (`cargo build --bins`) first.
 
+pub mod sim_gateway;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

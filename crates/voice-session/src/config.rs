@@ -1,0 +1,180 @@
+//! What one connection needs to know: who it is, where to go, what it
+//! offers, and its timing policy.
+
+use std::fmt;
+use std::time::Duration;
+
+use voice_proto::{CodecDescriptor, StreamDescriptor};
+
+/// Which kind of media connection this is. It changes the Identify.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The guild voice connection (audio, webcams). `server_id` is the
+    /// guild id.
+    Voice,
+    /// A Go Live stream connection (watch or publish). `server_id` is the
+    /// stream's `rtc_server_id`; Identify carries `video: true` and the
+    /// screen stream entry.
+    Stream,
+}
+
+/// Opus payload type offered in SELECT_PROTOCOL.
+pub const OPUS_PT: u8 = 120;
+/// H264 payload type offered.
+pub const H264_PT: u8 = 101;
+/// H264 RTX payload type offered.
+pub const H264_RTX_PT: u8 = 102;
+/// VP8 payload type offered.
+pub const VP8_PT: u8 = 103;
+/// VP8 RTX payload type offered.
+pub const VP8_RTX_PT: u8 = 104;
+
+/// The codecs this client offers: Opus, H264 + RTX (preferred), VP8 + RTX.
+pub fn default_codecs() -> Vec<CodecDescriptor> {
+    vec![
+        CodecDescriptor::opus(OPUS_PT),
+        CodecDescriptor::video("H264", 1000, H264_PT, H264_RTX_PT),
+        CodecDescriptor::video("VP8", 2000, VP8_PT, VP8_RTX_PT),
+    ]
+}
+
+/// Settings of one [`crate::VoiceConnection`].
+#[derive(Clone)]
+pub struct ConnectionConfig {
+    /// Voice or stream.
+    pub role: Role,
+    /// `endpoint` from VOICE_SERVER_UPDATE / STREAM_SERVER_UPDATE
+    /// (`host:port`, or a full `ws://`/`wss://` URL).
+    pub endpoint: String,
+    /// Guild id (voice) or `rtc_server_id` (stream).
+    pub server_id: u64,
+    /// Own user id.
+    pub user_id: u64,
+    /// Main-gateway voice session id.
+    pub session_id: String,
+    /// Voice/stream token.
+    pub token: String,
+    /// Voice gateway version (8 gives seq/seq_ack and buffered resume).
+    pub gateway_version: u8,
+    /// Highest DAVE protocol version announced (0 = transport crypto only).
+    pub max_dave_protocol_version: u16,
+    /// Codecs offered in SELECT_PROTOCOL.
+    pub codecs: Vec<CodecDescriptor>,
+    /// Nonce seed bytes for the transport sealer (from the caller's
+    /// randomness, so two connections never share a nonce sequence).
+    pub nonce_seed: [u8; 24],
+    /// Delays before each reconnect attempt after the first immediate one;
+    /// its length bounds the attempts (capped backoff, then `Failed`).
+    pub reconnect_delays: Vec<Duration>,
+    /// How long to wait for HELLO + READY (or RESUMED) after connecting.
+    pub handshake_timeout: Duration,
+    /// IP discovery retry interval; five tries in all.
+    pub ip_discovery_retry: Duration,
+    /// UDP keepalive interval.
+    pub keepalive_interval: Duration,
+    /// RTCP receiver report interval.
+    pub report_interval: Duration,
+    /// Audio silence after which a user counts as no longer speaking.
+    pub speaking_timeout: Duration,
+}
+
+impl fmt::Debug for ConnectionConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Session ids and tokens are secrets: never printed.
+        f.debug_struct("ConnectionConfig")
+            .field("role", &self.role)
+            .field("endpoint", &self.endpoint)
+            .field("server_id", &self.server_id)
+            .field("user_id", &self.user_id)
+            .field("session_id", &"<redacted>")
+            .field("token", &"<redacted>")
+            .field("gateway_version", &self.gateway_version)
+            .field("max_dave_protocol_version", &self.max_dave_protocol_version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConnectionConfig {
+    /// Defaults for a connection of `role`.
+    pub fn new(
+        role: Role,
+        endpoint: impl Into<String>,
+        server_id: u64,
+        user_id: u64,
+        session_id: impl Into<String>,
+        token: impl Into<String>,
+    ) -> Self {
+        Self {
+            role,
+            endpoint: endpoint.into(),
+            server_id,
+            user_id,
+            session_id: session_id.into(),
+            token: token.into(),
+            gateway_version: 8,
+            max_dave_protocol_version: 0,
+            codecs: default_codecs(),
+            nonce_seed: [0; 24],
+            reconnect_delays: [250, 500, 1000, 2000, 2000]
+                .into_iter()
+                .map(Duration::from_millis)
+                .collect(),
+            handshake_timeout: Duration::from_secs(10),
+            ip_discovery_retry: Duration::from_secs(1),
+            keepalive_interval: Duration::from_secs(5),
+            report_interval: Duration::from_secs(5),
+            speaking_timeout: Duration::from_millis(400),
+        }
+    }
+
+    /// The WebSocket URL: the endpoint with `?v=N`. A bare `host:port` gets
+    /// `wss://`, except loopback hosts (the simulator), which get `ws://`.
+    pub fn gateway_url(&self) -> String {
+        let e = self.endpoint.trim().trim_end_matches('/');
+        let base = if e.starts_with("ws://") || e.starts_with("wss://") {
+            e.to_owned()
+        } else {
+            let host = e.rsplit_once(':').map_or(e, |(h, _)| h);
+            let loopback = matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1")
+                || host.starts_with("127.");
+            format!("{}://{e}", if loopback { "ws" } else { "wss" })
+        };
+        if base.contains('?') {
+            format!("{base}&v={}", self.gateway_version)
+        } else {
+            format!("{base}/?v={}", self.gateway_version)
+        }
+    }
+
+    /// The streams entry of Identify.
+    pub(crate) fn identify_streams(&self) -> Vec<StreamDescriptor> {
+        match self.role {
+            Role::Voice => Vec::new(),
+            Role::Stream => vec![StreamDescriptor::screen_offer()],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(endpoint: &str) -> String {
+        ConnectionConfig::new(Role::Voice, endpoint, 1, 2, "s", "t").gateway_url()
+    }
+
+    #[test]
+    fn urls() {
+        assert_eq!(url("127.0.0.1:9000"), "ws://127.0.0.1:9000/?v=8");
+        assert_eq!(url("c-ams.discord.media:443"), "wss://c-ams.discord.media:443/?v=8");
+        assert_eq!(url("wss://x.example/"), "wss://x.example/?v=8");
+        assert_eq!(url("localhost:1"), "ws://localhost:1/?v=8");
+    }
+
+    #[test]
+    fn debug_redacts() {
+        let c = ConnectionConfig::new(Role::Stream, "h:1", 1, 2, "secret-session", "secret-token");
+        let d = format!("{c:?}");
+        assert!(!d.contains("secret"), "{d}");
+    }
+}

@@ -1,0 +1,650 @@
+//! One transport slot: the tokio task that owns a role's WebSocket, UDP
+//! socket and timers, and drives a [`VoiceConnection`].
+
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, Hasher};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use ipc_schema::{
+    Speaking, Ssrc, StreamType, TransportParams, TransportRole, TransportState, TransportStats,
+    TransportStatus, UserId, UserVideoState, VideoCodec as IpcCodec, VideoStreamInfo,
+    VideoSubscription,
+};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use video_pipeline::PipelineSettings;
+use video_receiver::VideoCodec;
+use voice_proto::{MediaSinkWants, Video, VoiceMessage};
+use voice_session::{
+    ConnectionConfig, Event, H264_PT, H264_RTX_PT, Input, LinkStatus, MediaInfo, Role, Transmit,
+    VP8_PT, VP8_RTX_PT, VoiceConnection,
+};
+
+use super::video::{VideoWorker, WorkerSpec};
+use super::{TransportEvent, TransportMsg};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// How long opening a WebSocket may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often a slot reports its counters.
+const STATS_EVERY: Duration = Duration::from_secs(2);
+
+/// Commands to a slot.
+#[derive(Debug)]
+pub enum SlotCmd {
+    /// Close and end the task.
+    Stop(String),
+    /// The video subscriptions changed.
+    Subscriptions(Vec<VideoSubscription>),
+    /// A worker wants a keyframe on this SSRC.
+    Keyframe(u32),
+    /// A worker wants these packets again.
+    Nack(u32, Vec<rtp::SeqNo>),
+}
+
+/// The supervisor's handle on a slot.
+pub struct SlotHandle {
+    /// Generation of this slot (events carry it).
+    pub generation: u64,
+    cmd: mpsc::UnboundedSender<SlotCmd>,
+    task: JoinHandle<()>,
+}
+
+impl SlotHandle {
+    /// Sends a command; a slot that already ended ignores it.
+    pub fn send(&self, cmd: SlotCmd) {
+        let _ = self.cmd.send(cmd);
+    }
+
+    /// Asks the slot to close and end.
+    pub fn stop(self, reason: String) {
+        let _ = self.cmd.send(SlotCmd::Stop(reason));
+        // Not awaited: the task closes its sockets on its own.
+        drop(self.task);
+    }
+}
+
+/// Starts the slot of `role`.
+pub fn spawn_slot(
+    role: TransportRole,
+    params: &TransportParams,
+    subscriptions: Vec<VideoSubscription>,
+    generation: u64,
+    events: mpsc::Sender<TransportMsg>,
+) -> SlotHandle {
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (config, watched_user) = connection_config(role, params);
+    let slot = Slot {
+        role,
+        generation,
+        conn: VoiceConnection::new(config, Instant::now()),
+        ws: None,
+        connecting: None,
+        udp: None,
+        events,
+        cmd_tx: cmd_tx.clone(),
+        cmd_rx,
+        subscriptions,
+        watched_user,
+        users: BTreeMap::new(),
+        workers: BTreeMap::new(),
+        media: None,
+        reconnects: 0,
+    };
+    let task = tokio::spawn(slot.run());
+    SlotHandle {
+        generation,
+        cmd: cmd_tx,
+        task,
+    }
+}
+
+fn random_seed() -> [u8; 24] {
+    let mut out = [0u8; 24];
+    for chunk in out.chunks_mut(8) {
+        // RandomState is seeded from the OS per instance.
+        let v = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        chunk.copy_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+fn connection_config(role: TransportRole, params: &TransportParams) -> (ConnectionConfig, Option<u64>) {
+    let (mut config, watched) = match params {
+        TransportParams::Voice(v) => (
+            ConnectionConfig::new(
+                Role::Voice,
+                v.endpoint.clone(),
+                v.guild_id.0,
+                v.user_id.0,
+                v.session_id.expose(),
+                v.token.expose(),
+            ),
+            None,
+        ),
+        TransportParams::Stream(s) => (
+            ConnectionConfig::new(
+                Role::Stream,
+                s.endpoint.clone(),
+                s.server_id,
+                s.user_id.0,
+                s.session_id.expose(),
+                s.token.expose(),
+            ),
+            (role == TransportRole::StreamWatch).then_some(s.streamer_id.0),
+        ),
+    };
+    config.nonce_seed = random_seed();
+    (config, watched)
+}
+
+/// A user's announced video on this connection.
+#[derive(Debug, Clone)]
+struct UserVideo {
+    video_ssrc: u32,
+    rtx_ssrc: Option<u32>,
+}
+
+struct Slot {
+    role: TransportRole,
+    generation: u64,
+    conn: VoiceConnection,
+    ws: Option<Ws>,
+    connecting: Option<JoinHandle<Result<Ws, String>>>,
+    udp: Option<(UdpSocket, SocketAddr)>,
+    events: mpsc::Sender<TransportMsg>,
+    cmd_tx: mpsc::UnboundedSender<SlotCmd>,
+    cmd_rx: mpsc::UnboundedReceiver<SlotCmd>,
+    subscriptions: Vec<VideoSubscription>,
+    /// The streamer on a stream_watch slot.
+    watched_user: Option<u64>,
+    users: BTreeMap<u64, UserVideo>,
+    /// Workers by media SSRC.
+    workers: BTreeMap<u32, VideoWorker>,
+    media: Option<MediaInfo>,
+    reconnects: u64,
+}
+
+async fn next_ws(ws: &mut Option<Ws>) -> Option<Result<Message, tokio_tungstenite::tungstenite::Error>> {
+    match ws {
+        Some(ws) => ws.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn recv_udp(udp: &Option<(UdpSocket, SocketAddr)>, buf: &mut [u8]) -> std::io::Result<usize> {
+    match udp {
+        Some((s, _)) => s.recv(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn join_connect(c: &mut Option<JoinHandle<Result<Ws, String>>>) -> Result<Ws, String> {
+    match c {
+        Some(h) => {
+            let r = h.await.map_err(|e| format!("connect task failed: {e}")).and_then(|r| r);
+            *c = None;
+            r
+        }
+        None => std::future::pending().await,
+    }
+}
+
+impl Slot {
+    async fn run(mut self) {
+        let mut buf = vec![0u8; 2048];
+        let mut stats = tokio::time::interval(STATS_EVERY);
+        stats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            self.drive().await;
+            if self.conn.status().is_final() {
+                break;
+            }
+            let deadline = self.conn.poll_timeout();
+            tokio::select! {
+                cmd = self.cmd_rx.recv() => match cmd {
+                    None => { self.conn.close("slot_dropped"); self.drive().await; break; }
+                    Some(SlotCmd::Stop(reason)) => { self.conn.close(&reason); self.drive().await; break; }
+                    Some(cmd) => self.on_cmd(cmd),
+                },
+                r = join_connect(&mut self.connecting) => match r {
+                    Ok(ws) => {
+                        self.ws = Some(ws);
+                        self.conn.handle_input(Input::WsConnected, Instant::now());
+                    }
+                    Err(reason) => self.conn.handle_input(Input::WsConnectFailed { reason }, Instant::now()),
+                },
+                msg = next_ws(&mut self.ws) => self.on_ws(msg),
+                n = recv_udp(&self.udp, &mut buf) => match n {
+                    Ok(n) => self.conn.handle_input(Input::Udp(&buf[..n]), Instant::now()),
+                    // ICMP port unreachable and the like: keep going.
+                    Err(e) => tracing::trace!(role = %self.role, error = %e, "udp receive error"),
+                },
+                () = sleep_until(deadline) => self.conn.handle_timeout(Instant::now()),
+                _ = stats.tick() => self.send_stats(),
+            }
+        }
+        self.send_stats();
+        self.workers.clear();
+        tracing::info!(role = %self.role, status = ?self.conn.status(), "transport slot ended");
+    }
+
+    fn on_ws(&mut self, msg: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>) {
+        let now = Instant::now();
+        match msg {
+            Some(Ok(Message::Text(t))) => self.conn.handle_input(Input::WsText(t.as_str()), now),
+            Some(Ok(Message::Binary(b))) => self.conn.handle_input(Input::WsBinary(&b), now),
+            Some(Ok(Message::Close(frame))) => {
+                self.ws = None;
+                let code = frame.map(|f| u16::from(f.code));
+                self.conn.handle_input(Input::WsClosed { code }, now);
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => {
+                tracing::debug!(role = %self.role, error = %e, "voice websocket error");
+                self.ws = None;
+                self.conn.handle_input(Input::WsClosed { code: None }, now);
+            }
+            None => {
+                self.ws = None;
+                self.conn.handle_input(Input::WsClosed { code: None }, now);
+            }
+        }
+    }
+
+    fn on_cmd(&mut self, cmd: SlotCmd) {
+        match cmd {
+            SlotCmd::Stop(_) => {}
+            SlotCmd::Subscriptions(subs) => {
+                self.subscriptions = subs;
+                self.sync_workers();
+                self.send_sink_wants();
+            }
+            SlotCmd::Keyframe(ssrc) => {
+                if let Err(e) = self.conn.request_keyframe(ssrc) {
+                    tracing::debug!(role = %self.role, error = %e, "keyframe request not sent");
+                }
+            }
+            SlotCmd::Nack(ssrc, seqs) => {
+                if let Err(e) = self.conn.send_nack(ssrc, &seqs) {
+                    tracing::debug!(role = %self.role, error = %e, "nack not sent");
+                }
+            }
+        }
+    }
+
+    /// Carries out transmits and handles events until both queues are empty.
+    async fn drive(&mut self) {
+        loop {
+            let mut progressed = false;
+            while let Some(t) = self.conn.poll_transmit() {
+                progressed = true;
+                self.transmit(t).await;
+            }
+            while let Some(e) = self.conn.poll_event() {
+                progressed = true;
+                self.on_event(e).await;
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    async fn transmit(&mut self, t: Transmit) {
+        match t {
+            Transmit::WsConnect { url } => {
+                self.ws = None;
+                if let Some(old) = self.connecting.take() {
+                    old.abort();
+                }
+                self.connecting = Some(tokio::spawn(async move {
+                    match tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(url)).await {
+                        Ok(Ok((ws, _))) => Ok(ws),
+                        Ok(Err(e)) => Err(e.to_string()),
+                        Err(_) => Err("timed out".to_owned()),
+                    }
+                }));
+            }
+            Transmit::WsText(text) => self.ws_send(Message::text(text)).await,
+            Transmit::WsBinary(bytes) => self.ws_send(Message::binary(bytes)).await,
+            Transmit::WsClose { code } => {
+                if let Some(mut ws) = self.ws.take() {
+                    let frame = CloseFrame {
+                        code: WsCloseCode::from(code),
+                        reason: "".into(),
+                    };
+                    // Bounded: a peer that does not answer the close is dropped.
+                    let _ = tokio::time::timeout(Duration::from_millis(500), ws.close(Some(frame))).await;
+                }
+            }
+            Transmit::UdpConnect { server } => {
+                if self.udp.as_ref().is_some_and(|(_, s)| *s == server) {
+                    return;
+                }
+                let bind: SocketAddr = if server.is_ipv4() {
+                    ([0, 0, 0, 0], 0).into()
+                } else {
+                    (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+                };
+                match UdpSocket::bind(bind).await {
+                    Ok(sock) => match sock.connect(server).await {
+                        Ok(()) => self.udp = Some((sock, server)),
+                        Err(e) => tracing::warn!(role = %self.role, error = %e, "udp connect failed"),
+                    },
+                    Err(e) => tracing::warn!(role = %self.role, error = %e, "udp bind failed"),
+                }
+            }
+            Transmit::Udp(bytes) => {
+                if let Some((sock, _)) = &self.udp {
+                    // A full send buffer drops the datagram, as UDP would.
+                    let _ = sock.try_send(&bytes);
+                }
+            }
+        }
+    }
+
+    async fn ws_send(&mut self, msg: Message) {
+        let Some(ws) = &mut self.ws else { return };
+        if let Err(e) = ws.send(msg).await {
+            tracing::debug!(role = %self.role, error = %e, "voice websocket send failed");
+            self.ws = None;
+            self.conn.handle_input(Input::WsClosed { code: None }, Instant::now());
+        }
+    }
+
+    async fn on_event(&mut self, e: Event) {
+        match e {
+            Event::Status {
+                status,
+                reason,
+                close_code,
+            } => {
+                if status == LinkStatus::Reconnecting {
+                    self.reconnects += 1;
+                }
+                tracing::info!(role = %self.role, ?status, %reason, ?close_code, "transport status");
+                let state = TransportState {
+                    role: self.role,
+                    status: map_status(status),
+                    reason: Some(reason),
+                    close_code,
+                };
+                // Status changes are never dropped: wait for room.
+                let _ = self
+                    .events
+                    .send(TransportMsg {
+                        role: self.role,
+                        generation: self.generation,
+                        event: TransportEvent::Status(state),
+                    })
+                    .await;
+            }
+            Event::MediaReady(info) => {
+                // Op 12 may have come before the key: workers start now.
+                self.media = Some(info);
+                self.sync_workers();
+                self.send_sink_wants();
+            }
+            Event::Resumed => self.send_sink_wants(),
+            Event::Rtp(packet) => self.route_rtp(packet),
+            Event::Rtcp(_) => {}
+            Event::Speaking {
+                user_id,
+                ssrc,
+                speaking,
+            } => {
+                if let Some(user) = user_id {
+                    self.emit(TransportEvent::Speaking(Speaking {
+                        user_id: UserId(user),
+                        ssrc: Some(Ssrc(ssrc)),
+                        speaking,
+                    }));
+                }
+            }
+            Event::Video(v) => self.on_video(v),
+            Event::ClientDisconnect(user) => self.user_gone(user),
+            Event::ClientsConnect(_) | Event::Dave(_) | Event::Message(_) => {}
+        }
+    }
+
+    fn emit(&self, event: TransportEvent) {
+        let msg = TransportMsg {
+            role: self.role,
+            generation: self.generation,
+            event,
+        };
+        if self.events.try_send(msg).is_err() {
+            tracing::debug!(role = %self.role, "supervisor busy; event dropped");
+        }
+    }
+
+    fn on_video(&mut self, v: Video) {
+        let Some(user) = v.user_id.map(|u| u.0) else { return };
+        let layer = v.streams.iter().find(|s| s.ssrc.is_some_and(|s| s != 0) && s.active != Some(false));
+        let video_ssrc = layer
+            .and_then(|s| s.ssrc)
+            .or(v.video_ssrc)
+            .filter(|s| *s != 0);
+        let rtx = layer.and_then(|s| s.rtx_ssrc_or_derived()).or(v.rtx_ssrc).filter(|s| *s != 0);
+        let Some(video_ssrc) = video_ssrc else {
+            self.user_gone(user);
+            return;
+        };
+        let stream_type = self.stream_type();
+        let state = UserVideoState {
+            user_id: UserId(user),
+            role: self.role,
+            audio_ssrc: v.audio_ssrc.filter(|s| *s != 0).map(Ssrc),
+            video_ssrc: Some(Ssrc(video_ssrc)),
+            codec: Some(self.ipc_codec()),
+            streams: v
+                .streams
+                .iter()
+                .filter_map(|s| {
+                    Some(VideoStreamInfo {
+                        ssrc: Ssrc(s.ssrc?),
+                        rtx_ssrc: s.rtx_ssrc_or_derived().map(Ssrc),
+                        rid: Some(s.rid.clone()),
+                        quality: Some(s.quality),
+                        stream_type: Some(stream_type),
+                        active: s.active.unwrap_or(true),
+                        max_bitrate: s.max_bitrate.map(|b| b.min(u64::from(u32::MAX)) as u32),
+                        max_framerate: s.max_framerate,
+                        max_resolution: s.max_resolution.as_ref().map(|r| (r.width, r.height)),
+                    })
+                })
+                .collect(),
+        };
+        self.emit(TransportEvent::UserVideo(state));
+        let changed = self
+            .users
+            .insert(user, UserVideo { video_ssrc, rtx_ssrc: rtx })
+            .is_none_or(|old| old.video_ssrc != video_ssrc);
+        if changed {
+            self.workers.retain(|_, w| w.user_id != user);
+        }
+        self.sync_workers();
+        self.send_sink_wants();
+    }
+
+    fn user_gone(&mut self, user: u64) {
+        if let Some(v) = self.users.remove(&user) {
+            self.workers.remove(&v.video_ssrc);
+            self.emit(TransportEvent::UserVideoEnd {
+                user_id: UserId(user),
+                ssrc: Some(Ssrc(v.video_ssrc)),
+            });
+            self.send_sink_wants();
+        }
+    }
+
+    fn stream_type(&self) -> StreamType {
+        match self.role {
+            TransportRole::Voice => StreamType::Camera,
+            _ => StreamType::Screen,
+        }
+    }
+
+    fn codec(&self) -> VideoCodec {
+        match self.media.as_ref().and_then(|m| m.video_codec.as_deref()) {
+            Some(c) if c.eq_ignore_ascii_case("VP8") => VideoCodec::Vp8,
+            _ => VideoCodec::H264,
+        }
+    }
+
+    fn ipc_codec(&self) -> IpcCodec {
+        match self.codec() {
+            VideoCodec::Vp8 => IpcCodec::Vp8,
+            VideoCodec::H264 => IpcCodec::H264,
+        }
+    }
+
+    /// The subscription that applies to `user` on this slot.
+    fn subscription(&self, user: u64) -> Option<&VideoSubscription> {
+        let wanted = self.stream_type();
+        if self.watched_user.is_some_and(|w| w != user) {
+            return None;
+        }
+        self.subscriptions
+            .iter()
+            .find(|s| s.user_id.0 == user && s.stream_type.is_none_or(|t| t == wanted))
+    }
+
+    fn settings(sub: &VideoSubscription) -> PipelineSettings {
+        let mut s = PipelineSettings {
+            max_fps: sub.max_fps,
+            jpeg_quality: sub.jpeg_quality,
+            ..PipelineSettings::default()
+        };
+        if let Some(p) = sub.preferred_pixel_count {
+            s.max_pixels = p;
+        }
+        s
+    }
+
+    /// Starts workers for subscribed users with announced video, stops the
+    /// others, and pushes changed settings.
+    fn sync_workers(&mut self) {
+        if self.media.is_none() {
+            return;
+        }
+        let wanted: Vec<(u64, UserVideo, PipelineSettings)> = self
+            .users
+            .iter()
+            .filter_map(|(u, v)| Some((*u, v.clone(), Self::settings(self.subscription(*u)?))))
+            .collect();
+        self.workers
+            .retain(|_, w| wanted.iter().any(|(u, v, _)| *u == w.user_id && v.video_ssrc == w.ssrc));
+        for (user, video, settings) in wanted {
+            if let Some(w) = self.workers.get(&video.video_ssrc) {
+                w.set_settings(settings);
+                continue;
+            }
+            let codec = self.codec();
+            let (pt, rtx_pt) = match codec {
+                VideoCodec::H264 => (H264_PT, H264_RTX_PT),
+                VideoCodec::Vp8 => (VP8_PT, VP8_RTX_PT),
+            };
+            let spec = WorkerSpec {
+                role: self.role,
+                generation: self.generation,
+                user_id: user,
+                stream_type: self.stream_type(),
+                codec,
+                ssrc: video.video_ssrc,
+                payload_type: pt,
+                rtx: video.rtx_ssrc.map(|r| (r, rtx_pt)),
+                settings,
+            };
+            match VideoWorker::spawn(spec, self.events.clone(), self.cmd_tx.clone()) {
+                Ok(w) => {
+                    tracing::info!(role = %self.role, user, ssrc = video.video_ssrc, "video worker started");
+                    self.workers.insert(video.video_ssrc, w);
+                    // Start from a keyframe rather than wait for the next one.
+                    let _ = self.conn.request_keyframe(video.video_ssrc);
+                }
+                Err(e) => tracing::error!(role = %self.role, error = %e, "cannot start a video worker"),
+            }
+        }
+    }
+
+    fn route_rtp(&mut self, packet: Vec<u8>) {
+        let Some(ssrc) = rtp::peek_ssrc(&packet) else { return };
+        let ssrc = ssrc.0;
+        let now = Instant::now();
+        if let Some(w) = self.workers.get(&ssrc) {
+            w.push(packet, now);
+        } else if let Some(w) = self.workers.values().find(|w| w.rtx_ssrc == Some(ssrc)) {
+            w.push(packet, now);
+        }
+    }
+
+    /// Op 15: full quality for subscribed users' video, none for the rest.
+    fn send_sink_wants(&mut self) {
+        if self.media.is_none() {
+            return;
+        }
+        let mut wants = MediaSinkWants::default();
+        if self.role == TransportRole::StreamWatch {
+            wants.any = Some(100);
+        }
+        for (user, v) in &self.users {
+            let sub = self.subscription(*user);
+            wants.streams.insert(v.video_ssrc, if sub.is_some() { 100 } else { 0 });
+            if let Some(p) = sub.and_then(|s| s.preferred_pixel_count) {
+                wants.pixel_counts.insert(v.video_ssrc, f64::from(p));
+            }
+        }
+        self.conn.send_message(&VoiceMessage::MediaSinkWants(wants));
+    }
+
+    fn send_stats(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let c = self.conn.counters();
+        let mut s = TransportStats {
+            role: Some(self.role),
+            packets_received: c.rtp_packets,
+            packets_rejected: c.dropped_datagrams,
+            reconnects: self.reconnects + c.resumes,
+            ..TransportStats::default()
+        };
+        for w in self.workers.values() {
+            s.packets_recovered += w.counters.recovered.load(Relaxed);
+            s.packets_lost += w.counters.lost.load(Relaxed);
+            s.frames_decoded += w.counters.decoded.load(Relaxed);
+            s.frames_emitted += w.counters.emitted.load(Relaxed);
+            s.keyframe_requests += w.counters.keyframe_requests.load(Relaxed);
+        }
+        self.emit(TransportEvent::Stats(s));
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn map_status(s: LinkStatus) -> TransportStatus {
+    match s {
+        LinkStatus::Connecting => TransportStatus::Connecting,
+        LinkStatus::Ready => TransportStatus::Ready,
+        LinkStatus::Resuming => TransportStatus::Resuming,
+        LinkStatus::Reconnecting => TransportStatus::Reconnecting,
+        LinkStatus::RejoinRequired => TransportStatus::RejoinRequired,
+        LinkStatus::Failed => TransportStatus::Failed,
+        LinkStatus::Disconnected => TransportStatus::Disconnected,
+    }
+}

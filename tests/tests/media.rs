@@ -1,0 +1,284 @@
+//! mediad's transports end to end: the real mediad binary, driven over IPC
+//! by the test (standing in for control), against an in-process
+//! discord-sim. The test joins voice and watches Go Live through the sim's
+//! main gateway itself, then hands the grants to mediad.
+
+use std::time::{Duration, Instant};
+
+use discord_sim::{Scenario, SimConfig, SimHandle};
+use e2e::sim_gateway::{AGENT_TOKEN, SimUser};
+use e2e::*;
+use ipc_link::Link;
+use ipc_schema::*;
+use sim_voice::Fault;
+
+const T: Duration = Duration::from_secs(60);
+
+type Ctl = Link<ControlMsg, MediadMsg>;
+
+struct Rig {
+    _dir: tempfile::TempDir,
+    _mediad: Daemon,
+    sim: SimHandle,
+    link: Ctl,
+    user: SimUser,
+    /// Everything received, in order.
+    log: Vec<(Instant, MediadMsg)>,
+}
+
+impl Rig {
+    async fn start(scenario: &str) -> Self {
+        let sim = discord_sim::start(SimConfig {
+            listen: "127.0.0.1:0".parse().expect("literal"),
+            scenario: Scenario::builtin(scenario).expect("built-in scenario"),
+            seed: 7,
+        })
+        .await
+        .expect("sim starts");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("mediad.sock");
+        let mediad = Daemon::start("mediad", "mediad", dir.path(), &[
+            "--ipc-socket",
+            socket.to_str().expect("utf-8 path"),
+        ]);
+        let link = wait_for(T, "mediad accepts", || {
+            let s = socket.clone();
+            async move { connect_tool(&s, PROTOCOL_VERSION).await.ok() }
+        })
+        .await;
+        let user = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN).await;
+        Self {
+            _dir: dir,
+            _mediad: mediad,
+            sim,
+            link,
+            user,
+            log: Vec::new(),
+        }
+    }
+
+    fn send(&self, msg: ControlMsg) {
+        self.link.sender.send(msg).expect("send to mediad");
+    }
+
+    /// Receives until `pred` matches a message; returns it.
+    async fn until<R>(&mut self, what: &str, mut pred: impl FnMut(&MediadMsg) -> Option<R>) -> R {
+        let deadline = tokio::time::Instant::now() + T;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.link.receiver.recv())
+                .await
+                .unwrap_or_else(|_| panic!("timed out waiting for {what}; saw {:?}", self.summary()))
+                .expect("mediad link open")
+                .expect("mediad message decodes");
+            let hit = pred(&msg);
+            self.log.push((Instant::now(), msg));
+            if let Some(r) = hit {
+                return r;
+            }
+        }
+    }
+
+    fn summary(&self) -> Vec<String> {
+        self.log
+            .iter()
+            .filter_map(|(_, m)| match m {
+                MediadMsg::TransportState(s) => Some(format!("{} {:?} {:?}", s.role, s.status, s.reason)),
+                MediadMsg::DecodedVideoFrame(_) => None,
+                other => Some(other.kind().to_owned()),
+            })
+            .collect()
+    }
+
+    async fn status(&mut self, role: TransportRole, status: TransportStatus) -> TransportState {
+        self.until(&format!("{role} {status:?}"), |m| match m {
+            MediadMsg::TransportState(s) if s.role == role && s.status == status => Some(s.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    async fn frame(&mut self, user: u64) -> DecodedVideoFrame {
+        self.until(&format!("a frame of {user}"), |m| match m {
+            MediadMsg::DecodedVideoFrame(f) if f.user_id.0 == user => Some(f.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Statuses seen for `role` since log index `from`.
+    fn statuses_since(&self, from: usize, role: TransportRole) -> Vec<TransportStatus> {
+        self.log[from..]
+            .iter()
+            .filter_map(|(_, m)| match m {
+                MediadMsg::TransportState(s) if s.role == role => Some(s.status),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn subscription(user: u64, fps: f32) -> VideoSubscription {
+    VideoSubscription {
+        user_id: UserId(user),
+        stream_type: None,
+        max_fps: fps,
+        quality: 100,
+        preferred_pixel_count: None,
+        jpeg_quality: 75,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn go_live_watch_survives_stream_faults_without_touching_voice() {
+    let mut rig = Rig::start("demo").await;
+    let alice = *rig.user.streaming.first().expect("alice is live in the demo");
+    let voice = rig.user.join_voice().await;
+    rig.send(ControlMsg::VoiceConnect(voice));
+    rig.status(TransportRole::Voice, TransportStatus::Ready).await;
+
+    let stream = rig.user.watch(alice).await;
+    rig.send(ControlMsg::SubscribeUserVideo(subscription(alice, 5.0)));
+    rig.send(ControlMsg::StreamWatchConnect(stream));
+    rig.status(TransportRole::StreamWatch, TransportStatus::Ready).await;
+    let ready_at = Instant::now();
+    let first = rig.frame(alice).await;
+    let first_latency = ready_at.elapsed();
+    // 1280x720 screen, default 640x360 box.
+    assert_eq!((first.width, first.height), (640, 360));
+    assert_eq!(&first.jpeg[..2], &[0xFF, 0xD8]);
+    assert_eq!(first.stream_type, Some(StreamType::Screen));
+    assert!(first_latency < Duration::from_secs(3), "first frame after {first_latency:?}");
+    eprintln!("first Go Live frame {first_latency:?} after stream_watch ready");
+
+    // 4015 on the stream connection: resumed, frames continue, voice untouched.
+    let mark = rig.log.len();
+    rig.sim.stream().inject(Fault::Close { room: None, code: 4015 });
+    let resuming = rig.status(TransportRole::StreamWatch, TransportStatus::Resuming).await;
+    assert_eq!(resuming.close_code, Some(4015));
+    let resumed = rig.status(TransportRole::StreamWatch, TransportStatus::Ready).await;
+    assert_eq!(resumed.reason.as_deref(), Some("resumed"));
+    let before = rig.log.len();
+    let next = rig.frame(alice).await;
+    assert!(next.frame_seq > first.frame_seq);
+    assert!(before < rig.log.len());
+
+    // The stream server crashes: stream_watch fails with a reason.
+    rig.sim.stream().inject(Fault::Crash);
+    let failed = rig.status(TransportRole::StreamWatch, TransportStatus::Failed).await;
+    let reason = failed.reason.expect("a reason");
+    assert!(reason.contains("gave_up"), "{reason}");
+    assert!(
+        rig.statuses_since(mark, TransportRole::Voice).is_empty(),
+        "voice untouched by stream faults: {:?}",
+        rig.summary()
+    );
+    let snap = mediad_snapshot_via(&mut rig).await;
+    let voice_slot = snap.transports.iter().find(|t| t.role == TransportRole::Voice).expect("voice slot");
+    assert_eq!(voice_slot.status, TransportStatus::Ready);
+
+    // 4006 on voice: control is asked to re-join.
+    rig.sim.voice().inject(Fault::Close { room: None, code: 4006 });
+    let rejoin = rig.status(TransportRole::Voice, TransportStatus::RejoinRequired).await;
+    assert_eq!(rejoin.close_code, Some(4006));
+    rig.sim.shutdown().await;
+}
+
+async fn mediad_snapshot_via(rig: &mut Rig) -> Snapshot {
+    rig.send(ControlMsg::SnapshotRequest);
+    rig.until("snapshot", |m| match m {
+        MediadMsg::Snapshot(s) => Some(s.clone()),
+        _ => None,
+    })
+    .await
+}
+
+/// Frames the sim's streamer encoded so far.
+fn encoded_by(sim: &SimHandle, user: u64) -> u64 {
+    sim.stream()
+        .report()
+        .rooms
+        .iter()
+        .flat_map(|r| r.participants.iter())
+        .filter(|p| p.user_id == user)
+        .map(|p| p.frames_encoded)
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_percent_loss_with_reordering_still_decodes_95_percent() {
+    // The `lossy` scenario: 10 % loss and 5 % reordering on the stream
+    // server from the start.
+    let mut rig = Rig::start("lossy").await;
+    let alice = *rig.user.streaming.first().expect("alice is live");
+    let voice = rig.user.join_voice().await;
+    rig.send(ControlMsg::VoiceConnect(voice));
+    let stream = rig.user.watch(alice).await;
+    rig.send(ControlMsg::SubscribeUserVideo(subscription(alice, 2.0)));
+    rig.send(ControlMsg::StreamWatchConnect(stream));
+    rig.frame(alice).await;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    // Cut the stream off, then read both sides once mediad's counters settle.
+    rig.sim.stream().inject(Fault::Netem {
+        loss: 1.0,
+        reorder: 0.0,
+        duplicate: 0.0,
+        seed: 1,
+    });
+    let encoded = encoded_by(&rig.sim, alice);
+    let mut last = None;
+    let decoded = rig
+        .until("settled stats", |m| match m {
+            MediadMsg::Stats(s) => {
+                let d = s
+                    .transports
+                    .iter()
+                    .find(|t| t.role == Some(TransportRole::StreamWatch))
+                    .map(|t| (t.frames_decoded, t.packets_recovered, t.packets_lost));
+                let settled = d.is_some() && d == last;
+                last = d;
+                settled.then_some(d)
+            }
+            _ => None,
+        })
+        .await
+        .expect("stream_watch stats");
+    let (decoded, recovered, lost) = decoded;
+    let ratio = decoded as f64 / encoded as f64;
+    eprintln!("loss test: encoded {encoded}, decoded {decoded} ({:.1} %), recovered by RTX {recovered}, lost {lost}", ratio * 100.0);
+    assert!(encoded > 300, "the sim streamed for 30 s ({encoded} frames)");
+    assert!(recovered > 0, "NACK + RTX recovered packets");
+    assert!(ratio >= 0.95, "decoded {decoded} of {encoded} frames ({:.1} %)", ratio * 100.0);
+    rig.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webcam_frames_arrive_on_the_voice_slot() {
+    let mut rig = Rig::start("webcam-only").await;
+    let voice = rig.user.join_voice().await;
+    // Alice has her camera on; nobody streams.
+    assert!(rig.user.streaming.is_empty());
+    rig.send(ControlMsg::VoiceConnect(voice));
+    let alice = rig
+        .until("alice's video state", |m| match m {
+            MediadMsg::UserVideoState(v) => Some(v.user_id.0),
+            _ => None,
+        })
+        .await;
+    let mut sub = subscription(alice, 5.0);
+    sub.stream_type = Some(StreamType::Camera);
+    rig.send(ControlMsg::SubscribeUserVideo(sub));
+    let f = rig.frame(alice).await;
+    assert_eq!(f.stream_type, Some(StreamType::Camera));
+    assert_eq!((f.width, f.height), (640, 360));
+    let v = rig
+        .log
+        .iter()
+        .find_map(|(_, m)| match m {
+            MediadMsg::UserVideoState(v) => Some(v.clone()),
+            _ => None,
+        })
+        .expect("video state");
+    assert_eq!(v.role, TransportRole::Voice);
+    assert_eq!(v.video_ssrc, Some(f.ssrc));
+    rig.sim.shutdown().await;
+}
