@@ -45,6 +45,7 @@
 //! Only `h264.rs` and `vp8.rs` contain `unsafe` (FFI), each block justified.
 
 mod decoder;
+mod encode;
 mod error;
 mod fake;
 mod frame;
@@ -57,6 +58,7 @@ mod scale;
 mod vp8;
 
 pub use decoder::{DecoderStats, MAX_ACCESS_UNIT_BYTES, MAX_CONSECUTIVE_ERRORS, VideoDecoder};
+pub use encode::{EncodedPicture, EncoderSettings, InputFormat, PublishEncoder};
 pub use error::{Codec, Result, VideoError};
 pub use fake::FakeDecoder;
 pub use frame::{MAX_DIMENSION, YuvBuffer, YuvFrame, chroma_extent};
