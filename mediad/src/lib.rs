@@ -56,6 +56,18 @@ pub struct Cli {
     /// of the built-in one.
     #[arg(long, hide = true)]
     pub ipc_protocol_override: Option<ipc_schema::ProtocolVersion>,
+    /// Go Live publish: encoded width (even).
+    #[arg(long, default_value_t = 1280)]
+    pub publish_width: usize,
+    /// Go Live publish: encoded height (even).
+    #[arg(long, default_value_t = 720)]
+    pub publish_height: usize,
+    /// Go Live publish: frames per second the stream is paced at (1-60).
+    #[arg(long, default_value_t = 15)]
+    pub publish_fps: u32,
+    /// Go Live publish: target bitrate in kbit/s.
+    #[arg(long, default_value_t = 2500)]
+    pub publish_bitrate_kbps: u32,
     /// A tool to run instead of the daemon.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -99,6 +111,8 @@ pub struct Config {
     pub stats_interval: Duration,
     /// This process's id, announced in `Hello` and snapshots.
     pub instance_id: u64,
+    /// How stream_publish encodes.
+    pub publish: video_pipeline::EncoderSettings,
 }
 
 impl From<&Cli> for Config {
@@ -111,13 +125,25 @@ impl From<&Cli> for Config {
                 .unwrap_or(ipc_schema::PROTOCOL_VERSION),
             stats_interval: Duration::from_secs(5),
             instance_id: daemon_support::instance_id(),
+            publish: video_pipeline::EncoderSettings {
+                width: cli.publish_width,
+                height: cli.publish_height,
+                fps: cli.publish_fps,
+                bitrate_bps: cli.publish_bitrate_kbps.saturating_mul(1000),
+                keyframe_interval: cli.publish_fps.saturating_mul(10).max(1),
+            },
         }
     }
 }
 
 /// Runs the daemon from its command line until `shutdown` resolves.
 pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    run(Config::from(&cli), shutdown).await
+    let config = Config::from(&cli);
+    config
+        .publish
+        .validate()
+        .map_err(|e| anyhow::anyhow!("invalid --publish-* option: {e}"))?;
+    run(config, shutdown).await
 }
 
 /// Runs the daemon until `shutdown` resolves; then stops accepting, closes

@@ -32,6 +32,8 @@ pub enum Effect {
     SubscriptionsChanged,
     /// Publish one frame.
     Publish(PublishFrame),
+    /// Publishing paused (true) or resumed.
+    PublishPaused(bool),
 }
 
 /// Transports, subscriptions and publish state.
@@ -98,11 +100,11 @@ impl MediaState {
             }
             ControlMsg::StreamPublishPause => {
                 self.publish_paused = true;
-                vec![]
+                vec![Effect::PublishPaused(true)]
             }
             ControlMsg::StreamPublishResume => {
                 self.publish_paused = false;
-                vec![]
+                vec![Effect::PublishPaused(false)]
             }
             ControlMsg::StreamPublishFrame(f) => {
                 if !self.slots.contains_key(&TransportRole::StreamPublish) {
@@ -247,6 +249,11 @@ impl MediaState {
     /// Number of video subscriptions.
     pub fn subscription_count(&self) -> usize {
         self.subscriptions.len()
+    }
+
+    /// Whether publishing is paused.
+    pub fn publish_paused(&self) -> bool {
+        self.publish_paused
     }
 
     /// Active subscriptions.

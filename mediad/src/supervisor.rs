@@ -7,10 +7,12 @@
 
 use crate::Config;
 use crate::state::{Effect, MediaState};
-use crate::transport::{SlotCmd, SlotHandle, TransportEvent, TransportMsg, spawn_slot};
-use std::collections::BTreeMap;
+use crate::transport::{
+    PublishSettings, SlotCmd, SlotHandle, TransportEvent, TransportMsg, spawn_slot,
+};
 use ipc_link::{Link, LinkError};
 use ipc_schema::*;
+use std::collections::BTreeMap;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
@@ -191,7 +193,18 @@ impl Supervisor {
                     self.next_generation += 1;
                     tracing::info!(%role, generation, "starting transport");
                     let subs = self.state.subscriptions().cloned().collect();
-                    let slot = spawn_slot(role, &params, subs, generation, self.transport_tx.clone());
+                    let publish = PublishSettings {
+                        encoder: self.config.publish,
+                        paused: self.state.publish_paused(),
+                    };
+                    let slot = spawn_slot(
+                        role,
+                        &params,
+                        subs,
+                        generation,
+                        publish,
+                        self.transport_tx.clone(),
+                    );
                     self.slots.insert(role, slot);
                 }
                 Effect::StopTransport(role, reason) => {
@@ -206,12 +219,21 @@ impl Supervisor {
                         subscriptions = self.state.subscription_count(),
                         "video subscriptions changed"
                     );
-                    let subs: Vec<VideoSubscription> = self.state.subscriptions().cloned().collect();
+                    let subs: Vec<VideoSubscription> =
+                        self.state.subscriptions().cloned().collect();
                     for slot in self.slots.values() {
                         slot.send(SlotCmd::Subscriptions(subs.clone()));
                     }
                 }
-                Effect::Publish(_) => tracing::debug!("publish frame dropped: no publish driver"),
+                Effect::Publish(frame) => match self.slots.get(&TransportRole::StreamPublish) {
+                    Some(slot) => slot.send(SlotCmd::Publish(frame)),
+                    None => tracing::debug!("publish frame dropped: stream_publish is not running"),
+                },
+                Effect::PublishPaused(paused) => {
+                    if let Some(slot) = self.slots.get(&TransportRole::StreamPublish) {
+                        slot.send(SlotCmd::PublishPaused(paused));
+                    }
+                }
             }
         }
     }

@@ -107,8 +107,13 @@ impl SimUser {
         self.send(&ClientCommand::UpdateVoiceState(cmd)).await;
         let (mut session, mut server) = (None, None);
         while session.is_none() || server.is_none() {
-            match self.next_of(&["VOICE_STATE_UPDATE", "VOICE_SERVER_UPDATE"]).await {
-                Dispatch::VoiceStateUpdate(v) if v.user_id.0 == self.user_id => session = Some(v.session_id),
+            match self
+                .next_of(&["VOICE_STATE_UPDATE", "VOICE_SERVER_UPDATE"])
+                .await
+            {
+                Dispatch::VoiceStateUpdate(v) if v.user_id.0 == self.user_id => {
+                    session = Some(v.session_id)
+                }
                 Dispatch::VoiceServerUpdate(s) => server = Some(s),
                 _ => {}
             }
@@ -128,15 +133,37 @@ impl SimUser {
 
     /// Watches `streamer`'s Go Live stream; returns the stream connect.
     pub async fn watch(&mut self, streamer: u64) -> StreamConnect {
-        let key = StreamKey::Guild {
+        let key = self.key(streamer);
+        self.send(&ClientCommand::WatchStream(key)).await;
+        self.stream_grant(key).await
+    }
+
+    /// Goes live in the voice channel; returns the publish connect.
+    pub async fn go_live(&mut self) -> StreamConnect {
+        let create = gateway_proto::CreateStream::guild(
+            GwGuild(self.guild_id),
+            GwChannel(self.voice_channel),
+        );
+        self.send(&ClientCommand::CreateStream(create)).await;
+        self.stream_grant(self.key(self.user_id)).await
+    }
+
+    fn key(&self, owner: u64) -> StreamKey {
+        StreamKey::Guild {
             guild_id: GwGuild(self.guild_id),
             channel_id: GwChannel(self.voice_channel),
-            user_id: GwUser(streamer),
-        };
-        self.send(&ClientCommand::WatchStream(key)).await;
+            user_id: GwUser(owner),
+        }
+    }
+
+    async fn stream_grant(&mut self, key: StreamKey) -> StreamConnect {
+        let streamer = key.owner().0;
         let (mut rtc, mut server) = (None, None);
         while rtc.is_none() || server.is_none() {
-            match self.next_of(&["STREAM_CREATE", "STREAM_SERVER_UPDATE"]).await {
+            match self
+                .next_of(&["STREAM_CREATE", "STREAM_SERVER_UPDATE"])
+                .await
+            {
                 Dispatch::StreamCreate(s) if s.stream_key == key => {
                     rtc = Some(s.rtc_server_id.expect("rtc_server_id").0)
                 }
@@ -161,7 +188,8 @@ impl SimUser {
         loop {
             match self.ws.next().await {
                 Some(Ok(Message::Text(t))) => {
-                    if let Ok(ServerMessage::Dispatch { event, .. }) = ServerMessage::from_text(t.as_str())
+                    if let Ok(ServerMessage::Dispatch { event, .. }) =
+                        ServerMessage::from_text(t.as_str())
                         && names.contains(&event.event_name())
                     {
                         return event;

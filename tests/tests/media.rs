@@ -37,10 +37,12 @@ impl Rig {
         .expect("sim starts");
         let dir = tempfile::tempdir().expect("tempdir");
         let socket = dir.path().join("mediad.sock");
-        let mediad = Daemon::start("mediad", "mediad", dir.path(), &[
-            "--ipc-socket",
-            socket.to_str().expect("utf-8 path"),
-        ]);
+        let mediad = Daemon::start(
+            "mediad",
+            "mediad",
+            dir.path(),
+            &["--ipc-socket", socket.to_str().expect("utf-8 path")],
+        );
         let link = wait_for(T, "mediad accepts", || {
             let s = socket.clone();
             async move { connect_tool(&s, PROTOCOL_VERSION).await.ok() }
@@ -67,7 +69,9 @@ impl Rig {
         loop {
             let msg = tokio::time::timeout_at(deadline, self.link.receiver.recv())
                 .await
-                .unwrap_or_else(|_| panic!("timed out waiting for {what}; saw {:?}", self.summary()))
+                .unwrap_or_else(|_| {
+                    panic!("timed out waiting for {what}; saw {:?}", self.summary())
+                })
                 .expect("mediad link open")
                 .expect("mediad message decodes");
             let hit = pred(&msg);
@@ -82,7 +86,9 @@ impl Rig {
         self.log
             .iter()
             .filter_map(|(_, m)| match m {
-                MediadMsg::TransportState(s) => Some(format!("{} {:?} {:?}", s.role, s.status, s.reason)),
+                MediadMsg::TransportState(s) => {
+                    Some(format!("{} {:?} {:?}", s.role, s.status, s.reason))
+                }
                 MediadMsg::DecodedVideoFrame(_) => None,
                 other => Some(other.kind().to_owned()),
             })
@@ -131,15 +137,21 @@ fn subscription(user: u64, fps: f32) -> VideoSubscription {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn go_live_watch_survives_stream_faults_without_touching_voice() {
     let mut rig = Rig::start("demo").await;
-    let alice = *rig.user.streaming.first().expect("alice is live in the demo");
+    let alice = *rig
+        .user
+        .streaming
+        .first()
+        .expect("alice is live in the demo");
     let voice = rig.user.join_voice().await;
     rig.send(ControlMsg::VoiceConnect(voice));
-    rig.status(TransportRole::Voice, TransportStatus::Ready).await;
+    rig.status(TransportRole::Voice, TransportStatus::Ready)
+        .await;
 
     let stream = rig.user.watch(alice).await;
     rig.send(ControlMsg::SubscribeUserVideo(subscription(alice, 5.0)));
     rig.send(ControlMsg::StreamWatchConnect(stream));
-    rig.status(TransportRole::StreamWatch, TransportStatus::Ready).await;
+    rig.status(TransportRole::StreamWatch, TransportStatus::Ready)
+        .await;
     let ready_at = Instant::now();
     let first = rig.frame(alice).await;
     let first_latency = ready_at.elapsed();
@@ -147,15 +159,25 @@ async fn go_live_watch_survives_stream_faults_without_touching_voice() {
     assert_eq!((first.width, first.height), (640, 360));
     assert_eq!(&first.jpeg[..2], &[0xFF, 0xD8]);
     assert_eq!(first.stream_type, Some(StreamType::Screen));
-    assert!(first_latency < Duration::from_secs(3), "first frame after {first_latency:?}");
+    assert!(
+        first_latency < Duration::from_secs(3),
+        "first frame after {first_latency:?}"
+    );
     eprintln!("first Go Live frame {first_latency:?} after stream_watch ready");
 
     // 4015 on the stream connection: resumed, frames continue, voice untouched.
     let mark = rig.log.len();
-    rig.sim.stream().inject(Fault::Close { room: None, code: 4015 });
-    let resuming = rig.status(TransportRole::StreamWatch, TransportStatus::Resuming).await;
+    rig.sim.stream().inject(Fault::Close {
+        room: None,
+        code: 4015,
+    });
+    let resuming = rig
+        .status(TransportRole::StreamWatch, TransportStatus::Resuming)
+        .await;
     assert_eq!(resuming.close_code, Some(4015));
-    let resumed = rig.status(TransportRole::StreamWatch, TransportStatus::Ready).await;
+    let resumed = rig
+        .status(TransportRole::StreamWatch, TransportStatus::Ready)
+        .await;
     assert_eq!(resumed.reason.as_deref(), Some("resumed"));
     let before = rig.log.len();
     let next = rig.frame(alice).await;
@@ -164,7 +186,9 @@ async fn go_live_watch_survives_stream_faults_without_touching_voice() {
 
     // The stream server crashes: stream_watch fails with a reason.
     rig.sim.stream().inject(Fault::Crash);
-    let failed = rig.status(TransportRole::StreamWatch, TransportStatus::Failed).await;
+    let failed = rig
+        .status(TransportRole::StreamWatch, TransportStatus::Failed)
+        .await;
     let reason = failed.reason.expect("a reason");
     assert!(reason.contains("gave_up"), "{reason}");
     assert!(
@@ -173,12 +197,21 @@ async fn go_live_watch_survives_stream_faults_without_touching_voice() {
         rig.summary()
     );
     let snap = mediad_snapshot_via(&mut rig).await;
-    let voice_slot = snap.transports.iter().find(|t| t.role == TransportRole::Voice).expect("voice slot");
+    let voice_slot = snap
+        .transports
+        .iter()
+        .find(|t| t.role == TransportRole::Voice)
+        .expect("voice slot");
     assert_eq!(voice_slot.status, TransportStatus::Ready);
 
     // 4006 on voice: control is asked to re-join.
-    rig.sim.voice().inject(Fault::Close { room: None, code: 4006 });
-    let rejoin = rig.status(TransportRole::Voice, TransportStatus::RejoinRequired).await;
+    rig.sim.voice().inject(Fault::Close {
+        room: None,
+        code: 4006,
+    });
+    let rejoin = rig
+        .status(TransportRole::Voice, TransportStatus::RejoinRequired)
+        .await;
     assert_eq!(rejoin.close_code, Some(4006));
     rig.sim.shutdown().await;
 }
@@ -244,10 +277,20 @@ async fn ten_percent_loss_with_reordering_still_decodes_95_percent() {
         .expect("stream_watch stats");
     let (decoded, recovered, lost) = decoded;
     let ratio = decoded as f64 / encoded as f64;
-    eprintln!("loss test: encoded {encoded}, decoded {decoded} ({:.1} %), recovered by RTX {recovered}, lost {lost}", ratio * 100.0);
-    assert!(encoded > 300, "the sim streamed for 30 s ({encoded} frames)");
+    eprintln!(
+        "loss test: encoded {encoded}, decoded {decoded} ({:.1} %), recovered by RTX {recovered}, lost {lost}",
+        ratio * 100.0
+    );
+    assert!(
+        encoded > 300,
+        "the sim streamed for 30 s ({encoded} frames)"
+    );
     assert!(recovered > 0, "NACK + RTX recovered packets");
-    assert!(ratio >= 0.95, "decoded {decoded} of {encoded} frames ({:.1} %)", ratio * 100.0);
+    assert!(
+        ratio >= 0.95,
+        "decoded {decoded} of {encoded} frames ({:.1} %)",
+        ratio * 100.0
+    );
     rig.sim.shutdown().await;
 }
 
@@ -280,5 +323,105 @@ async fn webcam_frames_arrive_on_the_voice_slot() {
         .expect("video state");
     assert_eq!(v.role, TransportRole::Voice);
     assert_eq!(v.video_ssrc, Some(f.ssrc));
+    // Bob speaks 3 s into the scenario: op 5 and his audio packets.
+    let bob = rig
+        .until("bob speaking", |m| match m {
+            MediadMsg::Speaking(s) if s.speaking && s.user_id.0 != alice => Some(s.user_id.0),
+            _ => None,
+        })
+        .await;
+    assert_ne!(bob, rig.user.user_id);
+    rig.sim.shutdown().await;
+}
+
+/// A 640x360 test picture: a checkerboard with `cell`-pixel squares.
+fn picture(cell: usize) -> Vec<u8> {
+    let (w, h) = (640, 360);
+    let mut b = video_pipeline::YuvBuffer::new(w, h);
+    let (y, u, v) = b.planes_mut();
+    for (i, p) in y.iter_mut().enumerate() {
+        *p = if ((i % w) / cell + (i / w) / cell) % 2 == 0 {
+            220
+        } else {
+            30
+        };
+    }
+    u.fill(128);
+    v.fill(128);
+    video_pipeline::JpegEncoder::new()
+        .expect("jpeg encoder")
+        .encode(&b.as_frame(), 90)
+        .expect("jpeg")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn published_frames_reach_the_sim_as_pictures_close_to_the_input() {
+    let mut rig = Rig::start("demo").await;
+    let voice = rig.user.join_voice().await;
+    rig.send(ControlMsg::VoiceConnect(voice));
+    let publish = rig.user.go_live().await;
+    let room = publish.server_id;
+    rig.send(ControlMsg::StreamPublishConnect(publish));
+    rig.status(TransportRole::StreamPublish, TransportStatus::Ready)
+        .await;
+    let input = picture(80);
+    for n in 0..20u64 {
+        rig.send(ControlMsg::StreamPublishFrame(PublishFrame {
+            format: PublishFormat::Jpeg,
+            data: input.clone(),
+            capture_time_us: n * 100_000,
+        }));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let me = rig.user.user_id;
+    let frames = wait_for(T, "published frames in the sim", || {
+        let f = rig
+            .sim
+            .stream()
+            .published_frames(sim_voice::RoomId(room), me);
+        async move { (!f.is_empty()).then_some(f) }
+    })
+    .await;
+    let out = frames.last().expect("a frame");
+    // mediad's default publish size.
+    assert_eq!((out.width, out.height), (1280, 720));
+    let sent = video_pipeline::score_jpeg(&input).expect("input scores");
+    let got = video_pipeline::score_jpeg(&out.jpeg).expect("sim's picture decodes");
+    let other = video_pipeline::score_jpeg(&picture(20)).expect("control scores");
+    let close = sent.change_score(&got);
+    assert!(
+        close < 0.05,
+        "published picture differs from the input: {close}"
+    );
+    assert!(
+        sent.change_score(&other) > 0.2,
+        "the comparison can tell pictures apart"
+    );
+    // Idle: the last picture is repeated about once a second.
+    // Pause: nothing more is published at all.
+    rig.send(ControlMsg::StreamPublishPause);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let published = |sim: &SimHandle| -> u64 {
+        sim.stream()
+            .report()
+            .sessions
+            .iter()
+            .filter(|s| s.user_id == me && s.room == sim_voice::RoomId(room))
+            .map(|s| s.published_frames)
+            .sum()
+    };
+    let before = published(&rig.sim);
+    assert!(before > 0);
+    for _ in 0..5 {
+        rig.send(ControlMsg::StreamPublishFrame(PublishFrame {
+            format: PublishFormat::Jpeg,
+            data: input.clone(),
+            capture_time_us: 0,
+        }));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let after = published(&rig.sim);
+    assert_eq!(before, after, "paused: no frames published");
     rig.sim.shutdown().await;
 }

@@ -41,6 +41,32 @@ impl Default for EncoderSettings {
     }
 }
 
+impl EncoderSettings {
+    /// Checks the ranges the encoder accepts.
+    ///
+    /// # Errors
+    /// [`VideoError::InvalidFrame`] naming what is wrong.
+    pub fn validate(&self) -> Result<()> {
+        if self.width == 0 || self.height == 0 || self.width % 2 == 1 || self.height % 2 == 1 {
+            return Err(VideoError::InvalidFrame(
+                "publish size must be even and non-zero",
+            ));
+        }
+        if self.width > MAX_DIMENSION || self.height > MAX_DIMENSION {
+            return Err(VideoError::InvalidFrame(
+                "publish size above the maximum dimension",
+            ));
+        }
+        if self.fps == 0 || self.fps > 60 {
+            return Err(VideoError::InvalidFrame("publish fps must be 1-60"));
+        }
+        if self.bitrate_bps == 0 {
+            return Err(VideoError::InvalidFrame("publish bitrate must be positive"));
+        }
+        Ok(())
+    }
+}
+
 /// One encoded picture.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodedPicture {
@@ -123,12 +149,7 @@ impl PublishEncoder {
     /// cannot be set up.
     pub fn new(settings: EncoderSettings) -> Result<Self> {
         let s = settings;
-        if s.width == 0 || s.height == 0 || s.width % 2 == 1 || s.height % 2 == 1 {
-            return Err(VideoError::InvalidFrame("publish size must be even and non-zero"));
-        }
-        if s.width > MAX_DIMENSION || s.height > MAX_DIMENSION || s.fps == 0 || s.fps > 60 || s.bitrate_bps == 0 {
-            return Err(VideoError::InvalidFrame("publish size, fps (1-60) or bitrate out of range"));
-        }
+        s.validate()?;
         let config = EncoderConfig::new()
             .profile(Profile::Baseline)
             .bitrate(BitRate::from_bps(s.bitrate_bps))
@@ -137,7 +158,9 @@ impl PublishEncoder {
             .usage_type(UsageType::ScreenContentRealTime)
             .skip_frames(false)
             .scene_change_detect(false)
-            .intra_frame_period(IntraFramePeriod::from_num_frames(s.keyframe_interval.max(1)))
+            .intra_frame_period(IntraFramePeriod::from_num_frames(
+                s.keyframe_interval.max(1),
+            ))
             .complexity(Complexity::Low)
             .num_threads(1);
         let encoder = Encoder::with_api_config(OpenH264API::from_source(), config)
@@ -227,7 +250,9 @@ impl PublishEncoder {
             png::ColorType::GrayscaleAlpha => 2,
             png::ColorType::Rgb => 3,
             png::ColorType::Rgba => 4,
-            png::ColorType::Indexed => return Err(VideoError::InvalidFrame("indexed PNG not expanded")),
+            png::ColorType::Indexed => {
+                return Err(VideoError::InvalidFrame("indexed PNG not expanded"));
+            }
         };
         let rows = &buf[..frame.line_size * h];
         if frame.line_size != w * channels {
@@ -240,7 +265,9 @@ impl PublishEncoder {
         check_size(w, h)?;
         let (cw, ch) = (chroma_extent(w), chroma_extent(h));
         if data.len() != w * h + 2 * cw * ch {
-            return Err(VideoError::InvalidFrame("I420 length does not match its size"));
+            return Err(VideoError::InvalidFrame(
+                "I420 length does not match its size",
+            ));
         }
         let (y, rest) = data.split_at(w * h);
         let (u, v) = rest.split_at(cw * ch);
@@ -285,8 +312,10 @@ impl PublishEncoder {
                         }
                     }
                     let (r, g, b) = (r / n, g / n, b / n);
-                    up[cy * cw + cx] = (((-43 * r - 85 * g + 128 * b + 128) >> 8) + 128).clamp(0, 255) as u8;
-                    vp[cy * cw + cx] = (((128 * r - 107 * g - 21 * b + 128) >> 8) + 128).clamp(0, 255) as u8;
+                    up[cy * cw + cx] =
+                        (((-43 * r - 85 * g + 128 * b + 128) >> 8) + 128).clamp(0, 255) as u8;
+                    vp[cy * cw + cx] =
+                        (((128 * r - 107 * g - 21 * b + 128) >> 8) + 128).clamp(0, 255) as u8;
                 }
             }
         }
@@ -350,7 +379,11 @@ mod tests {
         let (y, u, v) = b.planes_mut();
         for (i, p) in y.iter_mut().enumerate() {
             let (x, row) = (i % w, i / w);
-            *p = if (x / 40 + row / 40) % 2 == 0 { 200 } else { 40 };
+            *p = if (x / 40 + row / 40) % 2 == 0 {
+                200
+            } else {
+                40
+            };
         }
         u.fill(100);
         v.fill(160);
@@ -372,7 +405,10 @@ mod tests {
     #[test]
     fn jpeg_png_and_i420_inputs_encode_to_decodable_h264() {
         let src = pattern(320, 180);
-        let jpeg = JpegEncoder::new().unwrap().encode(&src.as_frame(), 90).unwrap();
+        let jpeg = JpegEncoder::new()
+            .unwrap()
+            .encode(&src.as_frame(), 90)
+            .unwrap();
         let mut png_bytes = Vec::new();
         {
             let mut e = png::Encoder::new(&mut png_bytes, 320, 180);
@@ -398,7 +434,13 @@ mod tests {
         for (n, (format, data)) in [
             (InputFormat::Jpeg, &jpeg),
             (InputFormat::Png, &png_bytes),
-            (InputFormat::I420 { width: 320, height: 180 }, &i420),
+            (
+                InputFormat::I420 {
+                    width: 320,
+                    height: 180,
+                },
+                &i420,
+            ),
         ]
         .into_iter()
         .enumerate()
@@ -417,9 +459,17 @@ mod tests {
 
     #[test]
     fn inputs_are_scaled_and_bad_ones_refused() {
-        let mut enc = PublishEncoder::new(EncoderSettings { width: 160, height: 90, ..EncoderSettings::default() }).unwrap();
+        let mut enc = PublishEncoder::new(EncoderSettings {
+            width: 160,
+            height: 90,
+            ..EncoderSettings::default()
+        })
+        .unwrap();
         let big = pattern(640, 360);
-        let jpeg = JpegEncoder::new().unwrap().encode(&big.as_frame(), 80).unwrap();
+        let jpeg = JpegEncoder::new()
+            .unwrap()
+            .encode(&big.as_frame(), 80)
+            .unwrap();
         enc.load(InputFormat::Jpeg, &jpeg).unwrap();
         let pic = enc.encode().unwrap();
         let mut dec = H264Decoder::new().unwrap();
@@ -427,8 +477,23 @@ mod tests {
         assert_eq!((out.width(), out.height()), (160, 90));
         assert!(enc.load(InputFormat::Jpeg, b"not a jpeg").is_err());
         assert!(enc.load(InputFormat::Png, &jpeg).is_err());
-        assert!(enc.load(InputFormat::I420 { width: 4, height: 4 }, &[0; 5]).is_err());
+        assert!(
+            enc.load(
+                InputFormat::I420 {
+                    width: 4,
+                    height: 4
+                },
+                &[0; 5]
+            )
+            .is_err()
+        );
         assert!(enc.has_picture(), "a bad frame keeps the previous picture");
-        assert!(PublishEncoder::new(EncoderSettings { width: 161, ..EncoderSettings::default() }).is_err());
+        assert!(
+            PublishEncoder::new(EncoderSettings {
+                width: 161,
+                ..EncoderSettings::default()
+            })
+            .is_err()
+        );
     }
 }

@@ -21,7 +21,7 @@ mod publish;
 mod slot;
 mod video;
 
-pub use slot::{SlotCmd, SlotHandle, spawn_slot};
+pub use slot::{PublishSettings, SlotCmd, SlotHandle, spawn_slot};
 
 use ipc_schema::{
     DecodedVideoFrame, Speaking, TransportRole, TransportState, TransportStats, UserId,

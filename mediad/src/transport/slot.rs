@@ -27,6 +27,7 @@ use voice_session::{
     VP8_PT, VP8_RTX_PT, VoiceConnection,
 };
 
+use super::publish::{PublishSpec, Publisher};
 use super::video::{VideoWorker, WorkerSpec};
 use super::{TransportEvent, TransportMsg};
 
@@ -48,6 +49,12 @@ pub enum SlotCmd {
     Keyframe(u32),
     /// A worker wants these packets again.
     Nack(u32, Vec<rtp::SeqNo>),
+    /// A frame to publish (stream_publish).
+    Publish(ipc_schema::PublishFrame),
+    /// Publishing paused or resumed.
+    PublishPaused(bool),
+    /// Encoded RTP packets from the publisher thread, to seal and send.
+    SendRtp(Vec<Vec<u8>>),
 }
 
 /// The supervisor's handle on a slot.
@@ -78,6 +85,7 @@ pub fn spawn_slot(
     params: &TransportParams,
     subscriptions: Vec<VideoSubscription>,
     generation: u64,
+    publish: PublishSettings,
     events: mpsc::Sender<TransportMsg>,
 ) -> SlotHandle {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
@@ -98,6 +106,9 @@ pub fn spawn_slot(
         workers: BTreeMap::new(),
         media: None,
         reconnects: 0,
+        publish,
+        publisher: None,
+        publish_ssrc: None,
     };
     let task = tokio::spawn(slot.run());
     SlotHandle {
@@ -119,7 +130,10 @@ fn random_seed() -> [u8; 24] {
     out
 }
 
-fn connection_config(role: TransportRole, params: &TransportParams) -> (ConnectionConfig, Option<u64>) {
+fn connection_config(
+    role: TransportRole,
+    params: &TransportParams,
+) -> (ConnectionConfig, Option<u64>) {
     let (mut config, watched) = match params {
         TransportParams::Voice(v) => (
             ConnectionConfig::new(
@@ -173,9 +187,24 @@ struct Slot {
     workers: BTreeMap<u32, VideoWorker>,
     media: Option<MediaInfo>,
     reconnects: u64,
+    publish: PublishSettings,
+    publisher: Option<Publisher>,
+    /// Own video SSRC on a stream_publish slot.
+    publish_ssrc: Option<u32>,
 }
 
-async fn next_ws(ws: &mut Option<Ws>) -> Option<Result<Message, tokio_tungstenite::tungstenite::Error>> {
+/// How a stream_publish slot encodes.
+#[derive(Clone, Copy, Debug)]
+pub struct PublishSettings {
+    /// Encoder size, rate and bitrate.
+    pub encoder: video_pipeline::EncoderSettings,
+    /// Start paused.
+    pub paused: bool,
+}
+
+async fn next_ws(
+    ws: &mut Option<Ws>,
+) -> Option<Result<Message, tokio_tungstenite::tungstenite::Error>> {
     match ws {
         Some(ws) => ws.next().await,
         None => std::future::pending().await,
@@ -192,7 +221,10 @@ async fn recv_udp(udp: &Option<(UdpSocket, SocketAddr)>, buf: &mut [u8]) -> std:
 async fn join_connect(c: &mut Option<JoinHandle<Result<Ws, String>>>) -> Result<Ws, String> {
     match c {
         Some(h) => {
-            let r = h.await.map_err(|e| format!("connect task failed: {e}")).and_then(|r| r);
+            let r = h
+                .await
+                .map_err(|e| format!("connect task failed: {e}"))
+                .and_then(|r| r);
             *c = None;
             r
         }
@@ -280,6 +312,27 @@ impl Slot {
                     tracing::debug!(role = %self.role, error = %e, "nack not sent");
                 }
             }
+            SlotCmd::Publish(frame) => match &self.publisher {
+                Some(p) => {
+                    if !p.frame(frame) {
+                        tracing::debug!(role = %self.role, "publisher busy; frame dropped");
+                    }
+                }
+                None => tracing::debug!(role = %self.role, "no publish session yet; frame dropped"),
+            },
+            SlotCmd::PublishPaused(paused) => {
+                self.publish.paused = paused;
+                if let Some(p) = &self.publisher {
+                    p.paused(paused);
+                }
+            }
+            SlotCmd::SendRtp(packets) => {
+                for p in packets {
+                    if self.conn.send_rtp(p).is_err() {
+                        break;
+                    }
+                }
+            }
         }
     }
 
@@ -309,7 +362,12 @@ impl Slot {
                     old.abort();
                 }
                 self.connecting = Some(tokio::spawn(async move {
-                    match tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(url)).await {
+                    match tokio::time::timeout(
+                        CONNECT_TIMEOUT,
+                        tokio_tungstenite::connect_async(url),
+                    )
+                    .await
+                    {
                         Ok(Ok((ws, _))) => Ok(ws),
                         Ok(Err(e)) => Err(e.to_string()),
                         Err(_) => Err("timed out".to_owned()),
@@ -325,7 +383,8 @@ impl Slot {
                         reason: "".into(),
                     };
                     // Bounded: a peer that does not answer the close is dropped.
-                    let _ = tokio::time::timeout(Duration::from_millis(500), ws.close(Some(frame))).await;
+                    let _ = tokio::time::timeout(Duration::from_millis(500), ws.close(Some(frame)))
+                        .await;
                 }
             }
             Transmit::UdpConnect { server } => {
@@ -340,7 +399,9 @@ impl Slot {
                 match UdpSocket::bind(bind).await {
                     Ok(sock) => match sock.connect(server).await {
                         Ok(()) => self.udp = Some((sock, server)),
-                        Err(e) => tracing::warn!(role = %self.role, error = %e, "udp connect failed"),
+                        Err(e) => {
+                            tracing::warn!(role = %self.role, error = %e, "udp connect failed")
+                        }
                     },
                     Err(e) => tracing::warn!(role = %self.role, error = %e, "udp bind failed"),
                 }
@@ -359,7 +420,8 @@ impl Slot {
         if let Err(e) = ws.send(msg).await {
             tracing::debug!(role = %self.role, error = %e, "voice websocket send failed");
             self.ws = None;
-            self.conn.handle_input(Input::WsClosed { code: None }, Instant::now());
+            self.conn
+                .handle_input(Input::WsClosed { code: None }, Instant::now());
         }
     }
 
@@ -395,10 +457,14 @@ impl Slot {
                 self.media = Some(info);
                 self.sync_workers();
                 self.send_sink_wants();
+                self.start_publishing();
             }
-            Event::Resumed => self.send_sink_wants(),
+            Event::Resumed => {
+                self.send_sink_wants();
+                self.announce_publish();
+            }
             Event::Rtp(packet) => self.route_rtp(packet),
-            Event::Rtcp(_) => {}
+            Event::Rtcp(plain) => self.on_rtcp(&plain),
             Event::Speaking {
                 user_id,
                 ssrc,
@@ -418,6 +484,91 @@ impl Slot {
         }
     }
 
+    /// stream_publish: announce the video (op 12, op 5 flag 2) and start
+    /// the encoder thread.
+    fn start_publishing(&mut self) {
+        if self.role != TransportRole::StreamPublish {
+            return;
+        }
+        let Some(layer) = self.media.as_ref().and_then(|m| m.streams.first()) else {
+            tracing::warn!("stream_publish: READY allocated no video stream");
+            return;
+        };
+        let Some(vssrc) = layer.ssrc else { return };
+        self.publish_ssrc = Some(vssrc);
+        self.announce_publish();
+        if self.publisher.is_none() {
+            let spec = PublishSpec {
+                role: self.role,
+                ssrc: vssrc,
+                payload_type: H264_PT,
+                settings: self.publish.encoder,
+            };
+            match Publisher::spawn(spec, self.cmd_tx.clone()) {
+                Ok(p) => {
+                    p.paused(self.publish.paused);
+                    self.publisher = Some(p);
+                }
+                Err(e) => tracing::error!(error = %e, "cannot start the publisher"),
+            }
+        } else if let Some(p) = &self.publisher {
+            // A new session (or viewers): start from an IDR.
+            p.keyframe();
+        }
+    }
+
+    fn announce_publish(&mut self) {
+        let (Some(vssrc), Some(info)) = (self.publish_ssrc, self.media.as_ref()) else {
+            return;
+        };
+        let enc = self.publish.encoder;
+        let Some(mut layer) = info.streams.first().cloned() else {
+            return;
+        };
+        layer.kind = voice_proto::StreamType::Screen;
+        layer.active = Some(true);
+        layer.max_bitrate = Some(u64::from(enc.bitrate_bps));
+        layer.max_framerate = Some(enc.fps);
+        layer.max_resolution = Some(voice_proto::MaxResolution {
+            kind: voice_proto::ResolutionType::Fixed,
+            width: enc.width as u32,
+            height: enc.height as u32,
+        });
+        let rtx = layer.rtx_ssrc_or_derived();
+        let audio = info.ssrc;
+        self.conn.send_message(&VoiceMessage::Video(Video {
+            user_id: None,
+            audio_ssrc: Some(audio),
+            video_ssrc: Some(vssrc),
+            rtx_ssrc: rtx,
+            streams: vec![layer],
+        }));
+        self.conn
+            .send_message(&VoiceMessage::Speaking(voice_proto::Speaking::announce(
+                voice_proto::SpeakingFlags::SOUNDSHARE,
+                audio,
+            )));
+    }
+
+    /// PLI/FIR for our published video: answer with an IDR.
+    fn on_rtcp(&mut self, plain: &[u8]) {
+        let (Some(vssrc), Some(p)) = (self.publish_ssrc, &self.publisher) else {
+            return;
+        };
+        for pkt in rtp::rtcp::parse_compound(plain) {
+            match pkt {
+                Ok(rtp::RtcpPacket::Pli { media_ssrc, .. }) if media_ssrc.0 == vssrc => {
+                    p.keyframe()
+                }
+                Ok(rtp::RtcpPacket::Fir(f)) if f.entries().any(|e| e.ssrc.0 == vssrc) => {
+                    p.keyframe()
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    }
+
     fn emit(&self, event: TransportEvent) {
         let msg = TransportMsg {
             role: self.role,
@@ -430,13 +581,21 @@ impl Slot {
     }
 
     fn on_video(&mut self, v: Video) {
-        let Some(user) = v.user_id.map(|u| u.0) else { return };
-        let layer = v.streams.iter().find(|s| s.ssrc.is_some_and(|s| s != 0) && s.active != Some(false));
+        let Some(user) = v.user_id.map(|u| u.0) else {
+            return;
+        };
+        let layer = v
+            .streams
+            .iter()
+            .find(|s| s.ssrc.is_some_and(|s| s != 0) && s.active != Some(false));
         let video_ssrc = layer
             .and_then(|s| s.ssrc)
             .or(v.video_ssrc)
             .filter(|s| *s != 0);
-        let rtx = layer.and_then(|s| s.rtx_ssrc_or_derived()).or(v.rtx_ssrc).filter(|s| *s != 0);
+        let rtx = layer
+            .and_then(|s| s.rtx_ssrc_or_derived())
+            .or(v.rtx_ssrc)
+            .filter(|s| *s != 0);
         let Some(video_ssrc) = video_ssrc else {
             self.user_gone(user);
             return;
@@ -469,7 +628,13 @@ impl Slot {
         self.emit(TransportEvent::UserVideo(state));
         let changed = self
             .users
-            .insert(user, UserVideo { video_ssrc, rtx_ssrc: rtx })
+            .insert(
+                user,
+                UserVideo {
+                    video_ssrc,
+                    rtx_ssrc: rtx,
+                },
+            )
             .is_none_or(|old| old.video_ssrc != video_ssrc);
         if changed {
             self.workers.retain(|_, w| w.user_id != user);
@@ -544,8 +709,11 @@ impl Slot {
             .iter()
             .filter_map(|(u, v)| Some((*u, v.clone(), Self::settings(self.subscription(*u)?))))
             .collect();
-        self.workers
-            .retain(|_, w| wanted.iter().any(|(u, v, _)| *u == w.user_id && v.video_ssrc == w.ssrc));
+        self.workers.retain(|_, w| {
+            wanted
+                .iter()
+                .any(|(u, v, _)| *u == w.user_id && v.video_ssrc == w.ssrc)
+        });
         for (user, video, settings) in wanted {
             if let Some(w) = self.workers.get(&video.video_ssrc) {
                 w.set_settings(settings);
@@ -574,13 +742,17 @@ impl Slot {
                     // Start from a keyframe rather than wait for the next one.
                     let _ = self.conn.request_keyframe(video.video_ssrc);
                 }
-                Err(e) => tracing::error!(role = %self.role, error = %e, "cannot start a video worker"),
+                Err(e) => {
+                    tracing::error!(role = %self.role, error = %e, "cannot start a video worker")
+                }
             }
         }
     }
 
     fn route_rtp(&mut self, packet: Vec<u8>) {
-        let Some(ssrc) = rtp::peek_ssrc(&packet) else { return };
+        let Some(ssrc) = rtp::peek_ssrc(&packet) else {
+            return;
+        };
         let ssrc = ssrc.0;
         let now = Instant::now();
         if let Some(w) = self.workers.get(&ssrc) {
@@ -601,7 +773,9 @@ impl Slot {
         }
         for (user, v) in &self.users {
             let sub = self.subscription(*user);
-            wants.streams.insert(v.video_ssrc, if sub.is_some() { 100 } else { 0 });
+            wants
+                .streams
+                .insert(v.video_ssrc, if sub.is_some() { 100 } else { 0 });
             if let Some(p) = sub.and_then(|s| s.preferred_pixel_count) {
                 wants.pixel_counts.insert(v.video_ssrc, f64::from(p));
             }

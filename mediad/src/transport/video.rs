@@ -193,7 +193,9 @@ fn run(
                 Output::KeyframeRequest => {
                     let _ = slot.send(SlotCmd::Keyframe(spec.ssrc));
                 }
-                Output::Event(ev) => tracing::debug!(ssrc = spec.ssrc, event = ?ev, "video receiver"),
+                Output::Event(ev) => {
+                    tracing::debug!(ssrc = spec.ssrc, event = ?ev, "video receiver")
+                }
             }
         }
         let s = receiver.stats();
@@ -202,7 +204,9 @@ fn run(
         counters.lost.store(s.lost, Ordering::Relaxed);
         counters.decoded.store(s.frames_decoded, Ordering::Relaxed);
         counters.emitted.store(s.frames_emitted, Ordering::Relaxed);
-        counters.keyframe_requests.store(s.keyframe_requests, Ordering::Relaxed);
+        counters
+            .keyframe_requests
+            .store(s.keyframe_requests, Ordering::Relaxed);
     }
     tracing::debug!(ssrc = spec.ssrc, "video worker stopped");
 }
