@@ -17,6 +17,7 @@
 //! * Events carry the slot's generation: after a slot is replaced, late
 //!   events of the old one are ignored by the supervisor.
 
+mod dave;
 mod publish;
 mod slot;
 mod video;

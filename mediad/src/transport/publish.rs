@@ -36,6 +36,9 @@ pub(crate) struct PublishSpec {
     pub ssrc: u32,
     pub payload_type: u8,
     pub settings: EncoderSettings,
+    /// The slot's DAVE session: access units are encrypted before
+    /// packetization.
+    pub dave: super::dave::SharedDave,
 }
 
 impl Publisher {
@@ -158,7 +161,8 @@ fn run(spec: PublishSpec, rx: mpsc::Receiver<PubIn>, slot: tmpsc::UnboundedSende
             }
         };
         last_sent = Some(now);
-        let packets = match packetizer.packetize(&picture.annexb, now - started) {
+        let frame = spec.dave.encrypt(dave_session::MediaCodec::H264, picture.annexb);
+        let packets = match packetizer.packetize(&frame, now - started) {
             Ok(p) => p
                 .filter_map(|p| {
                     let mut b = RtpBuilder::new(

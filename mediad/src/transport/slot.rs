@@ -27,6 +27,7 @@ use voice_session::{
     VP8_PT, VP8_RTX_PT, VoiceConnection,
 };
 
+use super::dave::SharedDave;
 use super::publish::{PublishSpec, Publisher};
 use super::video::{VideoWorker, WorkerSpec};
 use super::{TransportEvent, TransportMsg};
@@ -90,7 +91,9 @@ pub fn spawn_slot(
 ) -> SlotHandle {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (config, watched_user) = connection_config(role, params);
+    let dave = SharedDave::new(config.user_id, dave_group_id(params));
     let slot = Slot {
+        dave,
         role,
         generation,
         conn: VoiceConnection::new(config, Instant::now()),
@@ -130,6 +133,17 @@ fn random_seed() -> [u8; 24] {
     out
 }
 
+/// The MLS group: the voice channel, or `rtc_server_id - 1` for a stream
+/// (control passes it; derived here when it did not).
+fn dave_group_id(params: &TransportParams) -> u64 {
+    match params {
+        TransportParams::Voice(v) if v.dave_group_id != 0 => v.dave_group_id,
+        TransportParams::Voice(v) => v.channel_id.0,
+        TransportParams::Stream(s) if s.dave_group_id != 0 => s.dave_group_id,
+        TransportParams::Stream(s) => dave_session::stream_group_id(s.server_id),
+    }
+}
+
 fn connection_config(
     role: TransportRole,
     params: &TransportParams,
@@ -159,6 +173,7 @@ fn connection_config(
         ),
     };
     config.nonce_seed = random_seed();
+    config.max_dave_protocol_version = 1;
     (config, watched)
 }
 
@@ -170,6 +185,7 @@ struct UserVideo {
 }
 
 struct Slot {
+    dave: SharedDave,
     role: TransportRole,
     generation: u64,
     conn: VoiceConnection,
@@ -454,6 +470,7 @@ impl Slot {
             }
             Event::MediaReady(info) => {
                 // Op 12 may have come before the key: workers start now.
+                self.dave.on_session_description(&mut self.conn, info.dave_protocol_version);
                 self.media = Some(info);
                 self.sync_workers();
                 self.send_sink_wants();
@@ -479,8 +496,13 @@ impl Slot {
                 }
             }
             Event::Video(v) => self.on_video(v),
-            Event::ClientDisconnect(user) => self.user_gone(user),
-            Event::ClientsConnect(_) | Event::Dave(_) | Event::Message(_) => {}
+            Event::ClientDisconnect(user) => {
+                self.dave.client_disconnect(user);
+                self.user_gone(user);
+            }
+            Event::ClientsConnect(users) => self.dave.clients_connect(&users),
+            Event::Dave(msg) => self.dave.on_binary(&mut self.conn, msg),
+            Event::Message(msg) => self.dave.on_message(&mut self.conn, &msg),
         }
     }
 
@@ -503,6 +525,7 @@ impl Slot {
                 ssrc: vssrc,
                 payload_type: H264_PT,
                 settings: self.publish.encoder,
+                dave: self.dave.clone(),
             };
             match Publisher::spawn(spec, self.cmd_tx.clone()) {
                 Ok(p) => {
@@ -734,6 +757,7 @@ impl Slot {
                 payload_type: pt,
                 rtx: video.rtx_ssrc.map(|r| (r, rtx_pt)),
                 settings,
+                dave: self.dave.clone(),
             };
             match VideoWorker::spawn(spec, self.events.clone(), self.cmd_tx.clone()) {
                 Ok(w) => {
@@ -791,6 +815,7 @@ impl Slot {
             packets_received: c.rtp_packets,
             packets_rejected: c.dropped_datagrams,
             reconnects: self.reconnects + c.resumes,
+            e2ee_failures: self.dave.failures(),
             ..TransportStats::default()
         };
         for w in self.workers.values() {

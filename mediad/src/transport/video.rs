@@ -36,6 +36,8 @@ pub(crate) struct WorkerSpec {
     pub payload_type: u8,
     pub rtx: Option<(u32, u8)>,
     pub settings: PipelineSettings,
+    /// The slot's DAVE session: frames are decrypted after reassembly.
+    pub dave: super::dave::SharedDave,
 }
 
 /// Counters shared with the worker thread.
@@ -143,6 +145,11 @@ fn run(
             return;
         }
     };
+    let (dave, user, codec) = (spec.dave.clone(), spec.user_id, match spec.codec {
+        VideoCodec::H264 => dave_session::MediaCodec::H264,
+        VideoCodec::Vp8 => dave_session::MediaCodec::Vp8,
+    });
+    receiver.set_transform(Box::new(move |frame: &mut Vec<u8>| dave.decrypt(user, codec, frame)));
     let mut frame_seq = 0u64;
     loop {
         let wait = receiver
