@@ -482,3 +482,63 @@ async fn garbage_frames_get_a_close_code_not_a_crash() {
     })
     .await;
 }
+
+/// The `dave` scenario runs DAVE on both media servers: once the rooms
+/// are known (the agent joins the Lounge and watches Alice), the simulated
+/// voice users become MLS members of the Lounge's group (group id =
+/// channel id) and encrypt, and Alice joins her stream's group
+/// (`rtc_server_id - 1`).
+#[tokio::test]
+async fn dave_scenario_runs_dave_in_the_media_servers() {
+    within(async {
+        let sim = start(discord_sim::Scenario::builtin("dave").expect("dave")).await;
+        let (mut c, _) = Client::ready_user(&sim).await;
+        c.send(&join_lounge()).await;
+        c.dispatch("VOICE_SERVER_UPDATE").await;
+        c.send(&ClientCommand::WatchStream(alice_key())).await;
+        let Dispatch::StreamCreate(info) = c.dispatch("STREAM_CREATE").await else {
+            unreachable!()
+        };
+        let rtc = info.rtc_server_id.expect("rtc_server_id").get();
+        c.dispatch("STREAM_SERVER_UPDATE").await;
+        let mut voice_ok = false;
+        let mut stream_ok = false;
+        for _ in 0..100 {
+            let voice = admin_get(&sim, "/media/voice/report").await;
+            voice_ok = voice["rooms"].as_array().is_some_and(|rooms| {
+                rooms.iter().any(|r| {
+                    r["dave_group_id"] == LOUNGE
+                        && r["dave_epoch"].as_u64() >= Some(1)
+                        && r["dave_members"].as_array().map(Vec::len) == Some(2)
+                        && r["participants"].as_array().is_some_and(|ps| {
+                            ps.len() == 2
+                                && ps
+                                    .iter()
+                                    .all(|p| p["dave"] == true && p["dave_can_encrypt"] == true)
+                        })
+                })
+            });
+            let stream = admin_get(&sim, "/media/stream/report").await;
+            stream_ok = stream["rooms"].as_array().is_some_and(|rooms| {
+                rooms.iter().any(|r| {
+                    r["room"] == rtc
+                        && r["dave_group_id"] == rtc - 1
+                        && r["dave_connected"]
+                            .as_array()
+                            .is_some_and(|u| u.iter().any(|u| *u == ALICE))
+                        && r["participants"]
+                            .as_array()
+                            .is_some_and(|ps| ps.iter().any(|p| p["dave"] == true))
+                })
+            });
+            if voice_ok && stream_ok {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(voice_ok, "voice room runs DAVE");
+        assert!(stream_ok, "stream room runs DAVE");
+        sim.shutdown().await;
+    })
+    .await;
+}

@@ -19,9 +19,10 @@ pub struct VoiceServerConfig {
     pub heartbeat_interval: Duration,
     /// Offered transport-encryption modes (Ready `modes`), in order.
     pub modes: Vec<String>,
-    /// Offer DAVE (`dave_protocol_version` 1) to clients that ask for it.
-    /// Not implemented yet: the server always answers version 0
-    /// (transport encryption only), see the crate docs.
+    /// Offer DAVE (`dave_protocol_version` 1) to clients whose Identify
+    /// has `max_dave_protocol_version >= 1`; the server then acts as the
+    /// MLS external sender of each room's group (see the crate docs).
+    /// Clients asking for version 0 stay transport-only.
     pub dave: bool,
 }
 
@@ -90,8 +91,9 @@ pub struct ParticipantSpec {
     pub audio: bool,
     /// Screen (Go Live streamer) or camera (webcam) video.
     pub video: Option<VideoSpec>,
-    /// Encrypt media end-to-end when the room runs DAVE (not implemented:
-    /// rooms never run DAVE yet).
+    /// Become an MLS member of the room's DAVE group (when the server runs
+    /// DAVE) and encrypt media end-to-end once the group is ready; until
+    /// then media goes out unencrypted (passthrough).
     pub dave: bool,
 }
 

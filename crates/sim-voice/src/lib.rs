@@ -19,8 +19,20 @@
 //!   types (from each receiver's op 1 codecs), per-receiver sequence
 //!   numbers and per-receiver layers chosen by op 15 (both shapes; quality
 //!   and `pixelCounts`);
+//! * DAVE (`VoiceServerConfig::dave`): clients whose Identify allows it get
+//!   `dave_protocol_version` 1 in op 4 and take part in their room's MLS
+//!   group, run by `dave-gateway` as Discord's external sender (op 25, op 26
+//!   → op 27, op 28 → op 29/op 30, op 21/22/23 transitions, op 24, op 31
+//!   recovery, removal of leavers). Group id = voice channel id, or
+//!   `rtc_server_id - 1` for stream rooms. Binary ops carry the v8 `seq`
+//!   prefix from the JSON counter and are replayed on resume like JSON.
+//!   Participants with `ParticipantSpec::dave` join the same group as
+//!   in-process `SimMember`s and DAVE-encrypt their Opus frames and H264
+//!   access units (before packetization) once their sender key is live,
+//!   unencrypted (passthrough) before;
 //! * client-published H264 decoded and re-encoded as JPEG
-//!   ([`VoiceServerHandle::published_frames`]);
+//!   ([`VoiceServerHandle::published_frames`]), DAVE-framed access units
+//!   first decrypted by a simulated member of the room's group;
 //! * faults on demand ([`Fault`]): close codes, crash/restart on the same
 //!   ports, seeded netem, RTP padding incl. all-padding packets, handshake
 //!   delays.
@@ -48,11 +60,20 @@
 //! history 512 packets per stream, 1024 queued frames per WebSocket, 1 MiB
 //! WebSocket messages, 32 published frames per user.
 //!
+//! DAVE messages are delivered in the gateway's order: to clients over
+//! their WebSocket, to simulated members directly (their replies go back
+//! to the gateway in the same turn). Op 11/op 13 for clients come from the
+//! room announcements, which always precede the user's DAVE connection.
+//!
 //! # Not implemented
-//! DAVE (`VoiceServerConfig::dave`, `ParticipantSpec::dave`): sessions
-//! always get `dave_protocol_version` 0; binary DAVE ops from clients are
-//! counted and ignored. VP8 participants are served as H264. The WebRTC
-//! flavour of op 1 is refused with 4012.
+//! VP8 participants are served as H264 (so `encrypt_vp8` is never used).
+//! The WebRTC flavour of op 1 is refused with 4012. DAVE simplifications:
+//! clients that ask for version 0 on a DAVE server stay transport-only and
+//! get simulated media unencrypted (real Discord closes them with 4017, or
+//! downgrades the call); no downgrade/upgrade is ever initiated; published
+//! DAVE video decodes only if the room has a DAVE participant (the server
+//! itself is no MLS member); bad DAVE messages are refused and counted in
+//! the report (`dave_errors`), never answered with a close.
 
 mod config;
 mod core;

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use dave_gateway::SimMember;
 use h264_rtp::{H264Packetizer, PacketizerConfig};
 use sim_media::{
     CameraConfig, CameraSource, H264CameraStream, H264Config, H264ScreenStream, H264Stream,
@@ -51,7 +52,9 @@ pub(crate) struct LayerFrame {
     pub layer: usize,
     pub keyframe: bool,
     pub timestamp: u32,
-    /// `(payload, marker)`.
+    /// The Annex-B access unit (what DAVE encrypts).
+    pub annexb: Vec<u8>,
+    /// `(payload, marker)` of the unencrypted access unit.
     pub payloads: Vec<(Vec<u8>, bool)>,
 }
 
@@ -83,6 +86,18 @@ pub(crate) struct Participant {
     /// Silence frames still to send after speaking stopped.
     silence_left: usize,
     pub video: Option<VideoState>,
+    /// The participant's DAVE client, once it joined the room's group.
+    pub dave: Option<SimMember>,
+    /// Counters for the report.
+    pub dave_stats: DaveSendStats,
+}
+
+/// What a DAVE participant did with its frames.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct DaveSendStats {
+    pub encrypted: u64,
+    pub passthrough: u64,
+    pub failures: u64,
 }
 
 impl Participant {
@@ -117,6 +132,8 @@ impl Participant {
             silence_left: 0,
             video,
             spec,
+            dave: None,
+            dave_stats: DaveSendStats::default(),
         })
     }
 
@@ -287,22 +304,31 @@ impl VideoState {
                 continue;
             };
             self.frames_encoded += 1;
-            let Some(pk) = self.packetizer.as_mut() else {
+            let Some(payloads) = packetize(&mut self.packetizer, &frame.annexb) else {
                 continue;
             };
-            let Ok(packets) = pk.packetize(&frame.annexb, Duration::ZERO) else {
-                continue;
-            };
-            let payloads = packets.map(|p| (p.payload.to_vec(), p.marker)).collect();
             out.push(LayerFrame {
                 layer: i,
                 keyframe: frame.keyframe,
                 timestamp: self.ts_base.wrapping_add(frame.pts_90khz),
+                annexb: frame.annexb,
                 payloads,
             });
         }
         out
     }
+}
+
+impl VideoState {
+    /// Cuts an (e.g. DAVE-encrypted) access unit into RTP payloads.
+    pub(crate) fn packetize(&mut self, annexb: &[u8]) -> Option<Vec<(Vec<u8>, bool)>> {
+        packetize(&mut self.packetizer, annexb)
+    }
+}
+
+fn packetize(pk: &mut Option<H264Packetizer>, annexb: &[u8]) -> Option<Vec<(Vec<u8>, bool)>> {
+    let packets = pk.as_mut()?.packetize(annexb, Duration::ZERO).ok()?;
+    Some(packets.map(|p| (p.payload.to_vec(), p.marker)).collect())
 }
 
 fn make_encoder(spec: &VideoSpec, layer: &Layer, seed: u64) -> Option<LayerEncoder> {

@@ -51,7 +51,10 @@ impl PublishDecoder {
         }
     }
 
-    /// Feeds one (decrypted, RTX-repaired) RTP packet's fields.
+    /// Feeds one (transport-decrypted, RTX-repaired) RTP packet's fields.
+    /// `e2ee` sees every reassembled access unit before decoding: it may
+    /// replace it (DAVE decryption) or refuse it (`false`: dropped).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn push(
         &mut self,
         seq: u16,
@@ -60,6 +63,7 @@ impl PublishDecoder {
         payload: &[u8],
         now: Instant,
         unix_ms: u64,
+        e2ee: &mut dyn FnMut(&mut Vec<u8>) -> bool,
     ) -> PublishOutcome {
         let mut outcome = PublishOutcome::default();
         if payload.is_empty() {
@@ -69,6 +73,11 @@ impl PublishDecoder {
             outcome.want_keyframe |= e.should_request_keyframe();
         }
         while let Some(mut au) = self.depack.poll() {
+            // DAVE first: SPS/PPS caching would shift the clear ranges.
+            if !e2ee(&mut au.data) {
+                self.depack.recycle(au);
+                continue;
+            }
             self.params.apply(&mut au.data);
             if self.decoder.is_none() {
                 self.decoder = H264Decoder::new().ok();

@@ -84,6 +84,41 @@ pub struct SessionReport {
     pub layers: BTreeMap<u64, (u32, u32)>,
     /// Last Media Sink Wants received, as JSON.
     pub sink_wants: Option<String>,
+    /// `max_dave_protocol_version` from the client's Identify.
+    pub dave_max_protocol_version: u16,
+    /// `dave_protocol_version` answered in op 4 (0 = transport-only).
+    pub dave_protocol_version: u16,
+    /// MLS group the session belongs to (voice channel id, or
+    /// `rtc_server_id - 1` on stream rooms); `None` without DAVE.
+    pub dave_group_id: Option<u64>,
+    /// Epoch of that group as the server's external sender tracks it
+    /// (0 = no group established yet).
+    pub dave_epoch: u64,
+    /// The user is in the group's roster (joined by commit or welcome).
+    pub dave_in_group: bool,
+    /// DAVE messages sent to the client, by opcode (21–30).
+    pub dave_ops_sent: BTreeMap<u8, u64>,
+    /// DAVE messages from the client the external sender refused (bad key
+    /// package, invalid commit, DAVE not negotiated, malformed frame).
+    pub dave_errors: u64,
+    /// The last such refusal, for diagnosis.
+    pub dave_last_error: Option<String>,
+    /// Commits from the client that lost the "first commit of the epoch
+    /// wins" race (benign: not counted in `dave_errors`).
+    pub dave_lost_commit_races: u64,
+    /// Media frames of simulated participants sent to this client
+    /// DAVE-encrypted (audio frames and video access units).
+    pub dave_encrypted_frames_sent: u64,
+    /// Media frames of DAVE participants sent to this DAVE client
+    /// unencrypted because the sender was not ready yet (passthrough).
+    pub dave_passthrough_frames_sent: u64,
+    /// Published access units decrypted before decoding.
+    pub dave_published_decrypted: u64,
+    /// Published access units that were not DAVE-framed (decoded as is).
+    pub dave_published_passthrough: u64,
+    /// Published DAVE access units no simulated member could decrypt
+    /// (dropped).
+    pub dave_published_failures: u64,
 }
 
 /// One room.
@@ -96,6 +131,18 @@ pub struct RoomReport {
     pub kind: String,
     /// Simulated participants.
     pub participants: Vec<ParticipantReport>,
+    /// MLS group id of the room when the server runs DAVE.
+    pub dave_group_id: Option<u64>,
+    /// The group's epoch (0 = not established).
+    pub dave_epoch: u64,
+    /// The group's protocol version.
+    pub dave_protocol_version: u16,
+    /// Users in the group's roster, in leaf order.
+    pub dave_members: Vec<u64>,
+    /// Users connected to the group (recognised), ascending.
+    pub dave_connected: Vec<u64>,
+    /// Commits the external sender accepted.
+    pub dave_commits_accepted: u64,
 }
 
 /// One simulated participant.
@@ -113,6 +160,22 @@ pub struct ParticipantReport {
     pub frames_encoded: u64,
     /// Keyframes forced by PLI/FIR or layer switches.
     pub keyframes_forced: u64,
+    /// The participant is an MLS member client (`ParticipantSpec::dave` on
+    /// a DAVE server).
+    pub dave: bool,
+    /// Its MLS epoch (`None` without a session, 0 while pending).
+    pub dave_epoch: Option<u64>,
+    /// It encrypts its media now.
+    pub dave_can_encrypt: bool,
+    /// Frames it DAVE-encrypted (audio frames plus video access units per
+    /// layer).
+    pub dave_encrypted_frames: u64,
+    /// Frames it sent unencrypted while its group was not ready.
+    pub dave_passthrough_frames: u64,
+    /// Frames whose encryption failed (dropped for DAVE receivers).
+    pub dave_encrypt_failures: u64,
+    /// Op 31s it sent (failed commit or welcome).
+    pub dave_commit_failures: u64,
 }
 
 /// A frame a client published, decoded and re-encoded as JPEG.

@@ -208,7 +208,10 @@ impl ServerTask {
                             self.core.on_text(conn, &text, now);
                             urgent_snapshot = true;
                         }
-                        ShellMsg::WsBinary(conn, data) => self.core.on_binary(conn, &data),
+                        ShellMsg::WsBinary(conn, data) => {
+                            self.core.on_binary(conn, &data, now);
+                            urgent_snapshot = true;
+                        }
                         ShellMsg::WsClosed(conn) => {
                             self.conns.remove(&conn);
                             self.core.on_ws_closed(conn, now);
@@ -280,7 +283,7 @@ impl ServerTask {
             // drops the TCP stream (the client sees an abnormal closure).
             drop(c);
         }
-        self.core.crash();
+        self.core.crash(Instant::now());
     }
 
     async fn restart(&mut self) {
@@ -403,6 +406,9 @@ async fn connection(stream: TcpStream, conn: ConnId, tx: mpsc::UnboundedSender<S
             frame = out_rx.recv() => match frame {
                 Some(WsFrame::Text(t)) => {
                     if sink.send(Message::text(t)).await.is_err() { break; }
+                }
+                Some(WsFrame::Binary(b)) => {
+                    if sink.send(Message::binary(b)).await.is_err() { break; }
                 }
                 Some(WsFrame::Close(code)) => {
                     let frame = CloseFrame { code: code.into(), reason: "".into() };

@@ -12,9 +12,13 @@ use super::{Command, Core, Output};
 use crate::config::{RoomId, RoomKind, SessionGrant, VoiceServerConfig};
 
 fn core() -> (Core, Instant) {
+    core_with(VoiceServerConfig::default(), None)
+}
+
+fn core_with(config: VoiceServerConfig, max_dave: Option<u16>) -> (Core, Instant) {
     let now = Instant::now();
     let mut c = Core::new(
-        VoiceServerConfig::default(),
+        config,
         1,
         2,
         7,
@@ -41,7 +45,7 @@ fn core() -> (Core, Instant) {
         user_id: UserId(10),
         session_id: "s".to_owned(),
         token: "t".to_owned(),
-        max_dave_protocol_version: None,
+        max_dave_protocol_version: max_dave,
         video: None,
         streams: vec![],
         channel_id: None,
@@ -79,7 +83,7 @@ proptest! {
             c.on_text(2, t, now);
         }
         for b in &bins {
-            c.on_binary(2, b);
+            c.on_binary(2, b, now);
         }
         let from: SocketAddr = "127.0.0.1:5".parse().unwrap();
         for g in grams {
@@ -92,6 +96,99 @@ proptest! {
         let key = (RoomId(1), 10);
         prop_assert!(c.sessions.get(&key).is_some_and(|s| s.conn == Some(1)));
     }
+}
+
+/// A core whose session on connection 1 negotiated DAVE, with a DAVE
+/// participant in the room.
+fn dave_core() -> (Core, Instant) {
+    let config = VoiceServerConfig {
+        dave: true,
+        ..VoiceServerConfig::default()
+    };
+    let (mut c, now) = core_with(config, Some(1));
+    c.on_command(
+        Command::AddParticipant(
+            RoomId(1),
+            crate::config::ParticipantSpec {
+                user_id: 20,
+                audio: true,
+                video: None,
+                dave: true,
+            },
+        ),
+        now,
+    );
+    c.on_text(1, SELECT_PROTOCOL, now);
+    (c, now)
+}
+
+const SELECT_PROTOCOL: &str = r#"{"op":1,"d":{"protocol":"udp","data":{"address":"127.0.0.1","port":5,"mode":"aead_aes256_gcm_rtpsize"},"codecs":[]}}"#;
+
+fn dave_input() -> impl Strategy<Value = (bool, Vec<u8>)> {
+    let json = prop::sample::select(vec![
+        r#"{"op":23,"d":{"transition_id":1}}"#,
+        r#"{"op":31,"d":{"transition_id":1}}"#,
+        r#"{"op":23,"d":{"transition_id":65535}}"#,
+    ]);
+    prop_oneof![
+        (
+            prop::sample::select(vec![26u8, 28, 25, 27, 29, 30, 99]),
+            prop::collection::vec(any::<u8>(), 0..300)
+        )
+            .prop_map(|(op, mut rest)| {
+                rest.insert(0, op);
+                (false, rest)
+            }),
+        json.prop_map(|j| (true, j.as_bytes().to_vec())),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_dave_input_never_panics(inputs in prop::collection::vec(dave_input(), 0..8)) {
+        let (mut c, now) = dave_core();
+        prop_assert_eq!(c.sessions.get(&(RoomId(1), 10)).and_then(|s| s.dave_group), Some(2));
+        for (i, (text, bytes)) in inputs.iter().enumerate() {
+            let t = now + Duration::from_millis(i as u64);
+            if *text {
+                c.on_text(1, &String::from_utf8_lossy(bytes), t);
+            } else {
+                c.on_binary(1, bytes, t);
+            }
+        }
+        c.handle_timeout(now + Duration::from_secs(5));
+        while c.poll_output().is_some() {}
+        let s = c.sessions.get(&(RoomId(1), 10));
+        prop_assert!(s.is_some_and(|s| s.conn == Some(1)), "bad DAVE input never ends the session");
+    }
+}
+
+#[test]
+fn dave_session_gets_op4_v1_and_the_external_sender() {
+    let (mut c, _) = dave_core();
+    let out: Vec<Output> = std::iter::from_fn(|| c.poll_output()).collect();
+    let op4 = out.iter().any(|o| {
+        matches!(o, Output::Ws(1, super::WsFrame::Text(t))
+            if t.contains("\"op\":4") && t.contains("\"dave_protocol_version\":1"))
+    });
+    assert!(op4, "op 4 with DAVE v1");
+    // Binary op 25 with a v8 seq prefix, numbered after op 4.
+    let op25 = out.iter().find_map(|o| match o {
+        Output::Ws(1, super::WsFrame::Binary(b)) if b.get(2) == Some(&25) => Some(b.clone()),
+        _ => None,
+    });
+    let op25 = op25.expect("op 25 sent");
+    let seq = u64::from(u16::from_be_bytes([op25[0], op25[1]]));
+    let s = c.sessions.get(&(RoomId(1), 10)).expect("session");
+    assert!(seq >= 2 && seq <= s.seq);
+    // Replayed on resume like JSON messages.
+    assert!(
+        s.replay
+            .after(Some(seq - 1))
+            .expect("in the buffer")
+            .first()
+            .is_some_and(|f| matches!(f, super::WsFrame::Binary(b) if *b == op25))
+    );
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! paces their audio and video to every receiver (per-receiver payload
 //! types, sequence numbers and layers), plus RTCP sender reports.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use rand::Rng;
@@ -13,6 +14,9 @@ use super::{Core, SessionKey, opus_pt, video_pts};
 use crate::config::{ParticipantSpec, RoomId, RoomKind};
 use crate::egress::{EgressStream, PacketSpec};
 use crate::participant::Participant;
+
+/// RTP payloads of one access unit: `(payload, marker)`.
+type Payloads = Vec<(Vec<u8>, bool)>;
 
 /// One receiver's layer plan for a frame: (receiver, wanted layer, current
 /// layer, payload type, rtx payload type).
@@ -28,7 +32,7 @@ const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
 
 impl Core {
     pub(super) fn add_participant(&mut self, room: RoomId, spec: ParticipantSpec, now: Instant) {
-        self.remove_participant(room, spec.user_id);
+        self.remove_participant(room, spec.user_id, now);
         let audio = self.alloc_ssrc(1);
         let video = self.alloc_ssrc(2);
         let seed = self.rng.random::<u64>();
@@ -49,18 +53,28 @@ impl Core {
         if let Some(v) = video_msg {
             self.broadcast(room, Some(user), &VoiceMessage::Video(v));
         }
+        // After op 11: clients recognise the member before its proposal.
+        self.dave_sync_room(room, now);
     }
 
-    pub(super) fn remove_participant(&mut self, room: RoomId, user: u64) {
+    pub(super) fn remove_participant(&mut self, room: RoomId, user: u64, now: Instant) {
         let removed = self
             .rooms
             .get_mut(&room)
             .and_then(|r| r.participants.remove(&user));
-        if removed.is_some() {
+        if let Some(p) = removed {
             let msg = VoiceMessage::ClientDisconnect(ClientDisconnect {
                 user_id: UserId(user),
             });
             self.broadcast(room, Some(user), &msg);
+            let group = self
+                .rooms
+                .get(&room)
+                .and_then(|r| r.kind.as_ref())
+                .map(super::dave::group_id);
+            if let (Some(_), Some(group)) = (p.dave, group) {
+                self.dave_disconnect(group, user, now);
+            }
         }
     }
 
@@ -114,11 +128,72 @@ impl Core {
         if packets.is_empty() {
             return;
         }
+        // DAVE: encrypt each frame once for the DAVE receivers (`None` =
+        // encryption failed: the frame is dropped for them).
+        let dave_member = p.dave.is_some();
+        let encrypted: Option<Vec<Option<Vec<u8>>>> = match p.dave.as_mut() {
+            Some(m) if m.can_encrypt() => Some(
+                packets
+                    .iter()
+                    .map(|(_, payload)| match m.encrypt_opus(payload) {
+                        Ok(e) => {
+                            p.dave_stats.encrypted += 1;
+                            Some(e)
+                        }
+                        Err(_) => {
+                            p.dave_stats.failures += 1;
+                            None
+                        }
+                    })
+                    .collect(),
+            ),
+            Some(_) => {
+                p.dave_stats.passthrough += packets.len() as u64;
+                None
+            }
+            None => None,
+        };
         let receivers = self.media_receivers(room, Some(user));
-        for (ts, payload) in &packets {
+        for (i, (ts, plain)) in packets.iter().enumerate() {
+            let enc = encrypted
+                .as_ref()
+                .map(|e| e.get(i).and_then(Option::as_ref));
             for &r in &receivers {
                 let pt = self.sessions.get(&r).map_or(120, |s| opus_pt(&s.codecs));
+                let Some(payload) = self.dave_pick(r, dave_member, enc, plain) else {
+                    continue;
+                };
                 self.send_generated(r, ssrc, None, pt, *ts, true, false, payload, now);
+            }
+        }
+    }
+
+    /// What receiver `r` gets of one frame of a participant: for DAVE
+    /// receivers of a DAVE participant the encrypted version (`encrypted`
+    /// is `Some` when the sender encrypts, `Some(None)` when this frame's
+    /// encryption failed: dropped) or, before the sender is ready, the
+    /// plain one (passthrough); the plain one for everyone else. Counts
+    /// DAVE frames in the receiver's report.
+    fn dave_pick<'a, T: ?Sized>(
+        &mut self,
+        r: SessionKey,
+        dave_member: bool,
+        encrypted: Option<Option<&'a T>>,
+        plain: &'a T,
+    ) -> Option<&'a T> {
+        if !dave_member || !self.is_dave_receiver(r) {
+            return Some(plain);
+        }
+        let s = self.sessions.get_mut(&r)?;
+        match encrypted {
+            Some(Some(e)) => {
+                s.report.dave_encrypted_frames_sent += 1;
+                Some(e)
+            }
+            Some(None) => None,
+            None => {
+                s.report.dave_passthrough_frames_sent += 1;
+                Some(plain)
             }
         }
     }
@@ -194,9 +269,40 @@ impl Core {
         for l in need_key {
             v.force_keyframe(l);
         }
+        // DAVE: encrypt each layer's access unit once, for the layers DAVE
+        // receivers get, then packetize the ciphertext (§5.5 order).
+        let dave_member = p.dave.is_some();
+        let mut encrypted: Option<BTreeMap<usize, Option<Payloads>>> = None;
+        if let Some(m) = p.dave.as_mut() {
+            let dave_layers: BTreeSet<usize> = sends
+                .iter()
+                .filter(|(r, ..)| self.sessions.get(r).is_some_and(|s| s.dave_group.is_some()))
+                .map(|(_, l, ..)| *l)
+                .collect();
+            if m.can_encrypt() {
+                let mut map = BTreeMap::new();
+                for f in frames.iter().filter(|f| dave_layers.contains(&f.layer)) {
+                    let payloads = m.encrypt_h264(&f.annexb).ok().and_then(|e| v.packetize(&e));
+                    match payloads {
+                        Some(_) => p.dave_stats.encrypted += 1,
+                        None => p.dave_stats.failures += 1,
+                    }
+                    map.insert(f.layer, payloads);
+                }
+                encrypted = Some(map);
+            } else {
+                p.dave_stats.passthrough += dave_layers.len() as u64;
+            }
+        }
         let sizes: Vec<(u32, u32)> = v.layers.iter().map(|l| (l.width, l.height)).collect();
         for (r, layer, pt, rtx_pt) in sends {
             let Some(frame) = frames.iter().find(|f| f.layer == layer) else {
+                continue;
+            };
+            let enc = encrypted
+                .as_ref()
+                .map(|e| e.get(&layer).and_then(Option::as_ref));
+            let Some(payloads) = self.dave_pick(r, dave_member, enc, &frame.payloads) else {
                 continue;
             };
             let size = sizes.get(layer).copied();
@@ -212,7 +318,7 @@ impl Core {
                 }
             }
             let rtx = rtx_pt.map(|p| (rtx_ssrc, p));
-            for (payload, marker) in &frame.payloads {
+            for (payload, marker) in payloads {
                 self.send_generated(
                     r,
                     ssrc,

@@ -4,6 +4,7 @@
 //! to reason about — handshake, resume, heartbeats, SFU forwarding, RTX,
 //! layers — happens here, single-threaded and deterministic for a seed.
 
+mod dave;
 #[cfg(test)]
 mod fuzz_tests;
 mod media;
@@ -15,6 +16,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use dave_gateway::DaveGateway;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use voice_crypto::Sealer;
@@ -47,6 +49,8 @@ const HOUSEKEEPING: Duration = Duration::from_millis(20);
 pub(crate) enum WsFrame {
     /// JSON text.
     Text(String),
+    /// A binary DAVE frame (ops 25, 27, 29, 30).
+    Binary(Vec<u8>),
     /// Close with this code, then drop the connection.
     Close(u16),
 }
@@ -112,6 +116,10 @@ pub(crate) struct Session {
     joined: bool,
     /// Counts packets for the padding fault.
     pad_counter: u32,
+    /// `max_dave_protocol_version` of the Identify.
+    dave_max: u16,
+    /// The MLS group the session is connected to (DAVE negotiated).
+    dave_group: Option<u64>,
     report: SessionReport,
 }
 
@@ -148,6 +156,10 @@ pub(crate) struct Core {
     ws_connections_total: u64,
     malformed_ws: u64,
     dropped_datagrams: u64,
+    /// The MLS external sender of every room (when `config.dave`).
+    dave: Option<DaveGateway>,
+    /// MLS group id → room.
+    dave_rooms: HashMap<u64, RoomId>,
     shared: Arc<Mutex<Shared>>,
 }
 
@@ -164,6 +176,11 @@ impl Core {
     ) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
         let next_ssrc = rng.random_range(10_000..1_000_000);
+        let dave = if config.dave {
+            dave::new_gateway(&mut rng)
+        } else {
+            None
+        };
         Self {
             config,
             rng,
@@ -188,6 +205,8 @@ impl Core {
             ws_connections_total: 0,
             malformed_ws: 0,
             dropped_datagrams: 0,
+            dave,
+            dave_rooms: HashMap::new(),
             shared,
         }
     }
@@ -244,8 +263,10 @@ impl Core {
     pub(crate) fn on_command(&mut self, cmd: Command, now: Instant) {
         match cmd {
             Command::Grant(g) => {
-                self.rooms.entry(g.room).or_default().kind = Some(g.kind.clone());
+                let room = g.room;
+                self.rooms.entry(room).or_default().kind = Some(g.kind.clone());
                 self.grants.insert((g.room, g.user_id), g);
+                self.dave_sync_room(room, now);
             }
             Command::Revoke {
                 room,
@@ -257,10 +278,10 @@ impl Core {
                 if let Some(conn) = self.sessions.get(&key).and_then(|s| s.conn) {
                     self.close_conn(conn, close_code.unwrap_or(4014), now);
                 }
-                self.remove_session(key);
+                self.remove_session(key, now);
             }
             Command::AddParticipant(room, spec) => self.add_participant(room, spec, now),
-            Command::RemoveParticipant(room, user) => self.remove_participant(room, user),
+            Command::RemoveParticipant(room, user) => self.remove_participant(room, user, now),
             Command::SetSpeaking(room, user, on) => self.set_speaking(room, user, on, now),
             Command::Fault(f) => self.on_fault(f, now),
         }
@@ -288,7 +309,7 @@ impl Core {
                     self.close_conn(c, code, now);
                 }
             }
-            Fault::Crash => self.crash(),
+            Fault::Crash => self.crash(now),
             Fault::Restart => self.crashed = false,
             Fault::Padding(on) => self.padding = on,
             Fault::HandshakeDelay(ms) => self.handshake_delay = Duration::from_millis(ms),
@@ -296,7 +317,13 @@ impl Core {
     }
 
     /// Forgets every connection and session (the shell drops the sockets).
-    pub(crate) fn crash(&mut self) {
+    /// Simulated participants stay, and so do their DAVE groups, which see
+    /// every client leave.
+    pub(crate) fn crash(&mut self, now: Instant) {
+        let keys: Vec<SessionKey> = self.sessions.keys().copied().collect();
+        for k in keys {
+            self.remove_session(k, now);
+        }
         self.crashed = true;
         self.conns.clear();
         self.sessions.clear();
@@ -331,15 +358,18 @@ impl Core {
             }
         }
         if !resumable {
-            self.remove_session(key);
+            self.remove_session(key, now);
         }
     }
 
-    /// Drops a session and tells the room.
-    fn remove_session(&mut self, key: SessionKey) {
+    /// Drops a session and tells the room (and its DAVE group).
+    fn remove_session(&mut self, key: SessionKey, now: Instant) {
         let Some(s) = self.sessions.remove(&key) else {
             return;
         };
+        if let Some(group) = s.dave_group {
+            self.dave_disconnect(group, key.1, now);
+        }
         if let Some(a) = s.udp {
             self.addr_index.remove(&a);
         }
@@ -366,6 +396,9 @@ impl Core {
         }
         for (d, _, _) in &self.deferred {
             t = t.min(*d);
+        }
+        if let Some(d) = self.dave.as_ref().and_then(DaveGateway::poll_timeout) {
+            t = t.min(d);
         }
         for n in [&self.netem_out, &self.netem_in].into_iter().flatten() {
             if let Some(d) = n.next_deadline() {
@@ -410,8 +443,9 @@ impl Core {
             .map(|(k, _)| *k)
             .collect();
         for k in expired {
-            self.remove_session(k);
+            self.remove_session(k, now);
         }
+        self.dave_timeout(now);
         self.media_tick(now);
         self.send_sender_reports(now);
         if let Some(n) = self.netem_out.as_mut() {
@@ -434,11 +468,19 @@ impl Core {
     pub(crate) fn snapshot(&self) -> ServerReport {
         let mut sessions: Vec<SessionReport> = self
             .sessions
-            .values()
-            .map(|s| {
+            .iter()
+            .map(|(k, s)| {
                 let mut r = s.report.clone();
                 r.connected = s.conn.is_some();
                 r.gateway_version = s.version;
+                r.dave_group_id = s.dave_group;
+                if let Some(g) = s
+                    .dave_group
+                    .and_then(|g| self.dave.as_ref().and_then(|d| d.group(g)))
+                {
+                    r.dave_epoch = g.epoch();
+                    r.dave_in_group = g.members().contains(&k.1);
+                }
                 r
             })
             .collect();
@@ -446,26 +488,44 @@ impl Core {
         let mut rooms: Vec<RoomReport> = self
             .rooms
             .iter()
-            .map(|(id, room)| RoomReport {
-                room: *id,
-                kind: match room.kind {
-                    Some(RoomKind::Voice { .. }) => "voice",
-                    Some(RoomKind::Stream { .. }) => "stream",
-                    None => "unknown",
-                }
-                .to_owned(),
-                participants: room
-                    .participants
-                    .values()
-                    .map(|p| ParticipantReport {
-                        user_id: p.spec.user_id,
-                        audio_ssrc: p.audio_ssrc,
-                        video_ssrc: p.video.as_ref().map(|v| v.ssrc),
-                        speaking: p.speaking,
-                        frames_encoded: p.video.as_ref().map_or(0, |v| v.frames_encoded),
-                        keyframes_forced: p.video.as_ref().map_or(0, |v| v.keyframes_forced),
-                    })
-                    .collect(),
+            .map(|(id, room)| {
+                let mut report = RoomReport {
+                    room: *id,
+                    kind: match room.kind {
+                        Some(RoomKind::Voice { .. }) => "voice",
+                        Some(RoomKind::Stream { .. }) => "stream",
+                        None => "unknown",
+                    }
+                    .to_owned(),
+                    participants: room
+                        .participants
+                        .values()
+                        .map(|p| ParticipantReport {
+                            user_id: p.spec.user_id,
+                            audio_ssrc: p.audio_ssrc,
+                            video_ssrc: p.video.as_ref().map(|v| v.ssrc),
+                            speaking: p.speaking,
+                            frames_encoded: p.video.as_ref().map_or(0, |v| v.frames_encoded),
+                            keyframes_forced: p.video.as_ref().map_or(0, |v| v.keyframes_forced),
+                            dave: p.dave.is_some(),
+                            dave_epoch: p.dave.as_ref().and_then(|m| m.epoch()),
+                            dave_can_encrypt: p
+                                .dave
+                                .as_ref()
+                                .is_some_and(dave_gateway::SimMember::can_encrypt),
+                            dave_encrypted_frames: p.dave_stats.encrypted,
+                            dave_passthrough_frames: p.dave_stats.passthrough,
+                            dave_encrypt_failures: p.dave_stats.failures,
+                            dave_commit_failures: p
+                                .dave
+                                .as_ref()
+                                .map_or(0, dave_gateway::SimMember::failures),
+                        })
+                        .collect(),
+                    ..RoomReport::default()
+                };
+                self.fill_dave_room_report(&mut report, room);
+                report
             })
             .collect();
         rooms.sort_by_key(|r| r.room);

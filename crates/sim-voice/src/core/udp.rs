@@ -263,12 +263,48 @@ impl Core {
         if !s.publish.contains_key(&pkt.ssrc) && s.publish.len() >= 4 {
             return;
         }
+        let dave = s.dave_group.is_some();
+        let mut room = self.rooms.get_mut(&key.0);
+        let (mut decrypted, mut passthrough, mut failures) = (0u64, 0u64, 0u64);
+        // DAVE-framed access units are decrypted by a simulated member of
+        // the group; anything else is decoded as it came (passthrough).
+        let mut e2ee = |au: &mut Vec<u8>| -> bool {
+            if !dave || !super::dave::is_dave_frame(au) {
+                passthrough += u64::from(dave);
+                return true;
+            }
+            let plain = room
+                .as_deref_mut()
+                .and_then(|r| super::dave::decrypt_published(r, key.1, au));
+            match plain {
+                Some(p) => {
+                    *au = p;
+                    decrypted += 1;
+                    true
+                }
+                None => {
+                    failures += 1;
+                    false
+                }
+            }
+        };
         let dec = s
             .publish
             .entry(pkt.ssrc)
             .or_insert_with(crate::publish::PublishDecoder::new);
-        let outcome = dec.push(pkt.seq, pkt.timestamp, pkt.marker, &pkt.payload, now, unix);
+        let outcome = dec.push(
+            pkt.seq,
+            pkt.timestamp,
+            pkt.marker,
+            &pkt.payload,
+            now,
+            unix,
+            &mut e2ee,
+        );
         s.report.published_frames += outcome.decoded;
+        s.report.dave_published_decrypted += decrypted;
+        s.report.dave_published_passthrough += passthrough;
+        s.report.dave_published_failures += failures;
         let own = s.ssrc;
         if let Some(f) = outcome.frame {
             self.store_published(key, f);

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use dave_gateway::ClientDaveMsg;
 use rand::Rng;
 use voice_crypto::{CryptoMode, NonceSeed, Sealer, TransportCipher};
 use voice_proto::{
@@ -22,19 +23,35 @@ impl Core {
         self.on_text_inner(conn, text, now, true);
     }
 
-    /// A binary frame from a client (DAVE ops 26/28): counted, not acted on.
-    pub(crate) fn on_binary(&mut self, conn: ConnId, data: &[u8]) {
+    /// A binary frame from a client (DAVE ops 26/28): counted, and handed
+    /// to the room's DAVE group when the session negotiated DAVE.
+    pub(crate) fn on_binary(&mut self, conn: ConnId, data: &[u8], now: Instant) {
         let key = self.conns.get(&conn).and_then(|c| c.session);
         match DaveBinary::parse_client(data) {
             Ok(msg) => {
-                if let Some(s) = key.and_then(|k| self.sessions.get_mut(&k)) {
+                let Some(key) = key else {
+                    return;
+                };
+                if let Some(s) = self.sessions.get_mut(&key) {
                     *s.report
                         .ops_received
                         .entry(msg.opcode().as_u8())
                         .or_default() += 1;
                 }
+                let client = match msg {
+                    DaveBinary::KeyPackage(b) => ClientDaveMsg::KeyPackage(b),
+                    DaveBinary::CommitWelcome(b) => ClientDaveMsg::CommitWelcome(b),
+                    // Unknown binary opcodes: counted and ignored.
+                    _ => return,
+                };
+                self.on_dave_client(key, client, now);
             }
-            Err(_) => self.malformed_ws += 1,
+            Err(e) => {
+                self.malformed_ws += 1;
+                if let Some(s) = key.and_then(|k| self.sessions.get_mut(&k)) {
+                    super::dave::record_error(&mut s.report, format!("binary frame: {e}"));
+                }
+            }
         }
     }
 
@@ -153,8 +170,20 @@ impl Core {
                 });
                 self.send(key, &v, false);
             }
-            // DAVE JSON ops, No Route, server-only ops and unknown ops are
-            // counted (above) and otherwise ignored.
+            VoiceMessage::DaveTransitionReady(t) => {
+                let msg = ClientDaveMsg::ReadyForTransition {
+                    transition_id: t.transition_id,
+                };
+                self.on_dave_client(key, msg, now);
+            }
+            VoiceMessage::DaveInvalidCommitWelcome(t) => {
+                let msg = ClientDaveMsg::InvalidCommitWelcome {
+                    transition_id: t.transition_id,
+                };
+                self.on_dave_client(key, msg, now);
+            }
+            // No Route, server-only ops and unknown ops are counted (above)
+            // and otherwise ignored.
             _ => {}
         }
         let _ = conn;
@@ -216,7 +245,7 @@ impl Core {
         if let Some(old) = self.sessions.get(&key).and_then(|s| s.conn) {
             self.close_conn(old, 4006, now);
         }
-        self.remove_session(key);
+        self.remove_session(key, now);
         let is_stream = matches!(grant.kind, RoomKind::Stream { .. });
         let ssrc = self.alloc_ssrc(1);
         let mut offers = id.streams.clone();
@@ -265,8 +294,11 @@ impl Core {
             announced: false,
             joined: false,
             pad_counter: 0,
+            dave_max: id.max_dave_protocol_version.unwrap_or(0),
+            dave_group: None,
             report,
         };
+        session.report.dave_max_protocol_version = session.dave_max;
         *session.report.ops_received.entry(0).or_default() += 1;
         self.sessions.insert(key, session);
         if let Some(c) = self.conns.get_mut(&conn) {
@@ -316,7 +348,7 @@ impl Core {
             if let Some(s) = self.sessions.get(&key).and_then(|s| s.conn) {
                 self.close_conn(s, 4006, now);
             }
-            self.remove_session(key);
+            self.remove_session(key, now);
             self.close_conn(conn, 4006, now);
             return;
         };
@@ -371,9 +403,11 @@ impl Core {
         };
         let claimed = format!("{}:{}", data.address, data.port).parse().ok();
         let media_session_id = format!("{:032x}", self.rng.random::<u128>());
+        let dave_version = self.dave_version_for(key);
         let Some(s) = self.sessions.get_mut(&key) else {
             return;
         };
+        s.report.dave_protocol_version = dave_version;
         s.sealer = Some(Sealer::new(cipher, NonceSeed::from_random(seed)));
         s.report.mode = Some(data.mode.clone());
         s.report.codecs = sp.codecs.iter().map(|c| c.name.clone()).collect();
@@ -395,13 +429,18 @@ impl Core {
             audio_codec: Some("opus".to_owned()),
             video_codec: Some("H264".to_owned()),
             media_session_id: Some(media_session_id),
-            dave_protocol_version: 0,
+            dave_protocol_version: dave_version,
             keyframe_interval: None,
             bandwidth_estimation_experiment: None,
             sdp: None,
         });
         self.send(key, &desc, true);
         self.announce_room_to(key, true);
+        // After op 4 and after the room knows the user (op 11), so every
+        // member recognises it before its add proposal arrives.
+        if dave_version >= 1 {
+            self.dave_connect(key, now);
+        }
     }
 
     /// Tells a session who is in the room (op 11, op 12, op 5) once, and

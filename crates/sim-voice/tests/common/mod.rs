@@ -50,12 +50,16 @@ pub fn voice_grant(user: u64) -> SessionGrant {
 }
 
 pub fn identify(g: &SessionGrant, stream: bool) -> VoiceMessage {
+    identify_dave(g, stream, 0)
+}
+
+pub fn identify_dave(g: &SessionGrant, stream: bool, max_dave: u16) -> VoiceMessage {
     VoiceMessage::Identify(Identify {
         server_id: ServerId(g.room.0),
         user_id: UserId(g.user_id),
         session_id: g.session_id.clone(),
         token: g.token.clone(),
-        max_dave_protocol_version: Some(0),
+        max_dave_protocol_version: Some(max_dave),
         video: Some(true),
         streams: if stream {
             vec![StreamDescriptor::screen_offer()]
@@ -90,6 +94,40 @@ pub struct Client {
     pub last_seq: Option<u64>,
     /// Every message seen (in order).
     pub seen: Vec<VoiceMessage>,
+    /// `dave_protocol_version` of op 4.
+    pub dave_protocol_version: u16,
+}
+
+/// A frame from the server: JSON, or a binary DAVE frame (with its v8 seq
+/// prefix still on).
+#[derive(Debug, Clone)]
+pub enum Frame {
+    Text(VoiceMessage),
+    Binary(Vec<u8>),
+}
+
+/// Next text or binary frame; `None` on close. Binary frames' u16 seq
+/// (v8+) updates `last_seq` too: it shares the counter with JSON `seq`.
+pub async fn next_frame(ws: &mut Ws, last_seq: &mut Option<u64>) -> Option<Frame> {
+    loop {
+        match ws.next().await? {
+            Ok(Message::Text(t)) => {
+                let (m, seq) = VoiceMessage::from_text(t.as_str()).expect("server sent valid JSON");
+                if seq.is_some() {
+                    *last_seq = seq;
+                }
+                return Some(Frame::Text(m));
+            }
+            Ok(Message::Binary(b)) => {
+                if let [hi, lo, ..] = b[..] {
+                    *last_seq = Some(u64::from(u16::from_be_bytes([hi, lo])));
+                }
+                return Some(Frame::Binary(b.to_vec()));
+            }
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
 }
 
 pub async fn connect(endpoint: &str, version: u8) -> Ws {
@@ -148,8 +186,19 @@ pub async fn handshake(
     stream: bool,
     version: u8,
 ) -> Client {
+    handshake_dave(server, g, stream, version, 0).await
+}
+
+/// [`handshake`] with `max_dave_protocol_version` = `max_dave`.
+pub async fn handshake_dave(
+    server: &VoiceServerHandle,
+    g: &SessionGrant,
+    stream: bool,
+    version: u8,
+    max_dave: u16,
+) -> Client {
     let mut ws = connect(&server.endpoint(), version).await;
-    send(&mut ws, &identify(g, stream)).await;
+    send(&mut ws, &identify_dave(g, stream, max_dave)).await;
     let mut last_seq = None;
     let mut seen = Vec::new();
     let mut hello = false;
@@ -199,6 +248,7 @@ pub async fn handshake(
     .await;
     let VoiceMessage::SessionDescription(SessionDescription {
         secret_key: Some(key),
+        dave_protocol_version,
         ..
     }) = desc
     else {
@@ -218,6 +268,7 @@ pub async fn handshake(
         cipher,
         last_seq,
         seen,
+        dave_protocol_version,
     }
 }
 
