@@ -425,3 +425,72 @@ async fn published_frames_reach_the_sim_as_pictures_close_to_the_input() {
     assert_eq!(before, after, "paused: no frames published");
     rig.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dave_encrypted_go_live_video_decodes() {
+    // The `dave` scenario: the sim's media servers run DAVE (its own
+    // external sender on openmls), and Alice's client encrypts with davey.
+    let mut rig = Rig::start("dave").await;
+    let alice = *rig.user.streaming.first().expect("alice is live");
+    let voice = rig.user.join_voice().await;
+    rig.send(ControlMsg::VoiceConnect(voice));
+    rig.status(TransportRole::Voice, TransportStatus::Ready).await;
+    let stream = rig.user.watch(alice).await;
+    let rtc = stream.server_id;
+    rig.send(ControlMsg::SubscribeUserVideo(subscription(alice, 5.0)));
+    rig.send(ControlMsg::StreamWatchConnect(stream));
+    // Wait until the sim reports our stream session in the MLS group and
+    // Alice sending DAVE-encrypted frames, then for frames decoded after it.
+    let me = rig.user.user_id;
+    wait_for(T, "mediad in the stream's MLS group", || {
+        let r = rig.sim.stream().report();
+        let in_group = r.sessions.iter().any(|s| {
+            s.user_id == me && s.room == sim_voice::RoomId(rtc) && s.dave_protocol_version == 1 && s.dave_in_group
+        });
+        let encrypting = r
+            .rooms
+            .iter()
+            .flat_map(|room| room.participants.iter())
+            .any(|p| p.user_id == alice && p.dave_encrypted_frames > 0);
+        async move { (in_group && encrypting).then_some(()) }
+    })
+    .await;
+    let encrypted_before = encrypted_frames(&rig.sim, alice);
+    // Frames completed from now on were sent encrypted: an undecryptable
+    // frame is skipped by the worker, never emitted.
+    let since_us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_micros() as u64
+        + 300_000;
+    let mut decoded = 0;
+    while decoded < 3 {
+        let f = rig.frame(alice).await;
+        assert_eq!((f.width, f.height), (640, 360));
+        if f.capture_time_us > since_us {
+            decoded += 1;
+        }
+    }
+    assert!(encrypted_frames(&rig.sim, alice) > encrypted_before, "alice kept encrypting");
+    let group = rig
+        .sim
+        .stream()
+        .report()
+        .sessions
+        .iter()
+        .find(|s| s.user_id == me && s.room == sim_voice::RoomId(rtc))
+        .and_then(|s| s.dave_group_id);
+    assert_eq!(group, Some(rtc - 1), "stream group id is rtc_server_id - 1");
+    rig.sim.shutdown().await;
+}
+
+fn encrypted_frames(sim: &SimHandle, user: u64) -> u64 {
+    sim.stream()
+        .report()
+        .rooms
+        .iter()
+        .flat_map(|r| r.participants.iter())
+        .filter(|p| p.user_id == user)
+        .map(|p| p.dave_encrypted_frames)
+        .sum()
+}
