@@ -166,7 +166,10 @@ mod tests {
     #[test]
     fn urls() {
         assert_eq!(url("127.0.0.1:9000"), "ws://127.0.0.1:9000/?v=8");
-        assert_eq!(url("c-ams.discord.media:443"), "wss://c-ams.discord.media:443/?v=8");
+        assert_eq!(
+            url("c-ams.discord.media:443"),
+            "wss://c-ams.discord.media:443/?v=8"
+        );
         assert_eq!(url("wss://x.example/"), "wss://x.example/?v=8");
         assert_eq!(url("localhost:1"), "ws://localhost:1/?v=8");
     }

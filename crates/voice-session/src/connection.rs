@@ -96,7 +96,10 @@ pub enum LinkStatus {
 impl LinkStatus {
     /// True once the connection will not try again on its own.
     pub fn is_final(self) -> bool {
-        matches!(self, Self::RejoinRequired | Self::Failed | Self::Disconnected)
+        matches!(
+            self,
+            Self::RejoinRequired | Self::Failed | Self::Disconnected
+        )
     }
 }
 
@@ -329,7 +332,8 @@ impl VoiceConnection {
         if !matches!(self.ws, Ws::Up | Ws::Handshaking { .. }) {
             return false;
         }
-        self.transmits.push_back(Transmit::WsText(msg.to_text(None)));
+        self.transmits
+            .push_back(Transmit::WsText(msg.to_text(None)));
         true
     }
 
@@ -369,7 +373,11 @@ impl VoiceConnection {
     }
 
     /// Asks for retransmission of `lost` packets of `media_ssrc`.
-    pub fn send_nack(&mut self, media_ssrc: u32, lost: &[rtp::SeqNo]) -> Result<(), VoiceSessionError> {
+    pub fn send_nack(
+        &mut self,
+        media_ssrc: u32,
+        lost: &[rtp::SeqNo],
+    ) -> Result<(), VoiceSessionError> {
         if lost.is_empty() {
             return Ok(());
         }
@@ -498,7 +506,8 @@ impl VoiceConnection {
                 channel_id: None,
             })
         };
-        self.transmits.push_back(Transmit::WsText(msg.to_text(None)));
+        self.transmits
+            .push_back(Transmit::WsText(msg.to_text(None)));
         self.ws = Ws::Handshaking {
             resume,
             deadline: now + self.config.handshake_timeout,
@@ -561,9 +570,9 @@ impl VoiceConnection {
                 }
                 self.events.push_back(Event::Video(v));
             }
-            VoiceMessage::ClientsConnect(c) => self
-                .events
-                .push_back(Event::ClientsConnect(c.user_ids.iter().map(|u| u.0).collect())),
+            VoiceMessage::ClientsConnect(c) => self.events.push_back(Event::ClientsConnect(
+                c.user_ids.iter().map(|u| u.0).collect(),
+            )),
             VoiceMessage::ClientDisconnect(d) => {
                 self.events.push_back(Event::ClientDisconnect(d.user_id.0));
             }
@@ -614,7 +623,11 @@ impl VoiceConnection {
             return;
         };
         let Ok(mode) = CryptoMode::from_wire_str(mode) else {
-            self.fail_final(LinkStatus::Failed, "unsupported_mode_in_session_description", None);
+            self.fail_final(
+                LinkStatus::Failed,
+                "unsupported_mode_in_session_description",
+                None,
+            );
             return;
         };
         if let Err(e) = self.media.key(mode, key.as_bytes(), now) {

@@ -26,7 +26,10 @@ enum Phase {
     /// SELECT_PROTOCOL sent, waiting for the key.
     Selecting,
     /// Keyed: media flows.
-    Keyed { sealer: Sealer, opener: TransportCipher },
+    Keyed {
+        sealer: Sealer,
+        opener: TransportCipher,
+    },
 }
 
 /// What a datagram turned out to be.
@@ -57,7 +60,12 @@ pub(crate) struct MediaSession {
 }
 
 impl MediaSession {
-    pub(crate) fn new(retry: Duration, keepalive: Duration, report: Duration, seed: [u8; 24]) -> Self {
+    pub(crate) fn new(
+        retry: Duration,
+        keepalive: Duration,
+        report: Duration,
+        seed: [u8; 24],
+    ) -> Self {
         Self {
             phase: Phase::Idle,
             server: None,
@@ -106,7 +114,12 @@ impl MediaSession {
     }
 
     /// SESSION_DESCRIPTION: key the session.
-    pub(crate) fn key(&mut self, mode: CryptoMode, key: &[u8; 32], now: Instant) -> Result<(), String> {
+    pub(crate) fn key(
+        &mut self,
+        mode: CryptoMode,
+        key: &[u8; 32],
+        now: Instant,
+    ) -> Result<(), String> {
         let opener = TransportCipher::new(mode, key).map_err(|e| e.to_string())?;
         let sealer = Sealer::new(
             TransportCipher::new(mode, key).map_err(|e| e.to_string())?,
@@ -132,7 +145,11 @@ impl MediaSession {
         match &mut self.phase {
             Phase::Idle => Datagram::Dropped,
             Phase::Discovering { .. } | Phase::Selecting => match IpDiscovery::decode(data) {
-                Ok(IpDiscovery::Response { address, port, ssrc }) if ssrc == self.ssrc => {
+                Ok(IpDiscovery::Response {
+                    address,
+                    port,
+                    ssrc,
+                }) if ssrc == self.ssrc => {
                     if matches!(self.phase, Phase::Discovering { .. }) {
                         Datagram::Discovered { address, port }
                     } else {
@@ -142,7 +159,8 @@ impl MediaSession {
                 _ => Datagram::Dropped,
             },
             Phase::Keyed { opener, .. } => {
-                if data.len() == voice_proto::IP_DISCOVERY_LEN && IpDiscovery::decode(data).is_ok() {
+                if data.len() == voice_proto::IP_DISCOVERY_LEN && IpDiscovery::decode(data).is_ok()
+                {
                     return Datagram::Dropped;
                 }
                 let mut buf = data.to_vec();
@@ -224,15 +242,23 @@ impl MediaSession {
         build::write_pli(&mut out, Ssrc(self.ssrc), Ssrc(media))
             .map_err(|e| VoiceSessionError::Packet(e.to_string()))?;
         self.fir_seq = self.fir_seq.wrapping_add(1);
-        build::write_fir(&mut out, Ssrc(self.ssrc), &[rtp::rtcp::FirEntry {
-            ssrc: Ssrc(media),
-            seq_nr: self.fir_seq,
-        }])
+        build::write_fir(
+            &mut out,
+            Ssrc(self.ssrc),
+            &[rtp::rtcp::FirEntry {
+                ssrc: Ssrc(media),
+                seq_nr: self.fir_seq,
+            }],
+        )
         .map_err(|e| VoiceSessionError::Packet(e.to_string()))?;
         self.seal_rtcp(out)
     }
 
-    pub(crate) fn nack(&mut self, media: u32, lost: &[rtp::SeqNo]) -> Result<Vec<u8>, VoiceSessionError> {
+    pub(crate) fn nack(
+        &mut self,
+        media: u32,
+        lost: &[rtp::SeqNo],
+    ) -> Result<Vec<u8>, VoiceSessionError> {
         let mut out = Vec::with_capacity(16);
         build::write_nack(&mut out, Ssrc(self.ssrc), Ssrc(media), lost)
             .map_err(|e| VoiceSessionError::Packet(e.to_string()))?;
@@ -251,7 +277,11 @@ impl MediaSession {
     }
 
     /// Timers. Returns datagrams to send, or `Err` when discovery gave up.
-    pub(crate) fn handle_timeout(&mut self, now: Instant, out: &mut Vec<Vec<u8>>) -> Result<(), ()> {
+    pub(crate) fn handle_timeout(
+        &mut self,
+        now: Instant,
+        out: &mut Vec<Vec<u8>>,
+    ) -> Result<(), ()> {
         if let Phase::Discovering { tries, next } = &mut self.phase
             && now >= *next
         {

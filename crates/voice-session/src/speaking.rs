@@ -106,11 +106,21 @@ mod tests {
         assert_eq!(s.on_audio(7, &[0xF8, 0xFF, 0xFE], t0), None, "DTX silence");
         let start = s.on_audio(7, &[1, 2, 3, 4], t0).expect("start");
         assert_eq!((start.user_id, start.speaking), (Some(42), true));
-        assert_eq!(s.on_audio(7, &[1, 2, 3, 4], t0 + Duration::from_millis(20)), None);
+        assert_eq!(
+            s.on_audio(7, &[1, 2, 3, 4], t0 + Duration::from_millis(20)),
+            None
+        );
         assert_eq!(s.poll_timeout(), Some(t0 + Duration::from_millis(420)));
         assert!(s.handle_timeout(t0 + Duration::from_millis(300)).is_empty());
         let stop = s.handle_timeout(t0 + Duration::from_millis(420));
-        assert_eq!(stop, vec![SpeakingChange { user_id: Some(42), ssrc: 7, speaking: false }]);
+        assert_eq!(
+            stop,
+            vec![SpeakingChange {
+                user_id: Some(42),
+                ssrc: 7,
+                speaking: false
+            }]
+        );
         assert_eq!(s.poll_timeout(), None);
     }
 }

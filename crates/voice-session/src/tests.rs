@@ -43,7 +43,10 @@ impl Harness {
             c: VoiceConnection::new(config(role), now),
             now,
             seq: 0,
-            server: Sealer::new(TransportCipher::new(mode, &KEY).unwrap(), NonceSeed::default()),
+            server: Sealer::new(
+                TransportCipher::new(mode, &KEY).unwrap(),
+                NonceSeed::default(),
+            ),
             opener: TransportCipher::new(mode, &KEY).unwrap(),
         }
     }
@@ -135,15 +138,19 @@ impl Harness {
             streams: vec![stream],
         }));
         let t = self.transmits();
-        assert_eq!(t[0], Transmit::UdpConnect {
-            server: "127.0.0.1:5000".parse().unwrap()
-        });
+        assert_eq!(
+            t[0],
+            Transmit::UdpConnect {
+                server: "127.0.0.1:5000".parse().unwrap()
+            }
+        );
         let Transmit::Udp(req) = &t[1] else {
             panic!("{t:?}")
         };
-        assert_eq!(IpDiscovery::decode(req).unwrap(), IpDiscovery::Request {
-            ssrc: OWN_SSRC
-        });
+        assert_eq!(
+            IpDiscovery::decode(req).unwrap(),
+            IpDiscovery::Request { ssrc: OWN_SSRC }
+        );
         let resp = IpDiscovery::Response {
             ssrc: OWN_SSRC,
             address: "203.0.113.9".into(),
@@ -161,8 +168,19 @@ impl Harness {
         };
         assert_eq!((d.address.as_str(), d.port), ("203.0.113.9", 40000));
         assert_eq!(d.mode, "aead_aes256_gcm_rtpsize", "AES-GCM preferred");
-        let names: Vec<_> = sp.codecs.iter().map(|c| (c.name.as_str(), c.rtx_payload_type)).collect();
-        assert_eq!(names, vec![("opus", None), ("H264", Some(H264_RTX_PT)), ("VP8", Some(VP8_RTX_PT))]);
+        let names: Vec<_> = sp
+            .codecs
+            .iter()
+            .map(|c| (c.name.as_str(), c.rtx_payload_type))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("opus", None),
+                ("H264", Some(H264_RTX_PT)),
+                ("VP8", Some(VP8_RTX_PT))
+            ]
+        );
         self.server_says(VoiceMessage::SessionDescription(SessionDescription {
             mode: Some("aead_aes256_gcm_rtpsize".into()),
             secret_key: Some(SecretKey(KEY)),
@@ -179,7 +197,12 @@ impl Harness {
     }
 
     fn sealed_rtp(&mut self, pt: u8, ssrc: u32, seq: u16, payload: &[u8]) -> (Vec<u8>, Vec<u8>) {
-        let b = RtpBuilder::new(PayloadType::new(pt).unwrap(), SeqNo(seq), RtpTimestamp(seq as u32 * 3000), Ssrc(ssrc));
+        let b = RtpBuilder::new(
+            PayloadType::new(pt).unwrap(),
+            SeqNo(seq),
+            RtpTimestamp(seq as u32 * 3000),
+            Ssrc(ssrc),
+        );
         let mut plain = Vec::new();
         b.write_to_vec(payload, &mut plain).unwrap();
         let mut sealed = plain.clone();
@@ -189,7 +212,10 @@ impl Harness {
 
     fn open_rtcp(&self, sealed: &[u8]) -> Vec<u8> {
         let mut b = sealed.to_vec();
-        let o = self.opener.open_rtcp_in_place(&mut b).expect("client RTCP opens");
+        let o = self
+            .opener
+            .open_rtcp_in_place(&mut b)
+            .expect("client RTCP opens");
         b.truncate(o.plain_len);
         b
     }
@@ -199,7 +225,15 @@ impl Harness {
 fn identify_differs_per_role() {
     let mut v = Harness::new(Role::Voice);
     let id = v.handshake();
-    assert_eq!((id.server_id.0, id.user_id.0, id.session_id.as_str(), id.token.as_str()), (500, 42, "sess", "tok"));
+    assert_eq!(
+        (
+            id.server_id.0,
+            id.user_id.0,
+            id.session_id.as_str(),
+            id.token.as_str()
+        ),
+        (500, 42, "sess", "tok")
+    );
     assert!(id.streams.is_empty());
     assert_eq!(id.max_dave_protocol_version, Some(0));
     let mut s = Harness::new(Role::Stream);
@@ -212,7 +246,10 @@ fn identify_differs_per_role() {
         _ => None,
     });
     let ready = ready.expect("media ready");
-    assert_eq!((ready.ssrc, ready.mode), (OWN_SSRC, CryptoMode::AeadAes256GcmRtpSize));
+    assert_eq!(
+        (ready.ssrc, ready.mode),
+        (OWN_SSRC, CryptoMode::AeadAes256GcmRtpSize)
+    );
     assert_eq!(ready.streams[0].ssrc, Some(OWN_SSRC + 1));
     assert_eq!(
         Harness::statuses(&ev).last().map(|s| s.0),
@@ -244,8 +281,13 @@ fn media_is_decrypted_and_tampering_dropped() {
         panic!("{t:?}")
     };
     let pli = h.open_rtcp(pli);
-    let kinds: Vec<String> = rtp::rtcp::parse_compound(&pli).map(|p| format!("{:?}", p.unwrap())).collect();
-    assert!(kinds[0].starts_with("Pli") && kinds[1].starts_with("Fir"), "{kinds:?}");
+    let kinds: Vec<String> = rtp::rtcp::parse_compound(&pli)
+        .map(|p| format!("{:?}", p.unwrap()))
+        .collect();
+    assert!(
+        kinds[0].starts_with("Pli") && kinds[1].starts_with("Fir"),
+        "{kinds:?}"
+    );
     let nack = h.open_rtcp(nack);
     let lost: Vec<SeqNo> = match rtp::rtcp::parse_compound(&nack).next().unwrap().unwrap() {
         RtcpPacket::Nack(n) => n.lost_sequences().collect(),
@@ -257,7 +299,10 @@ fn media_is_decrypted_and_tampering_dropped() {
 #[test]
 fn sending_before_keying_is_refused() {
     let mut h = Harness::new(Role::Voice);
-    assert_eq!(h.c.send_rtp(vec![0x80, 0, 0, 1]), Err(VoiceSessionError::NotKeyed));
+    assert_eq!(
+        h.c.send_rtp(vec![0x80, 0, 0, 1]),
+        Err(VoiceSessionError::NotKeyed)
+    );
     assert!(VoiceSessionError::NotKeyed.is_transient());
 }
 
@@ -268,32 +313,50 @@ fn heartbeats_carry_seq_ack_and_a_missed_ack_resumes() {
     h.events();
     h.advance(ms(1000));
     let beats = h.texts();
-    let [VoiceMessage::Heartbeat(voice_proto::Heartbeat::Sequenced { t, seq_ack })] = &beats[..] else {
+    let [VoiceMessage::Heartbeat(voice_proto::Heartbeat::Sequenced { t, seq_ack })] = &beats[..]
+    else {
         panic!("{beats:?}")
     };
     assert_eq!(*seq_ack, Some(h.seq));
-    h.server_says(VoiceMessage::HeartbeatAck(voice_proto::HeartbeatAck::Sequenced { t: *t }));
+    h.server_says(VoiceMessage::HeartbeatAck(
+        voice_proto::HeartbeatAck::Sequenced { t: *t },
+    ));
     h.advance(ms(1000));
     assert_eq!(h.texts().len(), 1, "second beat");
     // No ACK for it: at the third interval the socket is a zombie.
     h.advance(ms(1000));
     let t = h.transmits();
     assert_eq!(t[0], Transmit::WsClose { code: 4000 });
-    assert!(matches!(&t[1], Transmit::WsConnect { .. }), "resume at once: {t:?}");
+    assert!(
+        matches!(&t[1], Transmit::WsConnect { .. }),
+        "resume at once: {t:?}"
+    );
     let st = Harness::statuses(&h.events());
-    assert_eq!(st, vec![(LinkStatus::Resuming, "heartbeat_ack_missed".into(), None)]);
+    assert_eq!(
+        st,
+        vec![(LinkStatus::Resuming, "heartbeat_ack_missed".into(), None)]
+    );
     h.input(Input::WsConnected);
     let sent = h.texts();
-    let [VoiceMessage::Resume(r)] = &sent[..] else { panic!("{sent:?}") };
+    let [VoiceMessage::Resume(r)] = &sent[..] else {
+        panic!("{sent:?}")
+    };
     assert_eq!(r.seq_ack, Some(h.seq));
     assert_eq!((r.server_id.0, r.session_id.as_str()), (500, "sess"));
-    h.server_says(VoiceMessage::Hello(Hello { heartbeat_interval_ms: 1000, v: Some(8) }));
+    h.server_says(VoiceMessage::Hello(Hello {
+        heartbeat_interval_ms: 1000,
+        v: Some(8),
+    }));
     h.server_says(VoiceMessage::Resumed);
     let ev = h.events();
     assert!(ev.contains(&Event::Resumed));
-    assert_eq!(Harness::statuses(&ev), vec![(LinkStatus::Ready, "resumed".into(), None)]);
+    assert_eq!(
+        Harness::statuses(&ev),
+        vec![(LinkStatus::Ready, "resumed".into(), None)]
+    );
     // UDP and keys survived: media still sends and opens.
-    h.c.send_rtp(vec![0x80, 120, 0, 1, 0, 0, 0, 1, 0, 0, 0, 11, 1]).unwrap();
+    h.c.send_rtp(vec![0x80, 120, 0, 1, 0, 0, 0, 1, 0, 0, 0, 11, 1])
+        .unwrap();
     assert_eq!(h.c.counters().resumes, 1);
 }
 
@@ -319,13 +382,20 @@ fn close_code_policy() {
         assert_eq!(st.len(), 1, "{code:?}: {st:?}");
         assert_eq!((st[0].0, st[0].2), (status, code), "{code:?}");
         let t = h.transmits();
-        assert_eq!(matches!(t.first(), Some(Transmit::WsConnect { .. })), retries, "{code:?}: {t:?}");
+        assert_eq!(
+            matches!(t.first(), Some(Transmit::WsConnect { .. })),
+            retries,
+            "{code:?}: {t:?}"
+        );
         if !retries {
             assert_eq!(h.c.poll_timeout(), None, "a final state has no timers");
         }
         if status == LinkStatus::Reconnecting {
             h.input(Input::WsConnected);
-            assert!(matches!(h.texts()[..], [VoiceMessage::Identify(_)]), "fresh identify");
+            assert!(
+                matches!(h.texts()[..], [VoiceMessage::Identify(_)]),
+                "fresh identify"
+            );
             assert!(!h.c.is_keyed());
         }
     }
@@ -344,7 +414,9 @@ fn unreachable_server_backs_off_then_fails() {
         let t = h.transmits();
         if t.iter().any(|t| matches!(t, Transmit::WsConnect { .. })) {
             connects.push(h.now - t0);
-            h.input(Input::WsConnectFailed { reason: "refused".into() });
+            h.input(Input::WsConnectFailed {
+                reason: "refused".into(),
+            });
             continue;
         }
         match h.c.poll_timeout() {
@@ -397,8 +469,14 @@ fn keepalive_and_receiver_reports() {
             }
         }
     }
-    assert!(datagrams.contains(&OWN_SSRC.to_be_bytes().to_vec()), "keepalive");
-    let rr = datagrams.iter().find(|d| d.len() > 4).expect("a receiver report");
+    assert!(
+        datagrams.contains(&OWN_SSRC.to_be_bytes().to_vec()),
+        "keepalive"
+    );
+    let rr = datagrams
+        .iter()
+        .find(|d| d.len() > 4)
+        .expect("a receiver report");
     let rr = h.open_rtcp(rr);
     let Some(Ok(RtcpPacket::ReceiverReport(r))) = rtp::rtcp::parse_compound(&rr).next() else {
         panic!()
@@ -422,16 +500,41 @@ fn speaking_from_op5_and_audio() {
         ssrc: 77,
         user_id: Some(UserId(9)),
     }));
-    assert_eq!(h.events(), vec![Event::Speaking { user_id: Some(9), ssrc: 77, speaking: true }]);
+    assert_eq!(
+        h.events(),
+        vec![Event::Speaking {
+            user_id: Some(9),
+            ssrc: 77,
+            speaking: true
+        }]
+    );
     let (plain, sealed) = h.sealed_rtp(OPUS_PT, 77, 1, &[0xFC, 1, 2, 3]);
     h.input(Input::Udp(&sealed));
-    assert_eq!(h.events(), vec![
-        Event::Speaking { user_id: Some(9), ssrc: 77, speaking: true },
-        Event::Rtp(plain)
-    ]);
+    assert_eq!(
+        h.events(),
+        vec![
+            Event::Speaking {
+                user_id: Some(9),
+                ssrc: 77,
+                speaking: true
+            },
+            Event::Rtp(plain)
+        ]
+    );
     h.advance(ms(500));
-    let ev: Vec<_> = h.events().into_iter().filter(|e| matches!(e, Event::Speaking { .. })).collect();
-    assert_eq!(ev, vec![Event::Speaking { user_id: Some(9), ssrc: 77, speaking: false }]);
+    let ev: Vec<_> = h
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e, Event::Speaking { .. }))
+        .collect();
+    assert_eq!(
+        ev,
+        vec![Event::Speaking {
+            user_id: Some(9),
+            ssrc: 77,
+            speaking: false
+        }]
+    );
 }
 
 #[test]
@@ -442,7 +545,10 @@ fn close_by_control_is_final() {
     h.transmits();
     h.c.close("closed_by_control");
     assert_eq!(h.transmits(), vec![Transmit::WsClose { code: 1000 }]);
-    assert_eq!(Harness::statuses(&h.events()), vec![(LinkStatus::Disconnected, "closed_by_control".into(), None)]);
+    assert_eq!(
+        Harness::statuses(&h.events()),
+        vec![(LinkStatus::Disconnected, "closed_by_control".into(), None)]
+    );
     h.input(Input::WsClosed { code: Some(4015) });
     assert!(h.transmits().is_empty());
 }
