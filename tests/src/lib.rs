@@ -15,8 +15,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// Path of a workspace binary (`mediad`, `control`, `ipc-tap`, …).
 pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/<test> → target/<profile>/<name>
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    // target/<profile>/deps/<test> → target/<profile>/<name>; a program
+    // of this package (target/<profile>/<bin>) looks beside itself.
+    let parent = exe.parent().expect("executable directory");
+    let dir = if parent.file_name().is_some_and(|n| n == "deps") {
+        parent.parent().expect("target dir")
+    } else {
+        parent
+    };
     let path = dir.join(name);
     assert!(
         path.exists(),

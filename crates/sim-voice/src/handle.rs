@@ -124,6 +124,19 @@ impl VoiceServerHandle {
             .unwrap_or_default()
     }
 
+    /// Generated video frames sent to receivers (first packet handed to
+    /// the network emulation), oldest first, at most the last 8192.
+    pub fn sent_frames(&self) -> Vec<crate::report::SentFrame> {
+        self.inner
+            .shared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .sent
+            .iter()
+            .copied()
+            .collect()
+    }
+
     /// Stops everything (closes all sockets) and waits for the server task.
     pub async fn shutdown(&self) {
         let (tx, rx) = oneshot::channel();

@@ -94,4 +94,6 @@ pub use config::{
 };
 pub use error::SimVoiceError;
 pub use handle::{VoiceServerHandle, start};
-pub use report::{ParticipantReport, PublishedFrame, RoomReport, ServerReport, SessionReport};
+pub use report::{
+    ParticipantReport, PublishedFrame, RoomReport, SentFrame, ServerReport, SessionReport,
+};

@@ -192,3 +192,17 @@ pub struct PublishedFrame {
     /// Wall-clock receive time.
     pub received_at_unix_ms: u64,
 }
+
+/// When the server handed the first packet of a generated video frame to
+/// a receiver (before network emulation), for latency measurements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentFrame {
+    /// The receiving user.
+    pub receiver: u64,
+    /// Video SSRC.
+    pub ssrc: u32,
+    /// RTP timestamp of the frame.
+    pub rtp_timestamp: u32,
+    /// When it was sent.
+    pub sent_at: std::time::Instant,
+}

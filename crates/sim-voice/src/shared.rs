@@ -3,7 +3,10 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::core::SessionKey;
-use crate::report::{PublishedFrame, ServerReport};
+use crate::report::{PublishedFrame, SentFrame, ServerReport};
+
+/// How many sent-frame records are kept.
+pub(crate) const SENT_FRAMES_CAP: usize = 8192;
 
 /// Written by the server task, read by `VoiceServerHandle`.
 #[derive(Debug, Default)]
@@ -12,4 +15,6 @@ pub(crate) struct Shared {
     pub report: ServerReport,
     /// Frames clients published, newest last.
     pub published: HashMap<SessionKey, VecDeque<PublishedFrame>>,
+    /// Generated video frames sent, oldest first (bounded).
+    pub sent: VecDeque<SentFrame>,
 }

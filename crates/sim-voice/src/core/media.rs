@@ -317,6 +317,12 @@ impl Core {
                     s.report.layers.insert(user, sz);
                 }
             }
+            self.record_sent(crate::report::SentFrame {
+                receiver: r.1,
+                ssrc,
+                rtp_timestamp: frame.timestamp,
+                sent_at: now,
+            });
             let rtx = rtx_pt.map(|p| (rtx_ssrc, p));
             for (payload, marker) in payloads {
                 self.send_generated(

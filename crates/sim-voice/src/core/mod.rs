@@ -542,6 +542,15 @@ impl Core {
         }
     }
 
+    /// Records a generated frame sent, for `sent_frames`.
+    fn record_sent(&self, frame: crate::report::SentFrame) {
+        let mut shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        if shared.sent.len() >= crate::shared::SENT_FRAMES_CAP {
+            shared.sent.pop_front();
+        }
+        shared.sent.push_back(frame);
+    }
+
     /// Stores a published frame for `published_frames`.
     fn store_published(&self, key: SessionKey, frame: crate::report::PublishedFrame) {
         let mut shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
