@@ -19,15 +19,21 @@ use std::time::Instant;
 #[derive(Clone)]
 pub struct AppState {
     media: MediaHandle,
+    gateway: Option<crate::discord::GatewayHandle>,
     dashboard_token: Option<Arc<str>>,
     started: Instant,
 }
 
 impl AppState {
     /// State over a media handle; `dashboard_token` guards admin routes.
-    pub fn new(media: MediaHandle, dashboard_token: Option<String>) -> Self {
+    pub fn new(
+        media: MediaHandle,
+        dashboard_token: Option<String>,
+        gateway: Option<crate::discord::GatewayHandle>,
+    ) -> Self {
         Self {
             media,
+            gateway,
             dashboard_token: dashboard_token.map(Arc::from),
             started: Instant::now(),
         }
@@ -85,10 +91,13 @@ fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), Response> 
 
 async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
     let link = state.media.status();
+    let gateway = state.gateway.as_ref().map(|g| g.status());
+    let gateway_ok = gateway.as_ref().is_none_or(|g| g.connected);
     Json(json!({
-        "status": if link.connected { "ok" } else { "degraded" },
+        "status": if link.connected && gateway_ok { "ok" } else { "degraded" },
         "uptimeSecs": state.started.elapsed().as_secs(),
         "mediad": link,
+        "gateway": gateway,
     }))
 }
 

@@ -9,6 +9,7 @@
 //!   replayed after every reconnect.
 //! - [`http`]: the HTTP server (`/healthz`, admin API).
 
+pub mod discord;
 pub mod http;
 pub mod media;
 
@@ -46,6 +47,29 @@ pub struct Cli {
     /// of the built-in one.
     #[arg(long, hide = true)]
     pub ipc_protocol_override: Option<ipc_schema::ProtocolVersion>,
+    /// Discord token. Without one, control runs without a gateway session
+    /// (media admin API only).
+    #[arg(long, env = "DISCORD_TOKEN", hide_env_values = true)]
+    pub discord_token: Option<String>,
+    /// Which kind of account the token belongs to: `user` can watch Go
+    /// Live; `bot` cannot (screen watching falls back to webcam or a link).
+    #[arg(long, env = "DISCORD_ACCOUNT", value_enum, default_value_t = AccountKind::User)]
+    pub discord_account: AccountKind,
+    /// Main gateway URL (discord-sim prints its own).
+    #[arg(long, env = "DISCORD_GATEWAY_URL", default_value = "wss://gateway.discord.gg")]
+    pub gateway_url: String,
+    /// REST base URL (discord-sim prints its own).
+    #[arg(long, env = "DISCORD_REST_BASE", default_value = "https://discord.com/api/v10")]
+    pub rest_base: String,
+}
+
+/// The kind of Discord account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AccountKind {
+    /// A user account (can watch Go Live).
+    User,
+    /// A bot account.
+    Bot,
 }
 
 /// mediad's default socket path (the same rule mediad uses).
@@ -95,7 +119,34 @@ pub async fn main_with(
         .map_err(|e| anyhow::anyhow!("cannot bind HTTP on {}: {e}", cli.http_addr))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, mediad_socket = %cli.mediad_socket.display(), protocol = %protocol, "control started");
-    let app = http::router(http::AppState::new(handle, token));
+    let gateway = cli.discord_token.clone().filter(|t| !t.trim().is_empty()).map(|t| {
+        let token = t.trim().trim_start_matches("Bot ").to_owned();
+        let account = match cli.discord_account {
+            AccountKind::User => discord::Account::User { token },
+            AccountKind::Bot => discord::Account::Bot {
+                token,
+                intents: gateway_proto::Intents(
+                    gateway_proto::Intents::GUILDS.0 | gateway_proto::Intents::GUILD_VOICE_STATES.0,
+                ),
+            },
+        };
+        tracing::info!(url = %cli.gateway_url, account = ?cli.discord_account, "starting the gateway session");
+        discord::spawn_gateway(
+            discord::GatewayConfig {
+                url: cli.gateway_url.clone(),
+                account,
+            },
+            stopped(stop_rx.clone()),
+        )
+    });
+    if gateway.is_none() {
+        tracing::warn!("no DISCORD_TOKEN: running without a Discord gateway session");
+    }
+    let app = http::router(http::AppState::new(
+        handle,
+        token,
+        gateway.as_ref().map(|(h, _)| h.clone()),
+    ));
     let http_task = tokio::spawn(async move {
         axum::serve(
             listener,
@@ -106,6 +157,11 @@ pub async fn main_with(
     });
     shutdown.await;
     let _ = stop_tx.send(true);
+    if let Some((_, task)) = gateway
+        && let Err(e) = task.await
+    {
+        tracing::error!(error = %e, "gateway task failed");
+    }
     if let Err(e) = media_task.await {
         tracing::error!(error = %e, "media client task failed");
     }

@@ -254,11 +254,33 @@ pub struct GatewaySession {
     stop_reason: Option<String>,
 }
 
+/// Adds `?v=10&encoding=json` unless a query is present. A bare host
+/// (`wss://gateway.discord.gg`) gets the root path; a URL with a path
+/// (discord-sim's `ws://127.0.0.1:P/gateway`) keeps it as is.
 fn with_query(url: &str) -> String {
     if url.contains('?') {
-        url.to_string()
+        return url.to_string();
+    }
+    let has_path = url
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest.trim_end_matches('/').contains('/'));
+    if has_path {
+        format!("{}?v=10&encoding=json", url.trim_end_matches('/'))
     } else {
         format!("{}/?v=10&encoding=json", url.trim_end_matches('/'))
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::with_query;
+
+    #[test]
+    fn query_is_added_without_breaking_paths() {
+        assert_eq!(with_query("wss://gateway.discord.gg"), "wss://gateway.discord.gg/?v=10&encoding=json");
+        assert_eq!(with_query("wss://gateway.discord.gg/"), "wss://gateway.discord.gg/?v=10&encoding=json");
+        assert_eq!(with_query("ws://127.0.0.1:1/gateway"), "ws://127.0.0.1:1/gateway?v=10&encoding=json");
+        assert_eq!(with_query("ws://h/x?v=9"), "ws://h/x?v=9");
     }
 }
 
