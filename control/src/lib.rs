@@ -56,10 +56,18 @@ pub struct Cli {
     #[arg(long, env = "DISCORD_ACCOUNT", value_enum, default_value_t = AccountKind::User)]
     pub discord_account: AccountKind,
     /// Main gateway URL (discord-sim prints its own).
-    #[arg(long, env = "DISCORD_GATEWAY_URL", default_value = "wss://gateway.discord.gg")]
+    #[arg(
+        long,
+        env = "DISCORD_GATEWAY_URL",
+        default_value = "wss://gateway.discord.gg"
+    )]
     pub gateway_url: String,
     /// REST base URL (discord-sim prints its own).
-    #[arg(long, env = "DISCORD_REST_BASE", default_value = "https://discord.com/api/v10")]
+    #[arg(
+        long,
+        env = "DISCORD_REST_BASE",
+        default_value = "https://discord.com/api/v10"
+    )]
     pub rest_base: String,
 }
 

@@ -340,7 +340,7 @@ fn picture(cell: usize) -> Vec<u8> {
     let mut b = video_pipeline::YuvBuffer::new(w, h);
     let (y, u, v) = b.planes_mut();
     for (i, p) in y.iter_mut().enumerate() {
-        *p = if ((i % w) / cell + (i / w) / cell) % 2 == 0 {
+        *p = if ((i % w) / cell + (i / w) / cell).is_multiple_of(2) {
             220
         } else {
             30
@@ -434,7 +434,8 @@ async fn dave_encrypted_go_live_video_decodes() {
     let alice = *rig.user.streaming.first().expect("alice is live");
     let voice = rig.user.join_voice().await;
     rig.send(ControlMsg::VoiceConnect(voice));
-    rig.status(TransportRole::Voice, TransportStatus::Ready).await;
+    rig.status(TransportRole::Voice, TransportStatus::Ready)
+        .await;
     let stream = rig.user.watch(alice).await;
     let rtc = stream.server_id;
     rig.send(ControlMsg::SubscribeUserVideo(subscription(alice, 5.0)));
@@ -445,7 +446,10 @@ async fn dave_encrypted_go_live_video_decodes() {
     wait_for(T, "mediad in the stream's MLS group", || {
         let r = rig.sim.stream().report();
         let in_group = r.sessions.iter().any(|s| {
-            s.user_id == me && s.room == sim_voice::RoomId(rtc) && s.dave_protocol_version == 1 && s.dave_in_group
+            s.user_id == me
+                && s.room == sim_voice::RoomId(rtc)
+                && s.dave_protocol_version == 1
+                && s.dave_in_group
         });
         let encrypting = r
             .rooms
@@ -471,7 +475,10 @@ async fn dave_encrypted_go_live_video_decodes() {
             decoded += 1;
         }
     }
-    assert!(encrypted_frames(&rig.sim, alice) > encrypted_before, "alice kept encrypting");
+    assert!(
+        encrypted_frames(&rig.sim, alice) > encrypted_before,
+        "alice kept encrypting"
+    );
     let group = rig
         .sim
         .stream()

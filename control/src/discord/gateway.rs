@@ -132,7 +132,9 @@ struct Task {
     status: watch::Sender<GatewayStatus>,
 }
 
-async fn next_ws(ws: &mut Option<Ws>) -> Option<Result<Message, tokio_tungstenite::tungstenite::Error>> {
+async fn next_ws(
+    ws: &mut Option<Ws>,
+) -> Option<Result<Message, tokio_tungstenite::tungstenite::Error>> {
     match ws {
         Some(ws) => ws.next().await,
         None => std::future::pending().await,
@@ -142,7 +144,10 @@ async fn next_ws(ws: &mut Option<Ws>) -> Option<Result<Message, tokio_tungstenit
 async fn join_connect(c: &mut Option<JoinHandle<Result<Ws, String>>>) -> Result<Ws, String> {
     match c {
         Some(h) => {
-            let r = h.await.map_err(|e| format!("connect task failed: {e}")).and_then(|r| r);
+            let r = h
+                .await
+                .map_err(|e| format!("connect task failed: {e}"))
+                .and_then(|r| r);
             *c = None;
             r
         }
@@ -189,7 +194,10 @@ impl Task {
             // 1000: a deliberate logout ends the session.
             let _ = tokio::time::timeout(
                 std::time::Duration::from_millis(500),
-                ws.close(Some(CloseFrame { code: 1000u16.into(), reason: "".into() })),
+                ws.close(Some(CloseFrame {
+                    code: 1000u16.into(),
+                    reason: "".into(),
+                })),
             )
             .await;
         }
@@ -261,13 +269,21 @@ impl Task {
                 {
                     tracing::debug!(error = %e, "gateway send failed");
                     self.ws = None;
-                    self.session.handle_input(Instant::now(), Input::Closed { code: None });
+                    self.session
+                        .handle_input(Instant::now(), Input::Closed { code: None });
                 }
             }
             Transmit::Close { code } => {
                 if let Some(mut ws) = self.ws.take() {
-                    let frame = CloseFrame { code: code.into(), reason: "".into() };
-                    let _ = tokio::time::timeout(std::time::Duration::from_millis(500), ws.close(Some(frame))).await;
+                    let frame = CloseFrame {
+                        code: code.into(),
+                        reason: "".into(),
+                    };
+                    let _ = tokio::time::timeout(
+                        std::time::Duration::from_millis(500),
+                        ws.close(Some(frame)),
+                    )
+                    .await;
                 }
             }
         }
@@ -276,7 +292,11 @@ impl Task {
     fn on_event(&mut self, e: Event) {
         let out = match e {
             Event::Ready(r) => {
-                tracing::info!(user_id = r.user.id.0, guilds = r.guilds.len(), "gateway ready");
+                tracing::info!(
+                    user_id = r.user.id.0,
+                    guilds = r.guilds.len(),
+                    "gateway ready"
+                );
                 self.status.send_modify(|s| {
                     s.connected = true;
                     s.user_id = Some(r.user.id.0);
@@ -290,7 +310,12 @@ impl Task {
                 GatewayEvent::Resumed
             }
             Event::Dispatch(d) => GatewayEvent::Dispatch(Arc::from(d)),
-            Event::Disconnected { code, reason, resume, retry_in } => {
+            Event::Disconnected {
+                code,
+                reason,
+                resume,
+                retry_in,
+            } => {
                 tracing::info!(?code, %reason, resume, ?retry_in, "gateway disconnected");
                 self.status.send_modify(|s| {
                     s.connected = false;

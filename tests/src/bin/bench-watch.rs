@@ -82,7 +82,12 @@ async fn run(width: u32, height: u32, fps: u32, max_fps: f32, seconds: u64) -> R
     .expect("sim");
     let dir = tempfile::tempdir().expect("tempdir");
     let socket = dir.path().join("mediad.sock");
-    let mediad = Daemon::start("mediad", "mediad", dir.path(), &["--ipc-socket", socket.to_str().expect("utf-8")]);
+    let mediad = Daemon::start(
+        "mediad",
+        "mediad",
+        dir.path(),
+        &["--ipc-socket", socket.to_str().expect("utf-8")],
+    );
     let mut link = loop {
         if let Ok(l) = connect_tool(&socket, PROTOCOL_VERSION).await {
             break l;
@@ -93,7 +98,9 @@ async fn run(width: u32, height: u32, fps: u32, max_fps: f32, seconds: u64) -> R
     let alice = user.streaming[0];
     let me = user.user_id;
     let voice = user.join_voice().await;
-    link.sender.send(ControlMsg::VoiceConnect(voice)).expect("send");
+    link.sender
+        .send(ControlMsg::VoiceConnect(voice))
+        .expect("send");
     let stream = user.watch(alice).await;
     link.sender
         .send(ControlMsg::SubscribeUserVideo(VideoSubscription {
@@ -105,7 +112,9 @@ async fn run(width: u32, height: u32, fps: u32, max_fps: f32, seconds: u64) -> R
             jpeg_quality: 75,
         }))
         .expect("send");
-    link.sender.send(ControlMsg::StreamWatchConnect(stream)).expect("send");
+    link.sender
+        .send(ControlMsg::StreamWatchConnect(stream))
+        .expect("send");
     let pid = mediad.child.id();
     // Warm up: first frame plus two seconds.
     let mut frames = Vec::new();
@@ -157,7 +166,9 @@ async fn run(width: u32, height: u32, fps: u32, max_fps: f32, seconds: u64) -> R
         cpu_s: cpu1 - cpu0,
         rss_kb: rss,
         peak_kb: peak,
-        decoded: last_decoded.unwrap_or(0).saturating_sub(decoded_start.unwrap_or(0)),
+        decoded: last_decoded
+            .unwrap_or(0)
+            .saturating_sub(decoded_start.unwrap_or(0)),
         seconds: elapsed,
         sent,
         me,
@@ -179,11 +190,26 @@ async fn main() {
     println!("bench-watch: mediad watching discord-sim's Go Live stream");
 
     let a = run(1920, 1080, 30, 2.0, seconds).await;
-    println!("\n1080p30 for {:.0} s (decode all, 2 fps JPEG 640x360):", a.seconds);
-    println!("  mediad CPU            {:>8.2} s  ({:.0} % of one core)", a.cpu_s, 100.0 * a.cpu_s / a.seconds);
-    println!("  frames decoded        {:>8}    ({:.1} fps)", a.decoded, a.decoded as f64 / a.seconds);
+    println!(
+        "\n1080p30 for {:.0} s (decode all, 2 fps JPEG 640x360):",
+        a.seconds
+    );
+    println!(
+        "  mediad CPU            {:>8.2} s  ({:.0} % of one core)",
+        a.cpu_s,
+        100.0 * a.cpu_s / a.seconds
+    );
+    println!(
+        "  frames decoded        {:>8}    ({:.1} fps)",
+        a.decoded,
+        a.decoded as f64 / a.seconds
+    );
     println!("  JPEG frames received  {:>8}", a.frames.len());
-    println!("  RSS now / peak        {:>5.1} MB / {:.1} MB   (target <= 80 MB)", a.rss_kb as f64 / 1024.0, a.peak_kb as f64 / 1024.0);
+    println!(
+        "  RSS now / peak        {:>5.1} MB / {:.1} MB   (target <= 80 MB)",
+        a.rss_kb as f64 / 1024.0,
+        a.peak_kb as f64 / 1024.0
+    );
 
     let b = run(1280, 720, 30, 30.0, latency_seconds).await;
     let sent: HashMap<(u32, u32), Instant> = b
@@ -201,10 +227,31 @@ async fn main() {
         })
         .collect();
     lat.sort_by(f64::total_cmp);
-    println!("\n720p30 for {:.0} s, every decoded frame emitted:", b.seconds);
-    println!("  frames matched        {:>8} of {} received", lat.len(), b.frames.len());
-    println!("  latency p50           {:>8.1} ms  (target <= 30 ms)", percentile(&lat, 0.5));
-    println!("  latency p99           {:>8.1} ms  (target <= 100 ms)", percentile(&lat, 0.99));
-    println!("  mediad CPU            {:>8.2} s  ({:.0} % of one core)", b.cpu_s, 100.0 * b.cpu_s / b.seconds);
-    println!("  RSS now / peak        {:>5.1} MB / {:.1} MB", b.rss_kb as f64 / 1024.0, b.peak_kb as f64 / 1024.0);
+    println!(
+        "\n720p30 for {:.0} s, every decoded frame emitted:",
+        b.seconds
+    );
+    println!(
+        "  frames matched        {:>8} of {} received",
+        lat.len(),
+        b.frames.len()
+    );
+    println!(
+        "  latency p50           {:>8.1} ms  (target <= 30 ms)",
+        percentile(&lat, 0.5)
+    );
+    println!(
+        "  latency p99           {:>8.1} ms  (target <= 100 ms)",
+        percentile(&lat, 0.99)
+    );
+    println!(
+        "  mediad CPU            {:>8.2} s  ({:.0} % of one core)",
+        b.cpu_s,
+        100.0 * b.cpu_s / b.seconds
+    );
+    println!(
+        "  RSS now / peak        {:>5.1} MB / {:.1} MB",
+        b.rss_kb as f64 / 1024.0,
+        b.peak_kb as f64 / 1024.0
+    );
 }
