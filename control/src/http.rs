@@ -7,7 +7,7 @@ use crate::media::MediaHandle;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use ipc_schema::*;
 use serde::Deserialize;
@@ -20,6 +20,7 @@ use std::time::Instant;
 pub struct AppState {
     media: MediaHandle,
     gateway: Option<crate::discord::GatewayHandle>,
+    watch: Option<crate::watch::WatchHandle>,
     dashboard_token: Option<Arc<str>>,
     started: Instant,
 }
@@ -30,10 +31,12 @@ impl AppState {
         media: MediaHandle,
         dashboard_token: Option<String>,
         gateway: Option<crate::discord::GatewayHandle>,
+        watch: Option<crate::watch::WatchHandle>,
     ) -> Self {
         Self {
             media,
             gateway,
+            watch,
             dashboard_token: dashboard_token.map(Arc::from),
             started: Instant::now(),
         }
@@ -45,6 +48,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/media/state", get(media_state))
+        .route("/api/voice/screen-watch", post(screen_watch))
+        .route("/api/voice/state", get(voice_state))
         .route("/api/media/voice", put(put_voice).delete(delete_voice))
         .route(
             "/api/media/subscriptions/{user_id}",
@@ -99,6 +104,66 @@ async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
         "mediad": link,
         "gateway": gateway,
     }))
+}
+
+/// `POST /api/voice/screen-watch`: `{"action": "start"|"stop", "guildId",
+/// "requesterId", "target"?, "preferredTransport"?}`.
+async fn screen_watch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(r) = require_admin(&state, &headers) {
+        return r;
+    }
+    let Some(watch) = &state.watch else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no Discord session (set DISCORD_TOKEN)",
+        );
+    };
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Body {
+        action: String,
+        #[serde(flatten)]
+        start: crate::watch::StartRequest,
+    }
+    let body: Body = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("invalid JSON body: {e}")),
+    };
+    let result = match body.action.as_str() {
+        "start" => watch.start(body.start).await,
+        "stop" => {
+            let guild = Some(body.start.guild_id).filter(|g| !g.trim().is_empty());
+            watch.stop(guild).await
+        }
+        other => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!("unknown action {other:?} (start or stop)"),
+            );
+        }
+    };
+    Json(result).into_response()
+}
+
+/// `GET /api/voice/state`: sharers, streams, own voice and watches.
+async fn voice_state(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = require_admin(&state, &headers) {
+        return r;
+    }
+    let Some(watch) = &state.watch else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no Discord session (set DISCORD_TOKEN)",
+        );
+    };
+    match watch.state().await {
+        Some(v) => Json(v).into_response(),
+        None => error(StatusCode::SERVICE_UNAVAILABLE, "watch manager stopped"),
+    }
 }
 
 async fn media_state(State(state): State<AppState>, headers: HeaderMap) -> Response {

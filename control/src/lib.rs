@@ -12,6 +12,7 @@
 pub mod discord;
 pub mod http;
 pub mod media;
+pub mod watch;
 
 use clap::Parser;
 use std::future::Future;
@@ -69,6 +70,9 @@ pub struct Cli {
         default_value = "https://discord.com/api/v10"
     )]
     pub rest_base: String,
+    /// Whether the share-link fallback may be used (`false` disables it everywhere).
+    #[arg(long, env = "STREAM_LINK_FALLBACK", default_value_t = true, action = clap::ArgAction::Set)]
+    pub stream_link_fallback: bool,
 }
 
 /// The kind of Discord account.
@@ -150,10 +154,22 @@ pub async fn main_with(
     if gateway.is_none() {
         tracing::warn!("no DISCORD_TOKEN: running without a Discord gateway session");
     }
+    let watch = gateway.as_ref().map(|(g, _)| {
+        watch::spawn_watch_manager(
+            watch::WatchConfig {
+                bot_account: cli.discord_account == AccountKind::Bot,
+                link_fallback_enabled: cli.stream_link_fallback,
+            },
+            g.clone(),
+            handle.clone(),
+            stopped(stop_rx.clone()),
+        )
+    });
     let app = http::router(http::AppState::new(
         handle,
         token,
         gateway.as_ref().map(|(h, _)| h.clone()),
+        watch,
     ));
     let http_task = tokio::spawn(async move {
         axum::serve(

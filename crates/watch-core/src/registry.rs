@@ -970,6 +970,11 @@ impl Registry {
         self.guilds.contains_key(&guild)
     }
 
+    /// The guilds stored.
+    pub fn guilds(&self) -> impl Iterator<Item = GuildId> + '_ {
+        self.guilds.keys().copied()
+    }
+
     /// Number of guilds stored.
     pub fn guild_count(&self) -> usize {
         self.guilds.len()
