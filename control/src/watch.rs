@@ -389,10 +389,7 @@ impl Manager {
 
     async fn on_gateway(&mut self, ev: GatewayEvent) {
         let events = match &ev {
-            GatewayEvent::Ready(r) => {
-                self.join_sent.clear();
-                self.registry.on_ready(r)
-            }
+            GatewayEvent::Ready(r) => self.registry.on_ready(r),
             GatewayEvent::Dispatch(d) => match d.as_ref() {
                 Dispatch::GuildCreate(g) => self.registry.on_guild_create(g),
                 Dispatch::VoiceStateUpdate(v) => self.registry.on_voice_state_update(v),
@@ -407,6 +404,23 @@ impl Manager {
             | GatewayEvent::Disconnected { .. }
             | GatewayEvent::Fatal { .. } => Vec::new(),
         };
+        if matches!(ev, GatewayEvent::Ready(_)) {
+            // A new gateway session (after a non-resumable INVALID_SESSION,
+            // say): the registry starts over, but the watches stay. Everything
+            // is requested again once GUILD_CREATE has refilled the registry:
+            // op 4, fresh voice credentials, op 20, fresh stream credentials.
+            tracing::info!(
+                watches = self.book.len(),
+                "new gateway session; watches carried over"
+            );
+            self.join_sent.clear();
+            self.voice_sent.clear();
+            for p in self.progress.values_mut() {
+                p.watch_sent = false;
+                p.stream_connected = None;
+            }
+            return;
+        }
         for e in &events {
             tracing::debug!(event = ?e, "registry");
             for t in self.book.on_registry_event(e) {

@@ -1,0 +1,258 @@
+//! control's screen watching end to end: the real control and mediad
+//! binaries against an in-process discord-sim, driven through control's
+//! HTTP API (`POST /api/voice/screen-watch`, `GET /api/voice/state`).
+
+use std::time::{Duration, Instant};
+
+use discord_sim::{Scenario, SimConfig, SimHandle};
+use e2e::*;
+use serde_json::{Value, json};
+
+const T: Duration = Duration::from_secs(30);
+const GUILD: &str = "900000000000000001";
+const ALICE: &str = "900000000000000101";
+const BOB: &str = "900000000000000102";
+const CAROL: &str = "900000000000000105";
+
+struct Stack {
+    sim: SimHandle,
+    _dir: tempfile::TempDir,
+    _mediad: Daemon,
+    control: Daemon,
+    http: String,
+}
+
+impl Stack {
+    async fn start(scenario: &str, token: &str, extra: &[&str]) -> Self {
+        let sim = discord_sim::start(SimConfig {
+            listen: "127.0.0.1:0".parse().expect("literal"),
+            scenario: Scenario::builtin(scenario).expect("scenario"),
+            seed: 3,
+        })
+        .await
+        .expect("sim");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("mediad.sock");
+        let socket = socket.to_str().expect("utf-8").to_owned();
+        let http = format!("127.0.0.1:{}", free_port());
+        let mediad = Daemon::start("mediad", "mediad", dir.path(), &["--ipc-socket", &socket]);
+        let gateway = sim.gateway_url();
+        let mut args = vec![
+            "--mediad-socket",
+            &socket,
+            "--http-addr",
+            &http,
+            "--gateway-url",
+            &gateway,
+            "--discord-token",
+            token,
+        ];
+        args.extend_from_slice(extra);
+        let control = Daemon::start("control", "control", dir.path(), &args);
+        let s = Self {
+            sim,
+            _dir: dir,
+            _mediad: mediad,
+            control,
+            http,
+        };
+        // Wait for the gateway session and GUILD_CREATE (every scenario
+        // used here has someone sharing).
+        wait_for(T, "control's gateway session", || async {
+            let v = get_json(&s.http, "/api/voice/state").await;
+            v["sharers"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+                .then_some(())
+        })
+        .await;
+        s
+    }
+
+    async fn watch(&self, body: Value) -> Value {
+        let (status, v) = http(&self.http, "POST", "/api/voice/screen-watch", Some(&body))
+            .await
+            .expect("control answers");
+        assert_eq!(status, 200, "{v}");
+        v
+    }
+
+    async fn start_watch(&self, requester: &str, target: Option<&str>) -> Value {
+        let mut body = json!({"action": "start", "guildId": GUILD, "requesterId": requester});
+        if let Some(t) = target {
+            body["target"] = json!(t);
+        }
+        self.watch(body).await
+    }
+
+    async fn state(&self) -> Value {
+        get_json(&self.http, "/api/voice/state").await
+    }
+
+    async fn frame_ready(&self) -> Duration {
+        let t0 = Instant::now();
+        wait_for(T, "frameReady", || async {
+            let v = self.state().await;
+            (v["watches"][0]["frameReady"] == json!(true)).then_some(())
+        })
+        .await;
+        t0.elapsed()
+    }
+
+    async fn action(&self, body: Value) {
+        let admin = self.sim.admin_base();
+        let addr = admin
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .expect("host")
+            .to_owned();
+        let (status, v) = http(&addr, "POST", "/admin/actions", Some(&body))
+            .await
+            .expect("sim admin");
+        assert!(status < 300, "sim refused {body}: {status} {v}");
+    }
+
+    fn log(&self) -> String {
+        self.control.log_text()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_watch_is_frame_ready_within_3s_and_survives_gateway_reconnects() {
+    let s = Stack::start("demo", "sim-user-agent", &[]).await;
+    // The pre-existing streamer was found by the GUILD_CREATE scan.
+    let state = s.state().await;
+    assert_eq!(state["sharers"][0]["userId"], json!(ALICE), "{state}");
+    let t0 = Instant::now();
+    let r = s.start_watch(BOB, Some("alice")).await;
+    assert_eq!(r["ok"], json!(true), "{r}");
+    assert_eq!(
+        (r["started"].clone(), r["transport"].clone()),
+        (json!(true), json!("native"))
+    );
+    assert_eq!(r["targetUserId"], json!(ALICE));
+    s.frame_ready().await;
+    let ready_after = t0.elapsed();
+    eprintln!("frameReady {ready_after:?} after start_screen_watch");
+    assert!(
+        ready_after < Duration::from_secs(3),
+        "frameReady after {ready_after:?}"
+    );
+    // The same target again: reused.
+    let again = s.start_watch(BOB, Some("<@900000000000000101>")).await;
+    assert_eq!(
+        (again["reused"].clone(), again["started"].clone()),
+        (json!(true), json!(false)),
+        "{again}"
+    );
+
+    // RECONNECT (resume) and a non-resumable INVALID_SESSION (new session).
+    s.action(json!({"action": "gateway_reconnect", "user": "agent"}))
+        .await;
+    s.action(json!({"action": "gateway_invalid_session", "user": "agent", "resumable": false}))
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let frames_before = s.state().await["watches"][0]["frames"]
+        .as_u64()
+        .expect("watch kept");
+    wait_for(
+        T,
+        "frames continue after the gateway reconnects",
+        || async {
+            let v = s.state().await;
+            (v["watches"][0]["frames"].as_u64().unwrap_or(0) > frames_before + 2).then_some(())
+        },
+    )
+    .await;
+    let v = s.state().await;
+    assert_eq!(v["watches"].as_array().map(Vec::len), Some(1), "{v}");
+
+    // STREAM_DELETE ends the watch; the voice connection stays.
+    s.action(json!({"action": "stop_stream", "user": "alice"}))
+        .await;
+    wait_for(T, "watch torn down", || async {
+        let v = s.state().await;
+        v["watches"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+            .then_some(())
+    })
+    .await;
+    let media = get_json(&s.http, "/api/media/state").await;
+    let text = media.to_string();
+    assert!(text.contains("\"voice\""), "voice transport kept: {text}");
+    assert!(s.log().contains("screen watch ended"));
+    s.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn target_choice_rules() {
+    let s = Stack::start("multi-sharer", "sim-user-agent", &[]).await;
+    // Two sharers and no target: refused, naming them.
+    let r = s.start_watch(BOB, None).await;
+    assert_eq!(r["ok"], json!(false));
+    assert_eq!(r["reason"], json!("multiple_sharers_need_target"), "{r}");
+    // An unknown name is refused; never retargeted.
+    let r = s.start_watch(BOB, Some("mallory")).await;
+    assert_eq!(r["reason"], json!("target_not_found"), "{r}");
+    // A target in voice but not sharing: no native path; the link path is
+    // not built yet, which is said plainly.
+    let r = s.start_watch(ALICE, Some("bob")).await;
+    assert_eq!(
+        (r["ok"].clone(), r["reason"].clone()),
+        (json!(false), json!("link_unavailable")),
+        "{r}"
+    );
+    assert_eq!(r["targetUserId"], json!(BOB));
+    // The requester sharing and no target: their own screen.
+    let r = s.start_watch(CAROL, None).await;
+    assert_eq!(
+        (r["ok"].clone(), r["targetUserId"].clone()),
+        (json!(true), json!(CAROL)),
+        "{r}"
+    );
+    assert_eq!(r["reason"], json!("requester_go_live"));
+    s.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_sharer_is_picked_and_a_bot_takes_the_link_path() {
+    let s = Stack::start("demo", "sim-user-agent", &[]).await;
+    let r = s.start_watch(BOB, None).await;
+    assert_eq!(
+        (r["targetUserId"].clone(), r["reason"].clone()),
+        (json!(ALICE), json!("single_go_live_in_channel")),
+        "{r}"
+    );
+    s.sim.shutdown().await;
+
+    // A bot without the members intent knows users by id (mention form).
+    let bot = Stack::start("demo", "sim-bot-agent", &["--discord-account", "bot"]).await;
+    let r = bot.start_watch(BOB, Some("<@900000000000000101>")).await;
+    assert_eq!(
+        (r["ok"].clone(), r["transport"].clone(), r["reason"].clone()),
+        (json!(false), json!("link"), json!("link_unavailable")),
+        "{r}"
+    );
+    bot.sim.shutdown().await;
+
+    let off = Stack::start(
+        "demo",
+        "sim-bot-agent",
+        &[
+            "--discord-account",
+            "bot",
+            "--stream-link-fallback",
+            "false",
+        ],
+    )
+    .await;
+    let r = off.start_watch(BOB, Some(ALICE)).await;
+    assert_eq!(
+        (r["ok"].clone(), r["reason"].clone()),
+        (json!(false), json!("bot_cannot_watch_go_live")),
+        "{r}"
+    );
+    off.sim.shutdown().await;
+}
