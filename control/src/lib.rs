@@ -12,6 +12,7 @@
 pub mod discord;
 pub mod http;
 pub mod media;
+pub mod ops;
 pub mod watch;
 
 use clap::Parser;
@@ -73,6 +74,23 @@ pub struct Cli {
     /// Whether the share-link fallback may be used (`false` disables it everywhere).
     #[arg(long, env = "STREAM_LINK_FALLBACK", default_value_t = true, action = clap::ArgAction::Set)]
     pub stream_link_fallback: bool,
+    /// An operator command for a running control instead of the daemon.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Operator commands (they talk to a running control over HTTP).
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Screen watching: start, stop, status.
+    Watch {
+        /// What to do.
+        #[command(subcommand)]
+        cmd: ops::WatchCommand,
+        /// Where control runs.
+        #[command(flatten)]
+        server: ops::ServerArgs,
+    },
 }
 
 /// The kind of Discord account.

@@ -14,7 +14,15 @@
 //! * link: not built yet (`link_unavailable`).
 //!
 //! `frameReady` turns true when mediad delivers a decoded frame of the
-//! target. The voice connection outlives every watch; a mediad voice slot
+//! target.
+//!
+//! Every step is a tracing event with an `event` field named after the
+//! reference's events (`screen_watch_requested`, `voice_join_requested`,
+//! `voice_connection_started`, `stream_watch_requested`,
+//! `stream_server_received`, `screen_watch_frame_ready`,
+//! `native_start_failed`, `link_fallback_unavailable`,
+//! `screen_watch_refused`, `screen_watch_ended`); stream keys are logged,
+//! tokens and session ids never. The voice connection outlives every watch; a mediad voice slot
 //! that needs a new session (4006/4009) is re-joined through op 4.
 
 use std::collections::BTreeMap;
@@ -304,6 +312,7 @@ impl Manager {
             Ok(s) => s,
             Err(refusal) => {
                 tracing::info!(
+                    event = "screen_watch_refused",
                     guild = guild.0,
                     requester = requester.0,
                     reason = refusal.reason(),
@@ -324,7 +333,7 @@ impl Manager {
                 .is_some_and(|t| t.eq_ignore_ascii_case("link")),
         };
         let plan = watch_core::plan_transport(&self.registry, guild, target, options);
-        tracing::info!(guild = guild.0, target = target.0, ?plan, reason = ?selection.reason, "screen watch requested");
+        tracing::info!(event = "screen_watch_requested", guild = guild.0, target = target.0, ?plan, reason = ?selection.reason, "screen watch requested");
         let transport = match &plan {
             TransportPlan::Link { reason } => {
                 // The share-link session manager is not built yet.
@@ -332,6 +341,7 @@ impl Manager {
                 r.target_user_id = Some(target.0.to_string());
                 r.transport = Some("link".into());
                 tracing::info!(
+                    event = "link_fallback_unavailable",
                     target = target.0,
                     plan_reason = reason.as_str(),
                     "link fallback unavailable"
@@ -424,7 +434,7 @@ impl Manager {
         for e in &events {
             tracing::debug!(event = ?e, "registry");
             for t in self.book.on_registry_event(e) {
-                tracing::info!(watch = %t.watch_id, reason = t.reason.as_str(), "screen watch ended");
+                tracing::info!(event = "screen_watch_ended", watch = %t.watch_id, reason = t.reason.as_str(), "screen watch ended");
                 self.cleanup(&t.watch, t.reason.as_str()).await;
                 self.progress.remove(&t.watch_id);
             }
@@ -451,7 +461,11 @@ impl Manager {
                     .map(|w| w.id);
                 if let Some(p) = id.and_then(|id| self.progress.get_mut(&id)) {
                     if p.frames == 0 {
-                        tracing::info!(target = target.0, "first frame for the screen watch");
+                        tracing::info!(
+                            event = "screen_watch_frame_ready",
+                            target = target.0,
+                            "first frame for the screen watch"
+                        );
                     }
                     p.frames += 1;
                 }
@@ -479,7 +493,7 @@ impl Manager {
                         .map(|w| w.id)
                         .collect();
                     for id in ids {
-                        tracing::warn!(watch = %id, reason = ?s.reason, "native transport failed; watch torn down");
+                        tracing::warn!(event = "native_start_failed", watch = %id, reason = ?s.reason, "native transport failed; watch torn down");
                         self.teardown(id, "stream_transport_failed").await;
                     }
                 }
@@ -518,7 +532,7 @@ impl Manager {
                             .is_some_and(|v| v.channel_id == channel)
                     {
                         p.watch_sent = true;
-                        tracing::info!(key = %stream_key, "watching the Go Live stream (op 20)");
+                        tracing::info!(event = "stream_watch_requested", key = %stream_key, "watching the Go Live stream (op 20)");
                         self.gateway
                             .send(ClientCommand::WatchStream(stream_key))
                             .await;
@@ -553,6 +567,7 @@ impl Manager {
             return;
         }
         tracing::info!(
+            event = "voice_connection_started",
             guild = guild.0,
             channel = channel.0,
             "voice credentials to mediad"
@@ -578,7 +593,12 @@ impl Manager {
 
     async fn send_join(&mut self, guild: GuildId, channel: ChannelId) {
         self.join_sent.insert(guild, channel);
-        tracing::info!(guild = guild.0, channel = channel.0, "joining voice (op 4)");
+        tracing::info!(
+            event = "voice_join_requested",
+            guild = guild.0,
+            channel = channel.0,
+            "joining voice (op 4)"
+        );
         let cmd = UpdateVoiceState::join(Some(guild), channel, false, false);
         self.gateway
             .send(ClientCommand::UpdateVoiceState(cmd))
@@ -608,7 +628,7 @@ impl Manager {
         {
             return;
         }
-        tracing::info!(key = %key, rtc_server_id = creds.rtc_server_id.get(), "stream credentials to mediad");
+        tracing::info!(event = "stream_server_received", key = %key, rtc_server_id = creds.rtc_server_id.get(), "stream credentials to mediad");
         let connect = StreamConnect {
             stream_key: key.to_string(),
             streamer_id: ipc_schema::UserId(target.0),
@@ -652,7 +672,7 @@ impl Manager {
 
     async fn teardown(&mut self, id: WatchId, reason: &str) {
         if let Some(w) = self.book.stop(id) {
-            tracing::info!(watch = %id, reason, "screen watch ended");
+            tracing::info!(event = "screen_watch_ended", watch = %id, reason, "screen watch ended");
             self.cleanup(&w, reason).await;
         }
         self.progress.remove(&id);

@@ -205,6 +205,32 @@ async fn target_choice_rules() {
         "{r}"
     );
     assert_eq!(r["targetUserId"], json!(BOB));
+    // The operator CLI says the same, with exit codes.
+    let cli = |args: &[&str]| {
+        let url = format!("http://{}", s.http);
+        let out = std::process::Command::new(bin("control"))
+            .args(["watch"])
+            .args(args)
+            .args(["--server", &url])
+            .output()
+            .expect("control watch runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = cli(&["start", "--guild", GUILD, "--requester", BOB]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("multiple_sharers_need_target"), "{out}");
+    let (code, out) = cli(&["status"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(ALICE), "{out}");
+    let (code, _) = std::process::Command::new(bin("control"))
+        .args(["watch", "status", "--server", "http://127.0.0.1:1"])
+        .output()
+        .map(|o| (o.status.code(), ()))
+        .expect("runs");
+    assert_eq!(code, Some(3), "unreachable control");
     // The requester sharing and no target: their own screen.
     let r = s.start_watch(CAROL, None).await;
     assert_eq!(

@@ -1,0 +1,226 @@
+//! Operator commands (`control watch start|stop|status`): they talk to a
+//! running control over its HTTP admin API and print the JSON answer.
+//!
+//! Exit codes: 0 done; 1 refused (target or session not found); 2 not
+//! allowed (policy: requester not in voice, link fallback off, ...); 3
+//! control unreachable; 4 timed out; 5 bad server URL.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// `control watch ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum WatchCommand {
+    /// Start watching someone's screen (native Go Live, webcam, or a link).
+    Start {
+        /// Guild id.
+        #[arg(long)]
+        guild: String,
+        /// Who asks (must be in voice).
+        #[arg(long)]
+        requester: String,
+        /// Whom to watch: display name, username, mention or id. Without
+        /// it, a target is chosen only when that is unambiguous.
+        #[arg(long)]
+        target: Option<String>,
+        /// Skip native watching and use the share link.
+        #[arg(long)]
+        link: bool,
+    },
+    /// Stop watching (one guild, or everything).
+    Stop {
+        /// Guild id (all guilds when absent).
+        #[arg(long)]
+        guild: Option<String>,
+    },
+    /// Show sharers, streams, transports and watches.
+    Status,
+}
+
+/// Where the running control is.
+#[derive(Debug, clap::Args)]
+pub struct ServerArgs {
+    /// control's HTTP address (`http://HOST:PORT`).
+    #[arg(
+        long,
+        env = "CONTROL_URL",
+        default_value = "http://127.0.0.1:8787",
+        global = true
+    )]
+    pub server: String,
+    /// Seconds to wait for an answer.
+    #[arg(long, default_value_t = 15, global = true)]
+    pub timeout_secs: u64,
+}
+
+/// Runs a watch command; returns the process exit code.
+pub async fn run_watch(cmd: WatchCommand, server: &ServerArgs, token: Option<&str>) -> i32 {
+    let (method, path, body) = match cmd {
+        WatchCommand::Start {
+            guild,
+            requester,
+            target,
+            link,
+        } => {
+            let mut b = json!({"action": "start", "guildId": guild, "requesterId": requester});
+            if let Some(t) = target {
+                b["target"] = json!(t);
+            }
+            if link {
+                b["preferredTransport"] = json!("link");
+            }
+            ("POST", "/api/voice/screen-watch", Some(b))
+        }
+        WatchCommand::Stop { guild } => (
+            "POST",
+            "/api/voice/screen-watch",
+            Some(
+                json!({"action": "stop", "guildId": guild.unwrap_or_default(), "requesterId": ""}),
+            ),
+        ),
+        WatchCommand::Status => ("GET", "/api/voice/state", None),
+    };
+    let Some(addr) = server
+        .server
+        .strip_prefix("http://")
+        .map(|a| a.trim_end_matches('/').to_owned())
+    else {
+        eprintln!(
+            "control: --server must be an http:// URL (got {})",
+            server.server
+        );
+        return 5;
+    };
+    let request = request(&addr, method, path, body.as_ref(), token);
+    let answer = tokio::time::timeout(Duration::from_secs(server.timeout_secs), request).await;
+    let (status, value) = match answer {
+        Err(_) => {
+            eprintln!(
+                "control: no answer from {} within {} s",
+                server.server, server.timeout_secs
+            );
+            return 4;
+        }
+        Ok(Err(e)) => {
+            eprintln!("control: cannot reach control at {}: {e}", server.server);
+            return 3;
+        }
+        Ok(Ok(r)) => r,
+    };
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string())
+    );
+    exit_code(status, &value)
+}
+
+fn exit_code(status: u16, v: &Value) -> i32 {
+    if status == 401 || status == 403 {
+        return 2;
+    }
+    if status >= 400 {
+        return 3;
+    }
+    if v.get("ok") == Some(&Value::Bool(false)) {
+        let reason = v["reason"].as_str().unwrap_or_default();
+        return match reason {
+            "requester_not_in_voice"
+            | "stream_link_fallback_disabled"
+            | "bot_cannot_watch_go_live"
+            | "link_unavailable"
+            | "too_many_watches" => 2,
+            _ => 1,
+        };
+    }
+    0
+}
+
+async fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    token: Option<&str>,
+) -> std::io::Result<(u16, Value)> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let payload = body.map(Value::to_string).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("x-dashboard-token: {t}\r\n"))
+        .unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-type: application/json\r\n{auth}content-length: {}\r\n\r\n{payload}",
+        payload.len()
+    );
+    stream.write_all(req.as_bytes()).await?;
+    let mut resp = Vec::new();
+    stream.read_to_end(&mut resp).await?;
+    let text = String::from_utf8_lossy(&resp);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    Ok((
+        status,
+        serde_json::from_str(body.trim()).unwrap_or(Value::Null),
+    ))
+}
+
+/// Joins an HTTP/1.1 chunked body.
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_reason() {
+        assert_eq!(exit_code(200, &json!({"ok": true})), 0);
+        assert_eq!(
+            exit_code(200, &json!({"ok": false, "reason": "target_not_found"})),
+            1
+        );
+        assert_eq!(
+            exit_code(
+                200,
+                &json!({"ok": false, "reason": "requester_not_in_voice"})
+            ),
+            2
+        );
+        assert_eq!(exit_code(401, &json!({})), 2);
+        assert_eq!(exit_code(503, &json!({})), 3);
+    }
+
+    #[test]
+    fn chunked_bodies_are_joined() {
+        assert_eq!(
+            dechunk("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"),
+            "hello world"
+        );
+        assert_eq!(dechunk("zz\r\n"), "");
+    }
+}
