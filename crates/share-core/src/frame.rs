@@ -1,0 +1,310 @@
+//! Request-side helpers for the frame routes: the rejection vocabulary,
+//! the declared-length check, body parsing and capped base64 decoding.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::manager::{Ended, PresenceFailure};
+use crate::settings::ShareSettings;
+
+/// Longest `source` kept from a frame body.
+pub const MAX_SOURCE_CHARS: usize = 80;
+
+/// Why a frame request was not accepted.
+///
+/// Reason strings and statuses are the reference's (§1.10: 413, 429, and
+/// 400 for everything the manager and the watch ingest reject), except
+/// `invalid_frame_data`, chosen here for base64 that does not decode (the
+/// reference never decoded). Expired and stopped sessions answer
+/// `share_session_not_found` like unknown ones (the reference deletes
+/// them); the variants keep the distinction for logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameRejection {
+    /// Empty token in the path: 400 `share_session_token_required`.
+    TokenRequired,
+    /// Body is not a JSON object of the expected shape: 400
+    /// `invalid_json_body`.
+    InvalidJson,
+    /// Declared or actual body over the cap: 413 `payload_too_large`.
+    PayloadTooLarge,
+    /// Per-IP or per-token limiter: 429 `ingest_rate_limited`.
+    IngestRateLimited {
+        /// When a retry can succeed (`Retry-After`).
+        retry_after: Duration,
+    },
+    /// No such token: 400 `share_session_not_found`.
+    SessionNotFound,
+    /// The session's lifetime passed: 400 `share_session_not_found`.
+    SessionExpired {
+        /// The session, if this call ended it (stop its watch).
+        ended: Option<Box<Ended>>,
+    },
+    /// The session was stopped: 400 `share_session_not_found`.
+    SessionStopped,
+    /// Voice presence failed; the session was stopped: 400 with the
+    /// presence reason.
+    PresenceLost {
+        /// Which check failed.
+        failure: PresenceFailure,
+        /// The session this call ended (stop its watch).
+        ended: Box<Ended>,
+    },
+    /// MIME type not allowed: 400 `invalid_mime_type`.
+    InvalidMimeType,
+    /// No data: 400 `frame_data_required`.
+    FrameDataRequired,
+    /// Data is not base64: 400 `invalid_frame_data` (chosen here).
+    InvalidFrameData,
+    /// Decoded frame over the limit: 400 `frame_too_large`.
+    FrameTooLarge {
+        /// The limit (sent as `maxFrameBytes`).
+        max_frame_bytes: usize,
+    },
+    /// Too many frames in the 60 s window: 400 `frame_rate_limited`.
+    FrameRateLimited {
+        /// The limit (sent as `maxFramesPerMinute`).
+        max_frames_per_minute: u32,
+    },
+}
+
+impl FrameRejection {
+    /// The reason string sent as `reason`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::TokenRequired => "share_session_token_required",
+            Self::InvalidJson => "invalid_json_body",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::IngestRateLimited { .. } => "ingest_rate_limited",
+            Self::SessionNotFound | Self::SessionExpired { .. } | Self::SessionStopped => {
+                "share_session_not_found"
+            }
+            Self::PresenceLost { failure, .. } => failure.reason(),
+            Self::InvalidMimeType => "invalid_mime_type",
+            Self::FrameDataRequired => "frame_data_required",
+            Self::InvalidFrameData => "invalid_frame_data",
+            Self::FrameTooLarge { .. } => "frame_too_large",
+            Self::FrameRateLimited { .. } => "frame_rate_limited",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::PayloadTooLarge => 413,
+            Self::IngestRateLimited { .. } => 429,
+            _ => 400,
+        }
+    }
+
+    /// Whether the share page should end the capture (the reference page's
+    /// terminal reasons: the session or the voice presence is gone).
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            Self::SessionNotFound
+                | Self::SessionExpired { .. }
+                | Self::SessionStopped
+                | Self::PresenceLost { .. }
+        )
+    }
+
+    /// The session this rejection ended, if any: stop its watch.
+    pub fn ended(&self) -> Option<&Ended> {
+        match self {
+            Self::SessionExpired { ended } => ended.as_deref(),
+            Self::PresenceLost { ended, .. } => Some(ended),
+            _ => None,
+        }
+    }
+
+    /// The JSON response body: `{accepted:false, reason}` plus
+    /// `maxFrameBytes` / `maxFramesPerMinute` / `retryAfterMs` where they
+    /// apply. Never contains a token.
+    pub fn body(&self) -> Value {
+        let mut v = json!({ "accepted": false, "reason": self.reason() });
+        match self {
+            Self::FrameTooLarge { max_frame_bytes } => {
+                v["maxFrameBytes"] = json!(max_frame_bytes);
+            }
+            Self::FrameRateLimited {
+                max_frames_per_minute,
+            } => {
+                v["maxFramesPerMinute"] = json!(max_frames_per_minute);
+            }
+            Self::IngestRateLimited { retry_after } => {
+                v["retryAfterMs"] =
+                    json!(u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX));
+            }
+            _ => {}
+        }
+        v
+    }
+}
+
+impl ShareSettings {
+    /// Checks a declared `Content-Length` before any byte of the body is
+    /// read: over [`ShareSettings::max_body_bytes`] → 413
+    /// `payload_too_large`. The shell must also cap the actual read at the
+    /// same number (a body may be chunked, or lie).
+    pub fn check_declared_length(&self, declared: u64) -> Result<(), FrameRejection> {
+        check_declared_length(declared, self.max_body_bytes)
+    }
+}
+
+/// [`ShareSettings::check_declared_length`] with an explicit cap.
+pub fn check_declared_length(declared: u64, max_body_bytes: u64) -> Result<(), FrameRejection> {
+    if declared > max_body_bytes {
+        Err(FrameRejection::PayloadTooLarge)
+    } else {
+        Ok(())
+    }
+}
+
+/// A parsed frame body `{ mimeType, dataBase64, source }`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FrameBody {
+    /// Declared MIME type; empty when absent (the manager then assumes
+    /// `image/jpeg`).
+    pub mime_type: String,
+    /// The image as base64 (a `data:…;base64,` prefix is removed).
+    pub data_base64: String,
+    /// Free-form origin label, at most 80 characters.
+    pub source: Option<String>,
+}
+
+impl std::fmt::Debug for FrameBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameBody")
+            .field("mime_type", &self.mime_type)
+            .field("data_base64_len", &self.data_base64.len())
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawBody {
+    #[serde(default)]
+    mime_type: Option<String>,
+    #[serde(default)]
+    data_base64: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+}
+
+/// Result of [`FrameBody::decode`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodedFrame {
+    /// The image bytes.
+    Bytes(Vec<u8>),
+    /// Over the cap; nothing was allocated. `decoded_len` is exact, for
+    /// [`crate::FrameMeta::decoded_len`].
+    TooLarge {
+        /// Size the data would decode to.
+        decoded_len: usize,
+    },
+}
+
+impl DecodedFrame {
+    /// The decoded size (for [`crate::FrameMeta::decoded_len`]).
+    pub fn decoded_len(&self) -> usize {
+        match self {
+            Self::Bytes(b) => b.len(),
+            Self::TooLarge { decoded_len } => *decoded_len,
+        }
+    }
+}
+
+impl FrameBody {
+    /// Parses a buffered body. Over `max_body_bytes` → 413 (for bodies
+    /// without a declared length); not a JSON object with string fields →
+    /// `invalid_json_body`; missing or empty `dataBase64` →
+    /// `frame_data_required`.
+    pub fn parse(body: &[u8], max_body_bytes: u64) -> Result<Self, FrameRejection> {
+        if body.len() as u64 > max_body_bytes {
+            return Err(FrameRejection::PayloadTooLarge);
+        }
+        let raw: RawBody = serde_json::from_slice(body).map_err(|_| FrameRejection::InvalidJson)?;
+        let mut data = raw.data_base64.unwrap_or_default();
+        if data.starts_with("data:")
+            && let Some(comma) = data.find(',')
+        {
+            data.drain(..=comma);
+        }
+        if data.is_empty() {
+            return Err(FrameRejection::FrameDataRequired);
+        }
+        let source = raw
+            .source
+            .map(|s| s.trim().chars().take(MAX_SOURCE_CHARS).collect::<String>())
+            .filter(|s| !s.is_empty());
+        Ok(Self {
+            mime_type: raw.mime_type.unwrap_or_default(),
+            data_base64: data,
+            source,
+        })
+    }
+
+    /// The exact decoded size of `data_base64`, computed from its length
+    /// alone (no allocation). A length no base64 text can have →
+    /// `invalid_frame_data`.
+    pub fn decoded_len(&self) -> Result<usize, FrameRejection> {
+        base64_decoded_len(self.data_base64.as_bytes())
+    }
+
+    /// Decodes `data_base64` (standard or URL-safe alphabet, padding
+    /// optional) if it fits in `max_decoded` bytes; allocates exactly the
+    /// decoded size and never more than `max_decoded`.
+    pub fn decode(&self, max_decoded: usize) -> Result<DecodedFrame, FrameRejection> {
+        decode_capped(self.data_base64.as_bytes(), max_decoded)
+    }
+}
+
+/// Exact decoded length of base64 text (padding optional).
+pub fn base64_decoded_len(data: &[u8]) -> Result<usize, FrameRejection> {
+    let mut n = data.len();
+    let mut pad = 0;
+    while pad < 2 && n > 0 && data[n - 1] == b'=' {
+        n -= 1;
+        pad += 1;
+    }
+    let tail = match n % 4 {
+        0 => 0,
+        2 => 1,
+        3 => 2,
+        _ => return Err(FrameRejection::InvalidFrameData),
+    };
+    if pad > 0 && !(n + pad).is_multiple_of(4) {
+        return Err(FrameRejection::InvalidFrameData);
+    }
+    Ok(n / 4 * 3 + tail)
+}
+
+/// Decodes base64 text into at most `max_decoded` bytes (see
+/// [`FrameBody::decode`]).
+pub fn decode_capped(data: &[u8], max_decoded: usize) -> Result<DecodedFrame, FrameRejection> {
+    let len = base64_decoded_len(data)?;
+    if len > max_decoded {
+        return Ok(DecodedFrame::TooLarge { decoded_len: len });
+    }
+    let url_safe = data.iter().any(|&b| b == b'-' || b == b'_');
+    let config =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let engine = if url_safe {
+        GeneralPurpose::new(&alphabet::URL_SAFE, config)
+    } else {
+        GeneralPurpose::new(&alphabet::STANDARD, config)
+    };
+    let mut out = vec![0u8; len];
+    let written = engine
+        .decode_slice(data, &mut out)
+        .map_err(|_| FrameRejection::InvalidFrameData)?;
+    out.truncate(written);
+    Ok(DecodedFrame::Bytes(out))
+}
