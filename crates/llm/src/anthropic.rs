@@ -1,0 +1,267 @@
+//! Anthropic Messages API (`POST /v1/messages`).
+
+use std::fmt;
+use std::time::Duration;
+
+use base64::Engine as _;
+use hyper::Uri;
+use hyper::header::{HeaderName, HeaderValue};
+use serde_json::{Value, json};
+
+use crate::error::LlmError;
+use crate::http::{self, HttpClient, RetryPolicy};
+use crate::key::ApiKey;
+use crate::types::{Part, Request, Response, Usage};
+use crate::{CompletionFuture, Provider};
+
+/// The public Anthropic API.
+pub const ANTHROPIC_DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
+/// The API version header sent with every request.
+pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+/// Model used when a request leaves `model` empty.
+pub const ANTHROPIC_DEFAULT_MODEL: &str = "claude-sonnet-4-5";
+
+/// Settings of an [`AnthropicProvider`].
+#[derive(Debug, Clone)]
+pub struct AnthropicConfig {
+    /// API root, default [`ANTHROPIC_DEFAULT_BASE_URL`]; `/v1/messages` is
+    /// appended.
+    pub base_url: String,
+    /// The `x-api-key`.
+    pub api_key: ApiKey,
+    /// Per-attempt timeout (connect, send, and the whole answer).
+    pub timeout: Duration,
+    /// Retries of retryable failures.
+    pub retry: RetryPolicy,
+    /// Model for requests whose `model` is empty.
+    pub default_model: String,
+}
+
+impl AnthropicConfig {
+    /// Defaults (public API, 60 s timeout, 3 attempts) with this key.
+    pub fn new(api_key: impl Into<String>) -> Self {
+        AnthropicConfig {
+            base_url: ANTHROPIC_DEFAULT_BASE_URL.to_owned(),
+            api_key: ApiKey::new(api_key),
+            timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+            default_model: ANTHROPIC_DEFAULT_MODEL.to_owned(),
+        }
+    }
+}
+
+/// Anthropic Messages API client: the system prompt as top-level `system`,
+/// images as base64 `image` blocks, `x-api-key` and `anthropic-version`
+/// headers.
+pub struct AnthropicProvider {
+    base_url: String,
+    endpoint: Uri,
+    api_key: ApiKey,
+    default_model: String,
+    http: HttpClient,
+}
+
+impl fmt::Debug for AnthropicProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AnthropicProvider")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key)
+            .field("default_model", &self.default_model)
+            .field("timeout", &self.http.timeout())
+            .field("retry", &self.http.retry())
+            .finish()
+    }
+}
+
+impl AnthropicProvider {
+    /// Checks the settings and builds the HTTP client.
+    pub fn new(config: AnthropicConfig) -> Result<Self, LlmError> {
+        if config.api_key.is_empty() {
+            return Err(LlmError::InvalidConfig(
+                "the anthropic provider needs an API key (ANTHROPIC_API_KEY)".to_owned(),
+            ));
+        }
+        // Fails early (as a config error) on keys that cannot be a header.
+        http::secret_header("", &config.api_key)?;
+        let base_url = http::normalize_base_url(&config.base_url)?;
+        let endpoint = http::endpoint(&base_url, "/v1/messages")?;
+        let http = HttpClient::new("anthropic", config.timeout, config.retry)?;
+        Ok(AnthropicProvider {
+            base_url,
+            endpoint,
+            api_key: config.api_key,
+            default_model: config.default_model,
+            http,
+        })
+    }
+
+    /// The API root in use.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    async fn run(&self, req: Request) -> Result<Response, LlmError> {
+        let body = request_body(&req, &self.default_model)?;
+        let body = serde_json::to_vec(&body)
+            .map_err(|e| LlmError::InvalidRequest(format!("cannot encode request: {e}")))?;
+        let headers = [
+            (
+                HeaderName::from_static("x-api-key"),
+                http::secret_header("", &self.api_key)?,
+            ),
+            (
+                HeaderName::from_static("anthropic-version"),
+                HeaderValue::from_static(ANTHROPIC_VERSION),
+            ),
+        ];
+        let bytes = self
+            .http
+            .post_json(&self.endpoint, &headers, body.into(), Some(&self.api_key))
+            .await?;
+        parse_response(&bytes).map_err(|message| LlmError::InvalidResponse {
+            provider: "anthropic".to_owned(),
+            message: self.api_key.scrub(&message),
+        })
+    }
+}
+
+impl Provider for AnthropicProvider {
+    fn complete(&self, req: Request) -> CompletionFuture<'_> {
+        Box::pin(self.run(req))
+    }
+
+    fn name(&self) -> &str {
+        "anthropic"
+    }
+}
+
+/// The JSON body of a Messages API request.
+pub(crate) fn request_body(req: &Request, default_model: &str) -> Result<Value, LlmError> {
+    let model = crate::choose_model(req, default_model)?;
+    if req.messages.is_empty() {
+        return Err(LlmError::InvalidRequest("no messages".to_owned()));
+    }
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let messages: Vec<Value> = req
+        .messages
+        .iter()
+        .map(|m| {
+            let content: Vec<Value> = m
+                .parts
+                .iter()
+                .map(|p| match p {
+                    Part::Text(text) => json!({"type": "text", "text": text}),
+                    Part::Image { mime, data } => json!({
+                        "type": "image",
+                        "source": {
+                            "type": "base64",
+                            "media_type": mime,
+                            "data": b64.encode(data),
+                        },
+                    }),
+                })
+                .collect();
+            json!({"role": m.role.as_str(), "content": content})
+        })
+        .collect();
+    let mut body = json!({
+        "model": model,
+        "max_tokens": req.max_tokens.max(1),
+        "messages": messages,
+    });
+    if !req.system.is_empty() {
+        body["system"] = Value::from(req.system.as_str());
+    }
+    if let Some(t) = crate::temperature(req) {
+        body["temperature"] = Value::from(t);
+    }
+    Ok(body)
+}
+
+/// Reads a Messages API answer: the text blocks joined, the model, usage.
+pub(crate) fn parse_response(body: &[u8]) -> Result<Response, String> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("response is not JSON: {e}"))?;
+    if value.get("type").and_then(Value::as_str) == Some("error") {
+        return Err(format!("error object: {}", http::error_message(body)));
+    }
+    let content = value
+        .get("content")
+        .and_then(Value::as_array)
+        .ok_or_else(|| "response has no content array".to_owned())?;
+    let text: String = content
+        .iter()
+        .filter(|block| block.get("type").and_then(Value::as_str) == Some("text"))
+        .filter_map(|block| block.get("text").and_then(Value::as_str))
+        .collect();
+    let model = value
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let usage = value.get("usage").map(|u| Usage {
+        input_tokens: crate::json_u32(u.get("input_tokens")),
+        output_tokens: crate::json_u32(u.get("output_tokens")),
+    });
+    Ok(Response { text, model, usage })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{Message, Role};
+
+    #[test]
+    fn body_shape() {
+        let req = Request {
+            system: "be brief".into(),
+            messages: vec![Message {
+                role: Role::User,
+                parts: vec![Part::text("what is this?"), Part::jpeg(vec![1, 2, 3])],
+            }],
+            max_tokens: 100,
+            model: String::new(),
+            temperature: Some(0.2),
+        };
+        let body = request_body(&req, "m-default").ok();
+        let expected = json!({
+            "model": "m-default",
+            "max_tokens": 100,
+            "system": "be brief",
+            "temperature": 0.2,
+            "messages": [{"role": "user", "content": [
+                {"type": "text", "text": "what is this?"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/jpeg", "data": "AQID"}},
+            ]}],
+        });
+        assert_eq!(body, Some(expected));
+    }
+
+    #[test]
+    fn responses_parse() {
+        let ok = br#"{"id":"m","type":"message","role":"assistant","model":"claude-x",
+            "content":[{"type":"text","text":"Hello"},{"type":"text","text":" there"}],
+            "usage":{"input_tokens":12,"output_tokens":3}}"#;
+        assert_eq!(
+            parse_response(ok),
+            Ok(Response {
+                text: "Hello there".into(),
+                model: "claude-x".into(),
+                usage: Some(Usage {
+                    input_tokens: 12,
+                    output_tokens: 3
+                }),
+            })
+        );
+        assert!(parse_response(b"{").is_err());
+        assert!(parse_response(b"[]").is_err());
+        assert!(parse_response(br#"{"content":"x"}"#).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bodies_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+            let _ = parse_response(&bytes);
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! LLM providers behind one trait.
+//!
+//! - [`Provider`]: `complete(Request) -> Response`, object safe, used as
+//!   `Arc<dyn Provider>` by the note and commentary loops.
+//! - [`AnthropicProvider`]: the Anthropic Messages API.
+//! - [`OpenAiProvider`]: OpenAI Chat Completions, and any OpenAI-compatible
+//!   server (Ollama, llama.cpp, vLLM) by base URL, with or without a key.
+//! - [`OfflineProvider`]: no network; OCR notes and rule-based commentary.
+//! - [`provider_from_settings`] and [`default_provider`]: the factory.
+//!
+//! # HTTP behaviour
+//!
+//! Both HTTP providers use hyper 1 with rustls (webpki roots, ring), over
+//! `https` or plain `http` (local servers). Every attempt has a timeout
+//! covering connect, send and the whole answer; failures that
+//! [`LlmError::is_retryable`] (429 honouring `retry-after`, 5xx, timeouts,
+//! connect and connection errors) are retried with exponential backoff per
+//! [`RetryPolicy`]; 401/403 are [`LlmError::is_auth`] and never retried.
+//! Answers are bounded (8 MiB), malformed JSON is an
+//! [`LlmError::InvalidResponse`], and error messages never contain the API
+//! key ([`ApiKey`] prints `[redacted]`; server messages are scrubbed).
+//!
+//! # Offline conventions
+//!
+//! The offline provider decides what a request is from its shape:
+//!
+//! 1. **Commentary request**: the system prompt contains the word
+//!    [`COMMENTARY_MARKER`] (`COMMENTARY`, exact case). The reply follows
+//!    [`offline::commentary_text`]: speak on a scene cut, speak on new
+//!    readable text, otherwise answer [`SKIP`] (`[SKIP]`). "Current text" is
+//!    the OCR of the request's last image; with no image, it is the last
+//!    non-empty line of the user text. "Previous text" is the rest of the
+//!    user text (the notes and context the prompt carries): a word is new
+//!    when it has 3+ letters and appears nowhere in it (case-insensitive);
+//!    two new words are needed to speak.
+//! 2. **Note request**: any other request with an image. The last image is
+//!    OCR'd with `tesseract stdin stdout -l eng` (Debian package
+//!    `tesseract-ocr`; killed after [`OfflineConfig::ocr_timeout`]) and the
+//!    reply is a short factual note ([`offline::note_text`]): `Screen text
+//!    reads: "…".` with at most 30 words of cleaned OCR text, or `Screen
+//!    shows no readable text.`, followed by the change metrics when the
+//!    prompt carries them.
+//! 3. Anything else gets the fixed [`OFFLINE_CHAT_REPLY`].
+//!
+//! Change metrics are read from the user text by [`parse_metrics`]:
+//! `change=0.42` or `change_score: 0.42` (or `42%`), and `scene_cut=true`;
+//! the last occurrence of a key wins, so put the current frame's metrics
+//! after the notes. Without a `scene_cut` key, the words "scene cut"
+//! anywhere (not negated as "no scene cut") mark a cut. For commentary, a
+//! change at or above [`OfflineConfig::cut_change_threshold`] (0.40) is a
+//! cut too. The offline notes themselves never say "scene cut", so notes
+//! quoted in a later prompt do not re-trigger the rule.
+//!
+//! # Models
+//!
+//! An empty [`Request::model`] means the provider's default model
+//! ([`AnthropicConfig::default_model`], [`OpenAiConfig::default_model`]); an
+//! OpenAI-compatible server has none, so its requests must name one.
+
+mod anthropic;
+mod error;
+mod factory;
+mod http;
+mod key;
+pub mod offline;
+mod openai;
+mod types;
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use anthropic::{
+    ANTHROPIC_DEFAULT_BASE_URL, ANTHROPIC_DEFAULT_MODEL, ANTHROPIC_VERSION, AnthropicConfig,
+    AnthropicProvider,
+};
+pub use error::LlmError;
+pub use factory::{
+    PROVIDER_KINDS, default_provider, default_provider_from_env, provider_from_settings,
+};
+pub use http::RetryPolicy;
+pub use key::ApiKey;
+pub use offline::{
+    COMMENTARY_MARKER, ChangeMetrics, OFFLINE_CHAT_REPLY, OFFLINE_MODEL, OfflineConfig,
+    OfflineProvider, SKIP, parse_metrics,
+};
+pub use openai::{
+    OPENAI_DEFAULT_BASE_URL, OPENAI_DEFAULT_MODEL, OpenAiConfig, OpenAiFlavor, OpenAiProvider,
+};
+pub use types::{Message, Part, Request, Response, Role, Usage};
+
+/// The future a [`Provider`] returns.
+pub type CompletionFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Response, LlmError>> + Send + 'a>>;
+
+/// A source of completions. Object safe; share it as `Arc<dyn Provider>`.
+pub trait Provider: Send + Sync {
+    /// Sends one request and waits for the whole answer (retries and
+    /// timeouts included). Never panics; every failure is an [`LlmError`].
+    fn complete(&self, req: Request) -> CompletionFuture<'_>;
+
+    /// The provider kind: `anthropic`, `openai`, `openai-compatible` or
+    /// `offline`.
+    fn name(&self) -> &str;
+}
+
+/// The request's model, or the default when it names none.
+pub(crate) fn choose_model<'a>(req: &'a Request, default: &'a str) -> Result<&'a str, LlmError> {
+    let model = req.model.trim();
+    let model = if model.is_empty() {
+        default.trim()
+    } else {
+        model
+    };
+    if model.is_empty() {
+        return Err(LlmError::InvalidRequest(
+            "no model: set the request's model or the provider's default model".to_owned(),
+        ));
+    }
+    Ok(model)
+}
+
+/// The request's temperature as JSON-friendly `f64` (3 decimals), when set
+/// and finite.
+pub(crate) fn temperature(req: &Request) -> Option<f64> {
+    req.temperature
+        .filter(|t| t.is_finite())
+        .map(|t| (f64::from(t) * 1000.0).round() / 1000.0)
+}
+
+/// A JSON number as `u32` (0 when absent, negative or not a number).
+pub(crate) fn json_u32(value: Option<&serde_json::Value>) -> u32 {
+    value
+        .and_then(serde_json::Value::as_u64)
+        .map(|v| u32::try_from(v).unwrap_or(u32::MAX))
+        .unwrap_or(0)
+}

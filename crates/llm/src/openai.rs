@@ -1,0 +1,364 @@
+//! OpenAI Chat Completions (`POST {base}/chat/completions`), which also
+//! serves any OpenAI-compatible server (Ollama, llama.cpp, vLLM) by base URL.
+
+use std::fmt;
+use std::time::Duration;
+
+use base64::Engine as _;
+use hyper::Uri;
+use hyper::header::{AUTHORIZATION, HeaderName, HeaderValue};
+use serde_json::{Value, json};
+
+use crate::error::LlmError;
+use crate::http::{self, HttpClient, RetryPolicy};
+use crate::key::ApiKey;
+use crate::types::{Part, Request, Response, Usage};
+use crate::{CompletionFuture, Provider};
+
+/// The public OpenAI API root.
+pub const OPENAI_DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+/// Model used against OpenAI when a request leaves `model` empty.
+pub const OPENAI_DEFAULT_MODEL: &str = "gpt-4o-mini";
+
+/// Which server the client talks to; decides the provider name, whether a
+/// key is required and how the token limit is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenAiFlavor {
+    /// api.openai.com (or a proxy of it): key required, the limit is sent
+    /// as `max_completion_tokens` (accepted by every current OpenAI model).
+    OpenAi,
+    /// Ollama, llama.cpp, vLLM and the like: key optional, the limit is
+    /// sent as `max_tokens`, which those servers understand.
+    Compatible,
+}
+
+/// Settings of an [`OpenAiProvider`].
+#[derive(Debug, Clone)]
+pub struct OpenAiConfig {
+    /// API root including the version segment (e.g.
+    /// `http://localhost:11434/v1`); `/chat/completions` is appended.
+    pub base_url: String,
+    /// Bearer token; `None` sends no `Authorization` header.
+    pub api_key: Option<ApiKey>,
+    /// Per-attempt timeout (connect, send, and the whole answer).
+    pub timeout: Duration,
+    /// Retries of retryable failures.
+    pub retry: RetryPolicy,
+    /// Model for requests whose `model` is empty (empty: such requests are
+    /// refused).
+    pub default_model: String,
+    /// OpenAI proper or a compatible server.
+    pub flavor: OpenAiFlavor,
+}
+
+impl OpenAiConfig {
+    /// api.openai.com with this key (60 s timeout, 3 attempts).
+    pub fn openai(api_key: impl Into<String>) -> Self {
+        OpenAiConfig {
+            base_url: OPENAI_DEFAULT_BASE_URL.to_owned(),
+            api_key: Some(ApiKey::new(api_key)),
+            timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+            default_model: OPENAI_DEFAULT_MODEL.to_owned(),
+            flavor: OpenAiFlavor::OpenAi,
+        }
+    }
+
+    /// An OpenAI-compatible server at `base_url`, without a key and without
+    /// a default model (local servers can be slow: 120 s timeout).
+    pub fn compatible(base_url: impl Into<String>) -> Self {
+        OpenAiConfig {
+            base_url: base_url.into(),
+            api_key: None,
+            timeout: Duration::from_secs(120),
+            retry: RetryPolicy::default(),
+            default_model: String::new(),
+            flavor: OpenAiFlavor::Compatible,
+        }
+    }
+}
+
+/// Chat Completions client: the system prompt as a leading `system`
+/// message, images as `image_url` parts holding `data:` URLs, and
+/// `Authorization: Bearer` when a key is set.
+pub struct OpenAiProvider {
+    base_url: String,
+    endpoint: Uri,
+    api_key: Option<ApiKey>,
+    default_model: String,
+    flavor: OpenAiFlavor,
+    http: HttpClient,
+}
+
+impl fmt::Debug for OpenAiProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAiProvider")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key)
+            .field("default_model", &self.default_model)
+            .field("flavor", &self.flavor)
+            .field("timeout", &self.http.timeout())
+            .field("retry", &self.http.retry())
+            .finish()
+    }
+}
+
+impl OpenAiProvider {
+    /// Checks the settings and builds the HTTP client.
+    pub fn new(config: OpenAiConfig) -> Result<Self, LlmError> {
+        let api_key = config.api_key.filter(|k| !k.is_empty());
+        match (&api_key, config.flavor) {
+            (None, OpenAiFlavor::OpenAi) => {
+                return Err(LlmError::InvalidConfig(
+                    "the openai provider needs an API key (OPENAI_API_KEY)".to_owned(),
+                ));
+            }
+            (Some(key), _) => {
+                http::secret_header("Bearer ", key)?;
+            }
+            (None, OpenAiFlavor::Compatible) => {}
+        }
+        let base_url = http::normalize_base_url(&config.base_url)?;
+        let endpoint = http::endpoint(&base_url, "/chat/completions")?;
+        let name = flavor_name(config.flavor);
+        let http = HttpClient::new(name, config.timeout, config.retry)?;
+        Ok(OpenAiProvider {
+            base_url,
+            endpoint,
+            api_key,
+            default_model: config.default_model,
+            flavor: config.flavor,
+            http,
+        })
+    }
+
+    /// The API root in use.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    async fn run(&self, req: Request) -> Result<Response, LlmError> {
+        let body = request_body(&req, &self.default_model, self.flavor)?;
+        let body = serde_json::to_vec(&body)
+            .map_err(|e| LlmError::InvalidRequest(format!("cannot encode request: {e}")))?;
+        let mut headers: Vec<(HeaderName, HeaderValue)> = Vec::new();
+        if let Some(key) = &self.api_key {
+            headers.push((AUTHORIZATION, http::secret_header("Bearer ", key)?));
+        }
+        let bytes = self
+            .http
+            .post_json(&self.endpoint, &headers, body.into(), self.api_key.as_ref())
+            .await?;
+        parse_response(&bytes).map_err(|message| LlmError::InvalidResponse {
+            provider: self.name().to_owned(),
+            message: match &self.api_key {
+                Some(key) => key.scrub(&message),
+                None => message,
+            },
+        })
+    }
+}
+
+fn flavor_name(flavor: OpenAiFlavor) -> &'static str {
+    match flavor {
+        OpenAiFlavor::OpenAi => "openai",
+        OpenAiFlavor::Compatible => "openai-compatible",
+    }
+}
+
+impl Provider for OpenAiProvider {
+    fn complete(&self, req: Request) -> CompletionFuture<'_> {
+        Box::pin(self.run(req))
+    }
+
+    fn name(&self) -> &str {
+        flavor_name(self.flavor)
+    }
+}
+
+/// The JSON body of a Chat Completions request. Text-only messages are sent
+/// with string content (understood by every compatible server); messages
+/// with images as content-part arrays.
+pub(crate) fn request_body(
+    req: &Request,
+    default_model: &str,
+    flavor: OpenAiFlavor,
+) -> Result<Value, LlmError> {
+    let model = crate::choose_model(req, default_model)?;
+    if req.messages.is_empty() {
+        return Err(LlmError::InvalidRequest("no messages".to_owned()));
+    }
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut messages = Vec::with_capacity(req.messages.len() + 1);
+    if !req.system.is_empty() {
+        messages.push(json!({"role": "system", "content": req.system}));
+    }
+    for m in &req.messages {
+        let has_image = m.parts.iter().any(|p| matches!(p, Part::Image { .. }));
+        let content = if has_image {
+            let parts: Vec<Value> = m
+                .parts
+                .iter()
+                .map(|p| match p {
+                    Part::Text(text) => json!({"type": "text", "text": text}),
+                    Part::Image { mime, data } => json!({
+                        "type": "image_url",
+                        "image_url": {"url": format!("data:{mime};base64,{}", b64.encode(data))},
+                    }),
+                })
+                .collect();
+            Value::Array(parts)
+        } else {
+            let texts: Vec<&str> = m
+                .parts
+                .iter()
+                .filter_map(|p| match p {
+                    Part::Text(text) => Some(text.as_str()),
+                    Part::Image { .. } => None,
+                })
+                .collect();
+            Value::from(texts.join("\n"))
+        };
+        messages.push(json!({"role": m.role.as_str(), "content": content}));
+    }
+    let mut body = json!({"model": model, "messages": messages});
+    let limit_field = match flavor {
+        OpenAiFlavor::OpenAi => "max_completion_tokens",
+        OpenAiFlavor::Compatible => "max_tokens",
+    };
+    body[limit_field] = Value::from(req.max_tokens.max(1));
+    if let Some(t) = crate::temperature(req) {
+        body["temperature"] = Value::from(t);
+    }
+    Ok(body)
+}
+
+/// Reads a Chat Completions answer: the first choice's content (a string,
+/// or an array of text parts as some servers send), the model, usage.
+pub(crate) fn parse_response(body: &[u8]) -> Result<Response, String> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("response is not JSON: {e}"))?;
+    let Some(choice) = value
+        .get("choices")
+        .and_then(Value::as_array)
+        .and_then(|c| c.first())
+    else {
+        if value.get("error").is_some() {
+            return Err(format!("error object: {}", http::error_message(body)));
+        }
+        return Err("response has no choices".to_owned());
+    };
+    let message = choice
+        .get("message")
+        .ok_or_else(|| "first choice has no message".to_owned())?;
+    let text = match message.get("content") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect(),
+        Some(Value::Null) | None => message
+            .get("refusal")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        Some(_) => return Err("message content is neither text nor parts".to_owned()),
+    };
+    let model = value
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let usage = value.get("usage").filter(|u| u.is_object()).map(|u| Usage {
+        input_tokens: crate::json_u32(u.get("prompt_tokens")),
+        output_tokens: crate::json_u32(u.get("completion_tokens")),
+    });
+    Ok(Response { text, model, usage })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{Message, Role};
+
+    fn request() -> Request {
+        Request {
+            system: "sys".into(),
+            messages: vec![
+                Message::user_text("earlier"),
+                Message::assistant_text("ok"),
+                Message {
+                    role: Role::User,
+                    parts: vec![Part::text("look"), Part::jpeg(vec![0xff, 0xd8])],
+                },
+            ],
+            max_tokens: 50,
+            model: "llava".into(),
+            temperature: None,
+        }
+    }
+
+    #[test]
+    fn body_shape_compatible() {
+        let body = request_body(&request(), "", OpenAiFlavor::Compatible).ok();
+        let expected = json!({
+            "model": "llava",
+            "max_tokens": 50,
+            "messages": [
+                {"role": "system", "content": "sys"},
+                {"role": "user", "content": "earlier"},
+                {"role": "assistant", "content": "ok"},
+                {"role": "user", "content": [
+                    {"type": "text", "text": "look"},
+                    {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,/9g="}},
+                ]},
+            ],
+        });
+        assert_eq!(body, Some(expected));
+    }
+
+    #[test]
+    fn openai_uses_max_completion_tokens_and_needs_a_model() {
+        let body = request_body(&request(), "", OpenAiFlavor::OpenAi).ok();
+        assert_eq!(
+            body.as_ref().and_then(|b| b.get("max_completion_tokens")),
+            Some(&json!(50))
+        );
+        let mut req = request();
+        req.model.clear();
+        assert!(matches!(
+            request_body(&req, "", OpenAiFlavor::Compatible),
+            Err(LlmError::InvalidRequest(_))
+        ));
+    }
+
+    #[test]
+    fn responses_parse() {
+        let ok = br#"{"id":"c","object":"chat.completion","model":"gpt-x",
+            "choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],
+            "usage":{"prompt_tokens":9,"completion_tokens":1,"total_tokens":10}}"#;
+        assert_eq!(
+            parse_response(ok),
+            Ok(Response {
+                text: "Hi".into(),
+                model: "gpt-x".into(),
+                usage: Some(Usage {
+                    input_tokens: 9,
+                    output_tokens: 1
+                }),
+            })
+        );
+        let parts = br#"{"choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}}]}"#;
+        assert_eq!(parse_response(parts).map(|r| r.text), Ok("ab".to_owned()));
+        assert!(parse_response(br#"{"choices":[]}"#).is_err());
+        assert!(parse_response(br#"{"error":{"message":"nope"}}"#).is_err());
+        assert!(parse_response(b"<html>").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bodies_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+            let _ = parse_response(&bytes);
+        }
+    }
+}
