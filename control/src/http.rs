@@ -21,6 +21,7 @@ pub struct AppState {
     media: MediaHandle,
     gateway: Option<crate::discord::GatewayHandle>,
     watch: Option<crate::watch::WatchHandle>,
+    brain: Option<crate::brain::BrainHandle>,
     dashboard_token: Option<Arc<str>>,
     started: Instant,
 }
@@ -32,11 +33,13 @@ impl AppState {
         dashboard_token: Option<String>,
         gateway: Option<crate::discord::GatewayHandle>,
         watch: Option<crate::watch::WatchHandle>,
+        brain: Option<crate::brain::BrainHandle>,
     ) -> Self {
         Self {
             media,
             gateway,
             watch,
+            brain,
             dashboard_token: dashboard_token.map(Arc::from),
             started: Instant::now(),
         }
@@ -160,10 +163,16 @@ async fn voice_state(State(state): State<AppState>, headers: HeaderMap) -> Respo
             "no Discord session (set DISCORD_TOKEN)",
         );
     };
-    match watch.state().await {
-        Some(v) => Json(v).into_response(),
-        None => error(StatusCode::SERVICE_UNAVAILABLE, "watch manager stopped"),
+    let Some(view) = watch.state().await else {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "watch manager stopped");
+    };
+    let mut v = serde_json::to_value(view).unwrap_or_default();
+    if let Some(brain) = &state.brain
+        && let Some(b) = brain.view().await
+    {
+        v["brain"] = serde_json::to_value(b).unwrap_or_default();
     }
+    Json(v).into_response()
 }
 
 async fn media_state(State(state): State<AppState>, headers: HeaderMap) -> Response {

@@ -9,6 +9,7 @@
 //!   replayed after every reconnect.
 //! - [`http`]: the HTTP server (`/healthz`, admin API).
 
+pub mod brain;
 pub mod discord;
 pub mod http;
 pub mod media;
@@ -172,6 +173,32 @@ pub async fn main_with(
     if gateway.is_none() {
         tracing::warn!("no DISCORD_TOKEN: running without a Discord gateway session");
     }
+    let brain = gateway.as_ref().map(|_| {
+        let provider = llm::default_provider_from_env().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "LLM provider not usable; using the offline provider");
+            std::sync::Arc::new(llm::OfflineProvider::new(llm::OfflineConfig::default()))
+        });
+        tracing::info!(
+            provider = provider.name(),
+            "screen notes and commentary provider"
+        );
+        let token = cli.discord_token.clone().unwrap_or_default();
+        let token = token.trim().trim_start_matches("Bot ");
+        let rest = discord::rest::RestClient::new(
+            &cli.rest_base,
+            token,
+            cli.discord_account == AccountKind::Bot,
+        )
+        .map_err(|e| tracing::warn!(error = %e, "no REST client; commentary is not posted"))
+        .ok();
+        brain::spawn_brain(
+            brain_core::Settings::default(),
+            provider,
+            rest,
+            &handle,
+            stopped(stop_rx.clone()),
+        )
+    });
     let watch = gateway.as_ref().map(|(g, _)| {
         watch::spawn_watch_manager(
             watch::WatchConfig {
@@ -180,6 +207,7 @@ pub async fn main_with(
             },
             g.clone(),
             handle.clone(),
+            brain.clone(),
             stopped(stop_rx.clone()),
         )
     });
@@ -188,6 +216,7 @@ pub async fn main_with(
         token,
         gateway.as_ref().map(|(h, _)| h.clone()),
         watch,
+        brain,
     ));
     let http_task = tokio::spawn(async move {
         axum::serve(

@@ -69,6 +69,9 @@ pub struct StartRequest {
     /// `"link"` skips native watching.
     #[serde(default)]
     pub preferred_transport: Option<String>,
+    /// Text channel for commentary and link offers.
+    #[serde(default)]
+    pub text_channel_id: Option<String>,
 }
 
 /// The result of `start_screen_watch`, as the reference reports it.
@@ -199,10 +202,12 @@ pub fn spawn_watch_manager(
     config: WatchConfig,
     gateway: GatewayHandle,
     media: MediaHandle,
+    brain: Option<crate::brain::BrainHandle>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> WatchHandle {
     let (tx, rx) = mpsc::channel(32);
     let manager = Manager {
+        brain,
         config,
         registry: Registry::new(),
         book: WatchBook::new(),
@@ -220,6 +225,7 @@ pub fn spawn_watch_manager(
 }
 
 struct Manager {
+    brain: Option<crate::brain::BrainHandle>,
     config: WatchConfig,
     registry: Registry,
     book: WatchBook,
@@ -381,6 +387,16 @@ impl Manager {
         };
         let id = outcome.id();
         self.progress.entry(id).or_default();
+        if let Some(brain) = &self.brain {
+            brain
+                .watch_started(crate::brain::BrainWatch {
+                    watch_id: id.0,
+                    target: target.0,
+                    target_name: self.registry.display_name(guild, target),
+                    text_channel: req.text_channel_id.as_deref().and_then(parse_id),
+                })
+                .await;
+        }
         self.advance().await;
         let frames = self.progress.get(&id).map_or(0, |p| p.frames);
         WatchResult {
@@ -436,6 +452,9 @@ impl Manager {
             for t in self.book.on_registry_event(e) {
                 tracing::info!(event = "screen_watch_ended", watch = %t.watch_id, reason = t.reason.as_str(), "screen watch ended");
                 self.cleanup(&t.watch, t.reason.as_str()).await;
+                if let Some(brain) = &self.brain {
+                    brain.watch_ended(t.watch_id.0).await;
+                }
                 self.progress.remove(&t.watch_id);
             }
             if let RegistryEvent::SelfVoiceChanged {
@@ -674,6 +693,9 @@ impl Manager {
         if let Some(w) = self.book.stop(id) {
             tracing::info!(event = "screen_watch_ended", watch = %id, reason, "screen watch ended");
             self.cleanup(&w, reason).await;
+            if let Some(brain) = &self.brain {
+                brain.watch_ended(id.0).await;
+            }
         }
         self.progress.remove(&id);
     }

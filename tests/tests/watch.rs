@@ -37,6 +37,7 @@ impl Stack {
         let http = format!("127.0.0.1:{}", free_port());
         let mediad = Daemon::start("mediad", "mediad", dir.path(), &["--ipc-socket", &socket]);
         let gateway = sim.gateway_url();
+        let rest = sim.rest_base();
         let mut args = vec![
             "--mediad-socket",
             &socket,
@@ -46,6 +47,8 @@ impl Stack {
             &gateway,
             "--discord-token",
             token,
+            "--rest-base",
+            &rest,
         ];
         args.extend_from_slice(extra);
         let control = Daemon::start("control", "control", dir.path(), &args);
@@ -281,4 +284,61 @@ async fn one_sharer_is_picked_and_a_bot_takes_the_link_path() {
         "{r}"
     );
     off.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notes_and_commentary_from_the_sims_go_live_reach_state_and_the_text_channel() {
+    // Offline provider (no key in the test environment): OCR notes and
+    // rule-based commentary.
+    let s = Stack::start("demo", "sim-user-agent", &[]).await;
+    let r = s
+        .watch(json!({"action": "start", "guildId": GUILD, "requesterId": BOB, "target": "alice", "textChannelId": "900000000000000010"}))
+        .await;
+    assert_eq!(r["ok"], json!(true), "{r}");
+    let state = wait_for(
+        Duration::from_secs(40),
+        "a screen note and a posted commentary",
+        || async {
+            let v = s.state().await;
+            let notes = v["brain"]["notes"]
+                .as_array()
+                .is_some_and(|n| !n.is_empty());
+            let posted = v["brain"]["commentary"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|e| e["posted"] == json!(true)));
+            (notes && posted).then_some(v)
+        },
+    )
+    .await;
+    let brain = &state["brain"];
+    assert_eq!(brain["provider"], json!("offline"));
+    let note = brain["notes"][0].as_str().expect("note text");
+    assert!(
+        note.starts_with("Screen text reads:"),
+        "OCR'd the sim's screen: {note}"
+    );
+    assert!(
+        brain["promptContext"]
+            .as_str()
+            .is_some_and(|c| c.contains("Screen text reads")),
+        "{brain}"
+    );
+    // The sim recorded what the agent posted in the text channel.
+    let admin = s.sim.admin_base();
+    let addr = admin
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("host")
+        .to_owned();
+    let messages = get_json(&addr, "/admin/messages").await.to_string();
+    let posted = brain["commentary"]
+        .as_array()
+        .and_then(|c| c.iter().find(|e| e["posted"] == json!(true)))
+        .and_then(|e| e["text"].as_str())
+        .expect("posted commentary");
+    let needle = posted.chars().take(20).collect::<String>();
+    let needle = serde_json::to_string(&needle).expect("json");
+    assert!(messages.contains(needle.trim_matches('"')), "{messages}");
+    s.sim.shutdown().await;
 }

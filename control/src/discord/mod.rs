@@ -1,6 +1,8 @@
-//! The Discord side of control: the main-gateway connection ([`gateway`]).
+//! The Discord side of control: the main-gateway connection ([`gateway`])
+//! and the REST subset ([`rest`]).
 
 pub mod gateway;
+pub mod rest;
 
 pub use gateway::{
     Account, GatewayConfig, GatewayEvent, GatewayHandle, GatewayStatus, spawn_gateway,

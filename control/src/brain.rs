@@ -1,0 +1,432 @@
+//! The screen-watch brain's shell: frames of the watched user feed
+//! `brain-core`'s note and commentary schedulers; their jobs become LLM
+//! calls (`llm` providers: offline OCR by default, Anthropic/OpenAI when a
+//! key is configured), notes go to the note book, commentary to the text
+//! channel through Discord REST. One watch at a time; LLM calls run on
+//! their own tasks and never block this loop.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use brain_core::{
+    CommentaryDecision, CommentaryLoop, FrameIntake, FrameMeta, NoteBook, NoteLoop, NoteOrigin,
+    Settings, parse_commentary,
+};
+use ipc_schema::MediadMsg;
+use llm::{Message, Part, Provider, Request, Role};
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::discord::rest::RestClient;
+use crate::media::MediaHandle;
+
+/// The watch the brain follows.
+#[derive(Clone, Debug)]
+pub struct BrainWatch {
+    /// Watch id.
+    pub watch_id: u64,
+    /// Watched user.
+    pub target: u64,
+    /// Their display name.
+    pub target_name: String,
+    /// Where commentary is posted, if known.
+    pub text_channel: Option<u64>,
+}
+
+/// One commentary line, as posted.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentaryEntry {
+    /// Trigger (`share_start`, `change_detected`, `interval`).
+    pub trigger: String,
+    /// The text.
+    pub text: String,
+    /// Posted to the text channel.
+    pub posted: bool,
+    /// Seconds since the watch began.
+    pub at_secs: f64,
+}
+
+/// What the dashboard and `GET /api/voice/state` show.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrainView {
+    /// Provider in use.
+    pub provider: String,
+    /// The watch followed.
+    pub watch_id: Option<u64>,
+    /// Frames admitted.
+    pub frames: u64,
+    /// Notes, oldest first.
+    pub notes: Vec<String>,
+    /// The note context exactly as injected into prompts.
+    pub prompt_context: String,
+    /// Commentary so far.
+    pub commentary: Vec<CommentaryEntry>,
+    /// LLM failures (the loops carry on).
+    pub llm_errors: u64,
+}
+
+enum Cmd {
+    Start(BrainWatch),
+    End(u64),
+    View(oneshot::Sender<BrainView>),
+}
+
+/// Talks to the brain task.
+#[derive(Clone)]
+pub struct BrainHandle {
+    tx: mpsc::Sender<Cmd>,
+}
+
+impl BrainHandle {
+    /// Follows a new watch (replacing the previous one).
+    pub async fn watch_started(&self, w: BrainWatch) {
+        let _ = self.tx.send(Cmd::Start(w)).await;
+    }
+    /// The watch ended.
+    pub async fn watch_ended(&self, watch_id: u64) {
+        let _ = self.tx.send(Cmd::End(watch_id)).await;
+    }
+    /// The current view.
+    pub async fn view(&self) -> Option<BrainView> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Cmd::View(tx)).await.ok()?;
+        rx.await.ok()
+    }
+}
+
+enum Done {
+    Note(u64, Result<String, String>),
+    Commentary(u64, String, Result<String, String>),
+}
+
+struct Active {
+    watch: BrainWatch,
+    started: Instant,
+    intake: FrameIntake,
+    notes: NoteLoop,
+    commentary: CommentaryLoop,
+    book: NoteBook,
+    latest_jpeg: Option<Arc<Vec<u8>>>,
+    log: Vec<CommentaryEntry>,
+}
+
+/// Starts the brain task.
+pub fn spawn_brain(
+    settings: Settings,
+    provider: Arc<dyn Provider>,
+    rest: Option<RestClient>,
+    media: &MediaHandle,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> BrainHandle {
+    let (tx, rx) = mpsc::channel(32);
+    let task = Brain {
+        settings,
+        provider,
+        rest,
+        media: media.events(),
+        commands: rx,
+        active: None,
+        done_tx: mpsc::channel(16).0,
+        llm_errors: 0,
+    };
+    tokio::spawn(task.run(shutdown));
+    BrainHandle { tx }
+}
+
+struct Brain {
+    settings: Settings,
+    provider: Arc<dyn Provider>,
+    rest: Option<RestClient>,
+    media: broadcast::Receiver<Arc<MediadMsg>>,
+    commands: mpsc::Receiver<Cmd>,
+    active: Option<Active>,
+    done_tx: mpsc::Sender<Done>,
+    llm_errors: u64,
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Brain {
+    async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let (done_tx, mut done_rx) = mpsc::channel(16);
+        self.done_tx = done_tx;
+        loop {
+            let deadline = self.active.as_ref().and_then(|a| a.notes.poll_timeout());
+            tokio::select! {
+                () = &mut shutdown => break,
+                cmd = self.commands.recv() => match cmd {
+                    Some(cmd) => self.on_cmd(cmd),
+                    None => break,
+                },
+                ev = self.media.recv() => match ev {
+                    Ok(msg) => self.on_media(&msg),
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+                Some(done) = done_rx.recv() => self.on_done(done).await,
+                () = sleep_until(deadline) => {}
+            }
+            self.poll_notes();
+        }
+    }
+
+    fn on_cmd(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::Start(w) => {
+                if self
+                    .active
+                    .as_ref()
+                    .is_some_and(|a| a.watch.watch_id == w.watch_id)
+                {
+                    return;
+                }
+                tracing::info!(
+                    watch = w.watch_id,
+                    target = w.target,
+                    provider = self.provider.name(),
+                    "brain follows the watch"
+                );
+                self.active = Some(Active {
+                    started: Instant::now(),
+                    intake: FrameIntake::new(&self.settings),
+                    notes: NoteLoop::new(&self.settings),
+                    commentary: CommentaryLoop::new(&self.settings),
+                    book: NoteBook::new(self.settings.max_note_entries as usize),
+                    latest_jpeg: None,
+                    log: Vec::new(),
+                    watch: w,
+                });
+            }
+            Cmd::End(id) => {
+                if self.active.as_ref().is_some_and(|a| a.watch.watch_id == id) {
+                    tracing::info!(watch = id, "brain stops following the watch");
+                    self.active = None;
+                }
+            }
+            Cmd::View(reply) => {
+                let now = Instant::now();
+                let view = match &self.active {
+                    Some(a) => BrainView {
+                        provider: self.provider.name().to_owned(),
+                        watch_id: Some(a.watch.watch_id),
+                        frames: a.intake.admitted_total(),
+                        notes: a.book.notes().map(|n| n.text.clone()).collect(),
+                        prompt_context: a.book.prompt_context(now),
+                        commentary: a.log.clone(),
+                        llm_errors: self.llm_errors,
+                    },
+                    None => BrainView {
+                        provider: self.provider.name().to_owned(),
+                        llm_errors: self.llm_errors,
+                        ..BrainView::default()
+                    },
+                };
+                let _ = reply.send(view);
+            }
+        }
+    }
+
+    fn on_media(&mut self, msg: &MediadMsg) {
+        let Some(a) = &mut self.active else { return };
+        match msg {
+            MediadMsg::DecodedVideoFrame(f) if f.user_id.0 == a.watch.target => {
+                let meta = FrameMeta {
+                    at: Instant::now(),
+                    bytes: f.jpeg.len(),
+                    change_score: f.change_score,
+                    ema_score: f.ema_score,
+                    scene_cut: f.scene_cut,
+                };
+                let Ok(meta) = a.intake.admit(meta) else {
+                    return;
+                };
+                a.latest_jpeg = Some(Arc::new(f.jpeg.clone()));
+                a.notes.on_frame(meta);
+                if let CommentaryDecision::Fire(job) = a.commentary.on_frame(meta) {
+                    let trigger = job.trigger.as_str().to_owned();
+                    let req = commentary_request(a, &trigger, &meta);
+                    spawn_call(
+                        self.provider.clone(),
+                        req,
+                        self.done_tx.clone(),
+                        move |r| Done::Commentary(0, trigger, r),
+                        a.watch.watch_id,
+                    );
+                }
+            }
+            MediadMsg::Speaking(s) => {
+                a.commentary
+                    .on_speaking(Instant::now(), s.user_id.0, s.speaking);
+            }
+            _ => {}
+        }
+    }
+
+    fn poll_notes(&mut self) {
+        let Some(a) = &mut self.active else { return };
+        let Some(job) = a.notes.poll(Instant::now()) else {
+            return;
+        };
+        let Some(jpeg) = a.latest_jpeg.clone() else {
+            a.notes.on_note_done(Instant::now(), Err("no frame".into()));
+            return;
+        };
+        let context = a.book.prompt_context(Instant::now());
+        let user = format!(
+            "Previous notes:\n{}\n\nCurrent frame of {}'s screen (trigger {}): change={:.2} scene_cut={}",
+            if context.is_empty() {
+                "(none)"
+            } else {
+                &context
+            },
+            a.watch.target_name,
+            job.trigger.as_str(),
+            job.frame.change_score,
+            job.frame.scene_cut,
+        );
+        let req = Request {
+            system: self.settings.effective_note_prompt(),
+            messages: vec![Message {
+                role: Role::User,
+                parts: vec![Part::text(user), Part::jpeg(jpeg.as_ref().clone())],
+            }],
+            max_tokens: 200,
+            model: self.settings.note_model.clone(),
+            temperature: Some(0.2),
+        };
+        spawn_call(
+            self.provider.clone(),
+            req,
+            self.done_tx.clone(),
+            |r| Done::Note(0, r),
+            a.watch.watch_id,
+        );
+    }
+
+    async fn on_done(&mut self, done: Done) {
+        let now = Instant::now();
+        match done {
+            Done::Note(id, result) => {
+                if result.is_err() {
+                    self.llm_errors += 1;
+                }
+                let Some(a) = self.active.as_mut().filter(|a| a.watch.watch_id == id) else {
+                    return;
+                };
+                if let Err(e) = &result {
+                    tracing::warn!(error = %e, "note call failed; the loop carries on");
+                }
+                if let Some(note) = a.notes.on_note_done(now, result) {
+                    let origin = NoteOrigin {
+                        speaker: Some(a.watch.target_name.clone()),
+                        provider: Some(self.provider.name().to_owned()),
+                        model: None,
+                    };
+                    a.book.push(now, &note, origin);
+                    tracing::info!(event = "screen_note", watch = id, note = %note, "screen note");
+                }
+            }
+            Done::Commentary(id, trigger, result) => {
+                let Some(a) = self.active.as_mut().filter(|a| a.watch.watch_id == id) else {
+                    return;
+                };
+                a.commentary.on_commentary_done();
+                let text = match result {
+                    Ok(t) => t,
+                    Err(e) => {
+                        self.llm_errors += 1;
+                        tracing::warn!(error = %e, "commentary call failed; the loop carries on");
+                        return;
+                    }
+                };
+                let c = parse_commentary(&text);
+                for n in &c.notes {
+                    a.book.add_directive(now, n);
+                }
+                if c.skip || c.text.trim().is_empty() {
+                    return;
+                }
+                let mut posted = false;
+                if let (Some(rest), Some(channel)) = (&self.rest, a.watch.text_channel) {
+                    match rest.post_message(channel, &c.text).await {
+                        Ok(()) => posted = true,
+                        Err(e) => tracing::warn!(error = %e, channel, "commentary not posted"),
+                    }
+                }
+                tracing::info!(event = "screen_commentary", trigger = %trigger, posted, text = %c.text, "commentary");
+                let at_secs = a.started.elapsed().as_secs_f64();
+                a.log.push(CommentaryEntry {
+                    trigger,
+                    text: c.text,
+                    posted,
+                    at_secs,
+                });
+                if a.log.len() > 100 {
+                    a.log.remove(0);
+                }
+            }
+        }
+    }
+}
+
+fn commentary_request(a: &Active, trigger: &str, meta: &FrameMeta) -> Request {
+    let context = a.book.prompt_context(Instant::now());
+    let user = format!(
+        "Notes so far:\n{}\n\nTrigger: {trigger}. Current frame: change={:.2} scene_cut={}",
+        if context.is_empty() {
+            "(none)"
+        } else {
+            &context
+        },
+        meta.change_score,
+        meta.scene_cut,
+    );
+    let mut parts = vec![Part::text(user)];
+    if let Some(jpeg) = &a.latest_jpeg {
+        parts.push(Part::jpeg(jpeg.as_ref().clone()));
+    }
+    Request {
+        system: format!(
+            "COMMENTARY. You are watching {}'s shared screen with them in a Discord call. \
+             Say one short, useful remark about what just changed on screen, or answer [SKIP] \
+             if nothing is worth saying. You may add [[NOTE:...]] to remember something.",
+            a.watch.target_name
+        ),
+        messages: vec![Message {
+            role: Role::User,
+            parts,
+        }],
+        max_tokens: 120,
+        model: String::new(),
+        temperature: Some(0.5),
+    }
+}
+
+fn spawn_call(
+    provider: Arc<dyn Provider>,
+    req: Request,
+    done: mpsc::Sender<Done>,
+    wrap: impl FnOnce(Result<String, String>) -> Done + Send + 'static,
+    watch_id: u64,
+) {
+    tokio::spawn(async move {
+        let result = provider
+            .complete(req)
+            .await
+            .map(|r| r.text)
+            .map_err(|e| e.to_string());
+        let msg = match wrap(result) {
+            Done::Note(_, r) => Done::Note(watch_id, r),
+            Done::Commentary(_, t, r) => Done::Commentary(watch_id, t, r),
+        };
+        let _ = done.send(msg).await;
+    });
+}

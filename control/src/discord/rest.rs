@@ -1,0 +1,95 @@
+//! The Discord REST subset control uses: posting a message to a text
+//! channel (commentary, link offers). hyper with rustls (https) or plain
+//! http (discord-sim). The token is never logged.
+
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+type Connector = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+
+/// A REST client for one account.
+#[derive(Clone)]
+pub struct RestClient {
+    base: String,
+    authorization: String,
+    client: Client<Connector, Full<Bytes>>,
+}
+
+impl std::fmt::Debug for RestClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RestClient")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RestClient {
+    /// A client for `base` (e.g. `https://discord.com/api/v10`); bots send
+    /// `Bot <token>`, user accounts the bare token.
+    pub fn new(base: &str, token: &str, bot: bool) -> Result<Self, String> {
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        Ok(Self {
+            base: base.trim_end_matches('/').to_owned(),
+            authorization: if bot {
+                format!("Bot {token}")
+            } else {
+                token.to_owned()
+            },
+            client,
+        })
+    }
+
+    /// `POST /channels/{channel}/messages` with `content`; one retry after
+    /// a 429's `retry_after`.
+    pub async fn post_message(&self, channel: u64, content: &str) -> Result<(), String> {
+        let body = serde_json::json!({ "content": content }).to_string();
+        for attempt in 0..2 {
+            let req = hyper::Request::post(format!("{}/channels/{channel}/messages", self.base))
+                .header("authorization", &self.authorization)
+                .header("content-type", "application/json")
+                .header("user-agent", "screenwatch (https://example.invalid, 0.1)")
+                .body(Full::new(Bytes::from(body.clone())))
+                .map_err(|e| format!("request: {e}"))?;
+            let resp = tokio::time::timeout(Duration::from_secs(10), self.client.request(req))
+                .await
+                .map_err(|_| "timed out".to_owned())?
+                .map_err(|e| format!("send: {e}"))?;
+            let status = resp.status().as_u16();
+            let bytes = resp
+                .into_body()
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            if status == 429 && attempt == 0 {
+                let wait = serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .ok()
+                    .and_then(|v| v["retry_after"].as_f64())
+                    .unwrap_or(1.0)
+                    .clamp(0.0, 10.0);
+                tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+                continue;
+            }
+            if (200..300).contains(&status) {
+                return Ok(());
+            }
+            return Err(format!(
+                "HTTP {status}: {}",
+                String::from_utf8_lossy(&bytes)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            ));
+        }
+        Err("rate limited twice".to_owned())
+    }
+}
