@@ -277,9 +277,18 @@ mod url_tests {
 
     #[test]
     fn query_is_added_without_breaking_paths() {
-        assert_eq!(with_query("wss://gateway.discord.gg"), "wss://gateway.discord.gg/?v=10&encoding=json");
-        assert_eq!(with_query("wss://gateway.discord.gg/"), "wss://gateway.discord.gg/?v=10&encoding=json");
-        assert_eq!(with_query("ws://127.0.0.1:1/gateway"), "ws://127.0.0.1:1/gateway?v=10&encoding=json");
+        assert_eq!(
+            with_query("wss://gateway.discord.gg"),
+            "wss://gateway.discord.gg/?v=10&encoding=json"
+        );
+        assert_eq!(
+            with_query("wss://gateway.discord.gg/"),
+            "wss://gateway.discord.gg/?v=10&encoding=json"
+        );
+        assert_eq!(
+            with_query("ws://127.0.0.1:1/gateway"),
+            "ws://127.0.0.1:1/gateway?v=10&encoding=json"
+        );
         assert_eq!(with_query("ws://h/x?v=9"), "ws://h/x?v=9");
     }
 }

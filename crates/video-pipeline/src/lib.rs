@@ -67,8 +67,7 @@ pub use h264::H264Decoder;
 pub use jpeg::{DEFAULT_JPEG_QUALITY, JpegEncoder, JpegGridScorer, clamp_quality, score_jpeg};
 pub use metrics::{
     ChangeTracker, EMA_ALPHA, EmissionChange, FrameChange, GRID_CELLS, GRID_COLS, GRID_ROWS,
-    ROW_SAMPLING_MIN_ROWS,
-    LumaGrid, SCENE_CUT_THRESHOLD,
+    LumaGrid, ROW_SAMPLING_MIN_ROWS, SCENE_CUT_THRESHOLD,
 };
 pub use pipeline::{
     EmittedFrame, FramePipeline, NoProbe, PipelineCounters, PipelineSettings, Stage, StageProbe,

@@ -81,7 +81,11 @@ impl LumaGrid {
         let mut sums = [0u32; GRID_COLS];
         for gy in 0..GRID_ROWS {
             let (y0, y1) = cell_range(gy, GRID_ROWS, height);
-            let step = if y1 - y0 >= ROW_SAMPLING_MIN_ROWS { 2 } else { 1 };
+            let step = if y1 - y0 >= ROW_SAMPLING_MIN_ROWS {
+                2
+            } else {
+                1
+            };
             let rows = (y1 - y0).div_ceil(step);
             sums.fill(0);
             for y in (y0..y1).step_by(step) {

@@ -32,7 +32,9 @@ impl SharedDave {
 
     /// Op 4 arrived with `protocol_version`.
     pub(crate) fn on_session_description(&self, conn: &mut VoiceConnection, protocol_version: u16) {
-        let r = self.lock().on_session_description(protocol_version, Instant::now());
+        let r = self
+            .lock()
+            .on_session_description(protocol_version, Instant::now());
         self.after(conn, "session_description", r.map_err(|e| e.to_string()));
     }
 
@@ -43,9 +45,10 @@ impl SharedDave {
             let mut s = self.lock();
             match &msg {
                 DaveBinary::ExternalSender(b) => s.on_external_sender(b),
-                DaveBinary::Proposals { operation, proposals } => {
-                    s.on_proposals(operation.as_u8(), proposals)
-                }
+                DaveBinary::Proposals {
+                    operation,
+                    proposals,
+                } => s.on_proposals(operation.as_u8(), proposals),
                 DaveBinary::AnnounceCommitTransition {
                     transition_id,
                     commit,
@@ -69,8 +72,12 @@ impl SharedDave {
                 VoiceMessage::DavePrepareTransition(p) => {
                     s.on_prepare_transition(p.transition_id, p.protocol_version, now)
                 }
-                VoiceMessage::DaveExecuteTransition(e) => s.on_execute_transition(e.transition_id, now),
-                VoiceMessage::DavePrepareEpoch(p) => s.on_prepare_epoch(p.protocol_version, p.epoch, now),
+                VoiceMessage::DaveExecuteTransition(e) => {
+                    s.on_execute_transition(e.transition_id, now)
+                }
+                VoiceMessage::DavePrepareEpoch(p) => {
+                    s.on_prepare_epoch(p.protocol_version, p.epoch, now)
+                }
                 _ => Ok(()),
             }
         };
@@ -117,7 +124,12 @@ impl SharedDave {
     }
 
     /// Decrypts a whole received frame of `user` in place.
-    pub(crate) fn decrypt(&self, user: u64, codec: MediaCodec, frame: &mut Vec<u8>) -> Result<(), String> {
+    pub(crate) fn decrypt(
+        &self,
+        user: u64,
+        codec: MediaCodec,
+        frame: &mut Vec<u8>,
+    ) -> Result<(), String> {
         let r = self.lock().decrypt(user, codec, frame, Instant::now());
         match r {
             Ok(Decrypted::Plain(b)) | Ok(Decrypted::Passthrough(b)) => {

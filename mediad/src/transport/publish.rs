@@ -161,7 +161,9 @@ fn run(spec: PublishSpec, rx: mpsc::Receiver<PubIn>, slot: tmpsc::UnboundedSende
             }
         };
         last_sent = Some(now);
-        let frame = spec.dave.encrypt(dave_session::MediaCodec::H264, picture.annexb);
+        let frame = spec
+            .dave
+            .encrypt(dave_session::MediaCodec::H264, picture.annexb);
         let packets = match packetizer.packetize(&frame, now - started) {
             Ok(p) => p
                 .filter_map(|p| {

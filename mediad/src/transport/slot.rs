@@ -470,7 +470,8 @@ impl Slot {
             }
             Event::MediaReady(info) => {
                 // Op 12 may have come before the key: workers start now.
-                self.dave.on_session_description(&mut self.conn, info.dave_protocol_version);
+                self.dave
+                    .on_session_description(&mut self.conn, info.dave_protocol_version);
                 self.media = Some(info);
                 self.sync_workers();
                 self.send_sink_wants();

@@ -145,11 +145,17 @@ fn run(
             return;
         }
     };
-    let (dave, user, codec) = (spec.dave.clone(), spec.user_id, match spec.codec {
-        VideoCodec::H264 => dave_session::MediaCodec::H264,
-        VideoCodec::Vp8 => dave_session::MediaCodec::Vp8,
-    });
-    receiver.set_transform(Box::new(move |frame: &mut Vec<u8>| dave.decrypt(user, codec, frame)));
+    let (dave, user, codec) = (
+        spec.dave.clone(),
+        spec.user_id,
+        match spec.codec {
+            VideoCodec::H264 => dave_session::MediaCodec::H264,
+            VideoCodec::Vp8 => dave_session::MediaCodec::Vp8,
+        },
+    );
+    receiver.set_transform(Box::new(move |frame: &mut Vec<u8>| {
+        dave.decrypt(user, codec, frame)
+    }));
     let mut frame_seq = 0u64;
     loop {
         let wait = receiver
