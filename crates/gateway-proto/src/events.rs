@@ -212,7 +212,7 @@ impl StreamInfo {
     /// `rtc_server_id − 1`. Community-derived (four independent
     /// implementations and the user-docs agree), not in official docs.
     pub fn dave_channel_id(&self) -> Option<u64> {
-        self.rtc_server_id.and_then(|s| s.get().checked_sub(1))
+        self.rtc_server_id.and_then(stream_dave_channel_id)
     }
 }
 
@@ -278,4 +278,11 @@ pub struct MessageCreate {
     /// Text (empty without the MESSAGE_CONTENT intent).
     #[serde(default)]
     pub content: String,
+}
+
+/// The DAVE (MLS group) channel id of a Go Live stream connection:
+/// `rtc_server_id − 1` (`None` for 0). The gateway side's one place of this
+/// rule; [`StreamInfo::dave_channel_id`] and control's registry use it.
+pub fn stream_dave_channel_id(rtc_server_id: ServerId) -> Option<u64> {
+    rtc_server_id.get().checked_sub(1)
 }

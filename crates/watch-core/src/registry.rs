@@ -56,12 +56,12 @@ impl Default for Limits {
 }
 
 /// The DAVE (MLS group) id of a Go Live stream connection:
-/// `rtc_server_id − 1`. The one place of this rule in watch-core (it
-/// matches `dave_session::stream_group_id`); `0` maps to `0`, and
+/// `rtc_server_id − 1`, by `gateway_proto::stream_dave_channel_id` (the
+/// gateway side's one place of the rule); `0` maps to `0`, and
 /// [`Stream::credentials`] refuses an `rtc_server_id` of 0 or 1, whose group
 /// id would not be a valid snowflake.
 pub fn stream_dave_group_id(rtc_server_id: ServerId) -> u64 {
-    rtc_server_id.get().saturating_sub(1)
+    gateway_proto::stream_dave_channel_id(rtc_server_id).unwrap_or(0)
 }
 
 /// The key of `user`'s Go Live in `channel` of `guild`, for when
