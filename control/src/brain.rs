@@ -68,6 +68,7 @@ pub struct BrainView {
 }
 
 enum Cmd {
+    Frame(LinkFrameIn),
     Start(BrainWatch),
     End(u64),
     View(oneshot::Sender<BrainView>),
@@ -88,12 +89,42 @@ impl BrainHandle {
     pub async fn watch_ended(&self, watch_id: u64) {
         let _ = self.tx.send(Cmd::End(watch_id)).await;
     }
+    /// A frame that came through a share link (already admitted).
+    pub async fn link_frame(
+        &self,
+        watch_id: u64,
+        target: u64,
+        jpeg: Vec<u8>,
+        change_score: f32,
+        ema_score: f32,
+        scene_cut: bool,
+    ) {
+        let f = LinkFrameIn {
+            watch_id,
+            target,
+            jpeg,
+            change_score,
+            ema_score,
+            scene_cut,
+        };
+        let _ = self.tx.send(Cmd::Frame(f)).await;
+    }
+
     /// The current view.
     pub async fn view(&self) -> Option<BrainView> {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Cmd::View(tx)).await.ok()?;
         rx.await.ok()
     }
+}
+
+struct LinkFrameIn {
+    watch_id: u64,
+    target: u64,
+    jpeg: Vec<u8>,
+    change_score: f32,
+    ema_score: f32,
+    scene_cut: bool,
 }
 
 enum Done {
@@ -180,6 +211,15 @@ impl Brain {
 
     fn on_cmd(&mut self, cmd: Cmd) {
         match cmd {
+            Cmd::Frame(f) => {
+                if self
+                    .active
+                    .as_ref()
+                    .is_some_and(|a| a.watch.watch_id == f.watch_id && a.watch.target == f.target)
+                {
+                    self.on_frame(f.jpeg, f.change_score, f.ema_score, f.scene_cut);
+                }
+            }
             Cmd::Start(w) => {
                 if self
                     .active
@@ -238,35 +278,42 @@ impl Brain {
         let Some(a) = &mut self.active else { return };
         match msg {
             MediadMsg::DecodedVideoFrame(f) if f.user_id.0 == a.watch.target => {
-                let meta = FrameMeta {
-                    at: Instant::now(),
-                    bytes: f.jpeg.len(),
-                    change_score: f.change_score,
-                    ema_score: f.ema_score,
-                    scene_cut: f.scene_cut,
-                };
-                let Ok(meta) = a.intake.admit(meta) else {
-                    return;
-                };
-                a.latest_jpeg = Some(Arc::new(f.jpeg.clone()));
-                a.notes.on_frame(meta);
-                if let CommentaryDecision::Fire(job) = a.commentary.on_frame(meta) {
-                    let trigger = job.trigger.as_str().to_owned();
-                    let req = commentary_request(a, &trigger, &meta);
-                    spawn_call(
-                        self.provider.clone(),
-                        req,
-                        self.done_tx.clone(),
-                        move |r| Done::Commentary(0, trigger, r),
-                        a.watch.watch_id,
-                    );
-                }
+                let (jpeg, c, e, cut) = (f.jpeg.clone(), f.change_score, f.ema_score, f.scene_cut);
+                self.on_frame(jpeg, c, e, cut);
             }
             MediadMsg::Speaking(s) => {
                 a.commentary
                     .on_speaking(Instant::now(), s.user_id.0, s.speaking);
             }
             _ => {}
+        }
+    }
+
+    /// A frame of the watched user, native or from a link.
+    fn on_frame(&mut self, jpeg: Vec<u8>, change_score: f32, ema_score: f32, scene_cut: bool) {
+        let Some(a) = &mut self.active else { return };
+        let meta = FrameMeta {
+            at: Instant::now(),
+            bytes: jpeg.len(),
+            change_score,
+            ema_score,
+            scene_cut,
+        };
+        let Ok(meta) = a.intake.admit(meta) else {
+            return;
+        };
+        a.latest_jpeg = Some(Arc::new(jpeg));
+        a.notes.on_frame(meta);
+        if let CommentaryDecision::Fire(job) = a.commentary.on_frame(meta) {
+            let trigger = job.trigger.as_str().to_owned();
+            let req = commentary_request(a, &trigger, &meta);
+            spawn_call(
+                self.provider.clone(),
+                req,
+                self.done_tx.clone(),
+                move |r| Done::Commentary(0, trigger, r),
+                a.watch.watch_id,
+            );
         }
     }
 

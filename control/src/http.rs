@@ -22,6 +22,7 @@ pub struct AppState {
     gateway: Option<crate::discord::GatewayHandle>,
     watch: Option<crate::watch::WatchHandle>,
     brain: Option<crate::brain::BrainHandle>,
+    share: share_core::ShareSettings,
     dashboard_token: Option<Arc<str>>,
     started: Instant,
 }
@@ -34,12 +35,14 @@ impl AppState {
         gateway: Option<crate::discord::GatewayHandle>,
         watch: Option<crate::watch::WatchHandle>,
         brain: Option<crate::brain::BrainHandle>,
+        share: share_core::ShareSettings,
     ) -> Self {
         Self {
             media,
             gateway,
             watch,
             brain,
+            share,
             dashboard_token: dashboard_token.map(Arc::from),
             started: Instant::now(),
         }
@@ -48,11 +51,23 @@ impl AppState {
 
 /// All routes.
 pub fn router(state: AppState) -> Router {
+    let share_limit = state.share.max_body_bytes;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/media/state", get(media_state))
         .route("/api/voice/screen-watch", post(screen_watch))
         .route("/api/voice/state", get(voice_state))
+        .route("/api/voice/share-session", post(create_share))
+        .route(
+            "/api/voice/share-session/{token}/frame",
+            post(share_frame).layer(axum::extract::DefaultBodyLimit::max(
+                usize::try_from(share_limit)
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(1024),
+            )),
+        )
+        .route("/api/voice/share-session/{token}/stop", post(share_stop))
+        .route("/share/{token}", get(share_page))
         .route("/api/media/voice", put(put_voice).delete(delete_voice))
         .route(
             "/api/media/subscriptions/{user_id}",
@@ -150,6 +165,127 @@ async fn screen_watch(
         }
     };
     Json(result).into_response()
+}
+
+/// `POST /api/voice/share-session` (admin): a share link for a target, as
+/// `start_screen_watch` with `preferredTransport: "link"`.
+async fn create_share(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(r) = require_admin(&state, &headers) {
+        return r;
+    }
+    let Some(watch) = &state.watch else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no Discord session (set DISCORD_TOKEN)",
+        );
+    };
+    let mut req: crate::watch::StartRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("invalid JSON body: {e}")),
+    };
+    req.preferred_transport = Some("link".into());
+    Json(watch.start(req).await).into_response()
+}
+
+fn share_answer((status, body): crate::watch::LinkAnswer) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, Json(body)).into_response()
+}
+
+/// `POST /api/voice/share-session/{token}/frame`: the token is the
+/// capability. Oversized bodies are refused from their declared length
+/// before they are read.
+async fn share_frame(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let Some(watch) = &state.watch else {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "no Discord session");
+    };
+    let max_body = state.share.max_body_bytes;
+    if let Some(len) = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && let Err(r) = share_core::check_declared_length(len, max_body)
+    {
+        return share_answer((r.http_status(), r.body()));
+    }
+    let frame = match share_core::FrameBody::parse(&body, max_body) {
+        Ok(f) => f,
+        Err(r) => return share_answer((r.http_status(), r.body())),
+    };
+    let (data, decoded_len) = match frame.decode(state.share.max_frame_bytes) {
+        Ok(share_core::DecodedFrame::Bytes(b)) => {
+            let n = b.len();
+            (b, n)
+        }
+        Ok(share_core::DecodedFrame::TooLarge { decoded_len }) => (Vec::new(), decoded_len),
+        Err(r) => return share_answer((r.http_status(), r.body())),
+    };
+    let is_jpeg = matches!(frame.mime_type.as_str(), "image/jpeg" | "image/jpg" | "");
+    // 1/8-scale decode for the change metrics, off the async workers.
+    let (data, grid) = if is_jpeg && !data.is_empty() {
+        tokio::task::spawn_blocking(move || {
+            let grid = video_pipeline::score_jpeg(&data).ok();
+            (data, grid)
+        })
+        .await
+        .unwrap_or_default()
+    } else {
+        (data, None)
+    };
+    let answer = watch
+        .share_frame(crate::watch::LinkFrame {
+            token,
+            mime: frame.mime_type,
+            data,
+            decoded_len,
+            grid,
+        })
+        .await;
+    share_answer(answer)
+}
+
+/// `POST /api/voice/share-session/{token}/stop`.
+async fn share_stop(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let Some(watch) = &state.watch else {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "no Discord session");
+    };
+    share_answer(watch.share_stop(token).await)
+}
+
+/// `GET /share/{token}`: the capture page (self-contained: no external
+/// assets, so it loads completely through any host).
+async fn share_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let Some(watch) = &state.watch else {
+        return error(StatusCode::NOT_FOUND, "Not found.");
+    };
+    let Some(left) = watch.share_remaining(token).await else {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::response::Html("<!doctype html><title>Link expired</title><p>This share link has expired or does not exist. Ask the agent for a new one.</p>"),
+        )
+            .into_response();
+    };
+    let config = json!({
+        "keyframeIntervalMs": state.share.keyframe_interval_ms,
+        "maxWidthPx": state.share.share_page_max_width_px,
+        "jpegQuality": state.share.share_page_jpeg_quality,
+        "expiresInSeconds": left,
+    });
+    let page = include_str!("share_page.html").replace("__SHARE_CONFIG__", &config.to_string());
+    (
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        axum::response::Html(page),
+    )
+        .into_response()
 }
 
 /// `GET /api/voice/state`: sharers, streams, own voice and watches.

@@ -72,6 +72,13 @@ pub struct Cli {
         default_value = "https://discord.com/api/v10"
     )]
     pub rest_base: String,
+    /// Base URL share links are built on (what users' browsers reach);
+    /// defaults to `http://<--http-addr>`.
+    #[arg(long, env = "PUBLIC_BASE_URL")]
+    pub public_url: Option<String>,
+    /// Share-link lifetime in minutes (2-30).
+    #[arg(long, env = "PUBLIC_SHARE_SESSION_TTL_MINUTES")]
+    pub share_ttl_minutes: Option<String>,
     /// Whether the share-link fallback may be used (`false` disables it everywhere).
     #[arg(long, env = "STREAM_LINK_FALLBACK", default_value_t = true, action = clap::ArgAction::Set)]
     pub stream_link_fallback: bool,
@@ -173,6 +180,26 @@ pub async fn main_with(
     if gateway.is_none() {
         tracing::warn!("no DISCORD_TOKEN: running without a Discord gateway session");
     }
+    let public_url = cli
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let share_settings = share_core::ShareSettings {
+        link_fallback_enabled: cli.stream_link_fallback,
+        ..share_core::ShareSettings::default()
+    }
+    .with_ttl_env_value(cli.share_ttl_minutes.as_deref());
+    let rest = gateway.as_ref().and_then(|_| {
+        let token = cli.discord_token.clone().unwrap_or_default();
+        let token = token.trim().trim_start_matches("Bot ");
+        discord::rest::RestClient::new(
+            &cli.rest_base,
+            token,
+            cli.discord_account == AccountKind::Bot,
+        )
+        .map_err(|e| tracing::warn!(error = %e, "no REST client; nothing is posted"))
+        .ok()
+    });
     let brain = gateway.as_ref().map(|_| {
         let provider = llm::default_provider_from_env().unwrap_or_else(|e| {
             tracing::warn!(error = %e, "LLM provider not usable; using the offline provider");
@@ -182,19 +209,10 @@ pub async fn main_with(
             provider = provider.name(),
             "screen notes and commentary provider"
         );
-        let token = cli.discord_token.clone().unwrap_or_default();
-        let token = token.trim().trim_start_matches("Bot ");
-        let rest = discord::rest::RestClient::new(
-            &cli.rest_base,
-            token,
-            cli.discord_account == AccountKind::Bot,
-        )
-        .map_err(|e| tracing::warn!(error = %e, "no REST client; commentary is not posted"))
-        .ok();
         brain::spawn_brain(
             brain_core::Settings::default(),
             provider,
-            rest,
+            rest.clone(),
             &handle,
             stopped(stop_rx.clone()),
         )
@@ -208,6 +226,11 @@ pub async fn main_with(
             g.clone(),
             handle.clone(),
             brain.clone(),
+            watch::LinkConfig {
+                public_url: public_url.clone(),
+                share: share_settings.clone(),
+            },
+            rest.clone(),
             stopped(stop_rx.clone()),
         )
     });
@@ -217,6 +240,7 @@ pub async fn main_with(
         gateway.as_ref().map(|(h, _)| h.clone()),
         watch,
         brain,
+        share_settings.clone(),
     ));
     let http_task = tokio::spawn(async move {
         axum::serve(

@@ -55,6 +55,15 @@ pub struct WatchConfig {
     pub link_fallback_enabled: bool,
 }
 
+/// Share-link settings of the manager.
+#[derive(Clone, Debug)]
+pub struct LinkConfig {
+    /// Base URL links are built on (`PUBLIC_BASE_URL`).
+    pub public_url: String,
+    /// Session rules.
+    pub share: share_core::ShareSettings,
+}
+
 /// `start_screen_watch`.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -142,7 +151,27 @@ pub struct VoiceStateView {
     pub watches: Vec<WatchView>,
 }
 
+/// A frame posted to a share link, decoded and scored by the HTTP handler.
+pub struct LinkFrame {
+    /// The token from the URL.
+    pub token: String,
+    /// Declared MIME type.
+    pub mime: String,
+    /// The decoded picture (empty when it was too large to decode).
+    pub data: Vec<u8>,
+    /// Its decoded size.
+    pub decoded_len: usize,
+    /// Its luma grid (JPEG frames), for change metrics.
+    pub grid: Option<video_pipeline::LumaGrid>,
+}
+
+/// The answer to a link frame: HTTP status and JSON body.
+pub type LinkAnswer = (u16, serde_json::Value);
+
 enum Cmd {
+    ShareInfo(String, oneshot::Sender<Option<u64>>),
+    ShareFrame(Box<LinkFrame>, oneshot::Sender<LinkAnswer>),
+    ShareStop(String, oneshot::Sender<LinkAnswer>),
     Start(StartRequest, oneshot::Sender<WatchResult>),
     Stop(Option<String>, oneshot::Sender<WatchResult>),
     State(oneshot::Sender<VoiceStateView>),
@@ -173,11 +202,85 @@ impl WatchHandle {
         rx.await.unwrap_or_else(|_| refused("control_stopping"))
     }
 
+    /// A frame posted to a share link.
+    pub async fn share_frame(&self, frame: LinkFrame) -> LinkAnswer {
+        let (tx, rx) = oneshot::channel();
+        let gone = (
+            503,
+            serde_json::json!({"accepted": false, "reason": "control_stopping"}),
+        );
+        if self
+            .tx
+            .send(Cmd::ShareFrame(Box::new(frame), tx))
+            .await
+            .is_err()
+        {
+            return gone;
+        }
+        rx.await.unwrap_or(gone)
+    }
+
+    /// Seconds left on a live link (`None`: unknown or over).
+    pub async fn share_remaining(&self, token: String) -> Option<u64> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Cmd::ShareInfo(token, tx)).await.ok()?;
+        rx.await.ok().flatten()
+    }
+
+    /// The page's Stop Sharing.
+    pub async fn share_stop(&self, token: String) -> LinkAnswer {
+        let (tx, rx) = oneshot::channel();
+        let gone = (
+            503,
+            serde_json::json!({"ok": false, "reason": "control_stopping"}),
+        );
+        if self.tx.send(Cmd::ShareStop(token, tx)).await.is_err() {
+            return gone;
+        }
+        rx.await.unwrap_or(gone)
+    }
+
     /// What control knows and does.
     pub async fn state(&self) -> Option<VoiceStateView> {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Cmd::State(tx)).await.ok()?;
         rx.await.ok()
+    }
+}
+
+/// Internal marker: `plan_start` chose the share link.
+const LINK_PLAN: &str = "__link_plan__";
+
+/// A reply to send once the loop iteration is done.
+struct Reply(oneshot::Sender<WatchResult>, WatchResult);
+
+impl Reply {
+    fn answer(self) {
+        let _ = self.0.send(self.1);
+    }
+}
+
+/// The registry as share-core's view of voice presence.
+struct RegistryPresence<'a>(&'a Registry);
+
+impl share_core::Presence for RegistryPresence<'_> {
+    fn in_voice(&self, guild: GuildId, user: UserId) -> Option<ChannelId> {
+        self.0.voice_channel(guild, user)
+    }
+    fn self_in_voice(&self, guild: GuildId) -> Option<ChannelId> {
+        self.0.own_voice(guild).map(|v| v.channel_id)
+    }
+}
+
+fn fill_random(buf: &mut [u8]) {
+    use rand::RngCore;
+    rand::rng().fill_bytes(buf);
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -203,10 +306,18 @@ pub fn spawn_watch_manager(
     gateway: GatewayHandle,
     media: MediaHandle,
     brain: Option<crate::brain::BrainHandle>,
+    links: LinkConfig,
+    rest: Option<crate::discord::rest::RestClient>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> WatchHandle {
     let (tx, rx) = mpsc::channel(32);
     let manager = Manager {
+        shares: share_core::SessionManager::new(links.share.clone()),
+        links,
+        rest,
+        link_watches: BTreeMap::new(),
+        trackers: BTreeMap::new(),
+        pending_links: Vec::new(),
         brain,
         config,
         registry: Registry::new(),
@@ -224,7 +335,26 @@ pub fn spawn_watch_manager(
     WatchHandle { tx }
 }
 
+/// A link start waiting for our voice connection.
+struct PendingLink {
+    req: StartRequest,
+    guild: GuildId,
+    requester: UserId,
+    target: UserId,
+    channel: ChannelId,
+    reply: oneshot::Sender<WatchResult>,
+    deadline: Instant,
+}
+
 struct Manager {
+    shares: share_core::SessionManager,
+    links: LinkConfig,
+    rest: Option<crate::discord::rest::RestClient>,
+    /// Share session id → the watch it feeds.
+    link_watches: BTreeMap<u64, WatchId>,
+    /// Change metrics per share session.
+    trackers: BTreeMap<u64, video_pipeline::ChangeTracker>,
+    pending_links: Vec<PendingLink>,
     brain: Option<crate::brain::BrainHandle>,
     config: WatchConfig,
     registry: Registry,
@@ -249,8 +379,10 @@ impl Manager {
     async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
+            let deadline = self.next_deadline();
             tokio::select! {
                 () = &mut shutdown => break,
+                () = sleep_until(deadline) => self.on_timer().await,
                 cmd = self.commands.recv() => match cmd {
                     Some(cmd) => self.on_cmd(cmd).await,
                     None => break,
@@ -276,8 +408,42 @@ impl Manager {
     async fn on_cmd(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::Start(req, reply) => {
-                let r = self.start(req).await;
-                let _ = reply.send(r);
+                if let Some(r) = self.start(req, reply).await {
+                    r.answer();
+                }
+            }
+            Cmd::ShareInfo(token, reply) => {
+                let now = std::time::SystemTime::now();
+                let left = share_core::ShareToken::parse(&token).ok().and_then(|t| {
+                    self.shares
+                        .get_live(&t, now)
+                        .map(|s| s.remaining(now).as_secs())
+                });
+                let _ = reply.send(left);
+            }
+            Cmd::ShareFrame(frame, reply) => {
+                let answer = self.share_frame(*frame).await;
+                let _ = reply.send(answer);
+            }
+            Cmd::ShareStop(token, reply) => {
+                let answer = match share_core::ShareToken::parse(&token) {
+                    Ok(t) => match self.shares.stop(&t, "stopped_by_user") {
+                        Some(ended) => {
+                            self.link_ended(ended.session.id.0, "share_stopped_by_user")
+                                .await;
+                            (200, serde_json::json!({"ok": true}))
+                        }
+                        None => (
+                            400,
+                            serde_json::json!({"ok": false, "reason": "share_session_not_found"}),
+                        ),
+                    },
+                    Err(_) => (
+                        400,
+                        serde_json::json!({"ok": false, "reason": "share_session_not_found"}),
+                    ),
+                };
+                let _ = reply.send(answer);
             }
             Cmd::Stop(guild, reply) => {
                 let guild = guild.as_deref().and_then(parse_id).map(GuildId);
@@ -303,7 +469,7 @@ impl Manager {
         }
     }
 
-    async fn start(&mut self, req: StartRequest) -> WatchResult {
+    async fn plan_start(&mut self, req: StartRequest) -> WatchResult {
         let (Some(guild), Some(requester)) = (parse_id(&req.guild_id), parse_id(&req.requester_id))
         else {
             return refused("invalid_guild_or_requester_id");
@@ -342,8 +508,8 @@ impl Manager {
         tracing::info!(event = "screen_watch_requested", guild = guild.0, target = target.0, ?plan, reason = ?selection.reason, "screen watch requested");
         let transport = match &plan {
             TransportPlan::Link { reason } => {
-                // The share-link session manager is not built yet.
-                let mut r = refused("link_unavailable");
+                // Carried out by `start` (it may have to join voice first).
+                let mut r = refused(LINK_PLAN);
                 r.target_user_id = Some(target.0.to_string());
                 r.transport = Some("link".into());
                 tracing::info!(
@@ -413,6 +579,281 @@ impl Manager {
         }
     }
 
+    /// `start_screen_watch`: native and webcam at once; the link path may
+    /// wait for our voice connection (the reply is sent when it is ready).
+    async fn start(
+        &mut self,
+        req: StartRequest,
+        reply: oneshot::Sender<WatchResult>,
+    ) -> Option<Reply> {
+        let r = self.plan_start(req.clone()).await;
+        if r.reason.as_deref() != Some(LINK_PLAN) {
+            return Some(Reply(reply, r));
+        }
+        let (Some(guild), Some(requester), Some(target)) = (
+            parse_id(&req.guild_id).map(GuildId),
+            parse_id(&req.requester_id).map(UserId),
+            r.target_user_id.as_deref().and_then(parse_id).map(UserId),
+        ) else {
+            return Some(Reply(reply, refused("invalid_guild_or_requester_id")));
+        };
+        let Some(channel) = self.registry.voice_channel(guild, requester) else {
+            return Some(Reply(reply, refused("requester_not_in_voice")));
+        };
+        self.ensure_voice(guild, channel).await;
+        let pending = PendingLink {
+            req,
+            guild,
+            requester,
+            target,
+            channel,
+            reply,
+            deadline: Instant::now() + std::time::Duration::from_secs(8),
+        };
+        if self
+            .registry
+            .own_voice(guild)
+            .is_some_and(|v| v.channel_id == channel)
+        {
+            let result = self.create_link(&pending).await;
+            return Some(Reply(pending.reply, result));
+        }
+        self.pending_links.push(pending);
+        None
+    }
+
+    /// Creates (or reuses) the share session, arms its watch and offers the
+    /// link in the text channel, with the two suppression checkpoints.
+    async fn create_link(&mut self, p: &PendingLink) -> WatchResult {
+        // Checkpoint 1: native became active for this target meanwhile.
+        if let Some(w) = self.book.find_by_target(p.guild, p.target)
+            && w.native_active
+        {
+            tracing::info!(
+                event = "link_suppressed",
+                target = p.target.0,
+                checkpoint = 1,
+                "native watch active; no link"
+            );
+            return WatchResult {
+                ok: true,
+                reused: true,
+                reason: Some("native_active".into()),
+                transport: Some("native".into()),
+                target_user_id: Some(p.target.0.to_string()),
+                watch_id: Some(w.id.0),
+                ..WatchResult::default()
+            };
+        }
+        let now = std::time::SystemTime::now();
+        for ended in self.shares.expire(now) {
+            self.link_ended(ended.session.id.0, "share_session_expired")
+                .await;
+        }
+        let request = share_core::CreateRequest {
+            guild: p.guild,
+            requester: p.requester,
+            target: Some(p.target),
+            channel: Some(p.channel),
+            now,
+        };
+        let created =
+            match self
+                .shares
+                .create(request, &RegistryPresence(&self.registry), &mut fill_random)
+            {
+                Ok(c) => c,
+                Err(refusal) => {
+                    for ended in refusal.ended.clone() {
+                        self.link_ended(ended.session.id.0, "share_presence_lost")
+                            .await;
+                    }
+                    let mut r = refused(refusal.reason());
+                    r.transport = Some("link".into());
+                    r.target_user_id = Some(p.target.0.to_string());
+                    return r;
+                }
+            };
+        let session = created.session.clone();
+        let url = format!(
+            "{}{}",
+            self.links.public_url.trim_end_matches('/'),
+            session.token.share_path()
+        );
+        let minutes = session.expires_in_minutes(now);
+        let outcome = self.book.start(
+            WatchRequest {
+                guild: p.guild,
+                target: p.target,
+                requester: p.requester,
+                channel: Some(p.channel),
+                transport: WatchTransport::Link,
+            },
+            Instant::now(),
+        );
+        let id = match outcome {
+            Ok(o) => o.id(),
+            Err(refusal) => {
+                self.shares.stop(&session.token, "watch_refused");
+                return refused(refusal.reason());
+            }
+        };
+        self.link_watches.insert(session.id.0, id);
+        self.progress.entry(id).or_default();
+        if let Some(brain) = &self.brain {
+            brain
+                .watch_started(crate::brain::BrainWatch {
+                    watch_id: id.0,
+                    target: p.target.0,
+                    target_name: self.registry.display_name(p.guild, p.target),
+                    text_channel: p.req.text_channel_id.as_deref().and_then(parse_id),
+                })
+                .await;
+        }
+        let offer = format!(
+            "<@{}> I can't watch your screen directly here. Share it with me through this link: {url} (it expires in {minutes} min).",
+            p.target.0
+        );
+        // Checkpoint 2: the offer is composed; native may have won the race.
+        if watch_core::suppress_link(&self.book, id) {
+            tracing::info!(
+                event = "link_suppressed",
+                target = p.target.0,
+                checkpoint = 2,
+                "native watch active; offer not sent"
+            );
+            self.shares.stop(&session.token, "native_active");
+            return refused("native_active");
+        }
+        let mut posted = false;
+        let text_channel = p.req.text_channel_id.as_deref().and_then(parse_id);
+        if !created.reused
+            && let (Some(rest), Some(channel)) = (&self.rest, text_channel)
+        {
+            match rest.post_message(channel, &offer).await {
+                Ok(()) => posted = true,
+                Err(e) => tracing::warn!(error = %e, "link offer not posted"),
+            }
+        }
+        tracing::info!(event = "link_fallback_started", target = p.target.0, token = %session.token, reused = created.reused, posted, "share link offered");
+        WatchResult {
+            ok: true,
+            started: !created.reused,
+            reused: created.reused,
+            reason: Some("link_offered".into()),
+            frame_ready: self.progress.get(&id).is_some_and(|p| p.frames > 0),
+            transport: Some("link".into()),
+            target_user_id: Some(p.target.0.to_string()),
+            link_url: Some(url),
+            expires_in_minutes: Some(u32::try_from(minutes).unwrap_or(u32::MAX)),
+            watch_id: Some(id.0),
+        }
+    }
+
+    /// A frame posted to a link: admission, metrics, the brain.
+    async fn share_frame(&mut self, f: LinkFrame) -> LinkAnswer {
+        let Ok(token) = share_core::ShareToken::parse(&f.token) else {
+            let r = share_core::FrameRejection::SessionNotFound;
+            return (r.http_status(), r.body());
+        };
+        let meta = share_core::FrameMeta {
+            mime: &f.mime,
+            decoded_len: f.decoded_len,
+            now: std::time::SystemTime::now(),
+        };
+        let accepted =
+            match self
+                .shares
+                .check_frame(&token, meta, &RegistryPresence(&self.registry))
+            {
+                Ok(a) => a,
+                Err(rejection) => {
+                    if let Some(ended) = rejection.ended() {
+                        let id = ended.session.id.0;
+                        self.link_ended(id, rejection.reason()).await;
+                    }
+                    return (rejection.http_status(), rejection.body());
+                }
+            };
+        let Some(&watch) = self.link_watches.get(&accepted.id.0) else {
+            return (200, serde_json::json!({"accepted": true, "reason": null}));
+        };
+        let (change, ema, cut) = match f.grid {
+            Some(grid) => {
+                let tracker = self.trackers.entry(accepted.id.0).or_default();
+                let frame = tracker.observe(grid);
+                let e = tracker.commit_emission();
+                (e.change_score, e.ema_score, e.scene_cut || frame.scene_cut)
+            }
+            None => (0.0, 0.0, false),
+        };
+        if let Some(p) = self.progress.get_mut(&watch) {
+            p.frames += 1;
+        }
+        if let Some(brain) = &self.brain {
+            brain
+                .link_frame(watch.0, accepted.target.0, f.data, change, ema, cut)
+                .await;
+        }
+        (200, serde_json::json!({"accepted": true, "reason": null}))
+    }
+
+    /// A share session ended: its watch ends too.
+    async fn link_ended(&mut self, session_id: u64, reason: &str) {
+        self.trackers.remove(&session_id);
+        if let Some(id) = self.link_watches.remove(&session_id) {
+            self.teardown(id, reason).await;
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let pending = self.pending_links.iter().map(|p| p.deadline).min();
+        let expiry = self.shares.next_expiry().map(|t| {
+            let wait = t
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default();
+            Instant::now() + wait
+        });
+        [pending, expiry].into_iter().flatten().min()
+    }
+
+    async fn on_timer(&mut self) {
+        let now = Instant::now();
+        let (late, keep): (Vec<PendingLink>, Vec<PendingLink>) =
+            std::mem::take(&mut self.pending_links)
+                .into_iter()
+                .partition(|p| now >= p.deadline);
+        self.pending_links = keep;
+        for p in late {
+            let _ = p.reply.send(refused("voice_join_timeout"));
+        }
+        for ended in self.shares.expire(std::time::SystemTime::now()) {
+            tracing::info!(event = "share_session_expired", token = %ended.session.token, "share link expired");
+            self.link_ended(ended.session.id.0, "share_session_expired")
+                .await;
+        }
+    }
+
+    /// Link starts whose voice connection is now there.
+    async fn serve_pending_links(&mut self) {
+        let ready: Vec<usize> = self
+            .pending_links
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| {
+                self.registry
+                    .own_voice(p.guild)
+                    .is_some_and(|v| v.channel_id == p.channel)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        for i in ready.into_iter().rev() {
+            let p = self.pending_links.remove(i);
+            let result = self.create_link(&p).await;
+            let _ = p.reply.send(result);
+        }
+    }
+
     async fn on_gateway(&mut self, ev: GatewayEvent) {
         let events = match &ev {
             GatewayEvent::Ready(r) => self.registry.on_ready(r),
@@ -467,6 +908,7 @@ impl Manager {
             }
         }
         self.advance().await;
+        self.serve_pending_links().await;
     }
 
     async fn on_media(&mut self, msg: &MediadMsg) {
@@ -702,6 +1144,23 @@ impl Manager {
 
     /// Undoes a watch's transports; the voice connection stays.
     async fn cleanup(&mut self, w: &watch_core::Watch, reason: &str) {
+        if w.transport == WatchTransport::Link {
+            let sessions: Vec<u64> = self
+                .link_watches
+                .iter()
+                .filter(|(_, id)| **id == w.id)
+                .map(|(s, _)| *s)
+                .collect();
+            for sid in sessions {
+                self.link_watches.remove(&sid);
+                self.trackers.remove(&sid);
+                let token = self.shares.list().find(|s| s.id.0 == sid).map(|s| s.token);
+                if let Some(token) = token {
+                    self.shares.stop(&token, reason);
+                }
+            }
+            return;
+        }
         let _ = self.media.unsubscribe(ipc_schema::UserId(w.target.0)).await;
         if let WatchTransport::Native { stream_key } = w.transport {
             let _ = self

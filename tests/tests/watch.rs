@@ -199,15 +199,18 @@ async fn target_choice_rules() {
     // An unknown name is refused; never retargeted.
     let r = s.start_watch(BOB, Some("mallory")).await;
     assert_eq!(r["reason"], json!("target_not_found"), "{r}");
-    // A target in voice but not sharing: no native path; the link path is
-    // not built yet, which is said plainly.
+    // A target in voice but not sharing: no native path, so a share link.
     let r = s.start_watch(ALICE, Some("bob")).await;
     assert_eq!(
-        (r["ok"].clone(), r["reason"].clone()),
-        (json!(false), json!("link_unavailable")),
+        (r["ok"].clone(), r["transport"].clone(), r["reason"].clone()),
+        (json!(true), json!("link"), json!("link_offered")),
         "{r}"
     );
     assert_eq!(r["targetUserId"], json!(BOB));
+    assert!(
+        r["linkUrl"].as_str().is_some_and(|u| u.contains("/share/")),
+        "{r}"
+    );
     // The operator CLI says the same, with exit codes.
     let cli = |args: &[&str]| {
         let url = format!("http://{}", s.http);
@@ -256,12 +259,13 @@ async fn one_sharer_is_picked_and_a_bot_takes_the_link_path() {
     );
     s.sim.shutdown().await;
 
-    // A bot without the members intent knows users by id (mention form).
+    // A bot without the members intent knows users by id (mention form);
+    // it cannot watch Go Live, so it offers a link.
     let bot = Stack::start("demo", "sim-bot-agent", &["--discord-account", "bot"]).await;
     let r = bot.start_watch(BOB, Some("<@900000000000000101>")).await;
     assert_eq!(
         (r["ok"].clone(), r["transport"].clone(), r["reason"].clone()),
-        (json!(false), json!("link"), json!("link_unavailable")),
+        (json!(true), json!("link"), json!("link_offered")),
         "{r}"
     );
     bot.sim.shutdown().await;
@@ -340,5 +344,117 @@ async fn notes_and_commentary_from_the_sims_go_live_reach_state_and_the_text_cha
     let needle = posted.chars().take(20).collect::<String>();
     let needle = serde_json::to_string(&needle).expect("json");
     assert!(messages.contains(needle.trim_matches('"')), "{messages}");
+    s.sim.shutdown().await;
+}
+
+fn jpeg_frame(cell: usize) -> Vec<u8> {
+    let (w, h) = (320, 180);
+    let mut b = video_pipeline::YuvBuffer::new(w, h);
+    let (y, u, v) = b.planes_mut();
+    for (i, p) in y.iter_mut().enumerate() {
+        *p = if ((i % w) / cell + (i / w) / cell).is_multiple_of(2) {
+            220
+        } else {
+            30
+        };
+    }
+    u.fill(128);
+    v.fill(128);
+    video_pipeline::JpegEncoder::new()
+        .expect("encoder")
+        .encode(&b.as_frame(), 80)
+        .expect("jpeg")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_offers_a_share_link_whose_frames_feed_the_watch() {
+    use base64::Engine;
+    let s = Stack::start("demo", "sim-bot-agent", &["--discord-account", "bot"]).await;
+    let body = json!({"action": "start", "guildId": GUILD, "requesterId": BOB, "target": ALICE, "textChannelId": "900000000000000010"});
+    let r = s.watch(body.clone()).await;
+    assert_eq!(
+        (r["ok"].clone(), r["transport"].clone(), r["reason"].clone()),
+        (json!(true), json!("link"), json!("link_offered")),
+        "{r}"
+    );
+    assert_eq!(r["expiresInMinutes"], json!(12));
+    let url = r["linkUrl"].as_str().expect("link url").to_owned();
+    let token = url.rsplit('/').next().expect("token").to_owned();
+    assert_eq!(token.len(), 24);
+    // Asking again reuses the link without extending it.
+    let again = s.watch(body).await;
+    assert_eq!(
+        (again["reused"].clone(), again["linkUrl"].clone()),
+        (json!(true), json!(url)),
+        "{again}"
+    );
+    // The offer was posted in the text channel; the full token is not logged.
+    let admin = s.sim.admin_base();
+    let admin_addr = admin
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("host")
+        .to_owned();
+    let messages = get_json(&admin_addr, "/admin/messages").await.to_string();
+    assert!(messages.contains(&token), "offer posted: {messages}");
+    assert_eq!(messages.matches(&token).count(), 1, "offered once");
+    // The page loads.
+    let page_path = format!("/share/{token}");
+    let (status, _) = http(&s.http, "GET", &page_path, None).await.expect("page");
+    assert_eq!(status, 200);
+    let frame_path = format!("/api/voice/share-session/{token}/frame");
+    let b64 = |data: &[u8]| base64::engine::general_purpose::STANDARD.encode(data);
+    for cell in [40, 40, 8] {
+        let body = json!({"mimeType": "image/jpeg", "dataBase64": b64(&jpeg_frame(cell)), "source": "test"});
+        let (status, v) = http(&s.http, "POST", &frame_path, Some(&body))
+            .await
+            .expect("frame");
+        assert_eq!((status, v["accepted"].clone()), (200, json!(true)), "{v}");
+    }
+    // A wrong type is refused with the reference's reason.
+    let bad = json!({"mimeType": "text/plain", "dataBase64": b64(b"hello"), "source": "test"});
+    let (status, v) = http(&s.http, "POST", &frame_path, Some(&bad))
+        .await
+        .expect("frame");
+    assert_eq!(
+        (status, v["reason"].clone()),
+        (400, json!("invalid_mime_type")),
+        "{v}"
+    );
+    let unknown = format!("/api/voice/share-session/{}/frame", "A".repeat(24));
+    let (_, v) = http(&s.http, "POST", &unknown, Some(&bad))
+        .await
+        .expect("frame");
+    assert_eq!(v["reason"], json!("share_session_not_found"), "{v}");
+    // The frames fed the watch and its brain.
+    let state = s.state().await;
+    assert_eq!(state["watches"][0]["transport"], json!("link"), "{state}");
+    assert_eq!(state["watches"][0]["frames"], json!(3), "{state}");
+    assert!(
+        state["brain"]["frames"].as_u64().unwrap_or(0) >= 1,
+        "{state}"
+    );
+    // Stop Sharing ends the session and its watch.
+    let stop = format!("/api/voice/share-session/{token}/stop");
+    let (status, _) = http(&s.http, "POST", &stop, Some(&json!({})))
+        .await
+        .expect("stop");
+    assert_eq!(status, 200);
+    let good =
+        json!({"mimeType": "image/jpeg", "dataBase64": b64(&jpeg_frame(40)), "source": "test"});
+    let (_, v) = http(&s.http, "POST", &frame_path, Some(&good))
+        .await
+        .expect("frame");
+    assert_eq!(v["accepted"], json!(false), "{v}");
+    let state = s.state().await;
+    assert!(
+        state["watches"].as_array().is_some_and(Vec::is_empty),
+        "{state}"
+    );
+    assert!(
+        !s.log().contains(&token),
+        "the full token never appears in control's log"
+    );
     s.sim.shutdown().await;
 }
