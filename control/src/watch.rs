@@ -294,6 +294,8 @@ fn refused(reason: &str) -> WatchResult {
 /// Per-watch bookkeeping beyond the book.
 #[derive(Default)]
 struct Progress {
+    /// Where to offer a link if native watching fails.
+    text_channel: Option<String>,
     watch_sent: bool,
     stream_connected: Option<(String, u64)>,
     subscribed: bool,
@@ -552,7 +554,7 @@ impl Manager {
             Err(refusal) => return refused(refusal.reason()),
         };
         let id = outcome.id();
-        self.progress.entry(id).or_default();
+        self.progress.entry(id).or_default().text_channel = req.text_channel_id.clone();
         if let Some(brain) = &self.brain {
             brain
                 .watch_started(crate::brain::BrainWatch {
@@ -747,6 +749,53 @@ impl Manager {
             link_url: Some(url),
             expires_in_minutes: Some(u32::try_from(minutes).unwrap_or(u32::MAX)),
             watch_id: Some(id.0),
+        }
+    }
+
+    /// After a native failure: the share link, offered once, with nobody
+    /// waiting for the answer.
+    async fn offer_link_after_failure(
+        &mut self,
+        guild: GuildId,
+        requester: UserId,
+        target: UserId,
+        text_channel: String,
+    ) {
+        let Some(channel) = self.registry.voice_channel(guild, requester) else {
+            return;
+        };
+        tracing::info!(
+            event = "link_fallback_started",
+            target = target.0,
+            "native failed; offering the share link"
+        );
+        let (reply, _) = oneshot::channel();
+        let pending = PendingLink {
+            req: StartRequest {
+                guild_id: guild.0.to_string(),
+                requester_id: requester.0.to_string(),
+                target: Some(target.0.to_string()),
+                preferred_transport: Some("link".into()),
+                text_channel_id: Some(text_channel),
+            },
+            guild,
+            requester,
+            target,
+            channel,
+            reply,
+            deadline: Instant::now() + std::time::Duration::from_secs(8),
+        };
+        if self
+            .registry
+            .own_voice(guild)
+            .is_some_and(|v| v.channel_id == channel)
+        {
+            // The native watch is gone, so this is the one offer; the
+            // link watch that replaces it cannot fail natively again.
+            let r = self.create_link(&pending).await;
+            tracing::info!(ok = r.ok, reason = ?r.reason, "link after native failure");
+        } else {
+            self.pending_links.push(pending);
         }
     }
 
@@ -955,7 +1004,25 @@ impl Manager {
                         .collect();
                     for id in ids {
                         tracing::warn!(event = "native_start_failed", watch = %id, reason = ?s.reason, "native transport failed; watch torn down");
+                        let fallback = self
+                            .book
+                            .get(id)
+                            .cloned()
+                            .zip(self.progress.get(&id).and_then(|p| p.text_channel.clone()));
                         self.teardown(id, "stream_transport_failed").await;
+                        // Offer the link once, when requester and text channel are known.
+                        if let Some((w, text_channel)) = fallback
+                            && self.config.link_fallback_enabled
+                            && let Some(&requester) = w.requesters.first()
+                        {
+                            self.offer_link_after_failure(
+                                w.guild,
+                                requester,
+                                w.target,
+                                text_channel,
+                            )
+                            .await;
+                        }
                     }
                 }
                 (TransportRole::Voice, TransportStatus::RejoinRequired) => {

@@ -458,3 +458,45 @@ async fn a_bot_offers_a_share_link_whose_frames_feed_the_watch() {
     );
     s.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_native_watch_is_torn_down_and_the_link_offered_once() {
+    let s = Stack::start("demo", "sim-user-agent", &[]).await;
+    let r = s
+        .watch(json!({"action": "start", "guildId": GUILD, "requesterId": BOB, "target": "alice", "textChannelId": "900000000000000010"}))
+        .await;
+    assert_eq!(r["transport"], json!("native"), "{r}");
+    s.frame_ready().await;
+    // The Go Live server dies: mediad's stream_watch gives up after its
+    // retries; control tears the native watch down and offers the link.
+    s.action(json!({"action": "crash", "server": "stream"}))
+        .await;
+    let state = wait_for(Duration::from_secs(40), "the link watch", || async {
+        let v = s.state().await;
+        (v["watches"][0]["transport"] == json!("link")).then_some(v)
+    })
+    .await;
+    assert_eq!(
+        state["watches"].as_array().map(Vec::len),
+        Some(1),
+        "{state}"
+    );
+    let admin = s.sim.admin_base();
+    let addr = admin
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("host")
+        .to_owned();
+    let messages = get_json(&addr, "/admin/messages").await.to_string();
+    assert_eq!(
+        messages.matches("/share/").count(),
+        1,
+        "offered once: {messages}"
+    );
+    assert!(s.log().contains("native_start_failed"));
+    // The voice connection survived the stream server's crash.
+    let media = get_json(&s.http, "/api/media/state").await.to_string();
+    assert!(media.contains("\"voice\""), "{media}");
+    s.sim.shutdown().await;
+}
