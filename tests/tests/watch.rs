@@ -119,6 +119,15 @@ impl Stack {
     fn log(&self) -> String {
         self.control.log_text()
     }
+
+    /// mediad reports its voice transport ready (through control).
+    async fn voice_ready(&self) -> bool {
+        let media = get_json(&self.http, "/api/media/state").await;
+        media["mediad"]["transports"].as_array().is_some_and(|t| {
+            t.iter()
+                .any(|t| t["role"] == json!("voice") && t["status"] == json!("ready"))
+        })
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,9 +191,7 @@ async fn native_watch_is_frame_ready_within_3s_and_survives_gateway_reconnects()
             .then_some(())
     })
     .await;
-    let media = get_json(&s.http, "/api/media/state").await;
-    let text = media.to_string();
-    assert!(text.contains("\"voice\""), "voice transport kept: {text}");
+    assert!(s.voice_ready().await, "voice transport kept");
     assert!(s.log().contains("screen watch ended"));
     s.sim.shutdown().await;
 }
@@ -496,7 +503,35 @@ async fn a_failed_native_watch_is_torn_down_and_the_link_offered_once() {
     );
     assert!(s.log().contains("native_start_failed"));
     // The voice connection survived the stream server's crash.
-    let media = get_json(&s.http, "/api/media/state").await.to_string();
-    assert!(media.contains("\"voice\""), "{media}");
+    assert!(s.voice_ready().await, "voice transport kept");
+    s.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_explicit_webcam_target_is_watched_on_voice_and_ends_when_they_leave() {
+    let s = Stack::start("webcam-only", "sim-user-agent", &[]).await;
+    let r = s.start_watch(BOB, Some("alice")).await;
+    assert_eq!(
+        (r["ok"].clone(), r["transport"].clone()),
+        (json!(true), json!("webcam")),
+        "{r}"
+    );
+    s.frame_ready().await;
+    // Alice leaves voice: the watch ends, our voice connection stays.
+    s.action(json!({"action": "leave_voice", "user": "alice"}))
+        .await;
+    wait_for(T, "watch torn down", || async {
+        let v = s.state().await;
+        v["watches"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+            .then_some(())
+    })
+    .await;
+    assert!(
+        s.log().contains("target_left_voice"),
+        "teardown reason logged"
+    );
+    assert!(s.voice_ready().await, "voice transport kept");
     s.sim.shutdown().await;
 }
