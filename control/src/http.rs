@@ -23,6 +23,8 @@ pub struct AppState {
     watch: Option<crate::watch::WatchHandle>,
     brain: Option<crate::brain::BrainHandle>,
     share: share_core::ShareSettings,
+    gate: Arc<share_core::PublicHostGate>,
+    ingest_limit: Arc<std::sync::Mutex<share_core::RateLimiter<std::net::IpAddr>>>,
     dashboard_token: Option<Arc<str>>,
     started: Instant,
 }
@@ -36,6 +38,7 @@ impl AppState {
         watch: Option<crate::watch::WatchHandle>,
         brain: Option<crate::brain::BrainHandle>,
         share: share_core::ShareSettings,
+        public_host: Option<&str>,
     ) -> Self {
         Self {
             media,
@@ -43,6 +46,11 @@ impl AppState {
             watch,
             brain,
             share,
+            gate: Arc::new(share_core::PublicHostGate::new(public_host)),
+            ingest_limit: Arc::new(std::sync::Mutex::new(share_core::RateLimiter::new(
+                share_core::RateLimit::PER_IP,
+                4096,
+            ))),
             dashboard_token: dashboard_token.map(Arc::from),
             started: Instant::now(),
         }
@@ -74,7 +82,83 @@ pub fn router(state: AppState) -> Router {
             put(put_subscription).delete(delete_subscription),
         )
         .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"error": "Not found."}))) })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            public_gate,
+        ))
         .with_state(state)
+}
+
+/// Public-host gating and the per-IP ingest limit. Requests whose
+/// `X-Forwarded-Host` or `Host` is the public host reach only the share
+/// routes (frame, stop, the page); everything else answers 404 there.
+async fn public_gate(
+    State(state): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = req.headers();
+    let host = headers.get(axum::http::header::HOST).map(|v| v.as_bytes());
+    let forwarded = headers.get("x-forwarded-host").map(|v| v.as_bytes());
+    let gate = share_core::GateRequest {
+        method: req.method().as_str(),
+        path: req.uri().path(),
+        host,
+        forwarded_host: forwarded,
+    };
+    let public = match state.gate.check(&gate) {
+        share_core::GateDecision::AllowLocal => false,
+        share_core::GateDecision::AllowPublic(_) => true,
+        share_core::GateDecision::NotFound(nf) => {
+            return (
+                StatusCode::NOT_FOUND,
+                [(axum::http::header::CONTENT_TYPE, nf.content_type())],
+                nf.body(),
+            )
+                .into_response();
+        }
+    };
+    let is_ingest = req.method() == axum::http::Method::POST
+        && req.uri().path().starts_with("/api/voice/share-session/");
+    if is_ingest {
+        // Refuse a declared oversize body before anything reads it.
+        if let Some(len) = headers
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            && let Err(r) = share_core::check_declared_length(len, state.share.max_body_bytes)
+        {
+            let mut resp = share_answer((r.http_status(), r.body()));
+            resp.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            return resp;
+        }
+        // Behind the public host's proxy, the client is the first
+        // X-Forwarded-For address; locally, the peer.
+        let client = public
+            .then(|| {
+                headers
+                    .get("x-forwarded-for")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.split(',').next())
+                    .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok())
+            })
+            .flatten()
+            .unwrap_or(peer.ip());
+        let verdict = state
+            .ingest_limit
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .check(&client, Instant::now());
+        if let Err(limited) = verdict {
+            let r: share_core::FrameRejection = limited.into();
+            return (StatusCode::TOO_MANY_REQUESTS, Json(r.body())).into_response();
+        }
+    }
+    next.run(req).await
 }
 
 /// A JSON error response.
@@ -202,21 +286,14 @@ fn share_answer((status, body): crate::watch::LinkAnswer) -> Response {
 async fn share_frame(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
     let Some(watch) = &state.watch else {
         return error(StatusCode::SERVICE_UNAVAILABLE, "no Discord session");
     };
+    // Declared oversize bodies were refused by `public_gate` before this
+    // extractor read anything; undeclared ones stop at the body limit.
     let max_body = state.share.max_body_bytes;
-    if let Some(len) = headers
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        && let Err(r) = share_core::check_declared_length(len, max_body)
-    {
-        return share_answer((r.http_status(), r.body()));
-    }
     let frame = match share_core::FrameBody::parse(&body, max_body) {
         Ok(f) => f,
         Err(r) => return share_answer((r.http_status(), r.body())),

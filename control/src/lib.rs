@@ -73,9 +73,13 @@ pub struct Cli {
     )]
     pub rest_base: String,
     /// Base URL share links are built on (what users' browsers reach);
-    /// defaults to `http://<--http-addr>`.
+    /// defaults to `https://<--public-host>`, else `http://<--http-addr>`.
     #[arg(long, env = "PUBLIC_BASE_URL")]
     pub public_url: Option<String>,
+    /// Host name under which the share page is public (e.g. a tunnel's);
+    /// requests for it reach only the share routes.
+    #[arg(long, env = "PUBLIC_HOST")]
+    pub public_host: Option<String>,
     /// Share-link lifetime in minutes (2-30).
     #[arg(long, env = "PUBLIC_SHARE_SESSION_TTL_MINUTES")]
     pub share_ttl_minutes: Option<String>,
@@ -183,7 +187,10 @@ pub async fn main_with(
     let public_url = cli
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
+        .unwrap_or_else(|| match &cli.public_host {
+            Some(host) => format!("https://{}", host.trim_end_matches('/')),
+            None => format!("http://{addr}"),
+        });
     let share_settings = share_core::ShareSettings {
         link_fallback_enabled: cli.stream_link_fallback,
         ..share_core::ShareSettings::default()
@@ -241,6 +248,7 @@ pub async fn main_with(
         watch,
         brain,
         share_settings.clone(),
+        cli.public_host.as_deref(),
     ));
     let http_task = tokio::spawn(async move {
         axum::serve(

@@ -376,7 +376,19 @@ fn jpeg_frame(cell: usize) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bot_offers_a_share_link_whose_frames_feed_the_watch() {
     use base64::Engine;
-    let s = Stack::start("demo", "sim-bot-agent", &["--discord-account", "bot"]).await;
+    let s = Stack::start(
+        "demo",
+        "sim-bot-agent",
+        &[
+            "--discord-account",
+            "bot",
+            "--public-host",
+            "share.example.test",
+            "--public-url",
+            "https://share.example.test",
+        ],
+    )
+    .await;
     let body = json!({"action": "start", "guildId": GUILD, "requesterId": BOB, "target": ALICE, "textChannelId": "900000000000000010"});
     let r = s.watch(body.clone()).await;
     assert_eq!(
@@ -406,10 +418,24 @@ async fn a_bot_offers_a_share_link_whose_frames_feed_the_watch() {
     let messages = get_json(&admin_addr, "/admin/messages").await.to_string();
     assert!(messages.contains(&token), "offer posted: {messages}");
     assert_eq!(messages.matches(&token).count(), 1, "offered once");
-    // The page loads.
+    assert!(
+        url.starts_with("https://share.example.test/share/"),
+        "{url}"
+    );
+    // The page loads, also through the public host; admin routes do not.
     let page_path = format!("/share/{token}");
     let (status, _) = http(&s.http, "GET", &page_path, None).await.expect("page");
     assert_eq!(status, 200);
+    let (status, page) = raw_get(&s.http, &page_path, "share.example.test").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Start Sharing") && !page.contains("<link "),
+        "self-contained page"
+    );
+    for admin_path in ["/api/voice/state", "/api/media/state", "/healthz"] {
+        let (status, _) = raw_get(&s.http, admin_path, "share.example.test").await;
+        assert_eq!(status, 404, "{admin_path} hidden on the public host");
+    }
     let frame_path = format!("/api/voice/share-session/{token}/frame");
     let b64 = |data: &[u8]| base64::engine::general_purpose::STANDARD.encode(data);
     for cell in [40, 40, 8] {
@@ -418,6 +444,25 @@ async fn a_bot_offers_a_share_link_whose_frames_feed_the_watch() {
             .await
             .expect("frame");
         assert_eq!((status, v["accepted"].clone()), (200, json!(true)), "{v}");
+    }
+    // A declared oversize body is refused before it is sent.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(&s.http)
+            .await
+            .expect("connect");
+        let req = format!(
+            "POST {frame_path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 7000000\r\nconnection: close\r\n\r\n"
+        );
+        stream.write_all(req.as_bytes()).await.expect("write");
+        let mut resp = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut resp))
+            .await
+            .expect("answered without the body")
+            .expect("read");
+        let text = String::from_utf8_lossy(&resp);
+        assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+        assert!(text.contains("payload_too_large"), "{text}");
     }
     // A wrong type is refused with the reference's reason.
     let bad = json!({"mimeType": "text/plain", "dataBase64": b64(b"hello"), "source": "test"});
@@ -534,4 +579,21 @@ async fn an_explicit_webcam_target_is_watched_on_voice_and_ends_when_they_leave(
     );
     assert!(s.voice_ready().await, "voice transport kept");
     s.sim.shutdown().await;
+}
+
+/// A GET with an explicit Host header; (status, body).
+async fn raw_get(addr: &str, path: &str, host: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let req = format!("GET {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n");
+    stream.write_all(req.as_bytes()).await.expect("write");
+    let mut resp = Vec::new();
+    stream.read_to_end(&mut resp).await.expect("read");
+    let text = String::from_utf8_lossy(&resp).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, text)
 }
