@@ -66,6 +66,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/voice/screen-watch", post(screen_watch))
         .route("/api/voice/state", get(voice_state))
         .route("/api/voice/share-session", post(create_share))
+        .route("/api/voice/share-sessions", get(list_shares))
+        .route("/api/voice/share-sessions/stop", post(stop_shares))
         .route(
             "/api/voice/share-session/{token}/frame",
             post(share_frame).layer(axum::extract::DefaultBodyLimit::max(
@@ -273,6 +275,51 @@ async fn create_share(
     };
     req.preferred_transport = Some("link".into());
     Json(watch.start(req).await).into_response()
+}
+
+/// `GET /api/voice/share-sessions` (admin): live links, by suffix.
+async fn list_shares(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = require_admin(&state, &headers) {
+        return r;
+    }
+    match &state.watch {
+        Some(w) => match w.share_list().await {
+            Some(v) => Json(v).into_response(),
+            None => error(StatusCode::SERVICE_UNAVAILABLE, "watch manager stopped"),
+        },
+        None => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no Discord session (set DISCORD_TOKEN)",
+        ),
+    }
+}
+
+/// `POST /api/voice/share-sessions/stop` (admin): `{"suffix": "…"}` or
+/// `{"all": true}`.
+async fn stop_shares(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(r) = require_admin(&state, &headers) {
+        return r;
+    }
+    let Some(w) = &state.watch else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no Discord session (set DISCORD_TOKEN)",
+        );
+    };
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let suffix = if v["all"] == json!(true) {
+        None
+    } else {
+        match v["suffix"].as_str() {
+            Some(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+            _ => return error(StatusCode::BAD_REQUEST, "give \"suffix\" or \"all\": true"),
+        }
+    };
+    share_answer(w.share_stop_suffix(suffix).await)
 }
 
 fn share_answer((status, body): crate::watch::LinkAnswer) -> Response {

@@ -103,6 +103,15 @@ pub enum Command {
         #[command(flatten)]
         server: ops::ServerArgs,
     },
+    /// Share links: create, list, stop.
+    Share {
+        /// What to do.
+        #[command(subcommand)]
+        cmd: ops::ShareCommand,
+        /// Where control runs.
+        #[command(flatten)]
+        server: ops::ServerArgs,
+    },
 }
 
 /// The kind of Discord account.

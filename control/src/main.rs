@@ -5,15 +5,21 @@ use daemon_support::{init_tracing, shutdown_signal};
 
 fn main() -> anyhow::Result<()> {
     let cli = control::Cli::parse();
-    if let Some(control::Command::Watch { cmd, server }) = cli.command {
+    if let Some(command) = cli.command {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let code = runtime.block_on(control::ops::run_watch(
-            cmd,
-            &server,
-            cli.dashboard_token.as_deref(),
-        ));
+        let token = cli.dashboard_token.as_deref();
+        let code = runtime.block_on(async {
+            match command {
+                control::Command::Watch { cmd, server } => {
+                    control::ops::run_watch(cmd, &server, token).await
+                }
+                control::Command::Share { cmd, server } => {
+                    control::ops::run_share(cmd, &server, token).await
+                }
+            }
+        });
         std::process::exit(code);
     }
     init_tracing(cli.log_format, "info");

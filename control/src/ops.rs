@@ -39,6 +39,134 @@ pub enum WatchCommand {
     Status,
 }
 
+/// `control share ...`.
+#[derive(Debug, clap::Subcommand)]
+pub enum ShareCommand {
+    /// Create (or reuse) a share link and print its URL.
+    Create {
+        /// Guild id.
+        #[arg(long)]
+        guild: String,
+        /// Who asks (must be in voice).
+        #[arg(long)]
+        requester: String,
+        /// Whose screen (default: the requester).
+        #[arg(long)]
+        target: Option<String>,
+        /// Text channel to post the offer in.
+        #[arg(long)]
+        channel: Option<String>,
+    },
+    /// List live links (token suffixes only).
+    List,
+    /// Stop the link whose token ends with SUFFIX, or all of them.
+    Stop {
+        /// Token suffix (as printed by `list`).
+        suffix: Option<String>,
+        /// Stop every live link.
+        #[arg(long, conflicts_with = "suffix")]
+        all: bool,
+    },
+}
+
+/// Runs a share command; returns the process exit code.
+pub async fn run_share(cmd: ShareCommand, server: &ServerArgs, token: Option<&str>) -> i32 {
+    let (method, path, body, print_url) = match cmd {
+        ShareCommand::Create {
+            guild,
+            requester,
+            target,
+            channel,
+        } => {
+            let target = target.unwrap_or_else(|| requester.clone());
+            let mut b = json!({"guildId": guild, "requesterId": requester, "target": target});
+            if let Some(c) = channel {
+                b["textChannelId"] = json!(c);
+            }
+            ("POST", "/api/voice/share-session", Some(b), true)
+        }
+        ShareCommand::List => ("GET", "/api/voice/share-sessions", None, false),
+        ShareCommand::Stop { suffix, all } => {
+            if !all && suffix.is_none() {
+                eprintln!("control share stop: give a SUFFIX or --all");
+                return 1;
+            }
+            let b = if all {
+                json!({"all": true})
+            } else {
+                json!({ "suffix": suffix })
+            };
+            ("POST", "/api/voice/share-sessions/stop", Some(b), false)
+        }
+    };
+    let (status, value) = match call(server, method, path, body.as_ref(), token).await {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    if print_url && let Some(url) = value["linkUrl"].as_str() {
+        println!("{url}");
+        return 0;
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&value).unwrap_or_else(|_| value.to_string())
+    );
+    if status == 404 {
+        return 1;
+    }
+    exit_code(status, &value)
+}
+
+/// One request to control, or the exit code of a failed call.
+async fn call(
+    server: &ServerArgs,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    token: Option<&str>,
+) -> Result<(u16, Value), i32> {
+    let Some(addr) = server_addr(&server.server) else {
+        eprintln!(
+            "control: --server must be an http:// URL (got {})",
+            server.server
+        );
+        return Err(5);
+    };
+    let answer = tokio::time::timeout(
+        Duration::from_secs(server.timeout_secs),
+        request(&addr, method, path, body, token),
+    )
+    .await;
+    match answer {
+        Err(_) => {
+            eprintln!(
+                "control: no answer from {} within {} s",
+                server.server, server.timeout_secs
+            );
+            Err(4)
+        }
+        Ok(Err(e)) => {
+            eprintln!("control: cannot reach control at {}: {e}", server.server);
+            Err(3)
+        }
+        Ok(Ok(r)) => Ok(r),
+    }
+}
+
+/// `host:port` of an `http://` URL; plain http to a non-loopback host gets
+/// a warning (the admin token would travel unencrypted).
+fn server_addr(url: &str) -> Option<String> {
+    let addr = url
+        .strip_prefix("http://")?
+        .trim_end_matches('/')
+        .to_owned();
+    let host = addr.rsplit_once(':').map_or(addr.as_str(), |(h, _)| h);
+    if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+        eprintln!("control: warning: plain http to non-loopback host {host}");
+    }
+    Some(addr)
+}
+
 /// Where the running control is.
 #[derive(Debug, clap::Args)]
 pub struct ServerArgs {
@@ -82,32 +210,9 @@ pub async fn run_watch(cmd: WatchCommand, server: &ServerArgs, token: Option<&st
         ),
         WatchCommand::Status => ("GET", "/api/voice/state", None),
     };
-    let Some(addr) = server
-        .server
-        .strip_prefix("http://")
-        .map(|a| a.trim_end_matches('/').to_owned())
-    else {
-        eprintln!(
-            "control: --server must be an http:// URL (got {})",
-            server.server
-        );
-        return 5;
-    };
-    let request = request(&addr, method, path, body.as_ref(), token);
-    let answer = tokio::time::timeout(Duration::from_secs(server.timeout_secs), request).await;
-    let (status, value) = match answer {
-        Err(_) => {
-            eprintln!(
-                "control: no answer from {} within {} s",
-                server.server, server.timeout_secs
-            );
-            return 4;
-        }
-        Ok(Err(e)) => {
-            eprintln!("control: cannot reach control at {}: {e}", server.server);
-            return 3;
-        }
-        Ok(Ok(r)) => r,
+    let (status, value) = match call(server, method, path, body.as_ref(), token).await {
+        Ok(r) => r,
+        Err(code) => return code,
     };
     println!(
         "{}",

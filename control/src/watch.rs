@@ -169,6 +169,8 @@ pub struct LinkFrame {
 pub type LinkAnswer = (u16, serde_json::Value);
 
 enum Cmd {
+    ShareList(oneshot::Sender<serde_json::Value>),
+    ShareStopSuffix(Option<String>, oneshot::Sender<LinkAnswer>),
     ShareInfo(String, oneshot::Sender<Option<u64>>),
     ShareFrame(Box<LinkFrame>, oneshot::Sender<LinkAnswer>),
     ShareStop(String, oneshot::Sender<LinkAnswer>),
@@ -212,6 +214,31 @@ impl WatchHandle {
         if self
             .tx
             .send(Cmd::ShareFrame(Box::new(frame), tx))
+            .await
+            .is_err()
+        {
+            return gone;
+        }
+        rx.await.unwrap_or(gone)
+    }
+
+    /// Live share links (suffixes only, never whole tokens).
+    pub async fn share_list(&self) -> Option<serde_json::Value> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Cmd::ShareList(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// Stops the link whose token ends with `suffix`, or all of them.
+    pub async fn share_stop_suffix(&self, suffix: Option<String>) -> LinkAnswer {
+        let (tx, rx) = oneshot::channel();
+        let gone = (
+            503,
+            serde_json::json!({"ok": false, "reason": "control_stopping"}),
+        );
+        if self
+            .tx
+            .send(Cmd::ShareStopSuffix(suffix, tx))
             .await
             .is_err()
         {
@@ -413,6 +440,58 @@ impl Manager {
                 if let Some(r) = self.start(req, reply).await {
                     r.answer();
                 }
+            }
+            Cmd::ShareList(reply) => {
+                let now = std::time::SystemTime::now();
+                let list: Vec<serde_json::Value> = self
+                    .shares
+                    .list()
+                    .filter(|s| s.is_live(now))
+                    .map(|s| {
+                        serde_json::json!({
+                            "suffix": s.token.suffix(),
+                            "guildId": s.guild.0.to_string(),
+                            "requesterId": s.requester.0.to_string(),
+                            "targetId": s.target.0.to_string(),
+                            "expiresInMinutes": s.expires_in_minutes(now),
+                            "framesAccepted": s.frames_accepted,
+                        })
+                    })
+                    .collect();
+                let _ = reply.send(serde_json::json!({ "sessions": list }));
+            }
+            Cmd::ShareStopSuffix(suffix, reply) => {
+                let tokens: Vec<share_core::ShareToken> = match &suffix {
+                    None => self.shares.list().map(|s| s.token).collect(),
+                    Some(sfx) => self
+                        .shares
+                        .find_by_suffix(sfx)
+                        .into_iter()
+                        .map(|s| s.token)
+                        .collect(),
+                };
+                let answer = match (&suffix, tokens.len()) {
+                    (Some(_), 0) => (
+                        404,
+                        serde_json::json!({"ok": false, "reason": "share_session_not_found"}),
+                    ),
+                    (Some(_), n) if n > 1 => (
+                        409,
+                        serde_json::json!({"ok": false, "reason": "suffix_ambiguous"}),
+                    ),
+                    _ => {
+                        let mut stopped = 0;
+                        for t in tokens {
+                            if let Some(ended) = self.shares.stop(&t, "stopped_by_operator") {
+                                stopped += 1;
+                                self.link_ended(ended.session.id.0, "share_stopped_by_operator")
+                                    .await;
+                            }
+                        }
+                        (200, serde_json::json!({"ok": true, "stopped": stopped}))
+                    }
+                };
+                let _ = reply.send(answer);
             }
             Cmd::ShareInfo(token, reply) => {
                 let now = std::time::SystemTime::now();

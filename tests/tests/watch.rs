@@ -487,6 +487,36 @@ async fn a_bot_offers_a_share_link_whose_frames_feed_the_watch() {
         state["brain"]["frames"].as_u64().unwrap_or(0) >= 1,
         "{state}"
     );
+    // The operator CLI: list shows the suffix only; create reshares the
+    // same URL; an unknown suffix is exit 1.
+    let server = format!("http://{}", s.http);
+    let share = |args: &[&str]| {
+        let out = std::process::Command::new(bin("control"))
+            .arg("share")
+            .args(args)
+            .args(["--server", &server])
+            .output()
+            .expect("control share runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = share(&["list"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains(&token[16..]) && !out.contains(&token), "{out}");
+    let (code, out) = share(&[
+        "create",
+        "--guild",
+        GUILD,
+        "--requester",
+        BOB,
+        "--target",
+        ALICE,
+    ]);
+    assert_eq!((code, out.trim()), (Some(0), url.as_str()));
+    let (code, _) = share(&["stop", "nosuchsuffix"]);
+    assert_eq!(code, Some(1));
     // Stop Sharing ends the session and its watch.
     let stop = format!("/api/voice/share-session/{token}/stop");
     let (status, _) = http(&s.http, "POST", &stop, Some(&json!({})))
