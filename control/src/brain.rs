@@ -68,6 +68,7 @@ pub struct BrainView {
 }
 
 enum Cmd {
+    LatestFrame(oneshot::Sender<Option<Vec<u8>>>),
     Frame(LinkFrameIn),
     Start(BrainWatch),
     End(u64),
@@ -108,6 +109,13 @@ impl BrainHandle {
             scene_cut,
         };
         let _ = self.tx.send(Cmd::Frame(f)).await;
+    }
+
+    /// The latest admitted frame of the watch (JPEG).
+    pub async fn latest_frame(&self) -> Option<Vec<u8>> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Cmd::LatestFrame(tx)).await.ok()?;
+        rx.await.ok().flatten()
     }
 
     /// The current view.
@@ -211,6 +219,14 @@ impl Brain {
 
     fn on_cmd(&mut self, cmd: Cmd) {
         match cmd {
+            Cmd::LatestFrame(reply) => {
+                let jpeg = self
+                    .active
+                    .as_ref()
+                    .and_then(|a| a.latest_jpeg.as_ref())
+                    .map(|j| j.as_ref().clone());
+                let _ = reply.send(jpeg);
+            }
             Cmd::Frame(f) => {
                 if self
                     .active

@@ -65,6 +65,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/media/state", get(media_state))
         .route("/api/voice/screen-watch", post(screen_watch))
         .route("/api/voice/state", get(voice_state))
+        .route("/dashboard", get(dashboard))
+        .route("/api/voice/events", get(events))
+        .route("/api/voice/frame.jpg", get(latest_frame))
         .route("/api/voice/share-session", post(create_share))
         .route("/api/voice/share-sessions", get(list_shares))
         .route("/api/voice/share-sessions/stop", post(stop_shares))
@@ -189,13 +192,33 @@ fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), Response> 
         .map(|v| v.as_bytes())
         .unwrap_or_default();
     if constant_time_eq(given, expected.as_bytes()) {
-        Ok(())
-    } else {
-        Err(error(
-            StatusCode::UNAUTHORIZED,
-            "Unauthorized. Provide x-dashboard-token.",
-        ))
+        return Ok(());
     }
+    Err(error(
+        StatusCode::UNAUTHORIZED,
+        "Unauthorized. Provide x-dashboard-token.",
+    ))
+}
+
+/// Admin check for browser routes (page, event stream, frame), which cannot
+/// set headers: the header or a `token` query parameter.
+fn require_admin_browser(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Result<(), Response> {
+    let Some(expected) = &state.dashboard_token else {
+        return Ok(());
+    };
+    let from_query = query
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("token="))
+        .unwrap_or_default();
+    if constant_time_eq(from_query.as_bytes(), expected.as_bytes()) {
+        return Ok(());
+    }
+    require_admin(state, headers)
 }
 
 async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
@@ -208,6 +231,88 @@ async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
         "mediad": link,
         "gateway": gateway,
     }))
+}
+
+/// The dashboard's combined state (media, voice + brain, share links).
+async fn combined_state(state: &AppState) -> serde_json::Value {
+    let media = match state.media.view().await {
+        Ok(v) => serde_json::to_value(v).unwrap_or_default(),
+        Err(_) => serde_json::Value::Null,
+    };
+    let mut voice = serde_json::Value::Null;
+    let mut shares = serde_json::Value::Null;
+    if let Some(w) = &state.watch {
+        if let Some(v) = w.state().await {
+            voice = serde_json::to_value(v).unwrap_or_default();
+        }
+        shares = w.share_list().await.unwrap_or_default();
+    }
+    if let Some(b) = &state.brain
+        && let Some(view) = b.view().await
+    {
+        voice["brain"] = serde_json::to_value(view).unwrap_or_default();
+    }
+    json!({ "media": media, "voice": voice, "shares": shares })
+}
+
+/// `GET /dashboard` (admin; never on the public host).
+async fn dashboard(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    if let Err(r) = require_admin_browser(&state, &headers, uri.query()) {
+        return r;
+    }
+    axum::response::Html(include_str!("dashboard.html")).into_response()
+}
+
+/// `GET /api/voice/events` (admin): server-sent events, the combined state
+/// once a second.
+async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    if let Err(r) = require_admin_browser(&state, &headers, uri.query()) {
+        return r;
+    }
+    let stream = futures_util::stream::unfold((state, true), |(state, first)| async move {
+        if !first {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+        let v = combined_state(&state).await;
+        let event = axum::response::sse::Event::default().data(v.to_string());
+        Some((Ok::<_, std::convert::Infallible>(event), (state, false)))
+    });
+    axum::response::Sse::new(stream)
+        .keep_alive(axum::response::sse::KeepAlive::default())
+        .into_response()
+}
+
+/// `GET /api/voice/frame.jpg` (admin): the latest frame of the watch.
+async fn latest_frame(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    if let Err(r) = require_admin_browser(&state, &headers, uri.query()) {
+        return r;
+    }
+    match &state.brain {
+        Some(b) => match b.latest_frame().await {
+            Some(jpeg) => (
+                [
+                    (axum::http::header::CONTENT_TYPE, "image/jpeg"),
+                    (axum::http::header::CACHE_CONTROL, "no-store"),
+                ],
+                jpeg,
+            )
+                .into_response(),
+            None => error(StatusCode::NOT_FOUND, "no frame yet"),
+        },
+        None => error(StatusCode::NOT_FOUND, "no frame yet"),
+    }
 }
 
 /// `POST /api/voice/screen-watch`: `{"action": "start"|"stop", "guildId",

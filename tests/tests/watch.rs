@@ -15,6 +15,7 @@ const BOB: &str = "900000000000000102";
 const CAROL: &str = "900000000000000105";
 
 struct Stack {
+    token: Option<String>,
     sim: SimHandle,
     _dir: tempfile::TempDir,
     _mediad: Daemon,
@@ -52,7 +53,13 @@ impl Stack {
         ];
         args.extend_from_slice(extra);
         let control = Daemon::start("control", "control", dir.path(), &args);
+        let token = extra
+            .iter()
+            .position(|a| *a == "--dashboard-token")
+            .and_then(|i| extra.get(i + 1))
+            .map(|t| (*t).to_owned());
         let s = Self {
+            token,
             sim,
             _dir: dir,
             _mediad: mediad,
@@ -62,7 +69,7 @@ impl Stack {
         // Wait for the gateway session and GUILD_CREATE (every scenario
         // used here has someone sharing).
         wait_for(T, "control's gateway session", || async {
-            let v = get_json(&s.http, "/api/voice/state").await;
+            let v = s.state().await;
             v["sharers"]
                 .as_array()
                 .is_some_and(|a| !a.is_empty())
@@ -89,7 +96,10 @@ impl Stack {
     }
 
     async fn state(&self) -> Value {
-        get_json(&self.http, "/api/voice/state").await
+        match &self.token {
+            Some(t) => get_json_token(&self.http, "/api/voice/state", t).await,
+            None => get_json(&self.http, "/api/voice/state").await,
+        }
     }
 
     async fn frame_ready(&self) -> Duration {
@@ -626,4 +636,138 @@ async fn raw_get(addr: &str, path: &str, host: &str) -> (u16, String) {
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
     (status, text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_streams_the_watch_behind_the_admin_token() {
+    let s = Stack::start(
+        "demo",
+        "sim-user-agent",
+        &["--dashboard-token", "dash-secret"],
+    )
+    .await;
+    let body = json!({"action": "start", "guildId": GUILD, "requesterId": BOB, "target": "alice"});
+    let (status, _) = http(&s.http, "POST", "/api/voice/screen-watch", Some(&body))
+        .await
+        .expect("control");
+    assert_eq!(status, 401, "admin routes need the token");
+    let r = http_with_token(&s.http, "/api/voice/screen-watch", &body, "dash-secret").await;
+    assert_eq!(r["ok"], json!(true), "{r}");
+    wait_for(Duration::from_secs(40), "a screen note", || async {
+        let v = s.state().await;
+        v["brain"]["notes"]
+            .as_array()
+            .is_some_and(|n| !n.is_empty())
+            .then_some(())
+    })
+    .await;
+    // The page (token in the query: browsers cannot set headers).
+    let (status, page) = raw_get(&s.http, "/dashboard?token=dash-secret", "localhost").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("EventSource") && page.contains("Screen notes"),
+        "dashboard page"
+    );
+    let (status, _) = raw_get(&s.http, "/dashboard", "localhost").await;
+    assert_eq!(status, 401);
+    // The event stream's first event carries the watch and the notes.
+    let first = first_sse_event(&s.http, "/api/voice/events?token=dash-secret").await;
+    let v: Value = serde_json::from_str(&first).expect("event is JSON");
+    assert_eq!(
+        v["voice"]["watches"][0]["targetName"],
+        json!("alice"),
+        "{v}"
+    );
+    assert!(
+        v["voice"]["brain"]["notes"][0]
+            .as_str()
+            .is_some_and(|n| n.starts_with("Screen text reads")),
+        "{v}"
+    );
+    assert!(
+        v["media"]["mediad"]["transports"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty()),
+        "{v}"
+    );
+    // The latest frame preview is a JPEG.
+    let (status, frame) = raw_get(
+        &s.http,
+        "/api/voice/frame.jpg?token=dash-secret",
+        "localhost",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        frame.contains("image/jpeg"),
+        "{}",
+        &frame[..frame.len().min(200)]
+    );
+    s.sim.shutdown().await;
+}
+
+/// The `data:` of the first server-sent event at `path`.
+async fn first_sse_event(addr: &str, path: &str) -> String {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let req = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\naccept: text/event-stream\r\n\r\n");
+    stream.write_all(req.as_bytes()).await.expect("write");
+    let mut lines = BufReader::new(stream).lines();
+    let read = async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(data) = line.strip_prefix("data: ") {
+                return data.to_owned();
+            }
+        }
+        String::new()
+    };
+    tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("an event within 10 s")
+}
+
+async fn http_with_token(addr: &str, path: &str, body: &Value, token: &str) -> Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let payload = body.to_string();
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-type: application/json\r\nx-dashboard-token: {token}\r\ncontent-length: {}\r\n\r\n{payload}",
+        payload.len()
+    );
+    stream.write_all(req.as_bytes()).await.expect("write");
+    let mut resp = Vec::new();
+    stream.read_to_end(&mut resp).await.expect("read");
+    let text = String::from_utf8_lossy(&resp).into_owned();
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    serde_json::from_str(body.trim()).unwrap_or(Value::Null)
+}
+
+async fn get_json_token(addr: &str, path: &str, token: &str) -> Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        return Value::Null;
+    };
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\nx-dashboard-token: {token}\r\n\r\n"
+    );
+    if stream.write_all(req.as_bytes()).await.is_err() {
+        return Value::Null;
+    }
+    let mut resp = Vec::new();
+    let _ = stream.read_to_end(&mut resp).await;
+    let text = String::from_utf8_lossy(&resp).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body.split_once("\r\n")
+            .map_or("", |(_, rest)| {
+                rest.rsplit_once("\r\n0").map_or(rest, |(b, _)| b)
+            })
+            .to_owned()
+    } else {
+        body.to_owned()
+    };
+    serde_json::from_str(body.trim()).unwrap_or(Value::Null)
 }
