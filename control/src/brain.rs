@@ -185,13 +185,6 @@ struct Brain {
     llm_errors: u64,
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
-        None => std::future::pending().await,
-    }
-}
-
 impl Brain {
     async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
@@ -211,7 +204,7 @@ impl Brain {
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 Some(done) = done_rx.recv() => self.on_done(done).await,
-                () = sleep_until(deadline) => {}
+                () = daemon_support::sleep_until(deadline) => {}
             }
             self.poll_notes();
         }

@@ -304,13 +304,6 @@ fn fill_random(buf: &mut [u8]) {
     rand::rng().fill_bytes(buf);
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
-        None => std::future::pending().await,
-    }
-}
-
 fn refused(reason: &str) -> WatchResult {
     WatchResult {
         reason: Some(reason.to_owned()),
@@ -411,7 +404,7 @@ impl Manager {
             let deadline = self.next_deadline();
             tokio::select! {
                 () = &mut shutdown => break,
-                () = sleep_until(deadline) => self.on_timer().await,
+                () = daemon_support::sleep_until(deadline) => self.on_timer().await,
                 cmd = self.commands.recv() => match cmd {
                     Some(cmd) => self.on_cmd(cmd).await,
                     None => break,

@@ -141,27 +141,6 @@ async fn next_ws(
     }
 }
 
-async fn join_connect(c: &mut Option<JoinHandle<Result<Ws, String>>>) -> Result<Ws, String> {
-    match c {
-        Some(h) => {
-            let r = h
-                .await
-                .map_err(|e| format!("connect task failed: {e}"))
-                .and_then(|r| r);
-            *c = None;
-            r
-        }
-        None => std::future::pending().await,
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
-        None => std::future::pending().await,
-    }
-}
-
 impl Task {
     async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
@@ -179,7 +158,7 @@ impl Task {
                     }
                     None => break,
                 },
-                r = join_connect(&mut self.connecting) => match r {
+                r = daemon_support::join_pending(&mut self.connecting) => match r {
                     Ok(ws) => {
                         self.ws = Some(ws);
                         self.session.handle_input(Instant::now(), Input::Connected);
@@ -187,7 +166,7 @@ impl Task {
                     Err(reason) => self.session.handle_input(Instant::now(), Input::ConnectFailed { reason }),
                 },
                 msg = next_ws(&mut self.ws) => self.on_ws(msg),
-                () = sleep_until(deadline) => self.session.handle_timeout(Instant::now()),
+                () = daemon_support::sleep_until(deadline) => self.session.handle_timeout(Instant::now()),
             }
         }
         if let Some(mut ws) = self.ws.take() {

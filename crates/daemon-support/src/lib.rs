@@ -76,3 +76,30 @@ macro_rules! build_info {
         concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"))
     };
 }
+
+/// Sleeps until `deadline` (a sans-IO core's `poll_timeout`), or forever
+/// when there is none: the timer arm of a shell's `select!`.
+pub async fn sleep_until(deadline: Option<std::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Awaits a spawned connect attempt, or forever when there is none; clears
+/// the slot once it finished (the connect arm of a shell's `select!`).
+pub async fn join_pending<T>(
+    task: &mut Option<tokio::task::JoinHandle<Result<T, String>>>,
+) -> Result<T, String> {
+    match task {
+        Some(h) => {
+            let r = h
+                .await
+                .map_err(|e| format!("connect task failed: {e}"))
+                .and_then(|r| r);
+            *task = None;
+            r
+        }
+        None => std::future::pending().await,
+    }
+}

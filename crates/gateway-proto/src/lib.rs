@@ -61,8 +61,7 @@ pub use dispatch::Dispatch;
 pub use error::GatewayProtoError;
 pub use events::{
     Channel, Guild, Member, MessageCreate, Ready, StreamDelete, StreamDeleteReason, StreamInfo,
-    StreamServerUpdate, User, VoiceServerUpdate, VoiceState,
-    stream_dave_channel_id,
+    StreamServerUpdate, User, VoiceServerUpdate, VoiceState, stream_dave_channel_id,
 };
 pub use identify::{BotIdentify, ConnectionProperties, Identify, Presence, Resume, UserIdentify};
 pub use intents::Intents;

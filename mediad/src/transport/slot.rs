@@ -234,20 +234,6 @@ async fn recv_udp(udp: &Option<(UdpSocket, SocketAddr)>, buf: &mut [u8]) -> std:
     }
 }
 
-async fn join_connect(c: &mut Option<JoinHandle<Result<Ws, String>>>) -> Result<Ws, String> {
-    match c {
-        Some(h) => {
-            let r = h
-                .await
-                .map_err(|e| format!("connect task failed: {e}"))
-                .and_then(|r| r);
-            *c = None;
-            r
-        }
-        None => std::future::pending().await,
-    }
-}
-
 impl Slot {
     async fn run(mut self) {
         let mut buf = vec![0u8; 2048];
@@ -265,7 +251,7 @@ impl Slot {
                     Some(SlotCmd::Stop(reason)) => { self.conn.close(&reason); self.drive().await; break; }
                     Some(cmd) => self.on_cmd(cmd),
                 },
-                r = join_connect(&mut self.connecting) => match r {
+                r = daemon_support::join_pending(&mut self.connecting) => match r {
                     Ok(ws) => {
                         self.ws = Some(ws);
                         self.conn.handle_input(Input::WsConnected, Instant::now());
@@ -278,7 +264,7 @@ impl Slot {
                     // ICMP port unreachable and the like: keep going.
                     Err(e) => tracing::trace!(role = %self.role, error = %e, "udp receive error"),
                 },
-                () = sleep_until(deadline) => self.conn.handle_timeout(Instant::now()),
+                () = daemon_support::sleep_until(deadline) => self.conn.handle_timeout(Instant::now()),
                 _ = stats.tick() => self.send_stats(),
             }
         }
@@ -827,13 +813,6 @@ impl Slot {
             s.keyframe_requests += w.counters.keyframe_requests.load(Relaxed);
         }
         self.emit(TransportEvent::Stats(s));
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
-        None => std::future::pending().await,
     }
 }
 
