@@ -104,12 +104,28 @@ impl Stack {
 
     async fn frame_ready(&self) -> Duration {
         let t0 = Instant::now();
-        wait_for(T, "frameReady", || async {
-            let v = self.state().await;
-            (v["watches"][0]["frameReady"] == json!(true)).then_some(())
-        })
-        .await;
-        t0.elapsed()
+        let mut last = Value::Null;
+        while t0.elapsed() < Duration::from_secs(60) {
+            last = self.state().await;
+            if last["watches"][0]["frameReady"] == json!(true) {
+                return t0.elapsed();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let log = self.log();
+        let tail: String = log
+            .lines()
+            .rev()
+            .take(40)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("\n");
+        let media = get_json(&self.http, "/api/media/state").await;
+        panic!(
+            "no frameReady within 60 s\nstate: {last}\nmedia: {media}\ncontrol log tail:\n{tail}"
+        );
     }
 
     async fn action(&self, body: Value) {
