@@ -14,6 +14,10 @@ const ALICE: &str = "900000000000000101";
 const BOB: &str = "900000000000000102";
 const CAROL: &str = "900000000000000105";
 
+/// One stack at a time: each runs a simulator encoding 720p30 plus both
+/// daemons, and two at once on a 2-core machine made frame timing flaky.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 struct Stack {
     token: Option<String>,
     sim: SimHandle,
@@ -35,7 +39,9 @@ impl Stack {
         let dir = tempfile::tempdir().expect("tempdir");
         let socket = dir.path().join("mediad.sock");
         let socket = socket.to_str().expect("utf-8").to_owned();
-        let http = format!("127.0.0.1:{}", free_port());
+        // Port 0: control binds a free port itself and logs it (picking a
+        // "free" port here and passing it would race with parallel tests).
+        let http = "127.0.0.1:0".to_owned();
         let mediad = Daemon::start("mediad", "mediad", dir.path(), &["--ipc-socket", &socket]);
         let gateway = sim.gateway_url();
         let rest = sim.rest_base();
@@ -58,6 +64,17 @@ impl Stack {
             .position(|a| *a == "--dashboard-token")
             .and_then(|i| extra.get(i + 1))
             .map(|t| (*t).to_owned());
+        let http = wait_for(T, "control's HTTP address", || {
+            let log = control.log_text();
+            async move {
+                log.lines()
+                    .find(|l| l.contains("control started"))
+                    .and_then(|l| l.split("addr=").nth(1))
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .map(str::to_owned)
+            }
+        })
+        .await;
         let s = Self {
             token,
             sim,
@@ -158,6 +175,7 @@ impl Stack {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn native_watch_is_frame_ready_within_3s_and_survives_gateway_reconnects() {
+    let _serial = SERIAL.lock().await;
     let s = Stack::start("demo", "sim-user-agent", &[]).await;
     // The pre-existing streamer was found by the GUILD_CREATE scan.
     let state = s.state().await;
@@ -224,6 +242,7 @@ async fn native_watch_is_frame_ready_within_3s_and_survives_gateway_reconnects()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn target_choice_rules() {
+    let _serial = SERIAL.lock().await;
     let s = Stack::start("multi-sharer", "sim-user-agent", &[]).await;
     // Two sharers and no target: refused, naming them.
     let r = s.start_watch(BOB, None).await;
@@ -283,6 +302,7 @@ async fn target_choice_rules() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_sharer_is_picked_and_a_bot_takes_the_link_path() {
+    let _serial = SERIAL.lock().await;
     let s = Stack::start("demo", "sim-user-agent", &[]).await;
     let r = s.start_watch(BOB, None).await;
     assert_eq!(
@@ -325,6 +345,7 @@ async fn one_sharer_is_picked_and_a_bot_takes_the_link_path() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notes_and_commentary_from_the_sims_go_live_reach_state_and_the_text_channel() {
+    let _serial = SERIAL.lock().await;
     // Offline provider (no key in the test environment): OCR notes and
     // rule-based commentary.
     let s = Stack::start("demo", "sim-user-agent", &[]).await;
@@ -401,6 +422,7 @@ fn jpeg_frame(cell: usize) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bot_offers_a_share_link_whose_frames_feed_the_watch() {
+    let _serial = SERIAL.lock().await;
     use base64::Engine;
     let s = Stack::start(
         "demo",
@@ -569,6 +591,7 @@ async fn a_bot_offers_a_share_link_whose_frames_feed_the_watch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_native_watch_is_torn_down_and_the_link_offered_once() {
+    let _serial = SERIAL.lock().await;
     let s = Stack::start("demo", "sim-user-agent", &[]).await;
     let r = s
         .watch(json!({"action": "start", "guildId": GUILD, "requesterId": BOB, "target": "alice", "textChannelId": "900000000000000010"}))
@@ -610,6 +633,7 @@ async fn a_failed_native_watch_is_torn_down_and_the_link_offered_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_explicit_webcam_target_is_watched_on_voice_and_ends_when_they_leave() {
+    let _serial = SERIAL.lock().await;
     let s = Stack::start("webcam-only", "sim-user-agent", &[]).await;
     let r = s.start_watch(BOB, Some("alice")).await;
     assert_eq!(
@@ -656,6 +680,7 @@ async fn raw_get(addr: &str, path: &str, host: &str) -> (u16, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_streams_the_watch_behind_the_admin_token() {
+    let _serial = SERIAL.lock().await;
     let s = Stack::start(
         "demo",
         "sim-user-agent",
