@@ -166,6 +166,23 @@ async fn public_gate(
     next.run(req).await
 }
 
+/// 503 for Discord routes when control runs without a gateway session.
+fn no_session() -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "no Discord session (set DISCORD_TOKEN)",
+    )
+}
+
+/// The admin check and the watch manager, for the admin Discord routes.
+fn admin_watch<'a>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+) -> Result<&'a crate::watch::WatchHandle, Response> {
+    require_admin(state, headers)?;
+    state.watch.as_ref().ok_or_else(no_session)
+}
+
 /// A JSON error response.
 fn error(status: StatusCode, reason: &str) -> Response {
     (status, Json(json!({"ok": false, "error": reason}))).into_response()
@@ -322,14 +339,9 @@ async fn screen_watch(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(r) = require_admin(&state, &headers) {
-        return r;
-    }
-    let Some(watch) = &state.watch else {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no Discord session (set DISCORD_TOKEN)",
-        );
+    let watch = match admin_watch(&state, &headers) {
+        Ok(w) => w,
+        Err(r) => return r,
     };
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -365,14 +377,9 @@ async fn create_share(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(r) = require_admin(&state, &headers) {
-        return r;
-    }
-    let Some(watch) = &state.watch else {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no Discord session (set DISCORD_TOKEN)",
-        );
+    let watch = match admin_watch(&state, &headers) {
+        Ok(w) => w,
+        Err(r) => return r,
     };
     let mut req: crate::watch::StartRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
@@ -392,10 +399,7 @@ async fn list_shares(State(state): State<AppState>, headers: HeaderMap) -> Respo
             Some(v) => Json(v).into_response(),
             None => error(StatusCode::SERVICE_UNAVAILABLE, "watch manager stopped"),
         },
-        None => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no Discord session (set DISCORD_TOKEN)",
-        ),
+        None => no_session(),
     }
 }
 
@@ -406,14 +410,9 @@ async fn stop_shares(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(r) = require_admin(&state, &headers) {
-        return r;
-    }
-    let Some(w) = &state.watch else {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no Discord session (set DISCORD_TOKEN)",
-        );
+    let w = match admin_watch(&state, &headers) {
+        Ok(w) => w,
+        Err(r) => return r,
     };
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let suffix = if v["all"] == json!(true) {
@@ -441,7 +440,7 @@ async fn share_frame(
     body: axum::body::Bytes,
 ) -> Response {
     let Some(watch) = &state.watch else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "no Discord session");
+        return no_session();
     };
     // Declared oversize bodies were refused by `public_gate` before this
     // extractor read anything; undeclared ones stop at the body limit.
@@ -485,7 +484,7 @@ async fn share_frame(
 /// `POST /api/voice/share-session/{token}/stop`.
 async fn share_stop(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     let Some(watch) = &state.watch else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "no Discord session");
+        return no_session();
     };
     share_answer(watch.share_stop(token).await)
 }
@@ -519,14 +518,9 @@ async fn share_page(State(state): State<AppState>, Path(token): Path<String>) ->
 
 /// `GET /api/voice/state`: sharers, streams, own voice and watches.
 async fn voice_state(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = require_admin(&state, &headers) {
-        return r;
-    }
-    let Some(watch) = &state.watch else {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no Discord session (set DISCORD_TOKEN)",
-        );
+    let watch = match admin_watch(&state, &headers) {
+        Ok(w) => w,
+        Err(r) => return r,
     };
     let Some(view) = watch.state().await else {
         return error(StatusCode::SERVICE_UNAVAILABLE, "watch manager stopped");

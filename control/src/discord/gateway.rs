@@ -7,7 +7,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use gateway_proto::{ClientCommand, Dispatch, Ready};
 use gateway_session::{Event, GatewaySession, Input, SessionConfig, Transmit};
 use tokio::net::TcpStream;
@@ -132,15 +132,6 @@ struct Task {
     status: watch::Sender<GatewayStatus>,
 }
 
-async fn next_ws(
-    ws: &mut Option<Ws>,
-) -> Option<Result<Message, tokio_tungstenite::tungstenite::Error>> {
-    match ws {
-        Some(ws) => ws.next().await,
-        None => std::future::pending().await,
-    }
-}
-
 impl Task {
     async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
@@ -165,7 +156,7 @@ impl Task {
                     }
                     Err(reason) => self.session.handle_input(Instant::now(), Input::ConnectFailed { reason }),
                 },
-                msg = next_ws(&mut self.ws) => self.on_ws(msg),
+                msg = daemon_support::next_or_pending(&mut self.ws) => self.on_ws(msg),
                 () = daemon_support::sleep_until(deadline) => self.session.handle_timeout(Instant::now()),
             }
         }

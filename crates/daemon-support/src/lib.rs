@@ -103,3 +103,15 @@ pub async fn join_pending<T>(
         None => std::future::pending().await,
     }
 }
+
+/// The next item of an optional stream (an open socket), or forever when
+/// there is none: the receive arm of a shell's `select!`.
+pub async fn next_or_pending<S: futures_util::Stream + Unpin>(
+    stream: &mut Option<S>,
+) -> Option<S::Item> {
+    use futures_util::StreamExt;
+    match stream {
+        Some(s) => s.next().await,
+        None => std::future::pending().await,
+    }
+}

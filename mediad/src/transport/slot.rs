@@ -6,7 +6,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use ipc_schema::{
     Speaking, Ssrc, StreamType, TransportParams, TransportRole, TransportState, TransportStats,
     TransportStatus, UserId, UserVideoState, VideoCodec as IpcCodec, VideoStreamInfo,
@@ -218,15 +218,6 @@ pub struct PublishSettings {
     pub paused: bool,
 }
 
-async fn next_ws(
-    ws: &mut Option<Ws>,
-) -> Option<Result<Message, tokio_tungstenite::tungstenite::Error>> {
-    match ws {
-        Some(ws) => ws.next().await,
-        None => std::future::pending().await,
-    }
-}
-
 async fn recv_udp(udp: &Option<(UdpSocket, SocketAddr)>, buf: &mut [u8]) -> std::io::Result<usize> {
     match udp {
         Some((s, _)) => s.recv(buf).await,
@@ -258,7 +249,7 @@ impl Slot {
                     }
                     Err(reason) => self.conn.handle_input(Input::WsConnectFailed { reason }, Instant::now()),
                 },
-                msg = next_ws(&mut self.ws) => self.on_ws(msg),
+                msg = daemon_support::next_or_pending(&mut self.ws) => self.on_ws(msg),
                 n = recv_udp(&self.udp, &mut buf) => match n {
                     Ok(n) => self.conn.handle_input(Input::Udp(&buf[..n]), Instant::now()),
                     // ICMP port unreachable and the like: keep going.

@@ -1,0 +1,232 @@
+//! What the watch manager offers: requests, results, views and the handle.
+
+use super::*;
+
+/// How watching behaves.
+#[derive(Clone, Copy, Debug)]
+pub struct WatchConfig {
+    /// The account is a bot (cannot watch Go Live).
+    pub bot_account: bool,
+    /// `STREAM_LINK_FALLBACK`: the share-link path may be used.
+    pub link_fallback_enabled: bool,
+}
+
+/// Share-link settings of the manager.
+#[derive(Clone, Debug)]
+pub struct LinkConfig {
+    /// Base URL links are built on (`PUBLIC_BASE_URL`).
+    pub public_url: String,
+    /// Session rules.
+    pub share: share_core::ShareSettings,
+}
+
+/// `start_screen_watch`.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartRequest {
+    /// Guild id.
+    pub guild_id: String,
+    /// Who asked.
+    pub requester_id: String,
+    /// Whom to watch (display name, username, mention or id).
+    #[serde(default)]
+    pub target: Option<String>,
+    /// `"link"` skips native watching.
+    #[serde(default)]
+    pub preferred_transport: Option<String>,
+    /// Text channel for commentary and link offers.
+    #[serde(default)]
+    pub text_channel_id: Option<String>,
+}
+
+/// The result of `start_screen_watch`, as the reference reports it.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchResult {
+    /// Accepted.
+    pub ok: bool,
+    /// A new watch began.
+    pub started: bool,
+    /// An existing watch of the same target was reused.
+    pub reused: bool,
+    /// Why not, or why this transport.
+    pub reason: Option<String>,
+    /// A decoded frame of the target exists for this watch.
+    pub frame_ready: bool,
+    /// `native`, `webcam` or `link`.
+    pub transport: Option<String>,
+    /// The watched user.
+    pub target_user_id: Option<String>,
+    /// Capture link (share-link path).
+    pub link_url: Option<String>,
+    /// Link lifetime.
+    pub expires_in_minutes: Option<u32>,
+    /// The watch id.
+    pub watch_id: Option<u64>,
+}
+
+/// One watch, for `GET /api/voice/state`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchView {
+    /// Id.
+    pub watch_id: u64,
+    /// Guild.
+    pub guild_id: String,
+    /// Target.
+    pub target_user_id: String,
+    /// Target's name.
+    pub target_name: String,
+    /// Transport.
+    pub transport: String,
+    /// Native stream key, if any.
+    pub stream_key: Option<String>,
+    /// mediad's stream transport is up.
+    pub native_active: bool,
+    /// A frame arrived.
+    pub frame_ready: bool,
+    /// Frames received for this watch.
+    pub frames: u64,
+    /// Requesters.
+    pub requesters: Vec<String>,
+}
+
+/// `GET /api/voice/state`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VoiceStateView {
+    /// Own user id.
+    pub user_id: Option<String>,
+    /// Own voice channel per guild.
+    pub voice: Vec<serde_json::Value>,
+    /// Users sharing (Go Live or camera), per guild.
+    pub sharers: Vec<serde_json::Value>,
+    /// Known streams.
+    pub streams: Vec<serde_json::Value>,
+    /// Watches.
+    pub watches: Vec<WatchView>,
+}
+
+/// A frame posted to a share link, decoded and scored by the HTTP handler.
+pub struct LinkFrame {
+    /// The token from the URL.
+    pub token: String,
+    /// Declared MIME type.
+    pub mime: String,
+    /// The decoded picture (empty when it was too large to decode).
+    pub data: Vec<u8>,
+    /// Its decoded size.
+    pub decoded_len: usize,
+    /// Its luma grid (JPEG frames), for change metrics.
+    pub grid: Option<video_pipeline::LumaGrid>,
+}
+
+/// The answer to a link frame: HTTP status and JSON body.
+pub type LinkAnswer = (u16, serde_json::Value);
+
+pub(super) enum Cmd {
+    ShareList(oneshot::Sender<serde_json::Value>),
+    ShareStopSuffix(Option<String>, oneshot::Sender<LinkAnswer>),
+    ShareInfo(String, oneshot::Sender<Option<u64>>),
+    ShareFrame(Box<LinkFrame>, oneshot::Sender<LinkAnswer>),
+    ShareStop(String, oneshot::Sender<LinkAnswer>),
+    Start(StartRequest, oneshot::Sender<WatchResult>),
+    Stop(Option<String>, oneshot::Sender<WatchResult>),
+    State(oneshot::Sender<VoiceStateView>),
+}
+
+/// Talks to the watch manager.
+#[derive(Clone)]
+pub struct WatchHandle {
+    pub(super) tx: mpsc::Sender<Cmd>,
+}
+
+impl WatchHandle {
+    /// `start_screen_watch`.
+    pub async fn start(&self, req: StartRequest) -> WatchResult {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Cmd::Start(req, tx)).await.is_err() {
+            return refused("control_stopping");
+        }
+        rx.await.unwrap_or_else(|_| refused("control_stopping"))
+    }
+
+    /// `stop_screen_watch` (one guild, or every watch).
+    pub async fn stop(&self, guild_id: Option<String>) -> WatchResult {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Cmd::Stop(guild_id, tx)).await.is_err() {
+            return refused("control_stopping");
+        }
+        rx.await.unwrap_or_else(|_| refused("control_stopping"))
+    }
+
+    /// A frame posted to a share link.
+    pub async fn share_frame(&self, frame: LinkFrame) -> LinkAnswer {
+        let (tx, rx) = oneshot::channel();
+        let gone = (
+            503,
+            serde_json::json!({"accepted": false, "reason": "control_stopping"}),
+        );
+        if self
+            .tx
+            .send(Cmd::ShareFrame(Box::new(frame), tx))
+            .await
+            .is_err()
+        {
+            return gone;
+        }
+        rx.await.unwrap_or(gone)
+    }
+
+    /// Live share links (suffixes only, never whole tokens).
+    pub async fn share_list(&self) -> Option<serde_json::Value> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Cmd::ShareList(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// Stops the link whose token ends with `suffix`, or all of them.
+    pub async fn share_stop_suffix(&self, suffix: Option<String>) -> LinkAnswer {
+        let (tx, rx) = oneshot::channel();
+        let gone = (
+            503,
+            serde_json::json!({"ok": false, "reason": "control_stopping"}),
+        );
+        if self
+            .tx
+            .send(Cmd::ShareStopSuffix(suffix, tx))
+            .await
+            .is_err()
+        {
+            return gone;
+        }
+        rx.await.unwrap_or(gone)
+    }
+
+    /// Seconds left on a live link (`None`: unknown or over).
+    pub async fn share_remaining(&self, token: String) -> Option<u64> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Cmd::ShareInfo(token, tx)).await.ok()?;
+        rx.await.ok().flatten()
+    }
+
+    /// The page's Stop Sharing.
+    pub async fn share_stop(&self, token: String) -> LinkAnswer {
+        let (tx, rx) = oneshot::channel();
+        let gone = (
+            503,
+            serde_json::json!({"ok": false, "reason": "control_stopping"}),
+        );
+        if self.tx.send(Cmd::ShareStop(token, tx)).await.is_err() {
+            return gone;
+        }
+        rx.await.unwrap_or(gone)
+    }
+
+    /// What control knows and does.
+    pub async fn state(&self) -> Option<VoiceStateView> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Cmd::State(tx)).await.ok()?;
+        rx.await.ok()
+    }
+}

@@ -1,0 +1,408 @@
+//! The share-link path of the watch manager: sessions (`share-core`), the
+//! offer, link frames, expiry, and the link after a native failure.
+
+use super::*;
+
+/// Internal marker: `plan_start` chose the share link.
+pub(super) const LINK_PLAN: &str = "__link_plan__";
+
+/// The registry as share-core's view of voice presence.
+pub(super) struct RegistryPresence<'a>(&'a Registry);
+
+impl share_core::Presence for RegistryPresence<'_> {
+    fn in_voice(&self, guild: GuildId, user: UserId) -> Option<ChannelId> {
+        self.0.voice_channel(guild, user)
+    }
+    fn self_in_voice(&self, guild: GuildId) -> Option<ChannelId> {
+        self.0.own_voice(guild).map(|v| v.channel_id)
+    }
+}
+
+pub(super) fn fill_random(buf: &mut [u8]) {
+    use rand::RngCore;
+    rand::rng().fill_bytes(buf);
+}
+
+/// A link start waiting for our voice connection.
+pub(super) struct PendingLink {
+    pub(super) req: StartRequest,
+    pub(super) guild: GuildId,
+    pub(super) requester: UserId,
+    pub(super) target: UserId,
+    pub(super) channel: ChannelId,
+    pub(super) reply: oneshot::Sender<WatchResult>,
+    pub(super) deadline: Instant,
+}
+
+impl Manager {
+    /// The share-link commands.
+    pub(super) async fn on_share_cmd(&mut self, cmd: Cmd) {
+        match cmd {
+            Cmd::ShareList(reply) => {
+                let now = std::time::SystemTime::now();
+                let list: Vec<serde_json::Value> = self
+                    .shares
+                    .list()
+                    .filter(|s| s.is_live(now))
+                    .map(|s| {
+                        serde_json::json!({
+                            "suffix": s.token.suffix(),
+                            "guildId": s.guild.0.to_string(),
+                            "requesterId": s.requester.0.to_string(),
+                            "targetId": s.target.0.to_string(),
+                            "expiresInMinutes": s.expires_in_minutes(now),
+                            "framesAccepted": s.frames_accepted,
+                        })
+                    })
+                    .collect();
+                let _ = reply.send(serde_json::json!({ "sessions": list }));
+            }
+            Cmd::ShareStopSuffix(suffix, reply) => {
+                let tokens: Vec<share_core::ShareToken> = match &suffix {
+                    None => self.shares.list().map(|s| s.token).collect(),
+                    Some(sfx) => self
+                        .shares
+                        .find_by_suffix(sfx)
+                        .into_iter()
+                        .map(|s| s.token)
+                        .collect(),
+                };
+                let answer = match (&suffix, tokens.len()) {
+                    (Some(_), 0) => (
+                        404,
+                        serde_json::json!({"ok": false, "reason": "share_session_not_found"}),
+                    ),
+                    (Some(_), n) if n > 1 => (
+                        409,
+                        serde_json::json!({"ok": false, "reason": "suffix_ambiguous"}),
+                    ),
+                    _ => {
+                        let mut stopped = 0;
+                        for t in tokens {
+                            if let Some(ended) = self.shares.stop(&t, "stopped_by_operator") {
+                                stopped += 1;
+                                self.link_ended(ended.session.id.0, "share_stopped_by_operator")
+                                    .await;
+                            }
+                        }
+                        (200, serde_json::json!({"ok": true, "stopped": stopped}))
+                    }
+                };
+                let _ = reply.send(answer);
+            }
+            Cmd::ShareInfo(token, reply) => {
+                let now = std::time::SystemTime::now();
+                let left = share_core::ShareToken::parse(&token).ok().and_then(|t| {
+                    self.shares
+                        .get_live(&t, now)
+                        .map(|s| s.remaining(now).as_secs())
+                });
+                let _ = reply.send(left);
+            }
+            Cmd::ShareFrame(frame, reply) => {
+                let answer = self.share_frame(*frame).await;
+                let _ = reply.send(answer);
+            }
+            Cmd::ShareStop(token, reply) => {
+                let answer = match share_core::ShareToken::parse(&token) {
+                    Ok(t) => match self.shares.stop(&t, "stopped_by_user") {
+                        Some(ended) => {
+                            self.link_ended(ended.session.id.0, "share_stopped_by_user")
+                                .await;
+                            (200, serde_json::json!({"ok": true}))
+                        }
+                        None => (
+                            400,
+                            serde_json::json!({"ok": false, "reason": "share_session_not_found"}),
+                        ),
+                    },
+                    Err(_) => (
+                        400,
+                        serde_json::json!({"ok": false, "reason": "share_session_not_found"}),
+                    ),
+                };
+                let _ = reply.send(answer);
+            }
+            _ => {}
+        }
+    }
+
+    /// Creates (or reuses) the share session, arms its watch and offers the
+    /// link in the text channel, with the two suppression checkpoints.
+    pub(super) async fn create_link(&mut self, p: &PendingLink) -> WatchResult {
+        // Checkpoint 1: native became active for this target meanwhile.
+        if let Some(w) = self.book.find_by_target(p.guild, p.target)
+            && w.native_active
+        {
+            tracing::info!(
+                event = "link_suppressed",
+                target = p.target.0,
+                checkpoint = 1,
+                "native watch active; no link"
+            );
+            return WatchResult {
+                ok: true,
+                reused: true,
+                reason: Some("native_active".into()),
+                transport: Some("native".into()),
+                target_user_id: Some(p.target.0.to_string()),
+                watch_id: Some(w.id.0),
+                ..WatchResult::default()
+            };
+        }
+        let now = std::time::SystemTime::now();
+        for ended in self.shares.expire(now) {
+            self.link_ended(ended.session.id.0, "share_session_expired")
+                .await;
+        }
+        let request = share_core::CreateRequest {
+            guild: p.guild,
+            requester: p.requester,
+            target: Some(p.target),
+            channel: Some(p.channel),
+            now,
+        };
+        let created =
+            match self
+                .shares
+                .create(request, &RegistryPresence(&self.registry), &mut fill_random)
+            {
+                Ok(c) => c,
+                Err(refusal) => {
+                    for ended in refusal.ended.clone() {
+                        self.link_ended(ended.session.id.0, "share_presence_lost")
+                            .await;
+                    }
+                    let mut r = refused(refusal.reason());
+                    r.transport = Some("link".into());
+                    r.target_user_id = Some(p.target.0.to_string());
+                    return r;
+                }
+            };
+        let session = created.session.clone();
+        let url = format!(
+            "{}{}",
+            self.links.public_url.trim_end_matches('/'),
+            session.token.share_path()
+        );
+        let minutes = session.expires_in_minutes(now);
+        let outcome = self.book.start(
+            WatchRequest {
+                guild: p.guild,
+                target: p.target,
+                requester: p.requester,
+                channel: Some(p.channel),
+                transport: WatchTransport::Link,
+            },
+            Instant::now(),
+        );
+        let id = match outcome {
+            Ok(o) => o.id(),
+            Err(refusal) => {
+                self.shares.stop(&session.token, "watch_refused");
+                return refused(refusal.reason());
+            }
+        };
+        self.link_watches.insert(session.id.0, id);
+        self.progress.entry(id).or_default();
+        if let Some(brain) = &self.brain {
+            brain
+                .watch_started(crate::brain::BrainWatch {
+                    watch_id: id.0,
+                    target: p.target.0,
+                    target_name: self.registry.display_name(p.guild, p.target),
+                    text_channel: p.req.text_channel_id.as_deref().and_then(parse_id),
+                })
+                .await;
+        }
+        let offer = format!(
+            "<@{}> I can't watch your screen directly here. Share it with me through this link: {url} (it expires in {minutes} min).",
+            p.target.0
+        );
+        // Checkpoint 2: the offer is composed; native may have won the race.
+        if watch_core::suppress_link(&self.book, id) {
+            tracing::info!(
+                event = "link_suppressed",
+                target = p.target.0,
+                checkpoint = 2,
+                "native watch active; offer not sent"
+            );
+            self.shares.stop(&session.token, "native_active");
+            return refused("native_active");
+        }
+        let mut posted = false;
+        let text_channel = p.req.text_channel_id.as_deref().and_then(parse_id);
+        if !created.reused
+            && let (Some(rest), Some(channel)) = (&self.rest, text_channel)
+        {
+            match rest.post_message(channel, &offer).await {
+                Ok(()) => posted = true,
+                Err(e) => tracing::warn!(error = %e, "link offer not posted"),
+            }
+        }
+        tracing::info!(event = "link_fallback_started", target = p.target.0, token = %session.token, reused = created.reused, posted, "share link offered");
+        WatchResult {
+            ok: true,
+            started: !created.reused,
+            reused: created.reused,
+            reason: Some("link_offered".into()),
+            frame_ready: self.progress.get(&id).is_some_and(|p| p.frames > 0),
+            transport: Some("link".into()),
+            target_user_id: Some(p.target.0.to_string()),
+            link_url: Some(url),
+            expires_in_minutes: Some(u32::try_from(minutes).unwrap_or(u32::MAX)),
+            watch_id: Some(id.0),
+        }
+    }
+
+    /// After a native failure: the share link, offered once, with nobody
+    /// waiting for the answer.
+    pub(super) async fn offer_link_after_failure(
+        &mut self,
+        guild: GuildId,
+        requester: UserId,
+        target: UserId,
+        text_channel: String,
+    ) {
+        let Some(channel) = self.registry.voice_channel(guild, requester) else {
+            return;
+        };
+        tracing::info!(
+            event = "link_fallback_started",
+            target = target.0,
+            "native failed; offering the share link"
+        );
+        let (reply, _) = oneshot::channel();
+        let pending = PendingLink {
+            req: StartRequest {
+                guild_id: guild.0.to_string(),
+                requester_id: requester.0.to_string(),
+                target: Some(target.0.to_string()),
+                preferred_transport: Some("link".into()),
+                text_channel_id: Some(text_channel),
+            },
+            guild,
+            requester,
+            target,
+            channel,
+            reply,
+            deadline: Instant::now() + std::time::Duration::from_secs(8),
+        };
+        if self
+            .registry
+            .own_voice(guild)
+            .is_some_and(|v| v.channel_id == channel)
+        {
+            // The native watch is gone, so this is the one offer; the
+            // link watch that replaces it cannot fail natively again.
+            let r = self.create_link(&pending).await;
+            tracing::info!(ok = r.ok, reason = ?r.reason, "link after native failure");
+        } else {
+            self.pending_links.push(pending);
+        }
+    }
+
+    /// A frame posted to a link: admission, metrics, the brain.
+    pub(super) async fn share_frame(&mut self, f: LinkFrame) -> LinkAnswer {
+        let Ok(token) = share_core::ShareToken::parse(&f.token) else {
+            let r = share_core::FrameRejection::SessionNotFound;
+            return (r.http_status(), r.body());
+        };
+        let meta = share_core::FrameMeta {
+            mime: &f.mime,
+            decoded_len: f.decoded_len,
+            now: std::time::SystemTime::now(),
+        };
+        let accepted =
+            match self
+                .shares
+                .check_frame(&token, meta, &RegistryPresence(&self.registry))
+            {
+                Ok(a) => a,
+                Err(rejection) => {
+                    if let Some(ended) = rejection.ended() {
+                        let id = ended.session.id.0;
+                        self.link_ended(id, rejection.reason()).await;
+                    }
+                    return (rejection.http_status(), rejection.body());
+                }
+            };
+        let Some(&watch) = self.link_watches.get(&accepted.id.0) else {
+            return (200, serde_json::json!({"accepted": true, "reason": null}));
+        };
+        let (change, ema, cut) = match f.grid {
+            Some(grid) => {
+                let tracker = self.trackers.entry(accepted.id.0).or_default();
+                let frame = tracker.observe(grid);
+                let e = tracker.commit_emission();
+                (e.change_score, e.ema_score, e.scene_cut || frame.scene_cut)
+            }
+            None => (0.0, 0.0, false),
+        };
+        if let Some(p) = self.progress.get_mut(&watch) {
+            p.frames += 1;
+        }
+        if let Some(brain) = &self.brain {
+            brain
+                .link_frame(watch.0, accepted.target.0, f.data, change, ema, cut)
+                .await;
+        }
+        (200, serde_json::json!({"accepted": true, "reason": null}))
+    }
+
+    /// A share session ended: its watch ends too.
+    pub(super) async fn link_ended(&mut self, session_id: u64, reason: &str) {
+        self.trackers.remove(&session_id);
+        if let Some(id) = self.link_watches.remove(&session_id) {
+            self.teardown(id, reason).await;
+        }
+    }
+
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
+        let pending = self.pending_links.iter().map(|p| p.deadline).min();
+        let expiry = self.shares.next_expiry().map(|t| {
+            let wait = t
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default();
+            Instant::now() + wait
+        });
+        [pending, expiry].into_iter().flatten().min()
+    }
+
+    pub(super) async fn on_timer(&mut self) {
+        let now = Instant::now();
+        let (late, keep): (Vec<PendingLink>, Vec<PendingLink>) =
+            std::mem::take(&mut self.pending_links)
+                .into_iter()
+                .partition(|p| now >= p.deadline);
+        self.pending_links = keep;
+        for p in late {
+            let _ = p.reply.send(refused("voice_join_timeout"));
+        }
+        for ended in self.shares.expire(std::time::SystemTime::now()) {
+            tracing::info!(event = "share_session_expired", token = %ended.session.token, "share link expired");
+            self.link_ended(ended.session.id.0, "share_session_expired")
+                .await;
+        }
+    }
+
+    /// Link starts whose voice connection is now there.
+    pub(super) async fn serve_pending_links(&mut self) {
+        let ready: Vec<usize> = self
+            .pending_links
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| {
+                self.registry
+                    .own_voice(p.guild)
+                    .is_some_and(|v| v.channel_id == p.channel)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        for i in ready.into_iter().rev() {
+            let p = self.pending_links.remove(i);
+            let result = self.create_link(&p).await;
+            let _ = p.reply.send(result);
+        }
+    }
+}
