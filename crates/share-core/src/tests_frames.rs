@@ -1,0 +1,544 @@
+//! Frame admission, body, rate-limit and public-host tests (helpers in
+//! the parent test module).
+
+use super::*;
+
+// ---------- frames ----------
+
+#[test]
+fn frame_accepted_updates_session() {
+    let mut m = manager();
+    let w = World::standard();
+    let s = m
+        .create(req(ALICE, Some(BOB), t0()), &w, &mut counter_rng())
+        .unwrap()
+        .session;
+    let a = m.check_frame(&s.token, jpeg(1000, t0()), &w).unwrap();
+    assert_eq!(
+        (a.guild, a.requester, a.target, a.mime),
+        (G, ALICE, BOB, FrameMime::Jpeg)
+    );
+    assert_eq!(a.frames_in_window, 1);
+    let got = m.get(&s.token).unwrap();
+    assert_eq!(got.frames_accepted, 1);
+    assert_eq!(got.last_frame_at, Some(UnixMillis::from_system(t0())));
+    assert_eq!(got.expires_at, s.expires_at, "frames never extend");
+    // Empty mime means image/jpeg; jpg normalizes.
+    let meta = FrameMeta {
+        mime: "",
+        ..jpeg(10, t0())
+    };
+    assert_eq!(
+        m.check_frame(&s.token, meta, &w).unwrap().mime,
+        FrameMime::Jpeg
+    );
+    let meta = FrameMeta {
+        mime: "IMAGE/WEBP",
+        ..jpeg(10, t0())
+    };
+    assert_eq!(
+        m.check_frame(&s.token, meta, &w).unwrap().mime,
+        FrameMime::Webp
+    );
+}
+
+#[test]
+fn presence_loss_on_frame_auto_stops() {
+    for (who, failure) in [
+        (Some(ALICE), PresenceFailure::RequesterNotInSameVc),
+        (Some(BOB), PresenceFailure::TargetNotInSameVc),
+        (None, PresenceFailure::VoiceSessionNotFound),
+    ] {
+        let mut m = manager();
+        let w = World::standard();
+        let s = m
+            .create(req(ALICE, Some(BOB), t0()), &w, &mut counter_rng())
+            .unwrap()
+            .session;
+        match who {
+            Some(u) => w.join(u, OTHER_VC),
+            None => {
+                w.ours.borrow_mut().clear();
+            }
+        }
+        let r = m.check_frame(&s.token, jpeg(10, t0()), &w).unwrap_err();
+        assert_eq!(r.reason(), failure.reason());
+        assert_eq!(r.http_status(), 400);
+        assert!(r.is_terminal());
+        let ended = r.ended().unwrap();
+        assert_eq!(ended.session.token, s.token);
+        assert_eq!(ended.reason, EndReason::PresenceLost(failure));
+        assert!(m.is_empty(), "session stopped");
+        let again = m.check_frame(&s.token, jpeg(10, t0()), &w).unwrap_err();
+        assert_eq!(again, FrameRejection::SessionStopped);
+    }
+}
+
+#[test]
+fn rejections_come_in_order_with_reference_reasons_and_statuses() {
+    let mut m = manager();
+    let w = World::standard();
+    let s = m
+        .create(req(ALICE, None, t0()), &w, &mut counter_rng())
+        .unwrap()
+        .session;
+    let unknown = ShareToken::from_random_bytes([7; 18]);
+    // 1. unknown session beats everything else.
+    let bad = FrameMeta {
+        mime: "text/html",
+        decoded_len: 10_000_000,
+        now: t0(),
+    };
+    let r = m.check_frame(&unknown, bad, &w).unwrap_err();
+    assert_eq!(
+        (r.reason(), r.http_status()),
+        ("share_session_not_found", 400)
+    );
+    assert_eq!(r, FrameRejection::SessionNotFound);
+    // 2. MIME before size.
+    let r = m.check_frame(&s.token, bad, &w).unwrap_err();
+    assert_eq!(
+        (r.reason(), r.http_status(), r.is_terminal()),
+        ("invalid_mime_type", 400, false)
+    );
+    // 3. empty data before size.
+    let r = m.check_frame(&s.token, jpeg(0, t0()), &w).unwrap_err();
+    assert_eq!((r.reason(), r.http_status()), ("frame_data_required", 400));
+    // 4. size.
+    let r = m
+        .check_frame(&s.token, jpeg(350_001, t0()), &w)
+        .unwrap_err();
+    assert_eq!((r.reason(), r.http_status()), ("frame_too_large", 400));
+    assert_eq!(r.body()["maxFrameBytes"], 350_000);
+    assert!(m.check_frame(&s.token, jpeg(350_000, t0()), &w).is_ok());
+    // 5. rate (rejected frames above did not count).
+    for _ in 1..180 {
+        m.check_frame(&s.token, jpeg(10, t0()), &w).unwrap();
+    }
+    let r = m.check_frame(&s.token, jpeg(10, t0()), &w).unwrap_err();
+    assert_eq!((r.reason(), r.http_status()), ("frame_rate_limited", 400));
+    assert_eq!(r.body()["maxFramesPerMinute"], 180);
+    assert_eq!(r.body()["accepted"], false);
+    // ...but an oversize frame in a full window is still frame_too_large.
+    let r = m
+        .check_frame(&s.token, jpeg(400_000, t0()), &w)
+        .unwrap_err();
+    assert_eq!(r.reason(), "frame_too_large");
+    // The window reopens after 60 s.
+    let next = t0() + Duration::from_secs(60);
+    assert_eq!(
+        m.check_frame(&s.token, jpeg(10, next), &w)
+            .unwrap()
+            .frames_in_window,
+        1
+    );
+    // Request-side strings and statuses.
+    assert_eq!(
+        (
+            FrameRejection::PayloadTooLarge.reason(),
+            FrameRejection::PayloadTooLarge.http_status()
+        ),
+        ("payload_too_large", 413)
+    );
+    let rl = FrameRejection::IngestRateLimited {
+        retry_after: Duration::from_millis(50),
+    };
+    assert_eq!(
+        (rl.reason(), rl.http_status()),
+        ("ingest_rate_limited", 429)
+    );
+    assert_eq!(rl.body()["retryAfterMs"], 50);
+    assert_eq!(
+        FrameRejection::TokenRequired.reason(),
+        "share_session_token_required"
+    );
+    assert_eq!(FrameRejection::InvalidJson.reason(), "invalid_json_body");
+    assert_eq!(
+        FrameRejection::InvalidFrameData.reason(),
+        "invalid_frame_data"
+    );
+    // Bodies never carry the token.
+    assert!(!r.body().to_string().contains(s.token.reveal()));
+}
+
+#[test]
+fn presence_checked_before_mime() {
+    let mut m = manager();
+    let w = World::standard();
+    let s = m
+        .create(req(ALICE, None, t0()), &w, &mut counter_rng())
+        .unwrap()
+        .session;
+    w.leave(ALICE);
+    let bad = FrameMeta {
+        mime: "text/html",
+        decoded_len: 0,
+        now: t0(),
+    };
+    let r = m.check_frame(&s.token, bad, &w).unwrap_err();
+    assert_eq!(r.reason(), "requester_not_in_same_vc");
+}
+
+// ---------- snapshot / restore ----------
+
+#[test]
+fn snapshot_restore_round_trip_keeps_links_valid() {
+    let mut m = manager();
+    let w = World::standard();
+    let mut rng = counter_rng();
+    let a = m
+        .create(req(ALICE, Some(BOB), t0()), &w, &mut rng)
+        .unwrap()
+        .session;
+    let b = m
+        .create(
+            req(BOB, None, t0() - Duration::from_secs(11 * 60)),
+            &w,
+            &mut rng,
+        )
+        .unwrap()
+        .session;
+    m.check_frame(&a.token, jpeg(10, t0()), &w).unwrap();
+    let json = serde_json::to_string(&m.snapshot()).unwrap();
+    let records: Vec<ShareSession> = serde_json::from_str(&json).unwrap();
+
+    let now = t0() + Duration::from_secs(120);
+    let mut fresh = manager();
+    let r = fresh.restore(records.clone(), now);
+    assert_eq!(r.restored, 1);
+    assert_eq!(r.ended.len(), 1, "b expired during the downtime");
+    assert_eq!(r.ended[0].session.token, b.token);
+    let got = fresh.get_live(&a.token, now).unwrap();
+    assert_eq!(got.expires_at, a.expires_at);
+    assert_eq!(got.frames_accepted, 1);
+    assert!(fresh.check_frame(&a.token, jpeg(10, now), &w).is_ok());
+    // Reshare after restart returns the same link.
+    let again = fresh
+        .create(req(ALICE, Some(BOB), now), &w, &mut rng)
+        .unwrap();
+    assert!(again.reused && again.session.token == a.token);
+    // New ids continue after restored ones; duplicates are skipped.
+    let n = fresh
+        .create(req(ALICE, None, now), &w, &mut rng)
+        .unwrap()
+        .session;
+    assert!(n.id > a.id && n.id > b.id);
+    assert_eq!(fresh.restore(records, now).duplicates, 1);
+}
+
+#[test]
+fn restore_over_cap_ends_the_oldest() {
+    let mut m = SessionManager::new(ShareSettings {
+        max_active_sessions: 3,
+        ..ShareSettings::default()
+    });
+    let w = World::standard();
+    let mut rng = counter_rng();
+    let mut src = manager();
+    for i in 0..5u64 {
+        let u = UserId(500 + i);
+        w.join(u, VC);
+        src.create(req(u, None, t0() + Duration::from_secs(i)), &w, &mut rng)
+            .unwrap();
+    }
+    let r = m.restore(src.snapshot(), t0() + Duration::from_secs(10));
+    assert_eq!(r.restored, 3);
+    assert_eq!(r.ended.len(), 2);
+    assert!(r.ended.iter().all(|e| e.reason == EndReason::OverCapacity));
+    assert_eq!(r.ended[0].session.requester, UserId(500));
+}
+
+// ---------- request helpers ----------
+
+#[test]
+fn declared_oversize_is_rejected_before_buffering() {
+    let s = ShareSettings::default();
+    assert_eq!(
+        s.check_declared_length(6_000_001),
+        Err(FrameRejection::PayloadTooLarge)
+    );
+    assert_eq!(
+        s.check_declared_length(u64::MAX),
+        Err(FrameRejection::PayloadTooLarge)
+    );
+    assert!(s.check_declared_length(6_000_000).is_ok());
+    assert!(check_declared_length(0, 10).is_ok());
+    // The same cap applies to a body that arrives without a length.
+    let body = vec![b' '; 101];
+    assert_eq!(
+        FrameBody::parse(&body, 100),
+        Err(FrameRejection::PayloadTooLarge)
+    );
+}
+
+#[test]
+fn frame_body_parsing() {
+    let max = 6_000_000;
+    let b = FrameBody::parse(
+        br#"{"mimeType":"image/png","dataBase64":"aGVsbG8=","source":"share_page"}"#,
+        max,
+    )
+    .unwrap();
+    assert_eq!(b.mime_type, "image/png");
+    assert_eq!(b.source.as_deref(), Some("share_page"));
+    assert_eq!(b.decoded_len(), Ok(5));
+    assert_eq!(b.decode(100), Ok(DecodedFrame::Bytes(b"hello".to_vec())));
+    // Defaults and data URLs.
+    let b = FrameBody::parse(br#"{"dataBase64":"data:image/jpeg;base64,aGVsbG8"}"#, max).unwrap();
+    assert_eq!(b.mime_type, "");
+    assert_eq!(b.decode(100), Ok(DecodedFrame::Bytes(b"hello".to_vec())));
+    // Errors.
+    for (body, want) in [
+        (&br"not json"[..], FrameRejection::InvalidJson),
+        (br"null", FrameRejection::InvalidJson),
+        (br#"{"dataBase64":5}"#, FrameRejection::InvalidJson),
+        (
+            br#"{"mimeType":"image/jpeg"}"#,
+            FrameRejection::FrameDataRequired,
+        ),
+        (br#"{"dataBase64":""}"#, FrameRejection::FrameDataRequired),
+    ] {
+        assert_eq!(FrameBody::parse(body, max), Err(want));
+    }
+    // Source is capped; Debug hides the data.
+    let long = format!(r#"{{"dataBase64":"QUJD","source":"{}"}}"#, "s".repeat(500));
+    let b = FrameBody::parse(long.as_bytes(), max).unwrap();
+    assert_eq!(b.source.unwrap().len(), 80);
+    let b = FrameBody::parse(br#"{"dataBase64":"c2VjcmV0LWltYWdl"}"#, max).unwrap();
+    assert!(!format!("{b:?}").contains("c2VjcmV0LWltYWdl"));
+}
+
+#[test]
+fn capped_decoding_never_allocates_over_the_cap() {
+    // 1 MB of base64 → 750 000 bytes; the cap is smaller: nothing decoded.
+    let data = "A".repeat(1_000_000);
+    assert_eq!(
+        decode_capped(data.as_bytes(), 350_000),
+        Ok(DecodedFrame::TooLarge {
+            decoded_len: 750_000
+        })
+    );
+    // Exactly at the cap decodes into an exact-size buffer.
+    let data = "QUJD".repeat(10);
+    match decode_capped(data.as_bytes(), 30).unwrap() {
+        DecodedFrame::Bytes(b) => {
+            assert_eq!(b.len(), 30);
+            assert_eq!(b.capacity(), 30);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(base64_decoded_len(b"QUJ"), Ok(2));
+    assert_eq!(base64_decoded_len(b"QU=="), Ok(1));
+    assert_eq!(
+        base64_decoded_len(b"Q"),
+        Err(FrameRejection::InvalidFrameData)
+    );
+    assert_eq!(
+        base64_decoded_len(b"QUJ=="),
+        Err(FrameRejection::InvalidFrameData)
+    );
+    assert_eq!(
+        decode_capped(b"QU!D", 10),
+        Err(FrameRejection::InvalidFrameData)
+    );
+    // URL-safe alphabet too.
+    assert_eq!(
+        decode_capped(b"-_-_", 10),
+        Ok(DecodedFrame::Bytes(vec![0xfb, 0xff, 0xbf]))
+    );
+}
+
+// ---------- rate limits ----------
+
+#[test]
+fn token_bucket_per_ip_and_per_session() {
+    let t = Instant::now();
+    let mut per_ip: RateLimiter<std::net::IpAddr> = RateLimiter::new(
+        RateLimit {
+            burst: 3,
+            per_second: 2.0,
+        },
+        16,
+    );
+    let a: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+    let b: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+    for _ in 0..3 {
+        per_ip.check(&a, t).unwrap();
+    }
+    let e = per_ip.check(&a, t).unwrap_err();
+    assert_eq!(e.retry_after, Duration::from_millis(500));
+    assert_eq!(FrameRejection::from(e).http_status(), 429);
+    per_ip.check(&b, t).unwrap(); // other keys unaffected
+    per_ip.check(&a, t + Duration::from_millis(500)).unwrap();
+    assert!(per_ip.check(&a, t + Duration::from_millis(500)).is_err());
+    // Refill caps at the burst.
+    let later = t + Duration::from_secs(100);
+    for _ in 0..3 {
+        per_ip.check(&a, later).unwrap();
+    }
+    assert!(per_ip.check(&a, later).is_err());
+
+    let mut per_session: RateLimiter<SessionId> = RateLimiter::new(RateLimit::PER_TOKEN, 16);
+    for _ in 0..20 {
+        per_session.check(&SessionId(1), t).unwrap();
+    }
+    assert!(per_session.check(&SessionId(1), t).is_err());
+    per_session.remove(&SessionId(1));
+    assert!(per_session.check(&SessionId(1), t).is_ok());
+}
+
+#[test]
+fn rate_limiter_memory_is_bounded() {
+    let t = Instant::now();
+    let mut rl: RateLimiter<u32> = RateLimiter::new(
+        RateLimit {
+            burst: 2,
+            per_second: 1.0,
+        },
+        4,
+    );
+    for k in 0..100 {
+        let _ = rl.check(&k, t + Duration::from_millis(u64::from(k)));
+        assert!(rl.len() <= 4);
+    }
+    rl.prune(t + Duration::from_secs(1000));
+    assert!(rl.is_empty());
+    // Insane shapes are made sane rather than panicking.
+    let mut odd: RateLimiter<u8> = RateLimiter::new(
+        RateLimit {
+            burst: 0,
+            per_second: f64::NAN,
+        },
+        0,
+    );
+    assert!(odd.check(&1, t).is_ok());
+    assert!(odd.check(&1, t).is_err());
+}
+
+// ---------- public host ----------
+
+const TOK: &str = "AbCdEfGhIjKlMnOpQrStUvWx";
+
+fn gate_req<'a>(
+    method: &'a str,
+    path: &'a str,
+    host: Option<&'a str>,
+    xfh: Option<&'a str>,
+) -> GateRequest<'a> {
+    GateRequest {
+        method,
+        path,
+        host: host.map(str::as_bytes),
+        forwarded_host: xfh.map(str::as_bytes),
+    }
+}
+
+#[test]
+fn public_host_allowlist() {
+    let g = PublicHostGate::new(Some("https://Share.Example.com/some/path"));
+    assert_eq!(g.public_host(), Some(&b"share.example.com"[..]));
+    let public = Some("share.example.com");
+    let frame = format!("/api/voice/share-session/{TOK}/frame");
+    let stop = format!("/api/voice/share-session/{TOK}/stop/");
+    let page = format!("/share/{TOK}");
+    let page_q = format!("/share/{TOK}?x=1");
+    for (m, p) in [
+        ("POST", frame.as_str()),
+        ("POST", stop.as_str()),
+        ("POST", "/api/voice/stream-ingest/frame"),
+        ("POST", "/api/voice/stream-ingest/frame/"),
+        ("GET", page.as_str()),
+        ("HEAD", page.as_str()),
+        ("GET", page_q.as_str()),
+        ("GET", "/share/assets/share.css"),
+    ] {
+        let d = g.check(&gate_req(m, p, public, None));
+        assert!(matches!(d, GateDecision::AllowPublic(_)), "{m} {p}: {d:?}");
+    }
+    let short = "/api/voice/share-session/abcdefghijklmnop/frame"; // 16 chars: the reference's minimum, not a token
+    let frame_get = frame.clone();
+    for (m, p, want) in [
+        ("GET", "/", NotFound::Text),
+        ("GET", "/assets/index-abc.css", NotFound::Text),
+        ("GET", "/dashboard", NotFound::Text),
+        ("GET", "/healthz", NotFound::Text),
+        ("GET", "/api/stats", NotFound::Json),
+        ("POST", "/api/voice/share-session", NotFound::Json),
+        ("GET", "/api/auth/session", NotFound::Json),
+        ("POST", "/api/auth/session", NotFound::Json),
+        ("GET", frame_get.as_str(), NotFound::Json),
+        ("POST", short, NotFound::Json),
+        ("GET", "/share/assets/../../etc/passwd", NotFound::Text),
+        ("GET", "/share/assets/.hidden", NotFound::Text),
+        ("GET", "/share/not-a-token", NotFound::Text),
+        ("POST", "/share/AbCdEfGhIjKlMnOpQrStUvWx", NotFound::Text),
+        ("GET", "/api", NotFound::Json),
+    ] {
+        assert_eq!(
+            g.check(&gate_req(m, p, public, None)),
+            GateDecision::NotFound(want),
+            "{m} {p}"
+        );
+    }
+    assert_eq!(NotFound::Json.body(), r#"{"error":"Not found."}"#);
+    assert_eq!(NotFound::Text.body(), "Not found.");
+    // Local requests are not gated.
+    let d = g.check(&gate_req("GET", "/api/stats", Some("127.0.0.1:8787"), None));
+    assert_eq!(d, GateDecision::AllowLocal);
+    // Frame ingress classification for the body cap / rate limits.
+    assert!(
+        PublicRoute::classify("POST", &frame)
+            .unwrap()
+            .is_frame_ingress()
+    );
+    assert!(
+        !PublicRoute::classify("GET", &page)
+            .unwrap()
+            .is_frame_ingress()
+    );
+}
+
+#[test]
+fn public_host_detection_headers_and_ports() {
+    let g = PublicHostGate::new(Some("x.trycloudflare.com"));
+    let is =
+        |h: Option<&str>, x: Option<&str>| g.is_public(h.map(str::as_bytes), x.map(str::as_bytes));
+    // X-Forwarded-Host takes precedence as the request host.
+    assert!(is(Some("127.0.0.1:8787"), Some("x.trycloudflare.com")));
+    assert_eq!(
+        PublicHostGate::request_host(Some(b"127.0.0.1:8787"), Some(b"X.TryCloudflare.com:443")),
+        Some(b"x.trycloudflare.com".to_vec())
+    );
+    assert_eq!(
+        PublicHostGate::request_host(Some(b"Local:1"), None),
+        Some(b"local".to_vec())
+    );
+    // Port, case, trailing dot and whitespace are ignored.
+    assert!(is(Some("X.TRYCLOUDFLARE.COM:443"), None));
+    assert!(is(Some("x.trycloudflare.com."), None));
+    assert!(is(None, Some(" x.trycloudflare.com:8443 ")));
+    // Any entry of a list counts.
+    assert!(is(None, Some("proxy.local, x.trycloudflare.com")));
+    // A forged X-Forwarded-Host cannot hide the public Host (deliberate).
+    assert!(is(Some("x.trycloudflare.com"), Some("127.0.0.1")));
+    assert!(!is(Some("127.0.0.1:8787"), Some("localhost")));
+    assert!(!is(Some("evil-x.trycloudflare.com"), None));
+    assert!(!is(Some("x.trycloudflare.com.evil"), None));
+    assert!(!is(None, None));
+    // Configured host with a port compares without it.
+    let g2 = PublicHostGate::new(Some("share.example.com:8443"));
+    assert!(g2.is_public(Some(b"share.example.com"), None));
+    // IPv6 literals.
+    let g6 = PublicHostGate::new(Some("http://[::1]:8787/"));
+    assert!(g6.is_public(Some(b"[::1]:9000"), None));
+    // Nothing configured: nothing is public.
+    let none = PublicHostGate::new(None);
+    assert!(!none.is_public(Some(b"x.trycloudflare.com"), None));
+    assert_eq!(
+        none.check(&gate_req("GET", "/api/stats", Some("anything"), None)),
+        GateDecision::AllowLocal
+    );
+    assert_eq!(PublicHostGate::new(Some("https://")).public_host(), None);
+    // Non-UTF-8 header bytes still compare (fail closed, not open).
+    assert!(g.is_public(Some(b"x.trycloudflare.com"), Some(b"\xff\xfe")));
+}
