@@ -182,13 +182,10 @@ pub async fn main_with(
             },
         };
         tracing::info!(url = %cli.gateway_url, account = ?cli.discord_account, "starting the gateway session");
-        discord::spawn_gateway(
-            discord::GatewayConfig {
-                url: cli.gateway_url.clone(),
-                account,
-            },
-            stopped(stop_rx.clone()),
-        )
+        discord::spawn_gateway(discord::GatewayConfig {
+            url: cli.gateway_url.clone(),
+            account,
+        })
     });
     if gateway.is_none() {
         tracing::warn!("no DISCORD_TOKEN: running without a Discord gateway session");
@@ -250,6 +247,8 @@ pub async fn main_with(
             stopped(stop_rx.clone()),
         )
     });
+    // Everyone that listens to gateway events has subscribed: connect.
+    let gateway = gateway.map(|(h, starter)| (h, starter.start(stopped(stop_rx.clone()))));
     let app = http::router(http::AppState::new(
         handle,
         token,

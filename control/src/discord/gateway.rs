@@ -97,11 +97,25 @@ fn jitter() -> f64 {
     (v % 1_000_000) as f64 / 1_000_000.0
 }
 
-/// Starts the gateway task; it runs until `shutdown` resolves.
-pub fn spawn_gateway(
-    config: GatewayConfig,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> (GatewayHandle, JoinHandle<()>) {
+/// The gateway task, built but not connecting yet: start it once every
+/// consumer has subscribed to [`GatewayHandle::events`], so none misses
+/// READY (a broadcast channel does not replay).
+pub struct GatewayStarter {
+    task: Task,
+}
+
+impl GatewayStarter {
+    /// Connects; the task runs until `shutdown` resolves.
+    pub fn start(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> JoinHandle<()> {
+        tokio::spawn(self.task.run(shutdown))
+    }
+}
+
+/// Builds the gateway task and its handle; see [`GatewayStarter`].
+pub fn spawn_gateway(config: GatewayConfig) -> (GatewayHandle, GatewayStarter) {
     let (cmd_tx, cmd_rx) = mpsc::channel(64);
     let (events, _) = broadcast::channel(1024);
     let (status_tx, status_rx) = watch::channel(GatewayStatus::default());
@@ -120,7 +134,7 @@ pub fn spawn_gateway(
         events,
         status: status_rx,
     };
-    (handle, tokio::spawn(task.run(shutdown)))
+    (handle, GatewayStarter { task })
 }
 
 struct Task {

@@ -5,5 +5,6 @@ pub mod gateway;
 pub mod rest;
 
 pub use gateway::{
-    Account, GatewayConfig, GatewayEvent, GatewayHandle, GatewayStatus, spawn_gateway,
+    Account, GatewayConfig, GatewayEvent, GatewayHandle, GatewayStarter, GatewayStatus,
+    spawn_gateway,
 };
