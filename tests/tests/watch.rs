@@ -631,6 +631,105 @@ async fn a_failed_native_watch_is_torn_down_and_the_link_offered_once() {
     s.sim.shutdown().await;
 }
 
+/// The share-link messages the sim's text channel received.
+async fn offers(s: &Stack) -> usize {
+    let admin = s.sim.admin_base();
+    let addr = admin
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("host")
+        .to_owned();
+    get_json(&addr, "/admin/messages")
+        .await
+        .to_string()
+        .matches("/share/")
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_asked_for_while_native_connects_waits_for_native() {
+    let _serial = SERIAL.lock().await;
+    let s = Stack::start("demo", "sim-user-agent", &[]).await;
+    let start = json!({"action": "start", "guildId": GUILD, "requesterId": BOB, "target": "alice", "textChannelId": "900000000000000010"});
+    let mut link = start.clone();
+    link["preferredTransport"] = json!("link");
+
+    // The race: STREAM_SERVER_UPDATE comes 1.5 s late, and the link is
+    // asked for while the native watch is still connecting.
+    s.action(json!({"action": "set_stream_server_update_delay", "ms": 1500}))
+        .await;
+    let r = s.watch(start.clone()).await;
+    assert_eq!(
+        (r["transport"].clone(), r["frameReady"].clone()),
+        (json!("native"), json!(false)),
+        "{r}"
+    );
+    let t0 = Instant::now();
+    let r = s.watch(link.clone()).await;
+    // Native won: the link was held, then suppressed before any session.
+    assert_eq!(
+        (r["ok"].clone(), r["reason"].clone(), r["transport"].clone()),
+        (json!(true), json!("native_active"), json!("native")),
+        "{r}"
+    );
+    assert!(r["linkUrl"].is_null(), "{r}");
+    assert!(
+        t0.elapsed() > Duration::from_millis(500),
+        "the link request waited for native ({:?})",
+        t0.elapsed()
+    );
+    assert!(s.log().contains("link_held_for_native"));
+    assert!(s.log().contains("link_suppressed"));
+    s.frame_ready().await;
+    assert_eq!(offers(&s).await, 0, "no link offered while native works");
+    let v = s.state().await;
+    assert_eq!(v["watches"].as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(v["watches"][0]["transport"], json!("native"), "{v}");
+
+    // Native loses: a held link proceeds once the native attempt ends
+    // (here the streamer stops before the stream server is announced).
+    s.watch(json!({"action": "stop", "guildId": GUILD, "requesterId": BOB}))
+        .await;
+    s.action(json!({"action": "set_stream_server_update_delay", "ms": 3000}))
+        .await;
+    s.action(json!({"action": "stop_stream", "user": "alice"}))
+        .await;
+    s.action(json!({"action": "start_stream", "user": "alice"}))
+        .await;
+    wait_for(T, "alice sharing again", || async {
+        let v = s.state().await;
+        (v["sharers"][0]["userId"] == json!(ALICE)).then_some(())
+    })
+    .await;
+    let r = s.watch(start).await;
+    assert_eq!(r["transport"], json!("native"), "{r}");
+    let held = {
+        let addr = s.http.clone();
+        tokio::spawn(async move {
+            http(&addr, "POST", "/api/voice/screen-watch", Some(&link)).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    s.action(json!({"action": "stop_stream", "user": "alice"}))
+        .await;
+    let (status, r) = held.await.expect("joined").expect("control answers");
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        (r["ok"].clone(), r["transport"].clone(), r["reason"].clone()),
+        (json!(true), json!("link"), json!("link_offered")),
+        "{r}"
+    );
+    wait_for(T, "one offer posted", || async {
+        (offers(&s).await == 1).then_some(())
+    })
+    .await;
+    let v = s.state().await;
+    assert_eq!(v["watches"].as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(v["watches"][0]["transport"], json!("link"), "{v}");
+    s.sim.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_explicit_webcam_target_is_watched_on_voice_and_ends_when_they_leave() {
     let _serial = SERIAL.lock().await;

@@ -144,7 +144,7 @@ impl Manager {
                 ok: true,
                 reused: true,
                 reason: Some("native_active".into()),
-                transport: Some("native".into()),
+                transport: Some(transport_name(&w.transport).into()),
                 target_user_id: Some(p.target.0.to_string()),
                 watch_id: Some(w.id.0),
                 ..WatchResult::default()
@@ -377,7 +377,22 @@ impl Manager {
                 .partition(|p| now >= p.deadline);
         self.pending_links = keep;
         for p in late {
-            let _ = p.reply.send(refused("voice_join_timeout"));
+            let answer = match self.book.find_by_target(p.guild, p.target) {
+                // Still connecting natively: no link now (two transports for
+                // one target are never run); if native fails, the link is
+                // offered then.
+                Some(w) if self.native_resolving(p.guild, p.target) => WatchResult {
+                    ok: true,
+                    reused: true,
+                    reason: Some("native_still_connecting".into()),
+                    transport: Some(transport_name(&w.transport).into()),
+                    target_user_id: Some(p.target.0.to_string()),
+                    watch_id: Some(w.id.0),
+                    ..WatchResult::default()
+                },
+                _ => refused("voice_join_timeout"),
+            };
+            let _ = p.reply.send(answer);
         }
         for ended in self.shares.expire(std::time::SystemTime::now()) {
             tracing::info!(event = "share_session_expired", token = %ended.session.token, "share link expired");
@@ -386,17 +401,31 @@ impl Manager {
         }
     }
 
+    /// A native (or webcam) watch of `target` exists and has not delivered
+    /// yet: a link requested now waits for it to succeed or fail, so one
+    /// target never gets two transports.
+    pub(super) fn native_resolving(&self, guild: GuildId, target: UserId) -> bool {
+        self.book
+            .find_by_target(guild, target)
+            .is_some_and(|w| w.transport != WatchTransport::Link && !w.native_active)
+    }
+
+    /// A pending link can be created: our voice connection is in the
+    /// requester's channel and no native watch of the target is resolving.
+    pub(super) fn link_can_proceed(&self, p: &PendingLink) -> bool {
+        self.registry
+            .own_voice(p.guild)
+            .is_some_and(|v| v.channel_id == p.channel)
+            && !self.native_resolving(p.guild, p.target)
+    }
+
     /// Link starts whose voice connection is now there.
     pub(super) async fn serve_pending_links(&mut self) {
         let ready: Vec<usize> = self
             .pending_links
             .iter()
             .enumerate()
-            .filter(|(_, p)| {
-                self.registry
-                    .own_voice(p.guild)
-                    .is_some_and(|v| v.channel_id == p.channel)
-            })
+            .filter(|(_, p)| self.link_can_proceed(p))
             .map(|(i, _)| i)
             .collect();
         for i in ready.into_iter().rev() {

@@ -170,7 +170,14 @@ impl Manager {
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 ev = self.media_events.recv() => match ev {
-                    Ok(msg) => self.on_media(&msg).await,
+                    Ok(msg) => {
+                        self.on_media(&msg).await;
+                        if !self.pending_links.is_empty()
+                            && matches!(*msg, MediadMsg::TransportState(_))
+                        {
+                            self.serve_pending_links().await;
+                        }
+                    }
                     Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
@@ -355,13 +362,16 @@ impl Manager {
             reply,
             deadline: Instant::now() + std::time::Duration::from_secs(8),
         };
-        if self
-            .registry
-            .own_voice(guild)
-            .is_some_and(|v| v.channel_id == channel)
-        {
+        if self.link_can_proceed(&pending) {
             let result = self.create_link(&pending).await;
             return Some(Reply(pending.reply, result));
+        }
+        if self.native_resolving(guild, target) {
+            tracing::info!(
+                event = "link_held_for_native",
+                target = target.0,
+                "a native watch of this target is still connecting; the link waits for it"
+            );
         }
         self.pending_links.push(pending);
         None
@@ -433,6 +443,15 @@ impl Manager {
                     .watches()
                     .find(|w| w.target == target)
                     .map(|w| w.id);
+                if let Some(id) = id
+                    && self
+                        .book
+                        .get(id)
+                        .is_some_and(|w| w.transport != WatchTransport::Link && !w.native_active)
+                {
+                    // A webcam watch is active once its frames arrive.
+                    self.book.set_native_active(id, true);
+                }
                 if let Some(p) = id.and_then(|id| self.progress.get_mut(&id)) {
                     if p.frames == 0 {
                         tracing::info!(
