@@ -5,6 +5,7 @@
 //! directory; `scripts/test` builds them (`cargo build --bins`) first.
 
 pub mod sim_gateway;
+pub mod stack;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -230,4 +231,35 @@ pub async fn mediad_snapshot(socket: &Path) -> Result<ipc_schema::Snapshot, Stri
         Ok(Some(Ok(ipc_schema::MediadMsg::Snapshot(s)))) => Ok(s),
         other => Err(format!("expected a snapshot, got {other:?}")),
     }
+}
+
+/// `GET` with the admin token header; JSON body or Null.
+pub async fn get_json_token(addr: &str, path: &str, token: &str) -> Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        return Value::Null;
+    };
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\nx-dashboard-token: {token}\r\n\r\n"
+    );
+    if stream.write_all(req.as_bytes()).await.is_err() {
+        return Value::Null;
+    }
+    let mut resp = Vec::new();
+    let _ = stream.read_to_end(&mut resp).await;
+    let text = String::from_utf8_lossy(&resp).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body.split_once("\r\n")
+            .map_or("", |(_, rest)| {
+                rest.rsplit_once("\r\n0").map_or(rest, |(b, _)| b)
+            })
+            .to_owned()
+    } else {
+        body.to_owned()
+    };
+    serde_json::from_str(body.trim()).unwrap_or(Value::Null)
 }

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use discord_sim::{Scenario, SimConfig, SimHandle};
+use e2e::stack::{SERIAL, Stack};
 use e2e::*;
 use serde_json::{Value, json};
 
@@ -13,165 +13,6 @@ const GUILD: &str = "900000000000000001";
 const ALICE: &str = "900000000000000101";
 const BOB: &str = "900000000000000102";
 const CAROL: &str = "900000000000000105";
-
-/// One stack at a time: each runs a simulator encoding 720p30 plus both
-/// daemons, and two at once on a 2-core machine made frame timing flaky.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-struct Stack {
-    token: Option<String>,
-    sim: SimHandle,
-    _dir: tempfile::TempDir,
-    _mediad: Daemon,
-    control: Daemon,
-    http: String,
-}
-
-impl Stack {
-    async fn start(scenario: &str, token: &str, extra: &[&str]) -> Self {
-        let sim = discord_sim::start(SimConfig {
-            listen: "127.0.0.1:0".parse().expect("literal"),
-            scenario: Scenario::builtin(scenario).expect("scenario"),
-            seed: 3,
-        })
-        .await
-        .expect("sim");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let socket = dir.path().join("mediad.sock");
-        let socket = socket.to_str().expect("utf-8").to_owned();
-        // Port 0: control binds a free port itself and logs it (picking a
-        // "free" port here and passing it would race with parallel tests).
-        let http = "127.0.0.1:0".to_owned();
-        let mediad = Daemon::start("mediad", "mediad", dir.path(), &["--ipc-socket", &socket]);
-        let gateway = sim.gateway_url();
-        let rest = sim.rest_base();
-        let mut args = vec![
-            "--mediad-socket",
-            &socket,
-            "--http-addr",
-            &http,
-            "--gateway-url",
-            &gateway,
-            "--discord-token",
-            token,
-            "--rest-base",
-            &rest,
-        ];
-        args.extend_from_slice(extra);
-        let control = Daemon::start("control", "control", dir.path(), &args);
-        let token = extra
-            .iter()
-            .position(|a| *a == "--dashboard-token")
-            .and_then(|i| extra.get(i + 1))
-            .map(|t| (*t).to_owned());
-        let http = wait_for(T, "control's HTTP address", || {
-            let log = control.log_text();
-            async move {
-                log.lines()
-                    .find(|l| l.contains("control started"))
-                    .and_then(|l| l.split("addr=").nth(1))
-                    .and_then(|rest| rest.split_whitespace().next())
-                    .map(str::to_owned)
-            }
-        })
-        .await;
-        let s = Self {
-            token,
-            sim,
-            _dir: dir,
-            _mediad: mediad,
-            control,
-            http,
-        };
-        // Wait for the gateway session and GUILD_CREATE (every scenario
-        // used here has someone sharing).
-        wait_for(T, "control's gateway session", || async {
-            let v = s.state().await;
-            v["sharers"]
-                .as_array()
-                .is_some_and(|a| !a.is_empty())
-                .then_some(())
-        })
-        .await;
-        s
-    }
-
-    async fn watch(&self, body: Value) -> Value {
-        let (status, v) = http(&self.http, "POST", "/api/voice/screen-watch", Some(&body))
-            .await
-            .expect("control answers");
-        assert_eq!(status, 200, "{v}");
-        v
-    }
-
-    async fn start_watch(&self, requester: &str, target: Option<&str>) -> Value {
-        let mut body = json!({"action": "start", "guildId": GUILD, "requesterId": requester});
-        if let Some(t) = target {
-            body["target"] = json!(t);
-        }
-        self.watch(body).await
-    }
-
-    async fn state(&self) -> Value {
-        match &self.token {
-            Some(t) => get_json_token(&self.http, "/api/voice/state", t).await,
-            None => get_json(&self.http, "/api/voice/state").await,
-        }
-    }
-
-    async fn frame_ready(&self) -> Duration {
-        let t0 = Instant::now();
-        let mut last = Value::Null;
-        while t0.elapsed() < Duration::from_secs(60) {
-            last = self.state().await;
-            if last["watches"][0]["frameReady"] == json!(true) {
-                return t0.elapsed();
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let log = self.log();
-        let tail: String = log
-            .lines()
-            .rev()
-            .take(40)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect::<Vec<_>>()
-            .join("\n");
-        let media = get_json(&self.http, "/api/media/state").await;
-        panic!(
-            "no frameReady within 60 s\nstate: {last}\nmedia: {media}\ncontrol log tail:\n{tail}"
-        );
-    }
-
-    async fn action(&self, body: Value) {
-        let admin = self.sim.admin_base();
-        let addr = admin
-            .trim_start_matches("http://")
-            .split('/')
-            .next()
-            .expect("host")
-            .to_owned();
-        let (status, v) = http(&addr, "POST", "/admin/actions", Some(&body))
-            .await
-            .expect("sim admin");
-        assert!(status < 300, "sim refused {body}: {status} {v}");
-    }
-
-    fn log(&self) -> String {
-        self.control.log_text()
-    }
-
-    /// mediad reports its voice transport ready (through control).
-    async fn voice_ready(&self) -> bool {
-        let media = get_json(&self.http, "/api/media/state").await;
-        media["mediad"]["transports"].as_array().is_some_and(|t| {
-            t.iter()
-                .any(|t| t["role"] == json!("voice") && t["status"] == json!("ready"))
-        })
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn native_watch_is_frame_ready_within_3s_and_survives_gateway_reconnects() {
@@ -631,22 +472,6 @@ async fn a_failed_native_watch_is_torn_down_and_the_link_offered_once() {
     s.sim.shutdown().await;
 }
 
-/// The share-link messages the sim's text channel received.
-async fn offers(s: &Stack) -> usize {
-    let admin = s.sim.admin_base();
-    let addr = admin
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .expect("host")
-        .to_owned();
-    get_json(&addr, "/admin/messages")
-        .await
-        .to_string()
-        .matches("/share/")
-        .count()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_link_asked_for_while_native_connects_waits_for_native() {
     let _serial = SERIAL.lock().await;
@@ -682,7 +507,7 @@ async fn a_link_asked_for_while_native_connects_waits_for_native() {
     assert!(s.log().contains("link_held_for_native"));
     assert!(s.log().contains("link_suppressed"));
     s.frame_ready().await;
-    assert_eq!(offers(&s).await, 0, "no link offered while native works");
+    assert_eq!(s.offers().await, 0, "no link offered while native works");
     let v = s.state().await;
     assert_eq!(v["watches"].as_array().map(Vec::len), Some(1), "{v}");
     assert_eq!(v["watches"][0]["transport"], json!("native"), "{v}");
@@ -721,7 +546,7 @@ async fn a_link_asked_for_while_native_connects_waits_for_native() {
         "{r}"
     );
     wait_for(T, "one offer posted", || async {
-        (offers(&s).await == 1).then_some(())
+        (s.offers().await == 1).then_some(())
     })
     .await;
     let v = s.state().await;
@@ -879,35 +704,5 @@ async fn http_with_token(addr: &str, path: &str, body: &Value, token: &str) -> V
     stream.read_to_end(&mut resp).await.expect("read");
     let text = String::from_utf8_lossy(&resp).into_owned();
     let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    serde_json::from_str(body.trim()).unwrap_or(Value::Null)
-}
-
-async fn get_json_token(addr: &str, path: &str, token: &str) -> Value {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
-        return Value::Null;
-    };
-    let req = format!(
-        "GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\nx-dashboard-token: {token}\r\n\r\n"
-    );
-    if stream.write_all(req.as_bytes()).await.is_err() {
-        return Value::Null;
-    }
-    let mut resp = Vec::new();
-    let _ = stream.read_to_end(&mut resp).await;
-    let text = String::from_utf8_lossy(&resp).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        body.split_once("\r\n")
-            .map_or("", |(_, rest)| {
-                rest.rsplit_once("\r\n0").map_or(rest, |(b, _)| b)
-            })
-            .to_owned()
-    } else {
-        body.to_owned()
-    };
     serde_json::from_str(body.trim()).unwrap_or(Value::Null)
 }

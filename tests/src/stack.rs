@@ -1,0 +1,206 @@
+//! One running stack for end-to-end tests: an in-process discord-sim and
+//! the real `mediad` and `control` binaries, driven over control's HTTP API.
+
+use std::time::{Duration, Instant};
+
+use discord_sim::{Scenario, SimConfig, SimHandle};
+use serde_json::{Value, json};
+
+use crate::{Daemon, get_json, get_json_token, http, wait_for};
+
+const T: Duration = Duration::from_secs(30);
+const GUILD: &str = "900000000000000001";
+
+/// One stack at a time: each runs a simulator encoding 720p30 plus both
+/// daemons, and two at once on a 2-core machine made frame timing flaky.
+pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// discord-sim plus both daemons in a temporary directory; dropped, the
+/// daemons are killed.
+pub struct Stack {
+    /// The dashboard token control was started with, if any.
+    pub token: Option<String>,
+    /// The in-process simulator.
+    pub sim: SimHandle,
+    _dir: tempfile::TempDir,
+    _mediad: Daemon,
+    /// The control process.
+    pub control: Daemon,
+    /// control's HTTP address (`host:port`).
+    pub http: String,
+}
+
+impl Stack {
+    /// Starts the sim with `scenario`, mediad, and control with the
+    /// Discord `token` and `extra` arguments; waits for the gateway session.
+    pub async fn start(scenario: &str, token: &str, extra: &[&str]) -> Self {
+        let sim = discord_sim::start(SimConfig {
+            listen: "127.0.0.1:0".parse().expect("literal"),
+            scenario: Scenario::builtin(scenario).expect("scenario"),
+            seed: 3,
+        })
+        .await
+        .expect("sim");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("mediad.sock");
+        let socket = socket.to_str().expect("utf-8").to_owned();
+        // Port 0: control binds a free port itself and logs it (picking a
+        // "free" port here and passing it would race with parallel tests).
+        let http = "127.0.0.1:0".to_owned();
+        let mediad = Daemon::start("mediad", "mediad", dir.path(), &["--ipc-socket", &socket]);
+        let gateway = sim.gateway_url();
+        let rest = sim.rest_base();
+        let mut args = vec![
+            "--mediad-socket",
+            &socket,
+            "--http-addr",
+            &http,
+            "--gateway-url",
+            &gateway,
+            "--discord-token",
+            token,
+            "--rest-base",
+            &rest,
+        ];
+        args.extend_from_slice(extra);
+        let control = Daemon::start("control", "control", dir.path(), &args);
+        let token = extra
+            .iter()
+            .position(|a| *a == "--dashboard-token")
+            .and_then(|i| extra.get(i + 1))
+            .map(|t| (*t).to_owned());
+        let http = wait_for(T, "control's HTTP address", || {
+            let log = control.log_text();
+            async move {
+                log.lines()
+                    .find(|l| l.contains("control started"))
+                    .and_then(|l| l.split("addr=").nth(1))
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .map(str::to_owned)
+            }
+        })
+        .await;
+        let s = Self {
+            token,
+            sim,
+            _dir: dir,
+            _mediad: mediad,
+            control,
+            http,
+        };
+        // Wait for the gateway session and GUILD_CREATE (every scenario
+        // used here has someone sharing).
+        wait_for(T, "control's gateway session", || async {
+            let v = s.state().await;
+            v["sharers"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+                .then_some(())
+        })
+        .await;
+        s
+    }
+
+    /// `POST /api/voice/screen-watch` (asserts 200).
+    pub async fn watch(&self, body: Value) -> Value {
+        let (status, v) = http(&self.http, "POST", "/api/voice/screen-watch", Some(&body))
+            .await
+            .expect("control answers");
+        assert_eq!(status, 200, "{v}");
+        v
+    }
+
+    /// Starts a watch for `requester` (optionally of `target`).
+    pub async fn start_watch(&self, requester: &str, target: Option<&str>) -> Value {
+        let mut body = json!({"action": "start", "guildId": GUILD, "requesterId": requester});
+        if let Some(t) = target {
+            body["target"] = json!(t);
+        }
+        self.watch(body).await
+    }
+
+    /// `GET /api/voice/state`.
+    pub async fn state(&self) -> Value {
+        match &self.token {
+            Some(t) => get_json_token(&self.http, "/api/voice/state", t).await,
+            None => get_json(&self.http, "/api/voice/state").await,
+        }
+    }
+
+    /// Waits (≤ 60 s) for the first watch's frameReady; panics with the
+    /// state and log tail otherwise.
+    pub async fn frame_ready(&self) -> Duration {
+        let t0 = Instant::now();
+        let mut last = Value::Null;
+        while t0.elapsed() < Duration::from_secs(60) {
+            last = self.state().await;
+            if last["watches"][0]["frameReady"] == json!(true) {
+                return t0.elapsed();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let log = self.log();
+        let tail: String = log
+            .lines()
+            .rev()
+            .take(40)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("\n");
+        let media = get_json(&self.http, "/api/media/state").await;
+        panic!(
+            "no frameReady within 60 s\nstate: {last}\nmedia: {media}\ncontrol log tail:\n{tail}"
+        );
+    }
+
+    /// A sim admin action (asserts it was accepted).
+    pub async fn action(&self, body: Value) {
+        let admin = self.sim.admin_base();
+        let addr = admin
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .expect("host")
+            .to_owned();
+        let (status, v) = http(&addr, "POST", "/admin/actions", Some(&body))
+            .await
+            .expect("sim admin");
+        assert!(status < 300, "sim refused {body}: {status} {v}");
+    }
+
+    /// control's log so far.
+    pub fn log(&self) -> String {
+        self.control.log_text()
+    }
+
+    /// mediad reports its voice transport ready (through control).
+    pub async fn voice_ready(&self) -> bool {
+        let media = get_json(&self.http, "/api/media/state").await;
+        media["mediad"]["transports"].as_array().is_some_and(|t| {
+            t.iter()
+                .any(|t| t["role"] == json!("voice") && t["status"] == json!("ready"))
+        })
+    }
+
+    /// The sim's admin address (`host:port`).
+    pub fn sim_admin_addr(&self) -> String {
+        let admin = self.sim.admin_base();
+        admin
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .expect("host")
+            .to_owned()
+    }
+
+    /// How many share-link offers the sim's text channels received.
+    pub async fn offers(&self) -> usize {
+        get_json(&self.sim_admin_addr(), "/admin/messages")
+            .await
+            .to_string()
+            .matches("/share/")
+            .count()
+    }
+}
