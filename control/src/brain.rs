@@ -9,22 +9,25 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use brain_core::{
-    CommentaryDecision, CommentaryLoop, FrameIntake, FrameMeta, NoteBook, NoteLoop, NoteOrigin,
-    Settings, parse_commentary,
+    CommentaryDecision, CommentaryLoop, Compactor, FrameIntake, FrameMeta, NoteBook, NoteLoop,
+    NoteOrigin, Settings, parse_commentary,
 };
 use ipc_schema::MediadMsg;
 use llm::{Message, Part, Provider, Request, Role};
 use serde::Serialize;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::discord::rest::RestClient;
 use crate::media::MediaHandle;
+use crate::store::{RecapRecord, Store};
 
 /// The watch the brain follows.
 #[derive(Clone, Debug)]
 pub struct BrainWatch {
     /// Watch id.
     pub watch_id: u64,
+    /// Guild.
+    pub guild: u64,
     /// Watched user.
     pub target: u64,
     /// Their display name.
@@ -65,13 +68,35 @@ pub struct BrainView {
     pub commentary: Vec<CommentaryEntry>,
     /// LLM failures (the loops carry on).
     pub llm_errors: u64,
+    /// The running session summary (evicted notes folded in).
+    pub summary: String,
+    /// The recap of the last watch that ended, and whether it was saved.
+    pub last_recap: Option<RecapView>,
+}
+
+/// A watch's recap as the dashboard shows it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecapView {
+    /// The watch.
+    pub watch_id: u64,
+    /// Whom it watched.
+    pub target_name: String,
+    /// The recap sentence.
+    pub text: String,
+    /// Written to the store (its row id when saved).
+    pub saved: bool,
+    /// Row id in the store.
+    pub id: Option<i64>,
+    /// Why it was not saved, if it was not.
+    pub not_saved_reason: Option<String>,
 }
 
 enum Cmd {
     LatestFrame(oneshot::Sender<Option<Vec<u8>>>),
     Frame(LinkFrameIn),
     Start(BrainWatch),
-    End(u64),
+    End(u64, String),
     View(oneshot::Sender<BrainView>),
 }
 
@@ -86,9 +111,9 @@ impl BrainHandle {
     pub async fn watch_started(&self, w: BrainWatch) {
         let _ = self.tx.send(Cmd::Start(w)).await;
     }
-    /// The watch ended.
-    pub async fn watch_ended(&self, watch_id: u64) {
-        let _ = self.tx.send(Cmd::End(watch_id)).await;
+    /// The watch ended (its recap is made and saved).
+    pub async fn watch_ended(&self, watch_id: u64, reason: &str) {
+        let _ = self.tx.send(Cmd::End(watch_id, reason.to_owned())).await;
     }
     /// A frame that came through a share link (already admitted).
     pub async fn link_frame(
@@ -138,6 +163,8 @@ struct LinkFrameIn {
 enum Done {
     Note(u64, Result<String, String>),
     Commentary(u64, String, Result<String, String>),
+    Summary(u64, Result<String, String>),
+    Recap(RecapView),
 }
 
 struct Active {
@@ -149,19 +176,25 @@ struct Active {
     book: NoteBook,
     latest_jpeg: Option<Arc<Vec<u8>>>,
     log: Vec<CommentaryEntry>,
+    memory: Compactor,
 }
 
 /// Starts the brain task.
 pub fn spawn_brain(
-    settings: Settings,
+    settings: watch::Receiver<Settings>,
+    store: Option<Store>,
     provider: Arc<dyn Provider>,
     rest: Option<RestClient>,
     media: &MediaHandle,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> BrainHandle {
     let (tx, rx) = mpsc::channel(32);
+    let current = settings.borrow().clone();
     let task = Brain {
-        settings,
+        settings: current,
+        settings_rx: settings,
+        store,
+        last_recap: None,
         provider,
         rest,
         media: media.events(),
@@ -176,6 +209,9 @@ pub fn spawn_brain(
 
 struct Brain {
     settings: Settings,
+    settings_rx: watch::Receiver<Settings>,
+    store: Option<Store>,
+    last_recap: Option<RecapView>,
     provider: Arc<dyn Provider>,
     rest: Option<RestClient>,
     media: broadcast::Receiver<Arc<MediadMsg>>,
@@ -194,6 +230,10 @@ impl Brain {
             let deadline = self.active.as_ref().and_then(|a| a.notes.poll_timeout());
             tokio::select! {
                 () = &mut shutdown => break,
+                Ok(()) = self.settings_rx.changed() => {
+                    let s = self.settings_rx.borrow_and_update().clone();
+                    self.apply_settings(s);
+                }
                 cmd = self.commands.recv() => match cmd {
                     Some(cmd) => self.on_cmd(cmd),
                     None => break,
@@ -207,7 +247,130 @@ impl Brain {
                 () = daemon_support::sleep_until(deadline) => {}
             }
             self.poll_notes();
+            self.poll_memory();
         }
+    }
+
+    /// New settings apply at once to the loops of the current watch.
+    fn apply_settings(&mut self, s: Settings) {
+        if let Some(a) = &mut self.active {
+            a.intake.update_settings(&s);
+            a.notes.update_settings(&s);
+            a.commentary.update_settings(&s);
+            a.book.set_max_entries(s.max_note_entries as usize);
+        }
+        self.settings = s;
+    }
+
+    /// Folds evicted notes into the running summary, one call at a time.
+    fn poll_memory(&mut self) {
+        let Some(a) = &mut self.active else { return };
+        let evicted = a.book.take_pending_compaction();
+        if !evicted.is_empty() {
+            a.memory.push_notes(evicted);
+        }
+        let Some(job) = a.memory.poll(Instant::now()) else {
+            return;
+        };
+        let req = Request {
+            system: format!(
+                "{} Fold the new items into the session summary of a screen-share watch: \
+                 at most 6 short factual sentences, no speculation.",
+                llm::SUMMARY_MARKER
+            ),
+            messages: vec![Message {
+                role: Role::User,
+                parts: vec![Part::text(job.prompt)],
+            }],
+            max_tokens: 300,
+            model: self.settings.note_model.clone(),
+            temperature: Some(0.2),
+        };
+        spawn_call(
+            self.provider.clone(),
+            req,
+            self.done_tx.clone(),
+            |r| Done::Summary(0, r),
+            a.watch.watch_id,
+        );
+    }
+
+    /// The watch ended: its recap is asked for and saved (off this task).
+    fn end_watch(&mut self, reason: &str) {
+        let Some(a) = self.active.take() else { return };
+        tracing::info!(watch = a.watch.watch_id, reason, "brain stops following the watch");
+        let Some(recap) = brain_core::recap(&a.book, &a.watch.target_name, reason) else {
+            return;
+        };
+        let provider = self.provider.clone();
+        let store = self.store.clone();
+        let done = self.done_tx.clone();
+        let notes: Vec<String> = a.book.notes().map(|n| n.text.clone()).collect();
+        let w = a.watch;
+        let reason = reason.to_owned();
+        tokio::spawn(async move {
+            let req = Request {
+                system: format!(
+                    "{} Write a one-sentence recap of a screen share that just ended. Reply as JSON \
+                     {{\"shouldStore\": bool, \"recap\": string}}; shouldStore is false when \
+                     nothing worth remembering happened.",
+                    llm::RECAP_MARKER
+                ),
+                messages: vec![Message {
+                    role: Role::User,
+                    parts: vec![Part::text(recap.prompt.clone())],
+                }],
+                max_tokens: 160,
+                model: String::new(),
+                temperature: Some(0.2),
+            };
+            let made = match provider.complete(req).await {
+                Ok(r) => brain_core::parse_recap(&r.text).unwrap_or(recap.fallback),
+                Err(e) => {
+                    tracing::warn!(error = %e, "recap call failed; using the notes' recap");
+                    recap.fallback
+                }
+            };
+            let mut view = RecapView {
+                watch_id: w.watch_id,
+                target_name: w.target_name.clone(),
+                text: made.text.clone(),
+                saved: false,
+                id: None,
+                not_saved_reason: None,
+            };
+            match (&store, made.should_store) {
+                (_, false) => view.not_saved_reason = Some("nothing worth keeping".into()),
+                (None, true) => view.not_saved_reason = Some("no store".into()),
+                (Some(store), true) => {
+                    let record = RecapRecord {
+                        id: 0,
+                        watch_id: w.watch_id,
+                        guild_id: w.guild,
+                        target_id: w.target,
+                        target_name: w.target_name,
+                        ended_at_ms: std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                        reason,
+                        summary: made.text,
+                        notes,
+                    };
+                    match store.save_recap(record).await {
+                        Ok(id) => {
+                            view.saved = true;
+                            view.id = Some(id);
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "recap not saved");
+                            view.not_saved_reason = Some(e.to_string());
+                        }
+                    }
+                }
+            }
+            tracing::info!(event = "screen_watch_recap", watch = view.watch_id, saved = view.saved, text = %view.text, "screen share recap");
+            let _ = done.send(Done::Recap(view)).await;
+        });
     }
 
     fn on_cmd(&mut self, cmd: Cmd) {
@@ -237,6 +400,7 @@ impl Brain {
                 {
                     return;
                 }
+                self.end_watch("replaced_by_new_watch");
                 tracing::info!(
                     watch = w.watch_id,
                     target = w.target,
@@ -251,13 +415,13 @@ impl Brain {
                     book: NoteBook::new(self.settings.max_note_entries as usize),
                     latest_jpeg: None,
                     log: Vec::new(),
+                    memory: Compactor::default(),
                     watch: w,
                 });
             }
-            Cmd::End(id) => {
+            Cmd::End(id, reason) => {
                 if self.active.as_ref().is_some_and(|a| a.watch.watch_id == id) {
-                    tracing::info!(watch = id, "brain stops following the watch");
-                    self.active = None;
+                    self.end_watch(&reason);
                 }
             }
             Cmd::View(reply) => {
@@ -271,10 +435,13 @@ impl Brain {
                         prompt_context: a.book.prompt_context(now),
                         commentary: a.log.clone(),
                         llm_errors: self.llm_errors,
+                        summary: a.memory.summary().to_owned(),
+                        last_recap: self.last_recap.clone(),
                     },
                     None => BrainView {
                         provider: self.provider.name().to_owned(),
                         llm_errors: self.llm_errors,
+                        last_recap: self.last_recap.clone(),
                         ..BrainView::default()
                     },
                 };
@@ -390,6 +557,15 @@ impl Brain {
                     tracing::info!(event = "screen_note", watch = id, note = %note, "screen note");
                 }
             }
+            Done::Summary(id, result) => {
+                if result.is_err() {
+                    self.llm_errors += 1;
+                }
+                if let Some(a) = self.active.as_mut().filter(|a| a.watch.watch_id == id) {
+                    a.memory.on_summary(now, result);
+                }
+            }
+            Done::Recap(view) => self.last_recap = Some(view),
             Done::Commentary(id, trigger, result) => {
                 let Some(a) = self.active.as_mut().filter(|a| a.watch.watch_id == id) else {
                     return;
@@ -482,6 +658,8 @@ fn spawn_call(
         let msg = match wrap(result) {
             Done::Note(_, r) => Done::Note(watch_id, r),
             Done::Commentary(_, t, r) => Done::Commentary(watch_id, t, r),
+            Done::Summary(_, r) => Done::Summary(watch_id, r),
+            other @ Done::Recap(_) => other,
         };
         let _ = done.send(msg).await;
     });

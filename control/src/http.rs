@@ -25,33 +25,58 @@ pub struct AppState {
     share: share_core::ShareSettings,
     gate: Arc<share_core::PublicHostGate>,
     ingest_limit: Arc<std::sync::Mutex<share_core::RateLimiter<std::net::IpAddr>>>,
+    /// Per share token (the last path segment's token), so one link cannot
+    /// flood the server from many addresses.
+    token_limit: Arc<std::sync::Mutex<share_core::RateLimiter<String>>>,
+    settings: crate::settings::SettingsHub,
+    store: crate::store::Store,
     dashboard_token: Option<Arc<str>>,
     started: Instant,
 }
 
+/// What the HTTP server is built from.
+pub struct AppParts {
+    /// mediad.
+    pub media: MediaHandle,
+    /// Guards the admin routes when set.
+    pub dashboard_token: Option<String>,
+    /// The Discord session, if any.
+    pub gateway: Option<crate::discord::GatewayHandle>,
+    /// The watch manager (with a Discord session).
+    pub watch: Option<crate::watch::WatchHandle>,
+    /// The brain (with a Discord session).
+    pub brain: Option<crate::brain::BrainHandle>,
+    /// Share rules at start (the body limit is fixed from them).
+    pub share: share_core::ShareSettings,
+    /// The public host, if the share page is public.
+    pub public_host: Option<String>,
+    /// Live settings.
+    pub settings: crate::settings::SettingsHub,
+    /// The store.
+    pub store: crate::store::Store,
+}
+
 impl AppState {
-    /// State over a media handle; `dashboard_token` guards admin routes.
-    pub fn new(
-        media: MediaHandle,
-        dashboard_token: Option<String>,
-        gateway: Option<crate::discord::GatewayHandle>,
-        watch: Option<crate::watch::WatchHandle>,
-        brain: Option<crate::brain::BrainHandle>,
-        share: share_core::ShareSettings,
-        public_host: Option<&str>,
-    ) -> Self {
+    /// The handlers' state.
+    pub fn new(p: AppParts) -> Self {
         Self {
-            media,
-            gateway,
-            watch,
-            brain,
-            share,
-            gate: Arc::new(share_core::PublicHostGate::new(public_host)),
+            media: p.media,
+            gateway: p.gateway,
+            watch: p.watch,
+            brain: p.brain,
+            share: p.share,
+            gate: Arc::new(share_core::PublicHostGate::new(p.public_host.as_deref())),
             ingest_limit: Arc::new(std::sync::Mutex::new(share_core::RateLimiter::new(
                 share_core::RateLimit::PER_IP,
                 4096,
             ))),
-            dashboard_token: dashboard_token.map(Arc::from),
+            token_limit: Arc::new(std::sync::Mutex::new(share_core::RateLimiter::new(
+                share_core::RateLimit::PER_TOKEN,
+                4096,
+            ))),
+            settings: p.settings,
+            store: p.store,
+            dashboard_token: p.dashboard_token.map(Arc::from),
             started: Instant::now(),
         }
     }
@@ -65,6 +90,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/media/state", get(media_state))
         .route("/api/voice/screen-watch", post(screen_watch))
         .route("/api/voice/state", get(voice_state))
+        .route("/api/settings", get(get_settings).patch(patch_settings))
+        .route("/api/voice/recaps", get(recaps))
         .route("/dashboard", get(dashboard))
         .route("/api/voice/events", get(events))
         .route("/api/voice/frame.jpg", get(latest_frame))
@@ -161,6 +188,25 @@ async fn public_gate(
         if let Err(limited) = verdict {
             let r: share_core::FrameRejection = limited.into();
             return (StatusCode::TOO_MANY_REQUESTS, Json(r.body())).into_response();
+        }
+        // …and per token for frames (`/api/voice/share-session/{token}/frame`;
+        // stopping is never held back by a flood).
+        if let Some(token) = req
+            .uri()
+            .path()
+            .strip_prefix("/api/voice/share-session/")
+            .and_then(|rest| rest.strip_suffix("/frame"))
+            .filter(|t| !t.is_empty() && !t.contains('/'))
+        {
+            let verdict = state
+                .token_limit
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .check(&token.to_owned(), Instant::now());
+            if let Err(limited) = verdict {
+                let r: share_core::FrameRejection = limited.into();
+                return (StatusCode::TOO_MANY_REQUESTS, Json(r.body())).into_response();
+            }
         }
     }
     next.run(req).await
@@ -449,7 +495,7 @@ async fn share_frame(
         Ok(f) => f,
         Err(r) => return share_answer((r.http_status(), r.body())),
     };
-    let (data, decoded_len) = match frame.decode(state.share.max_frame_bytes) {
+    let (data, decoded_len) = match frame.decode(state.settings.share().max_frame_bytes) {
         Ok(share_core::DecodedFrame::Bytes(b)) => {
             let n = b.len();
             (b, n)
@@ -502,10 +548,11 @@ async fn share_page(State(state): State<AppState>, Path(token): Path<String>) ->
         )
             .into_response();
     };
+    let share = state.settings.share();
     let config = json!({
-        "keyframeIntervalMs": state.share.keyframe_interval_ms,
-        "maxWidthPx": state.share.share_page_max_width_px,
-        "jpegQuality": state.share.share_page_jpeg_quality,
+        "keyframeIntervalMs": share.keyframe_interval_ms,
+        "maxWidthPx": share.share_page_max_width_px,
+        "jpegQuality": share.share_page_jpeg_quality,
         "expiresInSeconds": left,
     });
     let page = include_str!("share_page.html").replace("__SHARE_CONFIG__", &config.to_string());
@@ -514,6 +561,58 @@ async fn share_page(State(state): State<AppState>, Path(token): Path<String>) ->
         axum::response::Html(page),
     )
         .into_response()
+}
+
+/// `GET /api/settings` (admin): the live `voice.streamWatch` settings.
+async fn get_settings(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = require_admin(&state, &headers) {
+        return r;
+    }
+    Json(json!({"ok": true, "settings": state.settings.current()})).into_response()
+}
+
+/// `PATCH /api/settings` (admin): a JSON object with some of the
+/// `voice.streamWatch` keys. Strict: unknown or legacy keys, wrong types
+/// and out-of-range values are refused (400) with every problem named;
+/// nothing changes unless everything is valid. Saved before it applies.
+async fn patch_settings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(r) = require_admin(&state, &headers) {
+        return r;
+    }
+    let patch: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("invalid JSON body: {e}")),
+    };
+    match state.settings.patch(&patch).await {
+        Ok(s) => Json(json!({"ok": true, "settings": s})).into_response(),
+        Err(crate::settings::PatchError::Invalid(problems)) => {
+            let errors: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"ok": false, "error": errors.join("; "), "errors": errors})),
+            )
+                .into_response()
+        }
+        Err(crate::settings::PatchError::NotSaved(e)) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("settings not saved, nothing changed: {e}"),
+        ),
+    }
+}
+
+/// `GET /api/voice/recaps` (admin): the newest saved watch recaps.
+async fn recaps(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(r) = require_admin(&state, &headers) {
+        return r;
+    }
+    match state.store.load_recaps(20).await {
+        Ok(list) => Json(json!({"ok": true, "recaps": list})).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
 }
 
 /// `GET /api/voice/state`: sharers, streams, own voice and watches.

@@ -14,6 +14,8 @@ pub mod discord;
 pub mod http;
 pub mod media;
 pub mod ops;
+pub mod settings;
+pub mod store;
 pub mod watch;
 
 use clap::Parser;
@@ -86,6 +88,11 @@ pub struct Cli {
     /// Whether the share-link fallback may be used (`false` disables it everywhere).
     #[arg(long, env = "STREAM_LINK_FALLBACK", default_value_t = true, action = clap::ArgAction::Set)]
     pub stream_link_fallback: bool,
+    /// Directory of control's SQLite store (live share links, settings,
+    /// watch recaps); defaults to `$XDG_STATE_HOME/screenwatch`, else
+    /// `~/.local/state/screenwatch`.
+    #[arg(long, env = "CONTROL_DATA_DIR", default_value_os_t = default_data_dir())]
+    pub data_dir: PathBuf,
     /// An operator command for a running control instead of the daemon.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -123,6 +130,17 @@ pub enum AccountKind {
     Bot,
 }
 
+/// control's default data directory.
+pub fn default_data_dir() -> PathBuf {
+    match (std::env::var_os("XDG_STATE_HOME"), std::env::var_os("HOME")) {
+        (Some(dir), _) if !dir.is_empty() => PathBuf::from(dir).join("screenwatch"),
+        (_, Some(home)) if !home.is_empty() => {
+            PathBuf::from(home).join(".local/state/screenwatch")
+        }
+        _ => std::env::temp_dir().join("screenwatch-state"),
+    }
+}
+
 /// mediad's default socket path (the same rule mediad uses).
 pub fn default_mediad_socket() -> PathBuf {
     match std::env::var_os("XDG_RUNTIME_DIR") {
@@ -151,6 +169,16 @@ pub async fn main_with(
             cli.http_addr
         );
     }
+    let store = store::Store::open_dir(&cli.data_dir)
+        .map_err(|e| anyhow::anyhow!("{e} (set --data-dir or CONTROL_DATA_DIR)"))?;
+    tracing::info!(path = ?store.path(), "store opened");
+    let settings = settings::SettingsHub::load(
+        store.clone(),
+        settings::EnvOverrides {
+            link_fallback_enabled: cli.stream_link_fallback,
+            share_ttl_minutes: cli.share_ttl_minutes.clone(),
+        },
+    );
     let protocol = cli
         .ipc_protocol_override
         .unwrap_or(ipc_schema::PROTOCOL_VERSION);
@@ -197,11 +225,7 @@ pub async fn main_with(
             Some(host) => format!("https://{}", host.trim_end_matches('/')),
             None => format!("http://{addr}"),
         });
-    let share_settings = share_core::ShareSettings {
-        link_fallback_enabled: cli.stream_link_fallback,
-        ..share_core::ShareSettings::default()
-    }
-    .with_ttl_env_value(cli.share_ttl_minutes.as_deref());
+    let share_settings = settings.share();
     let rest = gateway.as_ref().and_then(|_| {
         let token = cli.discord_token.clone().unwrap_or_default();
         let token = token.trim().trim_start_matches("Bot ");
@@ -223,7 +247,8 @@ pub async fn main_with(
             "screen notes and commentary provider"
         );
         brain::spawn_brain(
-            brain_core::Settings::default(),
+            settings.subscribe(),
+            Some(store.clone()),
             provider,
             rest.clone(),
             &handle,
@@ -242,6 +267,8 @@ pub async fn main_with(
             watch::LinkConfig {
                 public_url: public_url.clone(),
                 share: share_settings.clone(),
+                store: Some(store.clone()),
+                settings: Some(settings.subscribe_share()),
             },
             rest.clone(),
             stopped(stop_rx.clone()),
@@ -249,15 +276,17 @@ pub async fn main_with(
     });
     // Everyone that listens to gateway events has subscribed: connect.
     let gateway = gateway.map(|(h, starter)| (h, starter.start(stopped(stop_rx.clone()))));
-    let app = http::router(http::AppState::new(
-        handle,
-        token,
-        gateway.as_ref().map(|(h, _)| h.clone()),
+    let app = http::router(http::AppState::new(http::AppParts {
+        media: handle,
+        dashboard_token: token,
+        gateway: gateway.as_ref().map(|(h, _)| h.clone()),
         watch,
         brain,
-        share_settings.clone(),
-        cli.public_host.as_deref(),
-    ));
+        share: share_settings.clone(),
+        public_host: cli.public_host.clone(),
+        settings: settings.clone(),
+        store: store.clone(),
+    }));
     let http_task = tokio::spawn(async move {
         axum::serve(
             listener,

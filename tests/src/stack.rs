@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use discord_sim::{Scenario, SimConfig, SimHandle};
 use serde_json::{Value, json};
 
-use crate::{Daemon, get_json, get_json_token, http, wait_for};
+use crate::{Daemon, get_json, get_json_token, http, http_with, wait_for};
 
 const T: Duration = Duration::from_secs(30);
 const GUILD: &str = "900000000000000001";
@@ -28,6 +28,9 @@ pub struct Stack {
     pub control: Daemon,
     /// control's HTTP address (`host:port`).
     pub http: String,
+    /// control's arguments (for restarts).
+    control_args: Vec<String>,
+    restarts: u32,
 }
 
 impl Stack {
@@ -47,6 +50,8 @@ impl Stack {
         // Port 0: control binds a free port itself and logs it (picking a
         // "free" port here and passing it would race with parallel tests).
         let http = "127.0.0.1:0".to_owned();
+        let data = dir.path().join("control-data");
+        let data = data.to_str().expect("utf-8").to_owned();
         let mediad = Daemon::start("mediad", "mediad", dir.path(), &["--ipc-socket", &socket]);
         let gateway = sim.gateway_url();
         let rest = sim.rest_base();
@@ -61,6 +66,8 @@ impl Stack {
             token,
             "--rest-base",
             &rest,
+            "--data-dir",
+            &data,
         ];
         args.extend_from_slice(extra);
         let control = Daemon::start("control", "control", dir.path(), &args);
@@ -69,18 +76,11 @@ impl Stack {
             .position(|a| *a == "--dashboard-token")
             .and_then(|i| extra.get(i + 1))
             .map(|t| (*t).to_owned());
-        let http = wait_for(T, "control's HTTP address", || {
-            let log = control.log_text();
-            async move {
-                log.lines()
-                    .find(|l| l.contains("control started"))
-                    .and_then(|l| l.split("addr=").nth(1))
-                    .and_then(|rest| rest.split_whitespace().next())
-                    .map(str::to_owned)
-            }
-        })
-        .await;
+        let http = control_addr(&control).await;
+        let control_args = args.iter().map(|a| (*a).to_owned()).collect();
         let s = Self {
+            control_args,
+            restarts: 0,
             token,
             sim,
             _dir: dir,
@@ -101,11 +101,47 @@ impl Stack {
         s
     }
 
+    /// Kills control (SIGKILL, as a crash) and starts it again with the
+    /// same arguments, data dir and HTTP address; waits for its gateway
+    /// session.
+    pub async fn restart_control(&mut self) {
+        self.control.kill();
+        self.restarts += 1;
+        let mut args = self.control_args.clone();
+        if let Some(i) = args.iter().position(|a| a == "--http-addr") {
+            args[i + 1] = self.http.clone();
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let label = format!("control-{}", self.restarts);
+        self.control = Daemon::start("control", &label, self._dir.path(), &args);
+        self.http = control_addr(&self.control).await;
+        wait_for(T, "control's gateway session after the restart", || async {
+            let v = self.state().await;
+            v["sharers"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+                .then_some(())
+        })
+        .await;
+    }
+
     /// `POST /api/voice/screen-watch` (asserts 200).
     pub async fn watch(&self, body: Value) -> Value {
-        let (status, v) = http(&self.http, "POST", "/api/voice/screen-watch", Some(&body))
-            .await
-            .expect("control answers");
+        let headers: Vec<(&str, &str)> = self
+            .token
+            .as_deref()
+            .map(|t| ("x-dashboard-token", t))
+            .into_iter()
+            .collect();
+        let (status, v) = http_with(
+            &self.http,
+            "POST",
+            "/api/voice/screen-watch",
+            Some(&body),
+            &headers,
+        )
+        .await
+        .expect("control answers");
         assert_eq!(status, 200, "{v}");
         v
     }
@@ -203,4 +239,19 @@ impl Stack {
             .matches("/share/")
             .count()
     }
+}
+
+/// Waits for control's "control started" log line and returns its address.
+async fn control_addr(control: &Daemon) -> String {
+    wait_for(T, "control's HTTP address", || {
+        let log = control.log_text();
+        async move {
+            log.lines()
+                .find(|l| l.contains("control started"))
+                .and_then(|l| l.split("addr=").nth(1))
+                .and_then(|rest| rest.split_whitespace().next())
+                .map(str::to_owned)
+        }
+    })
+    .await
 }

@@ -18,6 +18,10 @@ pub struct LinkConfig {
     pub public_url: String,
     /// Session rules.
     pub share: share_core::ShareSettings,
+    /// Where live sessions are kept across restarts (none: memory only).
+    pub store: Option<crate::store::Store>,
+    /// Live settings changes (share rules follow them).
+    pub settings: Option<tokio::sync::watch::Receiver<share_core::ShareSettings>>,
 }
 
 /// `start_screen_watch`.

@@ -88,6 +88,8 @@ impl Manager {
                         (200, serde_json::json!({"ok": true, "stopped": stopped}))
                     }
                 };
+                // Durable before the answer: a stopped link stays stopped.
+                self.persist_shares().await;
                 let _ = reply.send(answer);
             }
             Cmd::ShareInfo(token, reply) => {
@@ -121,6 +123,7 @@ impl Manager {
                         serde_json::json!({"ok": false, "reason": "share_session_not_found"}),
                     ),
                 };
+                self.persist_shares().await;
                 let _ = reply.send(answer);
             }
             _ => {}
@@ -186,35 +189,19 @@ impl Manager {
             session.token.share_path()
         );
         let minutes = session.expires_in_minutes(now);
-        let outcome = self.book.start(
-            WatchRequest {
-                guild: p.guild,
-                target: p.target,
-                requester: p.requester,
-                channel: Some(p.channel),
-                transport: WatchTransport::Link,
-            },
-            Instant::now(),
-        );
-        let id = match outcome {
-            Ok(o) => o.id(),
+        let text_channel = p.req.text_channel_id.as_deref().and_then(parse_id);
+        if let Some(c) = text_channel {
+            self.link_text.insert(session.id.0, c);
+        }
+        let id = match self.arm_link_watch(&session).await {
+            Ok(id) => id,
             Err(refusal) => {
                 self.shares.stop(&session.token, "watch_refused");
                 return refused(refusal.reason());
             }
         };
-        self.link_watches.insert(session.id.0, id);
-        self.progress.entry(id).or_default();
-        if let Some(brain) = &self.brain {
-            brain
-                .watch_started(crate::brain::BrainWatch {
-                    watch_id: id.0,
-                    target: p.target.0,
-                    target_name: self.registry.display_name(p.guild, p.target),
-                    text_channel: p.req.text_channel_id.as_deref().and_then(parse_id),
-                })
-                .await;
-        }
+        // Durable before the link is handed out: a restart keeps it valid.
+        self.persist_shares().await;
         let offer = format!(
             "<@{}> I can't watch your screen directly here. Share it with me through this link: {url} (it expires in {minutes} min).",
             p.target.0
@@ -231,7 +218,6 @@ impl Manager {
             return refused("native_active");
         }
         let mut posted = false;
-        let text_channel = p.req.text_channel_id.as_deref().and_then(parse_id);
         if !created.reused
             && let (Some(rest), Some(channel)) = (&self.rest, text_channel)
         {
@@ -327,8 +313,23 @@ impl Manager {
                     return (rejection.http_status(), rejection.body());
                 }
             };
-        let Some(&watch) = self.link_watches.get(&accepted.id.0) else {
-            return (200, serde_json::json!({"accepted": true, "reason": null}));
+        let watch = match self.link_watches.get(&accepted.id.0) {
+            Some(&w) => w,
+            None => {
+                // A session restored after a restart: its watch is armed by
+                // its first frame (names are known by then).
+                let session = self.shares.list().find(|s| s.id == accepted.id).cloned();
+                match session {
+                    Some(s) => match self.arm_link_watch(&s).await {
+                        Ok(id) => id,
+                        Err(refusal) => {
+                            tracing::warn!(reason = refusal.reason(), "restored link not armed");
+                            return (200, serde_json::json!({"accepted": true, "reason": null}));
+                        }
+                    },
+                    None => return (200, serde_json::json!({"accepted": true, "reason": null})),
+                }
+            }
         };
         let (change, ema, cut) = match f.grid {
             Some(grid) => {
@@ -348,6 +349,68 @@ impl Manager {
                 .await;
         }
         (200, serde_json::json!({"accepted": true, "reason": null}))
+    }
+
+    /// Arms (or reuses) the link watch a share session feeds and has the
+    /// brain follow it.
+    pub(super) async fn arm_link_watch(
+        &mut self,
+        session: &share_core::ShareSession,
+    ) -> Result<WatchId, watch_core::Refusal> {
+        let id = self
+            .book
+            .start(
+                WatchRequest {
+                    guild: session.guild,
+                    target: session.target,
+                    requester: session.requester,
+                    channel: session.channel,
+                    transport: WatchTransport::Link,
+                },
+                Instant::now(),
+            )?
+            .id();
+        self.link_watches.insert(session.id.0, id);
+        self.progress.entry(id).or_default();
+        if let Some(brain) = &self.brain {
+            brain
+                .watch_started(crate::brain::BrainWatch {
+                    watch_id: id.0,
+                    guild: session.guild.0,
+                    target: session.target.0,
+                    target_name: self.registry.display_name(session.guild, session.target),
+                    text_channel: self.link_text.get(&session.id.0).copied(),
+                })
+                .await;
+        }
+        Ok(id)
+    }
+
+    /// Writes the live share sessions to the store when the set changed.
+    pub(super) async fn persist_shares(&mut self) {
+        let Some(store) = self.links.store.clone() else {
+            return;
+        };
+        let ids: Vec<u64> = self.shares.list().map(|s| s.id.0).collect();
+        if self.saved_share_ids.as_ref() == Some(&ids) {
+            return;
+        }
+        self.link_text.retain(|sid, _| ids.contains(sid));
+        let records: Vec<crate::store::StoredShare> = self
+            .shares
+            .list()
+            .map(|s| crate::store::StoredShare {
+                session: s.clone(),
+                text_channel_id: self.link_text.get(&s.id.0).copied(),
+            })
+            .collect();
+        match store.save_share_sessions(records).await {
+            Ok(()) => self.saved_share_ids = Some(ids),
+            Err(e) => tracing::error!(
+                error = %e,
+                "share sessions not saved; live links will not survive a restart"
+            ),
+        }
     }
 
     /// A share session ended: its watch ends too.

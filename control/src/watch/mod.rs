@@ -95,8 +95,35 @@ pub fn spawn_watch_manager(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> WatchHandle {
     let (tx, rx) = mpsc::channel(32);
+    let mut shares = share_core::SessionManager::new(links.share.clone());
+    let mut link_text = BTreeMap::new();
+    if let Some(store) = &links.store {
+        match store.share_sessions() {
+            Ok(records) => {
+                for r in &records {
+                    if let Some(c) = r.text_channel_id {
+                        link_text.insert(r.session.id.0, c);
+                    }
+                }
+                let restored = shares.restore(
+                    records.into_iter().map(|r| r.session).collect(),
+                    std::time::SystemTime::now(),
+                );
+                tracing::info!(
+                    restored = restored.restored,
+                    ended = restored.ended.len(),
+                    "share sessions restored from the store"
+                );
+            }
+            Err(e) => tracing::error!(error = %e, "stored share sessions not loaded"),
+        }
+    }
+    let settings_rx = links.settings.clone();
     let manager = Manager {
-        shares: share_core::SessionManager::new(links.share.clone()),
+        shares,
+        link_text,
+        saved_share_ids: None,
+        settings_rx,
         links,
         rest,
         link_watches: BTreeMap::new(),
@@ -121,6 +148,11 @@ pub fn spawn_watch_manager(
 
 struct Manager {
     shares: share_core::SessionManager,
+    /// Share session id → text channel of its offer (commentary goes there).
+    link_text: BTreeMap<u64, u64>,
+    /// Session ids last written to the store (`None`: never written).
+    saved_share_ids: Option<Vec<u64>>,
+    settings_rx: Option<tokio::sync::watch::Receiver<share_core::ShareSettings>>,
     links: LinkConfig,
     rest: Option<crate::discord::rest::RestClient>,
     /// Share session id → the watch it feeds.
@@ -151,10 +183,26 @@ fn parse_id(s: &str) -> Option<u64> {
 impl Manager {
     async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
+        self.persist_shares().await;
         loop {
             let deadline = self.next_deadline();
+            let settings_changed = async {
+                match self.settings_rx.as_mut() {
+                    Some(rx) => rx.changed().await.is_ok(),
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 () = &mut shutdown => break,
+                changed = settings_changed => {
+                    match self.settings_rx.as_ref().filter(|_| changed) {
+                        Some(rx) => {
+                            let share = rx.borrow().clone();
+                            self.shares.set_settings(share);
+                        }
+                        None => self.settings_rx = None,
+                    }
+                }
                 () = daemon_support::sleep_until(deadline) => self.on_timer().await,
                 cmd = self.commands.recv() => match cmd {
                     Some(cmd) => self.on_cmd(cmd).await,
@@ -182,6 +230,7 @@ impl Manager {
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
             }
+            self.persist_shares().await;
         }
     }
 
@@ -309,6 +358,7 @@ impl Manager {
             brain
                 .watch_started(crate::brain::BrainWatch {
                     watch_id: id.0,
+                    guild: guild.0,
                     target: target.0,
                     target_name: self.registry.display_name(guild, target),
                     text_channel: req.text_channel_id.as_deref().and_then(parse_id),
@@ -417,7 +467,7 @@ impl Manager {
                 tracing::info!(event = "screen_watch_ended", watch = %t.watch_id, reason = t.reason.as_str(), "screen watch ended");
                 self.cleanup(&t.watch, t.reason.as_str()).await;
                 if let Some(brain) = &self.brain {
-                    brain.watch_ended(t.watch_id.0).await;
+                    brain.watch_ended(t.watch_id.0, t.reason.as_str()).await;
                 }
                 self.progress.remove(&t.watch_id);
             }
@@ -686,7 +736,7 @@ impl Manager {
             tracing::info!(event = "screen_watch_ended", watch = %id, reason, "screen watch ended");
             self.cleanup(&w, reason).await;
             if let Some(brain) = &self.brain {
-                brain.watch_ended(id.0).await;
+                brain.watch_ended(id.0, reason).await;
             }
         }
         self.progress.remove(&id);

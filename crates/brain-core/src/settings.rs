@@ -624,17 +624,37 @@ impl Settings {
         if !legacy.is_empty() {
             return Err(legacy);
         }
-        let mut merged = match serde_json::to_value(self) {
+        let base = match serde_json::to_value(self) {
             Ok(Value::Object(map)) => map,
             Ok(_) | Err(_) => Map::new(),
         };
+        // Each key on its own first, so every problem is named at once.
+        let mut errors = Vec::new();
+        let mut merged = base.clone();
         for (key, value) in patch {
-            merged.insert(key.clone(), value.clone());
+            if !base.contains_key(key) {
+                errors.push(SettingsError::Json(format!("unknown setting `{key}`")));
+                continue;
+            }
+            let mut one = base.clone();
+            one.insert(key.clone(), value.clone());
+            match serde_json::from_value::<Settings>(Value::Object(one)) {
+                Ok(_) => {
+                    merged.insert(key.clone(), value.clone());
+                }
+                Err(e) => errors.push(SettingsError::Json(format!("{key}: {e}"))),
+            }
         }
         let settings: Settings = serde_json::from_value(Value::Object(merged))
             .map_err(|e| vec![SettingsError::Json(e.to_string())])?;
-        settings.validate()?;
-        Ok(settings)
+        if let Err(more) = settings.validate() {
+            errors.extend(more);
+        }
+        if errors.is_empty() {
+            Ok(settings)
+        } else {
+            Err(errors)
+        }
     }
 
     /// Reads a stored settings document leniently, as the reference's

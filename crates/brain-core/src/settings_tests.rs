@@ -156,10 +156,16 @@ fn patches_are_strict() {
 
     let unknown = base.apply_patch(&json!({"bogus": 1})).expect_err("unknown");
     assert!(
-        unknown[0].to_string().contains("unknown field `bogus`"),
+        unknown[0].to_string().contains("unknown setting `bogus`"),
         "{}",
         unknown[0]
     );
+
+    // Every problem at once: unknown key, wrong type, out of range.
+    let all = base
+        .apply_patch(&json!({"bogus": 1, "noteModel": 3, "maxNoteEntries": 30, "noteIntervalSeconds": 20}))
+        .expect_err("three problems");
+    assert_eq!(all.len(), 3, "{all:?}");
 
     let wrong = base
         .apply_patch(&json!({"noteModel": 3}))

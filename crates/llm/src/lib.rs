@@ -40,7 +40,13 @@
 //!    reads: "…".` with at most 30 words of cleaned OCR text, or `Screen
 //!    shows no readable text.`, followed by the change metrics when the
 //!    prompt carries them.
-//! 3. Anything else gets the fixed [`OFFLINE_CHAT_REPLY`].
+//! 3. **Recap request**: the system prompt contains [`RECAP_MARKER`]. The
+//!    reply is JSON `{"shouldStore", "recap"}` from the prompt's `Streamer:`
+//!    line and newest readable note ([`offline::recap_text`]).
+//! 4. **Summary request**: the system prompt contains [`SUMMARY_MARKER`].
+//!    The reply joins the previous summary and the `- ` items to fold in,
+//!    without repeats ([`offline::summary_text`]).
+//! 5. Anything else gets the fixed [`OFFLINE_CHAT_REPLY`].
 //!
 //! Change metrics are read from the user text by [`parse_metrics`]:
 //! `change=0.42` or `change_score: 0.42` (or `42%`), and `scene_cut=true`;
@@ -81,7 +87,7 @@ pub use http::RetryPolicy;
 pub use key::ApiKey;
 pub use offline::{
     COMMENTARY_MARKER, ChangeMetrics, OFFLINE_CHAT_REPLY, OFFLINE_MODEL, OfflineConfig,
-    OfflineProvider, SKIP, parse_metrics,
+    OfflineProvider, RECAP_MARKER, SKIP, SUMMARY_MARKER, parse_metrics,
 };
 pub use openai::{
     OPENAI_DEFAULT_BASE_URL, OPENAI_DEFAULT_MODEL, OpenAiConfig, OpenAiFlavor, OpenAiProvider,

@@ -16,6 +16,12 @@ use crate::{CompletionFuture, Provider};
 /// A system prompt containing this word (exact case) makes a request a
 /// commentary request.
 pub const COMMENTARY_MARKER: &str = "COMMENTARY";
+/// A system prompt containing this word (exact case) makes a request an
+/// end-of-watch recap request.
+pub const RECAP_MARKER: &str = "RECAP";
+/// A system prompt containing this word (exact case) makes a request a
+/// summary (memory compaction) request.
+pub const SUMMARY_MARKER: &str = "SUMMARY";
 /// The reply that means "say nothing".
 pub const SKIP: &str = "[SKIP]";
 /// The `model` reported in the offline provider's responses.
@@ -78,6 +84,10 @@ impl OfflineProvider {
     async fn run(&self, req: Request) -> Result<Response, LlmError> {
         let text = if req.system.contains(COMMENTARY_MARKER) {
             self.commentary(&req).await?
+        } else if req.system.contains(RECAP_MARKER) {
+            recap_text(&req.user_text())
+        } else if req.system.contains(SUMMARY_MARKER) {
+            summary_text(&req.user_text())
         } else if let Some((_, image)) = req.last_image() {
             let raw = ocr(&self.config, image).await?;
             let words = ocr_words(&raw);
@@ -118,6 +128,79 @@ impl Provider for OfflineProvider {
     fn name(&self) -> &str {
         "offline"
     }
+}
+
+/// The offline recap: JSON `{"shouldStore", "recap"}` built from the
+/// prompt's `Streamer:` line and its newest numbered note (`N. text`);
+/// `shouldStore` is false when no note carries readable text.
+pub fn recap_text(prompt: &str) -> String {
+    let streamer = prompt
+        .lines()
+        .find_map(|l| l.strip_prefix("Streamer:"))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("The streamer");
+    let notes: Vec<&str> = prompt
+        .lines()
+        .filter_map(|l| {
+            let (n, rest) = l.split_once(". ")?;
+            n.trim().parse::<u32>().ok()?;
+            // Notes are labelled `speaker: text`.
+            Some(rest.split_once(": ").map_or(rest, |(_, t)| t).trim())
+        })
+        .collect();
+    let readable = notes
+        .iter()
+        .rev()
+        .find(|n| n.starts_with("Screen text reads"))
+        .or(notes.last());
+    let (recap, store) = match readable {
+        Some(note) => (
+            format!(
+                "{streamer} shared their screen; last seen: {}",
+                note.trim_end_matches(['.', ' '])
+            ),
+            note.starts_with("Screen text reads"),
+        ),
+        None => (format!("{streamer} shared their screen briefly."), false),
+    };
+    serde_json::json!({ "shouldStore": store, "recap": format!("{recap}.") }).to_string()
+}
+
+/// The offline summary: the previous summary followed by the items to fold
+/// in (`- …` lines other than `- none`), joined as sentences; the caller
+/// bounds its length.
+pub fn summary_text(prompt: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut in_summary = false;
+    for line in prompt.lines() {
+        let line = line.trim();
+        if line.starts_with("Session summary so far") {
+            in_summary = true;
+            continue;
+        }
+        if line.is_empty() || line.ends_with("fold in:") {
+            in_summary = false;
+            continue;
+        }
+        let item = match line.strip_prefix("- ") {
+            Some("none") => continue,
+            Some(item) => item,
+            None if in_summary => line,
+            None => continue,
+        };
+        let item = item.trim_end_matches(['.', ' ']);
+        if !item.is_empty() && !out.iter().any(|o| o.trim_end_matches('.') == item) {
+            out.push(format!("{item}."));
+        }
+    }
+    // Newest first when it has to be cut: keep the tail.
+    let mut joined = out.join(" ");
+    if joined.chars().count() > 1100 {
+        let skip = joined.chars().count() - 1100;
+        joined = joined.chars().skip(skip).collect();
+    }
+    joined
 }
 
 /// Runs `tesseract stdin stdout -l LANG` on `image` and returns what it
@@ -545,5 +628,24 @@ mod tests {
             let _ = note_text(&w, &m, 30);
             let _ = commentary_text(&w, &text, &m, &OfflineConfig::default());
         }
+    }
+
+    #[test]
+    fn recap_uses_the_streamer_and_the_newest_readable_note() {
+        let prompt = "Streamer: Alice\nStop reason: stopped\nNotes:\n1. Alice: Screen text reads: \"old\".\n2. Alice: Screen text reads: \"Quarterly report\".\n3. Alice: Screen shows no readable text.\n";
+        let v: serde_json::Value = serde_json::from_str(&recap_text(prompt)).expect("json");
+        assert_eq!(v["shouldStore"], serde_json::json!(true));
+        let recap = v["recap"].as_str().expect("text");
+        assert!(recap.starts_with("Alice shared"), "{recap}");
+        assert!(recap.contains("Quarterly report"), "{recap}");
+        let none = recap_text("Streamer: Bob\nNotes:\n1. Bob: Screen shows no readable text.\n");
+        let v: serde_json::Value = serde_json::from_str(&none).expect("json");
+        assert_eq!(v["shouldStore"], serde_json::json!(false));
+    }
+
+    #[test]
+    fn summary_folds_items_into_the_previous_summary_without_repeats() {
+        let prompt = "Session summary so far:\nAlice opened a report.\n\nConversation turns to fold in:\n- none\n\nScreen notes to fold in:\n- Alice opened a report.\n- A chart appears\n";
+        assert_eq!(summary_text(prompt), "Alice opened a report. A chart appears.");
     }
 }

@@ -1,0 +1,444 @@
+//! control's durable state: one SQLite file under the data dir holding the
+//! live share sessions (a restart keeps every link valid), the
+//! `voice.streamWatch` settings and the watch recaps.
+//!
+//! Every write is one transaction with `synchronous = FULL`, so a crash
+//! loses nothing a caller was told is saved. The file is created 0600: it
+//! holds live share tokens (the capabilities in the links). Calls block on
+//! SQLite; the async wrappers run them on the blocking pool so no task
+//! that keeps a socket alive waits on the disk.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+/// What can go wrong with the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data dir or file could not be created or opened.
+    #[error("cannot open the store at {path}: {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// SQLite refused an operation.
+    #[error("store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored record no longer parses (skipped on load).
+    #[error("store record: {0}")]
+    Record(#[from] serde_json::Error),
+    /// The file was written by a newer control.
+    #[error("store schema version {found} is newer than this control's {supported}")]
+    TooNew {
+        /// In the file.
+        found: i64,
+        /// What this build understands.
+        supported: i64,
+    },
+    /// The blocking task died.
+    #[error("store task failed: {0}")]
+    Task(String),
+}
+
+impl StoreError {
+    /// Recovery policy: whether control can carry on without this write
+    /// (in-memory state stays right; only durability is lost) rather than
+    /// refusing the request that needed it.
+    pub fn is_degraded_only(&self) -> bool {
+        !matches!(self, Self::Open { .. } | Self::TooNew { .. })
+    }
+}
+
+/// A watch recap, as saved when the watch ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecapRecord {
+    /// Row id (0 before saving).
+    pub id: i64,
+    /// The watch.
+    pub watch_id: u64,
+    /// Guild (0 when unknown).
+    pub guild_id: u64,
+    /// Watched user.
+    pub target_id: u64,
+    /// Their display name.
+    pub target_name: String,
+    /// Unix milliseconds when the watch ended.
+    pub ended_at_ms: u64,
+    /// Why it ended.
+    pub reason: String,
+    /// The recap text.
+    pub summary: String,
+    /// The notes it was made from, oldest first.
+    pub notes: Vec<String>,
+}
+
+/// One stored share session and what control needs beside it after a
+/// restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredShare {
+    /// The session record (share-core's own).
+    pub session: share_core::ShareSession,
+    /// Where the watch it arms posts commentary.
+    #[serde(default)]
+    pub text_channel_id: Option<u64>,
+}
+
+const SCHEMA_VERSION: i64 = 1;
+
+/// The store; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) `control.sqlite3` in `dir`.
+    pub fn open_dir(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join("control.sqlite3");
+        let open_err = |source| StoreError::Open {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(open_err)?;
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(open_err)?;
+        }
+        let conn = Connection::open(&path)?;
+        Self::init(conn, Some(path))
+    }
+
+    /// A store that lives in memory (tests, or no data dir).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory()?, None)
+    }
+
+    /// The file, if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn init(conn: Connection, path: Option<PathBuf>) -> Result<Self, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if version < 1 {
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE IF NOT EXISTS share_sessions (
+                     token TEXT PRIMARY KEY,
+                     expires_at_ms INTEGER NOT NULL,
+                     record TEXT NOT NULL
+                 );
+                 CREATE TABLE IF NOT EXISTS settings (
+                     name TEXT PRIMARY KEY,
+                     value TEXT NOT NULL
+                 );
+                 CREATE TABLE IF NOT EXISTS recaps (
+                     id INTEGER PRIMARY KEY AUTOINCREMENT,
+                     watch_id INTEGER NOT NULL,
+                     guild_id INTEGER NOT NULL,
+                     target_id INTEGER NOT NULL,
+                     target_name TEXT NOT NULL,
+                     ended_at_ms INTEGER NOT NULL,
+                     reason TEXT NOT NULL,
+                     summary TEXT NOT NULL,
+                     notes TEXT NOT NULL
+                 );
+                 PRAGMA user_version = 1;
+                 COMMIT;",
+            )?;
+        }
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            path,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the blocking pool.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || f(&me))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    // --- share sessions ---
+
+    /// Replaces the stored share sessions with `sessions` (one
+    /// transaction: the file always holds one consistent set).
+    pub fn put_share_sessions(&self, sessions: &[StoredShare]) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM share_sessions", [])?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO share_sessions (token, expires_at_ms, record) VALUES (?1, ?2, ?3)",
+            )?;
+            for s in sessions {
+                let record = serde_json::to_string(s)?;
+                let expires = i64::try_from(s.session.expires_at.0).unwrap_or(i64::MAX);
+                insert.execute(params![s.session.token.reveal(), expires, record])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// [`Self::put_share_sessions`] off the async task.
+    pub async fn save_share_sessions(
+        &self,
+        sessions: Vec<StoredShare>,
+    ) -> Result<(), StoreError> {
+        self.blocking(move |s| s.put_share_sessions(&sessions)).await
+    }
+
+    /// Every stored share session; records that no longer parse are
+    /// skipped with a warning (they cannot be served anyway).
+    pub fn share_sessions(&self) -> Result<Vec<StoredShare>, StoreError> {
+        let conn = self.lock();
+        let mut q = conn.prepare("SELECT record FROM share_sessions ORDER BY rowid")?;
+        let rows = q.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            match serde_json::from_str(&row?) {
+                Ok(s) => out.push(s),
+                Err(e) => tracing::warn!(error = %e, "stored share session skipped"),
+            }
+        }
+        Ok(out)
+    }
+
+    // --- settings ---
+
+    /// The stored `voice.streamWatch` object, if any.
+    pub fn settings_json(&self) -> Result<Option<serde_json::Value>, StoreError> {
+        let conn = self.lock();
+        let raw: Option<String> = conn
+            .query_row(
+                "SELECT value FROM settings WHERE name = 'voice.streamWatch'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(match raw {
+            Some(raw) => Some(serde_json::from_str(&raw)?),
+            None => None,
+        })
+    }
+
+    /// Stores the `voice.streamWatch` object.
+    pub fn put_settings_json(&self, value: &serde_json::Value) -> Result<(), StoreError> {
+        let raw = serde_json::to_string(value)?;
+        self.lock().execute(
+            "INSERT INTO settings (name, value) VALUES ('voice.streamWatch', ?1)
+             ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            params![raw],
+        )?;
+        Ok(())
+    }
+
+    /// [`Self::put_settings_json`] off the async task.
+    pub async fn save_settings_json(&self, value: serde_json::Value) -> Result<(), StoreError> {
+        self.blocking(move |s| s.put_settings_json(&value)).await
+    }
+
+    // --- recaps ---
+
+    /// Saves a recap; returns its row id.
+    pub fn put_recap(&self, r: &RecapRecord) -> Result<i64, StoreError> {
+        let conn = self.lock();
+        let notes = serde_json::to_string(&r.notes)?;
+        conn.execute(
+            "INSERT INTO recaps (watch_id, guild_id, target_id, target_name, ended_at_ms, reason, summary, notes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                i64::try_from(r.watch_id).unwrap_or(i64::MAX),
+                i64::try_from(r.guild_id).unwrap_or(i64::MAX),
+                i64::try_from(r.target_id).unwrap_or(i64::MAX),
+                r.target_name,
+                i64::try_from(r.ended_at_ms).unwrap_or(i64::MAX),
+                r.reason,
+                r.summary,
+                notes
+            ],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// [`Self::put_recap`] off the async task.
+    pub async fn save_recap(&self, r: RecapRecord) -> Result<i64, StoreError> {
+        self.blocking(move |s| s.put_recap(&r)).await
+    }
+
+    /// The newest `limit` recaps, newest first.
+    pub fn recaps(&self, limit: usize) -> Result<Vec<RecapRecord>, StoreError> {
+        let conn = self.lock();
+        let mut q = conn.prepare(
+            "SELECT id, watch_id, guild_id, target_id, target_name, ended_at_ms, reason, summary, notes
+             FROM recaps ORDER BY id DESC LIMIT ?1",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = q.query_map(params![limit], |r| {
+            let u = |i: usize| r.get::<_, i64>(i).map(|v| u64::try_from(v).unwrap_or(0));
+            Ok((
+                RecapRecord {
+                    id: r.get(0)?,
+                    watch_id: u(1)?,
+                    guild_id: u(2)?,
+                    target_id: u(3)?,
+                    target_name: r.get(4)?,
+                    ended_at_ms: u(5)?,
+                    reason: r.get(6)?,
+                    summary: r.get(7)?,
+                    notes: Vec::new(),
+                },
+                r.get::<_, String>(8)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (mut rec, notes) = row?;
+            rec.notes = serde_json::from_str(&notes).unwrap_or_default();
+            out.push(rec);
+        }
+        Ok(out)
+    }
+
+    /// [`Self::recaps`] off the async task.
+    pub async fn load_recaps(&self, limit: usize) -> Result<Vec<RecapRecord>, StoreError> {
+        self.blocking(move |s| s.recaps(limit)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use share_core::ShareToken;
+
+    fn session(n: u8) -> StoredShare {
+        let token = ShareToken::from_random_bytes([n; 18]);
+        let session = serde_json::from_value(serde_json::json!({
+            "id": u64::from(n),
+            "token": token.reveal(),
+            "guild": 1, "channel": 2, "requester": 3, "target": 4,
+            "createdAt": 1_000, "expiresAt": 2_000,
+            "lastFrameAt": null, "framesAccepted": 0
+        }))
+        .expect("record");
+        StoredShare {
+            session,
+            text_channel_id: Some(u64::from(n) + 10),
+        }
+    }
+
+    #[test]
+    fn share_sessions_survive_reopening_the_file() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open_dir(dir.path()).expect("open");
+        store
+            .put_share_sessions(&[session(1), session(2)])
+            .expect("save");
+        store.put_share_sessions(&[session(2)]).expect("replace");
+        drop(store);
+        let again = Store::open_dir(dir.path()).expect("reopen");
+        assert_eq!(again.share_sessions().expect("load"), vec![session(2)]);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("control.sqlite3"))
+            .expect("file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the file holds live tokens");
+    }
+
+    #[test]
+    fn settings_and_recaps_round_trip() {
+        let store = Store::in_memory().expect("memory");
+        assert_eq!(store.settings_json().expect("none"), None);
+        let v = serde_json::json!({"maxFrameBytes": 60000});
+        store.put_settings_json(&v).expect("save");
+        store
+            .put_settings_json(&serde_json::json!({"maxFrameBytes": 70000}))
+            .expect("update");
+        assert_eq!(
+            store.settings_json().expect("load"),
+            Some(serde_json::json!({"maxFrameBytes": 70000}))
+        );
+        let mut r = RecapRecord {
+            id: 0,
+            watch_id: 7,
+            guild_id: 1,
+            target_id: 2,
+            target_name: "Alice".into(),
+            ended_at_ms: 5,
+            reason: "stopped".into(),
+            summary: "Alice edited a spreadsheet.".into(),
+            notes: vec!["a".into(), "b".into()],
+        };
+        r.id = store.put_recap(&r).expect("saved");
+        let mut second = r.clone();
+        second.watch_id = 8;
+        second.id = store.put_recap(&second).expect("saved");
+        assert_eq!(store.recaps(10).expect("load"), vec![second, r]);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_with_both_versions() {
+        let dir = tempfile::tempdir().expect("dir");
+        drop(Store::open_dir(dir.path()).expect("open"));
+        let conn = Connection::open(dir.path().join("control.sqlite3")).expect("raw");
+        conn.pragma_update(None, "user_version", 9).expect("bump");
+        drop(conn);
+        let err = Store::open_dir(dir.path()).expect_err("too new");
+        assert!(err.to_string().contains('9') && err.to_string().contains('1'), "{err}");
+        assert!(!err.is_degraded_only());
+    }
+
+    #[test]
+    fn a_corrupt_record_is_skipped_not_fatal() {
+        let store = Store::in_memory().expect("memory");
+        store.put_share_sessions(&[session(3)]).expect("save");
+        store
+            .lock()
+            .execute(
+                "INSERT INTO share_sessions (token, expires_at_ms, record) VALUES ('x', 0, '{')",
+                [],
+            )
+            .expect("raw insert");
+        assert_eq!(store.share_sessions().expect("load"), vec![session(3)]);
+    }
+}
