@@ -31,6 +31,7 @@ pub struct AppState {
     settings: crate::settings::SettingsHub,
     store: crate::store::Store,
     dashboard_token: Option<Arc<str>>,
+    public_api_token: Option<Arc<str>>,
     started: Instant,
 }
 
@@ -40,6 +41,8 @@ pub struct AppParts {
     pub media: MediaHandle,
     /// Guards the admin routes when set.
     pub dashboard_token: Option<String>,
+    /// `PUBLIC_API_TOKEN`: the direct ingest route's header token.
+    pub public_api_token: Option<String>,
     /// The Discord session, if any.
     pub gateway: Option<crate::discord::GatewayHandle>,
     /// The watch manager (with a Discord session).
@@ -77,6 +80,10 @@ impl AppState {
             settings: p.settings,
             store: p.store,
             dashboard_token: p.dashboard_token.map(Arc::from),
+            public_api_token: p
+                .public_api_token
+                .filter(|t| !t.trim().is_empty())
+                .map(Arc::from),
             started: Instant::now(),
         }
     }
@@ -107,6 +114,14 @@ pub fn router(state: AppState) -> Router {
             )),
         )
         .route("/api/voice/share-session/{token}/stop", post(share_stop))
+        .route(
+            "/api/voice/stream-ingest/frame",
+            post(stream_ingest).layer(axum::extract::DefaultBodyLimit::max(
+                usize::try_from(share_limit)
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(1024),
+            )),
+        )
         .route("/share/{token}", get(share_page))
         .route("/api/media/voice", put(put_voice).delete(delete_voice))
         .route(
@@ -152,7 +167,12 @@ async fn public_gate(
         }
     };
     let is_ingest = req.method() == axum::http::Method::POST
-        && req.uri().path().starts_with("/api/voice/share-session/");
+        && (req.uri().path().starts_with("/api/voice/share-session/")
+            || req
+                .uri()
+                .path()
+                .trim_end_matches('/')
+                .ends_with("/api/voice/stream-ingest/frame"));
     if is_ingest {
         // Refuse a declared oversize body before anything reads it.
         if let Some(len) = headers
@@ -525,6 +545,101 @@ async fn share_frame(
         })
         .await;
     share_answer(answer)
+}
+
+/// `POST /api/voice/stream-ingest/frame`: frames for a running watch from
+/// another capture tool. Allowed with `x-public-api-token` equal to
+/// `PUBLIC_API_TOKEN`, or the admin token. Unlike the reference (always
+/// 200), a rejected frame answers 400, as on the share route.
+async fn stream_ingest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let refuse = |status: StatusCode, reason: &str| {
+        (status, Json(json!({"accepted": false, "reason": reason}))).into_response()
+    };
+    let by_api_token = state.public_api_token.as_ref().is_some_and(|expected| {
+        let given = headers
+            .get("x-public-api-token")
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        constant_time_eq(given, expected.as_bytes())
+    });
+    let by_admin = state.dashboard_token.is_some() && require_admin(&state, &headers).is_ok();
+    if !(by_api_token || by_admin) {
+        return match (&state.dashboard_token, &state.public_api_token) {
+            (None, None) => refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "dashboard_or_public_api_token_required",
+            ),
+            (_, Some(_)) => refuse(StatusCode::UNAUTHORIZED, "unauthorized_public_api_token"),
+            (Some(_), None) => refuse(StatusCode::UNAUTHORIZED, "unauthorized_dashboard_token"),
+        };
+    }
+    let Some(watch) = &state.watch else {
+        return no_session();
+    };
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Target {
+        #[serde(default)]
+        guild_id: Option<serde_json::Value>,
+        #[serde(default)]
+        streamer_user_id: Option<serde_json::Value>,
+    }
+    let id_text = |v: Option<serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let frame = match share_core::FrameBody::parse(&body, state.share.max_body_bytes) {
+        Ok(f) => f,
+        Err(r) => return share_answer((r.http_status(), r.body())),
+    };
+    let target: Target = match serde_json::from_slice(&body) {
+        Ok(t) => t,
+        Err(_) => return refuse(StatusCode::BAD_REQUEST, "invalid_json_body"),
+    };
+    let Some(guild_id) = id_text(target.guild_id).filter(|g| !g.trim().is_empty()) else {
+        return refuse(StatusCode::BAD_REQUEST, "guild_id_required");
+    };
+    let (data, decoded_len) = match frame.decode(state.settings.share().max_frame_bytes) {
+        Ok(share_core::DecodedFrame::Bytes(b)) => {
+            let n = b.len();
+            (b, n)
+        }
+        Ok(share_core::DecodedFrame::TooLarge { decoded_len }) => (Vec::new(), decoded_len),
+        Err(r) => return share_answer((r.http_status(), r.body())),
+    };
+    let is_jpeg = matches!(frame.mime_type.as_str(), "image/jpeg" | "image/jpg" | "");
+    let (data, grid) = if is_jpeg && !data.is_empty() {
+        tokio::task::spawn_blocking(move || {
+            let grid = video_pipeline::score_jpeg(&data).ok();
+            (data, grid)
+        })
+        .await
+        .unwrap_or_default()
+    } else {
+        (data, None)
+    };
+    let mime = if frame.mime_type.is_empty() {
+        "image/jpeg".to_owned()
+    } else {
+        frame.mime_type
+    };
+    share_answer(
+        watch
+            .ingest_frame(crate::watch::IngestFrame {
+                guild_id,
+                streamer_user_id: id_text(target.streamer_user_id),
+                mime,
+                data,
+                decoded_len,
+                grid,
+            })
+            .await,
+    )
 }
 
 /// `POST /api/voice/share-session/{token}/stop`.

@@ -45,6 +45,10 @@ pub struct Cli {
     /// Admin token for the dashboard and admin API (header x-dashboard-token).
     #[arg(long, env = "DASHBOARD_TOKEN", hide_env_values = true)]
     pub dashboard_token: Option<String>,
+    /// Token for the direct frame ingest route
+    /// (`POST /api/voice/stream-ingest/frame`, header x-public-api-token).
+    #[arg(long, env = "PUBLIC_API_TOKEN", hide_env_values = true)]
+    pub public_api_token: Option<String>,
     /// Log format on stderr (filter with RUST_LOG).
     #[arg(long, value_enum, default_value_t)]
     pub log_format: daemon_support::LogFormat,
@@ -279,6 +283,7 @@ pub async fn main_with(
     let app = http::router(http::AppState::new(http::AppParts {
         media: handle,
         dashboard_token: token,
+        public_api_token: cli.public_api_token.clone(),
         gateway: gateway.as_ref().map(|(h, _)| h.clone()),
         watch,
         brain,

@@ -88,7 +88,14 @@ async fn share_links_and_settings_survive_a_control_crash() {
     let mut s = Stack::start(
         "demo",
         "sim-bot-agent",
-        &["--discord-account", "bot", "--dashboard-token", ADMIN],
+        &[
+            "--discord-account",
+            "bot",
+            "--dashboard-token",
+            ADMIN,
+            "--public-api-token",
+            "ingest-secret",
+        ],
     )
     .await;
 
@@ -130,6 +137,51 @@ async fn share_links_and_settings_survive_a_control_crash() {
     let token = url.rsplit('/').next().expect("token").to_owned();
     let (status, v) = post_frame(&s, &token, &jpeg(false, 0)).await;
     assert_eq!((status, v["accepted"].clone()), (200, json!(true)), "{v}");
+    // The direct ingest route feeds the same watch, behind its own token.
+    let ingest = |token: &'static str, body: Value| {
+        let addr = s.http.clone();
+        async move {
+            http_with(
+                &addr,
+                "POST",
+                "/api/voice/stream-ingest/frame",
+                Some(&body),
+                &[("x-public-api-token", token)],
+            )
+            .await
+            .expect("answers")
+        }
+    };
+    let mut body = frame_body(&jpeg(false, 3));
+    body["guildId"] = json!(GUILD);
+    let (status, v) = ingest("wrong", body.clone()).await;
+    assert_eq!(
+        (status, v["reason"].clone()),
+        (401, json!("unauthorized_public_api_token")),
+        "{v}"
+    );
+    let before = s.state().await["watches"][0]["frames"]
+        .as_u64()
+        .expect("frames");
+    let (status, v) = ingest("ingest-secret", body.clone()).await;
+    assert_eq!((status, v["accepted"].clone()), (200, json!(true)), "{v}");
+    let after = s.state().await["watches"][0]["frames"]
+        .as_u64()
+        .expect("frames");
+    assert_eq!(after, before + 1, "the ingested frame fed the watch");
+    let mut other = body.clone();
+    other["streamerUserId"] = json!(BOB);
+    let (status, v) = ingest("ingest-secret", other).await;
+    assert_eq!(
+        (status, v["reason"].clone()),
+        (400, json!("target_user_mismatch")),
+        "{v}"
+    );
+    let mut no_guild = body;
+    no_guild["guildId"] = json!("");
+    let (_, v) = ingest("ingest-secret", no_guild).await;
+    assert_eq!(v["reason"], json!("guild_id_required"), "{v}");
+
     // The new frame limit is live.
     let big = jpeg(true, 1);
     assert!(big.len() > 60_000, "noise frame is {} bytes", big.len());

@@ -133,10 +133,29 @@ pub(super) enum Cmd {
     ShareStopSuffix(Option<String>, oneshot::Sender<LinkAnswer>),
     ShareInfo(String, oneshot::Sender<Option<u64>>),
     ShareFrame(Box<LinkFrame>, oneshot::Sender<LinkAnswer>),
+    IngestFrame(Box<IngestFrame>, oneshot::Sender<LinkAnswer>),
     ShareStop(String, oneshot::Sender<LinkAnswer>),
     Start(StartRequest, oneshot::Sender<WatchResult>),
     Stop(Option<String>, oneshot::Sender<WatchResult>),
     State(oneshot::Sender<VoiceStateView>),
+}
+
+/// A frame posted to the direct ingest route
+/// (`POST /api/voice/stream-ingest/frame`, `PUBLIC_API_TOKEN`).
+#[derive(Debug)]
+pub struct IngestFrame {
+    /// Guild of the watch it feeds.
+    pub guild_id: String,
+    /// The watched user (optional when the guild has one watch).
+    pub streamer_user_id: Option<String>,
+    /// Declared MIME type.
+    pub mime: String,
+    /// The decoded picture (empty when it was too large to decode).
+    pub data: Vec<u8>,
+    /// Its decoded size.
+    pub decoded_len: usize,
+    /// Its luma grid (JPEG frames), for change metrics.
+    pub grid: Option<video_pipeline::LumaGrid>,
 }
 
 /// Talks to the watch manager.
@@ -174,6 +193,24 @@ impl WatchHandle {
         if self
             .tx
             .send(Cmd::ShareFrame(Box::new(frame), tx))
+            .await
+            .is_err()
+        {
+            return gone;
+        }
+        rx.await.unwrap_or(gone)
+    }
+
+    /// A frame for a running watch from the direct ingest route.
+    pub async fn ingest_frame(&self, frame: IngestFrame) -> LinkAnswer {
+        let (tx, rx) = oneshot::channel();
+        let gone = (
+            503,
+            serde_json::json!({"accepted": false, "reason": "control_stopping"}),
+        );
+        if self
+            .tx
+            .send(Cmd::IngestFrame(Box::new(frame), tx))
             .await
             .is_err()
         {

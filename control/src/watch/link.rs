@@ -413,6 +413,75 @@ impl Manager {
         }
     }
 
+    /// A frame from the direct ingest route: it feeds the running watch of
+    /// the guild (of `streamerUserId` when given) with the same change
+    /// metrics as link frames. Checks, in order: guild id, a watch,
+    /// target match, MIME, size, frames per minute.
+    pub(super) async fn ingest_frame(&mut self, f: IngestFrame) -> LinkAnswer {
+        let reject = |reason: &str, extra: serde_json::Value| {
+            let mut body = serde_json::json!({"accepted": false, "reason": reason});
+            if let (Some(b), serde_json::Value::Object(extra)) = (body.as_object_mut(), extra) {
+                b.extend(extra);
+            }
+            (400, body)
+        };
+        let Some(guild) = parse_id(&f.guild_id).map(GuildId) else {
+            return reject("guild_id_required", serde_json::Value::Null);
+        };
+        let streamer = f.streamer_user_id.as_deref().and_then(parse_id).map(UserId);
+        let in_guild: Vec<&watch_core::Watch> =
+            self.book.watches().filter(|w| w.guild == guild).collect();
+        let watch = match (streamer, in_guild.as_slice()) {
+            (_, []) => return reject("watch_not_active", serde_json::Value::Null),
+            (Some(s), list) => match list.iter().find(|w| w.target == s) {
+                Some(w) => (*w).clone(),
+                None => return reject("target_user_mismatch", serde_json::Value::Null),
+            },
+            (None, [one]) => (*one).clone(),
+            (None, _) => return reject("streamer_user_id_required", serde_json::Value::Null),
+        };
+        if !share_core::ShareSettings::mime_allowed(&f.mime) {
+            return reject("invalid_mime_type", serde_json::Value::Null);
+        }
+        let settings = self.shares.settings().clone();
+        if f.data.is_empty() || f.decoded_len > settings.max_frame_bytes {
+            return reject(
+                "frame_too_large",
+                serde_json::json!({"maxFrameBytes": settings.max_frame_bytes}),
+            );
+        }
+        let now = Instant::now();
+        let window = self.ingest_windows.entry(watch.id).or_insert((now, 0));
+        if now.duration_since(window.0) >= std::time::Duration::from_secs(60) {
+            *window = (now, 0);
+        }
+        if window.1 >= settings.max_frames_per_minute {
+            return reject(
+                "frame_rate_limited",
+                serde_json::json!({"maxFramesPerMinute": settings.max_frames_per_minute}),
+            );
+        }
+        window.1 += 1;
+        let (change, ema, cut) = match f.grid {
+            Some(grid) => {
+                let tracker = self.ingest_trackers.entry(watch.id).or_default();
+                let frame = tracker.observe(grid);
+                let e = tracker.commit_emission();
+                (e.change_score, e.ema_score, e.scene_cut || frame.scene_cut)
+            }
+            None => (0.0, 0.0, false),
+        };
+        if let Some(p) = self.progress.get_mut(&watch.id) {
+            p.frames += 1;
+        }
+        if let Some(brain) = &self.brain {
+            brain
+                .link_frame(watch.id.0, watch.target.0, f.data, change, ema, cut)
+                .await;
+        }
+        (200, serde_json::json!({"accepted": true, "reason": null}))
+    }
+
     /// A share session ended: its watch ends too.
     pub(super) async fn link_ended(&mut self, session_id: u64, reason: &str) {
         self.trackers.remove(&session_id);

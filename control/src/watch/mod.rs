@@ -52,7 +52,7 @@ mod view;
 
 use api::Cmd;
 pub use api::{
-    LinkAnswer, LinkConfig, LinkFrame, StartRequest, VoiceStateView, WatchConfig, WatchHandle,
+    IngestFrame, LinkAnswer, LinkConfig, LinkFrame, StartRequest, VoiceStateView, WatchConfig, WatchHandle,
     WatchResult, WatchView,
 };
 use link::{LINK_PLAN, PendingLink};
@@ -128,6 +128,8 @@ pub fn spawn_watch_manager(
         rest,
         link_watches: BTreeMap::new(),
         trackers: BTreeMap::new(),
+        ingest_windows: BTreeMap::new(),
+        ingest_trackers: BTreeMap::new(),
         pending_links: Vec::new(),
         brain,
         config,
@@ -159,6 +161,9 @@ struct Manager {
     link_watches: BTreeMap<u64, WatchId>,
     /// Change metrics per share session.
     trackers: BTreeMap<u64, video_pipeline::ChangeTracker>,
+    /// Direct-ingest frame windows (start, count) and change metrics, per watch.
+    ingest_windows: BTreeMap<WatchId, (Instant, u32)>,
+    ingest_trackers: BTreeMap<WatchId, video_pipeline::ChangeTracker>,
     pending_links: Vec<PendingLink>,
     brain: Option<crate::brain::BrainHandle>,
     config: WatchConfig,
@@ -246,6 +251,10 @@ impl Manager {
             | Cmd::ShareInfo(..)
             | Cmd::ShareFrame(..)
             | Cmd::ShareStop(..)) => self.on_share_cmd(cmd).await,
+            Cmd::IngestFrame(frame, reply) => {
+                let answer = self.ingest_frame(*frame).await;
+                let _ = reply.send(answer);
+            }
             Cmd::Stop(guild, reply) => {
                 let guild = guild.as_deref().and_then(parse_id).map(GuildId);
                 let ids: Vec<WatchId> = self
@@ -740,6 +749,8 @@ impl Manager {
             }
         }
         self.progress.remove(&id);
+        self.ingest_windows.remove(&id);
+        self.ingest_trackers.remove(&id);
     }
 
     /// Undoes a watch's transports; the voice connection stays.
