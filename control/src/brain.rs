@@ -285,6 +285,7 @@ impl Brain {
             max_tokens: 300,
             model: self.settings.note_model.clone(),
             temperature: Some(0.2),
+            ..Request::default()
         };
         spawn_call(
             self.provider.clone(),
@@ -323,6 +324,7 @@ impl Brain {
                 max_tokens: 160,
                 model: String::new(),
                 temperature: Some(0.2),
+                ..Request::default()
             };
             let made = match provider.complete(req).await {
                 Ok(r) => brain_core::parse_recap(&r.text).unwrap_or(recap.fallback),
@@ -524,6 +526,7 @@ impl Brain {
             max_tokens: 200,
             model: self.settings.note_model.clone(),
             temperature: Some(0.2),
+            ..Request::default()
         };
         spawn_call(
             self.provider.clone(),
@@ -639,6 +642,7 @@ fn commentary_request(a: &Active, trigger: &str, meta: &FrameMeta) -> Request {
         max_tokens: 120,
         model: String::new(),
         temperature: Some(0.5),
+        ..Request::default()
     }
 }
 

@@ -93,7 +93,7 @@ impl Message {
 }
 
 /// One completion request.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Request {
     /// The system prompt (may be empty).
     pub system: String,
