@@ -208,6 +208,7 @@ mod notebook;
 mod question;
 mod settings;
 mod text;
+mod turns;
 
 pub use commentary::{
     BusyKind, Commentary, CommentaryDecision, CommentaryJob, CommentaryLoop, CommentaryTrigger,
@@ -225,6 +226,7 @@ pub use notebook::{
     PushOutcome,
 };
 pub use question::{is_screen_question, is_screen_question_in};
+pub use turns::{TurnIntent, addressed_text, classify_turn};
 pub use settings::{
     BOOL_SETTINGS, BUILTIN_NOTE_PROMPT, DEFAULT_NOTE_PROMPT, FLOAT_SETTINGS, FloatSpec,
     INT_SETTINGS, IntSpec, LoadReport, Migration, NOTE_PROMPT_RUNTIME_MAX_CHARS, STR_SETTINGS,

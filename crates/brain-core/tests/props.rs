@@ -226,3 +226,24 @@ proptest! {
         let _ = Settings::default().apply_patch(&serde_json::Value::Object(doc));
     }
 }
+
+proptest! {
+    /// Message content from the gateway is untrusted: addressing and intent
+    /// classification never panic, whatever the text (multi-byte case
+    /// changes included), and an addressed mention never keeps the mention.
+    #[test]
+    fn turn_parsing_never_panics(
+        content in "\\PC{0,80}",
+        name in "\\PC{0,12}",
+        prefix_mention in any::<bool>(),
+    ) {
+        let content = if prefix_mention { format!("<@42> {content}") } else { content };
+        let addressed = brain_core::addressed_text(&content, 42, &[name.as_str(), "İstanbul"]);
+        if let Some(text) = &addressed {
+            prop_assert!(!text.contains("<@42>"));
+            let _ = brain_core::classify_turn(text);
+        }
+        let _ = brain_core::classify_turn(&content);
+        let _ = brain_core::addressed_text(&format!("{name}{content}"), 42, &[name.as_str()]);
+    }
+}
