@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use crate::error::LlmError;
 use crate::http::{self, HttpClient, RetryPolicy};
 use crate::key::ApiKey;
-use crate::types::{Part, Request, Response, Usage};
-use crate::{CompletionFuture, Provider};
+use crate::types::{Part, Request, Response, ToolCall, Usage};
+use crate::{CompletionFuture, Provider, tools};
 
 /// The public Anthropic API.
 pub const ANTHROPIC_DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -135,35 +135,38 @@ impl Provider for AnthropicProvider {
     }
 }
 
-/// The JSON body of a Messages API request.
+/// The JSON body of a Messages API request. Tool results are moved to the
+/// front of their user message (the API wants them before any other
+/// content); everything else keeps its order.
 pub(crate) fn request_body(req: &Request, default_model: &str) -> Result<Value, LlmError> {
     let model = crate::choose_model(req, default_model)?;
     if req.messages.is_empty() {
         return Err(LlmError::InvalidRequest("no messages".to_owned()));
     }
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let messages: Vec<Value> = req
-        .messages
-        .iter()
-        .map(|m| {
-            let content: Vec<Value> = m
-                .parts
-                .iter()
-                .map(|p| match p {
-                    Part::Text(text) => json!({"type": "text", "text": text}),
-                    Part::Image { mime, data } => json!({
-                        "type": "image",
-                        "source": {
-                            "type": "base64",
-                            "media_type": mime,
-                            "data": b64.encode(data),
-                        },
-                    }),
-                })
-                .collect();
-            json!({"role": m.role.as_str(), "content": content})
-        })
-        .collect();
+    tools::check_tools(&req.tools)?;
+    let mut messages = Vec::with_capacity(req.messages.len());
+    for m in &req.messages {
+        let mut results = Vec::new();
+        let mut content = Vec::with_capacity(m.parts.len());
+        for part in &m.parts {
+            tools::check_part_role(part, m.role)?;
+            match part {
+                Part::ToolResult { call_id, parts } => {
+                    tools::check_result(call_id, parts)?;
+                    let mut block = json!({"type": "tool_result", "tool_use_id": call_id});
+                    if !parts.is_empty() {
+                        let inner: Result<Vec<Value>, LlmError> =
+                            parts.iter().map(content_block).collect();
+                        block["content"] = Value::Array(inner?);
+                    }
+                    results.push(block);
+                }
+                other => content.push(content_block(other)?),
+            }
+        }
+        results.append(&mut content);
+        messages.push(json!({"role": m.role.as_str(), "content": results}));
+    }
     let mut body = json!({
         "model": model,
         "max_tokens": req.max_tokens.max(1),
@@ -175,10 +178,52 @@ pub(crate) fn request_body(req: &Request, default_model: &str) -> Result<Value, 
     if let Some(t) = crate::temperature(req) {
         body["temperature"] = Value::from(t);
     }
+    if !req.tools.is_empty() {
+        let specs: Vec<Value> = req
+            .tools
+            .iter()
+            .map(|t| {
+                let mut spec = json!({"name": t.name, "input_schema": t.input_schema});
+                if !t.description.is_empty() {
+                    spec["description"] = Value::from(t.description.as_str());
+                }
+                spec
+            })
+            .collect();
+        body["tools"] = Value::Array(specs);
+    }
     Ok(body)
 }
 
-/// Reads a Messages API answer: the text blocks joined, the model, usage.
+/// One content block: text, base64 image or tool use (tool results are
+/// built by [`request_body`]).
+fn content_block(part: &Part) -> Result<Value, LlmError> {
+    Ok(match part {
+        Part::Text(text) => json!({"type": "text", "text": text}),
+        Part::Image { mime, data } => json!({
+            "type": "image",
+            "source": {
+                "type": "base64",
+                "media_type": mime,
+                "data": base64::engine::general_purpose::STANDARD.encode(data),
+            },
+        }),
+        Part::ToolCall(call) => json!({
+            "type": "tool_use",
+            "id": call.id,
+            "name": call.name,
+            "input": tools::call_input(call)?,
+        }),
+        Part::ToolResult { call_id, .. } => {
+            return Err(LlmError::InvalidRequest(format!(
+                "tool result {call_id:?} nested in another part"
+            )));
+        }
+    })
+}
+
+/// Reads a Messages API answer: the text blocks joined, the `tool_use`
+/// blocks as tool calls, the model, usage.
 pub(crate) fn parse_response(body: &[u8]) -> Result<Response, String> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| format!("response is not JSON: {e}"))?;
@@ -194,6 +239,11 @@ pub(crate) fn parse_response(body: &[u8]) -> Result<Response, String> {
         .filter(|block| block.get("type").and_then(Value::as_str) == Some("text"))
         .filter_map(|block| block.get("text").and_then(Value::as_str))
         .collect();
+    let tool_calls = content
+        .iter()
+        .filter(|block| block.get("type").and_then(Value::as_str) == Some("tool_use"))
+        .map(tool_use)
+        .collect::<Result<Vec<_>, _>>()?;
     let model = value
         .get("model")
         .and_then(Value::as_str)
@@ -203,7 +253,29 @@ pub(crate) fn parse_response(body: &[u8]) -> Result<Response, String> {
         input_tokens: crate::json_u32(u.get("input_tokens")),
         output_tokens: crate::json_u32(u.get("output_tokens")),
     });
-    Ok(Response { text, model, usage })
+    Ok(Response {
+        text,
+        model,
+        usage,
+        tool_calls,
+    })
+}
+
+/// A `tool_use` block as a [`ToolCall`]: `id` and `name` must be non-empty
+/// strings, `input` a JSON object.
+fn tool_use(block: &Value) -> Result<ToolCall, String> {
+    let field = |name: &str| {
+        block
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| format!("tool_use block without a {name}"))
+    };
+    let id = field("id")?;
+    let name = field("name")?;
+    let input = tools::received_input(&id, block.get("input"))?;
+    Ok(ToolCall { id, name, input })
 }
 
 #[cfg(test)]
@@ -222,6 +294,7 @@ mod tests {
             max_tokens: 100,
             model: String::new(),
             temperature: Some(0.2),
+            ..Request::default()
         };
         let body = request_body(&req, "m-default").ok();
         let expected = json!({
@@ -251,6 +324,7 @@ mod tests {
                     input_tokens: 12,
                     output_tokens: 3
                 }),
+                tool_calls: Vec::new(),
             })
         );
         assert!(parse_response(b"{").is_err());

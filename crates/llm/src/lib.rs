@@ -20,10 +20,66 @@
 //! [`LlmError::InvalidResponse`], and error messages never contain the API
 //! key ([`ApiKey`] prints `[redacted]`; server messages are scrubbed).
 //!
+//! # Tool calling
+//!
+//! A request offers tools in [`Request::tools`] ([`ToolSpec`]: name,
+//! description, JSON Schema of the input); with none, no tools are sent.
+//! When the model calls some, [`Response::tool_calls`] lists them
+//! ([`ToolCall`]: id, name, input object) and [`Response::text`] is often
+//! empty. To answer, resend the conversation with
+//! [`Response::assistant_message`] (text plus one [`Part::ToolCall`] per
+//! call) and then a user message holding one [`Part::ToolResult`] per call
+//! (`call_id` = the call's id; text and/or image parts). A tool call in a
+//! user message, a tool result in an assistant message, anything but text
+//! and images inside a tool result, an empty id, a tool call input that is
+//! not a JSON object, or a bad tool list (names other than 1–64 of
+//! `[A-Za-z0-9_-]`, duplicates, a schema that is not an object) is an
+//! [`LlmError::InvalidRequest`]. On the wire:
+//!
+//! - **Anthropic**: `tools: [{name, description, input_schema}]`
+//!   (`description` left out when empty); [`Part::ToolCall`] is a
+//!   `{"type": "tool_use", id, name, input}` block; [`Part::ToolResult`] is
+//!   a `{"type": "tool_result", tool_use_id, content: [text and image
+//!   blocks]}` block (`content` left out when the result is empty), placed
+//!   before the user message's other blocks as the API requires. Answers:
+//!   every `tool_use` block becomes a [`ToolCall`] (`id` and `name` must be
+//!   non-empty strings, `input` an object; a missing or `null` input is
+//!   `{}`).
+//! - **OpenAI and compatible servers**: `tools: [{"type": "function",
+//!   "function": {name, description, parameters}}]`; an assistant message
+//!   with tool calls is sent as `{"role": "assistant", "content": text or
+//!   null, "tool_calls": [{id, "type": "function", "function": {name,
+//!   arguments}}]}` with `arguments` the input as a JSON string. Each tool
+//!   result becomes a `{"role": "tool", tool_call_id, content}` message
+//!   whose content is the result's text parts joined by newlines. **Tool
+//!   messages cannot carry images**, so a result with images adds the line
+//!   `(The result image follows in the next user message.)` to its tool
+//!   message, and after all of the message's tool messages comes one
+//!   `user` message holding, per result with images, the text `Image
+//!   result of tool call <id>:` and its `image_url` parts, followed by the
+//!   user message's own parts. Answers: `choices[0].message.tool_calls`
+//!   become [`ToolCall`]s; `function.arguments` must be a string holding a
+//!   JSON object (an empty string is `{}`; an object instead of a string,
+//!   as some compatible servers send, is accepted); a missing id becomes
+//!   `call_<index>`.
+//!
+//! A tool call in an answer that breaks these rules (arguments that are not
+//! valid JSON or not an object, no function name, a `type` other than
+//! `function`, a `tool_use` block without id) makes the whole answer an
+//! [`LlmError::InvalidResponse`] (not retried).
+//!
 //! # Offline conventions
 //!
 //! The offline provider decides what a request is from its shape:
 //!
+//! 0. **Snapshot tool call**: the request offers the tool [`SNAPSHOT_TOOL`]
+//!    (`see_screenshare_snapshot`), carries no [`Part::ToolResult`] and no
+//!    image, its system prompt has none of the markers below, and the text
+//!    of its last user message is about the screen
+//!    ([`offline::is_about_the_screen`]: a word starting with `screen` or
+//!    `look`, the words `see`, `seeing`, `showing`, `this`, or `on my`;
+//!    case-insensitive). The reply has empty text and one [`ToolCall`]:
+//!    id [`OFFLINE_TOOL_CALL_ID`] (`offline-1`), that tool, input `{}`.
 //! 1. **Commentary request**: the system prompt contains the word
 //!    [`COMMENTARY_MARKER`] (`COMMENTARY`, exact case). The reply follows
 //!    [`offline::commentary_text`]: speak on a scene cut, speak on new
@@ -33,7 +89,9 @@
 //!    user text (the notes and context the prompt carries): a word is new
 //!    when it has 3+ letters and appears nowhere in it (case-insensitive);
 //!    two new words are needed to speak.
-//! 2. **Note request**: any other request with an image. The last image is
+//! 2. **Note request**: any other request with an image, including an
+//!    image in a [`Part::ToolResult`] (the snapshot the offline provider
+//!    asked for is answered like a note). The last image is
 //!    OCR'd with `tesseract stdin stdout -l eng` (Debian package
 //!    `tesseract-ocr`; killed after [`OfflineConfig::ocr_timeout`]) and the
 //!    reply is a short factual note ([`offline::note_text`]): `Screen text
@@ -46,7 +104,15 @@
 //! 4. **Summary request**: the system prompt contains [`SUMMARY_MARKER`].
 //!    The reply joins the previous summary and the `- ` items to fold in,
 //!    without repeats ([`offline::summary_text`]).
-//! 5. Anything else gets the fixed [`OFFLINE_CHAT_REPLY`].
+//! 5. **Tool result without an image**: the reply repeats the text of the
+//!    last tool result ([`offline::tool_result_reply`]: `The snapshot tool
+//!    says: …`).
+//! 6. **Chat request with screen notes**: when the user text (tool results
+//!    included) carries an offline note (`Screen text reads: "…".` or
+//!    `Screen shows no readable text.`), the reply quotes the last one:
+//!    `From my latest screen note: Screen text reads: "…".`
+//!    ([`offline::chat_text`]).
+//! 7. Anything else gets the fixed [`OFFLINE_CHAT_REPLY`].
 //!
 //! Change metrics are read from the user text by [`parse_metrics`]:
 //! `change=0.42` or `change_score: 0.42` (or `42%`), and `scene_cut=true`;
@@ -70,6 +136,7 @@ mod http;
 mod key;
 pub mod offline;
 mod openai;
+mod tools;
 mod types;
 
 use std::future::Future;
@@ -86,13 +153,14 @@ pub use factory::{
 pub use http::RetryPolicy;
 pub use key::ApiKey;
 pub use offline::{
-    COMMENTARY_MARKER, ChangeMetrics, OFFLINE_CHAT_REPLY, OFFLINE_MODEL, OfflineConfig,
-    OfflineProvider, RECAP_MARKER, SKIP, SUMMARY_MARKER, parse_metrics,
+    COMMENTARY_MARKER, ChangeMetrics, OFFLINE_CHAT_REPLY, OFFLINE_MODEL, OFFLINE_TOOL_CALL_ID,
+    OfflineConfig, OfflineProvider, RECAP_MARKER, SKIP, SNAPSHOT_TOOL, SUMMARY_MARKER,
+    parse_metrics,
 };
 pub use openai::{
     OPENAI_DEFAULT_BASE_URL, OPENAI_DEFAULT_MODEL, OpenAiConfig, OpenAiFlavor, OpenAiProvider,
 };
-pub use types::{Message, Part, Request, Response, Role, Usage};
+pub use types::{Message, Part, Request, Response, Role, ToolCall, ToolSpec, Usage};
 
 /// The future a [`Provider`] returns.
 pub type CompletionFuture<'a> =

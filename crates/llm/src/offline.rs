@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt as _;
 
 use crate::error::LlmError;
-use crate::types::{Request, Response};
+use crate::types::{Part, Request, Response, Role, ToolCall};
 use crate::{CompletionFuture, Provider};
 
 /// A system prompt containing this word (exact case) makes a request a
@@ -29,6 +29,12 @@ pub const OFFLINE_MODEL: &str = "offline-ocr";
 /// The reply to requests that are neither notes nor commentary.
 pub const OFFLINE_CHAT_REPLY: &str =
     "I'm running without a language model, so I can only keep notes of readable screen text.";
+
+/// The screen snapshot tool the offline provider knows how to call (see the
+/// crate docs, "Offline conventions").
+pub const SNAPSHOT_TOOL: &str = "see_screenshare_snapshot";
+/// The id of the offline provider's tool calls.
+pub const OFFLINE_TOOL_CALL_ID: &str = "offline-1";
 
 /// Settings of the [`OfflineProvider`].
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +88,17 @@ impl OfflineProvider {
     }
 
     async fn run(&self, req: Request) -> Result<Response, LlmError> {
+        if wants_snapshot(&req) {
+            return Ok(Response {
+                model: OFFLINE_MODEL.to_owned(),
+                tool_calls: vec![ToolCall {
+                    id: OFFLINE_TOOL_CALL_ID.to_owned(),
+                    name: SNAPSHOT_TOOL.to_owned(),
+                    input: serde_json::json!({}),
+                }],
+                ..Response::default()
+            });
+        }
         let text = if req.system.contains(COMMENTARY_MARKER) {
             self.commentary(&req).await?
         } else if req.system.contains(RECAP_MARKER) {
@@ -96,13 +113,15 @@ impl OfflineProvider {
                 &parse_metrics(&req.user_text()),
                 self.config.max_note_words,
             )
+        } else if let Some(result) = last_tool_result_text(&req) {
+            tool_result_reply(&result)
         } else {
-            OFFLINE_CHAT_REPLY.to_owned()
+            chat_text(&req.user_text())
         };
         Ok(Response {
             text,
             model: OFFLINE_MODEL.to_owned(),
-            usage: None,
+            ..Response::default()
         })
     }
 
@@ -128,6 +147,113 @@ impl Provider for OfflineProvider {
     fn name(&self) -> &str {
         "offline"
     }
+}
+
+/// Whether the offline provider answers `req` with a call of
+/// [`SNAPSHOT_TOOL`]: the request offers that tool, carries no tool result
+/// and no image, is not a commentary, recap or summary request, and the
+/// text of its last user message [`is_about_the_screen`].
+pub fn wants_snapshot(req: &Request) -> bool {
+    if req.tool(SNAPSHOT_TOOL).is_none()
+        || req.has_tool_result()
+        || req.has_image()
+        || [COMMENTARY_MARKER, RECAP_MARKER, SUMMARY_MARKER]
+            .iter()
+            .any(|m| req.system.contains(m))
+    {
+        return false;
+    }
+    let Some(last) = req.messages.iter().rev().find(|m| m.role == Role::User) else {
+        return false;
+    };
+    last.parts.iter().any(|p| match p {
+        Part::Text(text) => is_about_the_screen(text),
+        _ => false,
+    })
+}
+
+/// The offline keyword rule for "this question is about the screen":
+/// case-insensitive, on words (runs of letters, digits and `'`), true when
+/// a word starts with `screen` or `look` (screens, screenshare, looking),
+/// is `see`, `seeing`, `showing` or `this`, or when the words `on my`
+/// follow each other.
+pub fn is_about_the_screen(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.iter().any(|w| {
+        w.starts_with("screen")
+            || w.starts_with("look")
+            || matches!(*w, "see" | "seeing" | "showing" | "this")
+    }) || words.windows(2).any(|pair| pair == ["on", "my"])
+}
+
+/// The text parts of the request's last [`Part::ToolResult`], joined by
+/// newlines, when that result has no image (results with images are read
+/// by OCR).
+fn last_tool_result_text(req: &Request) -> Option<String> {
+    let parts = req
+        .messages
+        .iter()
+        .flat_map(|m| m.parts.iter())
+        .filter_map(|p| match p {
+            Part::ToolResult { parts, .. } => Some(parts),
+            _ => None,
+        })
+        .next_back()?;
+    let texts: Vec<&str> = parts
+        .iter()
+        .filter_map(|p| match p {
+            Part::Text(t) => Some(t.trim()),
+            _ => None,
+        })
+        .filter(|t| !t.is_empty())
+        .collect();
+    Some(texts.join("\n"))
+}
+
+/// The reply to a tool result without an image: `The snapshot tool says:
+/// <text>` (whitespace collapsed, at most 300 characters), or a fixed
+/// sentence when it has no text either.
+pub fn tool_result_reply(result: &str) -> String {
+    let result = result.split_whitespace().collect::<Vec<_>>().join(" ");
+    if result.is_empty() {
+        "The screen snapshot came back empty, so I can't tell what is on screen.".to_owned()
+    } else {
+        format!(
+            "The snapshot tool says: {}",
+            crate::http::truncate_chars(&result, 300)
+        )
+    }
+}
+
+/// The reply to a chat request: answered from the newest screen note in
+/// the prompt (the last `Screen text reads: "…".` or `Screen shows no
+/// readable text.` sentence) as `From my latest screen note: <sentence>`,
+/// or [`OFFLINE_CHAT_REPLY`] when the prompt carries no such note.
+pub fn chat_text(prompt: &str) -> String {
+    const READS: &str = "Screen text reads: \"";
+    const BLANK: &str = "Screen shows no readable text.";
+    let newest = [READS, BLANK]
+        .iter()
+        .filter_map(|marker| prompt.rfind(marker).map(|at| (at, *marker)))
+        .max_by_key(|(at, _)| *at);
+    let sentence = match newest {
+        None => return OFFLINE_CHAT_REPLY.to_owned(),
+        Some((_, BLANK)) => BLANK.to_owned(),
+        Some((at, _)) => {
+            let rest = &prompt[at..];
+            let rest = rest.lines().next().unwrap_or(rest);
+            // Up to the closing quote of the note's text.
+            let end = rest[READS.len()..]
+                .find("\".")
+                .map_or(rest.len(), |i| READS.len() + i + 2);
+            rest[..end].trim().to_owned()
+        }
+    };
+    format!("From my latest screen note: {sentence}")
 }
 
 /// The offline recap: JSON `{"shouldStore", "recap"}` built from the
@@ -574,6 +700,7 @@ mod tests {
             max_tokens: 100,
             model: String::new(),
             temperature: None,
+            ..Request::default()
         };
         let quiet = provider
             .complete(req("notes: editor open\nchange=0.01\ncurrent: editor open"))
@@ -615,6 +742,7 @@ mod tests {
             max_tokens: 100,
             model: String::new(),
             temperature: None,
+            ..Request::default()
         };
         let err = provider.complete(req).await.err();
         assert!(matches!(err, Some(LlmError::Ocr(_))), "{err:?}");
@@ -643,9 +771,166 @@ mod tests {
         assert_eq!(v["shouldStore"], serde_json::json!(false));
     }
 
+    fn snapshot_spec() -> crate::types::ToolSpec {
+        crate::types::ToolSpec {
+            name: SNAPSHOT_TOOL.into(),
+            description: "Look at the screen share.".into(),
+            input_schema: serde_json::json!({"type": "object", "properties": {}}),
+        }
+    }
+
+    fn chat(texts: &[&str], tools: bool) -> Request {
+        Request {
+            system: "You chat with the people in the call.".into(),
+            messages: texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    if i % 2 == 0 {
+                        crate::types::Message::user_text(*t)
+                    } else {
+                        crate::types::Message::assistant_text(*t)
+                    }
+                })
+                .collect(),
+            max_tokens: 200,
+            tools: if tools { vec![snapshot_spec()] } else { vec![] },
+            ..Request::default()
+        }
+    }
+
+    #[test]
+    fn screen_keywords() {
+        for yes in [
+            "What's on my screen?",
+            "can you SEE it",
+            "look at this",
+            "Looking good?",
+            "what am I showing you",
+            "is the screenshare working",
+            "what is this",
+        ] {
+            assert!(is_about_the_screen(yes), "{yes}");
+        }
+        for no in [
+            "hello there",
+            "what's the weather",
+            "it seems fine",
+            "history lesson",
+            "on mystery",
+            "",
+        ] {
+            assert!(!is_about_the_screen(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn snapshot_decision() {
+        assert!(wants_snapshot(&chat(&["What is on my screen?"], true)));
+        // Only the last user message counts.
+        assert!(!wants_snapshot(&chat(
+            &["What is on my screen?", "Nothing much.", "ok thanks"],
+            true
+        )));
+        assert!(!wants_snapshot(&chat(&["hello"], true)));
+        // The tool must be offered.
+        assert!(!wants_snapshot(&chat(&["What is on my screen?"], false)));
+        let mut other = chat(&["What is on my screen?"], true);
+        other.tools[0].name = "something_else".into();
+        assert!(!wants_snapshot(&other));
+        // Not once a result is there, nor with an image at hand.
+        let mut answered = chat(&["What is on my screen?"], true);
+        answered.messages.push(crate::types::Message {
+            role: crate::types::Role::User,
+            parts: vec![Part::tool_result("offline-1", vec![Part::text("none")])],
+        });
+        assert!(!wants_snapshot(&answered));
+        let mut with_image = chat(&["look at this"], true);
+        with_image.messages[0].parts.push(Part::jpeg(vec![1]));
+        assert!(!wants_snapshot(&with_image));
+        // Marker requests keep their conventions.
+        let mut commentary = chat(&["look at this"], true);
+        commentary.system = COMMENTARY_MARKER.into();
+        assert!(!wants_snapshot(&commentary));
+    }
+
+    #[tokio::test]
+    async fn offline_calls_the_snapshot_tool() {
+        let provider = OfflineProvider::default();
+        let resp = provider
+            .complete(chat(&["Can you see my screen?"], true))
+            .await;
+        assert_eq!(
+            resp,
+            Ok(Response {
+                text: String::new(),
+                model: OFFLINE_MODEL.into(),
+                usage: None,
+                tool_calls: vec![ToolCall {
+                    id: OFFLINE_TOOL_CALL_ID.into(),
+                    name: SNAPSHOT_TOOL.into(),
+                    input: serde_json::json!({}),
+                }],
+            })
+        );
+        // Not about the screen: the fixed chat reply.
+        let resp = provider.complete(chat(&["hello"], true)).await;
+        assert_eq!(resp.map(|r| r.text), Ok(OFFLINE_CHAT_REPLY.to_owned()));
+    }
+
+    #[tokio::test]
+    async fn text_tool_results_and_notes_answer_chat() {
+        let provider = OfflineProvider::default();
+        let first = chat(&["What's on my screen?"], true);
+        let call = provider.complete(first.clone()).await.expect("call");
+        let mut follow = first;
+        follow.messages.push(call.assistant_message());
+        follow.messages.push(crate::types::Message {
+            role: crate::types::Role::User,
+            parts: vec![Part::tool_result(
+                OFFLINE_TOOL_CALL_ID,
+                vec![Part::text("  Nobody is sharing\n their screen. ")],
+            )],
+        });
+        let resp = provider.complete(follow).await.map(|r| r.text);
+        assert_eq!(
+            resp,
+            Ok("The snapshot tool says: Nobody is sharing their screen.".to_owned())
+        );
+
+        // Notes in the prompt: the newest one answers.
+        let prompt = "Notes:\n- Alice: Screen text reads: \"old stuff\". Change since last frame 0.10.\n- Alice: Screen text reads: \"Quarterly \"report\" draft\". Change 0.2.\nQuestion: hi";
+        let resp = provider
+            .complete(chat(&[prompt], false))
+            .await
+            .map(|r| r.text);
+        assert_eq!(
+            resp,
+            Ok(
+                "From my latest screen note: Screen text reads: \"Quarterly \"report\" draft\"."
+                    .to_owned()
+            )
+        );
+        assert_eq!(
+            chat_text("1. Screen text reads: \"a b\".\n2. Screen shows no readable text."),
+            "From my latest screen note: Screen shows no readable text."
+        );
+        assert_eq!(
+            chat_text("Screen text reads: \"cut off"),
+            "From my latest screen note: Screen text reads: \"cut off"
+        );
+        assert_eq!(
+            tool_result_reply(""),
+            "The screen snapshot came back empty, so I can't tell what is on screen."
+        );
+    }
+
     #[test]
     fn summary_folds_items_into_the_previous_summary_without_repeats() {
         let prompt = "Session summary so far:\nAlice opened a report.\n\nConversation turns to fold in:\n- none\n\nScreen notes to fold in:\n- Alice opened a report.\n- A chart appears\n";
-        assert_eq!(summary_text(prompt), "Alice opened a report. A chart appears.");
+        assert_eq!(
+            summary_text(prompt),
+            "Alice opened a report. A chart appears."
+        );
     }
 }

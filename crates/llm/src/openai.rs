@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use crate::error::LlmError;
 use crate::http::{self, HttpClient, RetryPolicy};
 use crate::key::ApiKey;
-use crate::types::{Part, Request, Response, Usage};
-use crate::{CompletionFuture, Provider};
+use crate::types::{Message, Part, Request, Response, ToolCall, Usage};
+use crate::{CompletionFuture, Provider, tools};
 
 /// The public OpenAI API root.
 pub const OPENAI_DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -176,9 +176,22 @@ impl Provider for OpenAiProvider {
     }
 }
 
+/// The note sent as (or after) a tool message's text when the result has
+/// images: tool messages carry text only, so the images follow in a user
+/// message.
+pub(crate) const IMAGE_FOLLOWS: &str = "(The result image follows in the next user message.)";
+
 /// The JSON body of a Chat Completions request. Text-only messages are sent
 /// with string content (understood by every compatible server); messages
 /// with images as content-part arrays.
+///
+/// Tools: an assistant message's [`Part::ToolCall`]s become its
+/// `tool_calls` (content: its text, or `null`); a user message's
+/// [`Part::ToolResult`]s become one `tool` message each (its text parts
+/// joined by newlines, plus [`IMAGE_FOLLOWS`] when it has images), sent
+/// before a `user` message holding, for each result with images, the text
+/// `Image result of tool call <id>:` and its `image_url` parts, then the
+/// user message's own parts.
 pub(crate) fn request_body(
     req: &Request,
     default_model: &str,
@@ -188,38 +201,13 @@ pub(crate) fn request_body(
     if req.messages.is_empty() {
         return Err(LlmError::InvalidRequest("no messages".to_owned()));
     }
-    let b64 = base64::engine::general_purpose::STANDARD;
+    tools::check_tools(&req.tools)?;
     let mut messages = Vec::with_capacity(req.messages.len() + 1);
     if !req.system.is_empty() {
         messages.push(json!({"role": "system", "content": req.system}));
     }
     for m in &req.messages {
-        let has_image = m.parts.iter().any(|p| matches!(p, Part::Image { .. }));
-        let content = if has_image {
-            let parts: Vec<Value> = m
-                .parts
-                .iter()
-                .map(|p| match p {
-                    Part::Text(text) => json!({"type": "text", "text": text}),
-                    Part::Image { mime, data } => json!({
-                        "type": "image_url",
-                        "image_url": {"url": format!("data:{mime};base64,{}", b64.encode(data))},
-                    }),
-                })
-                .collect();
-            Value::Array(parts)
-        } else {
-            let texts: Vec<&str> = m
-                .parts
-                .iter()
-                .filter_map(|p| match p {
-                    Part::Text(text) => Some(text.as_str()),
-                    Part::Image { .. } => None,
-                })
-                .collect();
-            Value::from(texts.join("\n"))
-        };
-        messages.push(json!({"role": m.role.as_str(), "content": content}));
+        push_message(m, &mut messages)?;
     }
     let mut body = json!({"model": model, "messages": messages});
     let limit_field = match flavor {
@@ -230,11 +218,133 @@ pub(crate) fn request_body(
     if let Some(t) = crate::temperature(req) {
         body["temperature"] = Value::from(t);
     }
+    if !req.tools.is_empty() {
+        let specs: Vec<Value> = req
+            .tools
+            .iter()
+            .map(|t| {
+                let mut function = json!({"name": t.name, "parameters": t.input_schema});
+                if !t.description.is_empty() {
+                    function["description"] = Value::from(t.description.as_str());
+                }
+                json!({"type": "function", "function": function})
+            })
+            .collect();
+        body["tools"] = Value::Array(specs);
+    }
     Ok(body)
 }
 
+/// Appends the wire message(s) of one neutral message.
+fn push_message(m: &Message, out: &mut Vec<Value>) -> Result<(), LlmError> {
+    let mut own: Vec<&Part> = Vec::with_capacity(m.parts.len());
+    let mut calls = Vec::new();
+    // The user message that follows the tool messages: result images.
+    let mut result_images: Vec<Value> = Vec::new();
+    for part in &m.parts {
+        tools::check_part_role(part, m.role)?;
+        match part {
+            Part::ToolCall(call) => {
+                let input = tools::call_input(call)?;
+                let arguments = serde_json::to_string(&input).map_err(|e| {
+                    LlmError::InvalidRequest(format!("cannot encode tool call input: {e}"))
+                })?;
+                calls.push(json!({
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": arguments},
+                }));
+            }
+            Part::ToolResult { call_id, parts } => {
+                tools::check_result(call_id, parts)?;
+                let mut texts: Vec<&str> = parts
+                    .iter()
+                    .filter_map(|p| match p {
+                        Part::Text(text) => Some(text.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                let images: Vec<&Part> = parts
+                    .iter()
+                    .filter(|p| matches!(p, Part::Image { .. }))
+                    .collect();
+                if !images.is_empty() {
+                    texts.push(IMAGE_FOLLOWS);
+                    result_images.push(json!({
+                        "type": "text",
+                        "text": format!("Image result of tool call {call_id}:"),
+                    }));
+                    result_images.extend(images.into_iter().map(content_part));
+                }
+                out.push(json!({
+                    "role": "tool",
+                    "tool_call_id": call_id,
+                    "content": texts.join("\n"),
+                }));
+            }
+            other => own.push(other),
+        }
+    }
+    if !calls.is_empty() {
+        let texts = own_texts(&own);
+        let mut message = json!({"role": m.role.as_str(), "tool_calls": calls});
+        message["content"] = if texts.is_empty() {
+            Value::Null
+        } else {
+            Value::from(texts.join("\n"))
+        };
+        out.push(message);
+        return Ok(());
+    }
+    if !result_images.is_empty() {
+        result_images.extend(own.into_iter().map(content_part));
+        out.push(json!({"role": "user", "content": result_images}));
+        return Ok(());
+    }
+    if own.is_empty() && m.parts.iter().any(|p| matches!(p, Part::ToolResult { .. })) {
+        // Only tool results: the tool messages say it all.
+        return Ok(());
+    }
+    let has_image = own.iter().any(|p| matches!(p, Part::Image { .. }));
+    let content = if has_image {
+        Value::Array(own.into_iter().map(content_part).collect())
+    } else {
+        Value::from(own_texts(&own).join("\n"))
+    };
+    out.push(json!({"role": m.role.as_str(), "content": content}));
+    Ok(())
+}
+
+fn own_texts<'a>(parts: &[&'a Part]) -> Vec<&'a str> {
+    parts
+        .iter()
+        .filter_map(|p| match p {
+            Part::Text(text) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A text or image content part (other parts never reach here).
+fn content_part(part: &Part) -> Value {
+    match part {
+        Part::Image { mime, data } => json!({
+            "type": "image_url",
+            "image_url": {
+                "url": format!(
+                    "data:{mime};base64,{}",
+                    base64::engine::general_purpose::STANDARD.encode(data)
+                ),
+            },
+        }),
+        Part::Text(text) => json!({"type": "text", "text": text}),
+        Part::ToolCall(_) | Part::ToolResult { .. } => json!({"type": "text", "text": ""}),
+    }
+}
+
 /// Reads a Chat Completions answer: the first choice's content (a string,
-/// or an array of text parts as some servers send), the model, usage.
+/// or an array of text parts as some servers send), its `tool_calls`, the
+/// model, usage.
 pub(crate) fn parse_response(body: &[u8]) -> Result<Response, String> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| format!("response is not JSON: {e}"))?;
@@ -264,6 +374,15 @@ pub(crate) fn parse_response(body: &[u8]) -> Result<Response, String> {
             .to_owned(),
         Some(_) => return Err("message content is neither text nor parts".to_owned()),
     };
+    let tool_calls = match message.get("tool_calls") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(calls)) => calls
+            .iter()
+            .enumerate()
+            .map(|(i, call)| tool_call(i, call))
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(_) => return Err("message tool_calls is not an array".to_owned()),
+    };
     let model = value
         .get("model")
         .and_then(Value::as_str)
@@ -273,7 +392,52 @@ pub(crate) fn parse_response(body: &[u8]) -> Result<Response, String> {
         input_tokens: crate::json_u32(u.get("prompt_tokens")),
         output_tokens: crate::json_u32(u.get("completion_tokens")),
     });
-    Ok(Response { text, model, usage })
+    Ok(Response {
+        text,
+        model,
+        usage,
+        tool_calls,
+    })
+}
+
+/// The `index`th entry of `tool_calls` as a [`ToolCall`]. `type` must be
+/// `function` when present; `function.name` a non-empty string;
+/// `function.arguments` a string holding a JSON object (empty means `{}`),
+/// or the object itself as some compatible servers send it. A missing id
+/// (also seen on compatible servers) becomes `call_<index>`.
+fn tool_call(index: usize, call: &Value) -> Result<ToolCall, String> {
+    match call.get("type").and_then(Value::as_str) {
+        None | Some("function") => {}
+        Some(other) => return Err(format!("tool call {index} has unsupported type {other:?}")),
+    }
+    let id = call
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map_or_else(|| format!("call_{index}"), str::to_owned);
+    let function = call
+        .get("function")
+        .filter(|f| f.is_object())
+        .ok_or_else(|| format!("tool call {id:?} has no function object"))?;
+    let name = function
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| format!("tool call {id:?} has no function name"))?
+        .to_owned();
+    let input = match function.get("arguments") {
+        Some(Value::String(text)) if text.trim().is_empty() => None,
+        Some(Value::String(text)) => Some(serde_json::from_str::<Value>(text).map_err(|e| {
+            format!(
+                "tool call {id:?} ({name}) has arguments that are not valid JSON: {e}: {}",
+                http::truncate_chars(text, 200)
+            )
+        })?),
+        other => other.cloned(),
+    };
+    let input =
+        tools::received_input(&id, input.as_ref()).map_err(|e| format!("{e} (function {name})"))?;
+    Ok(ToolCall { id, name, input })
 }
 
 #[cfg(test)]
@@ -295,6 +459,7 @@ mod tests {
             max_tokens: 50,
             model: "llava".into(),
             temperature: None,
+            ..Request::default()
         }
     }
 
@@ -346,6 +511,7 @@ mod tests {
                     input_tokens: 9,
                     output_tokens: 1
                 }),
+                tool_calls: Vec::new(),
             })
         );
         let parts = br#"{"choices":[{"message":{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}}]}"#;
@@ -353,6 +519,65 @@ mod tests {
         assert!(parse_response(br#"{"choices":[]}"#).is_err());
         assert!(parse_response(br#"{"error":{"message":"nope"}}"#).is_err());
         assert!(parse_response(b"<html>").is_err());
+    }
+
+    #[test]
+    fn image_results_and_own_parts_share_the_user_message() {
+        let req = Request {
+            messages: vec![
+                Message {
+                    role: Role::Assistant,
+                    parts: vec![Part::ToolCall(ToolCall {
+                        id: "c1".into(),
+                        name: "snap".into(),
+                        input: json!({}),
+                    })],
+                },
+                Message {
+                    role: Role::User,
+                    parts: vec![
+                        Part::text("Also this:"),
+                        Part::tool_result("c1", vec![Part::jpeg(vec![0xff, 0xd8])]),
+                        Part::jpeg(vec![0xff]),
+                    ],
+                },
+            ],
+            model: "m".into(),
+            ..Request::default()
+        };
+        let body = request_body(&req, "", OpenAiFlavor::Compatible).ok();
+        assert_eq!(
+            body.as_ref().map(|b| &b["messages"]),
+            Some(&json!([
+                {"role": "assistant", "content": null, "tool_calls": [
+                    {"id": "c1", "type": "function", "function": {"name": "snap", "arguments": "{}"}},
+                ]},
+                {"role": "tool", "tool_call_id": "c1", "content": IMAGE_FOLLOWS},
+                {"role": "user", "content": [
+                    {"type": "text", "text": "Image result of tool call c1:"},
+                    {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,/9g="}},
+                    {"type": "text", "text": "Also this:"},
+                    {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,/w=="}},
+                ]},
+            ]))
+        );
+        // No tools offered: no tools key.
+        assert_eq!(body.as_ref().and_then(|b| b.get("tools")), None);
+    }
+
+    #[test]
+    fn tool_call_types_other_than_function_are_refused() {
+        let custom = br#"{"choices":[{"message":{"content":null,"tool_calls":[{"id":"x","type":"custom","custom":{"name":"a","input":"b"}}]}}]}"#;
+        let err = parse_response(custom).err().unwrap_or_default();
+        assert!(err.contains("unsupported type"), "{err}");
+        let no_function =
+            br#"{"choices":[{"message":{"tool_calls":[{"id":"x","type":"function"}]}}]}"#;
+        assert!(parse_response(no_function).is_err());
+        let empty = br#"{"choices":[{"message":{"content":"hi","tool_calls":[]}}]}"#;
+        assert_eq!(
+            parse_response(empty).map(|r| (r.text, r.tool_calls.len())),
+            Ok(("hi".to_owned(), 0))
+        );
     }
 
     proptest::proptest! {

@@ -33,6 +33,18 @@ pub enum Part {
         /// The encoded image bytes (not base64).
         data: Vec<u8>,
     },
+    /// A tool call the model made earlier ([`Response::tool_calls`]), sent
+    /// back as context. Only valid in an [`Role::Assistant`] message.
+    ToolCall(ToolCall),
+    /// The result of a tool call, answering the [`ToolCall`] whose
+    /// [`ToolCall::id`] is `call_id`. Only valid in a [`Role::User`]
+    /// message; `parts` may hold [`Part::Text`] and [`Part::Image`] only.
+    ToolResult {
+        /// The [`ToolCall::id`] this result answers.
+        call_id: String,
+        /// The result: text and/or image parts (may be empty).
+        parts: Vec<Part>,
+    },
 }
 
 impl Part {
@@ -48,6 +60,25 @@ impl Part {
             data,
         }
     }
+
+    /// A tool result part answering the call `call_id`.
+    pub fn tool_result(call_id: impl Into<String>, parts: Vec<Part>) -> Self {
+        Part::ToolResult {
+            call_id: call_id.into(),
+            parts,
+        }
+    }
+
+    /// This part followed by the parts nested in it (a tool result's text
+    /// and images), in order.
+    fn flatten<'a>(&'a self, out: &mut Vec<&'a Part>) {
+        out.push(self);
+        if let Part::ToolResult { parts, .. } = self {
+            for part in parts {
+                part.flatten(out);
+            }
+        }
+    }
 }
 
 impl fmt::Debug for Part {
@@ -61,8 +92,41 @@ impl fmt::Debug for Part {
                 .field("mime", mime)
                 .field("bytes", &data.len())
                 .finish(),
+            Part::ToolCall(call) => f.debug_tuple("ToolCall").field(call).finish(),
+            Part::ToolResult { call_id, parts } => f
+                .debug_struct("ToolResult")
+                .field("call_id", call_id)
+                .field("parts", parts)
+                .finish(),
         }
     }
+}
+
+/// A tool the model may call: a name, what it does, and the JSON Schema of
+/// its input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolSpec {
+    /// The tool's name: 1 to 64 ASCII letters, digits, `_` or `-` (what
+    /// both APIs accept), unique within a request.
+    pub name: String,
+    /// What the tool does and when to use it (may be empty; then it is not
+    /// sent).
+    pub description: String,
+    /// JSON Schema of the tool's input; must be a JSON object, e.g.
+    /// `{"type": "object", "properties": {}}`.
+    pub input_schema: serde_json::Value,
+}
+
+/// A call of a [`ToolSpec`] by the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolCall {
+    /// The provider's id of the call; a [`Part::ToolResult`] answering it
+    /// carries the same id as `call_id`.
+    pub id: String,
+    /// The [`ToolSpec::name`] called.
+    pub name: String,
+    /// The input the model chose, a JSON object (`{}` when it gave none).
+    pub input: serde_json::Value,
 }
 
 /// One turn of the conversation sent to the model.
@@ -105,44 +169,69 @@ pub struct Request {
     pub model: String,
     /// Sampling temperature; `None` leaves the provider's default.
     pub temperature: Option<f32>,
+    /// Tools the model may call; empty sends no tools at all.
+    pub tools: Vec<ToolSpec>,
 }
 
 impl Request {
-    /// Whether any message carries an image (the offline provider treats
-    /// such requests as note requests).
+    /// Every part of every message, tool result contents included (each
+    /// right after its [`Part::ToolResult`]), in order.
+    fn all_parts(&self) -> Vec<&Part> {
+        let mut out = Vec::new();
+        for part in self.messages.iter().flat_map(|m| m.parts.iter()) {
+            part.flatten(&mut out);
+        }
+        out
+    }
+
+    /// Whether any message carries an image, inside a tool result or not
+    /// (the offline provider treats such requests as note requests).
     pub fn has_image(&self) -> bool {
-        self.messages
+        self.all_parts()
             .iter()
-            .flat_map(|m| m.parts.iter())
             .any(|p| matches!(p, Part::Image { .. }))
     }
 
-    /// The last image in the request, if any.
+    /// The last image in the request (tool results included), if any.
     pub fn last_image(&self) -> Option<(&str, &[u8])> {
-        self.messages
-            .iter()
-            .flat_map(|m| m.parts.iter())
+        self.all_parts()
+            .into_iter()
             .filter_map(|p| match p {
                 Part::Image { mime, data } => Some((mime.as_str(), data.as_slice())),
-                Part::Text(_) => None,
+                _ => None,
             })
             .next_back()
     }
 
-    /// All text parts of all user messages, joined by newlines.
+    /// Whether any message carries a [`Part::ToolResult`].
+    pub fn has_tool_result(&self) -> bool {
+        self.messages
+            .iter()
+            .flat_map(|m| m.parts.iter())
+            .any(|p| matches!(p, Part::ToolResult { .. }))
+    }
+
+    /// The offered tool named `name`, if any.
+    pub fn tool(&self, name: &str) -> Option<&ToolSpec> {
+        self.tools.iter().find(|t| t.name == name)
+    }
+
+    /// All text parts of all user messages (tool result text included),
+    /// joined by newlines.
     pub fn user_text(&self) -> String {
         let mut out = String::new();
-        for part in self
-            .messages
-            .iter()
-            .filter(|m| m.role == Role::User)
-            .flat_map(|m| m.parts.iter())
-        {
-            if let Part::Text(text) = part {
-                if !out.is_empty() {
-                    out.push('\n');
+        for message in self.messages.iter().filter(|m| m.role == Role::User) {
+            let mut parts = Vec::new();
+            for part in &message.parts {
+                part.flatten(&mut parts);
+            }
+            for part in parts {
+                if let Part::Text(text) = part {
+                    if !out.is_empty() {
+                        out.push('\n');
+                    }
+                    out.push_str(text);
                 }
-                out.push_str(text);
             }
         }
         out
@@ -159,12 +248,34 @@ pub struct Usage {
 }
 
 /// A completion.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Response {
-    /// The reply text (text blocks concatenated).
+    /// The reply text (text blocks concatenated; often empty when the model
+    /// calls tools).
     pub text: String,
     /// The model that answered, as reported by the provider.
     pub model: String,
     /// Token usage, when reported.
     pub usage: Option<Usage>,
+    /// The tools the model called, in order; empty when it answered in
+    /// text. Run them, then send a follow-up request with
+    /// [`Response::assistant_message`] and a user message holding one
+    /// [`Part::ToolResult`] per call.
+    pub tool_calls: Vec<ToolCall>,
+}
+
+impl Response {
+    /// This answer as an assistant message to keep in the conversation: its
+    /// text (when not empty) followed by one [`Part::ToolCall`] per call.
+    pub fn assistant_message(&self) -> Message {
+        let mut parts = Vec::with_capacity(self.tool_calls.len() + 1);
+        if !self.text.is_empty() {
+            parts.push(Part::text(self.text.as_str()));
+        }
+        parts.extend(self.tool_calls.iter().cloned().map(Part::ToolCall));
+        Message {
+            role: Role::Assistant,
+            parts,
+        }
+    }
 }

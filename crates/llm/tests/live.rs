@@ -20,6 +20,7 @@ fn request(model: Option<String>) -> Request {
         max_tokens: 16,
         model: model.unwrap_or_default(),
         temperature: Some(0.0),
+        ..Request::default()
     }
 }
 

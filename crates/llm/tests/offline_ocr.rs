@@ -5,7 +5,10 @@
 //! binary (Debian `tesseract-ocr`, installed by `scripts/setup`); without
 //! it the tests are skipped, except under CI where they fail.
 
-use llm::{COMMENTARY_MARKER, Message, OfflineProvider, Part, Provider, Request, Role, SKIP};
+use llm::{
+    COMMENTARY_MARKER, Message, OFFLINE_TOOL_CALL_ID, OfflineProvider, Part, Provider, Request,
+    Role, SKIP, SNAPSHOT_TOOL, ToolSpec,
+};
 
 /// Glyph rows, top first; `#` is ink.
 fn glyph(c: char) -> Option<[&'static str; 7]> {
@@ -151,6 +154,7 @@ fn request(system: &str, text: &str, image: Vec<u8>) -> Request {
         max_tokens: 200,
         model: String::new(),
         temperature: None,
+        ..Request::default()
     }
 }
 
@@ -254,4 +258,65 @@ async fn garbage_image_is_an_error_not_a_panic() {
         .expect_err("not an image");
     assert!(matches!(err, llm::LlmError::Ocr(_)), "{err:?}");
     assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn snapshot_tool_round_trip_reads_the_frame() {
+    if !tesseract_available() {
+        return;
+    }
+    let provider = OfflineProvider::default();
+    let first = Request {
+        system: "You chat with the people in the call.".into(),
+        messages: vec![Message::user_text("Hey, what's on my screen right now?")],
+        max_tokens: 200,
+        tools: vec![ToolSpec {
+            name: SNAPSHOT_TOOL.into(),
+            description: "Look at the current screen share frame.".into(),
+            input_schema: serde_json::json!({"type": "object", "properties": {}}),
+        }],
+        ..Request::default()
+    };
+    let call = provider.complete(first.clone()).await.expect("tool call");
+    assert_eq!(call.text, "");
+    assert_eq!(call.tool_calls.len(), 1);
+    assert_eq!(call.tool_calls[0].id, OFFLINE_TOOL_CALL_ID);
+    assert_eq!(call.tool_calls[0].name, SNAPSHOT_TOOL);
+    assert_eq!(call.tool_calls[0].input, serde_json::json!({}));
+
+    let mut follow = first;
+    follow.messages.push(call.assistant_message());
+    follow.messages.push(Message {
+        role: Role::User,
+        parts: vec![Part::tool_result(
+            OFFLINE_TOOL_CALL_ID,
+            vec![
+                Part::text("Frame of the screen share (change=0.30)."),
+                Part::Image {
+                    mime: "image/png".into(),
+                    data: frame(),
+                },
+            ],
+        )],
+    });
+    let answer = provider.complete(follow).await.expect("answer");
+    println!("answer: {}", answer.text);
+    assert!(answer.tool_calls.is_empty());
+    assert!(
+        answer.text.starts_with("Screen text reads: \""),
+        "{}",
+        answer.text
+    );
+    for word in ["BUILD", "FAILED", "TESTS"] {
+        assert!(
+            answer.text.contains(word),
+            "{word} missing: {}",
+            answer.text
+        );
+    }
+    assert!(
+        answer.text.ends_with("Change since last frame 0.30."),
+        "{}",
+        answer.text
+    );
 }
