@@ -92,8 +92,23 @@ pub struct RecapView {
     pub not_saved_reason: Option<String>,
 }
 
+/// What a conversation turn is answered from.
+#[derive(Clone, Debug, Default)]
+pub struct TurnContext {
+    /// The watched user's name, while a watch is followed.
+    pub watching: Option<String>,
+    /// The screen notes as injected into prompts.
+    pub notes: String,
+    /// The running session summary.
+    pub summary: String,
+    /// The latest frame (JPEG) and how old it is.
+    pub frame: Option<(Arc<Vec<u8>>, std::time::Duration)>,
+}
+
 enum Cmd {
     LatestFrame(oneshot::Sender<Option<Vec<u8>>>),
+    TurnContext(oneshot::Sender<TurnContext>),
+    Turn(brain_core::Turn),
     Frame(LinkFrameIn),
     Start(BrainWatch),
     End(u64, String),
@@ -136,6 +151,24 @@ impl BrainHandle {
         let _ = self.tx.send(Cmd::Frame(f)).await;
     }
 
+    /// What a conversation turn is answered from.
+    pub async fn turn_context(&self) -> TurnContext {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Cmd::TurnContext(tx)).await.is_err() {
+            return TurnContext::default();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// A conversation turn (folded into the session summary over time).
+    pub async fn record_turn(&self, speaker: &str, text: &str) {
+        let turn = brain_core::Turn {
+            speaker: speaker.to_owned(),
+            text: text.to_owned(),
+        };
+        let _ = self.tx.send(Cmd::Turn(turn)).await;
+    }
+
     /// The latest admitted frame of the watch (JPEG).
     pub async fn latest_frame(&self) -> Option<Vec<u8>> {
         let (tx, rx) = oneshot::channel();
@@ -175,6 +208,7 @@ struct Active {
     commentary: CommentaryLoop,
     book: NoteBook,
     latest_jpeg: Option<Arc<Vec<u8>>>,
+    latest_at: Option<Instant>,
     log: Vec<CommentaryEntry>,
     memory: Compactor,
 }
@@ -195,6 +229,7 @@ pub fn spawn_brain(
         settings_rx: settings,
         store,
         last_recap: None,
+        waiting: None,
         provider,
         rest,
         media: media.events(),
@@ -212,6 +247,8 @@ struct Brain {
     settings_rx: watch::Receiver<Settings>,
     store: Option<Store>,
     last_recap: Option<RecapView>,
+    /// A newer watch that takes over with its first frame.
+    waiting: Option<BrainWatch>,
     provider: Arc<dyn Provider>,
     rest: Option<RestClient>,
     media: broadcast::Receiver<Arc<MediadMsg>>,
@@ -249,6 +286,29 @@ impl Brain {
             self.poll_notes();
             self.poll_memory();
         }
+    }
+
+    /// Follows `w` from now on (the previous watch gets its recap).
+    fn follow(&mut self, w: BrainWatch) {
+        self.end_watch("replaced_by_new_watch");
+        tracing::info!(
+            watch = w.watch_id,
+            target = w.target,
+            provider = self.provider.name(),
+            "brain follows the watch"
+        );
+        self.active = Some(Active {
+            started: Instant::now(),
+            intake: FrameIntake::new(&self.settings),
+            notes: NoteLoop::new(&self.settings),
+            commentary: CommentaryLoop::new(&self.settings),
+            book: NoteBook::new(self.settings.max_note_entries as usize),
+            latest_jpeg: None,
+            latest_at: None,
+            log: Vec::new(),
+            memory: Compactor::default(),
+            watch: w,
+        });
     }
 
     /// New settings apply at once to the loops of the current watch.
@@ -385,7 +445,35 @@ impl Brain {
                     .map(|j| j.as_ref().clone());
                 let _ = reply.send(jpeg);
             }
+            Cmd::TurnContext(reply) => {
+                let now = Instant::now();
+                let ctx = match &self.active {
+                    Some(a) => TurnContext {
+                        watching: Some(a.watch.target_name.clone()),
+                        notes: a.book.prompt_context(now),
+                        summary: a.memory.summary().to_owned(),
+                        frame: a
+                            .latest_jpeg
+                            .clone()
+                            .zip(a.latest_at.map(|t| now.saturating_duration_since(t))),
+                    },
+                    None => TurnContext::default(),
+                };
+                let _ = reply.send(ctx);
+            }
+            Cmd::Turn(turn) => {
+                if let Some(a) = &mut self.active {
+                    a.memory.push_turn(turn);
+                }
+            }
             Cmd::Frame(f) => {
+                // A waiting watch takes over with its first frame.
+                if let Some(w) = self
+                    .waiting
+                    .take_if(|w| w.watch_id == f.watch_id && w.target == f.target)
+                {
+                    self.follow(w);
+                }
                 if self
                     .active
                     .as_ref()
@@ -402,26 +490,20 @@ impl Brain {
                 {
                     return;
                 }
-                self.end_watch("replaced_by_new_watch");
-                tracing::info!(
-                    watch = w.watch_id,
-                    target = w.target,
-                    provider = self.provider.name(),
-                    "brain follows the watch"
-                );
-                self.active = Some(Active {
-                    started: Instant::now(),
-                    intake: FrameIntake::new(&self.settings),
-                    notes: NoteLoop::new(&self.settings),
-                    commentary: CommentaryLoop::new(&self.settings),
-                    book: NoteBook::new(self.settings.max_note_entries as usize),
-                    latest_jpeg: None,
-                    log: Vec::new(),
-                    memory: Compactor::default(),
-                    watch: w,
-                });
+                // A watch that is delivering is not dropped for one that may
+                // never deliver (a share link nobody opens): the new one
+                // waits for its first frame.
+                if self.active.as_ref().is_some_and(|a| a.latest_jpeg.is_some()) {
+                    tracing::info!(watch = w.watch_id, "new watch waits for its first frame");
+                    self.waiting = Some(w);
+                    return;
+                }
+                self.follow(w);
             }
             Cmd::End(id, reason) => {
+                if self.waiting.as_ref().is_some_and(|w| w.watch_id == id) {
+                    self.waiting = None;
+                }
                 if self.active.as_ref().is_some_and(|a| a.watch.watch_id == id) {
                     self.end_watch(&reason);
                 }
@@ -453,6 +535,11 @@ impl Brain {
     }
 
     fn on_media(&mut self, msg: &MediadMsg) {
+        if let MediadMsg::DecodedVideoFrame(f) = msg
+            && let Some(w) = self.waiting.take_if(|w| w.target == f.user_id.0)
+        {
+            self.follow(w);
+        }
         let Some(a) = &mut self.active else { return };
         match msg {
             MediadMsg::DecodedVideoFrame(f) if f.user_id.0 == a.watch.target => {
@@ -481,6 +568,7 @@ impl Brain {
             return;
         };
         a.latest_jpeg = Some(Arc::new(jpeg));
+        a.latest_at = Some(meta.at);
         a.notes.on_frame(meta);
         if let CommentaryDecision::Fire(job) = a.commentary.on_frame(meta) {
             let trigger = job.trigger.as_str().to_owned();

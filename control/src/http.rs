@@ -188,6 +188,10 @@ async fn public_gate(
             );
             return resp;
         }
+    }
+    // Rate limits apply to frames only: stopping is never held back.
+    let is_frame = is_ingest && req.uri().path().trim_end_matches('/').ends_with("/frame");
+    if is_frame {
         // Behind the public host's proxy, the client is the first
         // X-Forwarded-For address; locally, the peer.
         let client = public
@@ -209,8 +213,7 @@ async fn public_gate(
             let r: share_core::FrameRejection = limited.into();
             return (StatusCode::TOO_MANY_REQUESTS, Json(r.body())).into_response();
         }
-        // …and per token for frames (`/api/voice/share-session/{token}/frame`;
-        // stopping is never held back by a flood).
+        // …and per token (`/api/voice/share-session/{token}/frame`).
         if let Some(token) = req
             .uri()
             .path()

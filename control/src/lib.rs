@@ -10,6 +10,7 @@
 //! - [`http`]: the HTTP server (`/healthz`, admin API).
 
 pub mod brain;
+pub mod conversation;
 pub mod discord;
 pub mod http;
 pub mod media;
@@ -208,8 +209,13 @@ pub async fn main_with(
             AccountKind::User => discord::Account::User { token },
             AccountKind::Bot => discord::Account::Bot {
                 token,
+                // Messages (and their content, a privileged intent) for
+                // conversation turns addressed to the agent.
                 intents: gateway_proto::Intents(
-                    gateway_proto::Intents::GUILDS.0 | gateway_proto::Intents::GUILD_VOICE_STATES.0,
+                    gateway_proto::Intents::GUILDS.0
+                        | gateway_proto::Intents::GUILD_VOICE_STATES.0
+                        | gateway_proto::Intents::GUILD_MESSAGES.0
+                        | gateway_proto::Intents::MESSAGE_CONTENT.0,
                 ),
             },
         };
@@ -241,15 +247,17 @@ pub async fn main_with(
         .map_err(|e| tracing::warn!(error = %e, "no REST client; nothing is posted"))
         .ok()
     });
-    let brain = gateway.as_ref().map(|_| {
-        let provider = llm::default_provider_from_env().unwrap_or_else(|e| {
+    let provider: std::sync::Arc<dyn llm::Provider> = llm::default_provider_from_env()
+        .unwrap_or_else(|e| {
             tracing::warn!(error = %e, "LLM provider not usable; using the offline provider");
             std::sync::Arc::new(llm::OfflineProvider::new(llm::OfflineConfig::default()))
         });
+    let brain = gateway.as_ref().map(|_| {
         tracing::info!(
             provider = provider.name(),
-            "screen notes and commentary provider"
+            "screen notes, commentary and conversation provider"
         );
+        let provider = provider.clone();
         brain::spawn_brain(
             settings.subscribe(),
             Some(store.clone()),
@@ -278,6 +286,18 @@ pub async fn main_with(
             stopped(stop_rx.clone()),
         )
     });
+    if let (Some((g, _)), Some(w), Some(b)) = (&gateway, &watch, &brain) {
+        conversation::spawn_conversation(
+            conversation::ConversationDeps {
+                gateway: g.clone(),
+                watch: w.clone(),
+                brain: b.clone(),
+                rest: rest.clone(),
+                provider: provider.clone(),
+            },
+            stopped(stop_rx.clone()),
+        );
+    }
     // Everyone that listens to gateway events has subscribed: connect.
     let gateway = gateway.map(|(h, starter)| (h, starter.start(stopped(stop_rx.clone()))));
     let app = http::router(http::AppState::new(http::AppParts {

@@ -31,8 +31,11 @@ impl RestClient {
     /// A client for `base` (e.g. `https://discord.com/api/v10`); bots send
     /// `Bot <token>`, user accounts the bare token.
     pub fn new(base: &str, token: &str, bot: bool) -> Result<Self, String> {
+        // The ring provider named explicitly: rustls' automatic choice
+        // panics if a dependency ever enables a second crypto backend.
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
+            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
+            .map_err(|e| format!("TLS set-up failed: {e}"))?
             .https_or_http()
             .enable_http1()
             .build();

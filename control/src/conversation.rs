@@ -1,0 +1,324 @@
+//! Conversation turns: text messages addressed to the agent in a guild
+//! (a mention or its name first, see `brain_core::addressed_text`).
+//!
+//! * "look at my screen" / "watch Alice's screen" → `start_screen_watch`
+//!   (the same function as the HTTP API and the CLI); the reply says what
+//!   happened and never contains a share URL (the offer message is posted
+//!   by the watch manager).
+//! * "stop watching" → `stop_screen_watch`.
+//! * anything else → one LLM turn with the screen notes and session
+//!   summary. The current frame is attached when the turn is about the
+//!   screen (`brain_core::is_screen_question`); the `see_screenshare_snapshot`
+//!   tool (the latest frame) is offered only while a watch has a frame at
+//!   most [`RECENT_FRAME`] old, and `start_screen_watch` is always offered.
+//!   At most [`MAX_TOOL_ROUNDS`] tool rounds, then the reply is posted.
+//!
+//! Each turn runs on its own task: a slow model never delays the gateway
+//! or the next message.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use brain_core::TurnIntent;
+use gateway_proto::{Dispatch, MessageCreate, User};
+use llm::{Message, Part, Provider, Request, Role, ToolCall, ToolSpec};
+use serde_json::json;
+
+use crate::brain::BrainHandle;
+use crate::discord::rest::RestClient;
+use crate::discord::{GatewayEvent, GatewayHandle};
+use crate::watch::{StartRequest, WatchHandle, WatchResult};
+
+/// A frame older than this is not offered through the snapshot tool.
+pub const RECENT_FRAME: Duration = Duration::from_secs(30);
+/// Tool rounds per turn before the model must answer in text.
+pub const MAX_TOOL_ROUNDS: usize = 3;
+/// Longest reply posted (Discord's message limit is 2000 characters).
+const MAX_REPLY_CHARS: usize = 1900;
+
+/// The snapshot tool's name.
+pub const SNAPSHOT_TOOL: &str = "see_screenshare_snapshot";
+/// The watch tool's name.
+pub const WATCH_TOOL: &str = "start_screen_watch";
+
+/// What the conversation task uses.
+#[derive(Clone)]
+pub struct ConversationDeps {
+    /// Gateway events (MESSAGE_CREATE, READY).
+    pub gateway: GatewayHandle,
+    /// `start_screen_watch` / `stop_screen_watch`.
+    pub watch: WatchHandle,
+    /// Notes, summary and frames.
+    pub brain: BrainHandle,
+    /// Replies.
+    pub rest: Option<RestClient>,
+    /// The model.
+    pub provider: Arc<dyn Provider>,
+}
+
+/// Starts the conversation task.
+pub fn spawn_conversation(
+    deps: ConversationDeps,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    let mut events = deps.gateway.events();
+    tokio::spawn(async move {
+        tokio::pin!(shutdown);
+        let mut own: Option<User> = None;
+        loop {
+            let ev = tokio::select! {
+                () = &mut shutdown => break,
+                ev = events.recv() => ev,
+            };
+            match ev {
+                Ok(GatewayEvent::Ready(r)) => own = Some(r.user.clone()),
+                Ok(GatewayEvent::Dispatch(d)) => {
+                    if let (Dispatch::MessageCreate(m), Some(me)) = (d.as_ref(), &own)
+                        && let Some(text) = addressed(m, me)
+                    {
+                        tokio::spawn(handle_turn(deps.clone(), m.clone(), text));
+                    }
+                }
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "conversation lagged behind the gateway");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+}
+
+/// The turn's text when `m` is a guild message from someone else that is
+/// addressed to us.
+fn addressed(m: &MessageCreate, me: &User) -> Option<String> {
+    if m.guild_id.is_none() || m.author.id == me.id || m.author.bot {
+        return None;
+    }
+    let names: Vec<&str> = [Some(me.username.as_str()), me.global_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    brain_core::addressed_text(&m.content, me.id.0, &names).filter(|t| !t.is_empty())
+}
+
+async fn handle_turn(deps: ConversationDeps, m: MessageCreate, text: String) {
+    let speaker = m
+        .author
+        .global_name
+        .clone()
+        .unwrap_or_else(|| m.author.username.clone());
+    tracing::info!(event = "conversation_turn", channel = m.channel_id.0, author = m.author.id.0, "turn addressed to the agent");
+    deps.brain.record_turn(&speaker, &text).await;
+    let reply = match brain_core::classify_turn(&text) {
+        TurnIntent::StartWatch { target } => {
+            let r = deps.watch.start(start_request(&m, target.as_deref())).await;
+            watch_reply(&r)
+        }
+        TurnIntent::StopWatch => {
+            let guild = m.guild_id.map(|g| g.0.to_string());
+            let r = deps.watch.stop(guild).await;
+            if r.reason.as_deref() == Some("stopped") {
+                "Okay, I stopped watching.".to_owned()
+            } else {
+                "I wasn't watching anything.".to_owned()
+            }
+        }
+        TurnIntent::Chat => chat(&deps, &m, &speaker, &text).await,
+    };
+    let reply: String = reply.chars().take(MAX_REPLY_CHARS).collect();
+    deps.brain.record_turn("agent", &reply).await;
+    match &deps.rest {
+        Some(rest) => {
+            if let Err(e) = rest.post_message(m.channel_id.0, &reply).await {
+                tracing::warn!(error = %e, "conversation reply not posted");
+            }
+        }
+        None => tracing::info!(reply = %reply, "conversation reply (no REST client)"),
+    }
+}
+
+fn start_request(m: &MessageCreate, target: Option<&str>) -> StartRequest {
+    StartRequest {
+        guild_id: m.guild_id.map(|g| g.0.to_string()).unwrap_or_default(),
+        requester_id: m.author.id.0.to_string(),
+        target: target.map(str::to_owned),
+        preferred_transport: None,
+        text_channel_id: Some(m.channel_id.0.to_string()),
+    }
+}
+
+/// What to say about a `start_screen_watch` result (never the URL: the
+/// offer with the link is its own message).
+fn watch_reply(r: &WatchResult) -> String {
+    match (r.ok, r.transport.as_deref()) {
+        (true, Some("link")) => format!(
+            "I can't watch that screen directly, so I posted a share link (valid for {} min).",
+            r.expires_in_minutes.unwrap_or(0)
+        ),
+        (true, Some("webcam")) => "I'm watching the camera now.".to_owned(),
+        (true, _) if r.reused => "I'm already watching that screen.".to_owned(),
+        (true, _) => "I'm watching the screen now; ask me about it anytime.".to_owned(),
+        (false, _) => format!(
+            "I can't start watching: {}.",
+            r.reason.as_deref().unwrap_or("unknown reason").replace('_', " ")
+        ),
+    }
+}
+
+fn tools(snapshot: bool) -> Vec<ToolSpec> {
+    let mut tools = vec![ToolSpec {
+        name: WATCH_TOOL.to_owned(),
+        description: "Start watching a user's screen share in the caller's voice channel. \
+                      Without a target, watches the caller's own screen or the only sharer."
+            .to_owned(),
+        input_schema: json!({
+            "type": "object",
+            "properties": {"target": {"type": "string", "description": "display name, username, mention or id"}},
+        }),
+    }];
+    if snapshot {
+        tools.push(ToolSpec {
+            name: SNAPSHOT_TOOL.to_owned(),
+            description: "The latest frame of the screen share being watched, as an image."
+                .to_owned(),
+            input_schema: json!({"type": "object", "properties": {}}),
+        });
+    }
+    tools
+}
+
+async fn chat(deps: &ConversationDeps, m: &MessageCreate, speaker: &str, text: &str) -> String {
+    let ctx = deps.brain.turn_context().await;
+    let recent = ctx
+        .frame
+        .as_ref()
+        .filter(|(_, age)| *age <= RECENT_FRAME)
+        .map(|(jpeg, _)| jpeg.clone());
+    let about_screen = brain_core::is_screen_question(text);
+    let mut prompt = String::new();
+    if let Some(name) = &ctx.watching {
+        prompt.push_str(&format!("You are watching {name}'s screen.\n"));
+    }
+    if !ctx.summary.is_empty() {
+        prompt.push_str(&format!("Session summary: {}\n", ctx.summary));
+    }
+    if !ctx.notes.is_empty() {
+        prompt.push_str(&format!("Screen notes:\n{}\n", ctx.notes));
+    }
+    prompt.push_str(&format!("\n{speaker} says: {text}"));
+    let mut parts = vec![Part::text(prompt)];
+    if about_screen && let Some(jpeg) = &recent {
+        tracing::info!(event = "conversation_frame_attached", "the turn is about the screen: frame attached");
+        parts.push(Part::jpeg(jpeg.as_ref().clone()));
+    }
+    let mut req = Request {
+        system: "You are a friendly voice agent in a Discord call who can watch screen shares. \
+                 Answer briefly (one or two sentences), grounded in the screen notes and \
+                 frames; say so when you cannot see something."
+            .to_owned(),
+        messages: vec![Message {
+            role: Role::User,
+            parts,
+        }],
+        max_tokens: 300,
+        temperature: Some(0.4),
+        tools: tools(recent.is_some()),
+        ..Request::default()
+    };
+    for _ in 0..=MAX_TOOL_ROUNDS {
+        let resp = match deps.provider.complete(req.clone()).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "conversation call failed");
+                return "Sorry, I couldn't think of an answer just now.".to_owned();
+            }
+        };
+        if resp.tool_calls.is_empty() {
+            let answer = resp.text.trim();
+            return if answer.is_empty() {
+                "…".to_owned()
+            } else {
+                answer.to_owned()
+            };
+        }
+        let mut results = Vec::new();
+        for call in &resp.tool_calls {
+            results.push(run_tool(deps, m, call).await);
+        }
+        req.messages.push(resp.assistant_message());
+        req.messages.push(Message {
+            role: Role::User,
+            parts: results,
+        });
+        if req.messages.len() > 2 * MAX_TOOL_ROUNDS + 1 {
+            req.tools.clear();
+        }
+    }
+    "I got lost using my tools; could you ask again?".to_owned()
+}
+
+async fn run_tool(deps: &ConversationDeps, m: &MessageCreate, call: &ToolCall) -> Part {
+    tracing::info!(event = "conversation_tool", tool = %call.name, "tool call");
+    let parts = match call.name.as_str() {
+        SNAPSHOT_TOOL => match deps.brain.latest_frame().await {
+            Some(jpeg) => vec![Part::jpeg(jpeg)],
+            None => vec![Part::text("No frame of the screen share is available.")],
+        },
+        WATCH_TOOL => {
+            let target = call
+                .input
+                .get("target")
+                .and_then(serde_json::Value::as_str)
+                .filter(|t| !t.trim().is_empty());
+            let r = deps.watch.start(start_request(m, target)).await;
+            // The model sees the result without the URL (it is posted
+            // as its own message).
+            let mut v = serde_json::to_value(&r).unwrap_or_default();
+            if let Some(o) = v.as_object_mut() {
+                o.remove("linkUrl");
+            }
+            vec![Part::text(v.to_string())]
+        }
+        other => vec![Part::text(format!("Unknown tool {other}."))],
+    };
+    Part::ToolResult {
+        call_id: call.id.clone(),
+        parts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_never_carry_the_link() {
+        let r = WatchResult {
+            ok: true,
+            started: true,
+            transport: Some("link".into()),
+            link_url: Some("https://x.test/share/SECRETSECRETSECRETSECRET".into()),
+            expires_in_minutes: Some(12),
+            ..WatchResult::default()
+        };
+        let text = watch_reply(&r);
+        assert!(!text.contains("SECRET") && text.contains("12 min"), "{text}");
+        let refused = WatchResult {
+            reason: Some("multiple_sharers_need_target".into()),
+            ..WatchResult::default()
+        };
+        assert_eq!(
+            watch_reply(&refused),
+            "I can't start watching: multiple sharers need target."
+        );
+    }
+
+    #[test]
+    fn the_snapshot_tool_is_offered_only_with_a_recent_frame() {
+        assert_eq!(tools(false).len(), 1);
+        let with = tools(true);
+        assert!(with.iter().any(|t| t.name == SNAPSHOT_TOOL));
+        assert!(with.iter().any(|t| t.name == WATCH_TOOL));
+    }
+}
