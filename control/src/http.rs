@@ -518,25 +518,9 @@ async fn share_frame(
         Ok(f) => f,
         Err(r) => return share_answer((r.http_status(), r.body())),
     };
-    let (data, decoded_len) = match frame.decode(state.settings.share().max_frame_bytes) {
-        Ok(share_core::DecodedFrame::Bytes(b)) => {
-            let n = b.len();
-            (b, n)
-        }
-        Ok(share_core::DecodedFrame::TooLarge { decoded_len }) => (Vec::new(), decoded_len),
-        Err(r) => return share_answer((r.http_status(), r.body())),
-    };
-    let is_jpeg = matches!(frame.mime_type.as_str(), "image/jpeg" | "image/jpg" | "");
-    // 1/8-scale decode for the change metrics, off the async workers.
-    let (data, grid) = if is_jpeg && !data.is_empty() {
-        tokio::task::spawn_blocking(move || {
-            let grid = video_pipeline::score_jpeg(&data).ok();
-            (data, grid)
-        })
-        .await
-        .unwrap_or_default()
-    } else {
-        (data, None)
+    let (data, decoded_len, grid) = match decode_frame(&state, &frame).await {
+        Ok(d) => d,
+        Err(r) => return r,
     };
     let answer = watch
         .share_frame(crate::watch::LinkFrame {
@@ -548,6 +532,34 @@ async fn share_frame(
         })
         .await;
     share_answer(answer)
+}
+
+/// A frame body's picture: base64-decoded (unless over the live
+/// `maxFrameBytes`, then only its size), and for JPEG its luma grid from a
+/// 1/8-scale decode for the change metrics, computed off the async workers.
+async fn decode_frame(
+    state: &AppState,
+    frame: &share_core::FrameBody,
+) -> Result<(Vec<u8>, usize, Option<video_pipeline::LumaGrid>), Response> {
+    let (data, decoded_len) = match frame.decode(state.settings.share().max_frame_bytes) {
+        Ok(share_core::DecodedFrame::Bytes(b)) => {
+            let n = b.len();
+            (b, n)
+        }
+        Ok(share_core::DecodedFrame::TooLarge { decoded_len }) => (Vec::new(), decoded_len),
+        Err(r) => return Err(share_answer((r.http_status(), r.body()))),
+    };
+    let is_jpeg = matches!(frame.mime_type.as_str(), "image/jpeg" | "image/jpg" | "");
+    if !is_jpeg || data.is_empty() {
+        return Ok((data, decoded_len, None));
+    }
+    let (data, grid) = tokio::task::spawn_blocking(move || {
+        let grid = video_pipeline::score_jpeg(&data).ok();
+        (data, grid)
+    })
+    .await
+    .unwrap_or_default();
+    Ok((data, decoded_len, grid))
 }
 
 /// `POST /api/voice/stream-ingest/frame`: frames for a running watch from
@@ -607,24 +619,9 @@ async fn stream_ingest(
     let Some(guild_id) = id_text(target.guild_id).filter(|g| !g.trim().is_empty()) else {
         return refuse(StatusCode::BAD_REQUEST, "guild_id_required");
     };
-    let (data, decoded_len) = match frame.decode(state.settings.share().max_frame_bytes) {
-        Ok(share_core::DecodedFrame::Bytes(b)) => {
-            let n = b.len();
-            (b, n)
-        }
-        Ok(share_core::DecodedFrame::TooLarge { decoded_len }) => (Vec::new(), decoded_len),
-        Err(r) => return share_answer((r.http_status(), r.body())),
-    };
-    let is_jpeg = matches!(frame.mime_type.as_str(), "image/jpeg" | "image/jpg" | "");
-    let (data, grid) = if is_jpeg && !data.is_empty() {
-        tokio::task::spawn_blocking(move || {
-            let grid = video_pipeline::score_jpeg(&data).ok();
-            (data, grid)
-        })
-        .await
-        .unwrap_or_default()
-    } else {
-        (data, None)
+    let (data, decoded_len, grid) = match decode_frame(&state, &frame).await {
+        Ok(d) => d,
+        Err(r) => return r,
     };
     let mime = if frame.mime_type.is_empty() {
         "image/jpeg".to_owned()

@@ -185,35 +185,23 @@ impl WatchHandle {
 
     /// A frame posted to a share link.
     pub async fn share_frame(&self, frame: LinkFrame) -> LinkAnswer {
-        let (tx, rx) = oneshot::channel();
-        let gone = (
-            503,
-            serde_json::json!({"accepted": false, "reason": "control_stopping"}),
-        );
-        if self
-            .tx
-            .send(Cmd::ShareFrame(Box::new(frame), tx))
+        self.frame_cmd(|tx| Cmd::ShareFrame(Box::new(frame), tx))
             .await
-            .is_err()
-        {
-            return gone;
-        }
-        rx.await.unwrap_or(gone)
     }
 
     /// A frame for a running watch from the direct ingest route.
     pub async fn ingest_frame(&self, frame: IngestFrame) -> LinkAnswer {
+        self.frame_cmd(|tx| Cmd::IngestFrame(Box::new(frame), tx))
+            .await
+    }
+
+    async fn frame_cmd(&self, cmd: impl FnOnce(oneshot::Sender<LinkAnswer>) -> Cmd) -> LinkAnswer {
         let (tx, rx) = oneshot::channel();
         let gone = (
             503,
             serde_json::json!({"accepted": false, "reason": "control_stopping"}),
         );
-        if self
-            .tx
-            .send(Cmd::IngestFrame(Box::new(frame), tx))
-            .await
-            .is_err()
-        {
+        if self.tx.send(cmd(tx)).await.is_err() {
             return gone;
         }
         rx.await.unwrap_or(gone)
