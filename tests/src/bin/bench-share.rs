@@ -377,8 +377,9 @@ impl Conn {
         })
     }
 
-    /// Sends one request and reads the whole response: (status, body).
-    async fn request(&mut self, head: &[u8], body: &[u8]) -> Result<(u16, Vec<u8>), String> {
+    /// Sends one request and reads the whole response: (status, body,
+    /// whether the server closes the connection).
+    async fn request(&mut self, head: &[u8], body: &[u8]) -> Result<(u16, Vec<u8>, bool), String> {
         self.stream.write_all(head).await.map_err(io_kind)?;
         self.stream.write_all(body).await.map_err(io_kind)?;
         self.buf.clear();
@@ -411,10 +412,8 @@ impl Conn {
             }
             self.buf.extend_from_slice(&chunk[..n]);
         }
-        if head.contains("connection: close") {
-            return Err(format!("http {status}: server closed the connection"));
-        }
-        Ok((status, self.buf[head_end..head_end + len].to_vec()))
+        let close = head.contains("connection: close");
+        Ok((status, self.buf[head_end..head_end + len].to_vec(), close))
     }
 }
 
@@ -447,8 +446,9 @@ struct SessionPlan {
     bodies: Arc<Vec<Vec<u8>>>,
 }
 
-/// Posts frames on schedule until `stop` is set; a send that falls more than one
-/// interval behind drops the backlog (a browser would not catch up either).
+/// Posts frames on schedule until `stop` is set; a send that falls more
+/// than one interval behind drops the backlog (a browser would not catch
+/// up either).
 async fn run_session(p: SessionPlan) -> (Vec<Sample>, u64) {
     let mut samples = Vec::new();
     let mut late = 0;
@@ -482,13 +482,13 @@ async fn run_session(p: SessionPlan) -> (Vec<Sample>, u64) {
         };
         let latency = at.elapsed();
         let error = match result {
-            Ok((200, body)) => {
+            Ok((status, body, close)) => {
+                if close {
+                    conn = None;
+                }
                 let v: Value = serde_json::from_slice(&body).unwrap_or_default();
-                (v["accepted"] != json!(true)).then(|| format!("200 {}", v["reason"]))
-            }
-            Ok((status, body)) => {
-                let v: Value = serde_json::from_slice(&body).unwrap_or_default();
-                Some(format!("{status} {}", v["reason"]))
+                (status != 200 || v["accepted"] != json!(true))
+                    .then(|| format!("{status} {}", v["reason"]))
             }
             Err(e) => {
                 conn = None;
