@@ -74,17 +74,44 @@ impl Default for OfflineConfig {
 #[derive(Debug, Clone, Default)]
 pub struct OfflineProvider {
     config: OfflineConfig,
+    /// The last image's OCR text by content hash: the note and the
+    /// commentary of one scene change read the same frame once.
+    last_ocr: std::sync::Arc<std::sync::Mutex<Option<(u64, String)>>>,
 }
 
 impl OfflineProvider {
     /// A provider with these settings.
     pub fn new(config: OfflineConfig) -> Self {
-        OfflineProvider { config }
+        OfflineProvider {
+            config,
+            last_ocr: std::sync::Arc::default(),
+        }
     }
 
     /// The settings in use.
     pub fn config(&self) -> &OfflineConfig {
         &self.config
+    }
+
+    /// [`ocr`], reusing the previous result for the same image bytes.
+    async fn ocr_cached(&self, image: &[u8]) -> Result<String, LlmError> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        image.hash(&mut h);
+        let key = h.finish();
+        let lock = || {
+            self.last_ocr
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((k, text)) = lock().as_ref()
+            && *k == key
+        {
+            return Ok(text.clone());
+        }
+        let text = ocr(&self.config, image).await?;
+        *lock() = Some((key, text.clone()));
+        Ok(text)
     }
 
     async fn run(&self, req: Request) -> Result<Response, LlmError> {
@@ -106,7 +133,7 @@ impl OfflineProvider {
         } else if req.system.contains(SUMMARY_MARKER) {
             summary_text(&req.user_text())
         } else if let Some((_, image)) = req.last_image() {
-            let raw = ocr(&self.config, image).await?;
+            let raw = self.ocr_cached(image).await?;
             let words = ocr_words(&raw);
             note_text(
                 &words,
@@ -129,7 +156,7 @@ impl OfflineProvider {
         let prompt = req.user_text();
         let metrics = parse_metrics(&prompt);
         let (current, previous) = match req.last_image() {
-            Some((_, image)) => (ocr_words(&ocr(&self.config, image).await?), prompt),
+            Some((_, image)) => (ocr_words(&self.ocr_cached(image).await?), prompt),
             None => {
                 let (before, last) = split_last_line(&prompt);
                 (ocr_words(last), before.to_owned())
@@ -335,18 +362,33 @@ pub async fn ocr(config: &OfflineConfig, image: &[u8]) -> Result<String, LlmErro
     if image.is_empty() {
         return Ok(String::new());
     }
-    let mut child = tokio::process::Command::new(&config.tesseract)
-        .arg("stdin")
-        .arg("stdout")
-        .arg("-l")
-        .arg(&config.language)
-        // One thread: OCR shares the machine with video decoding.
-        .env("OMP_THREAD_LIMIT", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
+    let command = |niced: bool| {
+        let mut c = if niced {
+            // Lowest CPU priority: OCR is background work and must not
+            // delay frame ingest or decoding (a core for ~1 s per run on
+            // a 2-core machine otherwise shows up as ingest latency).
+            let mut c = tokio::process::Command::new("nice");
+            c.arg("-n").arg("19").arg(&config.tesseract);
+            c
+        } else {
+            tokio::process::Command::new(&config.tesseract)
+        };
+        c.arg("stdin")
+            .arg("stdout")
+            .arg("-l")
+            .arg(&config.language)
+            // One thread: OCR shares the machine with video decoding.
+            .env("OMP_THREAD_LIMIT", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        c
+    };
+    // Without `nice` on PATH, tesseract runs at normal priority.
+    let mut child = command(true)
         .spawn()
+        .or_else(|_| command(false).spawn())
         .map_err(|e| {
             LlmError::Ocr(format!(
                 "cannot run {} (install the tesseract-ocr package): {e}",
@@ -378,6 +420,13 @@ pub async fn ocr(config: &OfflineConfig, image: &[u8]) -> Result<String, LlmErro
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let stderr = crate::http::truncate_chars(stderr.trim(), 200);
+        if output.status.code() == Some(127) {
+            // `nice` ran but could not start tesseract.
+            return Err(LlmError::Ocr(format!(
+                "cannot run {} (install the tesseract-ocr package): {stderr}",
+                config.tesseract.display()
+            )));
+        }
         return Err(LlmError::Ocr(format!(
             "tesseract exited with {}: {stderr}",
             output.status

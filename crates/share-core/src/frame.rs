@@ -293,17 +293,15 @@ pub fn decode_capped(data: &[u8], max_decoded: usize) -> Result<DecodedFrame, Fr
     if len > max_decoded {
         return Ok(DecodedFrame::TooLarge { decoded_len: len });
     }
-    let url_safe = data.iter().any(|&b| b == b'-' || b == b'_');
     let config =
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
-    let engine = if url_safe {
-        GeneralPurpose::new(&alphabet::URL_SAFE, config)
-    } else {
-        GeneralPurpose::new(&alphabet::STANDARD, config)
-    };
     let mut out = vec![0u8; len];
-    let written = engine
+    // The standard alphabet first (what browsers produce); the URL-safe one
+    // only when that fails. Same inputs accepted as choosing by scanning
+    // for `-`/`_`, without a second pass over every frame.
+    let written = GeneralPurpose::new(&alphabet::STANDARD, config)
         .decode_slice(data, &mut out)
+        .or_else(|_| GeneralPurpose::new(&alphabet::URL_SAFE, config).decode_slice(data, &mut out))
         .map_err(|_| FrameRejection::InvalidFrameData)?;
     out.truncate(written);
     Ok(DecodedFrame::Bytes(out))
