@@ -35,6 +35,12 @@ async fn agent_reply(s: &Stack, after: usize, what: &str, ok: impl Fn(&str) -> b
     .await
 }
 
+/// An offline answer read from a frame (commentary lines look different:
+/// "New on screen: …", "The screen changed …").
+fn is_screen_reading(content: &str) -> bool {
+    content.contains("Screen text reads") || content.contains("Screen shows no readable text")
+}
+
 async fn say(s: &Stack, text: &str) -> usize {
     let before = messages(s).await.len();
     s.action(json!({"action": "post_message", "user": "bob", "channel": GENERAL, "content": text}))
@@ -72,14 +78,16 @@ async fn addressed_messages_start_watches_and_get_screen_answers() {
     // A question about the screen (brain-core's heuristic): the current
     // frame goes with the turn, and the answer is read from it.
     let n = say(&s, &format!("<@{AGENT}> what is on the screen right now?")).await;
-    let answer = agent_reply(&s, n, "the screen answer", |c| !c.is_empty()).await;
+    // (Commentary goes to the same channel: the answer is the message
+    // that reads the screen, an offline note.)
+    let answer = agent_reply(&s, n, "the screen answer", is_screen_reading).await;
     assert!(s.log().contains("conversation_frame_attached"));
     assert!(answer.contains("Screen text reads"), "read from the frame: {answer}");
 
     // A vaguer one: no frame attached, but the model has the snapshot tool
     // (a watch with a recent frame) and uses it.
     let n = say(&s, &format!("<@{AGENT}> look here, what does it say")).await;
-    let answer = agent_reply(&s, n, "the tool answer", |c| !c.is_empty()).await;
+    let answer = agent_reply(&s, n, "the tool answer", is_screen_reading).await;
     assert!(
         s.log().contains("see_screenshare_snapshot"),
         "the snapshot tool was used"
