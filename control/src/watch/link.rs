@@ -3,6 +3,10 @@
 
 use super::*;
 
+// Every live share link can arm its own watch.
+const _: () =
+    assert!(watch_core::MAX_WATCHES >= share_core::ShareSettings::DEFAULT_MAX_ACTIVE_SESSIONS);
+
 /// Internal marker: `plan_start` chose the share link.
 pub(super) const LINK_PLAN: &str = "__link_plan__";
 

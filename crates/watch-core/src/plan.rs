@@ -8,8 +8,10 @@ use gateway_proto::{ChannelId, GuildId, StreamKey, UserId};
 use crate::error::Refusal;
 use crate::registry::{Registry, RegistryEvent, StreamEndReason};
 
-/// Default cap on concurrent watches in a [`WatchBook`].
-pub const MAX_WATCHES: usize = 64;
+/// Default cap on concurrent watches in a [`WatchBook`]: above the
+/// share-session cap (240), so every live share link can arm its own watch
+/// (control checks this at compile time).
+pub const MAX_WATCHES: usize = 256;
 /// Requesters remembered per watch; the oldest is dropped beyond it.
 pub const MAX_REQUESTERS_PER_WATCH: usize = 8;
 
