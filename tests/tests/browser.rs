@@ -1099,6 +1099,19 @@ async fn the_dashboard_shows_transports_sharers_notes_frame_and_share_links() {
             .contains(url.rsplit('/').next().unwrap_or("-")),
         "the dashboard shows only the token's suffix"
     );
+    // A link nobody has opened yet does not take the brain away from the
+    // watch that is delivering: alice's notes stay on the dashboard.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let kept = browser
+        .js(r##"return document.querySelectorAll("#notes li").length;"##)
+        .await;
+    assert!(kept.as_u64().unwrap_or(0) > 0, "notes kept: {kept}");
+    let state = get_json_token(&s.http, "/api/voice/state", DASH).await;
+    assert!(
+        state["brain"]["notes"].as_array().is_some_and(|n| !n.is_empty()),
+        "the brain still follows alice: {}",
+        state["brain"]
+    );
     browser.screenshot("dashboard-share-link").await;
 
     // Through the public host the dashboard does not exist.
