@@ -40,6 +40,11 @@ use e2e::{Daemon, bin, http, wait_for};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+mod frames;
+mod measure;
+use frames::*;
+use measure::*;
+
 const GUILD: u64 = 900_000_000_000_000_001;
 const VOICE: u64 = 900_000_000_000_000_011;
 const FIRST_USER: u64 = 900_000_000_000_001_000;
@@ -53,80 +58,6 @@ const FRAME_TARGET_BYTES: usize = 100_000;
 const WARM_UP: Duration = Duration::from_secs(3);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// CPU seconds of a process from /proc/<pid>/stat: (user, system,
-/// reaped children user + system).
-fn proc_cpu(pid: u32) -> (f64, f64, f64) {
-    let ticks = 100.0; // CLK_TCK on Linux
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<f64> = after
-        .split_whitespace()
-        .map(|v| v.parse().unwrap_or(0.0))
-        .collect();
-    let at = |i: usize| f.get(i).copied().unwrap_or(0.0) / ticks;
-    (at(11), at(12), at(13) + at(14))
-}
-
-/// CPU seconds the hypervisor gave to others while this VM wanted to run
-/// (/proc/stat steal, all cores).
-fn machine_steal() -> f64 {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    stat.lines()
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .nth(8)
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 100.0
-}
-
-/// Busy CPU seconds of the whole machine (all cores) from /proc/stat.
-fn machine_busy() -> f64 {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let f: Vec<f64> = stat
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(1)
-        .map(|v| v.parse().unwrap_or(0.0))
-        .collect();
-    // user nice system idle iowait irq softirq steal
-    let at = |i: usize| f.get(i).copied().unwrap_or(0.0);
-    (at(0) + at(1) + at(2) + at(5) + at(6) + at(7)) / 100.0
-}
-
-/// Peak RSS of a process in MB.
-fn peak_rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1024.0
-}
-
-/// CPU time of the calling thread in nanoseconds (schedstat, ns precision).
-fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
-        .unwrap_or(0)
-}
-
-/// One voice channel with `users` members plus the bot account.
 fn crowd_scenario(users: usize) -> Scenario {
     let mut members: Vec<Value> = (0..users)
         .map(|i| {
@@ -156,92 +87,6 @@ fn crowd_scenario(users: usize) -> Scenario {
         "timeline": timeline,
     });
     Scenario::from_json(&scenario.to_string()).expect("crowd scenario")
-}
-
-/// A texture standing in for the pictures on a real desktop (thumbnails,
-/// a photo, a video player): smooth shapes plus fine detail, different per
-/// frame.
-fn paint_picture(y: &mut [u8], width: usize, rect: (usize, usize, usize, usize), seed: u64) {
-    let (x0, y0, w, h) = rect;
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    for row in 0..h {
-        for col in 0..w {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let (fx, fy) = (col as f64 / w as f64, row as f64 / h as f64);
-            let s = seed as f64;
-            let smooth = 110.0
-                + 60.0 * (fx * 7.0 + s).sin() * (fy * 5.0 + s * 0.7).cos()
-                + 40.0 * ((fx + fy) * 19.0 + s * 1.3).sin();
-            let detail = (state % 48) as f64 - 24.0;
-            let v = (smooth + detail).clamp(16.0, 235.0);
-            y[(y0 + row) * width + x0 + col] = v as u8;
-        }
-    }
-}
-
-/// `FRAMES` JPEGs of 1280×720 screen content as a browser tab would post
-/// it at 3 frames/s: sim-media's desktop (a window whose text grows line by
-/// line, a different kind of window every 10 s) with a picture panel beside
-/// it, at the quality whose average size is closest to
-/// `FRAME_TARGET_BYTES`.
-fn make_frames() -> (Vec<Vec<u8>>, u8) {
-    let (w, h) = (1280usize, 720usize);
-    let config = sim_media::ScreenConfig::new(
-        u32::try_from(w).expect("width"),
-        u32::try_from(h).expect("height"),
-    );
-    // The source runs at 30 fps: every 10th frame is 1/3 s apart.
-    let step = u64::from(config.fps / 3);
-    let mut source = sim_media::ScreenSource::new(config).expect("screen source");
-    let pictures: Vec<video_pipeline::YuvBuffer> = (0..FRAMES)
-        .map(|i| {
-            let index = i as u64 * step;
-            let scene = source.scene_at(index).ordinal;
-            let frame = source.render(index);
-            let mut b = video_pipeline::YuvBuffer::new(w, h);
-            let (y, u, v) = b.planes_mut();
-            y.copy_from_slice(frame.y_plane());
-            u.copy_from_slice(frame.u_plane());
-            v.copy_from_slice(frame.v_plane());
-            // A picture panel in the lower right (a browser page or an
-            // image viewer beside the text), changing with the scene.
-            paint_picture(y, w, (w - 420, h - 300, 360, 220), scene + 1);
-            b
-        })
-        .collect();
-    let mut encoder = video_pipeline::JpegEncoder::new().expect("jpeg encoder");
-    // The quality search looks at every 5th picture.
-    let mut mean_at = |q: u8| -> usize {
-        let sizes: Vec<usize> = pictures
-            .iter()
-            .step_by(5)
-            .map(|p| encoder.encode(&p.as_frame(), q).expect("jpeg").len())
-            .collect();
-        sizes.iter().sum::<usize>() / sizes.len()
-    };
-    let (mut lo, mut hi) = (30u8, 98u8);
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        if mean_at(mid) < FRAME_TARGET_BYTES {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    let q = if lo > 30
-        && FRAME_TARGET_BYTES.abs_diff(mean_at(lo - 1)) < FRAME_TARGET_BYTES.abs_diff(mean_at(lo))
-    {
-        lo - 1
-    } else {
-        lo
-    };
-    let frames = pictures
-        .iter()
-        .map(|p| encoder.encode(&p.as_frame(), q).expect("jpeg"))
-        .collect();
-    (frames, q)
 }
 
 /// control (and mediad) started against the sim; killed on drop.
@@ -516,129 +361,6 @@ async fn raise_frame_limit(addr: &str) -> bool {
         http(addr, "PATCH", "/api/settings", Some(&body)).await,
         Ok((status, _)) if (200..300).contains(&status)
     )
-}
-
-/// CPU seconds per frame of one thread, in this process.
-///
-/// The floor (`total`): base64 decode of the request's `dataBase64` plus
-/// the 1/8-scale grey decode and luma grid (one reused decompressor), and
-/// its two parts. Then control's handler steps, run here the way
-/// `control::http::share_frame` runs them (`share_core::FrameBody::parse`,
-/// `FrameBody::decode`, `video_pipeline::score_jpeg`): what control's CPU
-/// per frame costs beyond them is HTTP, the runtime, the kernel and the
-/// watch manager.
-struct Floor {
-    total: f64,
-    base64: f64,
-    decode: f64,
-    handler_parse: f64,
-    handler_b64: f64,
-    handler_score: f64,
-}
-
-impl Floor {
-    /// Per measurement, the lower of two.
-    fn min(&self, o: &Floor) -> Floor {
-        Floor {
-            total: self.total.min(o.total),
-            base64: self.base64.min(o.base64),
-            decode: self.decode.min(o.decode),
-            handler_parse: self.handler_parse.min(o.handler_parse),
-            handler_b64: self.handler_b64.min(o.handler_b64),
-            handler_score: self.handler_score.min(o.handler_score),
-        }
-    }
-
-    fn handler(&self) -> f64 {
-        self.handler_parse + self.handler_b64 + self.handler_score
-    }
-}
-
-fn measure_floor(bodies: &[Vec<u8>]) -> Floor {
-    let texts: Vec<String> = bodies
-        .iter()
-        .map(|b| {
-            let v: Value = serde_json::from_slice(b).expect("body");
-            v["dataBase64"].as_str().expect("data").to_owned()
-        })
-        .collect();
-    let b64 = |t: &String| {
-        base64::engine::general_purpose::STANDARD
-            .decode(t)
-            .expect("b64")
-    };
-    let jpegs: Vec<Vec<u8>> = texts.iter().map(b64).collect();
-    let parsed: Vec<share_core::FrameBody> = bodies
-        .iter()
-        .map(|b| share_core::FrameBody::parse(b, u64::MAX).expect("parse"))
-        .collect();
-    let n = texts.len();
-    // Eight rounds of every measurement, interleaved, each over every
-    // frame and >= 0.15 s of CPU; per measurement the fastest round counts
-    // (the others met more interference from whatever else ran).
-    let round = |f: &mut dyn FnMut(usize)| -> f64 {
-        let t0 = thread_cpu_ns();
-        let mut k = 0usize;
-        while k < n || thread_cpu_ns() - t0 < 150_000_000 {
-            f(k % n);
-            k += 1;
-        }
-        (thread_cpu_ns() - t0) as f64 / 1e9 / k as f64
-    };
-    let mut scorer = video_pipeline::JpegGridScorer::new().expect("scorer");
-    let mut best = [f64::INFINITY; 6];
-    for _ in 0..8 {
-        let times = [
-            round(&mut |i| {
-                let jpeg = b64(&texts[i]);
-                std::hint::black_box(scorer.score(&jpeg).expect("score"));
-            }),
-            round(&mut |i| {
-                std::hint::black_box(b64(&texts[i]));
-            }),
-            round(&mut |i| {
-                std::hint::black_box(scorer.score(&jpegs[i]).expect("score"));
-            }),
-            round(&mut |i| {
-                std::hint::black_box(
-                    share_core::FrameBody::parse(&bodies[i], u64::MAX).expect("parse"),
-                );
-            }),
-            round(&mut |i| {
-                std::hint::black_box(parsed[i].decode(usize::MAX).expect("decode"));
-            }),
-            round(&mut |i| {
-                std::hint::black_box(video_pipeline::score_jpeg(&jpegs[i]).expect("score"));
-            }),
-        ];
-        for (b, t) in best.iter_mut().zip(times) {
-            *b = b.min(t);
-        }
-    }
-    let [
-        total,
-        base64,
-        decode,
-        handler_parse,
-        handler_b64,
-        handler_score,
-    ] = best;
-    Floor {
-        total,
-        base64,
-        decode,
-        handler_parse,
-        handler_b64,
-        handler_score,
-    }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i]
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -925,22 +647,6 @@ async fn main() {
             )
         );
     }
-}
-
-fn print_floor(f: &Floor) {
-    println!(
-        "    floor {:.3} ms: base64 {:.3} + 1/8 decode and grid {:.3} ms (one thread, this process)",
-        f.total * 1000.0,
-        f.base64 * 1000.0,
-        f.decode * 1000.0
-    );
-    println!(
-        "    control's handler steps run here: {:.3} ms = parse {:.3} + base64 {:.3} + score_jpeg {:.3}",
-        f.handler() * 1000.0,
-        f.handler_parse * 1000.0,
-        f.handler_b64 * 1000.0,
-        f.handler_score * 1000.0
-    );
 }
 
 fn tokens_rate(sessions: usize, interval: Duration) -> f64 {

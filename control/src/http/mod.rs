@@ -15,6 +15,12 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 
+mod share;
+use share::{
+    create_share, list_shares, share_answer, share_frame, share_page, share_stop, stop_shares,
+    stream_ingest,
+};
+
 /// Shared state of the HTTP handlers.
 #[derive(Clone)]
 pub struct AppState {
@@ -91,7 +97,12 @@ impl AppState {
 
 /// All routes.
 pub fn router(state: AppState) -> Router {
-    let share_limit = state.share.max_body_bytes;
+    // Frame routes take bodies up to the share rules' limit (plus slack).
+    let frame_limit = axum::extract::DefaultBodyLimit::max(
+        usize::try_from(state.share.max_body_bytes)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1024),
+    );
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/media/state", get(media_state))
@@ -107,20 +118,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/voice/share-sessions/stop", post(stop_shares))
         .route(
             "/api/voice/share-session/{token}/frame",
-            post(share_frame).layer(axum::extract::DefaultBodyLimit::max(
-                usize::try_from(share_limit)
-                    .unwrap_or(usize::MAX)
-                    .saturating_add(1024),
-            )),
+            post(share_frame).layer(frame_limit),
         )
         .route("/api/voice/share-session/{token}/stop", post(share_stop))
         .route(
             "/api/voice/stream-ingest/frame",
-            post(stream_ingest).layer(axum::extract::DefaultBodyLimit::max(
-                usize::try_from(share_limit)
-                    .unwrap_or(usize::MAX)
-                    .saturating_add(1024),
-            )),
+            post(stream_ingest).layer(frame_limit),
         )
         .route("/share/{token}", get(share_page))
         .route("/api/media/voice", put(put_voice).delete(delete_voice))
@@ -437,245 +440,6 @@ async fn screen_watch(
         }
     };
     Json(result).into_response()
-}
-
-/// `POST /api/voice/share-session` (admin): a share link for a target, as
-/// `start_screen_watch` with `preferredTransport: "link"`.
-async fn create_share(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let watch = match admin_watch(&state, &headers) {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
-    let mut req: crate::watch::StartRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("invalid JSON body: {e}")),
-    };
-    req.preferred_transport = Some("link".into());
-    Json(watch.start(req).await).into_response()
-}
-
-/// `GET /api/voice/share-sessions` (admin): live links, by suffix.
-async fn list_shares(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = require_admin(&state, &headers) {
-        return r;
-    }
-    match &state.watch {
-        Some(w) => match w.share_list().await {
-            Some(v) => Json(v).into_response(),
-            None => error(StatusCode::SERVICE_UNAVAILABLE, "watch manager stopped"),
-        },
-        None => no_session(),
-    }
-}
-
-/// `POST /api/voice/share-sessions/stop` (admin): `{"suffix": "…"}` or
-/// `{"all": true}`.
-async fn stop_shares(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let w = match admin_watch(&state, &headers) {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
-    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    let suffix = if v["all"] == json!(true) {
-        None
-    } else {
-        match v["suffix"].as_str() {
-            Some(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-            _ => return error(StatusCode::BAD_REQUEST, "give \"suffix\" or \"all\": true"),
-        }
-    };
-    share_answer(w.share_stop_suffix(suffix).await)
-}
-
-fn share_answer((status, body): crate::watch::LinkAnswer) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    (status, Json(body)).into_response()
-}
-
-/// `POST /api/voice/share-session/{token}/frame`: the token is the
-/// capability. Oversized bodies are refused from their declared length
-/// before they are read.
-async fn share_frame(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
-    let Some(watch) = &state.watch else {
-        return no_session();
-    };
-    // Declared oversize bodies were refused by `public_gate` before this
-    // extractor read anything; undeclared ones stop at the body limit.
-    let max_body = state.share.max_body_bytes;
-    let frame = match share_core::FrameBody::parse(&body, max_body) {
-        Ok(f) => f,
-        Err(r) => return share_answer((r.http_status(), r.body())),
-    };
-    let (data, decoded_len, grid) = match decode_frame(&state, &frame).await {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    let answer = watch
-        .share_frame(crate::watch::LinkFrame {
-            token,
-            mime: frame.mime_type,
-            data,
-            decoded_len,
-            grid,
-        })
-        .await;
-    share_answer(answer)
-}
-
-/// A frame body's picture: base64-decoded (unless over the live
-/// `maxFrameBytes`, then only its size), and for JPEG its luma grid from a
-/// 1/8-scale decode for the change metrics, computed off the async workers.
-async fn decode_frame(
-    state: &AppState,
-    frame: &share_core::FrameBody,
-) -> Result<(Vec<u8>, usize, Option<video_pipeline::LumaGrid>), Response> {
-    let (data, decoded_len) = match frame.decode(state.settings.share().max_frame_bytes) {
-        Ok(share_core::DecodedFrame::Bytes(b)) => {
-            let n = b.len();
-            (b, n)
-        }
-        Ok(share_core::DecodedFrame::TooLarge { decoded_len }) => (Vec::new(), decoded_len),
-        Err(r) => return Err(share_answer((r.http_status(), r.body()))),
-    };
-    let is_jpeg = matches!(frame.mime_type.as_str(), "image/jpeg" | "image/jpg" | "");
-    if !is_jpeg || data.is_empty() {
-        return Ok((data, decoded_len, None));
-    }
-    let (data, grid) = tokio::task::spawn_blocking(move || {
-        let grid = video_pipeline::score_jpeg(&data).ok();
-        (data, grid)
-    })
-    .await
-    .unwrap_or_default();
-    Ok((data, decoded_len, grid))
-}
-
-/// `POST /api/voice/stream-ingest/frame`: frames for a running watch from
-/// another capture tool. Allowed with `x-public-api-token` equal to
-/// `PUBLIC_API_TOKEN`, or the admin token. Unlike the reference (always
-/// 200), a rejected frame answers 400, as on the share route.
-async fn stream_ingest(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let refuse = |status: StatusCode, reason: &str| {
-        (status, Json(json!({"accepted": false, "reason": reason}))).into_response()
-    };
-    let by_api_token = state.public_api_token.as_ref().is_some_and(|expected| {
-        let given = headers
-            .get("x-public-api-token")
-            .map(|v| v.as_bytes())
-            .unwrap_or_default();
-        constant_time_eq(given, expected.as_bytes())
-    });
-    let by_admin = state.dashboard_token.is_some() && require_admin(&state, &headers).is_ok();
-    if !(by_api_token || by_admin) {
-        return match (&state.dashboard_token, &state.public_api_token) {
-            (None, None) => refuse(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "dashboard_or_public_api_token_required",
-            ),
-            (_, Some(_)) => refuse(StatusCode::UNAUTHORIZED, "unauthorized_public_api_token"),
-            (Some(_), None) => refuse(StatusCode::UNAUTHORIZED, "unauthorized_dashboard_token"),
-        };
-    }
-    let Some(watch) = &state.watch else {
-        return no_session();
-    };
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Target {
-        #[serde(default)]
-        guild_id: Option<serde_json::Value>,
-        #[serde(default)]
-        streamer_user_id: Option<serde_json::Value>,
-    }
-    let id_text = |v: Option<serde_json::Value>| match v {
-        Some(serde_json::Value::String(s)) => Some(s),
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    };
-    let frame = match share_core::FrameBody::parse(&body, state.share.max_body_bytes) {
-        Ok(f) => f,
-        Err(r) => return share_answer((r.http_status(), r.body())),
-    };
-    let target: Target = match serde_json::from_slice(&body) {
-        Ok(t) => t,
-        Err(_) => return refuse(StatusCode::BAD_REQUEST, "invalid_json_body"),
-    };
-    let Some(guild_id) = id_text(target.guild_id).filter(|g| !g.trim().is_empty()) else {
-        return refuse(StatusCode::BAD_REQUEST, "guild_id_required");
-    };
-    let (data, decoded_len, grid) = match decode_frame(&state, &frame).await {
-        Ok(d) => d,
-        Err(r) => return r,
-    };
-    let mime = if frame.mime_type.is_empty() {
-        "image/jpeg".to_owned()
-    } else {
-        frame.mime_type
-    };
-    share_answer(
-        watch
-            .ingest_frame(crate::watch::IngestFrame {
-                guild_id,
-                streamer_user_id: id_text(target.streamer_user_id),
-                mime,
-                data,
-                decoded_len,
-                grid,
-            })
-            .await,
-    )
-}
-
-/// `POST /api/voice/share-session/{token}/stop`.
-async fn share_stop(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let Some(watch) = &state.watch else {
-        return no_session();
-    };
-    share_answer(watch.share_stop(token).await)
-}
-
-/// `GET /share/{token}`: the capture page (self-contained: no external
-/// assets, so it loads completely through any host).
-async fn share_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    let Some(watch) = &state.watch else {
-        return error(StatusCode::NOT_FOUND, "Not found.");
-    };
-    let Some(left) = watch.share_remaining(token).await else {
-        return (
-            StatusCode::NOT_FOUND,
-            axum::response::Html("<!doctype html><title>Link expired</title><p>This share link has expired or does not exist. Ask the agent for a new one.</p>"),
-        )
-            .into_response();
-    };
-    let share = state.settings.share();
-    let config = json!({
-        "keyframeIntervalMs": share.keyframe_interval_ms,
-        "maxWidthPx": share.share_page_max_width_px,
-        "jpegQuality": share.share_page_jpeg_quality,
-        "expiresInSeconds": left,
-    });
-    let page = include_str!("share_page.html").replace("__SHARE_CONFIG__", &config.to_string());
-    (
-        [(axum::http::header::CACHE_CONTROL, "no-store")],
-        axum::response::Html(page),
-    )
-        .into_response()
 }
 
 /// `GET /api/settings` (admin): the live `voice.streamWatch` settings.
