@@ -119,11 +119,27 @@ enum Cmd {
 #[derive(Clone)]
 pub struct BrainHandle {
     tx: mpsc::Sender<Cmd>,
+    /// The (watch, target) pairs the brain takes frames of: its followed
+    /// watch and the one waiting to take over.
+    interest: watch::Receiver<Interest>,
+    /// The watch most recently announced through this handle (its frames
+    /// are sent even before the brain has published its interest in it).
+    announced: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// Whose link frames the brain uses; every other frame would only wake
+/// the brain to be dropped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Interest {
+    active: Option<(u64, u64)>,
+    waiting: Option<(u64, u64)>,
 }
 
 impl BrainHandle {
     /// Follows a new watch (replacing the previous one).
     pub async fn watch_started(&self, w: BrainWatch) {
+        self.announced
+            .store(w.watch_id, std::sync::atomic::Ordering::Relaxed);
         let _ = self.tx.send(Cmd::Start(w)).await;
     }
     /// The watch ended (its recap is made and saved).
@@ -140,6 +156,15 @@ impl BrainHandle {
         ema_score: f32,
         scene_cut: bool,
     ) {
+        let wanted = {
+            let i = *self.interest.borrow();
+            i.active == Some((watch_id, target))
+                || i.waiting == Some((watch_id, target))
+                || self.announced.load(std::sync::atomic::Ordering::Relaxed) == watch_id
+        };
+        if !wanted {
+            return;
+        }
         let f = LinkFrameIn {
             watch_id,
             target,
@@ -223,8 +248,10 @@ pub fn spawn_brain(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> BrainHandle {
     let (tx, rx) = mpsc::channel(32);
+    let (interest_tx, interest) = watch::channel(Interest::default());
     let current = settings.borrow().clone();
     let task = Brain {
+        interest: interest_tx,
         settings: current,
         settings_rx: settings,
         store,
@@ -239,10 +266,16 @@ pub fn spawn_brain(
         llm_errors: 0,
     };
     tokio::spawn(task.run(shutdown));
-    BrainHandle { tx }
+    BrainHandle {
+        tx,
+        interest,
+        announced: Arc::default(),
+    }
 }
 
 struct Brain {
+    /// Published after every step: whose link frames are wanted.
+    interest: watch::Sender<Interest>,
     settings: Settings,
     settings_rx: watch::Receiver<Settings>,
     store: Option<Store>,
@@ -285,6 +318,15 @@ impl Brain {
             }
             self.poll_notes();
             self.poll_memory();
+            let now = Interest {
+                active: self
+                    .active
+                    .as_ref()
+                    .map(|a| (a.watch.watch_id, a.watch.target)),
+                waiting: self.waiting.as_ref().map(|w| (w.watch_id, w.target)),
+            };
+            self.interest
+                .send_if_modified(|i| std::mem::replace(i, now) != now);
         }
     }
 
@@ -359,7 +401,11 @@ impl Brain {
     /// The watch ended: its recap is asked for and saved (off this task).
     fn end_watch(&mut self, reason: &str) {
         let Some(a) = self.active.take() else { return };
-        tracing::info!(watch = a.watch.watch_id, reason, "brain stops following the watch");
+        tracing::info!(
+            watch = a.watch.watch_id,
+            reason,
+            "brain stops following the watch"
+        );
         let Some(recap) = brain_core::recap(&a.book, &a.watch.target_name, reason) else {
             return;
         };
@@ -493,7 +539,11 @@ impl Brain {
                 // A watch that is delivering is not dropped for one that may
                 // never deliver (a share link nobody opens): the new one
                 // waits for its first frame.
-                if self.active.as_ref().is_some_and(|a| a.latest_jpeg.is_some()) {
+                if self
+                    .active
+                    .as_ref()
+                    .is_some_and(|a| a.latest_jpeg.is_some())
+                {
                     tracing::info!(watch = w.watch_id, "new watch waits for its first frame");
                     self.waiting = Some(w);
                     return;

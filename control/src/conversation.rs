@@ -108,7 +108,12 @@ async fn handle_turn(deps: ConversationDeps, m: MessageCreate, text: String) {
         .global_name
         .clone()
         .unwrap_or_else(|| m.author.username.clone());
-    tracing::info!(event = "conversation_turn", channel = m.channel_id.0, author = m.author.id.0, "turn addressed to the agent");
+    tracing::info!(
+        event = "conversation_turn",
+        channel = m.channel_id.0,
+        author = m.author.id.0,
+        "turn addressed to the agent"
+    );
     deps.brain.record_turn(&speaker, &text).await;
     let reply = match brain_core::classify_turn(&text) {
         TurnIntent::StartWatch { target } => {
@@ -161,7 +166,10 @@ fn watch_reply(r: &WatchResult) -> String {
         (true, _) => "I'm watching the screen now; ask me about it anytime.".to_owned(),
         (false, _) => format!(
             "I can't start watching: {}.",
-            r.reason.as_deref().unwrap_or("unknown reason").replace('_', " ")
+            r.reason
+                .as_deref()
+                .unwrap_or("unknown reason")
+                .replace('_', " ")
         ),
     }
 }
@@ -209,7 +217,10 @@ async fn chat(deps: &ConversationDeps, m: &MessageCreate, speaker: &str, text: &
     prompt.push_str(&format!("\n{speaker} says: {text}"));
     let mut parts = vec![Part::text(prompt)];
     if about_screen && let Some(jpeg) = &recent {
-        tracing::info!(event = "conversation_frame_attached", "the turn is about the screen: frame attached");
+        tracing::info!(
+            event = "conversation_frame_attached",
+            "the turn is about the screen: frame attached"
+        );
         parts.push(Part::jpeg(jpeg.as_ref().clone()));
     }
     let mut req = Request {
@@ -303,7 +314,10 @@ mod tests {
             ..WatchResult::default()
         };
         let text = watch_reply(&r);
-        assert!(!text.contains("SECRET") && text.contains("12 min"), "{text}");
+        assert!(
+            !text.contains("SECRET") && text.contains("12 min"),
+            "{text}"
+        );
         let refused = WatchResult {
             reason: Some("multiple_sharers_need_target".into()),
             ..WatchResult::default()

@@ -139,9 +139,7 @@ pub enum AccountKind {
 pub fn default_data_dir() -> PathBuf {
     match (std::env::var_os("XDG_STATE_HOME"), std::env::var_os("HOME")) {
         (Some(dir), _) if !dir.is_empty() => PathBuf::from(dir).join("screenwatch"),
-        (_, Some(home)) if !home.is_empty() => {
-            PathBuf::from(home).join(".local/state/screenwatch")
-        }
+        (_, Some(home)) if !home.is_empty() => PathBuf::from(home).join(".local/state/screenwatch"),
         _ => std::env::temp_dir().join("screenwatch-state"),
     }
 }

@@ -106,7 +106,10 @@ impl SettingsHub {
     /// Applies an edit: validated strictly, saved, then live.
     pub async fn patch(&self, patch: &serde_json::Value) -> Result<Settings, PatchError> {
         let _one_at_a_time = self.edit.lock().await;
-        let next = self.current().apply_patch(patch).map_err(PatchError::Invalid)?;
+        let next = self
+            .current()
+            .apply_patch(patch)
+            .map_err(PatchError::Invalid)?;
         let doc = serde_json::to_value(&next).map_err(|e| PatchError::NotSaved(e.into()))?;
         self.store
             .save_settings_json(doc)

@@ -220,11 +220,9 @@ impl Store {
     }
 
     /// [`Self::put_share_sessions`] off the async task.
-    pub async fn save_share_sessions(
-        &self,
-        sessions: Vec<StoredShare>,
-    ) -> Result<(), StoreError> {
-        self.blocking(move |s| s.put_share_sessions(&sessions)).await
+    pub async fn save_share_sessions(&self, sessions: Vec<StoredShare>) -> Result<(), StoreError> {
+        self.blocking(move |s| s.put_share_sessions(&sessions))
+            .await
     }
 
     /// Every stored share session; records that no longer parse are
@@ -424,7 +422,10 @@ mod tests {
         conn.pragma_update(None, "user_version", 9).expect("bump");
         drop(conn);
         let err = Store::open_dir(dir.path()).expect_err("too new");
-        assert!(err.to_string().contains('9') && err.to_string().contains('1'), "{err}");
+        assert!(
+            err.to_string().contains('9') && err.to_string().contains('1'),
+            "{err}"
+        );
         assert!(!err.is_degraded_only());
     }
 

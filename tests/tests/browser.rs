@@ -712,7 +712,9 @@ async fn the_dashboard_shows_transports_sharers_notes_frame_and_share_links() {
     assert!(kept.as_u64().unwrap_or(0) > 0, "notes kept: {kept}");
     let state = get_json_token(&s.http, "/api/voice/state", DASH).await;
     assert!(
-        state["brain"]["notes"].as_array().is_some_and(|n| !n.is_empty()),
+        state["brain"]["notes"]
+            .as_array()
+            .is_some_and(|n| !n.is_empty()),
         "the brain still follows alice: {}",
         state["brain"]
     );

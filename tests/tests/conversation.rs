@@ -56,8 +56,16 @@ async fn addressed_messages_start_watches_and_get_screen_answers() {
     // Not addressed: ignored.
     let n = say(&s, "look at my screen").await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert!(s.state().await["watches"].as_array().is_some_and(Vec::is_empty));
-    assert_eq!(messages(&s).await.len(), n, "no reply to an unaddressed message");
+    assert!(
+        s.state().await["watches"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
+    assert_eq!(
+        messages(&s).await.len(),
+        n,
+        "no reply to an unaddressed message"
+    );
 
     // "look at alice's screen" → start_screen_watch, and a reply.
     let n = say(&s, &format!("<@{AGENT}> look at alice's screen")).await;
@@ -82,7 +90,10 @@ async fn addressed_messages_start_watches_and_get_screen_answers() {
     // that reads the screen, an offline note.)
     let answer = agent_reply(&s, n, "the screen answer", is_screen_reading).await;
     assert!(s.log().contains("conversation_frame_attached"));
-    assert!(answer.contains("Screen text reads"), "read from the frame: {answer}");
+    assert!(
+        answer.contains("Screen text reads"),
+        "read from the frame: {answer}"
+    );
 
     // A vaguer one: no frame attached, but the model has the snapshot tool
     // (a watch with a recent frame) and uses it.
@@ -92,11 +103,18 @@ async fn addressed_messages_start_watches_and_get_screen_answers() {
         s.log().contains("see_screenshare_snapshot"),
         "the snapshot tool was used"
     );
-    assert!(answer.contains("Screen text reads"), "read from the snapshot: {answer}");
+    assert!(
+        answer.contains("Screen text reads"),
+        "read from the snapshot: {answer}"
+    );
 
     // "stop watching" → stop_screen_watch.
     let n = say(&s, "agent, stop watching").await;
     agent_reply(&s, n, "the stop reply", |c| c.contains("stopped")).await;
-    assert!(s.state().await["watches"].as_array().is_some_and(Vec::is_empty));
+    assert!(
+        s.state().await["watches"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
     s.sim.shutdown().await;
 }

@@ -72,7 +72,10 @@ async fn admin(s: &Stack, method: &str, path: &str, body: Option<&Value>) -> (u1
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    (status, serde_json::from_str(body.trim()).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_str(body.trim()).unwrap_or(Value::Null),
+    )
 }
 
 async fn post_frame(s: &Stack, token: &str, data: &[u8]) -> (u16, Value) {
@@ -111,7 +114,11 @@ async fn share_links_and_settings_survive_a_control_crash() {
     let errors = v["errors"].as_array().map_or(0, Vec::len);
     assert!(errors >= 2, "every problem named: {v}");
     let (_, v) = admin(&s, "GET", "/api/settings", None).await;
-    assert_eq!(v["settings"]["maxFrameBytes"], json!(350_000), "unchanged: {v}");
+    assert_eq!(
+        v["settings"]["maxFrameBytes"],
+        json!(350_000),
+        "unchanged: {v}"
+    );
     // A good one applies and is saved.
     let (status, v) = admin(
         &s,
@@ -281,6 +288,10 @@ async fn a_watch_recap_is_saved_when_the_watch_ends() {
     s.restart_control().await;
     let (_, v) = admin(&s, "GET", "/api/voice/recaps", None).await;
     assert_eq!(v["recaps"][0]["summary"], json!(text), "{v}");
-    assert_eq!(v["recaps"][0]["targetId"], json!(ALICE.parse::<u64>().expect("id")), "{v}");
+    assert_eq!(
+        v["recaps"][0]["targetId"],
+        json!(ALICE.parse::<u64>().expect("id")),
+        "{v}"
+    );
     s.sim.shutdown().await;
 }

@@ -531,9 +531,9 @@ async fn a_link_asked_for_while_native_connects_waits_for_native() {
     assert_eq!(r["transport"], json!("native"), "{r}");
     let held = {
         let addr = s.http.clone();
-        tokio::spawn(async move {
-            http(&addr, "POST", "/api/voice/screen-watch", Some(&link)).await
-        })
+        tokio::spawn(
+            async move { http(&addr, "POST", "/api/voice/screen-watch", Some(&link)).await },
+        )
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
     s.action(json!({"action": "stop_stream", "user": "alice"}))

@@ -107,10 +107,11 @@ pub(super) async fn share_frame(
 
 /// A frame body's picture: base64-decoded (unless over the live
 /// `maxFrameBytes`, then only its size), and for JPEG its luma grid from a
-/// 1/8-scale decode for the change metrics, computed off the async workers.
+/// 1/8-scale decode for the change metrics, computed off the async workers
+/// (with the blocking thread's kept decompressor).
 pub(super) async fn decode_frame(
     state: &AppState,
-    frame: &share_core::FrameBody,
+    frame: &share_core::FrameBody<'_>,
 ) -> Result<(Vec<u8>, usize, Option<video_pipeline::LumaGrid>), Response> {
     let (data, decoded_len) = match frame.decode(state.settings.share().max_frame_bytes) {
         Ok(share_core::DecodedFrame::Bytes(b)) => {
@@ -125,12 +126,38 @@ pub(super) async fn decode_frame(
         return Ok((data, decoded_len, None));
     }
     let (data, grid) = tokio::task::spawn_blocking(move || {
-        let grid = video_pipeline::score_jpeg(&data).ok();
+        let grid = score(&data);
         (data, grid)
     })
     .await
     .unwrap_or_default();
     Ok((data, decoded_len, grid))
+}
+
+thread_local! {
+    /// One 1/8-scale decompressor per thread that scores frames (blocking
+    /// pool threads are reused while frames keep coming), kept across
+    /// frames.
+    static SCORER: std::cell::RefCell<Option<video_pipeline::JpegGridScorer>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The luma grid of a JPEG (`None` if it does not decode), with this
+/// thread's decompressor.
+fn score(jpeg: &[u8]) -> Option<video_pipeline::LumaGrid> {
+    SCORER.with(|cell| {
+        let mut slot = cell.try_borrow_mut().ok()?;
+        if slot.is_none() {
+            *slot = video_pipeline::JpegGridScorer::new().ok();
+        }
+        let grid = slot.as_mut()?.score(jpeg);
+        if grid.is_err() {
+            // A fresh decompressor for the next frame: nothing of a bad
+            // frame's state carries over.
+            *slot = None;
+        }
+        grid.ok()
+    })
 }
 
 /// `POST /api/voice/stream-ingest/frame`: frames for a running watch from
@@ -214,7 +241,10 @@ pub(super) async fn stream_ingest(
 }
 
 /// `POST /api/voice/share-session/{token}/stop`.
-pub(super) async fn share_stop(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+pub(super) async fn share_stop(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Response {
     let Some(watch) = &state.watch else {
         return no_session();
     };
@@ -223,7 +253,10 @@ pub(super) async fn share_stop(State(state): State<AppState>, Path(token): Path<
 
 /// `GET /share/{token}`: the capture page (self-contained: no external
 /// assets, so it loads completely through any host).
-pub(super) async fn share_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+pub(super) async fn share_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Response {
     let Some(watch) = &state.watch else {
         return error(StatusCode::NOT_FOUND, "Not found.");
     };
@@ -247,4 +280,34 @@ pub(super) async fn share_page(State(state): State<AppState>, Path(token): Path<
         axum::response::Html(page),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::score;
+
+    fn jpeg(luma: u8) -> Vec<u8> {
+        let (w, h) = (64, 48);
+        let y = vec![luma; w * h];
+        let uv = vec![128u8; w * h / 4];
+        let frame =
+            video_pipeline::YuvFrame::new([&y, &uv, &uv], [w, w / 2, w / 2], w, h).expect("frame");
+        video_pipeline::JpegEncoder::new()
+            .expect("encoder")
+            .encode(&frame, 80)
+            .expect("encode")
+    }
+
+    /// The worker's kept decompressor scores like a fresh one, and a frame
+    /// that does not decode leaves nothing behind for the next.
+    #[test]
+    fn the_kept_decompressor_scores_like_a_fresh_one() {
+        let (dark, light) = (jpeg(30), jpeg(220));
+        let fresh = |j: &[u8]| video_pipeline::score_jpeg(j).expect("score");
+        assert_eq!(score(&dark), Some(fresh(&dark)));
+        assert_eq!(score(&light), Some(fresh(&light)));
+        assert_ne!(score(&dark), score(&light));
+        assert_eq!(score(b"not a jpeg"), None);
+        assert_eq!(score(&light), Some(fresh(&light)));
+    }
 }

@@ -52,8 +52,8 @@ mod view;
 
 use api::Cmd;
 pub use api::{
-    IngestFrame, LinkAnswer, LinkConfig, LinkFrame, StartRequest, VoiceStateView, WatchConfig, WatchHandle,
-    WatchResult, WatchView,
+    IngestFrame, LinkAnswer, LinkConfig, LinkFrame, StartRequest, VoiceStateView, WatchConfig,
+    WatchHandle, WatchResult, WatchView,
 };
 use link::{LINK_PLAN, PendingLink};
 

@@ -226,9 +226,9 @@ pub use notebook::{
     PushOutcome,
 };
 pub use question::{is_screen_question, is_screen_question_in};
-pub use turns::{TurnIntent, addressed_text, classify_turn};
 pub use settings::{
     BOOL_SETTINGS, BUILTIN_NOTE_PROMPT, DEFAULT_NOTE_PROMPT, FLOAT_SETTINGS, FloatSpec,
     INT_SETTINGS, IntSpec, LoadReport, Migration, NOTE_PROMPT_RUNTIME_MAX_CHARS, STR_SETTINGS,
     Settings, SettingsError, StrSpec, VisualizerMode,
 };
+pub use turns::{TurnIntent, addressed_text, classify_turn};

@@ -163,7 +163,9 @@ fn patches_are_strict() {
 
     // Every problem at once: unknown key, wrong type, out of range.
     let all = base
-        .apply_patch(&json!({"bogus": 1, "noteModel": 3, "maxNoteEntries": 30, "noteIntervalSeconds": 20}))
+        .apply_patch(
+            &json!({"bogus": 1, "noteModel": 3, "maxNoteEntries": 30, "noteIntervalSeconds": 20}),
+        )
         .expect_err("three problems");
     assert_eq!(all.len(), 3, "{all:?}");
 

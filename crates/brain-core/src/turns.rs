@@ -73,9 +73,14 @@ const LOOK_VERBS: &[&str] = &["look at", "watch", "check out", "see", "view", "l
 pub fn classify_turn(text: &str) -> TurnIntent {
     let t = collapse_whitespace(&text.to_lowercase());
     let t = t.trim().trim_end_matches(['.', '!']).to_owned();
-    if ["stop watching", "stop looking", "stop screen watch", "stop the screen watch"]
-        .iter()
-        .any(|p| t.contains(p))
+    if [
+        "stop watching",
+        "stop looking",
+        "stop screen watch",
+        "stop the screen watch",
+    ]
+    .iter()
+    .any(|p| t.contains(p))
     {
         return TurnIntent::StopWatch;
     }

@@ -362,16 +362,21 @@ pub async fn ocr(config: &OfflineConfig, image: &[u8]) -> Result<String, LlmErro
     if image.is_empty() {
         return Ok(String::new());
     }
-    let command = |niced: bool| {
-        let mut c = if niced {
-            // Lowest CPU priority: OCR is background work and must not
-            // delay frame ingest or decoding (a core for ~1 s per run on
-            // a 2-core machine otherwise shows up as ingest latency).
-            let mut c = tokio::process::Command::new("nice");
-            c.arg("-n").arg("19").arg(&config.tesseract);
-            c
-        } else {
-            tokio::process::Command::new(&config.tesseract)
+    // OCR is background work: it must not delay frame ingest or decoding
+    // (on a 2-core machine a ~1 s OCR run otherwise shows up as ingest
+    // latency). SCHED_IDLE (`chrt --idle 0`) runs it only on otherwise idle
+    // CPU and lets any woken thread preempt it at once; `nice -n 19` still
+    // holds a core for a whole scheduler slice, so it is only the fallback,
+    // and without either tool tesseract runs at normal priority.
+    const LAUNCHERS: [&[&str]; 3] = [&["chrt", "--idle", "0"], &["nice", "-n", "19"], &[]];
+    let command = |launcher: &[&str]| {
+        let mut c = match launcher.split_first() {
+            Some((program, args)) => {
+                let mut c = tokio::process::Command::new(program);
+                c.args(args).arg(&config.tesseract);
+                c
+            }
+            None => tokio::process::Command::new(&config.tesseract),
         };
         c.arg("stdin")
             .arg("stdout")
@@ -385,16 +390,19 @@ pub async fn ocr(config: &OfflineConfig, image: &[u8]) -> Result<String, LlmErro
             .kill_on_drop(true);
         c
     };
-    // Without `nice` on PATH, tesseract runs at normal priority.
-    let mut child = command(true)
-        .spawn()
-        .or_else(|_| command(false).spawn())
-        .map_err(|e| {
-            LlmError::Ocr(format!(
-                "cannot run {} (install the tesseract-ocr package): {e}",
-                config.tesseract.display()
-            ))
-        })?;
+    let mut spawned = Err(std::io::Error::other("no launcher"));
+    for launcher in LAUNCHERS {
+        spawned = command(launcher).spawn();
+        if spawned.is_ok() {
+            break;
+        }
+    }
+    let mut child = spawned.map_err(|e| {
+        LlmError::Ocr(format!(
+            "cannot run {} (install the tesseract-ocr package): {e}",
+            config.tesseract.display()
+        ))
+    })?;
     let mut stdin = child
         .stdin
         .take()
@@ -421,7 +429,7 @@ pub async fn ocr(config: &OfflineConfig, image: &[u8]) -> Result<String, LlmErro
         let stderr = String::from_utf8_lossy(&output.stderr);
         let stderr = crate::http::truncate_chars(stderr.trim(), 200);
         if output.status.code() == Some(127) {
-            // `nice` ran but could not start tesseract.
+            // The launcher ran but could not start tesseract.
             return Err(LlmError::Ocr(format!(
                 "cannot run {} (install the tesseract-ocr package): {stderr}",
                 config.tesseract.display()

@@ -166,6 +166,34 @@ async fn missing_tesseract_is_an_ocr_error() {
     assert!(matches!(err, Some(LlmError::Ocr(_))), "{err:?}");
 }
 
+/// OCR is background work: tesseract runs under SCHED_IDLE when `chrt`
+/// is there (a stand-in "tesseract" reports its own policy as its text).
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn ocr_runs_at_idle_priority() {
+    if std::process::Command::new("chrt")
+        .arg("--help")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no chrt on PATH (tesseract then runs niced)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("ocr-idle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("tesseract");
+    std::fs::write(&script, "#!/bin/sh\ncat >/dev/null\nchrt -p $$\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let config = OfflineConfig {
+        tesseract: script,
+        ..OfflineConfig::default()
+    };
+    let text = ocr(&config, &[0xff, 0xd8, 0xff]).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let text = text.unwrap();
+    assert!(text.contains("SCHED_IDLE"), "{text}");
+}
+
 proptest::proptest! {
     #[test]
     fn arbitrary_text_never_panics(text in ".{0,200}") {

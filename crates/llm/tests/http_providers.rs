@@ -303,6 +303,3 @@ async fn providers_work_as_trait_objects() {
     }
     assert_eq!(server.seen().len(), 3);
 }
-
-
-

@@ -472,4 +472,3 @@ async fn invalid_tool_requests_are_refused_before_sending() {
     }
     assert!(server.seen().is_empty());
 }
-

@@ -1,6 +1,7 @@
 //! Request-side helpers for the frame routes: the rejection vocabulary,
 //! the declared-length check, body parsing and capped base64 decoding.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -165,19 +166,20 @@ pub fn check_declared_length(declared: u64, max_body_bytes: u64) -> Result<(), F
     }
 }
 
-/// A parsed frame body `{ mimeType, dataBase64, source }`.
+/// A parsed frame body `{ mimeType, dataBase64, source }`. The image text
+/// borrows from the request body unless JSON escapes forced a copy.
 #[derive(Clone, PartialEq, Eq)]
-pub struct FrameBody {
+pub struct FrameBody<'a> {
     /// Declared MIME type; empty when absent (the manager then assumes
     /// `image/jpeg`).
     pub mime_type: String,
     /// The image as base64 (a `data:…;base64,` prefix is removed).
-    pub data_base64: String,
+    pub data_base64: Cow<'a, str>,
     /// Free-form origin label, at most 80 characters.
     pub source: Option<String>,
 }
 
-impl std::fmt::Debug for FrameBody {
+impl std::fmt::Debug for FrameBody<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FrameBody")
             .field("mime_type", &self.mime_type)
@@ -189,11 +191,11 @@ impl std::fmt::Debug for FrameBody {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RawBody {
+struct RawBody<'a> {
     #[serde(default)]
     mime_type: Option<String>,
-    #[serde(default)]
-    data_base64: Option<String>,
+    #[serde(default, borrow)]
+    data_base64: Option<BorrowedText<'a>>,
     #[serde(default)]
     source: Option<String>,
 }
@@ -221,21 +223,33 @@ impl DecodedFrame {
     }
 }
 
-impl FrameBody {
+/// A JSON string that borrows from the body when it has no escapes (serde
+/// borrows a `Cow` only as a field of its own, not inside an `Option`).
+#[derive(Deserialize)]
+struct BorrowedText<'a>(#[serde(borrow)] Cow<'a, str>);
+
+impl<'a> FrameBody<'a> {
     /// Parses a buffered body. Over `max_body_bytes` → 413 (for bodies
     /// without a declared length); not a JSON object with string fields →
     /// `invalid_json_body`; missing or empty `dataBase64` →
     /// `frame_data_required`.
-    pub fn parse(body: &[u8], max_body_bytes: u64) -> Result<Self, FrameRejection> {
+    pub fn parse(body: &'a [u8], max_body_bytes: u64) -> Result<Self, FrameRejection> {
         if body.len() as u64 > max_body_bytes {
             return Err(FrameRejection::PayloadTooLarge);
         }
-        let raw: RawBody = serde_json::from_slice(body).map_err(|_| FrameRejection::InvalidJson)?;
-        let mut data = raw.data_base64.unwrap_or_default();
+        let raw: RawBody<'a> =
+            serde_json::from_slice(body).map_err(|_| FrameRejection::InvalidJson)?;
+        let mut data = raw.data_base64.map(|t| t.0).unwrap_or_default();
         if data.starts_with("data:")
             && let Some(comma) = data.find(',')
         {
-            data.drain(..=comma);
+            data = match data {
+                Cow::Borrowed(d) => Cow::Borrowed(&d[comma + 1..]),
+                Cow::Owned(mut d) => {
+                    d.drain(..=comma);
+                    Cow::Owned(d)
+                }
+            };
         }
         if data.is_empty() {
             return Err(FrameRejection::FrameDataRequired);

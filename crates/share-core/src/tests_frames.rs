@@ -300,6 +300,20 @@ fn frame_body_parsing() {
     ] {
         assert_eq!(FrameBody::parse(body, max), Err(want));
     }
+    // The image text borrows from the body; JSON escapes (legal, if no
+    // browser writes them) make a copy and decode the same.
+    let body = br#"{"dataBase64":"aGVsbG8="}"#;
+    let b = FrameBody::parse(body, max).unwrap();
+    assert!(matches!(b.data_base64, std::borrow::Cow::Borrowed(_)));
+    let b = FrameBody::parse(
+        br#"{"dataBase64":"data:image/jpeg;base64,aGVs\u0062G8="}"#,
+        max,
+    )
+    .unwrap();
+    assert!(matches!(b.data_base64, std::borrow::Cow::Owned(_)));
+    assert_eq!(b.decode(100), Ok(DecodedFrame::Bytes(b"hello".to_vec())));
+    let b = FrameBody::parse(br#"{"dataBase64":"aGVs\/G8="}"#, max).unwrap();
+    assert_eq!(b.data_base64, "aGVs/G8=");
     // Source is capped; Debug hides the data.
     let long = format!(r#"{{"dataBase64":"QUJD","source":"{}"}}"#, "s".repeat(500));
     let b = FrameBody::parse(long.as_bytes(), max).unwrap();

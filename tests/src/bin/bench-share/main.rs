@@ -606,7 +606,7 @@ async fn main() {
         floor_after.total * 1000.0
     );
     println!(
-        "  control's handler steps run here: {:.3} ms = parse {:.3} + base64 (share-core) {:.3} + score_jpeg {:.3};",
+        "  control's handler steps run here: {:.3} ms = parse {:.3} + base64 (share-core) {:.3} + score {:.3};",
         floor.handler() * 1000.0,
         floor.handler_parse * 1000.0,
         floor.handler_b64 * 1000.0,
