@@ -105,7 +105,14 @@ impl Stack {
     /// same arguments, data dir and HTTP address; waits for its gateway
     /// session.
     pub async fn restart_control(&mut self) {
+        self.restart_control_after(|_| {}).await;
+    }
+
+    /// [`Self::restart_control`], calling `while_down` with control's data
+    /// dir between the kill and the new start.
+    pub async fn restart_control_after(&mut self, while_down: impl FnOnce(&std::path::Path)) {
         self.control.kill();
+        while_down(&self._dir.path().join("control-data"));
         self.restarts += 1;
         let mut args = self.control_args.clone();
         if let Some(i) = args.iter().position(|a| a == "--http-addr") {

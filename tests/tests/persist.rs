@@ -295,3 +295,98 @@ async fn a_watch_recap_is_saved_when_the_watch_ends() {
     );
     s.sim.shutdown().await;
 }
+
+/// Moves every stored link's expiry to `at` (Unix ms) in control's store,
+/// in both the indexed column and the record itself.
+fn set_stored_expiry(data_dir: &std::path::Path, at: u64) {
+    let conn = rusqlite::Connection::open(data_dir.join("control.sqlite3")).expect("store");
+    let rows: Vec<(String, String)> = conn
+        .prepare("SELECT token, record FROM share_sessions")
+        .expect("query")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("read");
+    assert!(!rows.is_empty(), "a stored link");
+    for (token, record) in rows {
+        let mut v: Value = serde_json::from_str(&record).expect("record");
+        let session = &mut v["session"];
+        let key = ["expires_at", "expiresAt"]
+            .into_iter()
+            .find(|k| session.get(*k).is_some())
+            .expect("an expiry in the record");
+        session[key] = json!(at);
+        conn.execute(
+            "UPDATE share_sessions SET expires_at_ms = ?1, record = ?2 WHERE token = ?3",
+            rusqlite::params![at as i64, v.to_string(), token],
+        )
+        .expect("update");
+    }
+}
+
+/// A link's lifetime ends on time in the running daemon and stops the watch
+/// it armed (the reference only forgot the record). The TTL floor is two
+/// minutes, so while control is down the stored link is given a few seconds
+/// to live, as if control came back late in the link's life.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expiring_link_stops_the_watch_it_armed() {
+    let _serial = SERIAL.lock().await;
+    let mut s = Stack::start(
+        "demo",
+        "sim-bot-agent",
+        &["--discord-account", "bot", "--dashboard-token", ADMIN],
+    )
+    .await;
+    let r = s
+        .watch(json!({"action": "start", "guildId": GUILD, "requesterId": BOB, "target": ALICE, "preferredTransport": "link"}))
+        .await;
+    assert_eq!(r["transport"], json!("link"), "{r}");
+    let url = r["linkUrl"].as_str().expect("link").to_owned();
+    let token = url.rsplit('/').next().expect("token").to_owned();
+    let (status, v) = post_frame(&s, &token, &jpeg(false, 0)).await;
+    assert_eq!((status, v["accepted"].clone()), (200, json!(true)), "{v}");
+
+    let lifetime = Duration::from_secs(12);
+    let expires = std::time::SystemTime::now() + lifetime;
+    let at = expires
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as u64;
+    s.restart_control_after(|dir| set_stored_expiry(dir, at))
+        .await;
+    // The restored link works, and its first frame arms its watch again.
+    let (status, v) = post_frame(&s, &token, &jpeg(false, 1)).await;
+    assert_eq!((status, v["accepted"].clone()), (200, json!(true)), "{v}");
+    let state = s.state().await;
+    assert_eq!(state["watches"][0]["transport"], json!("link"), "{state}");
+    assert!(
+        std::time::SystemTime::now() < expires,
+        "the restart took the whole lifetime; the test proves nothing"
+    );
+
+    // Nobody posts: the expiry alone ends the link and stops its watch.
+    wait_for(T, "the expired link's watch to stop", || async {
+        let v = s.state().await;
+        v["watches"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+            .then_some(())
+    })
+    .await;
+    assert!(
+        std::time::SystemTime::now() >= expires,
+        "the watch stopped before the link expired"
+    );
+    assert!(s.log().contains("share link expired"), "expiry logged");
+    let (status, v) = post_frame(&s, &token, &jpeg(false, 2)).await;
+    assert_eq!(
+        (status, v["reason"].clone()),
+        (400, json!("share_session_not_found")),
+        "{v}"
+    );
+    let (status, _) = http(&s.http, "GET", &format!("/share/{token}"), None)
+        .await
+        .expect("page");
+    assert_eq!(status, 404, "an expired link's page is gone");
+    s.sim.shutdown().await;
+}

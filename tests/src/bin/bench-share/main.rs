@@ -4,9 +4,9 @@
 //! An in-process discord-sim holds one voice channel with a crowd in it
 //! (the bot account joins it); `mediad` and `control` run as processes.
 //! `--sessions` share sessions (default 240) are created through the admin
-//! API, one per distinct (requester, target) pair; at most 60 distinct
-//! targets, because control runs at most 64 watches and each target is one
-//! watch. Each session then posts ~100 KB screen-like JPEGs at 3 frames/s
+//! API, one per distinct (requester, target) pair, over `--targets`
+//! distinct targets (default: one per session, so 240 link watches; control's
+//! watch book holds 256). Each session then posts ~100 KB screen-like JPEGs at 3 frames/s
 //! for `--seconds` (default 60) after a warm-up, over its own keep-alive
 //! HTTP/1.1 connection bound to its own loopback address (127.0.0.2, …),
 //! so control's per-IP limit sees one client per session, as with real
@@ -48,8 +48,8 @@ use measure::*;
 const GUILD: u64 = 900_000_000_000_000_001;
 const VOICE: u64 = 900_000_000_000_000_011;
 const FIRST_USER: u64 = 900_000_000_000_001_000;
-/// Distinct targets at most (control's watch book holds 64 watches).
-const MAX_TARGETS: usize = 60;
+/// Distinct targets at most (control's watch book holds 256 watches).
+const MAX_TARGETS: usize = 240;
 /// Distinct frames, posted in order (30 s of a screen at 3 frames/s), each
 /// session starting at its own place in the loop.
 const FRAMES: usize = 90;
@@ -369,7 +369,8 @@ async fn main() {
     let sessions = usize::try_from(arg("--sessions", 240))
         .unwrap_or(240)
         .clamp(1, 240);
-    let users = sessions.clamp(2, MAX_TARGETS);
+    let targets = usize::try_from(arg("--targets", sessions as u64)).unwrap_or(sessions);
+    let users = targets.clamp(2, MAX_TARGETS).min(sessions.max(2));
     println!(
         "bench-share: {sessions} share sessions posting ~{} KB JPEGs at 3 frames/s to control for {seconds} s",
         FRAME_TARGET_BYTES / 1000
