@@ -374,21 +374,16 @@ impl Brain {
         let Some(job) = a.memory.poll(Instant::now()) else {
             return;
         };
-        let req = Request {
-            system: format!(
+        let req = note_model_request(
+            &self.settings,
+            format!(
                 "{} Fold the new items into the session summary of a screen-share watch: \
                  at most 6 short factual sentences, no speculation.",
                 llm::SUMMARY_MARKER
             ),
-            messages: vec![Message {
-                role: Role::User,
-                parts: vec![Part::text(job.prompt)],
-            }],
-            max_tokens: 300,
-            model: self.settings.note_model.clone(),
-            temperature: Some(0.2),
-            ..Request::default()
-        };
+            vec![Part::text(job.prompt)],
+            300,
+        );
         spawn_call(
             self.provider.clone(),
             req,
@@ -655,17 +650,12 @@ impl Brain {
             job.frame.change_score,
             job.frame.scene_cut,
         );
-        let req = Request {
-            system: self.settings.effective_note_prompt(),
-            messages: vec![Message {
-                role: Role::User,
-                parts: vec![Part::text(user), Part::jpeg(jpeg.as_ref().clone())],
-            }],
-            max_tokens: 200,
-            model: self.settings.note_model.clone(),
-            temperature: Some(0.2),
-            ..Request::default()
-        };
+        let req = note_model_request(
+            &self.settings,
+            self.settings.effective_note_prompt(),
+            vec![Part::text(user), Part::jpeg(jpeg.as_ref().clone())],
+            200,
+        );
         spawn_call(
             self.provider.clone(),
             req,
@@ -747,6 +737,27 @@ impl Brain {
                 }
             }
         }
+    }
+}
+
+/// A request to the note model (notes and the session summary): one user
+/// message, low temperature.
+fn note_model_request(
+    settings: &Settings,
+    system: String,
+    parts: Vec<Part>,
+    max_tokens: u32,
+) -> Request {
+    Request {
+        system,
+        messages: vec![Message {
+            role: Role::User,
+            parts,
+        }],
+        max_tokens,
+        model: settings.note_model.clone(),
+        temperature: Some(0.2),
+        ..Request::default()
     }
 }
 

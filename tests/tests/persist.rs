@@ -52,30 +52,9 @@ fn frame_body(data: &[u8]) -> Value {
 
 /// An admin request with the dashboard token; (status, JSON body).
 async fn admin(s: &Stack, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(&s.http)
+    http_with(&s.http, method, path, body, &[("x-dashboard-token", ADMIN)])
         .await
-        .expect("connect");
-    let payload = body.map(Value::to_string).unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\nx-dashboard-token: {ADMIN}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{payload}",
-        s.http,
-        payload.len()
-    );
-    stream.write_all(req.as_bytes()).await.expect("write");
-    let mut resp = Vec::new();
-    stream.read_to_end(&mut resp).await.expect("read");
-    let text = String::from_utf8_lossy(&resp).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    (
-        status,
-        serde_json::from_str(body.trim()).unwrap_or(Value::Null),
-    )
+        .expect("control answers")
 }
 
 async fn post_frame(s: &Stack, token: &str, data: &[u8]) -> (u16, Value) {

@@ -193,28 +193,12 @@ pub(super) async fn stream_ingest(
     let Some(watch) = &state.watch else {
         return no_session();
     };
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Target {
-        #[serde(default)]
-        guild_id: Option<serde_json::Value>,
-        #[serde(default)]
-        streamer_user_id: Option<serde_json::Value>,
-    }
-    let id_text = |v: Option<serde_json::Value>| match v {
-        Some(serde_json::Value::String(s)) => Some(s),
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    };
+    // One parse: the frame fields and the target ids come from the same body.
     let frame = match share_core::FrameBody::parse(&body, state.share.max_body_bytes) {
         Ok(f) => f,
         Err(r) => return share_answer((r.http_status(), r.body())),
     };
-    let target: Target = match serde_json::from_slice(&body) {
-        Ok(t) => t,
-        Err(_) => return refuse(StatusCode::BAD_REQUEST, "invalid_json_body"),
-    };
-    let Some(guild_id) = id_text(target.guild_id).filter(|g| !g.trim().is_empty()) else {
+    let Some(guild_id) = frame.guild_id.clone().filter(|g| !g.trim().is_empty()) else {
         return refuse(StatusCode::BAD_REQUEST, "guild_id_required");
     };
     let (data, decoded_len, grid) = match decode_frame(&state, &frame).await {
@@ -230,7 +214,7 @@ pub(super) async fn stream_ingest(
         watch
             .ingest_frame(crate::watch::IngestFrame {
                 guild_id,
-                streamer_user_id: id_text(target.streamer_user_id),
+                streamer_user_id: frame.streamer_user_id,
                 mime,
                 data,
                 decoded_len,

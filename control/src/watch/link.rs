@@ -395,10 +395,11 @@ impl Manager {
         let Some(store) = self.links.store.clone() else {
             return;
         };
-        let ids: Vec<u64> = self.shares.list().map(|s| s.id.0).collect();
-        if self.saved_share_ids.as_ref() == Some(&ids) {
+        let revision = self.shares.revision();
+        if self.saved_share_revision == Some(revision) {
             return;
         }
+        let ids: std::collections::BTreeSet<u64> = self.shares.list().map(|s| s.id.0).collect();
         self.link_text.retain(|sid, _| ids.contains(sid));
         let records: Vec<crate::store::StoredShare> = self
             .shares
@@ -409,7 +410,7 @@ impl Manager {
             })
             .collect();
         match store.save_share_sessions(records).await {
-            Ok(()) => self.saved_share_ids = Some(ids),
+            Ok(()) => self.saved_share_revision = Some(revision),
             Err(e) => tracing::error!(
                 error = %e,
                 "share sessions not saved; live links will not survive a restart"

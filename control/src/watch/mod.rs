@@ -122,7 +122,7 @@ pub fn spawn_watch_manager(
     let manager = Manager {
         shares,
         link_text,
-        saved_share_ids: None,
+        saved_share_revision: None,
         settings_rx,
         links,
         rest,
@@ -152,8 +152,8 @@ struct Manager {
     shares: share_core::SessionManager,
     /// Share session id → text channel of its offer (commentary goes there).
     link_text: BTreeMap<u64, u64>,
-    /// Session ids last written to the store (`None`: never written).
-    saved_share_ids: Option<Vec<u64>>,
+    /// `shares.revision()` last written to the store (`None`: never written).
+    saved_share_revision: Option<u64>,
     settings_rx: Option<tokio::sync::watch::Receiver<share_core::ShareSettings>>,
     links: LinkConfig,
     rest: Option<crate::discord::rest::RestClient>,

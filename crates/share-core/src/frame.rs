@@ -177,6 +177,11 @@ pub struct FrameBody<'a> {
     pub data_base64: Cow<'a, str>,
     /// Free-form origin label, at most 80 characters.
     pub source: Option<String>,
+    /// `guildId` as text (a JSON string or number), for the direct ingest
+    /// route; `None` when absent or of another type.
+    pub guild_id: Option<String>,
+    /// `streamerUserId` as text, likewise.
+    pub streamer_user_id: Option<String>,
 }
 
 impl std::fmt::Debug for FrameBody<'_> {
@@ -185,6 +190,8 @@ impl std::fmt::Debug for FrameBody<'_> {
             .field("mime_type", &self.mime_type)
             .field("data_base64_len", &self.data_base64.len())
             .field("source", &self.source)
+            .field("guild_id", &self.guild_id)
+            .field("streamer_user_id", &self.streamer_user_id)
             .finish()
     }
 }
@@ -198,6 +205,19 @@ struct RawBody<'a> {
     data_base64: Option<BorrowedText<'a>>,
     #[serde(default)]
     source: Option<String>,
+    #[serde(default)]
+    guild_id: Option<Value>,
+    #[serde(default)]
+    streamer_user_id: Option<Value>,
+}
+
+/// An id given as a JSON string or number, as text.
+fn id_text(v: Option<Value>) -> Option<String> {
+    match v {
+        Some(Value::String(s)) => Some(s),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 /// Result of [`FrameBody::decode`].
@@ -262,6 +282,8 @@ impl<'a> FrameBody<'a> {
             mime_type: raw.mime_type.unwrap_or_default(),
             data_base64: data,
             source,
+            guild_id: id_text(raw.guild_id),
+            streamer_user_id: id_text(raw.streamer_user_id),
         })
     }
 

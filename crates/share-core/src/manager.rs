@@ -387,6 +387,8 @@ pub struct SessionManager {
     /// Recently ended tokens, bounded by `max_active_sessions`.
     tombstones: VecDeque<(ShareToken, Tombstone)>,
     next_id: u64,
+    /// Bumped whenever a session is added or ended.
+    revision: u64,
 }
 
 impl SessionManager {
@@ -397,6 +399,7 @@ impl SessionManager {
             entries: Vec::new(),
             tombstones: VecDeque::new(),
             next_id: 1,
+            revision: 0,
         }
     }
 
@@ -498,6 +501,7 @@ impl SessionManager {
             window_start: None,
             window_count: 0,
         });
+        self.revision += 1;
         Ok(Created {
             session,
             reused: false,
@@ -664,6 +668,12 @@ impl SessionManager {
             .collect()
     }
 
+    /// Changes whenever a session is added or ended, and only then: the
+    /// set of sessions a store must hold is unchanged while this is.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
     /// Held sessions.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -716,6 +726,7 @@ impl SessionManager {
                 out.ended.push(self.end(entry, EndReason::Expired));
             } else {
                 self.entries.push(entry);
+                self.revision += 1;
             }
         }
         self.entries
@@ -760,6 +771,7 @@ impl SessionManager {
     }
 
     fn end(&mut self, entry: Entry, reason: EndReason) -> Ended {
+        self.revision += 1;
         let kind = match reason {
             EndReason::Expired => Tombstone::Expired,
             _ => Tombstone::Stopped,

@@ -519,5 +519,43 @@ fn stop_all_and_suffix_lookup() {
     assert!(m.is_empty());
 }
 
+#[test]
+fn revision_moves_exactly_when_the_set_of_sessions_changes() {
+    let mut m = manager();
+    let w = World::standard();
+    let mut rng = counter_rng();
+    let r0 = m.revision();
+    let a = m
+        .create(req(ALICE, None, t0()), &w, &mut rng)
+        .unwrap()
+        .session;
+    let r1 = m.revision();
+    assert_ne!(r1, r0, "created");
+    // Reuse, accepted frames and a sweep with nothing due change nothing.
+    assert!(
+        m.create(req(ALICE, None, t0()), &w, &mut rng)
+            .unwrap()
+            .reused
+    );
+    assert!(m.check_frame(&a.token, jpeg(10, t0()), &w).is_ok());
+    assert!(m.expire(t0()).is_empty());
+    assert_eq!(m.revision(), r1);
+    // Stop, expiry and restore each move it.
+    m.stop(&a.token, "x").unwrap();
+    let r2 = m.revision();
+    assert_ne!(r2, r1, "stopped");
+    let b = m
+        .create(req(BOB, None, t0()), &w, &mut rng)
+        .unwrap()
+        .session;
+    let r3 = m.revision();
+    assert_eq!(m.expire(t0() + Duration::from_secs(3600)).len(), 1);
+    assert_ne!(m.revision(), r3, "expired");
+    let mut restored = manager();
+    let before = restored.revision();
+    restored.restore(vec![b], t0());
+    assert_ne!(restored.revision(), before, "restored");
+}
+
 #[path = "tests_frames.rs"]
 mod tests_frames;

@@ -300,6 +300,16 @@ fn frame_body_parsing() {
     ] {
         assert_eq!(FrameBody::parse(body, max), Err(want));
     }
+    // Target ids for the direct ingest route: strings or numbers, as text.
+    let b = FrameBody::parse(
+        br#"{"dataBase64":"QUJD","guildId":"12","streamerUserId":34}"#,
+        max,
+    )
+    .unwrap();
+    assert_eq!(b.guild_id.as_deref(), Some("12"));
+    assert_eq!(b.streamer_user_id.as_deref(), Some("34"));
+    let b = FrameBody::parse(br#"{"dataBase64":"QUJD","guildId":{"x":1}}"#, max).unwrap();
+    assert_eq!((b.guild_id, b.streamer_user_id), (None, None));
     // The image text borrows from the body; JSON escapes (legal, if no
     // browser writes them) make a copy and decode the same.
     let body = br#"{"dataBase64":"aGVsbG8="}"#;
