@@ -83,7 +83,8 @@ pub struct ReceiverConfig {
 
 impl ReceiverConfig {
     /// A configuration with defaults for everything but the stream identity:
-    /// no RTX, default reorder timing, NACKs on, default pipeline settings,
+    /// no RTX, default reorder timing but up to 5 NACKs per hole, NACKs on,
+    /// default pipeline settings,
     /// keyframe requests at most every 500 ms (retried every 1.5 s), and
     /// damaged frames held back for up to 3 s.
     pub fn new(codec: VideoCodec, media_ssrc: Ssrc) -> Self {
@@ -92,7 +93,15 @@ impl ReceiverConfig {
             media_ssrc,
             payload_type: None,
             rtx: None,
-            reorder: ReorderConfig::default(),
+            // A hole is NACKed every 50 ms for as long as it may still be
+            // filled (five attempts fit in the 250 ms wait). With 10 % loss
+            // each way, one NACK + RTX round fails about one time in five,
+            // so three attempts still lose ~0.7 % of holes (each costing
+            // every frame up to the next keyframe); five lose ~0.03 %.
+            reorder: ReorderConfig {
+                max_nack_attempts: 5,
+                ..ReorderConfig::default()
+            },
             send_nacks: true,
             pipeline: PipelineSettings::default(),
             keyframe_request_interval: Duration::from_millis(500),
