@@ -70,6 +70,32 @@ proptest! {
         prop_assert_eq!(decode_capped(unpadded.as_bytes(), data.len()), Ok(DecodedFrame::Bytes(data)));
     }
 
+    /// The SIMD decoder accepts exactly what the `base64` crate accepts
+    /// (standard alphabet, then URL-safe; padding optional, but never
+    /// more than the text's length allows) and yields the same bytes, on
+    /// near-base64 text of every length.
+    #[test]
+    fn simd_decoding_agrees_with_the_base64_crate(text in "[A-Za-z0-9+/_=-]{0,40}|[A-Za-z0-9+/]{0,37}[^A-Za-z0-9+/]?[A-Za-z0-9+/]{0,2}") {
+        use base64::Engine as _;
+        use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+        let config = GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+        let reference = base64_decoded_len(text.as_bytes()).ok().and_then(|_| {
+            GeneralPurpose::new(&base64::alphabet::STANDARD, config)
+                .decode(&text)
+                .or_else(|_| GeneralPurpose::new(&base64::alphabet::URL_SAFE, config).decode(&text))
+                .ok()
+        });
+        let ours = match decode_capped(text.as_bytes(), usize::MAX) {
+            Ok(DecodedFrame::Bytes(b)) => Some(b),
+            Ok(DecodedFrame::TooLarge { .. }) => unreachable!("no cap"),
+            Err(e) => {
+                prop_assert_eq!(e, FrameRejection::InvalidFrameData);
+                None
+            }
+        };
+        prop_assert_eq!(ours, reference);
+    }
+
     #[test]
     fn tokens_parse_or_error_and_never_leak(s in ".{0,40}", raw in any::<[u8; 18]>()) {
         if let Ok(t) = ShareToken::parse(&s) {
