@@ -376,6 +376,14 @@ async fn a_bot_offers_a_share_link_whose_frames_feed_the_watch() {
         state["brain"]["frames"].as_u64().unwrap_or(0) >= 1,
         "{state}"
     );
+    // Only the admitted frames were JPEG-decoded (the wrong type and the
+    // unknown link were refused first).
+    let ingest = get_json(&s.http, "/healthz").await["frameIngest"].clone();
+    assert_eq!(
+        ingest,
+        json!({"admitted": 3, "refused": 2, "jpegDecoded": 3}),
+        "{ingest}"
+    );
     // The operator CLI: list shows the suffix only; create reshares the
     // same URL; an unknown suffix is exit 1.
     let server = format!("http://{}", s.http);
@@ -418,6 +426,13 @@ async fn a_bot_offers_a_share_link_whose_frames_feed_the_watch() {
         .await
         .expect("frame");
     assert_eq!(v["accepted"], json!(false), "{v}");
+    // A good JPEG on a stopped link is refused without being decoded.
+    let ingest = get_json(&s.http, "/healthz").await["frameIngest"].clone();
+    assert_eq!(
+        ingest,
+        json!({"admitted": 3, "refused": 3, "jpegDecoded": 3}),
+        "{ingest}"
+    );
     let state = s.state().await;
     assert!(
         state["watches"].as_array().is_some_and(Vec::is_empty),

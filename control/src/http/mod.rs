@@ -39,6 +39,33 @@ pub struct AppState {
     dashboard_token: Option<Arc<str>>,
     public_api_token: Option<Arc<str>>,
     started: Instant,
+    ingest: Arc<IngestCounters>,
+}
+
+/// Frames through the two frame routes since start (shown by `/healthz`).
+#[derive(Default)]
+pub(crate) struct IngestCounters {
+    /// Admitted by the watch manager.
+    pub(crate) admitted: std::sync::atomic::AtomicU64,
+    /// Refused by the watch manager (session, presence, MIME, size, rate).
+    pub(crate) refused: std::sync::atomic::AtomicU64,
+    /// JPEGs decoded at 1/8 scale for change metrics: only admitted ones.
+    pub(crate) jpeg_decoded: std::sync::atomic::AtomicU64,
+}
+
+impl IngestCounters {
+    pub(crate) fn bump(counter: &std::sync::atomic::AtomicU64) {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn view(&self) -> serde_json::Value {
+        let get = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+        json!({
+            "admitted": get(&self.admitted),
+            "refused": get(&self.refused),
+            "jpegDecoded": get(&self.jpeg_decoded),
+        })
+    }
 }
 
 /// What the HTTP server is built from.
@@ -91,6 +118,7 @@ impl AppState {
                 .filter(|t| !t.trim().is_empty())
                 .map(Arc::from),
             started: Instant::now(),
+            ingest: Arc::default(),
         }
     }
 }
@@ -319,6 +347,7 @@ async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
         "uptimeSecs": state.started.elapsed().as_secs(),
         "mediad": link,
         "gateway": gateway,
+        "frameIngest": state.ingest.view(),
     }))
 }
 

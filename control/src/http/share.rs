@@ -89,49 +89,97 @@ pub(super) async fn share_frame(
         Ok(f) => f,
         Err(r) => return share_answer((r.http_status(), r.body())),
     };
-    let (data, decoded_len, grid) = match decode_frame(&state, &frame).await {
+    let (data, decoded_len) = match decode_base64(&state, &frame) {
         Ok(d) => d,
         Err(r) => return r,
     };
-    let answer = watch
+    let admission = watch
         .share_frame(crate::watch::LinkFrame {
             token,
-            mime: frame.mime_type,
-            data,
+            mime: frame.mime_type.clone(),
             decoded_len,
-            grid,
         })
         .await;
-    share_answer(answer)
+    feed(&state, admission, data, &frame.mime_type).await
 }
 
-/// A frame body's picture: base64-decoded (unless over the live
-/// `maxFrameBytes`, then only its size), and for JPEG its luma grid from a
-/// 1/8-scale decode for the change metrics, computed off the async workers
-/// (with the blocking thread's kept decompressor).
-pub(super) async fn decode_frame(
+/// A frame body's picture, base64-decoded (SIMD: a few tens of µs for a
+/// 100 KB frame), or only its size when it is over the live
+/// `maxFrameBytes`. Text that is not base64 is answered here, before
+/// admission, as it always was.
+fn decode_base64(
     state: &AppState,
     frame: &share_core::FrameBody<'_>,
-) -> Result<(Vec<u8>, usize, Option<video_pipeline::LumaGrid>), Response> {
-    let (data, decoded_len) = match frame.decode(state.settings.share().max_frame_bytes) {
+) -> Result<(Vec<u8>, usize), Response> {
+    match frame.decode(state.settings.share().max_frame_bytes) {
         Ok(share_core::DecodedFrame::Bytes(b)) => {
             let n = b.len();
-            (b, n)
+            Ok((b, n))
         }
-        Ok(share_core::DecodedFrame::TooLarge { decoded_len }) => (Vec::new(), decoded_len),
-        Err(r) => return Err(share_answer((r.http_status(), r.body()))),
-    };
-    let is_jpeg = matches!(frame.mime_type.as_str(), "image/jpeg" | "image/jpg" | "");
-    if !is_jpeg || data.is_empty() {
-        return Ok((data, decoded_len, None));
+        Ok(share_core::DecodedFrame::TooLarge { decoded_len }) => Ok((Vec::new(), decoded_len)),
+        Err(r) => Err(share_answer((r.http_status(), r.body()))),
     }
-    let (data, grid) = tokio::task::spawn_blocking(move || {
-        let grid = score(&data);
-        (data, grid)
-    })
-    .await
-    .unwrap_or_default();
-    Ok((data, decoded_len, grid))
+}
+
+/// Answers a frame's admission and, when it was admitted with a watch to
+/// feed, scores it and hands it on: a JPEG's luma grid from a 1/8-scale
+/// decode (off the async workers, with the blocking thread's kept
+/// decompressor) goes through the session's change tracker, then the
+/// frame and its metrics go to the brain. Only admitted frames are
+/// decoded: a frame refused for its session, presence, MIME, size or rate
+/// costs no JPEG decode.
+pub(super) async fn feed(
+    state: &AppState,
+    admission: crate::watch::Admission,
+    data: Vec<u8>,
+    mime: &str,
+) -> Response {
+    let accepted = || share_answer((200, json!({"accepted": true, "reason": null})));
+    let counters = &state.ingest;
+    let admitted = match admission {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            super::IngestCounters::bump(&counters.admitted);
+            return accepted();
+        }
+        Err(answer) => {
+            super::IngestCounters::bump(&counters.refused);
+            return share_answer(answer);
+        }
+    };
+    super::IngestCounters::bump(&counters.admitted);
+    if data.is_empty() {
+        return accepted();
+    }
+    let is_jpeg = matches!(mime, "image/jpeg" | "image/jpg" | "");
+    let tracker = admitted.tracker;
+    let measure = move |data: Vec<u8>| {
+        let grid = if is_jpeg { score(&data) } else { None };
+        let metrics = grid.map(|grid| {
+            // A poisoned lock only means a panic elsewhere mid-update; the
+            // tracker's numbers are still usable.
+            let mut t = tracker.lock().unwrap_or_else(|e| e.into_inner());
+            let frame = t.observe(grid);
+            let e = t.commit_emission();
+            (e.change_score, e.ema_score, e.scene_cut || frame.scene_cut)
+        });
+        (data, metrics.unwrap_or((0.0, 0.0, false)))
+    };
+    let (data, (change, ema, cut)) = if is_jpeg {
+        super::IngestCounters::bump(&counters.jpeg_decoded);
+        match tokio::task::spawn_blocking(move || measure(data)).await {
+            Ok(r) => r,
+            Err(_) => return accepted(),
+        }
+    } else {
+        measure(data)
+    };
+    if let Some(brain) = &state.brain {
+        brain
+            .link_frame(admitted.watch_id, admitted.target, data, change, ema, cut)
+            .await;
+    }
+    accepted()
 }
 
 thread_local! {
@@ -201,7 +249,7 @@ pub(super) async fn stream_ingest(
     let Some(guild_id) = frame.guild_id.clone().filter(|g| !g.trim().is_empty()) else {
         return refuse(StatusCode::BAD_REQUEST, "guild_id_required");
     };
-    let (data, decoded_len, grid) = match decode_frame(&state, &frame).await {
+    let (data, decoded_len) = match decode_base64(&state, &frame) {
         Ok(d) => d,
         Err(r) => return r,
     };
@@ -210,18 +258,16 @@ pub(super) async fn stream_ingest(
     } else {
         frame.mime_type
     };
-    share_answer(
-        watch
-            .ingest_frame(crate::watch::IngestFrame {
-                guild_id,
-                streamer_user_id: frame.streamer_user_id,
-                mime,
-                data,
-                decoded_len,
-                grid,
-            })
-            .await,
-    )
+    let admission = watch
+        .ingest_frame(crate::watch::IngestFrame {
+            guild_id,
+            streamer_user_id: frame.streamer_user_id,
+            mime: mime.clone(),
+            decoded: !data.is_empty(),
+            decoded_len,
+        })
+        .await;
+    feed(&state, admission, data, &mime).await
 }
 
 /// `POST /api/voice/share-session/{token}/stop`.

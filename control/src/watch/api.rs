@@ -111,29 +111,47 @@ pub struct VoiceStateView {
     pub watches: Vec<WatchView>,
 }
 
-/// A frame posted to a share link, decoded and scored by the HTTP handler.
+/// A frame posted to a share link, as the watch manager admits it. The
+/// picture stays with the HTTP handler, which scores it (a 1/8-scale JPEG
+/// decode) only once the frame is admitted: a rejected frame costs no
+/// decode.
 pub struct LinkFrame {
     /// The token from the URL.
     pub token: String,
     /// Declared MIME type.
     pub mime: String,
-    /// The decoded picture (empty when it was too large to decode).
-    pub data: Vec<u8>,
     /// Its decoded size.
     pub decoded_len: usize,
-    /// Its luma grid (JPEG frames), for change metrics.
-    pub grid: Option<video_pipeline::LumaGrid>,
 }
 
 /// The answer to a link frame: HTTP status and JSON body.
 pub type LinkAnswer = (u16, serde_json::Value);
 
+/// An admitted frame's change metrics, kept per share session (or per
+/// watch for direct ingest) and updated by whoever scores the frame.
+pub type SharedTracker = Arc<std::sync::Mutex<video_pipeline::ChangeTracker>>;
+
+/// Where an admitted frame goes.
+pub struct Admitted {
+    /// The watch it feeds.
+    pub watch_id: u64,
+    /// That watch's target user.
+    pub target: u64,
+    /// The change metrics its grid is observed by.
+    pub tracker: SharedTracker,
+}
+
+/// A frame's admission: `Ok(Some)` accepted with a watch to feed,
+/// `Ok(None)` accepted with nothing to feed (a restored link whose watch
+/// cannot be armed), `Err` the rejection to answer.
+pub type Admission = Result<Option<Admitted>, LinkAnswer>;
+
 pub(super) enum Cmd {
     ShareList(oneshot::Sender<serde_json::Value>),
     ShareStopSuffix(Option<String>, oneshot::Sender<LinkAnswer>),
     ShareInfo(String, oneshot::Sender<Option<u64>>),
-    ShareFrame(Box<LinkFrame>, oneshot::Sender<LinkAnswer>),
-    IngestFrame(Box<IngestFrame>, oneshot::Sender<LinkAnswer>),
+    ShareFrame(Box<LinkFrame>, oneshot::Sender<Admission>),
+    IngestFrame(Box<IngestFrame>, oneshot::Sender<Admission>),
     ShareStop(String, oneshot::Sender<LinkAnswer>),
     Start(StartRequest, oneshot::Sender<WatchResult>),
     Stop(Option<String>, oneshot::Sender<WatchResult>),
@@ -150,12 +168,11 @@ pub struct IngestFrame {
     pub streamer_user_id: Option<String>,
     /// Declared MIME type.
     pub mime: String,
-    /// The decoded picture (empty when it was too large to decode).
-    pub data: Vec<u8>,
+    /// Whether the handler decoded the picture (not when it was over the
+    /// size limit).
+    pub decoded: bool,
     /// Its decoded size.
     pub decoded_len: usize,
-    /// Its luma grid (JPEG frames), for change metrics.
-    pub grid: Option<video_pipeline::LumaGrid>,
 }
 
 /// Talks to the watch manager.
@@ -183,28 +200,31 @@ impl WatchHandle {
         rx.await.unwrap_or_else(|_| refused("control_stopping"))
     }
 
-    /// A frame posted to a share link.
-    pub async fn share_frame(&self, frame: LinkFrame) -> LinkAnswer {
+    /// Admits (or rejects) a frame posted to a share link.
+    pub async fn share_frame(&self, frame: LinkFrame) -> Admission {
         self.frame_cmd(|tx| Cmd::ShareFrame(Box::new(frame), tx))
             .await
     }
 
-    /// A frame for a running watch from the direct ingest route.
-    pub async fn ingest_frame(&self, frame: IngestFrame) -> LinkAnswer {
+    /// Admits (or rejects) a frame for a running watch from the direct
+    /// ingest route.
+    pub async fn ingest_frame(&self, frame: IngestFrame) -> Admission {
         self.frame_cmd(|tx| Cmd::IngestFrame(Box::new(frame), tx))
             .await
     }
 
-    async fn frame_cmd(&self, cmd: impl FnOnce(oneshot::Sender<LinkAnswer>) -> Cmd) -> LinkAnswer {
+    async fn frame_cmd(&self, cmd: impl FnOnce(oneshot::Sender<Admission>) -> Cmd) -> Admission {
         let (tx, rx) = oneshot::channel();
-        let gone = (
-            503,
-            serde_json::json!({"accepted": false, "reason": "control_stopping"}),
-        );
+        let gone = || {
+            Err((
+                503,
+                serde_json::json!({"accepted": false, "reason": "control_stopping"}),
+            ))
+        };
         if self.tx.send(cmd(tx)).await.is_err() {
-            return gone;
+            return gone();
         }
-        rx.await.unwrap_or(gone)
+        rx.await.unwrap_or_else(|_| gone())
     }
 
     /// Live share links (suffixes only, never whole tokens).

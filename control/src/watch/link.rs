@@ -292,11 +292,12 @@ impl Manager {
         }
     }
 
-    /// A frame posted to a link: admission, metrics, the brain.
-    pub(super) async fn share_frame(&mut self, f: LinkFrame) -> LinkAnswer {
+    /// A frame posted to a link: admission (the HTTP handler scores it
+    /// and feeds the brain once admitted).
+    pub(super) async fn share_frame(&mut self, f: LinkFrame) -> Admission {
         let Ok(token) = share_core::ShareToken::parse(&f.token) else {
             let r = share_core::FrameRejection::SessionNotFound;
-            return (r.http_status(), r.body());
+            return Err((r.http_status(), r.body()));
         };
         let meta = share_core::FrameMeta {
             mime: &f.mime,
@@ -314,7 +315,7 @@ impl Manager {
                         let id = ended.session.id.0;
                         self.link_ended(id, rejection.reason()).await;
                     }
-                    return (rejection.http_status(), rejection.body());
+                    return Err((rejection.http_status(), rejection.body()));
                 }
             };
         let watch = match self.link_watches.get(&accepted.id.0) {
@@ -328,31 +329,21 @@ impl Manager {
                         Ok(id) => id,
                         Err(refusal) => {
                             tracing::warn!(reason = refusal.reason(), "restored link not armed");
-                            return (200, serde_json::json!({"accepted": true, "reason": null}));
+                            return Ok(None);
                         }
                     },
-                    None => return (200, serde_json::json!({"accepted": true, "reason": null})),
+                    None => return Ok(None),
                 }
             }
-        };
-        let (change, ema, cut) = match f.grid {
-            Some(grid) => {
-                let tracker = self.trackers.entry(accepted.id.0).or_default();
-                let frame = tracker.observe(grid);
-                let e = tracker.commit_emission();
-                (e.change_score, e.ema_score, e.scene_cut || frame.scene_cut)
-            }
-            None => (0.0, 0.0, false),
         };
         if let Some(p) = self.progress.get_mut(&watch) {
             p.frames += 1;
         }
-        if let Some(brain) = &self.brain {
-            brain
-                .link_frame(watch.0, accepted.target.0, f.data, change, ema, cut)
-                .await;
-        }
-        (200, serde_json::json!({"accepted": true, "reason": null}))
+        Ok(Some(Admitted {
+            watch_id: watch.0,
+            target: accepted.target.0,
+            tracker: self.trackers.entry(accepted.id.0).or_default().clone(),
+        }))
     }
 
     /// Arms (or reuses) the link watch a share session feeds and has the
@@ -422,13 +413,13 @@ impl Manager {
     /// the guild (of `streamerUserId` when given) with the same change
     /// metrics as link frames. Checks, in order: guild id, a watch,
     /// target match, MIME, size, frames per minute.
-    pub(super) async fn ingest_frame(&mut self, f: IngestFrame) -> LinkAnswer {
+    pub(super) async fn ingest_frame(&mut self, f: IngestFrame) -> Admission {
         let reject = |reason: &str, extra: serde_json::Value| {
             let mut body = serde_json::json!({"accepted": false, "reason": reason});
             if let (Some(b), serde_json::Value::Object(extra)) = (body.as_object_mut(), extra) {
                 b.extend(extra);
             }
-            (400, body)
+            Err((400, body))
         };
         let Some(guild) = parse_id(&f.guild_id).map(GuildId) else {
             return reject("guild_id_required", serde_json::Value::Null);
@@ -449,7 +440,7 @@ impl Manager {
             return reject("invalid_mime_type", serde_json::Value::Null);
         }
         let settings = self.shares.settings().clone();
-        if f.data.is_empty() || f.decoded_len > settings.max_frame_bytes {
+        if !f.decoded || f.decoded_len > settings.max_frame_bytes {
             return reject(
                 "frame_too_large",
                 serde_json::json!({"maxFrameBytes": settings.max_frame_bytes}),
@@ -467,24 +458,14 @@ impl Manager {
             );
         }
         window.1 += 1;
-        let (change, ema, cut) = match f.grid {
-            Some(grid) => {
-                let tracker = self.ingest_trackers.entry(watch.id).or_default();
-                let frame = tracker.observe(grid);
-                let e = tracker.commit_emission();
-                (e.change_score, e.ema_score, e.scene_cut || frame.scene_cut)
-            }
-            None => (0.0, 0.0, false),
-        };
         if let Some(p) = self.progress.get_mut(&watch.id) {
             p.frames += 1;
         }
-        if let Some(brain) = &self.brain {
-            brain
-                .link_frame(watch.id.0, watch.target.0, f.data, change, ema, cut)
-                .await;
-        }
-        (200, serde_json::json!({"accepted": true, "reason": null}))
+        Ok(Some(Admitted {
+            watch_id: watch.id.0,
+            target: watch.target.0,
+            tracker: self.ingest_trackers.entry(watch.id).or_default().clone(),
+        }))
     }
 
     /// A share session ended: its watch ends too.

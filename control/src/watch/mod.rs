@@ -52,8 +52,8 @@ mod view;
 
 use api::Cmd;
 pub use api::{
-    IngestFrame, LinkAnswer, LinkConfig, LinkFrame, StartRequest, VoiceStateView, WatchConfig,
-    WatchHandle, WatchResult, WatchView,
+    Admission, Admitted, IngestFrame, LinkAnswer, LinkConfig, LinkFrame, SharedTracker,
+    StartRequest, VoiceStateView, WatchConfig, WatchHandle, WatchResult, WatchView,
 };
 use link::{LINK_PLAN, PendingLink};
 
@@ -159,11 +159,12 @@ struct Manager {
     rest: Option<crate::discord::rest::RestClient>,
     /// Share session id → the watch it feeds.
     link_watches: BTreeMap<u64, WatchId>,
-    /// Change metrics per share session.
-    trackers: BTreeMap<u64, video_pipeline::ChangeTracker>,
+    /// Change metrics per share session (updated by the HTTP handler that
+    /// scores an admitted frame).
+    trackers: BTreeMap<u64, SharedTracker>,
     /// Direct-ingest frame windows (start, count) and change metrics, per watch.
     ingest_windows: BTreeMap<WatchId, (Instant, u32)>,
-    ingest_trackers: BTreeMap<WatchId, video_pipeline::ChangeTracker>,
+    ingest_trackers: BTreeMap<WatchId, SharedTracker>,
     pending_links: Vec<PendingLink>,
     brain: Option<crate::brain::BrainHandle>,
     config: WatchConfig,
