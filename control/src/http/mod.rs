@@ -51,6 +51,8 @@ pub(crate) struct IngestCounters {
     pub(crate) refused: std::sync::atomic::AtomicU64,
     /// JPEGs decoded at 1/8 scale for change metrics: only admitted ones.
     pub(crate) jpeg_decoded: std::sync::atomic::AtomicU64,
+    /// Thread CPU time those decodes took, in ns.
+    pub(crate) jpeg_decode_cpu_ns: std::sync::atomic::AtomicU64,
 }
 
 impl IngestCounters {
@@ -64,6 +66,7 @@ impl IngestCounters {
             "admitted": get(&self.admitted),
             "refused": get(&self.refused),
             "jpegDecoded": get(&self.jpeg_decoded),
+            "jpegDecodeCpuNs": get(&self.jpeg_decode_cpu_ns),
         })
     }
 }

@@ -16,9 +16,15 @@
 //! p99, max, errors by kind, and control's CPU time per accepted frame
 //! (utime + stime from /proc over the measured window) next to the floor:
 //! the CPU time this process needs to base64-decode and 1/8-scale-decode
-//! (libjpeg-turbo, to grey, the luma grid) the same request bodies,
-//! measured in the same run before, under and after the load (the lowest
-//! counts).
+//! (libjpeg-turbo, to grey, the luma grid) the same request bodies. The
+//! floor the target is checked against is sampled through the measured
+//! window (one pass over every frame every 4 s) and averaged, like
+//! control's own figure: same run, same load, same statistic. Control's
+//! own decodes in the window (thread CPU, from `/healthz`) are printed
+//! beside it as a check. The fastest 0.15 s round before, under and after
+//! the load is printed too, with its ratio: on this VM the fastest round
+//! reads ~9 % under the mean of the same loop even on an idle machine, and
+//! 20-25 % under the cost of the same work during the load.
 //! Also control's own handler steps run in-process, which splits control's
 //! cost into its handler and everything around it (HTTP, runtime, kernel,
 //! watch manager), and latency p99 per 5 s, which tells a steady queue
@@ -485,17 +491,49 @@ async fn main() {
             bodies: bodies.clone(),
         })));
     }
+    // The floor sampled through the measured window: one pass over every
+    // frame every 4 s (about 0.1 s of one core each), under the same load,
+    // clocks and neighbours as control's frames, averaged like control's
+    // own figure.
+    let sampler = {
+        let texts = Arc::new(floor_texts(&bodies));
+        tokio::spawn(async move {
+            let (mut ns, mut frames, mut passes) = (0u64, 0u64, 0u32);
+            let mut next = t0 + Duration::from_secs(1);
+            while next + Duration::from_millis(500) < t1 {
+                tokio::time::sleep_until(next.into()).await;
+                let texts = texts.clone();
+                let (n, f) = tokio::task::spawn_blocking(move || floor_pass(&texts))
+                    .await
+                    .expect("floor pass");
+                ns += n;
+                frames += f;
+                passes += 1;
+                next += Duration::from_secs(4);
+            }
+            (ns as f64 / 1e9 / frames.max(1) as f64, passes)
+        })
+    };
     tokio::time::sleep_until(t0.into()).await;
+    let decodes0 = e2e::get_json(&stack.http, "/healthz").await;
     let cpu0 = proc_cpu(pid);
     let me0 = proc_cpu(std::process::id());
     let busy0 = machine_busy();
     let steal0 = machine_steal();
     tokio::time::sleep_until(t1.into()).await;
     let cpu1 = proc_cpu(pid);
+    let decodes1 = e2e::get_json(&stack.http, "/healthz").await;
     let me1 = proc_cpu(std::process::id());
     let busy1 = machine_busy();
     let steal1 = machine_steal();
     let window = t1.duration_since(t0).as_secs_f64();
+    let (floor_during, floor_passes) = sampler.await.expect("floor sampler");
+    // Control's own 1/8-scale decodes in the window (thread CPU, /healthz).
+    let ingest = |v: &Value, k: &str| v["frameIngest"][k].as_f64().unwrap_or(0.0);
+    let decodes = ingest(&decodes1, "jpegDecoded") - ingest(&decodes0, "jpegDecoded");
+    let decode_cpu = (ingest(&decodes1, "jpegDecodeCpuNs") - ingest(&decodes0, "jpegDecodeCpuNs"))
+        / 1e9
+        / decodes.max(1.0);
     // The floor once more while the load goes on (same caches, clocks and
     // neighbours as control had), then the sessions stop.
     let floor_loaded = floor_now().await.expect("floor");
@@ -534,7 +572,12 @@ async fn main() {
     let (user, sys) = (cpu1.0 - cpu0.0, cpu1.1 - cpu0.1);
     let children = cpu1.2 - cpu0.2;
     let per_frame = (user + sys) / accepted.max(1) as f64;
-    let ratio = per_frame / floor.total;
+    // The target is checked against the floor sampled through the window
+    // (a mean, like control's figure). The fastest 0.15 s round out of 24
+    // is printed too: on this VM it reads ~9 % below the mean of the same
+    // loop even with nothing else running, so it flatters the floor.
+    let ratio = per_frame / floor_during;
+    let ratio_fastest = per_frame / floor.total;
     let p99 = percentile(&lat, 0.99);
     let check = |ok: bool| if ok { "ok" } else { "MISSED" };
 
@@ -593,19 +636,31 @@ async fn main() {
         per(sys)
     );
     println!(
-        "  floor {:.3} ms = base64 {:.3} (the faster of control's SIMD decoder and the base64 crate's {:.3}) + 1/8 decode and grid {:.3}   ratio {:.2}x  (target <= 1.5x: {})",
-        floor.total * 1000.0,
-        floor.base64 * 1000.0,
-        floor.base64_crate * 1000.0,
-        floor.decode * 1000.0,
+        "  floor {:.3} ms: base64 + 1/8 decode and grid of the same frames, mean of {floor_passes} passes spread over the window   ratio {:.2}x  (target <= 1.5x: {})",
+        floor_during * 1000.0,
         ratio,
         check(ratio <= 1.5)
     );
     println!(
-        "    (floor measured before / under / after the load: {:.3} / {:.3} / {:.3} ms; per step the lowest counts)",
+        "    control's own 1/8 decodes in the window: {:.3} ms each ({decodes:.0} decodes, thread CPU from /healthz): the decode costs this under the load, in control too",
+        decode_cpu * 1000.0
+    );
+    println!(
+        "  fastest 0.15 s round before / under / after the load: {:.3} ms = base64 {:.3} (the faster of control's SIMD decoder and the base64 crate's {:.3}) + 1/8 decode and grid {:.3}   ratio {:.2}x",
+        floor.total * 1000.0,
+        floor.base64 * 1000.0,
+        floor.base64_crate * 1000.0,
+        floor.decode * 1000.0,
+        ratio_fastest,
+    );
+    println!(
+        "    (fastest round before / under / after: {:.3} / {:.3} / {:.3} ms; mean of the 8 rounds: {:.3} / {:.3} / {:.3} ms)",
         floor_before.total * 1000.0,
         floor_loaded.total * 1000.0,
-        floor_after.total * 1000.0
+        floor_after.total * 1000.0,
+        floor_before.total_mean * 1000.0,
+        floor_loaded.total_mean * 1000.0,
+        floor_after.total_mean * 1000.0
     );
     println!(
         "  control's handler steps run here: {:.3} ms = parse {:.3} + base64 (share-core) {:.3} + score {:.3};",
