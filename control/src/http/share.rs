@@ -153,14 +153,14 @@ pub(super) async fn feed(
     }
     let is_jpeg = matches!(mime, "image/jpeg" | "image/jpg" | "");
     let tracker = admitted.tracker;
-    let cpu_ns = state.ingest.clone();
+    let ingest = state.ingest.clone();
     let measure = move |data: Vec<u8>| {
         let grid = if is_jpeg {
             let t0 = cpu_time::ThreadTime::try_now().ok();
             let grid = score(&data);
             if let Some(spent) = t0.and_then(|t| t.try_elapsed().ok()) {
                 let ns = u64::try_from(spent.as_nanos()).unwrap_or(u64::MAX);
-                cpu_ns
+                ingest
                     .jpeg_decode_cpu_ns
                     .fetch_add(ns, std::sync::atomic::Ordering::Relaxed);
             }
