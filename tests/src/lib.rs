@@ -131,6 +131,16 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
+/// A bench program's `NAME VALUE` numeric argument, or `default`.
+pub fn bench_arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Sends one HTTP/1.1 request and returns (status, JSON body or Null).
 pub async fn http(
     addr: &str,
@@ -149,6 +159,39 @@ pub async fn http_with(
     body: Option<&Value>,
     headers: &[(&str, &str)],
 ) -> std::io::Result<(u16, Value)> {
+    let reply = http_raw(addr, method, path, None, headers, body).await?;
+    Ok((reply.status, reply.json()))
+}
+
+/// A whole HTTP/1.1 response: status, header block, body (a chunked body
+/// is small JSON in one chunk, here de-chunked).
+#[derive(Debug)]
+pub struct RawReply {
+    /// Status code (0 if the response had none).
+    pub status: u16,
+    /// Status line and headers.
+    pub head: String,
+    /// The body, lossily as text.
+    pub body: String,
+}
+
+impl RawReply {
+    /// The body as JSON, or Null.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(self.body.trim()).unwrap_or(Value::Null)
+    }
+}
+
+/// One HTTP/1.1 request (`connection: close`) with an optional `Host`
+/// override, extra headers and a JSON body.
+pub async fn http_raw(
+    addr: &str,
+    method: &str,
+    path: &str,
+    host: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> std::io::Result<RawReply> {
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
     let payload = body.map(|b| b.to_string()).unwrap_or_default();
     let extra: String = headers
@@ -156,7 +199,8 @@ pub async fn http_with(
         .map(|(k, v)| format!("{k}: {v}\r\n"))
         .collect();
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n{extra}content-type: application/json\r\ncontent-length: {}\r\n\r\n{payload}",
+        "{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\n{extra}content-type: application/json\r\ncontent-length: {}\r\n\r\n{payload}",
+        host.unwrap_or(addr),
         payload.len()
     );
     stream.write_all(req.as_bytes()).await?;
@@ -169,7 +213,6 @@ pub async fn http_with(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    // Bodies are small JSON; a chunked encoding carries it in one chunk.
     let body = if head
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked")
@@ -180,10 +223,11 @@ pub async fn http_with(
     } else {
         body
     };
-    Ok((
+    Ok(RawReply {
         status,
-        serde_json::from_str(body.trim()).unwrap_or(Value::Null),
-    ))
+        head: head.to_owned(),
+        body: body.to_owned(),
+    })
 }
 
 /// GET returning JSON, or Null when the server is not answering.
@@ -250,31 +294,14 @@ pub async fn mediad_snapshot(socket: &Path) -> Result<ipc_schema::Snapshot, Stri
 
 /// `GET` with the admin token header; JSON body or Null.
 pub async fn get_json_token(addr: &str, path: &str, token: &str) -> Value {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
-        return Value::Null;
-    };
-    let req = format!(
-        "GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\nx-dashboard-token: {token}\r\n\r\n"
-    );
-    if stream.write_all(req.as_bytes()).await.is_err() {
-        return Value::Null;
-    }
-    let mut resp = Vec::new();
-    let _ = stream.read_to_end(&mut resp).await;
-    let text = String::from_utf8_lossy(&resp).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        body.split_once("\r\n")
-            .map_or("", |(_, rest)| {
-                rest.rsplit_once("\r\n0").map_or(rest, |(b, _)| b)
-            })
-            .to_owned()
-    } else {
-        body.to_owned()
-    };
-    serde_json::from_str(body.trim()).unwrap_or(Value::Null)
+    http_raw(
+        addr,
+        "GET",
+        path,
+        None,
+        &[("x-dashboard-token", token)],
+        None,
+    )
+    .await
+    .map_or(Value::Null, |r| r.json())
 }

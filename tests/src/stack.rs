@@ -170,6 +170,18 @@ impl Stack {
         }
     }
 
+    /// Waits (≤ 30 s) until no watch is running; panics with `what`
+    /// otherwise.
+    pub async fn wait_no_watches(&self, what: &str) {
+        wait_for(T, what, || async {
+            self.state().await["watches"]
+                .as_array()
+                .is_some_and(Vec::is_empty)
+                .then_some(())
+        })
+        .await;
+    }
+
     /// Waits (≤ 60 s) for the first watch's frameReady; panics with the
     /// state and log tail otherwise.
     pub async fn frame_ready(&self) -> Duration {
@@ -249,7 +261,7 @@ impl Stack {
 }
 
 /// Waits for control's "control started" log line and returns its address.
-async fn control_addr(control: &Daemon) -> String {
+pub async fn control_addr(control: &Daemon) -> String {
     wait_for(T, "control's HTTP address", || {
         let log = control.log_text();
         async move {

@@ -57,6 +57,18 @@ async fn admin(s: &Stack, method: &str, path: &str, body: Option<&Value>) -> (u1
         .expect("control answers")
 }
 
+/// Starts a watch that takes the link path and posts its first frame;
+/// (URL, token).
+async fn open_link(s: &Stack, request: Value) -> (String, String) {
+    let r = s.watch(request).await;
+    assert_eq!(r["transport"], json!("link"), "{r}");
+    let url = r["linkUrl"].as_str().expect("link").to_owned();
+    let token = url.rsplit('/').next().expect("token").to_owned();
+    let (status, v) = post_frame(s, &token, &jpeg(false, 0)).await;
+    assert_eq!((status, v["accepted"].clone()), (200, json!(true)), "{v}");
+    (url, token)
+}
+
 async fn post_frame(s: &Stack, token: &str, data: &[u8]) -> (u16, Value) {
     let path = format!("/api/voice/share-session/{token}/frame");
     http(&s.http, "POST", &path, Some(&frame_body(data)))
@@ -115,14 +127,11 @@ async fn share_links_and_settings_survive_a_control_crash() {
     assert_eq!(status, 401);
 
     // A link.
-    let r = s
-        .watch(json!({"action": "start", "guildId": GUILD, "requesterId": BOB, "target": ALICE, "textChannelId": "900000000000000010"}))
-        .await;
-    assert_eq!(r["transport"], json!("link"), "{r}");
-    let url = r["linkUrl"].as_str().expect("link").to_owned();
-    let token = url.rsplit('/').next().expect("token").to_owned();
-    let (status, v) = post_frame(&s, &token, &jpeg(false, 0)).await;
-    assert_eq!((status, v["accepted"].clone()), (200, json!(true)), "{v}");
+    let (url, token) = open_link(
+        &s,
+        json!({"action": "start", "guildId": GUILD, "requesterId": BOB, "target": ALICE, "textChannelId": "900000000000000010"}),
+    )
+    .await;
     // The direct ingest route feeds the same watch, behind its own token.
     let ingest = |token: &'static str, body: Value| {
         let addr = s.http.clone();
@@ -316,14 +325,11 @@ async fn an_expiring_link_stops_the_watch_it_armed() {
         &["--discord-account", "bot", "--dashboard-token", ADMIN],
     )
     .await;
-    let r = s
-        .watch(json!({"action": "start", "guildId": GUILD, "requesterId": BOB, "target": ALICE, "preferredTransport": "link"}))
-        .await;
-    assert_eq!(r["transport"], json!("link"), "{r}");
-    let url = r["linkUrl"].as_str().expect("link").to_owned();
-    let token = url.rsplit('/').next().expect("token").to_owned();
-    let (status, v) = post_frame(&s, &token, &jpeg(false, 0)).await;
-    assert_eq!((status, v["accepted"].clone()), (200, json!(true)), "{v}");
+    let (_, token) = open_link(
+        &s,
+        json!({"action": "start", "guildId": GUILD, "requesterId": BOB, "target": ALICE, "preferredTransport": "link"}),
+    )
+    .await;
 
     let lifetime = Duration::from_secs(12);
     let expires = std::time::SystemTime::now() + lifetime;
@@ -344,14 +350,7 @@ async fn an_expiring_link_stops_the_watch_it_armed() {
     );
 
     // Nobody posts: the expiry alone ends the link and stops its watch.
-    wait_for(T, "the expired link's watch to stop", || async {
-        let v = s.state().await;
-        v["watches"]
-            .as_array()
-            .is_some_and(Vec::is_empty)
-            .then_some(())
-    })
-    .await;
+    s.wait_no_watches("the expired link's watch to stop").await;
     assert!(
         std::time::SystemTime::now() >= expires,
         "the watch stopped before the link expired"

@@ -68,14 +68,7 @@ async fn native_watch_is_frame_ready_within_3s_and_survives_gateway_reconnects()
     // STREAM_DELETE ends the watch; the voice connection stays.
     s.action(json!({"action": "stop_stream", "user": "alice"}))
         .await;
-    wait_for(T, "watch torn down", || async {
-        let v = s.state().await;
-        v["watches"]
-            .as_array()
-            .is_some_and(Vec::is_empty)
-            .then_some(())
-    })
-    .await;
+    s.wait_no_watches("watch torn down").await;
     assert!(s.voice_ready().await, "voice transport kept");
     assert!(s.log().contains("screen watch ended"));
     s.sim.shutdown().await;
@@ -580,14 +573,7 @@ async fn an_explicit_webcam_target_is_watched_on_voice_and_ends_when_they_leave(
     // Alice leaves voice: the watch ends, our voice connection stays.
     s.action(json!({"action": "leave_voice", "user": "alice"}))
         .await;
-    wait_for(T, "watch torn down", || async {
-        let v = s.state().await;
-        v["watches"]
-            .as_array()
-            .is_some_and(Vec::is_empty)
-            .then_some(())
-    })
-    .await;
+    s.wait_no_watches("watch torn down").await;
     assert!(
         s.log().contains("target_left_voice"),
         "teardown reason logged"
@@ -596,21 +582,12 @@ async fn an_explicit_webcam_target_is_watched_on_voice_and_ends_when_they_leave(
     s.sim.shutdown().await;
 }
 
-/// A GET with an explicit Host header; (status, body).
+/// A GET with an explicit Host header; (status, headers and body).
 async fn raw_get(addr: &str, path: &str, host: &str) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let req = format!("GET {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n");
-    stream.write_all(req.as_bytes()).await.expect("write");
-    let mut resp = Vec::new();
-    stream.read_to_end(&mut resp).await.expect("read");
-    let text = String::from_utf8_lossy(&resp).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, text)
+    let r = e2e::http_raw(addr, "GET", path, Some(host), &[], None)
+        .await
+        .expect("GET");
+    (r.status, format!("{}\r\n\r\n{}", r.head, r.body))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -703,17 +680,13 @@ async fn first_sse_event(addr: &str, path: &str) -> String {
 }
 
 async fn http_with_token(addr: &str, path: &str, body: &Value, token: &str) -> Value {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let payload = body.to_string();
-    let req = format!(
-        "POST {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-type: application/json\r\nx-dashboard-token: {token}\r\ncontent-length: {}\r\n\r\n{payload}",
-        payload.len()
-    );
-    stream.write_all(req.as_bytes()).await.expect("write");
-    let mut resp = Vec::new();
-    stream.read_to_end(&mut resp).await.expect("read");
-    let text = String::from_utf8_lossy(&resp).into_owned();
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    serde_json::from_str(body.trim()).unwrap_or(Value::Null)
+    e2e::http_with(
+        addr,
+        "POST",
+        path,
+        Some(body),
+        &[("x-dashboard-token", token)],
+    )
+    .await
+    .map_or(Value::Null, |(_, v)| v)
 }

@@ -291,6 +291,12 @@ fn error(status: StatusCode, reason: &str) -> Response {
     (status, Json(json!({"ok": false, "error": reason}))).into_response()
 }
 
+/// A JSON request body, or the 400 that names why it is not one.
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
+    serde_json::from_slice(body)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, &format!("invalid JSON body: {e}")))
+}
+
 /// Constant-time comparison, so the token cannot be guessed byte by byte
 /// from response times.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -454,9 +460,9 @@ async fn screen_watch(
         #[serde(flatten)]
         start: crate::watch::StartRequest,
     }
-    let body: Body = match serde_json::from_slice(&body) {
+    let body: Body = match json_body(&body) {
         Ok(b) => b,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("invalid JSON body: {e}")),
+        Err(r) => return r,
     };
     let result = match body.action.as_str() {
         "start" => watch.start(body.start).await,
@@ -494,9 +500,9 @@ async fn patch_settings(
     if let Err(r) = require_admin(&state, &headers) {
         return r;
     }
-    let patch: serde_json::Value = match serde_json::from_slice(&body) {
+    let patch: serde_json::Value = match json_body(&body) {
         Ok(v) => v,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("invalid JSON body: {e}")),
+        Err(r) => return r,
     };
     match state.settings.patch(&patch).await {
         Ok(s) => Json(json!({"ok": true, "settings": s})).into_response(),

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{AppState, admin_watch, constant_time_eq, error, no_session, require_admin};
+use super::{AppState, admin_watch, constant_time_eq, error, json_body, no_session, require_admin};
 
 /// `POST /api/voice/share-session` (admin): a share link for a target, as
 /// `start_screen_watch` with `preferredTransport: "link"`.
@@ -21,9 +21,9 @@ pub(super) async fn create_share(
         Ok(w) => w,
         Err(r) => return r,
     };
-    let mut req: crate::watch::StartRequest = match serde_json::from_slice(&body) {
+    let mut req: crate::watch::StartRequest = match json_body(&body) {
         Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &format!("invalid JSON body: {e}")),
+        Err(r) => return r,
     };
     req.preferred_transport = Some("link".into());
     Json(watch.start(req).await).into_response()

@@ -47,6 +47,23 @@ fn tool_request(model: &str) -> Request {
 }
 
 /// The follow-up: the model's calls and their results (one with an image).
+/// The two calls both providers' scripted answers make: the snapshot,
+/// then a zoom on the top left.
+fn snapshot_then_zoom(snapshot_id: &str, zoom_id: &str) -> Vec<ToolCall> {
+    vec![
+        ToolCall {
+            id: snapshot_id.into(),
+            name: "see_screenshare_snapshot".into(),
+            input: json!({}),
+        },
+        ToolCall {
+            id: zoom_id.into(),
+            name: "zoom".into(),
+            input: json!({"region": "top left"}),
+        },
+    ]
+}
+
 fn follow_up(first: &Request, answer: &llm::Response) -> Request {
     let mut req = first.clone();
     req.messages.push(answer.assistant_message());
@@ -87,18 +104,7 @@ async fn anthropic_tool_use_round_trip() {
     assert_eq!(answer.text, "Let me look.");
     assert_eq!(
         answer.tool_calls,
-        vec![
-            ToolCall {
-                id: "toolu_01A".into(),
-                name: "see_screenshare_snapshot".into(),
-                input: json!({}),
-            },
-            ToolCall {
-                id: "toolu_01B".into(),
-                name: "zoom".into(),
-                input: json!({"region": "top left"}),
-            },
-        ]
+        snapshot_then_zoom("toolu_01A", "toolu_01B")
     );
     let done = provider
         .complete(follow_up(&first, &answer))
@@ -211,18 +217,7 @@ async fn openai_tool_calls_round_trip() {
     assert_eq!(answer.text, "");
     assert_eq!(
         answer.tool_calls,
-        vec![
-            ToolCall {
-                id: "call_abc".into(),
-                name: "see_screenshare_snapshot".into(),
-                input: json!({}),
-            },
-            ToolCall {
-                id: "call_def".into(),
-                name: "zoom".into(),
-                input: json!({"region": "top left"}),
-            },
-        ]
+        snapshot_then_zoom("call_abc", "call_def")
     );
     let done = provider
         .complete(follow_up(&first, &answer))

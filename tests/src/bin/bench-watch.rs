@@ -16,14 +16,7 @@ use e2e::sim_gateway::{AGENT_TOKEN, SimUser};
 use e2e::{Daemon, connect_tool};
 use ipc_schema::*;
 
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use e2e::bench_arg as arg;
 
 fn proc_stat(pid: u32) -> (f64, u64, u64) {
     let ticks = 100.0; // CLK_TCK on Linux

@@ -280,51 +280,14 @@ pub async fn request(
     token: Option<&str>,
     body: Option<&Value>,
 ) -> (u16, Value, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr)
+    let headers: Vec<(&str, &str)> = token
+        .map(|t| ("x-dashboard-token", t))
+        .into_iter()
+        .collect();
+    let reply = e2e::http_raw(addr, method, path, host, &headers, body)
         .await
-        .unwrap_or_else(|e| panic!("connect {addr}: {e}"));
-    let payload = body.map(Value::to_string).unwrap_or_default();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\n",
-        host.unwrap_or(addr)
-    );
-    if let Some(t) = token {
-        req.push_str(&format!("x-dashboard-token: {t}\r\n"));
-    }
-    if body.is_some() {
-        req.push_str(&format!(
-            "content-type: application/json\r\ncontent-length: {}\r\n",
-            payload.len()
-        ));
-    }
-    req.push_str("\r\n");
-    req.push_str(&payload);
-    stream.write_all(req.as_bytes()).await.expect("write");
-    let mut resp = Vec::new();
-    stream.read_to_end(&mut resp).await.expect("read");
-    let text = String::from_utf8_lossy(&resp).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        body.split_once("\r\n").map_or("", |(_, rest)| {
-            rest.rsplit_once("\r\n0").map_or(rest, |(b, _)| b)
-        })
-    } else {
-        body
-    };
-    (
-        status,
-        serde_json::from_str(body.trim()).unwrap_or(Value::Null),
-        body.to_owned(),
-    )
+        .unwrap_or_else(|e| panic!("{method} {path} on {addr}: {e}"));
+    (reply.status, reply.json(), reply.body)
 }
 
 /// The live share sessions (admin list).

@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use discord_sim::{Scenario, SimConfig};
-use e2e::{Daemon, bin, http, wait_for};
+use e2e::{Daemon, bin, http};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -150,17 +150,7 @@ async fn start_stack(sim: &discord_sim::SimHandle) -> Stack {
             "bot",
         ],
     );
-    let http = wait_for(Duration::from_secs(30), "control's HTTP address", || {
-        let log = control.log_text();
-        async move {
-            log.lines()
-                .find(|l| l.contains("control started"))
-                .and_then(|l| l.split("addr=").nth(1))
-                .and_then(|rest| rest.split_whitespace().next())
-                .map(str::to_owned)
-        }
-    })
-    .await;
+    let http = e2e::stack::control_addr(&control).await;
     Stack {
         _dir: dir,
         _mediad: mediad,

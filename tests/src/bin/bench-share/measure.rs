@@ -4,14 +4,7 @@
 #![allow(unused_imports)]
 use super::*;
 
-pub fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+pub(crate) use e2e::bench_arg as arg;
 
 /// CPU seconds of a process from /proc/<pid>/stat: (user, system,
 /// reaped children user + system).
