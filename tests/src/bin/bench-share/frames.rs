@@ -31,15 +31,12 @@ pub fn paint_picture(y: &mut [u8], width: usize, rect: (usize, usize, usize, usi
 /// line, a different kind of window every 10 s) with a picture panel beside
 /// it, at the quality whose average size is closest to
 /// `FRAME_TARGET_BYTES`.
-pub fn make_frames() -> (Vec<Vec<u8>>, u8) {
+pub fn make_frames() -> anyhow::Result<(Vec<Vec<u8>>, u8)> {
     let (w, h) = (1280usize, 720usize);
-    let config = sim_media::ScreenConfig::new(
-        u32::try_from(w).expect("width"),
-        u32::try_from(h).expect("height"),
-    );
+    let config = sim_media::ScreenConfig::new(1280, 720);
     // The source runs at 30 fps: every 10th frame is 1/3 s apart.
     let step = u64::from(config.fps / 3);
-    let mut source = sim_media::ScreenSource::new(config).expect("screen source");
+    let mut source = sim_media::ScreenSource::new(config).context("screen source")?;
     let pictures: Vec<video_pipeline::YuvBuffer> = (0..FRAMES)
         .map(|i| {
             let index = i as u64 * step;
@@ -56,15 +53,16 @@ pub fn make_frames() -> (Vec<Vec<u8>>, u8) {
             b
         })
         .collect();
-    let mut encoder = video_pipeline::JpegEncoder::new().expect("jpeg encoder");
-    // The quality search looks at every 5th picture.
+    let mut encoder = video_pipeline::JpegEncoder::new().context("jpeg encoder")?;
+    // The quality search looks at every 5th picture (a picture that does
+    // not encode counts as empty; the final encode below reports it).
     let mut mean_at = |q: u8| -> usize {
         let sizes: Vec<usize> = pictures
             .iter()
             .step_by(5)
-            .map(|p| encoder.encode(&p.as_frame(), q).expect("jpeg").len())
+            .map(|p| encoder.encode(&p.as_frame(), q).map_or(0, |j| j.len()))
             .collect();
-        sizes.iter().sum::<usize>() / sizes.len()
+        sizes.iter().sum::<usize>() / sizes.len().max(1)
     };
     let (mut lo, mut hi) = (30u8, 98u8);
     while lo < hi {
@@ -84,7 +82,7 @@ pub fn make_frames() -> (Vec<Vec<u8>>, u8) {
     };
     let frames = pictures
         .iter()
-        .map(|p| encoder.encode(&p.as_frame(), q).expect("jpeg"))
-        .collect();
-    (frames, q)
+        .map(|p| encoder.encode(&p.as_frame(), q).context("jpeg"))
+        .collect::<anyhow::Result<_>>()?;
+    Ok((frames, q))
 }

@@ -40,6 +40,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use base64::Engine;
 use discord_sim::{Scenario, SimConfig};
 use e2e::{Daemon, bin, http};
@@ -64,7 +65,7 @@ const FRAME_TARGET_BYTES: usize = 100_000;
 const WARM_UP: Duration = Duration::from_secs(3);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn crowd_scenario(users: usize) -> Scenario {
+fn crowd_scenario(users: usize) -> anyhow::Result<Scenario> {
     let mut members: Vec<Value> = (0..users)
         .map(|i| {
             json!({"id": FIRST_USER + i as u64, "name": format!("crowd{i}"),
@@ -92,7 +93,7 @@ fn crowd_scenario(users: usize) -> Scenario {
         "users": members,
         "timeline": timeline,
     });
-    Scenario::from_json(&scenario.to_string()).expect("crowd scenario")
+    Scenario::from_json(&scenario.to_string()).map_err(|e| anyhow::anyhow!("crowd scenario: {e}"))
 }
 
 /// control (and mediad) started against the sim; killed on drop.
@@ -103,9 +104,9 @@ struct Stack {
     http: String,
 }
 
-fn start_daemon(name: &str, dir: &Path, args: &[&str]) -> Daemon {
+fn start_daemon(name: &str, dir: &Path, args: &[&str]) -> anyhow::Result<Daemon> {
     let log = dir.join(format!("{name}.log"));
-    let err = std::fs::File::create(&log).expect("log file");
+    let err = std::fs::File::create(&log).with_context(|| format!("{}", log.display()))?;
     let child = Command::new(bin(name))
         .args(args)
         .env("RUST_LOG", "info")
@@ -118,19 +119,22 @@ fn start_daemon(name: &str, dir: &Path, args: &[&str]) -> Daemon {
         .stdout(Stdio::null())
         .stderr(err)
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-    Daemon {
+        .with_context(|| format!("cannot start {name}"))?;
+    Ok(Daemon {
         child,
         log,
         name: name.to_owned(),
-    }
+    })
 }
 
-async fn start_stack(sim: &discord_sim::SimHandle) -> Stack {
-    let dir = tempfile::tempdir().expect("tempdir");
+async fn start_stack(sim: &discord_sim::SimHandle) -> anyhow::Result<Stack> {
+    let dir = tempfile::tempdir().context("tempdir")?;
     let socket = dir.path().join("mediad.sock");
-    let socket = socket.to_str().expect("utf-8").to_owned();
-    let mediad = start_daemon("mediad", dir.path(), &["--ipc-socket", &socket]);
+    let socket = socket
+        .to_str()
+        .context("a temp path that is not UTF-8")?
+        .to_owned();
+    let mediad = start_daemon("mediad", dir.path(), &["--ipc-socket", &socket])?;
     let (gateway, rest) = (sim.gateway_url(), sim.rest_base());
     let control = start_daemon(
         "control",
@@ -149,18 +153,22 @@ async fn start_stack(sim: &discord_sim::SimHandle) -> Stack {
             "--discord-account",
             "bot",
         ],
-    );
+    )?;
     let http = e2e::stack::control_addr(&control).await;
-    Stack {
+    Ok(Stack {
         _dir: dir,
         _mediad: mediad,
         control,
         http,
-    }
+    })
 }
 
 /// Creates the share sessions; returns their tokens.
-async fn create_sessions(stack: &Stack, sessions: usize, users: usize) -> Vec<String> {
+async fn create_sessions(
+    stack: &Stack,
+    sessions: usize,
+    users: usize,
+) -> anyhow::Result<Vec<String>> {
     let mut tokens = Vec::with_capacity(sessions);
     for k in 0..sessions {
         let target = k % users;
@@ -177,14 +185,13 @@ async fn create_sessions(stack: &Stack, sessions: usize, users: usize) -> Vec<St
                 .await
                 .unwrap_or((0, Value::Null));
             if let Some(url) = v["linkUrl"].as_str().filter(|_| v["ok"] == json!(true)) {
-                assert_eq!(
-                    v["reused"],
-                    json!(false),
+                anyhow::ensure!(
+                    v["reused"] == json!(false),
                     "session {k} reused an earlier one: {v}"
                 );
                 break url.rsplit('/').next().unwrap_or_default().to_owned();
             }
-            assert!(
+            anyhow::ensure!(
                 Instant::now() < deadline,
                 "share session {k} not created: {status} {v}\ncontrol log tail:\n{}",
                 tail(&stack.control.log_text(), 30)
@@ -193,7 +200,7 @@ async fn create_sessions(stack: &Stack, sessions: usize, users: usize) -> Vec<St
         };
         tokens.push(token);
     }
-    tokens
+    Ok(tokens)
 }
 
 fn tail(text: &str, n: usize) -> String {
@@ -360,7 +367,7 @@ async fn raise_frame_limit(addr: &str) -> bool {
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+async fn main() -> anyhow::Result<()> {
     let seconds = arg("--seconds", 60).max(1);
     let sessions = usize::try_from(arg("--sessions", 240))
         .unwrap_or(240)
@@ -372,7 +379,7 @@ async fn main() {
         FRAME_TARGET_BYTES / 1000
     );
 
-    let (jpegs, quality) = make_frames();
+    let (jpegs, quality) = make_frames()?;
     let bodies: Vec<Vec<u8>> = jpegs
         .iter()
         .map(|j| {
@@ -403,10 +410,10 @@ async fn main() {
     // after it. Per step the lowest counts: on a shared VM the same work
     // varies by ±15 % from one measurement to the next, and the lowest is
     // the one least disturbed (the strictest floor).
-    let floor_before = floor_now().await.expect("floor");
+    let floor_before = floor_now().await.context("floor")??;
     if std::env::args().any(|a| a == "--floor-only") {
         print_floor(&floor_before);
-        return;
+        return Ok(());
     }
 
     let idle0 = machine_busy();
@@ -420,16 +427,16 @@ async fn main() {
     }
 
     let sim = discord_sim::start(SimConfig {
-        listen: "127.0.0.1:0".parse().expect("literal"),
-        scenario: crowd_scenario(users),
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        scenario: crowd_scenario(users)?,
         seed: 1,
     })
     .await
-    .expect("sim");
-    let stack = start_stack(&sim).await;
+    .map_err(|e| anyhow::anyhow!("discord-sim: {e}"))?;
+    let stack = start_stack(&sim).await?;
     let pid = stack.control.child.id();
     let t_setup = Instant::now();
-    let tokens = create_sessions(&stack, sessions, users).await;
+    let tokens = create_sessions(&stack, sessions, users).await?;
     println!(
         "  {} sessions over {users} targets created in {:.1} s; control pid {pid} at {}",
         tokens.len(),
@@ -454,7 +461,7 @@ async fn main() {
         }
     );
 
-    let server: SocketAddr = stack.http.parse().expect("control address");
+    let server: SocketAddr = stack.http.parse().context("control's address")?;
     let start = Instant::now() + Duration::from_millis(200);
     let t0 = start + WARM_UP;
     let t1 = t0 + Duration::from_secs(seconds);
@@ -467,7 +474,7 @@ async fn main() {
         phase_state ^= phase_state >> 7;
         phase_state ^= phase_state << 17;
         let phase = interval.mul_f64((phase_state % 10_000) as f64 / 10_000.0);
-        let octets = u32::try_from(index + 2).expect("index").to_be_bytes();
+        let octets = u32::try_from(index + 2)?.to_be_bytes();
         let local = IpAddr::V4(Ipv4Addr::new(127, octets[1], octets[2], octets[3]));
         tasks.push(tokio::spawn(run_session(SessionPlan {
             offset: (index % users) * 37,
@@ -486,22 +493,20 @@ async fn main() {
     // clocks and neighbours as control's frames, averaged like control's
     // own figure.
     let sampler = {
-        let texts = Arc::new(floor_texts(&bodies));
+        let texts = Arc::new(floor_texts(&bodies)?);
         tokio::spawn(async move {
             let (mut ns, mut frames, mut passes) = (0u64, 0u64, 0u32);
             let mut next = t0 + Duration::from_secs(1);
             while next + Duration::from_millis(500) < t1 {
                 tokio::time::sleep_until(next.into()).await;
                 let texts = texts.clone();
-                let (n, f) = tokio::task::spawn_blocking(move || floor_pass(&texts))
-                    .await
-                    .expect("floor pass");
+                let (n, f) = tokio::task::spawn_blocking(move || floor_pass(&texts)).await??;
                 ns += n;
                 frames += f;
                 passes += 1;
                 next += Duration::from_secs(4);
             }
-            (ns as f64 / 1e9 / frames.max(1) as f64, passes)
+            anyhow::Ok((ns as f64 / 1e9 / frames.max(1) as f64, passes))
         })
     };
     tokio::time::sleep_until(t0.into()).await;
@@ -517,7 +522,7 @@ async fn main() {
     let busy1 = machine_busy();
     let steal1 = machine_steal();
     let window = t1.duration_since(t0).as_secs_f64();
-    let (floor_during, floor_passes) = sampler.await.expect("floor sampler");
+    let (floor_during, floor_passes) = sampler.await.context("floor sampler")??;
     // Control's own 1/8-scale decodes in the window (thread CPU, /healthz).
     let ingest = |v: &Value, k: &str| v["frameIngest"][k].as_f64().unwrap_or(0.0);
     let decodes = ingest(&decodes1, "jpegDecoded") - ingest(&decodes0, "jpegDecoded");
@@ -526,12 +531,12 @@ async fn main() {
         / decodes.max(1.0);
     // The floor once more while the load goes on (same caches, clocks and
     // neighbours as control had), then the sessions stop.
-    let floor_loaded = floor_now().await.expect("floor");
+    let floor_loaded = floor_now().await.context("floor")??;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut samples = Vec::new();
     let mut late = 0;
     for t in tasks {
-        let (s, l) = t.await.expect("session task");
+        let (s, l) = t.await.context("session task")?;
         samples.extend(s.into_iter().filter(|s| s.at >= t0 && s.at < t1));
         late += l;
     }
@@ -544,7 +549,7 @@ async fn main() {
 
     // Let control's last OCR child finish before the floor is measured again.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let floor_after = floor_now().await.expect("floor");
+    let floor_after = floor_now().await.context("floor")??;
     let floor = floor_before.min(&floor_loaded).min(&floor_after);
 
     let accepted = samples.iter().filter(|s| s.error.is_none()).count();
@@ -694,6 +699,7 @@ async fn main() {
             )
         );
     }
+    Ok(())
 }
 
 fn tokens_rate(sessions: usize, interval: Duration) -> f64 {

@@ -118,51 +118,68 @@ impl Floor {
 }
 
 /// The `dataBase64` texts of the request bodies.
-pub fn floor_texts(bodies: &[Vec<u8>]) -> Vec<String> {
+pub fn floor_texts(bodies: &[Vec<u8>]) -> anyhow::Result<Vec<String>> {
     bodies
         .iter()
         .map(|b| {
-            let v: Value = serde_json::from_slice(b).expect("body");
-            v["dataBase64"].as_str().expect("data").to_owned()
+            let v: Value = serde_json::from_slice(b).context("a frame body")?;
+            v["dataBase64"]
+                .as_str()
+                .map(str::to_owned)
+                .context("a frame body without dataBase64")
         })
         .collect()
 }
 
+/// Control's base64 step (the bodies were checked to decode before any
+/// timing, so a failure here cannot happen; it would decode nothing).
 fn simd_b64(t: &str) -> Vec<u8> {
     match share_core::decode_capped(t.as_bytes(), usize::MAX) {
         Ok(share_core::DecodedFrame::Bytes(b)) => b,
-        other => panic!("b64: {other:?}"),
+        _ => Vec::new(),
     }
 }
 
 /// One pass of the floor's work over every frame on the calling thread
 /// (control's SIMD base64, then the 1/8-scale decode and grid with a kept
 /// decompressor, warmed on the first frames): (CPU ns, frames).
-pub fn floor_pass(texts: &[String]) -> (u64, u64) {
-    let mut scorer = video_pipeline::JpegGridScorer::new().expect("scorer");
+pub fn floor_pass(texts: &[String]) -> anyhow::Result<(u64, u64)> {
+    let mut scorer = video_pipeline::JpegGridScorer::new().context("scorer")?;
     for t in texts.iter().take(3) {
-        std::hint::black_box(scorer.score(&simd_b64(t)).expect("score"));
+        scorer
+            .score(&simd_b64(t))
+            .context("a frame that does not score")?;
     }
     let t0 = thread_cpu_ns();
     for t in texts {
-        std::hint::black_box(scorer.score(&simd_b64(t)).expect("score"));
+        let _ = std::hint::black_box(scorer.score(&simd_b64(t)));
     }
-    (thread_cpu_ns() - t0, texts.len() as u64)
+    Ok((thread_cpu_ns() - t0, texts.len() as u64))
 }
 
-pub fn measure_floor(bodies: &[Vec<u8>]) -> Floor {
-    let texts = floor_texts(bodies);
-    let b64 = |t: &String| {
-        base64::engine::general_purpose::STANDARD
-            .decode(t)
-            .expect("b64")
-    };
+/// Every body checked once before anything is timed: it parses, its
+/// base64 decodes with both decoders to the same bytes, and the picture
+/// scores. The timed loops then only repeat work known to succeed.
+pub fn measure_floor(bodies: &[Vec<u8>]) -> anyhow::Result<Floor> {
+    let texts = floor_texts(bodies)?;
+    let b64 = |t: &String| base64::engine::general_purpose::STANDARD.decode(t);
     let simd = |t: &String| simd_b64(t);
-    let jpegs: Vec<Vec<u8>> = texts.iter().map(b64).collect();
+    let jpegs: Vec<Vec<u8>> = texts
+        .iter()
+        .map(|t| b64(t).context("base64"))
+        .collect::<anyhow::Result<_>>()?;
     let parsed: Vec<share_core::FrameBody<'_>> = bodies
         .iter()
-        .map(|b| share_core::FrameBody::parse(b, u64::MAX).expect("parse"))
-        .collect();
+        .map(|b| {
+            share_core::FrameBody::parse(b, u64::MAX).map_err(|r| anyhow::anyhow!("{}", r.reason()))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut scorer = video_pipeline::JpegGridScorer::new().context("scorer")?;
+    let mut handler_scorer = video_pipeline::JpegGridScorer::new().context("scorer")?;
+    for (t, j) in texts.iter().zip(&jpegs) {
+        anyhow::ensure!(simd(t) == *j, "the two base64 decoders disagree");
+        scorer.score(j).context("a frame that does not score")?;
+    }
     let n = texts.len();
     // Eight rounds of every measurement, interleaved, each over every
     // frame and >= 0.15 s of CPU; per measurement the fastest round counts
@@ -176,39 +193,35 @@ pub fn measure_floor(bodies: &[Vec<u8>]) -> Floor {
         }
         (thread_cpu_ns() - t0) as f64 / 1e9 / k as f64
     };
-    let mut scorer = video_pipeline::JpegGridScorer::new().expect("scorer");
-    let mut handler_scorer = video_pipeline::JpegGridScorer::new().expect("scorer");
     let mut best = [f64::INFINITY; 8];
     let mut simd_total_sum = 0.0;
     for _ in 0..8 {
         let times = [
             round(&mut |i| {
-                let jpeg = b64(&texts[i]);
-                std::hint::black_box(scorer.score(&jpeg).expect("score"));
+                let jpeg = b64(&texts[i]).unwrap_or_default();
+                let _ = std::hint::black_box(scorer.score(&jpeg));
             }),
             round(&mut |i| {
                 let jpeg = simd(&texts[i]);
-                std::hint::black_box(scorer.score(&jpeg).expect("score"));
+                let _ = std::hint::black_box(scorer.score(&jpeg));
             }),
             round(&mut |i| {
-                std::hint::black_box(b64(&texts[i]));
+                let _ = std::hint::black_box(b64(&texts[i]));
             }),
             round(&mut |i| {
-                std::hint::black_box(simd(&texts[i]));
+                let _ = std::hint::black_box(simd(&texts[i]));
             }),
             round(&mut |i| {
-                std::hint::black_box(scorer.score(&jpegs[i]).expect("score"));
+                let _ = std::hint::black_box(scorer.score(&jpegs[i]));
             }),
             round(&mut |i| {
-                std::hint::black_box(
-                    share_core::FrameBody::parse(&bodies[i], u64::MAX).expect("parse"),
-                );
+                let _ = std::hint::black_box(share_core::FrameBody::parse(&bodies[i], u64::MAX));
             }),
             round(&mut |i| {
-                std::hint::black_box(parsed[i].decode(usize::MAX).expect("decode"));
+                let _ = std::hint::black_box(parsed[i].decode(usize::MAX));
             }),
             round(&mut |i| {
-                std::hint::black_box(handler_scorer.score(&jpegs[i]).expect("score"));
+                let _ = std::hint::black_box(handler_scorer.score(&jpegs[i]));
             }),
         ];
         simd_total_sum += times[1];
@@ -226,7 +239,7 @@ pub fn measure_floor(bodies: &[Vec<u8>]) -> Floor {
         handler_b64,
         handler_score,
     ] = best;
-    Floor {
+    Ok(Floor {
         total: total_crate.min(total_simd),
         total_mean: simd_total_sum / 8.0,
         base64: base64_crate.min(base64_simd),
@@ -235,7 +248,7 @@ pub fn measure_floor(bodies: &[Vec<u8>]) -> Floor {
         handler_parse,
         handler_b64,
         handler_score,
-    }
+    })
 }
 
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
