@@ -22,6 +22,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use anyhow::{Context as _, ensure};
 use h264_rtp::{H264Packetizer, NalType, PacketizerConfig, START_CODE, nal_units};
 use rtp::{PayloadType, RtpBuilder, RtpTimestamp, SeqNo, Ssrc};
 use video_pipeline::{PipelineSettings, Stage, StageProbe};
@@ -38,12 +39,12 @@ fn cache_dir() -> PathBuf {
 }
 
 /// Generates the stream with ffmpeg unless cached.
-fn stream(dir: &Path) -> PathBuf {
+fn stream(dir: &Path) -> anyhow::Result<PathBuf> {
     let path = dir.join("screen-1080p30-60s.h264");
     if path.exists() {
-        return path;
+        return Ok(path);
     }
-    std::fs::create_dir_all(dir).expect("create cache dir");
+    std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
     let font = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
     let t = format!("fontfile={font}:fontcolor=0xc5c8c6:fontsize=28");
     let mut g = String::from("color=c=0x1d1f21:size=1920x1080:rate=30");
@@ -110,9 +111,9 @@ fn stream(dir: &Path) -> PathBuf {
         ])
         .arg(&path)
         .status()
-        .expect("run ffmpeg");
-    assert!(status.success(), "ffmpeg failed to generate the stream");
-    path
+        .context("run ffmpeg (Debian package ffmpeg)")?;
+    ensure!(status.success(), "ffmpeg failed to generate the stream");
+    Ok(path)
 }
 
 /// Splits an Annex-B stream into access units (one picture each: a new
@@ -142,17 +143,21 @@ fn access_units(data: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
-fn cpu_seconds(who: i32) -> f64 {
+fn cpu_seconds(who: i32) -> anyhow::Result<f64> {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage writes a `rusage` into the pointer it is given,
     // which points to a zeroed, properly aligned struct we own.
     let rc = unsafe { libc::getrusage(who, usage.as_mut_ptr()) };
-    assert_eq!(rc, 0, "getrusage failed");
+    ensure!(
+        rc == 0,
+        "getrusage failed: {}",
+        std::io::Error::last_os_error()
+    );
     // SAFETY: getrusage returned 0, so the struct is initialised (it was
     // zeroed before anyway).
     let u = unsafe { usage.assume_init() };
     let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    tv(u.ru_utime) + tv(u.ru_stime)
+    Ok(tv(u.ru_utime) + tv(u.ru_stime))
 }
 
 /// Wall time per stage, accumulated by the probe.
@@ -193,34 +198,34 @@ struct ChainResult {
     jpeg_bytes: usize,
 }
 
-fn run_chain(aus: &[Vec<u8>], settings: PipelineSettings) -> ChainResult {
+fn run_chain(aus: &[Vec<u8>], settings: PipelineSettings) -> anyhow::Result<ChainResult> {
     let ssrc = Ssrc(0x5eed);
-    let pt = PayloadType::new(101).expect("7-bit");
+    let pt = PayloadType::new(101).context("payload type")?;
     let mut config = ReceiverConfig::new(VideoCodec::H264, ssrc);
     config.payload_type = Some(pt);
     config.pipeline = settings;
-    let mut rx = VideoReceiver::new(config).expect("receiver");
+    let mut rx = VideoReceiver::new(config).context("receiver")?;
     let times = Arc::new(Mutex::new(StageTimes::default()));
     rx.set_stage_probe(Some(Box::new(Probe(times.clone()))));
     let mut packetizer =
-        H264Packetizer::new(PacketizerConfig::default(), 1, 0x1234_5678).expect("packetizer");
+        H264Packetizer::new(PacketizerConfig::default(), 1, 0x1234_5678).context("packetizer")?;
     let mut buf = Vec::with_capacity(1500);
     let t0 = Instant::now();
     let (mut emitted, mut jpeg_bytes) = (0, 0);
-    let cpu0 = cpu_seconds(libc::RUSAGE_SELF);
+    let cpu0 = cpu_seconds(libc::RUSAGE_SELF)?;
     let wall0 = Instant::now();
     for (i, au) in aus.iter().enumerate() {
         let frame_time = Duration::from_secs(i as u64) / FPS;
         let now = t0 + frame_time;
-        for p in packetizer.packetize(au, frame_time).expect("packetize") {
+        for p in packetizer.packetize(au, frame_time).context("packetize")? {
             let mut b = RtpBuilder::new(pt, SeqNo(p.seq), RtpTimestamp(p.timestamp), ssrc);
             b.marker = p.marker;
             buf.clear();
-            b.write_to_vec(p.payload, &mut buf).expect("rtp");
+            b.write_to_vec(p.payload, &mut buf).context("rtp")?;
             if let Ok(mut t) = times.lock() {
                 t.mark = Some(Instant::now());
             }
-            rx.handle_rtp(now, &buf).expect("own packets are valid");
+            rx.handle_rtp(now, &buf).context("our own packet refused")?;
             while let Some(out) = rx.poll_output() {
                 if let Output::Frame(f) = out {
                     emitted += 1;
@@ -229,18 +234,18 @@ fn run_chain(aus: &[Vec<u8>], settings: PipelineSettings) -> ChainResult {
             }
         }
     }
-    let cpu = cpu_seconds(libc::RUSAGE_SELF) - cpu0;
+    let cpu = cpu_seconds(libc::RUSAGE_SELF)? - cpu0;
     let wall = wall0.elapsed();
     let decoded = rx.stats().frames_decoded;
-    let times = std::mem::take(&mut *times.lock().expect("probe lock"));
-    ChainResult {
+    let times = std::mem::take(&mut *times.lock().unwrap_or_else(|e| e.into_inner()));
+    Ok(ChainResult {
         cpu,
         wall,
         times,
         decoded,
         emitted,
         jpeg_bytes,
-    }
+    })
 }
 
 fn print_chain(name: &str, r: &ChainResult) {
@@ -267,10 +272,10 @@ fn print_chain(name: &str, r: &ChainResult) {
     }
 }
 
-fn main() {
+fn main() -> anyhow::Result<()> {
     let dir = cache_dir();
-    let path = stream(&dir);
-    let data = std::fs::read(&path).expect("read stream");
+    let path = stream(&dir)?;
+    let data = std::fs::read(&path).with_context(|| format!("read {}", path.display()))?;
     let aus = access_units(&data);
     println!(
         "stream: {} ({:.1} MiB, {} access units, 1920x1080 @ {FPS} fps)",
@@ -286,18 +291,18 @@ fn main() {
             max_pixels: 640 * 360,
             jpeg_quality: 75,
         },
-    );
+    )?;
 
-    let c0 = cpu_seconds(libc::RUSAGE_CHILDREN);
+    let c0 = cpu_seconds(libc::RUSAGE_CHILDREN)?;
     let w0 = Instant::now();
     let status = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-threads", "1", "-i"])
         .arg(&path)
         .args(["-f", "null", "-"])
         .status()
-        .expect("run ffmpeg");
-    assert!(status.success(), "ffmpeg decode failed");
-    let ffmpeg_cpu = cpu_seconds(libc::RUSAGE_CHILDREN) - c0;
+        .context("run ffmpeg")?;
+    ensure!(status.success(), "ffmpeg decode failed");
+    let ffmpeg_cpu = cpu_seconds(libc::RUSAGE_CHILDREN)? - c0;
     let ffmpeg_wall = w0.elapsed();
 
     let full = run_chain(
@@ -307,7 +312,7 @@ fn main() {
             max_pixels: 1920 * 1080,
             jpeg_quality: 75,
         },
-    );
+    )?;
 
     println!();
     print_chain(
@@ -348,4 +353,5 @@ fn main() {
         full.times.jpeg.as_secs_f64(),
         gated.times.jpeg.as_secs_f64()
     );
+    Ok(())
 }

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use discord_sim::{Action, Scenario, SimConfig, VideoSpecConfig};
 use e2e::sim_gateway::{AGENT_TOKEN, SimUser};
 use e2e::{Daemon, connect_tool};
@@ -37,8 +38,8 @@ fn proc_stat(pid: u32) -> (f64, u64, u64) {
     (cpu / ticks, kb("VmRSS:"), kb("VmHWM:"))
 }
 
-fn scenario(width: u32, height: u32, fps: u32) -> Scenario {
-    let mut s = Scenario::builtin("demo").expect("built-in demo");
+fn scenario(width: u32, height: u32, fps: u32) -> anyhow::Result<Scenario> {
+    let mut s = Scenario::builtin("demo").context("the built-in demo scenario")?;
     for entry in &mut s.timeline {
         if let Action::StartStream { video, .. } = &mut entry.action {
             *video = VideoSpecConfig {
@@ -51,7 +52,7 @@ fn scenario(width: u32, height: u32, fps: u32) -> Scenario {
             };
         }
     }
-    s
+    Ok(s)
 }
 
 struct Run {
@@ -65,21 +66,24 @@ struct Run {
     me: u64,
 }
 
-async fn run(width: u32, height: u32, fps: u32, max_fps: f32, seconds: u64) -> Run {
+async fn run(width: u32, height: u32, fps: u32, max_fps: f32, seconds: u64) -> anyhow::Result<Run> {
     let sim = discord_sim::start(SimConfig {
-        listen: "127.0.0.1:0".parse().expect("literal"),
-        scenario: scenario(width, height, fps),
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        scenario: scenario(width, height, fps)?,
         seed: 1,
     })
     .await
-    .expect("sim");
-    let dir = tempfile::tempdir().expect("tempdir");
+    .map_err(|e| anyhow::anyhow!("discord-sim: {e}"))?;
+    let dir = tempfile::tempdir().context("tempdir")?;
     let socket = dir.path().join("mediad.sock");
     let mediad = Daemon::start(
         "mediad",
         "mediad",
         dir.path(),
-        &["--ipc-socket", socket.to_str().expect("utf-8")],
+        &[
+            "--ipc-socket",
+            socket.to_str().context("a temp path that is not UTF-8")?,
+        ],
     );
     let mut link = loop {
         if let Ok(l) = connect_tool(&socket, PROTOCOL_VERSION).await {
@@ -93,7 +97,7 @@ async fn run(width: u32, height: u32, fps: u32, max_fps: f32, seconds: u64) -> R
     let voice = user.join_voice().await;
     link.sender
         .send(ControlMsg::VoiceConnect(voice))
-        .expect("send");
+        .context("mediad's link closed")?;
     let stream = user.watch(alice).await;
     link.sender
         .send(ControlMsg::SubscribeUserVideo(VideoSubscription {
@@ -104,10 +108,10 @@ async fn run(width: u32, height: u32, fps: u32, max_fps: f32, seconds: u64) -> R
             preferred_pixel_count: None,
             jpeg_quality: 75,
         }))
-        .expect("send");
+        .context("mediad's link closed")?;
     link.sender
         .send(ControlMsg::StreamWatchConnect(stream))
-        .expect("send");
+        .context("mediad's link closed")?;
     let pid = mediad.child.id();
     // Warm up: first frame plus two seconds.
     let mut frames = Vec::new();
@@ -125,9 +129,9 @@ async fn run(width: u32, height: u32, fps: u32, max_fps: f32, seconds: u64) -> R
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(30), link.receiver.recv())
             .await
-            .expect("mediad answers")
-            .expect("link open")
-            .expect("decodes");
+            .context("mediad did not answer within 30 s")?
+            .context("mediad's link closed")?
+            .map_err(|e| anyhow::anyhow!("a message from mediad that does not decode: {e}"))?;
         let now = Instant::now();
         match msg {
             MediadMsg::DecodedVideoFrame(f) if started.is_some() => frames.push((now, f)),
@@ -148,13 +152,13 @@ async fn run(width: u32, height: u32, fps: u32, max_fps: f32, seconds: u64) -> R
             break;
         }
     }
-    let (t0, cpu0) = started.expect("started");
+    let (t0, cpu0) = started.context("the measurement never started")?;
     let (cpu1, rss, peak) = proc_stat(pid);
     let elapsed = t0.elapsed().as_secs_f64();
     let sent = sim.stream().sent_frames();
     sim.shutdown().await;
     drop(mediad);
-    Run {
+    Ok(Run {
         frames,
         cpu_s: cpu1 - cpu0,
         rss_kb: rss,
@@ -165,7 +169,7 @@ async fn run(width: u32, height: u32, fps: u32, max_fps: f32, seconds: u64) -> R
         seconds: elapsed,
         sent,
         me,
-    }
+    })
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -177,12 +181,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+async fn main() -> anyhow::Result<()> {
     let seconds = arg("--seconds", 60);
     let latency_seconds = arg("--latency-seconds", 20);
     println!("bench-watch: mediad watching discord-sim's Go Live stream");
 
-    let a = run(1920, 1080, 30, 2.0, seconds).await;
+    let a = run(1920, 1080, 30, 2.0, seconds).await?;
     println!(
         "\n1080p30 for {:.0} s (decode all, 2 fps JPEG 640x360):",
         a.seconds
@@ -204,7 +208,7 @@ async fn main() {
         a.peak_kb as f64 / 1024.0
     );
 
-    let b = run(1280, 720, 30, 30.0, latency_seconds).await;
+    let b = run(1280, 720, 30, 30.0, latency_seconds).await?;
     let sent: HashMap<(u32, u32), Instant> = b
         .sent
         .iter()
@@ -247,4 +251,5 @@ async fn main() {
         b.rss_kb as f64 / 1024.0,
         b.peak_kb as f64 / 1024.0
     );
+    Ok(())
 }
