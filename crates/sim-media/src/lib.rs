@@ -41,8 +41,9 @@
 //!   `next_frame` call yields one access unit, like a WebRTC sender.
 //! - Opus packets come from embedded libopus output rather than a linked
 //!   encoder (see the `opus` module docs).
-//! - No VP8: the simulator's senders only need H264 for now; the receive
-//!   side decodes VP8 through libvpx elsewhere.
+//! - VP8 too: [`Vp8Stream`] wraps any source in the system libvpx
+//!   (realtime CBR, one thread, no lag), because Discord streamers may send
+//!   VP8 and may switch codec mid-stream.
 //!
 //! # Errors
 //! One error type, [`SimMediaError`]; configuration mistakes are reported by
@@ -57,6 +58,7 @@ mod opus;
 mod rng;
 mod screen;
 mod source;
+mod vp8;
 
 pub use camera::{CameraConfig, CameraSource};
 pub use error::SimMediaError;
@@ -71,3 +73,4 @@ pub use opus::{
 };
 pub use screen::{SceneInfo, ScreenConfig, ScreenScene, ScreenSource};
 pub use source::FrameSource;
+pub use vp8::{Vp8Config, Vp8Stream};
