@@ -72,6 +72,10 @@ pub struct Cli {
         default_value = "wss://gateway.discord.gg"
     )]
     pub gateway_url: String,
+    /// User accounts: `client_build_number` sent in the gateway Identify
+    /// (set it to the current web client's; default: a witnessed build).
+    #[arg(long, env = "DISCORD_CLIENT_BUILD_NUMBER")]
+    pub client_build_number: Option<u64>,
     /// REST base URL (discord-sim prints its own).
     #[arg(
         long,
@@ -221,6 +225,7 @@ pub async fn main_with(
         discord::spawn_gateway(discord::GatewayConfig {
             url: cli.gateway_url.clone(),
             account,
+            client_build_number: cli.client_build_number,
         })
     });
     if gateway.is_none() {

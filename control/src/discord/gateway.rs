@@ -28,6 +28,9 @@ pub struct GatewayConfig {
     pub url: String,
     /// Who to identify as.
     pub account: Account,
+    /// User accounts: the Identify `client_build_number` (`None`: the
+    /// session's default, `gateway_proto::DEFAULT_CLIENT_BUILD_NUMBER`).
+    pub client_build_number: Option<u64>,
 }
 
 /// What the gateway task reports.
@@ -121,6 +124,9 @@ pub fn spawn_gateway(config: GatewayConfig) -> (GatewayHandle, GatewayStarter) {
     let (status_tx, status_rx) = watch::channel(GatewayStatus::default());
     let mut session_config = SessionConfig::new(config.url.clone(), config.account.clone());
     session_config.jitter = jitter();
+    if let Some(build) = config.client_build_number {
+        session_config.client_build_number = build;
+    }
     let task = Task {
         session: GatewaySession::new(session_config, Instant::now()),
         ws: None,

@@ -44,6 +44,73 @@ pub struct ConnectionProperties {
     pub extra: Map<String, Value>,
 }
 
+/// Default `client_build_number` of the user-account Identify
+/// ([`ConnectionProperties::user_client`]). The project cannot observe the
+/// live web client offline, so this is a witnessed value, not "the latest":
+/// a Rust user client in the code index pairs build 307 749 with Chrome
+/// 134.0.6998.179 (early 2025). Operators set the current one with
+/// control's `--client-build-number` / `DISCORD_CLIENT_BUILD_NUMBER`
+/// (discord-userdoccers `pages/reference.mdx`, "Client Properties": "many
+/// experimental features require a recent client build number").
+pub const DEFAULT_CLIENT_BUILD_NUMBER: u64 = 307_749;
+
+/// The Chrome version the user-account properties claim, matching
+/// [`USER_CLIENT_USER_AGENT`].
+pub const USER_CLIENT_BROWSER_VERSION: &str = "134.0.0.0";
+
+/// The user agent the user-account properties claim: desktop Chrome on
+/// Linux, the shape of the web client (userdoccers: `browser_user_agent`
+/// "should match the `User-Agent` header sent by the client").
+pub const USER_CLIENT_USER_AGENT: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/134.0.0.0 Safari/537.36";
+
+/// Gateway capabilities a user-account Identify asks for.
+///
+/// Decision (issue 15 item 13), from discord-userdoccers
+/// `pages/gateway/using-gateway.mdx` "List of Capabilities": only flags
+/// that do not change the payloads this project parses. Chosen:
+/// LAZY_USER_NOTES (1<<0), NO_AFFINE_USER_IDS (1<<1),
+/// VERSIONED_READ_STATES (1<<2), VERSIONED_USER_GUILD_SETTINGS (1<<3),
+/// USER_SETTINGS_PROTO (1<<9), CLIENT_STATE_V2 (1<<10),
+/// DEBOUNCE_MESSAGE_REACTIONS (1<<13). Left out on purpose:
+/// DEDUPE_USER_OBJECTS (1<<4: moves guild `members` into `merged_members`,
+/// which would blind name resolution) and PRIORITIZED_READY_PAYLOAD (1<<5,
+/// needs it); PASSIVE_GUILD_UPDATE(_V2) (1<<11, 1<<14: replaces
+/// VOICE_STATE_UPDATE with passive updates for unsubscribed guilds, which
+/// would hide Go Live starts); AUTH_TOKEN_REFRESH (1<<8: a refreshed token
+/// in READY we would not store); AUTO_CALL_CONNECT / AUTO_LOBBY_CONNECT
+/// (1<<12, 1<<16: unmodelled events); CHANNEL_OBFUSCATION (1<<15). The
+/// official web client sends more (userdoccers' example: 1734653).
+pub const USER_CAPABILITIES: u64 =
+    (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 9) | (1 << 10) | (1 << 13);
+
+impl ConnectionProperties {
+    /// What a user account sends: the web client's property set.
+    ///
+    /// Source: discord-userdoccers `pages/reference.mdx` "Client
+    /// Properties Structure": fields "observed that they are sent in all
+    /// official client properties" are `os`, `browser`,
+    /// `browser_user_agent`, `browser_version`, `client_build_number`,
+    /// `release_channel`, `system_locale`; `device` is for mobile (sent
+    /// empty, as web clients do); `os` values are "Linux", "Windows", …;
+    /// `browser` "Chrome" is desktop Chrome (client status `web`).
+    /// Also §4.1 of the project's protocol fact sheet.
+    pub fn user_client(client_build_number: u64) -> Self {
+        Self {
+            os: "Linux".to_owned(),
+            browser: "Chrome".to_owned(),
+            device: String::new(),
+            system_locale: Some("en-US".to_owned()),
+            browser_user_agent: Some(USER_CLIENT_USER_AGENT.to_owned()),
+            browser_version: Some(USER_CLIENT_BROWSER_VERSION.to_owned()),
+            os_version: Some(String::new()),
+            release_channel: Some("stable".to_owned()),
+            client_build_number: Some(client_build_number),
+            extra: Map::from_iter([("client_event_source".to_owned(), Value::Null)]),
+        }
+    }
+}
+
 /// Initial presence in Identify.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Presence {

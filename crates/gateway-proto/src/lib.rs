@@ -63,7 +63,10 @@ pub use events::{
     Channel, Guild, Member, MessageCreate, Ready, StreamDelete, StreamDeleteReason, StreamInfo,
     StreamServerUpdate, User, VoiceServerUpdate, VoiceState, stream_dave_channel_id,
 };
-pub use identify::{BotIdentify, ConnectionProperties, Identify, Presence, Resume, UserIdentify};
+pub use identify::{
+    BotIdentify, ConnectionProperties, DEFAULT_CLIENT_BUILD_NUMBER, Identify, Presence, Resume,
+    USER_CAPABILITIES, USER_CLIENT_BROWSER_VERSION, USER_CLIENT_USER_AGENT, UserIdentify,
+};
 pub use intents::Intents;
 pub use message::{GatewayMessage, Hello, ServerMessage};
 pub use opcode::GatewayOpcode;

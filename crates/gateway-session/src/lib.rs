@@ -26,7 +26,7 @@ mod rate;
 use backoff::Backoff;
 use gateway_proto::{
     BotIdentify, ClientCommand, ConnectionProperties, Dispatch, GatewayCloseCode, Identify,
-    Intents, Presence, Ready, Resume, ServerMessage, UserIdentify,
+    Intents, Presence, Ready, Resume, ServerMessage, USER_CAPABILITIES, UserIdentify,
 };
 use rate::SendWindow;
 use std::collections::VecDeque;
@@ -90,6 +90,13 @@ pub struct SessionConfig {
     pub backoff: Backoff,
     /// How long to wait for HELLO after connecting.
     pub hello_timeout: Duration,
+    /// How long to wait for READY after IDENTIFY before closing and
+    /// identifying again ([`DEFAULT_READY_TIMEOUT`]).
+    pub ready_timeout: Duration,
+    /// User accounts: `client_build_number` in the Identify properties
+    /// ([`gateway_proto::DEFAULT_CLIENT_BUILD_NUMBER`] unless the operator
+    /// sets a current one).
+    pub client_build_number: u64,
     /// Commands allowed per window (Discord: 120 per 60 s; a few are kept
     /// back for heartbeats).
     pub commands_per_window: u32,
@@ -111,12 +118,32 @@ impl SessionConfig {
                 max: Duration::from_secs(60),
             },
             hello_timeout: Duration::from_secs(20),
+            ready_timeout: DEFAULT_READY_TIMEOUT,
+            client_build_number: gateway_proto::DEFAULT_CLIENT_BUILD_NUMBER,
             commands_per_window: 110,
             window: Duration::from_secs(60),
             queue_limit: 256,
         }
     }
 }
+
+/// How long IDENTIFY may go unanswered by READY (issue 15 item 10).
+///
+/// Decision: 30 s, then close with 4000 and identify again on a fresh
+/// connection (with the usual backoff). Discord documents no READY
+/// deadline; what it does document is that a valid Identify is answered
+/// with READY and an over-limit one with op 9 Invalid Session
+/// (discord-userdoccers `pages/gateway/using-gateway.mdx`, "Identifying":
+/// "After your client sends a valid identify payload, the Gateway will
+/// respond with a Ready event"; "If your client exceeds this limit, the
+/// Gateway will respond with an Opcode 9 Invalid Session"). So silence
+/// after IDENTIFY is a stuck connection, not a slow answer. Heartbeat ACKs
+/// keep coming on such a connection, so zombie detection alone would wait
+/// forever. 30 s is longer than the HELLO wait (20 s) because READY of a
+/// user account in many guilds is a large payload, and shorter than one
+/// default heartbeat interval (41.25 s), so a stuck identify costs less
+/// than a missed heartbeat would.
+pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What happened on the socket.
 #[derive(Debug)]
@@ -244,6 +271,8 @@ pub struct GatewaySession {
     attempts: u32,
     reconnect_at: Option<Instant>,
     hello_deadline: Option<Instant>,
+    /// READY must arrive by then (set when IDENTIFY is sent).
+    ready_deadline: Option<Instant>,
     heartbeat_interval: Option<Duration>,
     next_heartbeat: Option<Instant>,
     awaiting_ack: bool,
@@ -305,6 +334,7 @@ impl GatewaySession {
             attempts: 0,
             reconnect_at: Some(now),
             hello_deadline: None,
+            ready_deadline: None,
             heartbeat_interval: None,
             next_heartbeat: None,
             awaiting_ack: false,
@@ -364,6 +394,7 @@ impl GatewaySession {
         [
             self.reconnect_at,
             self.hello_deadline,
+            self.ready_deadline,
             self.next_heartbeat,
             queue_wait.flatten(),
         ]
@@ -408,6 +439,11 @@ impl GatewaySession {
             self.transmits.push_back(Transmit::Close { code: 4000 });
             self.drop_connection(now, None, "no HELLO from the gateway".into(), true);
         }
+        if self.ready_deadline.is_some_and(|t| t <= now) {
+            self.ready_deadline = None;
+            self.transmits.push_back(Transmit::Close { code: 4000 });
+            self.drop_connection(now, None, "no READY after IDENTIFY".into(), true);
+        }
         if self.next_heartbeat.is_some_and(|t| t <= now) {
             if self.awaiting_ack {
                 // Zombie connection: close without invalidating the session.
@@ -440,24 +476,29 @@ impl GatewaySession {
     }
 
     fn identify_payload(&self) -> Identify {
-        let properties = ConnectionProperties {
-            os: std::env::consts::OS.to_string(),
-            browser: "screenwatch".into(),
-            device: "screenwatch".into(),
-            ..Default::default()
-        };
         match &self.config.account {
+            // Issue 15 item 13: the complete web-client property set and
+            // capabilities (decisions and sources at
+            // `ConnectionProperties::user_client` and `USER_CAPABILITIES`),
+            // and `client_state` as userdoccers' example Identify sends it.
             Account::User { token } => Identify::User(UserIdentify {
                 token: token.clone(),
-                capabilities: 0,
-                properties,
+                capabilities: USER_CAPABILITIES,
+                properties: ConnectionProperties::user_client(self.config.client_build_number),
                 presence: Some(Presence::user_default()),
                 compress: Some(false),
-                client_state: None,
+                client_state: Some(serde_json::json!({ "guild_versions": {} })),
             }),
+            // Bots: `os`, `browser` and `device` (the library name), as
+            // discord-api-docs' Identify Connection Properties describe.
             Account::Bot { token, intents } => Identify::Bot(BotIdentify {
                 token: token.clone(),
-                properties,
+                properties: ConnectionProperties {
+                    os: std::env::consts::OS.to_string(),
+                    browser: "screenwatch".into(),
+                    device: "screenwatch".into(),
+                    ..Default::default()
+                },
                 intents: *intents,
                 shard: None,
                 presence: None,
@@ -505,6 +546,7 @@ impl GatewaySession {
                     }
                     None => {
                         self.phase = Phase::Identifying;
+                        self.ready_deadline = Some(now + self.config.ready_timeout);
                         ClientCommand::Identify(Box::new(self.identify_payload()))
                     }
                 };
@@ -555,6 +597,7 @@ impl GatewaySession {
 
     fn running(&mut self, now: Instant) {
         self.phase = Phase::Running;
+        self.ready_deadline = None;
         self.attempts = 0;
         self.flush_queue(now);
     }
@@ -575,6 +618,7 @@ impl GatewaySession {
             self.reconnect_at = None;
             self.next_heartbeat = None;
             self.hello_deadline = None;
+            self.ready_deadline = None;
             self.events.push_back(Event::Fatal { reason });
             return;
         }
@@ -600,6 +644,7 @@ impl GatewaySession {
     fn schedule(&mut self, now: Instant, code: Option<u16>, reason: String, delay: Duration) {
         self.phase = Phase::Waiting;
         self.hello_deadline = None;
+        self.ready_deadline = None;
         self.next_heartbeat = None;
         self.awaiting_ack = false;
         self.reconnect_at = Some(now + delay);

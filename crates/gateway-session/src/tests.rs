@@ -353,3 +353,104 @@ proptest! {
         }
     }
 }
+
+/// Issue 15 item 13: the user-account Identify, byte for byte. Witness:
+/// discord-userdoccers `pages/reference.mdx` "Client Properties Structure"
+/// ("Fields are marked as required if it's observed that they are sent in
+/// all official client properties": os, browser, browser_user_agent,
+/// browser_version, client_build_number, release_channel, system_locale)
+/// and `pages/gateway/gateway-events.mdx` "Example Identify" (`capabilities`,
+/// `presence {status:"unknown", since:0, activities:[], afk:false}`,
+/// `compress:false`, `client_state {guild_versions:{}}`). The old payload
+/// sent `capabilities: 0` and only os/browser/device, so this fails on it.
+#[test]
+fn user_identify_golden_json_with_configured_build_number() {
+    let t0 = Instant::now();
+    let mut config = user();
+    config.client_build_number = 401_234;
+    let mut s = GatewaySession::new(config, t0);
+    s.handle_input(t0, Input::Connected);
+    s.handle_input(t0, Input::Text(HELLO));
+    let (t, _) = drain(&mut s);
+    let Some(Transmit::Text(identify)) = t.iter().find(|x| matches!(x, Transmit::Text(_))) else {
+        panic!("no identify sent: {t:?}");
+    };
+    // serde_json writes object keys sorted.
+    let expected = concat!(
+        r#"{"op":2,"d":{"capabilities":9743,"client_state":{"guild_versions":{}},"#,
+        r#""compress":false,"#,
+        r#""presence":{"activities":[],"afk":false,"since":0,"status":"unknown"},"#,
+        r#""properties":{"browser":"Chrome","#,
+        r#""browser_user_agent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/134.0.0.0 Safari/537.36","#,
+        r#""browser_version":"134.0.0.0","client_build_number":401234,"#,
+        r#""client_event_source":null,"device":"","os":"Linux","os_version":"","#,
+        r#""release_channel":"stable","system_locale":"en-US"},"#,
+        r#""token":"user-token-xyz"}}"#
+    );
+    assert_eq!(identify, expected);
+    // Capabilities that change payloads we parse stay off.
+    let caps = gateway_proto::USER_CAPABILITIES;
+    for bit in [4, 5, 8, 11, 14] {
+        assert_eq!(caps & (1 << bit), 0, "capability bit {bit} must stay off");
+    }
+}
+
+#[test]
+fn default_build_number_is_the_documented_constant() {
+    let t0 = Instant::now();
+    let mut s = GatewaySession::new(user(), t0);
+    s.handle_input(t0, Input::Connected);
+    s.handle_input(t0, Input::Text(HELLO));
+    let (t, _) = drain(&mut s);
+    let sent = texts(&t);
+    assert_eq!(
+        sent[0]["d"]["properties"]["client_build_number"],
+        gateway_proto::DEFAULT_CLIENT_BUILD_NUMBER
+    );
+}
+
+/// Issue 15 item 10: IDENTIFY without READY. The old session stayed in
+/// `Identifying` forever (ACKed heartbeats keep a zombie check quiet);
+/// now it closes with 4000 after `ready_timeout` and identifies again on
+/// a new connection.
+#[test]
+fn no_ready_after_identify_closes_and_identifies_again() {
+    let t0 = Instant::now();
+    let mut s = GatewaySession::new(user(), t0);
+    s.handle_input(t0, Input::Connected);
+    s.handle_input(t0, Input::Text(HELLO));
+    drain(&mut s);
+    assert_eq!(s.phase(), Phase::Identifying);
+    // Heartbeats are ACKed all along: only READY is missing.
+    let deadline = t0 + DEFAULT_READY_TIMEOUT;
+    while let Some(now) = s.poll_timeout().filter(|t| *t < deadline) {
+        s.handle_timeout(now);
+        s.handle_input(now, Input::Text(ACK));
+        drain(&mut s);
+        assert_eq!(s.phase(), Phase::Identifying, "nothing happens before the deadline");
+    }
+    assert_eq!(s.poll_timeout(), Some(deadline));
+    s.handle_timeout(deadline);
+    let (t, e) = drain(&mut s);
+    assert_eq!(t, vec![Transmit::Close { code: 4000 }]);
+    assert!(matches!(
+        &e[..],
+        [Event::Disconnected { reason, resume: false, .. }] if reason.contains("READY")
+    ));
+    // Reconnects after the backoff and identifies afresh.
+    let retry = s.poll_timeout().expect("a retry is scheduled");
+    s.handle_timeout(retry);
+    let (t, _) = drain(&mut s);
+    assert!(matches!(&t[..], [Transmit::Connect { .. }]));
+    s.handle_input(retry, Input::Connected);
+    s.handle_input(retry, Input::Text(HELLO));
+    let (t, _) = drain(&mut s);
+    assert_eq!(texts(&t)[0]["op"], 2);
+    // READY in time cancels the deadline.
+    s.handle_input(retry, Input::Text(READY));
+    drain(&mut s);
+    assert_eq!(s.phase(), Phase::Running);
+    s.handle_timeout(retry + DEFAULT_READY_TIMEOUT * 2);
+    let (t, _) = drain(&mut s);
+    assert!(!t.contains(&Transmit::Close { code: 4000 }), "{t:?}");
+}
