@@ -44,6 +44,9 @@ pub enum RtpError {
     /// An RTX packet does not belong to the given mapping.
     #[error("packet is not an RTX packet of this mapping")]
     NotRtx,
+    /// Sender: a packet handed to a send stream carries another SSRC.
+    #[error("packet SSRC {0} is not this stream's")]
+    ForeignSsrc(u32),
     /// Builder: more than 15 CSRCs.
     #[error("too many CSRCs: {0} (max 15)")]
     TooManyCsrcs(usize),

@@ -25,6 +25,9 @@
 //! Send path: [`RtpBuilder`] writes packets into a caller-owned buffer that
 //! can be reused for every packet; the RTCP builders in [`rtcp::build`]
 //! append to a `Vec` so a compound packet is a sequence of calls.
+//! [`SendStream`] keeps a sent video stream's history (NACK → RTX) and
+//! its sender reports; [`send::playout_delay`] is the header extension
+//! Discord expects on video packets (id [`send::PLAYOUT_DELAY_ID`]).
 //!
 //! # Discord "rtpsize"
 //! Discord's AEAD modes authenticate only `12 + 4·CC + (X ? 4 : 0)` header
@@ -45,6 +48,7 @@ mod packet;
 mod reorder;
 pub mod rtcp;
 mod rtx;
+pub mod send;
 mod stats;
 mod types;
 
@@ -58,5 +62,6 @@ pub use packet::{
 pub use reorder::{InsertOutcome, Released, ReorderBuffer, ReorderConfig};
 pub use rtcp::{RtcpPacket, is_rtcp};
 pub use rtx::{RtxMapping, RtxPayload};
+pub use send::{SendConfig, SendCounters, SendStream};
 pub use stats::ReceiveStats;
 pub use types::{PayloadType, RtpTimestamp, SeqNo, SeqUnwrapper, Ssrc};

@@ -78,6 +78,29 @@ fn exercise_rtcp(bytes: &[u8]) {
                 let _ = rr.blocks.clone().count();
             }
             RtcpPacket::Nack(n) => {
+                // A sender answering a hostile NACK: bounded by the NACK,
+                // never panics.
+                let now = Instant::now();
+                let mut send = rtp::SendStream::new(rtp::SendConfig::video(
+                    n.media_ssrc,
+                    Some((Ssrc(0x22), PayloadType::new(104).unwrap())),
+                    0,
+                ));
+                for seq in n.lost_sequences().take(4) {
+                    let mut pkt = Vec::new();
+                    RtpBuilder::new(
+                        PayloadType::new(103).unwrap(),
+                        seq,
+                        RtpTimestamp(0),
+                        n.media_ssrc,
+                    )
+                    .write_to_vec(&[1, 2, 3], &mut pkt)
+                    .unwrap();
+                    send.record(&pkt, now).unwrap();
+                }
+                let mut out = Vec::new();
+                let answered = send.on_nack(n, &mut out);
+                assert!(answered <= n.lost_sequences().count());
                 let _ = n.lost_sequences().count();
             }
             RtcpPacket::Fir(f) => {
