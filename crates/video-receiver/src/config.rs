@@ -42,17 +42,42 @@ impl From<RtxMapping> for RtxConfig {
     }
 }
 
+/// One payload type a stream may carry: its codec and the payload type of
+/// its retransmissions. Discord clients declare these in Select Protocol
+/// (op 1 `codecs`), and the SFU forwards each sender's video with the
+/// receiver's declared payload type (user-docs: "Payload types are
+/// client-chosen"), so the payload type of a packet says its codec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PayloadCodec {
+    /// The media payload type.
+    pub payload_type: PayloadType,
+    /// The codec it carries.
+    pub codec: VideoCodec,
+    /// The RTX payload type paired with it, if any.
+    pub rtx_payload_type: Option<PayloadType>,
+}
+
 /// Everything a [`crate::VideoReceiver`] needs to know about its stream.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReceiverConfig {
-    /// Codec of the media stream.
+    /// Codec of the media stream (the first one, when `payload_codecs`
+    /// lets it switch).
     pub codec: VideoCodec,
     /// SSRC of the media stream; packets of other SSRCs (except the RTX
     /// one) are refused with [`crate::ReceiverError::ForeignSsrc`].
     pub media_ssrc: Ssrc,
     /// Payload type of the media stream. `None` accepts any payload type on
-    /// `media_ssrc` (replaying a capture whose SDP is unknown).
+    /// `media_ssrc` (replaying a capture whose SDP is unknown). Ignored when
+    /// `payload_codecs` is not empty.
     pub payload_type: Option<PayloadType>,
+    /// The payload types the stream may switch between, with their codecs.
+    /// When not empty, a media packet must carry one of them, the codec of
+    /// each packet is the one of its payload type (`codec` is only the
+    /// codec to start with), and the receiver switches depacketizer and
+    /// decoder when it changes; RTX packets may carry any listed
+    /// `rtx_payload_type` (the RTX stream's own `rtx.payload_type` is then
+    /// only one of them).
+    pub payload_codecs: Vec<PayloadCodec>,
     /// The paired RTX stream, if one was negotiated.
     pub rtx: Option<RtxConfig>,
     /// Reorder buffer and NACK timing.
@@ -92,6 +117,7 @@ impl ReceiverConfig {
             codec,
             media_ssrc,
             payload_type: None,
+            payload_codecs: Vec::new(),
             rtx: None,
             // A hole is NACKed every 50 ms for as long as it may still be
             // filled (five attempts fit in the 250 ms wait). With 10 % loss

@@ -69,7 +69,7 @@ mod output;
 mod receiver;
 mod transform;
 
-pub use config::{ReceiverConfig, RtxConfig, VideoCodec};
+pub use config::{PayloadCodec, ReceiverConfig, RtxConfig, VideoCodec};
 pub use detect::guess_codec;
 pub use error::ReceiverError;
 pub use output::{Output, ReceivedFrame, ReceiverEvent, ReceiverStats, SkipReason};

@@ -101,6 +101,14 @@ pub enum ReceiverEvent {
     /// The pipeline failed fatally (a decoder reset could not create a new
     /// decoder); no more frames will be produced.
     PipelineFailed(VideoError),
+    /// The stream's payload type changed to another codec: depacketizer and
+    /// decoder were replaced and a keyframe requested.
+    CodecChanged {
+        /// The codec until now.
+        from: crate::VideoCodec,
+        /// The codec from this packet on.
+        to: crate::VideoCodec,
+    },
 }
 
 /// Counters since the receiver was created.
@@ -144,4 +152,6 @@ pub struct ReceiverStats {
     pub transform_errors: u64,
     /// Keyframe requests emitted (after rate limiting).
     pub keyframe_requests: u64,
+    /// Times the stream switched codec (payload type of another codec).
+    pub codec_switches: u64,
 }

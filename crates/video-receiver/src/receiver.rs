@@ -68,6 +68,25 @@ pub struct VideoReceiver {
     queued_events: usize,
     nack_buf: Vec<SeqNo>,
     stats: ReceiverStats,
+    /// The codec being depacketized and decoded now.
+    codec: VideoCodec,
+    /// Builds the pipeline for a codec the stream switches to.
+    make_pipeline: PipelineFactory,
+    /// Pictures decoded by pipelines replaced at codec switches.
+    decoded_before: u64,
+}
+
+/// Builds a pipeline for a codec (real decoders, or fakes in tests).
+pub type PipelineFactory = fn(VideoCodec, PipelineSettings) -> Result<FramePipeline, VideoError>;
+
+fn real_pipeline(
+    codec: VideoCodec,
+    settings: PipelineSettings,
+) -> Result<FramePipeline, VideoError> {
+    match codec {
+        VideoCodec::H264 => FramePipeline::h264(settings),
+        VideoCodec::Vp8 => FramePipeline::vp8(settings),
+    }
 }
 
 impl std::fmt::Debug for VideoReceiver {
@@ -86,12 +105,21 @@ impl VideoReceiver {
     /// [`ReceiverError::Pipeline`] if the decoder or JPEG encoder cannot be
     /// created.
     pub fn new(config: ReceiverConfig) -> Result<Self, ReceiverError> {
-        let pipeline = match config.codec {
-            VideoCodec::H264 => FramePipeline::h264(config.pipeline),
-            VideoCodec::Vp8 => FramePipeline::vp8(config.pipeline),
-        }
-        .map_err(ReceiverError::Pipeline)?;
+        let pipeline =
+            real_pipeline(config.codec, config.pipeline).map_err(ReceiverError::Pipeline)?;
         Ok(Self::with_pipeline(config, pipeline))
+    }
+
+    /// Replaces how pipelines are built when the stream switches codec
+    /// (the default builds real decoders).
+    pub fn set_pipeline_factory(&mut self, factory: PipelineFactory) {
+        self.make_pipeline = factory;
+    }
+
+    /// The codec being decoded now (follows the payload type when
+    /// [`ReceiverConfig::payload_codecs`] is set).
+    pub fn codec(&self) -> VideoCodec {
+        self.codec
     }
 
     /// A receiver over a caller-built pipeline (e.g. one with a fake decoder).
@@ -120,12 +148,16 @@ impl VideoReceiver {
             queued_events: 0,
             nack_buf: Vec::new(),
             stats: ReceiverStats::default(),
+            codec: config.codec,
+            make_pipeline: real_pipeline,
+            decoded_before: 0,
             config,
         }
     }
 
     /// Installs the end-to-end decryption step (DAVE); see [`FrameTransform`].
-    pub fn set_transform(&mut self, transform: Box<dyn FrameTransform>) {
+    pub fn set_transform(&mut self, mut transform: Box<dyn FrameTransform>) {
+        transform.set_codec(self.codec);
         self.transform = transform;
     }
 
@@ -183,7 +215,16 @@ impl VideoReceiver {
         let parsed = RtpPacket::parse(packet).inspect_err(|_| self.stats.malformed += 1)?;
         let (ssrc, pt) = (parsed.ssrc(), parsed.payload_type());
         if ssrc == self.config.media_ssrc {
-            if self.config.payload_type.is_some_and(|want| want != pt) {
+            let refused = if self.config.payload_codecs.is_empty() {
+                self.config.payload_type.is_some_and(|want| want != pt)
+            } else {
+                !self
+                    .config
+                    .payload_codecs
+                    .iter()
+                    .any(|c| c.payload_type == pt)
+            };
+            if refused {
                 self.stats.foreign += 1;
                 return Err(ReceiverError::UnexpectedPayloadType(pt));
             }
@@ -196,7 +237,14 @@ impl VideoReceiver {
             buf.extend_from_slice(packet);
             self.insert(now, seq, buf);
         } else if let Some(rtx) = self.config.rtx.filter(|r| r.ssrc == ssrc) {
-            if pt != rtx.payload_type {
+            // Which media payload type this RTX payload type repairs.
+            let primary = self
+                .config
+                .payload_codecs
+                .iter()
+                .find(|c| c.rtx_payload_type == Some(pt))
+                .map(|c| c.payload_type);
+            if pt != rtx.payload_type && primary.is_none() {
                 self.stats.foreign += 1;
                 return Err(ReceiverError::UnexpectedPayloadType(pt));
             }
@@ -212,7 +260,7 @@ impl VideoReceiver {
                 rtx_ssrc: rtx.ssrc,
                 rtx_pt: rtx.payload_type,
                 primary_ssrc: self.config.media_ssrc,
-                primary_pt: self.learned_pt.unwrap_or(pt),
+                primary_pt: primary.or(self.learned_pt).unwrap_or(pt),
             };
             let mut buf = self.pool.pop().unwrap_or_default();
             buf.clear();
@@ -325,6 +373,7 @@ impl VideoReceiver {
             return;
         };
         let (ts, marker) = (p.timestamp(), p.marker());
+        self.follow_payload_type(now, p.payload_type());
         if let Some((last_seq, last_ts, last_marker)) = self.last_released
             && seq != last_seq.next()
             && ts == last_ts
@@ -343,6 +392,45 @@ impl VideoReceiver {
             self.keyframes.request(false);
         }
         self.process_frames(now);
+    }
+
+    /// Switches depacketizer and decoder when a packet, in sequence order,
+    /// carries the payload type of another codec than the current one.
+    /// Frames of the old codec still in the depacketizer are finished
+    /// first; the new codec starts clean and waits for its keyframe.
+    fn follow_payload_type(&mut self, now: Instant, pt: PayloadType) {
+        let Some(to) = self
+            .config
+            .payload_codecs
+            .iter()
+            .find(|c| c.payload_type == pt)
+            .map(|c| c.codec)
+        else {
+            return;
+        };
+        if to == self.codec {
+            return;
+        }
+        let from = self.codec;
+        self.depack.flush();
+        self.process_frames(now);
+        self.depack = Depacketizer::new(to);
+        self.codec = to;
+        self.config.codec = to;
+        self.transform.set_codec(to);
+        self.gap_in_frame = None;
+        self.stats.codec_switches += 1;
+        self.event(ReceiverEvent::CodecChanged { from, to });
+        if let Some(old) = self.pipeline.take() {
+            self.decoded_before += old.counters().decoded;
+        }
+        match (self.make_pipeline)(to, self.config.pipeline) {
+            Ok(p) => self.pipeline = Some(p),
+            Err(error) => self.event(ReceiverEvent::PipelineFailed(error)),
+        }
+        // Nothing of the new codec can be decoded before its keyframe.
+        self.corrupt_since = None;
+        self.start_corruption(now);
     }
 
     fn process_frames(&mut self, now: Instant) {
@@ -428,7 +516,7 @@ impl VideoReceiver {
             None => pipeline.push(frame.data(), media_time),
         };
         let wants_keyframe = pipeline.take_keyframe_request();
-        self.stats.frames_decoded = pipeline.counters().decoded;
+        self.stats.frames_decoded = self.decoded_before + pipeline.counters().decoded;
         match result {
             Ok(Some(emitted)) => {
                 self.stats.frames_emitted += 1;

@@ -13,6 +13,11 @@ pub trait FrameTransform: Send {
     /// decoded; the receiver then waits for a keyframe, since later frames
     /// reference it).
     fn transform(&mut self, frame: &mut Vec<u8>) -> Result<(), String>;
+
+    /// The codec of the frames that follow (told when the transform is
+    /// installed and whenever the stream switches codec, since DAVE's clear
+    /// ranges depend on it). The default ignores it.
+    fn set_codec(&mut self, _codec: crate::VideoCodec) {}
 }
 
 /// The default transform: leaves frames untouched (no end-to-end
