@@ -14,8 +14,10 @@
 //   dave {epoch, protocolVersion, ready, status}  on every change
 //   transitioned {id}           a DAVE transition executed
 //   speaking {user}             the receiver saw a user's packets start
-//   decoded {user, frames, rms} every 25 decoded Opus frames of listen_to
-//                               (rms of those 25 frames, full scale = 1)
+//   decoded {user, frames, rms, daveReady, encryptedBeforeReady,
+//            encryptedAfterReady}  every 25 decoded Opus frames of
+//                               listen_to (rms of those 25 frames, full
+//                               scale = 1; frames still DAVE-encrypted)
 //   sent {packets}              every second: Opus packets played
 //   rejoin / error {message} / closed {code}  anything going wrong
 //   done {...}                  the summary, then exit 0
@@ -131,6 +133,8 @@ connection.subscribe(player);
 // Receiving: decode listen_to's Opus with a separate opusscript decoder.
 const decoder = new OpusScript(RATE, 2, OpusScript.Application.AUDIO);
 let decodedFrames = 0;
+let encryptedBeforeReady = 0;
+let encryptedAfterReady = 0;
 let receiveErrors = 0;
 let window = { frames: 0, sumSq: 0, samples: 0 };
 function subscribe() {
@@ -139,6 +143,14 @@ function subscribe() {
     end: { behavior: voice.EndBehaviorType.Manual },
   });
   stream.on('data', (opus) => {
+    // A frame still ending in DAVE's magic marker 0xFAFA was not
+    // decrypted: before our DAVE session is ready @discordjs/voice passes
+    // frames through as they came. Counted, never decoded as Opus.
+    if (opus.length >= 2 && opus[opus.length - 1] === 0xfa && opus[opus.length - 2] === 0xfa) {
+      if (daveReady()) encryptedAfterReady += 1;
+      else encryptedBeforeReady += 1;
+      return;
+    }
     let pcm;
     try {
       pcm = decoder.decode(opus);
@@ -156,7 +168,14 @@ function subscribe() {
     window.frames += 1;
     if (window.frames === 25) {
       const rms = window.samples ? Math.sqrt(window.sumSq / window.samples) : 0;
-      emit('decoded', { user: String(cfg.listen_to), frames: decodedFrames, rms });
+      emit('decoded', {
+        user: String(cfg.listen_to),
+        frames: decodedFrames,
+        rms,
+        daveReady: daveReady(),
+        encryptedBeforeReady,
+        encryptedAfterReady,
+      });
       window = { frames: 0, sumSq: 0, samples: 0 };
     }
   });
@@ -170,6 +189,10 @@ function subscribe() {
   });
 }
 connection.receiver.speaking.on('start', (user) => emit('speaking', { user: String(user) }));
+
+function daveReady() {
+  return Boolean(networkingState()?.dave?.session?.ready);
+}
 
 let readyOnce = false;
 connection.on(voice.VoiceConnectionStatus.Ready, () => {
@@ -225,6 +248,8 @@ function finish(code) {
     joins,
     decodedFrames,
     receiveErrors,
+    encryptedBeforeReady,
+    encryptedAfterReady,
     sentPackets: Math.max(lastSent, 0),
     dave: daveNow,
     closeCode: lastCloseCode,
