@@ -122,25 +122,38 @@ crate::wire_close_codes! {
 impl CloseCode {
     /// The recovery policy (fact sheet §1.14).
     ///
-    /// * [`Resume`](CloseAction::Resume): every code below 4000 except
-    ///   1000/1001 (network drops such as 1006), 4013 and 4015.
+    /// * [`Resume`](CloseAction::Resume): every code below 4000, 1000 and
+    ///   1001 included (network drops such as 1006, a server's normal
+    ///   close), 4013 and 4015. Decision (issue 15, item 8): a voice
+    ///   server that closes with 1000/1001 has not ended the session, so
+    ///   the client resumes; only codes ≥ 4000 carry a verdict. Witnesses:
+    ///   @discordjs/voice `packages/voice/src/networking/Networking.ts`
+    ///   `onWsClose`: `const canResume = code === 4_015 || code < 4_000;`
+    ///   (1000/1001 resume); Discord-video-stream
+    ///   `src/client/voice/BaseMediaConnection.ts` (Discord-RE, 601347a):
+    ///   `const canResume = e.code === 4_015 || e.code < 4_000;`. A resume
+    ///   that the server refuses is answered with 4006, which re-joins.
     /// * [`Rejoin`](CloseAction::Rejoin): 4006, and 4009. Sources disagree
     ///   on 4009 (serenity-voice-model resumes, the docs say the session
     ///   timed out); a resume would be answered with another close, so a new
     ///   session is requested straight away.
-    /// * [`Stop`](CloseAction::Stop): 1000/1001; 4004 (retrying the same
-    ///   token cannot succeed); 4014 (disconnected — the owner of the main
-    ///   gateway decides whether to re-join, e.g. after its own reconnect);
-    ///   4017 (this client already offers DAVE, so the server's demand
-    ///   cannot be met by retrying); 4021, 4022 (the server says don't);
-    ///   4012, 4016, 4020 (the request we would send again is the bug).
+    /// * [`Stop`](CloseAction::Stop): 4004 (retrying the same token cannot
+    ///   succeed); 4014 (disconnected — the owner of the main gateway
+    ///   decides whether to re-join, e.g. after its own reconnect); 4017
+    ///   (E2EE/DAVE required: retrying with the same Identify cannot
+    ///   succeed — discord-api-docs `opcodes-and-status-codes`, PR #8167);
+    ///   4021, 4022 (the server says don't); 4012, 4016, 4020 (the request
+    ///   we would send again is the bug).
     /// * [`Reconnect`](CloseAction::Reconnect): 4001–4003, 4005, 4011 and
     ///   unknown codes ≥ 4000.
     pub fn action(self) -> CloseAction {
         use CloseAction::{Reconnect, Rejoin, Resume, Stop};
         match self {
-            Self::Normal | Self::GoingAway => Stop,
-            Self::Abnormal | Self::WebRtcCrashed | Self::VoiceServerCrashed => Resume,
+            Self::Normal
+            | Self::GoingAway
+            | Self::Abnormal
+            | Self::WebRtcCrashed
+            | Self::VoiceServerCrashed => Resume,
             Self::SessionNoLongerValid | Self::SessionTimeout => Rejoin,
             Self::AuthenticationFailed
             | Self::Disconnected
@@ -184,11 +197,26 @@ mod tests {
         }
     }
 
+    /// Issue 15 item 8: every code below 4000 resumes, 1000/1001 included
+    /// (@discordjs/voice `Networking.ts` and Discord-video-stream
+    /// `BaseMediaConnection.ts`: `canResume = code === 4_015 || code <
+    /// 4_000`). Fails on the old policy, which stopped on 1000/1001.
+    #[test]
+    fn every_code_below_4000_resumes() {
+        for n in 0..4000u16 {
+            assert_eq!(
+                CloseCode::from_u16(n).action(),
+                CloseAction::Resume,
+                "code {n}"
+            );
+        }
+    }
+
     #[test]
     fn policy_table() {
         let expect = [
-            (1000, CloseAction::Stop),
-            (1001, CloseAction::Stop),
+            (1000, CloseAction::Resume),
+            (1001, CloseAction::Resume),
             (1006, CloseAction::Resume),
             (1011, CloseAction::Resume),
             (4001, CloseAction::Reconnect),

@@ -29,7 +29,9 @@ pub enum IpDiscovery {
     },
     /// Type 2: the address and port the server saw.
     Response {
-        /// Echoed SSRC.
+        /// The SSRC field. Servers are expected to echo the request's, but
+        /// clients must not require it (@discordjs/voice reads only the
+        /// type, address and port of the answer).
         ssrc: u32,
         /// External IP address as text (not validated as an IP; see
         /// [`IpDiscovery::ip`]).

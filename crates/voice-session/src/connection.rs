@@ -523,7 +523,7 @@ impl VoiceConnection {
             }
         };
         if let Some(seq) = seq {
-            self.last_seq = Some(self.last_seq.map_or(seq, |l| l.max(seq)));
+            self.saw_seq(seq);
         }
         match msg {
             VoiceMessage::Hello(h) => {
@@ -585,13 +585,29 @@ impl VoiceConnection {
         match DaveBinary::parse_server(bytes, has_seq) {
             Ok((msg, seq)) => {
                 if let Some(seq) = seq {
-                    let seq = u64::from(seq);
-                    self.last_seq = Some(self.last_seq.map_or(seq, |l| l.max(seq)));
+                    self.saw_seq(u64::from(seq));
                 }
                 self.events.push_back(Event::Dave(msg));
             }
             Err(_) => self.counters.malformed_messages += 1,
         }
+    }
+
+    /// Records an envelope `seq` (JSON or binary) as the one to acknowledge.
+    ///
+    /// Decision (issue 15, item 6): the last value seen, not the highest:
+    /// the server's counter is fixed-width and wraps (binary frames carry
+    /// a u16), so after 65535 comes 0 and a running maximum would keep
+    /// acknowledging 65535 forever. discord-api-docs
+    /// `developers/topics/voice-connections.mdx` (Buffered Resume): "The
+    /// gateway server uses a fixed bit length sequence number and handles
+    /// wrapping the sequence number around. Since voice gateway messages
+    /// will always arrive in order, a client only needs to retain the last
+    /// sequence number they have seen." Same in @discordjs/voice
+    /// `VoiceWebSocket.ts` (`this.sequence = seq`) and Discord-video-stream
+    /// `BaseMediaConnection.ts` (`this._sequenceNumber = msg.readUint16BE(0)`).
+    fn saw_seq(&mut self, seq: u64) {
+        self.last_seq = Some(seq);
     }
 
     fn on_ready(&mut self, ready: voice_proto::Ready, now: Instant) {
@@ -660,7 +676,17 @@ impl VoiceConnection {
         self.next_heartbeat = None;
         self.awaiting_ack = None;
         let close = CloseCode::from_u16(code.unwrap_or(1006));
-        let reason = close.reason_str().into_owned();
+        let mut reason = close.reason_str().into_owned();
+        if close == CloseCode::E2eeRequired {
+            // Final (Stop): the channel requires DAVE (discord-api-docs
+            // `opcodes-and-status-codes.mdx`: 4017 "This channel requires a
+            // client supporting E2EE via the DAVE Protocol"); say what this
+            // connection offered so the cause is plain in the status.
+            reason = format!(
+                "{reason}: channel requires DAVE, identify offered max_dave_protocol_version {}",
+                self.config.max_dave_protocol_version
+            );
+        }
         match close.action() {
             CloseAction::Resume if self.resumable => {
                 self.failed_attempt(now, true, reason, code);
@@ -704,6 +730,10 @@ impl VoiceConnection {
                 self.media.selecting();
                 self.transmits.push_back(Transmit::WsText(
                     VoiceMessage::SelectProtocol(select).to_text(None),
+                ));
+                let audio_ssrc = ready.ssrc;
+                self.transmits.push_back(Transmit::WsText(
+                    VoiceMessage::Video(no_video(audio_ssrc)).to_text(None),
                 ));
             }
             Datagram::Rtp(plain) => {
@@ -830,5 +860,29 @@ impl VoiceConnection {
             reason: reason.to_owned(),
             close_code,
         });
+    }
+}
+
+/// The op 12 every connection sends right after its op 1, whatever its
+/// role: "no video of mine yet" (`video_ssrc` 0, `rtx_ssrc` 0, no streams).
+///
+/// Decision (issue 15, item 1): the voice server sends no video to a
+/// connection that has not sent op 12, so receive-only connections (voice,
+/// stream_watch) need it too; stream_publish later announces its active
+/// stream from its shell as before. discord-userdoccers
+/// `pages/topics/voice-connections.mdx` (3dc0ca9): "You must send at least
+/// one Video payload before sending or receiving video data, or you will be
+/// disconnected with an Invalid SSRC error." Discord-video-stream
+/// `src/client/voice/BaseMediaConnection.ts` (Discord-RE, 601347a) sends
+/// exactly this payload on READY, right after its op 1
+/// (`setVideoAttributes(false)`: `{audio_ssrc, video_ssrc: 0, rtx_ssrc: 0,
+/// streams: []}`).
+pub(crate) fn no_video(audio_ssrc: u32) -> Video {
+    Video {
+        user_id: None,
+        audio_ssrc: Some(audio_ssrc),
+        video_ssrc: Some(0),
+        rtx_ssrc: Some(0),
+        streams: Vec::new(),
     }
 }

@@ -18,16 +18,22 @@
 //! * Identifies per role ([`Role`]): a voice connection uses the guild as
 //!   `server_id`; Go Live stream connections use the stream's
 //!   `rtc_server_id`, `video: true` and the screen stream entry.
-//! * Gateway v8: tracks the envelope `seq` (JSON and binary frames) and
-//!   sends it as `seq_ack` in heartbeats and Resume. Heartbeats every HELLO
+//! * Gateway v8: tracks the last envelope `seq` seen (JSON and binary
+//!   frames; the counter wraps, so the last, not the highest) and sends it
+//!   as `seq_ack` in heartbeats and Resume. Heartbeats every HELLO
 //!   interval; a heartbeat still un-ACKed when the next is due marks the
 //!   connection a zombie: it is closed and resumed.
 //! * Close-code policy ([`voice_proto::CloseCode::action`]): resume on
-//!   4015 and abnormal closes (UDP, keys and SSRCs are kept), ask control
-//!   to re-join on 4006/4009, re-identify on client-bug codes (bounded),
-//!   stop on 4014/4021/4022 and the other final codes. Every change is an
+//!   4015 and every code below 4000, 1000/1001 included (UDP, keys and
+//!   SSRCs are kept), ask control to re-join on 4006/4009, re-identify on
+//!   client-bug codes (bounded), stop on 4014/4017/4021/4022 and the other
+//!   final codes. Every change is an
 //!   [`Event::Status`] with a reason and the close code.
-//! * UDP: IP discovery (retried), SELECT_PROTOCOL with Opus, H264 + RTX
+//! * Op 12: every connection, whatever its role, sends an inactive op 12
+//!   (`video_ssrc` 0, no streams) right after its op 1, because the server
+//!   sends video only to connections that have sent one.
+//! * UDP: IP discovery (retried; any answer is taken, whatever SSRC it
+//!   echoes), SELECT_PROTOCOL with Opus, H264 + RTX
 //!   and VP8 + RTX, the mode preference of `voice-crypto` (AES-GCM rtpsize,
 //!   then XChaCha rtpsize), a keepalive every 5 s, RTCP receiver reports
 //!   every 5 s from per-SSRC receive statistics, PLI/FIR and NACK builders

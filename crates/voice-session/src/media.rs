@@ -144,12 +144,14 @@ impl MediaSession {
     pub(crate) fn on_datagram(&mut self, data: &[u8], now: Instant) -> Datagram {
         match &mut self.phase {
             Phase::Idle => Datagram::Dropped,
+            // Decision (issue 15, item 7): any well-formed response is the
+            // answer, whatever SSRC it carries; servers are not bound to
+            // echo ours. @discordjs/voice `VoiceUDPSocket.ts`
+            // `performIPDiscovery` accepts the first datagram whose type is
+            // 2 and reads only the address and port (`parseLocalPacket`),
+            // never the SSRC field.
             Phase::Discovering { .. } | Phase::Selecting => match IpDiscovery::decode(data) {
-                Ok(IpDiscovery::Response {
-                    address,
-                    port,
-                    ssrc,
-                }) if ssrc == self.ssrc => {
+                Ok(IpDiscovery::Response { address, port, .. }) => {
                     if matches!(self.phase, Phase::Discovering { .. }) {
                         Datagram::Discovered { address, port }
                     } else {

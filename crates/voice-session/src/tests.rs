@@ -25,6 +25,8 @@ struct Harness {
     seq: u64,
     server: Sealer,
     opener: TransportCipher,
+    /// SSRC the scripted server puts in its IP discovery answer.
+    discovery_ssrc: u32,
 }
 
 fn ms(n: u64) -> Duration {
@@ -48,6 +50,7 @@ impl Harness {
                 NonceSeed::default(),
             ),
             opener: TransportCipher::new(mode, &KEY).unwrap(),
+            discovery_ssrc: OWN_SSRC,
         }
     }
 
@@ -152,7 +155,7 @@ impl Harness {
             IpDiscovery::Request { ssrc: OWN_SSRC }
         );
         let resp = IpDiscovery::Response {
-            ssrc: OWN_SSRC,
+            ssrc: self.discovery_ssrc,
             address: "203.0.113.9".into(),
             port: 40000,
         }
@@ -160,9 +163,20 @@ impl Harness {
         .unwrap();
         self.input(Input::Udp(&resp));
         let sent = self.texts();
-        let [VoiceMessage::SelectProtocol(sp)] = &sent[..] else {
-            panic!("{sent:?}")
+        // Op 1, then the inactive op 12 every role sends (issue 15 item 1).
+        let [VoiceMessage::SelectProtocol(sp), VoiceMessage::Video(video)] = &sent[..] else {
+            panic!("expected op 1 and op 12: {sent:?}")
         };
+        assert_eq!(
+            video,
+            &voice_proto::Video {
+                user_id: None,
+                audio_ssrc: Some(OWN_SSRC),
+                video_ssrc: Some(0),
+                rtx_ssrc: Some(0),
+                streams: vec![],
+            }
+        );
         let SelectProtocolData::Udp(d) = &sp.data else {
             panic!()
         };
@@ -372,6 +386,14 @@ fn close_code_policy() {
         (Some(4021), LinkStatus::Failed, false),
         (Some(4004), LinkStatus::Failed, false),
         (Some(4001), LinkStatus::Reconnecting, true),
+        // Issue 15 item 8: every code below 4000 resumes, 1000/1001
+        // included (@discordjs/voice and Discord-video-stream: `canResume =
+        // code === 4_015 || code < 4_000`). The old policy ended on 1000.
+        (Some(1000), LinkStatus::Resuming, true),
+        (Some(1001), LinkStatus::Resuming, true),
+        (Some(1011), LinkStatus::Resuming, true),
+        (Some(3999), LinkStatus::Resuming, true),
+        (Some(4017), LinkStatus::Failed, false),
     ];
     for &(code, status, retries) in cases {
         let mut h = Harness::new(Role::Voice);
@@ -574,4 +596,129 @@ proptest! {
         h.input(Input::Udp(&sealed));
         prop_assert_eq!(h.events(), vec![Event::Rtp(plain)]);
     }
+}
+
+/// Issue 15 item 1: every role announces "no video" with op 12 right after
+/// op 1, in Discord-video-stream's shape (`BaseMediaConnection.ts`
+/// `setVideoAttributes(false)`), because the server sends no video to a
+/// connection that has not sent op 12 (discord-userdoccers
+/// voice-connections: "You must send at least one Video payload before
+/// sending or receiving video data"). The old client sent none on voice
+/// and stream_watch connections, so the handshake's op 1 + op 12 check
+/// failed for both roles.
+#[test]
+fn every_role_sends_an_inactive_op12_before_op4() {
+    let wire: serde_json::Value =
+        serde_json::from_str(&VoiceMessage::Video(crate::connection::no_video(11)).to_text(None))
+            .unwrap();
+    assert_eq!(
+        wire,
+        serde_json::json!({"op": 12, "d": {
+            "audio_ssrc": 11, "video_ssrc": 0, "rtx_ssrc": 0, "streams": []}})
+    );
+    for role in [Role::Voice, Role::Stream] {
+        let mut h = Harness::new(role);
+        // Asserts op 1 then the inactive op 12, before op 4 is answered.
+        h.handshake();
+        // A resume keeps the server's session (and its op 12): not re-sent.
+        h.events();
+        h.transmits();
+        h.input(Input::WsClosed { code: Some(4015) });
+        h.transmits();
+        h.input(Input::WsConnected);
+        h.server_says(VoiceMessage::Resumed);
+        assert!(
+            h.texts().iter().all(|m| !matches!(m, VoiceMessage::Video(_))),
+            "{role:?}"
+        );
+    }
+}
+
+/// Issue 15 item 6: `seq_ack` is the last `seq` seen, also across the
+/// wrap of the server's fixed-width counter (discord-api-docs
+/// voice-connections, Buffered Resume: "a client only needs to retain the
+/// last sequence number they have seen"). The old running maximum kept
+/// acknowledging 65535 after the counter wrapped to 0 and 1.
+#[test]
+fn seq_ack_is_the_last_seq_seen_across_a_wrap() {
+    let mut h = Harness::new(Role::Voice);
+    h.handshake();
+    h.events();
+    h.transmits();
+    let connect = || {
+        VoiceMessage::ClientsConnect(voice_proto::ClientsConnect {
+            user_ids: vec![UserId(77)],
+        })
+    };
+    h.seq = 65_534;
+    h.server_says(connect());
+    assert_eq!(h.c.last_seq(), Some(65_535));
+    // A binary frame's u16 seq wraps to 0.
+    let bin = voice_proto::DaveBinary::ExternalSender(vec![1, 2, 3])
+        .encode_server(Some(0))
+        .unwrap();
+    h.input(Input::WsBinary(&bin));
+    assert_eq!(h.c.last_seq(), Some(0));
+    // The next JSON message is 1.
+    h.seq = 0;
+    h.server_says(connect());
+    assert_eq!(h.c.last_seq(), Some(1));
+    h.events();
+    h.advance(ms(1000));
+    let beats = h.texts();
+    let [VoiceMessage::Heartbeat(voice_proto::Heartbeat::Sequenced { seq_ack, .. })] = &beats[..]
+    else {
+        panic!("{beats:?}")
+    };
+    assert_eq!(*seq_ack, Some(1), "heartbeat acks the last seq seen");
+    h.input(Input::WsClosed { code: Some(4015) });
+    h.transmits();
+    h.input(Input::WsConnected);
+    let sent = h.texts();
+    let [VoiceMessage::Resume(r)] = &sent[..] else {
+        panic!("{sent:?}")
+    };
+    assert_eq!(r.seq_ack, Some(1), "resume acks the last seq seen");
+}
+
+/// Issue 15 item 7: an IP discovery answer that does not echo our SSRC is
+/// still the answer (@discordjs/voice `VoiceUDPSocket.ts`
+/// `performIPDiscovery` checks only the packet type, then reads address
+/// and port). The old client dropped it and never sent op 1, so the
+/// handshake's op 1 check failed.
+#[test]
+fn ip_discovery_answer_need_not_echo_our_ssrc() {
+    for ssrc in [0, OWN_SSRC + 1, u32::MAX] {
+        let mut h = Harness::new(Role::Voice);
+        h.discovery_ssrc = ssrc;
+        h.handshake();
+        assert!(h.c.is_keyed(), "answer with ssrc {ssrc}");
+    }
+}
+
+/// Issue 15 item 11 (client side): 4017 is final, and its reason says the
+/// channel requires DAVE and what this connection offered
+/// (discord-api-docs opcodes-and-status-codes: 4017 "This channel
+/// requires a client supporting E2EE via the DAVE Protocol").
+#[test]
+fn close_4017_is_final_with_a_clear_reason() {
+    let mut h = Harness::new(Role::Voice);
+    h.handshake();
+    h.events();
+    h.transmits();
+    h.input(Input::WsClosed { code: Some(4017) });
+    let st = Harness::statuses(&h.events());
+    assert_eq!(
+        st,
+        vec![(
+            LinkStatus::Failed,
+            "close_4017_e2ee_required: channel requires DAVE, identify offered \
+             max_dave_protocol_version 0"
+                .into(),
+            Some(4017)
+        )]
+    );
+    assert!(LinkStatus::Failed.is_final());
+    assert!(h.transmits().is_empty(), "no reconnect");
+    assert_eq!(h.c.poll_timeout(), None);
 }
