@@ -29,12 +29,29 @@ pub const VP8_PT: u8 = 103;
 /// VP8 RTX payload type offered.
 pub const VP8_RTX_PT: u8 = 104;
 
-/// The codecs this client offers: Opus, H264 + RTX (preferred), VP8 + RTX.
+/// The codecs a receiving connection (voice, stream watch) offers: Opus,
+/// and H264 + RTX (preferred) and VP8 + RTX marked decode-only.
+///
+/// Decision (issue 15, item 17): advertise only what we really do. The
+/// user docs' codec object has `encode?`/`decode?` "(default true)", and
+/// the server "negotiates a send codec per-client that all other clients
+/// can decode" from them (discord-userdoccers `voice-connections.mdx`,
+/// "Codec Structure" and "Supported Codecs", 3dc0ca92). mediad decodes
+/// H264 and VP8 (`video-receiver`) but encodes only H264, and only on a
+/// stream_publish connection, so receiving connections declare
+/// `encode: false` for video; clankvox does the same (watch/voice role
+/// H264 and VP8 decode-only, publish role H264 encode-only, `voice_conn.rs`
+/// 1420ee7). Opus keeps the defaults: the docs call it required.
 pub fn default_codecs() -> Vec<CodecDescriptor> {
+    let decode_only = |mut c: CodecDescriptor| {
+        c.encode = Some(false);
+        c.decode = Some(true);
+        c
+    };
     vec![
         CodecDescriptor::opus(OPUS_PT),
-        CodecDescriptor::video("H264", 1000, H264_PT, H264_RTX_PT),
-        CodecDescriptor::video("VP8", 2000, VP8_PT, VP8_RTX_PT),
+        decode_only(CodecDescriptor::video("H264", 1000, H264_PT, H264_RTX_PT)),
+        decode_only(CodecDescriptor::video("VP8", 2000, VP8_PT, VP8_RTX_PT)),
     ]
 }
 
@@ -127,6 +144,16 @@ impl ConnectionConfig {
         }
     }
 
+    /// The codecs of a Go Live publishing connection: Opus and H264 + RTX
+    /// marked encode-only, the one video codec `video_pipeline`'s
+    /// `PublishEncoder` produces (see [`default_codecs`] for the sources).
+    pub fn publish_codecs() -> Vec<CodecDescriptor> {
+        let mut h264 = CodecDescriptor::video("H264", 1000, H264_PT, H264_RTX_PT);
+        h264.encode = Some(true);
+        h264.decode = Some(false);
+        vec![CodecDescriptor::opus(OPUS_PT), h264]
+    }
+
     /// The WebSocket URL: the endpoint with `?v=N`. A bare `host:port` gets
     /// `wss://`, except loopback hosts (the simulator), which get `ws://`.
     pub fn gateway_url(&self) -> String {
@@ -172,6 +199,35 @@ mod tests {
         );
         assert_eq!(url("wss://x.example/"), "wss://x.example/?v=8");
         assert_eq!(url("localhost:1"), "ws://localhost:1/?v=8");
+    }
+
+    #[test]
+    fn codecs_offer_only_what_we_encode() {
+        use voice_proto::CodecKind;
+        let video = |cs: Vec<CodecDescriptor>| -> Vec<(String, bool, bool)> {
+            cs.into_iter()
+                .filter(|c| c.kind == CodecKind::Video)
+                .map(|c| (c.name.clone(), c.encodes(), c.decodes()))
+                .collect()
+        };
+        // Receiving roles decode H264 and VP8 and encode nothing.
+        assert_eq!(
+            video(default_codecs()),
+            vec![("H264".into(), false, true), ("VP8".into(), false, true)]
+        );
+        // Publishing encodes H264 only.
+        assert_eq!(
+            video(ConnectionConfig::publish_codecs()),
+            vec![("H264".into(), true, false)]
+        );
+        // On the wire the flags are explicit (absent would mean true).
+        let json = serde_json::to_string(&default_codecs()[1]).unwrap();
+        assert!(json.contains(r#""encode":false"#), "{json}");
+        for cs in [default_codecs(), ConnectionConfig::publish_codecs()] {
+            assert_eq!(cs[0].name, "opus");
+            assert_eq!(cs[0].priority, 1000);
+            assert!(cs.iter().all(|c| c.priority % 1000 == 0 && c.payload_type != 96));
+        }
     }
 
     #[test]
