@@ -84,9 +84,11 @@
 //!   `self_stream` (a viewer-side delete such as `stream_full` does not
 //!   mean the owner stopped); it is reported for unknown keys too, so a
 //!   watch on a synthesized key ends.
-//! * STREAM_SERVER_UPDATE for an unknown stream is ignored (reference);
-//!   STREAM_CREATE keeps earlier credentials unless `rtc_server_id`
-//!   changed.
+//! * STREAM_CREATE and STREAM_SERVER_UPDATE are accepted in either order
+//!   (issue 15 item 3): an update for a stream not known yet creates its
+//!   entry, and STREAM_CREATE never clears credentials (the reference
+//!   ignored the update and cleared them when `rtc_server_id` changed,
+//!   which lost them whenever the update came first).
 //! * Provisional streams are not seeded for our own account (reference);
 //!   our own Go Live is learnt from STREAM_CREATE.
 //! * A watch reused by another requester remembers both; it ends when the

@@ -480,9 +480,23 @@ impl Registry {
     }
 
     /// STREAM_CREATE: creates or updates the stream (rtc ids, region,
-    /// viewers, paused). Credentials from an earlier STREAM_SERVER_UPDATE
-    /// are kept unless `rtc_server_id` changed. `call:`/`test:` keys are
-    /// ignored.
+    /// viewers, paused). Credentials from a STREAM_SERVER_UPDATE are kept,
+    /// whichever of the two came first. `call:`/`test:` keys are ignored.
+    ///
+    /// Decision (issue 15 item 3): STREAM_CREATE never clears endpoint and
+    /// token. Discord answers op 20 with STREAM_CREATE *and*
+    /// STREAM_SERVER_UPDATE (discord-userdoccers
+    /// `pages/gateway/gateway-events.mdx`; fact sheet §4.2 "op 20 →
+    /// STREAM_CREATE + STREAM_SERVER_UPDATE") without promising their
+    /// order, so a STREAM_CREATE after its STREAM_SERVER_UPDATE must not
+    /// wipe the credentials that just arrived (the old rule, "cleared when
+    /// `rtc_server_id` changed", did exactly that when the first
+    /// STREAM_CREATE set the id). Credentials are replaced only by a newer
+    /// STREAM_SERVER_UPDATE (and cleared by `endpoint: null`). If a stream
+    /// did move to another server and its STREAM_SERVER_UPDATE is still
+    /// on the way, one connection attempt with the old token fails and the
+    /// update that follows reconnects: a cost the other rule would pay
+    /// forever in the reversed order.
     pub fn on_stream_create(&mut self, info: &StreamInfo) -> Vec<RegistryEvent> {
         let mut out = Vec::new();
         let StreamKey::Guild {
@@ -500,9 +514,7 @@ impl Registry {
         let Some(s) = state.stream_entry(&mut ctx, channel_id, user_id) else {
             return out;
         };
-        if info.rtc_server_id.is_some() && info.rtc_server_id != s.rtc_server_id {
-            s.endpoint = None;
-            s.token = None;
+        if info.rtc_server_id.is_some() {
             s.rtc_server_id = info.rtc_server_id;
         }
         if info.rtc_channel_id.is_some() {
@@ -523,10 +535,33 @@ impl Registry {
         out
     }
 
-    /// STREAM_SERVER_UPDATE: endpoint and token of a known stream
-    /// (`endpoint: null` = reallocating). Unknown streams are ignored.
+    /// STREAM_SERVER_UPDATE: endpoint and token of a stream
+    /// (`endpoint: null` = reallocating).
+    ///
+    /// Decision (issue 15 item 3): an update for a stream not known yet,
+    /// in a known guild, creates its (provisional) entry and keeps the
+    /// credentials, because it may precede its STREAM_CREATE (see
+    /// [`Registry::on_stream_create`]); the gateway sends it only to a
+    /// session that watches or owns the stream, so it is evidence of the
+    /// stream. The entry counts against [`Limits::max_streams_per_guild`]
+    /// like any other. Updates for unknown guilds and non-guild keys are
+    /// ignored.
     pub fn on_stream_server_update(&mut self, update: &StreamServerUpdate) -> Vec<RegistryEvent> {
         let mut out = Vec::new();
+        if self.stream_mut(&update.stream_key).is_none()
+            && let StreamKey::Guild {
+                guild_id,
+                channel_id,
+                user_id,
+            } = update.stream_key
+            && self.guilds.contains_key(&guild_id)
+            && let Some((state, mut ctx)) = self.guild_ctx(guild_id, &mut out)
+            && state.stream_entry(&mut ctx, channel_id, user_id).is_some()
+        {
+            out.push(RegistryEvent::StreamDiscovered {
+                key: update.stream_key,
+            });
+        }
         let Some(s) = self.stream_mut(&update.stream_key) else {
             return out;
         };

@@ -228,13 +228,77 @@ fn stream_lifecycle_create_credentials_update_delete() {
     assert!(reg.is_go_live(G, ALICE));
 }
 
+/// Issue 15 item 3: STREAM_SERVER_UPDATE before STREAM_CREATE. Discord
+/// answers op 20 with both (discord-userdoccers
+/// `pages/gateway/gateway-events.mdx`, fact sheet §4.2) and promises no
+/// order. The old registry dropped the early update (unknown stream) and
+/// its STREAM_CREATE then found no credentials: this test failed on it
+/// at `StreamCredentialsReady`.
 #[test]
-fn unknown_stream_server_update_is_ignored_and_call_keys_too() {
-    let mut reg = registry(vec![]);
-    assert!(
-        reg.on_stream_server_update(&server_update(ALICE))
-            .is_empty()
+fn server_update_before_create_keeps_credentials() {
+    let mut reg = registry(vec![vs(ALICE, Some(VC), None, false)]);
+    let ev = reg.on_stream_server_update(&server_update(ALICE));
+    assert_eq!(ev, vec![RegistryEvent::StreamDiscovered { key: key(ALICE) }]);
+    let s = reg.stream(&key(ALICE)).expect("entry from the early update");
+    assert!(!s.created);
+    assert_eq!(s.credentials(), None, "no rtc_server_id yet");
+    let ev = reg.on_stream_create(&stream_create(ALICE, 9002));
+    assert_eq!(
+        ev,
+        vec![
+            RegistryEvent::StreamDiscovered { key: key(ALICE) },
+            RegistryEvent::StreamCredentialsReady { key: key(ALICE) },
+        ]
     );
+    let creds = reg
+        .stream(&key(ALICE))
+        .and_then(Stream::credentials)
+        .expect("credentials survive STREAM_CREATE");
+    assert_eq!(creds.endpoint, "stream.example:443");
+    assert_eq!(creds.token, "stream-token");
+    assert_eq!(creds.rtc_server_id, ServerId(9002));
+}
+
+/// Issue 15 item 3: a re-watch whose new pair arrives update-first on a
+/// stream that moved to another server. The old rule ("clear credentials
+/// when `rtc_server_id` changes") wiped the fresh token here.
+#[test]
+fn create_with_new_server_id_after_its_update_keeps_the_new_token() {
+    let mut reg = registry(vec![vs(ALICE, Some(VC), Some(true), false)]);
+    reg.on_stream_create(&stream_create(ALICE, 9002));
+    reg.on_stream_server_update(&server_update(ALICE));
+    let mut fresh = server_update(ALICE);
+    fresh.token = "fresh-token".into();
+    reg.on_stream_server_update(&fresh);
+    let ev = reg.on_stream_create(&stream_create(ALICE, 7002));
+    assert!(ev.contains(&RegistryEvent::StreamCredentialsReady { key: key(ALICE) }));
+    let creds = reg.stream(&key(ALICE)).and_then(Stream::credentials).expect("credentials");
+    assert_eq!(creds.token, "fresh-token");
+    assert_eq!(creds.rtc_server_id, ServerId(7002));
+}
+
+#[test]
+fn both_orders_give_the_same_stream() {
+    let mut a = registry(vec![vs(ALICE, Some(VC), Some(true), false)]);
+    a.on_stream_create(&stream_create(ALICE, 9002));
+    a.on_stream_server_update(&server_update(ALICE));
+    let mut b = registry(vec![vs(ALICE, Some(VC), Some(true), false)]);
+    b.on_stream_server_update(&server_update(ALICE));
+    b.on_stream_create(&stream_create(ALICE, 9002));
+    let sa = a.stream(&key(ALICE)).expect("a");
+    let sb = b.stream(&key(ALICE)).expect("b");
+    assert_eq!(sa.credentials(), sb.credentials());
+    assert!(sa.credentials().is_some());
+    assert_eq!((sa.created, sb.created), (true, true));
+}
+
+#[test]
+fn server_update_for_unknown_guild_or_call_key_is_ignored() {
+    let mut reg = registry(vec![]);
+    let mut elsewhere = server_update(ALICE);
+    elsewhere.stream_key = synthesize_stream_key(GuildId(77), VC, ALICE);
+    assert!(reg.on_stream_server_update(&elsewhere).is_empty());
+    assert!(!reg.knows_guild(GuildId(77)));
     let call = StreamInfo {
         stream_key: StreamKey::Call {
             channel_id: VC,
