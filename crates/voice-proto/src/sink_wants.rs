@@ -10,17 +10,22 @@ use serde_json::{Map, Value};
 /// Op 15 Media Sink Wants: which SSRCs a receiver wants at what quality
 /// (receiver → SFU), or which local layers are wanted (SFU → sender).
 ///
-/// Two shapes exist in the wild and both are accepted: SSRC keys at the
-/// top level (`{"8964":100,"any":50}`, user-docs) and nested under
-/// `streams` (`{"any":100,"streams":{"12346":100}}`, reported working live
-/// by clankvox). Encoding always emits the nested shape. Keys are primary
-/// (not RTX) SSRCs; quality is 0–100, 0 disables the stream. Unknown
-/// non-numeric keys are ignored.
+/// Shape: SSRC keys at the top level beside `any` and `pixelCounts`
+/// (`{"8964":100,"any":50,"pixelCounts":{"8964":1189844.5}}`), as
+/// discord-userdoccers documents it ("Media Sink Wants Structure":
+/// `{ssrc}?`, `any?`, `pixelCounts?`). clankvox nests the keys under
+/// `streams` and reports it working live, but it always sends `any` at the
+/// highest wanted quality, so that evidence cannot tell whether the server
+/// reads `streams` at all; the decision and its reasoning are in mediad's
+/// `transport/sink.rs`. Encoding emits the top-level shape; decoding reads
+/// top-level SSRC keys and ignores `streams` like any other unknown
+/// non-numeric key (what we decided Discord does). Keys are primary (not
+/// RTX) SSRCs; quality is 0–100, 0 disables the stream.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MediaSinkWants {
     /// Default quality for SSRCs not listed.
     pub any: Option<u8>,
-    /// Quality per primary SSRC.
+    /// Quality per primary SSRC (top-level keys on the wire).
     pub streams: BTreeMap<u32, u8>,
     /// `pixelCounts`: the rendered size per SSRC in pixels. Without it
     /// Discord reportedly sends the lowest layer with sparse keyframes.
@@ -60,15 +65,6 @@ fn from_map(map: Map<String, Value>) -> Result<MediaSinkWants, String> {
     for (key, value) in &map {
         match key.as_str() {
             "any" => out.any = Some(quality(key, value)?),
-            "streams" => {
-                let inner = value
-                    .as_object()
-                    .ok_or_else(|| format!("`streams` is not an object: {value}"))?;
-                for (k, v) in inner {
-                    let ssrc = ssrc_key(k).ok_or_else(|| format!("bad SSRC key {k:?}"))?;
-                    out.streams.insert(ssrc, quality(k, v)?);
-                }
-            }
             "pixelCounts" => {
                 let inner = value
                     .as_object()
@@ -98,7 +94,7 @@ impl<'de> Deserialize<'de> for MediaSinkWants {
     }
 }
 
-/// `streams` / `pixelCounts` values keyed by decimal SSRC strings.
+/// `pixelCounts` values keyed by decimal SSRC strings.
 struct SsrcKeyed<'a, V>(&'a BTreeMap<u32, V>);
 
 impl<V: Serialize> Serialize for SsrcKeyed<'_, V> {
@@ -117,7 +113,9 @@ impl Serialize for MediaSinkWants {
         if let Some(any) = self.any {
             m.serialize_entry("any", &any)?;
         }
-        m.serialize_entry("streams", &SsrcKeyed(&self.streams))?;
+        for (ssrc, q) in &self.streams {
+            m.serialize_entry(&ssrc.to_string(), q)?;
+        }
         if !self.pixel_counts.is_empty() {
             m.serialize_entry("pixelCounts", &SsrcKeyed(&self.pixel_counts))?;
         }
@@ -133,7 +131,20 @@ mod tests {
     fn out_of_range_quality_is_an_error() {
         assert!(serde_json::from_str::<MediaSinkWants>(r#"{"1":101}"#).is_err());
         assert!(serde_json::from_str::<MediaSinkWants>(r#"{"any":-1}"#).is_err());
-        assert!(serde_json::from_str::<MediaSinkWants>(r#"{"streams":{"x":1}}"#).is_err());
+        assert!(serde_json::from_str::<MediaSinkWants>(r#"{"pixelCounts":{"x":1}}"#).is_err());
+    }
+
+    #[test]
+    fn nested_streams_are_not_read() {
+        // clankvox's shape: only `any` and `pixelCounts` count.
+        let w: MediaSinkWants =
+            serde_json::from_str(r#"{"any":0,"streams":{"5":100},"pixelCounts":{"5":2.0}}"#)
+                .unwrap();
+        assert!(w.streams.is_empty());
+        assert_eq!(w.any, Some(0));
+        assert_eq!(w.pixel_counts.get(&5), Some(&2.0));
+        let text = serde_json::to_string(&MediaSinkWants::single(5, 100)).unwrap();
+        assert_eq!(text, r#"{"5":100}"#);
     }
 
     #[test]
