@@ -19,6 +19,7 @@
 
 mod dave;
 mod publish;
+mod sink;
 mod slot;
 mod video;
 

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 use futures_util::SinkExt;
 use ipc_schema::{
     Speaking, Ssrc, StreamType, TransportParams, TransportRole, TransportState, TransportStats,
-    TransportStatus, UserId, UserVideoState, VideoCodec as IpcCodec, VideoStreamInfo,
-    VideoSubscription,
+    TransportStatus, UserId, UserVideoState, VideoStreamInfo, VideoSubscription,
 };
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::mpsc;
@@ -20,15 +19,15 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use video_pipeline::PipelineSettings;
-use video_receiver::VideoCodec;
-use voice_proto::{MediaSinkWants, Video, VoiceMessage};
+use video_receiver::PayloadCodec;
+use voice_proto::{Video, VoiceMessage};
 use voice_session::{
-    ConnectionConfig, Event, H264_PT, H264_RTX_PT, Input, LinkStatus, MediaInfo, Role, Transmit,
-    VP8_PT, VP8_RTX_PT, VoiceConnection,
+    ConnectionConfig, Event, H264_PT, Input, LinkStatus, MediaInfo, Role, Transmit, VoiceConnection,
 };
 
 use super::dave::SharedDave;
 use super::publish::{PublishSpec, Publisher};
+use super::sink::{self, Layer, UserWants};
 use super::video::{VideoWorker, WorkerSpec};
 use super::{TransportEvent, TransportMsg};
 
@@ -92,7 +91,9 @@ pub fn spawn_slot(
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (config, watched_user) = connection_config(role, params);
     let dave = SharedDave::new(config.user_id, dave_group_id(params));
+    let payload_codecs = sink::payload_codecs(&config.codecs);
     let slot = Slot {
+        payload_codecs,
         dave,
         role,
         generation,
@@ -177,14 +178,16 @@ fn connection_config(
     (config, watched)
 }
 
-/// A user's announced video on this connection.
+/// A user's announced video on this connection: its active simulcast
+/// layers (each with its own SSRC).
 #[derive(Debug, Clone)]
 struct UserVideo {
-    video_ssrc: u32,
-    rtx_ssrc: Option<u32>,
+    layers: Vec<Layer>,
 }
 
 struct Slot {
+    /// The video payload types we declared in op 1, with their codecs.
+    payload_codecs: Vec<PayloadCodec>,
     dave: SharedDave,
     role: TransportRole,
     generation: u64,
@@ -585,29 +588,22 @@ impl Slot {
         let Some(user) = v.user_id.map(|u| u.0) else {
             return;
         };
-        let layer = v
-            .streams
-            .iter()
-            .find(|s| s.ssrc.is_some_and(|s| s != 0) && s.active != Some(false));
-        let video_ssrc = layer
-            .and_then(|s| s.ssrc)
-            .or(v.video_ssrc)
-            .filter(|s| *s != 0);
-        let rtx = layer
-            .and_then(|s| s.rtx_ssrc_or_derived())
-            .or(v.rtx_ssrc)
-            .filter(|s| *s != 0);
-        let Some(video_ssrc) = video_ssrc else {
+        let layers = sink::layers_of(&v);
+        if layers.is_empty() {
             self.user_gone(user);
             return;
-        };
+        }
         let stream_type = self.stream_type();
+        self.users.insert(user, UserVideo { layers });
+        let chosen = self.chosen_layer(user);
         let state = UserVideoState {
             user_id: UserId(user),
             role: self.role,
             audio_ssrc: v.audio_ssrc.filter(|s| *s != 0).map(Ssrc),
-            video_ssrc: Some(Ssrc(video_ssrc)),
-            codec: Some(self.ipc_codec()),
+            video_ssrc: chosen.map(|l| Ssrc(l.ssrc)),
+            // Known per packet from its payload type, not from op 12 or
+            // op 4 (see sink.rs).
+            codec: None,
             streams: v
                 .streams
                 .iter()
@@ -627,29 +623,31 @@ impl Slot {
                 .collect(),
         };
         self.emit(TransportEvent::UserVideo(state));
-        let changed = self
-            .users
-            .insert(
-                user,
-                UserVideo {
-                    video_ssrc,
-                    rtx_ssrc: rtx,
-                },
-            )
-            .is_none_or(|old| old.video_ssrc != video_ssrc);
-        if changed {
-            self.workers.retain(|_, w| w.user_id != user);
-        }
         self.sync_workers();
         self.send_sink_wants();
     }
 
+    /// Output size limit of `user`'s subscription (the default box when
+    /// not subscribed).
+    fn max_pixels(&self, user: u64) -> u32 {
+        self.subscription(user)
+            .map_or(PipelineSettings::default(), Self::settings)
+            .max_pixels
+    }
+
+    /// The layer of `user` to receive (see `sink::choose_layer`).
+    fn chosen_layer(&self, user: u64) -> Option<Layer> {
+        let v = self.users.get(&user)?;
+        sink::choose_layer(&v.layers, self.max_pixels(user))
+    }
+
     fn user_gone(&mut self, user: u64) {
-        if let Some(v) = self.users.remove(&user) {
-            self.workers.remove(&v.video_ssrc);
+        let chosen = self.chosen_layer(user);
+        if self.users.remove(&user).is_some() {
+            self.workers.retain(|_, w| w.user_id != user);
             self.emit(TransportEvent::UserVideoEnd {
                 user_id: UserId(user),
-                ssrc: Some(Ssrc(v.video_ssrc)),
+                ssrc: chosen.map(|l| Ssrc(l.ssrc)),
             });
             self.send_sink_wants();
         }
@@ -659,20 +657,6 @@ impl Slot {
         match self.role {
             TransportRole::Voice => StreamType::Camera,
             _ => StreamType::Screen,
-        }
-    }
-
-    fn codec(&self) -> VideoCodec {
-        match self.media.as_ref().and_then(|m| m.video_codec.as_deref()) {
-            Some(c) if c.eq_ignore_ascii_case("VP8") => VideoCodec::Vp8,
-            _ => VideoCodec::H264,
-        }
-    }
-
-    fn ipc_codec(&self) -> IpcCodec {
-        match self.codec() {
-            VideoCodec::Vp8 => IpcCodec::Vp8,
-            VideoCodec::H264 => IpcCodec::H264,
         }
     }
 
@@ -705,44 +689,43 @@ impl Slot {
         if self.media.is_none() {
             return;
         }
-        let wanted: Vec<(u64, UserVideo, PipelineSettings)> = self
+        let wanted: Vec<(u64, Layer, PipelineSettings)> = self
             .users
-            .iter()
-            .filter_map(|(u, v)| Some((*u, v.clone(), Self::settings(self.subscription(*u)?))))
+            .keys()
+            .filter_map(|u| {
+                let settings = Self::settings(self.subscription(*u)?);
+                Some((*u, self.chosen_layer(*u)?, settings))
+            })
             .collect();
+        // A worker whose layer is no longer the chosen one (new op 12, other
+        // output size) stops; the new layer's worker starts below.
         self.workers.retain(|_, w| {
             wanted
                 .iter()
-                .any(|(u, v, _)| *u == w.user_id && v.video_ssrc == w.ssrc)
+                .any(|(u, l, _)| *u == w.user_id && l.ssrc == w.ssrc && l.rtx_ssrc == w.rtx_ssrc)
         });
-        for (user, video, settings) in wanted {
-            if let Some(w) = self.workers.get(&video.video_ssrc) {
+        for (user, layer, settings) in wanted {
+            if let Some(w) = self.workers.get(&layer.ssrc) {
                 w.set_settings(settings);
                 continue;
             }
-            let codec = self.codec();
-            let (pt, rtx_pt) = match codec {
-                VideoCodec::H264 => (H264_PT, H264_RTX_PT),
-                VideoCodec::Vp8 => (VP8_PT, VP8_RTX_PT),
-            };
             let spec = WorkerSpec {
                 role: self.role,
                 generation: self.generation,
                 user_id: user,
                 stream_type: self.stream_type(),
-                codec,
-                ssrc: video.video_ssrc,
-                payload_type: pt,
-                rtx: video.rtx_ssrc.map(|r| (r, rtx_pt)),
+                ssrc: layer.ssrc,
+                rtx_ssrc: layer.rtx_ssrc,
+                payload_codecs: self.payload_codecs.clone(),
                 settings,
                 dave: self.dave.clone(),
             };
             match VideoWorker::spawn(spec, self.events.clone(), self.cmd_tx.clone()) {
                 Ok(w) => {
-                    tracing::info!(role = %self.role, user, ssrc = video.video_ssrc, "video worker started");
-                    self.workers.insert(video.video_ssrc, w);
+                    tracing::info!(role = %self.role, user, ssrc = layer.ssrc, "video worker started");
+                    self.workers.insert(layer.ssrc, w);
                     // Start from a keyframe rather than wait for the next one.
-                    let _ = self.conn.request_keyframe(video.video_ssrc);
+                    let _ = self.conn.request_keyframe(layer.ssrc);
                 }
                 Err(e) => {
                     tracing::error!(role = %self.role, error = %e, "cannot start a video worker")
@@ -764,24 +747,28 @@ impl Slot {
         }
     }
 
-    /// Op 15: full quality for subscribed users' video, none for the rest.
+    /// Op 15: the chosen layer of each subscribed user, every other layer
+    /// off (decisions and sources in `sink.rs`).
     fn send_sink_wants(&mut self) {
         if self.media.is_none() {
             return;
         }
-        let mut wants = MediaSinkWants::default();
-        if self.role == TransportRole::StreamWatch {
-            wants.any = Some(100);
-        }
-        for (user, v) in &self.users {
-            let sub = self.subscription(*user);
-            wants
-                .streams
-                .insert(v.video_ssrc, if sub.is_some() { 100 } else { 0 });
-            if let Some(p) = sub.and_then(|s| s.preferred_pixel_count) {
-                wants.pixel_counts.insert(v.video_ssrc, f64::from(p));
-            }
-        }
+        let users: Vec<(u64, Option<Layer>, u32)> = self
+            .users
+            .keys()
+            .map(|u| (*u, self.chosen_layer(*u), self.max_pixels(*u)))
+            .collect();
+        let wants = sink::sink_wants(
+            self.role == TransportRole::StreamWatch,
+            users.iter().filter_map(|(u, chosen, max_pixels)| {
+                Some(UserWants {
+                    layers: &self.users.get(u)?.layers,
+                    chosen: *chosen,
+                    subscription: self.subscription(*u),
+                    max_pixels: *max_pixels,
+                })
+            }),
+        );
         self.conn.send_message(&VoiceMessage::MediaSinkWants(wants));
     }
 

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use ipc_schema::{DecodedVideoFrame, Ssrc, StreamType, TransportRole, UserId};
 use tokio::sync::mpsc as tmpsc;
 use video_pipeline::PipelineSettings;
-use video_receiver::{Output, ReceiverConfig, RtxConfig, VideoCodec, VideoReceiver};
+use video_receiver::{
+    FrameTransform, Output, PayloadCodec, ReceiverConfig, RtxConfig, VideoCodec, VideoReceiver,
+};
 
 use super::slot::SlotCmd;
 use super::{TransportEvent, TransportMsg};
@@ -31,10 +33,11 @@ pub(crate) struct WorkerSpec {
     pub generation: u64,
     pub user_id: u64,
     pub stream_type: StreamType,
-    pub codec: VideoCodec,
     pub ssrc: u32,
-    pub payload_type: u8,
-    pub rtx: Option<(u32, u8)>,
+    pub rtx_ssrc: Option<u32>,
+    /// Every video payload type we declared, with its codec: the worker
+    /// follows the payload type of the packets (see `sink.rs`).
+    pub payload_codecs: Vec<PayloadCodec>,
     pub settings: PipelineSettings,
     /// The slot's DAVE session: frames are decrypted after reassembly.
     pub dave: super::dave::SharedDave,
@@ -69,19 +72,25 @@ impl VideoWorker {
         events: tmpsc::Sender<TransportMsg>,
         slot: tmpsc::UnboundedSender<SlotCmd>,
     ) -> std::io::Result<Self> {
-        let mut config = ReceiverConfig::new(spec.codec, rtp::Ssrc(spec.ssrc));
-        config.payload_type = rtp::PayloadType::new(spec.payload_type).ok();
-        config.rtx = spec.rtx.and_then(|(ssrc, pt)| {
+        // The first codec is only where the receiver starts: it switches at
+        // the first packet whose payload type says otherwise.
+        let start = spec
+            .payload_codecs
+            .first()
+            .map_or(VideoCodec::H264, |c| c.codec);
+        let mut config = ReceiverConfig::new(start, rtp::Ssrc(spec.ssrc));
+        config.payload_codecs = spec.payload_codecs.clone();
+        config.rtx = spec.rtx_ssrc.and_then(|ssrc| {
             Some(RtxConfig {
                 ssrc: rtp::Ssrc(ssrc),
-                payload_type: rtp::PayloadType::new(pt).ok()?,
+                payload_type: spec.payload_codecs.first()?.rtx_payload_type?,
             })
         });
         config.pipeline = spec.settings;
         let (tx, rx) = mpsc::sync_channel(WORKER_QUEUE);
         let counters = Arc::new(WorkerCounters::default());
         let shared = counters.clone();
-        let (user_id, ssrc, rtx_ssrc) = (spec.user_id, spec.ssrc, spec.rtx.map(|r| r.0));
+        let (user_id, ssrc, rtx_ssrc) = (spec.user_id, spec.ssrc, spec.rtx_ssrc);
         let thread = std::thread::Builder::new()
             .name(format!("video-{}-{ssrc}", spec.role.as_str()))
             .spawn(move || run(spec, config, rx, events, slot, shared))?;
@@ -130,6 +139,27 @@ fn wall_clock_us() -> u64 {
         .map_or(0, |d| d.as_micros() as u64)
 }
 
+/// DAVE decryption of a worker's frames, with the codec the receiver is
+/// decoding now (DAVE's clear ranges depend on it).
+struct DaveTransform {
+    dave: super::dave::SharedDave,
+    user: u64,
+    codec: dave_session::MediaCodec,
+}
+
+impl FrameTransform for DaveTransform {
+    fn transform(&mut self, frame: &mut Vec<u8>) -> Result<(), String> {
+        self.dave.decrypt(self.user, self.codec, frame)
+    }
+
+    fn set_codec(&mut self, codec: VideoCodec) {
+        self.codec = match codec {
+            VideoCodec::H264 => dave_session::MediaCodec::H264,
+            VideoCodec::Vp8 => dave_session::MediaCodec::Vp8,
+        };
+    }
+}
+
 fn run(
     spec: WorkerSpec,
     config: ReceiverConfig,
@@ -145,16 +175,10 @@ fn run(
             return;
         }
     };
-    let (dave, user, codec) = (
-        spec.dave.clone(),
-        spec.user_id,
-        match spec.codec {
-            VideoCodec::H264 => dave_session::MediaCodec::H264,
-            VideoCodec::Vp8 => dave_session::MediaCodec::Vp8,
-        },
-    );
-    receiver.set_transform(Box::new(move |frame: &mut Vec<u8>| {
-        dave.decrypt(user, codec, frame)
+    receiver.set_transform(Box::new(DaveTransform {
+        dave: spec.dave.clone(),
+        user: spec.user_id,
+        codec: dave_session::MediaCodec::H264,
     }));
     let mut frame_seq = 0u64;
     loop {
