@@ -225,6 +225,11 @@ impl DaveSession {
     }
 
     /// Op 27: operation type byte and the MLS vector (with its length prefix).
+    ///
+    /// Add proposals must name a recognised user (op 11 minus op 13, plus
+    /// ourselves), as in @discordjs/voice and Discord-video-stream
+    /// (`processProposals(…, connectedClients)`); otherwise the whole
+    /// message is refused and no commit is sent.
     pub fn on_proposals(&mut self, operation_type: u8, vector: &[u8]) -> Result<(), DaveError> {
         let op = ProposalsOp::from_byte(operation_type)?;
         decode::check_proposals(op == ProposalsOp::Append, vector)?;
@@ -271,6 +276,20 @@ impl DaveSession {
     }
 
     /// Op 30: a welcome into the group, for transition `transition_id`.
+    ///
+    /// Decision (issue 15, item 5): the welcome is processed without the
+    /// recognised-users list; the roster it brings is the group as the
+    /// voice gateway and its members built it, and op 11 for members who
+    /// were there before us may not have reached us yet. Only proposals
+    /// ([`DaveSession::on_proposals`]) are checked against op 11/op 13.
+    /// davey 0.2 makes the roster check optional (`process_welcome(welcome,
+    /// recognized_user_ids: Option<&[u64]>)`); @discordjs/voice
+    /// `packages/voice/src/networking/DAVESession.ts` calls
+    /// `processWelcome(payload)` without it and
+    /// `processProposals(optype, payload, connectedClients)` with it, and
+    /// Discord-video-stream `BaseMediaConnection.ts` does the same.
+    /// davey still checks the group id, the single external sender (equal
+    /// to op 25's) and that the roster has no duplicate user.
     pub fn on_welcome(
         &mut self,
         transition_id: u16,
@@ -280,10 +299,9 @@ impl DaveSession {
         if self.mls.is_none() {
             return Err(DaveError::NoSession);
         }
-        let recognized = self.recognized_with_self();
         let result = decode::check_welcome(welcome).and_then(|()| {
             let mls = self.mls.as_mut().ok_or(DaveError::NoSession)?;
-            mls.process_welcome(welcome, Some(&recognized))
+            mls.process_welcome(welcome, None)
                 .map_err(|e| rejected("welcome", e))
         });
         match result {

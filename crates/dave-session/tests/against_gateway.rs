@@ -237,3 +237,81 @@ fn stream_group_id_is_rtc_server_id_minus_one() {
     );
     assert_eq!(dave_session::stream_group_id(0), 0);
 }
+
+/// A tamper that hides every op 11 to `victim`: it never learns who else
+/// is in the call.
+fn hide_clients_connect_from(victim: u64) -> Tamper {
+    Box::new(move |to, m| match m {
+        ServerDaveMsg::ClientsConnect { .. } if to == victim => {
+            Some(ServerDaveMsg::ClientsConnect { user_ids: vec![] })
+        }
+        _ => None,
+    })
+}
+
+/// Issue 15 item 5: a welcome is processed without the recognised-users
+/// list, as @discordjs/voice (`DAVESession.ts`: `processWelcome(payload)`)
+/// and Discord-video-stream do; davey's roster check is optional
+/// (`process_welcome(welcome, None)`). B joins a group whose members it
+/// never saw in op 11. The old session checked the roster against op 11
+/// and refused the welcome (`unrecognized user in welcome roster`), so B
+/// answered op 31 and never joined.
+#[test]
+fn welcome_is_processed_with_a_roster_we_were_not_told_about() {
+    let mut net = Net::new();
+    net.tamper = Some(hide_clients_connect_from(B));
+    net.join_sim(A);
+    net.join_sim(C);
+    net.join_session(B);
+    assert!(net.session_errors.is_empty(), "{:?}", net.session_errors);
+    let epoch = net.gw.group_mut(GROUP).epoch();
+    assert_eq!(net.session(B).epoch(), Some(epoch));
+    let mut users = net.session(B).group_user_ids();
+    users.sort_unstable();
+    assert_eq!(users, vec![A, B, C]);
+    // B decrypts A's media and A decrypts B's.
+    let now = net.now;
+    let frame = opus_frame();
+    let enc = net.sim(A).encrypt_opus(&frame).unwrap();
+    assert_eq!(
+        net.session(B)
+            .decrypt(A, MediaCodec::Opus, &enc, now)
+            .unwrap(),
+        Decrypted::Plain(frame.clone())
+    );
+    let enc = net.session(B).encrypt(MediaCodec::Opus, &frame).unwrap();
+    assert_eq!(net.sim(A).decrypt(B, false, &enc).unwrap(), frame);
+}
+
+/// Issue 15 item 5, the other half: add proposals are still checked
+/// against op 11/op 13, as the independent clients do (@discordjs/voice
+/// and Discord-video-stream pass their connected users to
+/// `processProposals`): B, which was never told about C, refuses the
+/// proposal adding C and sends no commit for it. Fails if the proposals
+/// check is dropped along with the welcome's.
+#[test]
+fn proposal_adding_an_unrecognised_user_is_refused() {
+    let mut net = Net::new();
+    net.join_session(A);
+    net.join_session(B);
+    assert!(net.session_errors.is_empty(), "{:?}", net.session_errors);
+    net.tamper = Some(hide_clients_connect_from(B));
+    net.join_sim(C);
+    let refused: Vec<_> = net
+        .session_errors
+        .iter()
+        .filter(|(u, e)| {
+            *u == B
+                && matches!(e, DaveError::Rejected { what: "proposals", detail }
+                    if detail.contains(&C.to_string()))
+        })
+        .collect();
+    assert!(!refused.is_empty(), "{:?}", net.session_errors);
+    // A (which recognises C) committed; the group still converges, B
+    // rejoining through a welcome (no roster check) after its op 31.
+    let epoch = net.gw.group_mut(GROUP).epoch();
+    assert_eq!(net.session(A).epoch(), Some(epoch));
+    let mut users = net.session(A).group_user_ids();
+    users.sort_unstable();
+    assert_eq!(users, vec![A, B, C]);
+}
