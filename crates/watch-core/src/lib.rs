@@ -14,7 +14,11 @@
 //!    book). [`RegistryEvent::StreamCredentialsReady`] for a watched key
 //!    means "connect the stream transport" ([`Stream::credentials`],
 //!    [`Registry::own_voice`] for the session id).
-//! 3. A watch request: [`select_target`] → [`plan_transport`] →
+//! 3. Every stream_watch transport status goes to the watch's
+//!    [`StreamRecovery`]: a lost transport is retried (op 20 again) a
+//!    bounded number of times, then the watch ends with
+//!    [`STREAM_TRANSPORT_LOST`] (issue 15 item 9).
+//! 4. A watch request: [`select_target`] → [`plan_transport`] →
 //!    [`WatchBook::start`] (reuse of the same target) → act on the plan
 //!    (OP20 with the key, webcam subscription, or a share link, calling
 //!    [`suppress_link`] before creating the link session and after
@@ -112,6 +116,7 @@
 
 mod error;
 mod plan;
+mod recovery;
 mod registry;
 mod select;
 
@@ -123,6 +128,9 @@ pub use plan::{
     MAX_REQUESTERS_PER_WATCH, MAX_WATCHES, PlanOptions, PlanReason, StartOutcome, Teardown,
     TeardownReason, TransportPlan, Watch, WatchBook, WatchId, WatchRequest, WatchTransport,
     plan_transport, suppress_link,
+};
+pub use recovery::{
+    RecoveryAction, RecoveryPolicy, STREAM_TRANSPORT_LOST, StreamLinkStatus, StreamRecovery,
 };
 pub use registry::{
     Limits, MAX_CREDENTIAL_CHARS, MAX_GUILDS, MAX_MEMBERS_PER_GUILD, MAX_NAME_CHARS,

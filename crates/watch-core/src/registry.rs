@@ -582,6 +582,20 @@ impl Registry {
         out
     }
 
+    /// Forgets a stream's endpoint and token (kept: rtc ids, viewers), so
+    /// that only a new STREAM_SERVER_UPDATE makes it connectable again:
+    /// used when a lost stream transport is retried with op 20
+    /// ([`crate::StreamRecovery`]), which must not reconnect with the token
+    /// that just failed. Returns whether the stream was known.
+    pub fn forget_stream_credentials(&mut self, key: &StreamKey) -> bool {
+        let Some(s) = self.stream_mut(key) else {
+            return false;
+        };
+        s.endpoint = None;
+        s.token = None;
+        true
+    }
+
     /// STREAM_UPDATE: paused, viewers, region of a known stream.
     pub fn on_stream_update(&mut self, info: &StreamInfo) -> Vec<RegistryEvent> {
         let max_viewers = self.limits.max_viewers_per_stream;

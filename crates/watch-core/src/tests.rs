@@ -238,8 +238,13 @@ fn stream_lifecycle_create_credentials_update_delete() {
 fn server_update_before_create_keeps_credentials() {
     let mut reg = registry(vec![vs(ALICE, Some(VC), None, false)]);
     let ev = reg.on_stream_server_update(&server_update(ALICE));
-    assert_eq!(ev, vec![RegistryEvent::StreamDiscovered { key: key(ALICE) }]);
-    let s = reg.stream(&key(ALICE)).expect("entry from the early update");
+    assert_eq!(
+        ev,
+        vec![RegistryEvent::StreamDiscovered { key: key(ALICE) }]
+    );
+    let s = reg
+        .stream(&key(ALICE))
+        .expect("entry from the early update");
     assert!(!s.created);
     assert_eq!(s.credentials(), None, "no rtc_server_id yet");
     let ev = reg.on_stream_create(&stream_create(ALICE, 9002));
@@ -272,7 +277,10 @@ fn create_with_new_server_id_after_its_update_keeps_the_new_token() {
     reg.on_stream_server_update(&fresh);
     let ev = reg.on_stream_create(&stream_create(ALICE, 7002));
     assert!(ev.contains(&RegistryEvent::StreamCredentialsReady { key: key(ALICE) }));
-    let creds = reg.stream(&key(ALICE)).and_then(Stream::credentials).expect("credentials");
+    let creds = reg
+        .stream(&key(ALICE))
+        .and_then(Stream::credentials)
+        .expect("credentials");
     assert_eq!(creds.token, "fresh-token");
     assert_eq!(creds.rtc_server_id, ServerId(7002));
 }
@@ -290,6 +298,24 @@ fn both_orders_give_the_same_stream() {
     assert_eq!(sa.credentials(), sb.credentials());
     assert!(sa.credentials().is_some());
     assert_eq!((sa.created, sb.created), (true, true));
+}
+
+#[test]
+fn forgotten_credentials_need_a_new_server_update() {
+    let mut reg = registry(vec![vs(ALICE, Some(VC), Some(true), false)]);
+    reg.on_stream_create(&stream_create(ALICE, 9002));
+    reg.on_stream_server_update(&server_update(ALICE));
+    assert!(reg.forget_stream_credentials(&key(ALICE)));
+    let s = reg.stream(&key(ALICE)).expect("kept");
+    assert_eq!(s.credentials(), None);
+    assert_eq!(s.rtc_server_id, Some(ServerId(9002)));
+    reg.on_stream_server_update(&server_update(ALICE));
+    assert!(
+        reg.stream(&key(ALICE))
+            .and_then(Stream::credentials)
+            .is_some()
+    );
+    assert!(!reg.forget_stream_credentials(&key(BOB)));
 }
 
 #[test]
