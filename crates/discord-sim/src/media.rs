@@ -74,6 +74,12 @@ pub enum VideoCodec {
     H264,
     /// VP8.
     Vp8,
+    /// H.264 and VP8 by turns, `every_frames` frames each, on one SSRC (a
+    /// streamer switching codec mid-stream): `{"alternate":{"every_frames":90}}`.
+    Alternate {
+        /// Frames per codec run.
+        every_frames: u32,
+    },
 }
 
 /// A simulated participant's video, as written in scenarios (every field

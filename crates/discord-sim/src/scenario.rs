@@ -142,6 +142,10 @@ const BUILTIN: &[(&str, &str)] = &[
     ("webcam-only", include_str!("../scenarios/webcam-only.json")),
     ("dave", include_str!("../scenarios/dave.json")),
     ("lossy", include_str!("../scenarios/lossy.json")),
+    (
+        "vp8-streamer",
+        include_str!("../scenarios/vp8-streamer.json"),
+    ),
 ];
 
 impl Scenario {

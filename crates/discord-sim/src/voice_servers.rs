@@ -101,6 +101,9 @@ fn video_spec(v: &VideoSpecConfig) -> sim_voice::VideoSpec {
         codec: match v.codec {
             VideoCodec::H264 => sim_voice::VideoCodecSpec::H264,
             VideoCodec::Vp8 => sim_voice::VideoCodecSpec::Vp8,
+            VideoCodec::Alternate { every_frames } => {
+                sim_voice::VideoCodecSpec::Alternate { every_frames }
+            }
         },
         width: v.width,
         height: v.height,

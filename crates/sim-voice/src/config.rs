@@ -102,7 +102,8 @@ pub struct ParticipantSpec {
 pub struct VideoSpec {
     /// Screen share or webcam picture.
     pub kind: VideoKind,
-    /// Codec; only H264 is produced (VP8 falls back to H264, see crate docs).
+    /// Codec of the frames (each frame is sent with the payload type the
+    /// receiver declared for its codec).
     pub codec: VideoCodecSpec,
     /// Full-quality width in pixels.
     pub width: u32,
@@ -133,8 +134,15 @@ pub enum VideoKind {
 pub enum VideoCodecSpec {
     /// H264 constrained baseline.
     H264,
-    /// VP8 (not produced yet: served as H264).
+    /// VP8 (libvpx).
     Vp8,
+    /// H264 for `every_frames` frames, then VP8 for as many, and so on: a
+    /// streamer who switches codec mid-stream, on the same SSRC (each
+    /// switch starts with a keyframe of the new codec).
+    Alternate {
+        /// Frames per codec run.
+        every_frames: u32,
+    },
 }
 
 /// Fault injection commands.

@@ -1,5 +1,8 @@
-//! Simulated participants: an Opus speaker and simulcast-like H264 layers
-//! rendered by `sim-media`, paced by the server task's clock.
+//! Simulated participants: an Opus speaker and simulcast-like H264 or VP8
+//! layers rendered by `sim-media`, paced by the server task's clock. A
+//! participant may switch codec mid-stream ([`VideoCodecSpec::Alternate`]),
+//! as a Discord streamer can: each frame says its codec, and the server
+//! sends it with the payload type each receiver declared for that codec.
 
 use std::time::{Duration, Instant};
 
@@ -7,19 +10,54 @@ use dave_gateway::SimMember;
 use h264_rtp::{H264Packetizer, PacketizerConfig};
 use sim_media::{
     CameraConfig, CameraSource, H264CameraStream, H264Config, H264ScreenStream, H264Stream,
-    OpusSpeaker, OpusVoice, ScreenConfig, ScreenSource,
+    OpusSpeaker, OpusVoice, ScreenConfig, ScreenSource, Vp8Config, Vp8Stream,
 };
+use vp8_rtp::Vp8Packetizer;
 
-use crate::config::{ParticipantSpec, VideoKind, VideoSpec};
+use crate::config::{ParticipantSpec, VideoCodecSpec, VideoKind, VideoSpec};
 use crate::error::SimVoiceError;
 
 /// Opus frame duration.
 pub(crate) const AUDIO_FRAME: Duration = Duration::from_millis(20);
 
+/// The codec of one encoded frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FrameCodec {
+    H264,
+    Vp8,
+}
+
+impl FrameCodec {
+    /// The codec name in op 1 `codecs`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::H264 => "H264",
+            Self::Vp8 => "VP8",
+        }
+    }
+}
+
+/// The codec `spec` sends frame `index` with.
+pub(crate) fn codec_at(spec: VideoCodecSpec, index: u64) -> FrameCodec {
+    match spec {
+        VideoCodecSpec::H264 => FrameCodec::H264,
+        VideoCodecSpec::Vp8 => FrameCodec::Vp8,
+        VideoCodecSpec::Alternate { every_frames } => {
+            if (index / u64::from(every_frames.max(1))).is_multiple_of(2) {
+                FrameCodec::H264
+            } else {
+                FrameCodec::Vp8
+            }
+        }
+    }
+}
+
 /// One encoder at one size.
 enum LayerEncoder {
     Screen(Box<H264ScreenStream>),
     Camera(Box<H264CameraStream>),
+    Vp8Screen(Box<Vp8Stream<ScreenSource>>),
+    Vp8Camera(Box<Vp8Stream<CameraSource>>),
 }
 
 impl LayerEncoder {
@@ -27,6 +65,8 @@ impl LayerEncoder {
         match self {
             Self::Screen(s) => s.next_frame(n).ok(),
             Self::Camera(s) => s.next_frame(n).ok(),
+            Self::Vp8Screen(s) => s.next_frame(n).ok(),
+            Self::Vp8Camera(s) => s.next_frame(n).ok(),
         }
     }
 
@@ -34,6 +74,15 @@ impl LayerEncoder {
         match self {
             Self::Screen(s) => s.force_keyframe(),
             Self::Camera(s) => s.force_keyframe(),
+            Self::Vp8Screen(s) => s.force_keyframe(),
+            Self::Vp8Camera(s) => s.force_keyframe(),
+        }
+    }
+
+    fn codec(&self) -> FrameCodec {
+        match self {
+            Self::Screen(_) | Self::Camera(_) => FrameCodec::H264,
+            Self::Vp8Screen(_) | Self::Vp8Camera(_) => FrameCodec::Vp8,
         }
     }
 }
@@ -50,9 +99,10 @@ pub(crate) struct Layer {
 /// An encoded frame of one layer, already cut into RTP payloads.
 pub(crate) struct LayerFrame {
     pub layer: usize,
+    pub codec: FrameCodec,
     pub keyframe: bool,
     pub timestamp: u32,
-    /// The Annex-B access unit (what DAVE encrypts).
+    /// The Annex-B access unit or VP8 frame (what DAVE encrypts).
     pub annexb: Vec<u8>,
     /// `(payload, marker)` of the unencrypted access unit.
     pub payloads: Vec<(Vec<u8>, bool)>,
@@ -70,6 +120,7 @@ pub(crate) struct VideoState {
     /// Random RTP timestamp origin.
     ts_base: u32,
     packetizer: Option<H264Packetizer>,
+    vp8_packetizer: Option<Vp8Packetizer>,
     seed: u64,
     pub frames_encoded: u64,
     pub keyframes_forced: u64,
@@ -230,6 +281,8 @@ impl VideoState {
         // the best acceptable one.
         layers.sort_by(|a, b| b.quality.cmp(&a.quality).then(b.width.cmp(&a.width)));
         let packetizer = H264Packetizer::new(PacketizerConfig::default(), 0, 0).ok();
+        let vp8_packetizer =
+            Vp8Packetizer::new(vp8_rtp::PacketizerConfig::default(), 0, 0, seed as u16).ok();
         Ok(Self {
             spec,
             ssrc,
@@ -240,6 +293,7 @@ impl VideoState {
             next_index: 0,
             ts_base: (seed as u32).wrapping_mul(0x9E37_79B9),
             packetizer,
+            vp8_packetizer,
             seed,
             frames_encoded: 0,
             keyframes_forced: 0,
@@ -288,14 +342,17 @@ impl VideoState {
         if self.next_frame_at <= now {
             self.next_frame_at = now + period / 2;
         }
+        let codec = codec_at(self.spec.codec, index);
         for (i, layer) in self.layers.iter_mut().enumerate() {
             let want = wanted.get(i).copied().unwrap_or(false);
             if !want {
                 layer.encoder = None;
                 continue;
             }
-            if layer.encoder.is_none() {
-                layer.encoder = make_encoder(&self.spec, layer, self.seed);
+            // A codec switch starts a new encoder: its first frame is a
+            // keyframe of the new codec.
+            if layer.encoder.as_ref().is_none_or(|e| e.codec() != codec) {
+                layer.encoder = make_encoder(&self.spec, layer, self.seed, codec);
             }
             let Some(enc) = layer.encoder.as_mut() else {
                 continue;
@@ -304,11 +361,16 @@ impl VideoState {
                 continue;
             };
             self.frames_encoded += 1;
-            let Some(payloads) = packetize(&mut self.packetizer, &frame.annexb) else {
+            let payloads = match codec {
+                FrameCodec::H264 => packetize(&mut self.packetizer, &frame.annexb),
+                FrameCodec::Vp8 => packetize_vp8(&mut self.vp8_packetizer, &frame.annexb),
+            };
+            let Some(payloads) = payloads else {
                 continue;
             };
             out.push(LayerFrame {
                 layer: i,
+                codec,
                 keyframe: frame.keyframe,
                 timestamp: self.ts_base.wrapping_add(frame.pts_90khz),
                 annexb: frame.annexb,
@@ -320,10 +382,22 @@ impl VideoState {
 }
 
 impl VideoState {
-    /// Cuts an (e.g. DAVE-encrypted) access unit into RTP payloads.
-    pub(crate) fn packetize(&mut self, annexb: &[u8]) -> Option<Vec<(Vec<u8>, bool)>> {
-        packetize(&mut self.packetizer, annexb)
+    /// Cuts an (e.g. DAVE-encrypted) frame of `codec` into RTP payloads.
+    pub(crate) fn packetize(
+        &mut self,
+        codec: FrameCodec,
+        frame: &[u8],
+    ) -> Option<Vec<(Vec<u8>, bool)>> {
+        match codec {
+            FrameCodec::H264 => packetize(&mut self.packetizer, frame),
+            FrameCodec::Vp8 => packetize_vp8(&mut self.vp8_packetizer, frame),
+        }
     }
+}
+
+fn packetize_vp8(pk: &mut Option<Vp8Packetizer>, frame: &[u8]) -> Option<Vec<(Vec<u8>, bool)>> {
+    let packets = pk.as_mut()?.packetize(frame, Duration::ZERO).ok()?;
+    Some(packets.map(|p| (p.payload.to_vec(), p.marker)).collect())
 }
 
 fn packetize(pk: &mut Option<H264Packetizer>, annexb: &[u8]) -> Option<Vec<(Vec<u8>, bool)>> {
@@ -331,7 +405,12 @@ fn packetize(pk: &mut Option<H264Packetizer>, annexb: &[u8]) -> Option<Vec<(Vec<
     Some(packets.map(|p| (p.payload.to_vec(), p.marker)).collect())
 }
 
-fn make_encoder(spec: &VideoSpec, layer: &Layer, seed: u64) -> Option<LayerEncoder> {
+fn make_encoder(
+    spec: &VideoSpec,
+    layer: &Layer,
+    seed: u64,
+    codec: FrameCodec,
+) -> Option<LayerEncoder> {
     let mut cfg = match spec.kind {
         VideoKind::Screen => H264Config::screen(),
         VideoKind::Camera => H264Config::camera(),
@@ -341,24 +420,93 @@ fn make_encoder(spec: &VideoSpec, layer: &Layer, seed: u64) -> Option<LayerEncod
     let kbps = u64::from(spec.bitrate_kbps.max(50)) * this / full.max(1);
     cfg.bitrate_bps = (kbps.clamp(50, 50_000) * 1000) as u32;
     cfg.keyframe_interval = spec.keyframe_interval_frames;
+    let vp8 = Vp8Config {
+        bitrate_bps: cfg.bitrate_bps,
+        keyframe_interval: cfg.keyframe_interval,
+        content: cfg.content,
+    };
     match spec.kind {
         VideoKind::Screen => {
             let mut c = ScreenConfig::new(layer.width, layer.height);
             c.fps = spec.fps;
             c.seed = seed;
             let src = ScreenSource::new(c).ok()?;
-            H264Stream::new(src, cfg)
-                .ok()
-                .map(|s| LayerEncoder::Screen(Box::new(s)))
+            match codec {
+                FrameCodec::H264 => H264Stream::new(src, cfg)
+                    .ok()
+                    .map(|s| LayerEncoder::Screen(Box::new(s))),
+                FrameCodec::Vp8 => Vp8Stream::new(src, vp8)
+                    .ok()
+                    .map(|s| LayerEncoder::Vp8Screen(Box::new(s))),
+            }
         }
         VideoKind::Camera => {
             let mut c = CameraConfig::new(layer.width, layer.height);
             c.fps = spec.fps;
             c.seed = seed;
             let src = CameraSource::new(c).ok()?;
-            H264Stream::new(src, cfg)
-                .ok()
-                .map(|s| LayerEncoder::Camera(Box::new(s)))
+            match codec {
+                FrameCodec::H264 => H264Stream::new(src, cfg)
+                    .ok()
+                    .map(|s| LayerEncoder::Camera(Box::new(s))),
+                FrameCodec::Vp8 => Vp8Stream::new(src, vp8)
+                    .ok()
+                    .map(|s| LayerEncoder::Vp8Camera(Box::new(s))),
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alternate_switches_codec_every_n_frames() {
+        let alt = VideoCodecSpec::Alternate { every_frames: 30 };
+        assert_eq!(codec_at(alt, 0), FrameCodec::H264);
+        assert_eq!(codec_at(alt, 29), FrameCodec::H264);
+        assert_eq!(codec_at(alt, 30), FrameCodec::Vp8);
+        assert_eq!(codec_at(alt, 60), FrameCodec::H264);
+        assert_eq!(codec_at(VideoCodecSpec::Vp8, 5), FrameCodec::Vp8);
+        // A zero period never divides by zero.
+        let zero = VideoCodecSpec::Alternate { every_frames: 0 };
+        assert_eq!(codec_at(zero, 1), FrameCodec::Vp8);
+    }
+
+    #[test]
+    fn vp8_participant_sends_vp8_keyframe_first() {
+        let now = Instant::now();
+        let spec = VideoSpec {
+            kind: VideoKind::Camera,
+            codec: VideoCodecSpec::Alternate { every_frames: 2 },
+            width: 320,
+            height: 180,
+            fps: 30,
+            bitrate_kbps: 300,
+            keyframe_interval_frames: 0,
+            layers: vec![],
+        };
+        let mut v = VideoState::new(spec, (10, 11), 7, now).unwrap();
+        let mut codecs = Vec::new();
+        for i in 0..4u32 {
+            let at = now + Duration::from_millis(34 * u64::from(i));
+            for f in v.poll_frame(at, &[true]) {
+                codecs.push((f.codec, f.keyframe));
+                // VP8 payload descriptor: X=1, S=1 on the first packet.
+                if f.codec == FrameCodec::Vp8 {
+                    assert_eq!(f.payloads[0].0[0] & 0x90, 0x90);
+                }
+            }
+        }
+        assert_eq!(
+            codecs,
+            vec![
+                (FrameCodec::H264, true),
+                (FrameCodec::H264, false),
+                (FrameCodec::Vp8, true),
+                (FrameCodec::Vp8, false)
+            ]
+        );
     }
 }

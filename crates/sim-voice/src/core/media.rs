@@ -13,14 +13,25 @@ use super::ws::{participant_video, speaking_msg};
 use super::{Core, SessionKey, opus_pt, video_pts};
 use crate::config::{ParticipantSpec, RoomId, RoomKind};
 use crate::egress::{EgressStream, PacketSpec};
-use crate::participant::Participant;
+use crate::participant::{FrameCodec, Participant};
 
 /// RTP payloads of one access unit: `(payload, marker)`.
 type Payloads = Vec<(Vec<u8>, bool)>;
 
+/// `(payload type, rtx payload type)` a receiver declared for H264 and for
+/// VP8 (`None`: it does not decode that codec and gets none of its frames).
+type CodecPts = [Option<(u8, Option<u8>)>; 2];
+
 /// One receiver's layer plan for a frame: (receiver, wanted layer, current
-/// layer, payload type, rtx payload type).
-type Plan = (SessionKey, usize, Option<usize>, u8, Option<u8>);
+/// layer, payload types per codec).
+type Plan = (SessionKey, usize, Option<usize>, CodecPts);
+
+fn pts_for(pts: &CodecPts, codec: FrameCodec) -> Option<(u8, Option<u8>)> {
+    match codec {
+        FrameCodec::H264 => pts[0],
+        FrameCodec::Vp8 => pts[1],
+    }
+}
 
 /// Every this many media packets one gets RTP padding under the padding fault.
 const PAD_EVERY: u32 = 3;
@@ -219,9 +230,13 @@ impl Core {
             let Some(s) = self.sessions.get(&r) else {
                 continue;
             };
-            let Some((pt, rtx_pt)) = video_pts(&s.codecs, "H264") else {
+            let pts: CodecPts = [
+                video_pts(&s.codecs, FrameCodec::H264.name()),
+                video_pts(&s.codecs, FrameCodec::Vp8.name()),
+            ];
+            if pts.iter().all(Option::is_none) {
                 continue;
-            };
+            }
             let q = s
                 .wants
                 .streams
@@ -240,7 +255,7 @@ impl Core {
             if let Some(w) = current.and_then(|c| wanted.get_mut(c)) {
                 *w = true;
             }
-            plan.push((r, want, current, pt, rtx_pt));
+            plan.push((r, want, current, pts));
         }
         if plan.is_empty() {
             return;
@@ -250,8 +265,8 @@ impl Core {
             return;
         }
         let mut need_key = Vec::new();
-        let mut sends: Vec<(SessionKey, usize, u8, Option<u8>)> = Vec::new();
-        for (r, want, current, pt, rtx_pt) in plan {
+        let mut sends: Vec<(SessionKey, usize, CodecPts)> = Vec::new();
+        for (r, want, current, pts) in plan {
             let wanted_frame = frames.iter().find(|f| f.layer == want);
             let layer = match wanted_frame {
                 // Switch only on a keyframe of the new layer.
@@ -263,7 +278,7 @@ impl Core {
                 _ => current,
             };
             if let Some(l) = layer {
-                sends.push((r, l, pt, rtx_pt));
+                sends.push((r, l, pts));
             }
         }
         for l in need_key {
@@ -282,7 +297,11 @@ impl Core {
             if m.can_encrypt() {
                 let mut map = BTreeMap::new();
                 for f in frames.iter().filter(|f| dave_layers.contains(&f.layer)) {
-                    let payloads = m.encrypt_h264(&f.annexb).ok().and_then(|e| v.packetize(&e));
+                    let encrypted = match f.codec {
+                        FrameCodec::H264 => m.encrypt_h264(&f.annexb),
+                        FrameCodec::Vp8 => m.encrypt_vp8(&f.annexb),
+                    };
+                    let payloads = encrypted.ok().and_then(|e| v.packetize(f.codec, &e));
                     match payloads {
                         Some(_) => p.dave_stats.encrypted += 1,
                         None => p.dave_stats.failures += 1,
@@ -295,8 +314,14 @@ impl Core {
             }
         }
         let sizes: Vec<(u32, u32)> = v.layers.iter().map(|l| (l.width, l.height)).collect();
-        for (r, layer, pt, rtx_pt) in sends {
+        for (r, layer, pts) in sends {
             let Some(frame) = frames.iter().find(|f| f.layer == layer) else {
+                continue;
+            };
+            // Each frame goes out with the payload type this receiver
+            // declared for the frame's codec (user-docs: payload types are
+            // client-chosen); a receiver that does not decode it gets none.
+            let Some((pt, rtx_pt)) = pts_for(&pts, frame.codec) else {
                 continue;
             };
             let enc = encrypted
