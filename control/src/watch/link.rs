@@ -484,10 +484,14 @@ impl Manager {
                 .unwrap_or_default();
             Instant::now() + wait
         });
-        [pending, expiry].into_iter().flatten().min()
+        [pending, expiry, self.recovery_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     pub(super) async fn on_timer(&mut self) {
+        self.on_recovery_timer().await;
         let now = Instant::now();
         let (late, keep): (Vec<PendingLink>, Vec<PendingLink>) =
             std::mem::take(&mut self.pending_links)

@@ -48,6 +48,7 @@ use crate::media::MediaHandle;
 
 mod api;
 mod link;
+mod recovery;
 mod view;
 
 use api::Cmd;
@@ -82,6 +83,8 @@ struct Progress {
     stream_connected: Option<(String, u64)>,
     subscribed: bool,
     frames: u64,
+    /// What a lost stream transport leads to (native watches).
+    recovery: Option<watch_core::StreamRecovery>,
 }
 
 /// Starts the manager task.
@@ -524,50 +527,7 @@ impl Manager {
                 }
             }
             MediadMsg::TransportState(s) => match (s.role, s.status) {
-                (TransportRole::StreamWatch, TransportStatus::Ready) => {
-                    let ids: Vec<WatchId> = self
-                        .book
-                        .watches()
-                        .filter(|w| matches!(w.transport, WatchTransport::Native { .. }))
-                        .map(|w| w.id)
-                        .collect();
-                    for id in ids {
-                        self.book.set_native_active(id, true);
-                    }
-                }
-                (
-                    TransportRole::StreamWatch,
-                    TransportStatus::Failed | TransportStatus::RejoinRequired,
-                ) => {
-                    let ids: Vec<WatchId> = self
-                        .book
-                        .watches()
-                        .filter(|w| matches!(w.transport, WatchTransport::Native { .. }))
-                        .map(|w| w.id)
-                        .collect();
-                    for id in ids {
-                        tracing::warn!(event = "native_start_failed", watch = %id, reason = ?s.reason, "native transport failed; watch torn down");
-                        let fallback = self
-                            .book
-                            .get(id)
-                            .cloned()
-                            .zip(self.progress.get(&id).and_then(|p| p.text_channel.clone()));
-                        self.teardown(id, "stream_transport_failed").await;
-                        // Offer the link once, when requester and text channel are known.
-                        if let Some((w, text_channel)) = fallback
-                            && self.config.link_fallback_enabled
-                            && let Some(&requester) = w.requesters.first()
-                        {
-                            self.offer_link_after_failure(
-                                w.guild,
-                                requester,
-                                w.target,
-                                text_channel,
-                            )
-                            .await;
-                        }
-                    }
-                }
+                (TransportRole::StreamWatch, _) => self.on_stream_status(s).await,
                 (TransportRole::Voice, TransportStatus::RejoinRequired) => {
                     // A new voice session is needed: join again.
                     let guilds: Vec<(GuildId, ChannelId)> =
