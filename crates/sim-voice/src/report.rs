@@ -80,6 +80,24 @@ pub struct SessionReport {
     pub keyframe_requests: u64,
     /// Access units the client published that decoded.
     pub published_frames: u64,
+    /// RTCP sender reports (PT 200) received from the client, on any of
+    /// its SSRCs (user docs: one about every 5 s per sent media SSRC).
+    pub sender_reports_received: u64,
+    /// Published video packets without the playout-delay extension (id 6,
+    /// 3 bytes), which the user docs say Discord expects on video.
+    pub video_without_playout_delay: u64,
+    /// Sequence numbers of published video the server NACKed.
+    pub publish_nacked: u64,
+    /// RTX packets received from the publisher (RTX SSRC and payload type
+    /// as announced).
+    pub publish_rtx_received: u64,
+    /// RTX packets that filled a NACKed hole.
+    pub publish_rtx_repaired: u64,
+    /// Holes in published video given up on (never repaired).
+    pub publish_lost: u64,
+    /// Packets on the RTX SSRC with a payload type that is not the
+    /// client's declared RTX type (dropped).
+    pub publish_bad_rtx: u64,
     /// Current video layer `(width, height)` per watched user.
     pub layers: BTreeMap<u64, (u32, u32)>,
     /// Last Media Sink Wants received, as JSON.

@@ -24,6 +24,11 @@ pub(super) struct Inbound {
     pub timestamp: u32,
     pub marker: bool,
     pub payload: Vec<u8>,
+    /// It carries a well-formed playout-delay element (see
+    /// `rtp::send::PLAYOUT_DELAY_ID` for the id decision).
+    pub playout_delay: bool,
+    /// It arrived as RTX and was unwrapped to the primary stream.
+    pub rtx: bool,
 }
 
 impl Core {
@@ -87,6 +92,13 @@ impl Core {
                 timestamp: p.timestamp().0,
                 marker: p.marker(),
                 payload: p.payload().to_vec(),
+                playout_delay: p
+                    .extension()
+                    .filter(|e| e.is_one_byte())
+                    .and_then(|e| e.find(rtp::send::PLAYOUT_DELAY_ID))
+                    .and_then(rtp::send::parse_playout_delay)
+                    .is_some(),
+                rtx: false,
             },
             Err(_) => {
                 s.report.decrypt_failures += 1;
@@ -138,9 +150,11 @@ impl Core {
     fn on_rtcp(&mut self, key: SessionKey, plain: &[u8], now: Instant) {
         let mut nacks: Vec<(u32, Vec<u16>)> = Vec::new();
         let mut keyframes: Vec<u32> = Vec::new();
+        let mut sender_reports = 0u64;
         for pkt in rtcp::parse_compound(plain) {
             let Ok(pkt) = pkt else { break };
             match pkt {
+                RtcpPacket::SenderReport(_) => sender_reports += 1,
                 RtcpPacket::Nack(n) => {
                     let lost: Vec<u16> = n.lost_sequences().map(|s| s.0).take(256).collect();
                     nacks.push((n.media_ssrc.0, lost));
@@ -154,6 +168,7 @@ impl Core {
             return;
         };
         s.report.rtcp_received += 1;
+        s.report.sender_reports_received += sender_reports;
         let mut resend = Vec::new();
         for (media, lost) in nacks {
             s.report.nacked += lost.len() as u64;
@@ -220,22 +235,26 @@ impl Core {
             self.forward_audio(key, &pkt, now);
             return;
         }
-        // RTX from the client: unwrap to the primary stream first.
+        // RTX from the client: unwrap to the primary stream first. RFC
+        // 4588: the client's declared RTX payload type, OSN first.
         if let Some(d) = s.streams.iter().find(|d| d.rtx_ssrc == Some(pkt.ssrc)) {
             let Some(primary) = d.ssrc else { return };
-            let is_rtx_pt = s.codecs.iter().any(|c| c.rtx_payload_type == Some(pkt.pt));
             let primary_pt = s
                 .codecs
                 .iter()
                 .find(|c| c.rtx_payload_type == Some(pkt.pt))
                 .map(|c| c.payload_type);
-            if !is_rtx_pt || pkt.payload.len() < 2 {
+            let Some(primary_pt) = primary_pt.filter(|_| pkt.payload.len() >= 2) else {
+                if let Some(s) = self.sessions.get_mut(&key) {
+                    s.report.publish_bad_rtx += 1;
+                }
                 return;
-            }
+            };
             pkt.seq = u16::from_be_bytes([pkt.payload[0], pkt.payload[1]]);
             pkt.payload.drain(..2);
             pkt.ssrc = primary;
-            pkt.pt = primary_pt.unwrap_or(pkt.pt);
+            pkt.pt = primary_pt;
+            pkt.rtx = true;
         }
         let is_video = s.streams.iter().any(|d| d.ssrc == Some(pkt.ssrc))
             || s.client_video.as_ref().is_some_and(|v| {
@@ -249,6 +268,13 @@ impl Core {
             .iter()
             .find(|c| c.payload_type == pkt.pt)
             .map_or_else(|| "H264".to_owned(), |c| c.name.clone());
+        // Counted, not dropped: Discord plays video from senders that put
+        // playout-delay under id 5 (Discord-video-stream, clankvox).
+        if !pkt.playout_delay
+            && let Some(s) = self.sessions.get_mut(&key)
+        {
+            s.report.video_without_playout_delay += 1;
+        }
         if codec.eq_ignore_ascii_case("H264") {
             self.publish_h264(key, &pkt, now);
         }
@@ -292,22 +318,32 @@ impl Core {
             .publish
             .entry(pkt.ssrc)
             .or_insert_with(crate::publish::PublishDecoder::new);
-        let outcome = dec.push(
-            pkt.seq,
-            pkt.timestamp,
-            pkt.marker,
-            &pkt.payload,
-            now,
-            unix,
-            &mut e2ee,
-        );
+        let packet = crate::publish::PublishedPacket {
+            seq: pkt.seq,
+            timestamp: pkt.timestamp,
+            marker: pkt.marker,
+            payload: pkt.payload.clone(),
+            rtx: pkt.rtx,
+        };
+        let outcome = dec.push(packet, now, unix, &mut e2ee);
         s.report.published_frames += outcome.decoded;
+        s.report.publish_rtx_received += u64::from(pkt.rtx);
+        s.report.publish_rtx_repaired += u64::from(outcome.repaired);
+        s.report.publish_lost += outcome.lost;
+        s.report.publish_nacked += outcome.nack.len() as u64;
         s.report.dave_published_decrypted += decrypted;
         s.report.dave_published_passthrough += passthrough;
         s.report.dave_published_failures += failures;
         let own = s.ssrc;
         if let Some(f) = outcome.frame {
             self.store_published(key, f);
+        }
+        if !outcome.nack.is_empty() {
+            let lost: Vec<rtp::SeqNo> = outcome.nack.iter().map(|s| rtp::SeqNo(*s)).collect();
+            let mut buf = Vec::new();
+            if rtcp::build::write_nack(&mut buf, Ssrc(own), Ssrc(pkt.ssrc), &lost).is_ok() {
+                self.send_sealed(key, buf, true, now);
+            }
         }
         if outcome.want_keyframe {
             let mut buf = Vec::new();
