@@ -22,11 +22,12 @@ use video_pipeline::PipelineSettings;
 use video_receiver::PayloadCodec;
 use voice_proto::{Video, VoiceMessage};
 use voice_session::{
-    ConnectionConfig, Event, H264_PT, Input, LinkStatus, MediaInfo, Role, Transmit, VoiceConnection,
+    ConnectionConfig, Event, H264_PT, H264_RTX_PT, Input, LinkStatus, MediaInfo, Role, Transmit,
+    VoiceConnection,
 };
 
 use super::dave::SharedDave;
-use super::publish::{PublishSpec, Publisher};
+use super::publish::{PublishSpec, Publisher, StreamIds};
 use super::sink::{self, Layer, UserWants};
 use super::video::{VideoWorker, WorkerSpec};
 use super::{TransportEvent, TransportMsg};
@@ -175,6 +176,10 @@ fn connection_config(
     };
     config.nonce_seed = random_seed();
     config.max_dave_protocol_version = 1;
+    if role == TransportRole::StreamPublish {
+        // Only what we encode (issue 15 item 17; see `publish_codecs`).
+        config.codecs = ConnectionConfig::publish_codecs();
+    }
     (config, watched)
 }
 
@@ -321,12 +326,31 @@ impl Slot {
                 if let Some(p) = &self.publisher {
                     p.paused(paused);
                 }
+                // Op 12 with `active` following the pause.
+                self.announce_publish();
             }
             SlotCmd::SendRtp(packets) => {
-                for p in packets {
+                let Some(publisher) = self.publisher.as_mut() else {
+                    return;
+                };
+                let now = Instant::now();
+                for mut p in packets {
+                    if !publisher.on_send(&mut p, now) {
+                        continue;
+                    }
                     if self.conn.send_rtp(p).is_err() {
                         break;
                     }
+                }
+                // Sender reports ride on the video: due only while it flows.
+                let ntp = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(rtp::send::ntp_from_unix)
+                    .unwrap_or(0);
+                if let Some(sr) = publisher.sender_report(now, ntp)
+                    && let Err(e) = self.conn.send_rtcp(sr)
+                {
+                    tracing::debug!(role = %self.role, error = %e, "sender report not sent");
                 }
             }
         }
@@ -357,17 +381,11 @@ impl Slot {
                 if let Some(old) = self.connecting.take() {
                     old.abort();
                 }
+                let tls = self.tls.clone();
                 self.connecting = Some(tokio::spawn(async move {
-                    match tokio::time::timeout(
-                        CONNECT_TIMEOUT,
-                        tokio_tungstenite::connect_async(url),
-                    )
-                    .await
-                    {
-                        Ok(Ok((ws, _))) => Ok(ws),
-                        Ok(Err(e)) => Err(e.to_string()),
-                        Err(_) => Err("timed out".to_owned()),
-                    }
+                    tls.connect_ws(&url, CONNECT_TIMEOUT)
+                        .await
+                        .map_err(|e| e.to_string())
                 }));
             }
             Transmit::WsText(text) => self.ws_send(Message::text(text)).await,
@@ -498,12 +516,17 @@ impl Slot {
             return;
         };
         let Some(vssrc) = layer.ssrc else { return };
+        // RTX: READY's rtx_ssrc (or ssrc + 1) with our op 1 RTX type.
+        let ids = StreamIds {
+            ssrc: vssrc,
+            rtx: layer.rtx_ssrc_or_derived().map(|r| (r, H264_RTX_PT)),
+        };
         self.publish_ssrc = Some(vssrc);
         self.announce_publish();
         if self.publisher.is_none() {
             let spec = PublishSpec {
                 role: self.role,
-                ssrc: vssrc,
+                ids,
                 payload_type: H264_PT,
                 settings: self.publish.encoder,
                 dave: self.dave.clone(),
@@ -515,38 +538,34 @@ impl Slot {
                 }
                 Err(e) => tracing::error!(error = %e, "cannot start the publisher"),
             }
-        } else if let Some(p) = &self.publisher {
+        } else if let Some(p) = &mut self.publisher {
             // A new session (or viewers): start from an IDR.
+            p.set_ids(ids);
             p.keyframe();
         }
     }
 
+    /// Op 12 (shape and sources: `publish::announcement`) and op 5.
     fn announce_publish(&mut self) {
         let (Some(vssrc), Some(info)) = (self.publish_ssrc, self.media.as_ref()) else {
             return;
         };
-        let enc = self.publish.encoder;
-        let Some(mut layer) = info.streams.first().cloned() else {
+        let Some(layer) = info.streams.first() else {
             return;
         };
-        layer.kind = voice_proto::StreamType::Screen;
-        layer.active = Some(true);
-        layer.max_bitrate = Some(u64::from(enc.bitrate_bps));
-        layer.max_framerate = Some(enc.fps);
-        layer.max_resolution = Some(voice_proto::MaxResolution {
-            kind: voice_proto::ResolutionType::Fixed,
-            width: enc.width as u32,
-            height: enc.height as u32,
-        });
-        let rtx = layer.rtx_ssrc_or_derived();
+        let ids = StreamIds {
+            ssrc: vssrc,
+            rtx: layer.rtx_ssrc_or_derived().map(|r| (r, H264_RTX_PT)),
+        };
         let audio = info.ssrc;
-        self.conn.send_message(&VoiceMessage::Video(Video {
-            user_id: None,
-            audio_ssrc: Some(audio),
-            video_ssrc: Some(vssrc),
-            rtx_ssrc: rtx,
-            streams: vec![layer],
-        }));
+        let video = super::publish::announcement(
+            audio,
+            layer,
+            ids,
+            &self.publish.encoder,
+            !self.publish.paused,
+        );
+        self.conn.send_message(&VoiceMessage::Video(video));
         self.conn
             .send_message(&VoiceMessage::Speaking(voice_proto::Speaking::announce(
                 voice_proto::SpeakingFlags::SOUNDSHARE,
@@ -554,13 +573,22 @@ impl Slot {
             )));
     }
 
-    /// PLI/FIR for our published video: answer with an IDR.
+    /// PLI/FIR for our published video: answer with an IDR. Generic NACK:
+    /// answer with RTX from the sent history (`rtp::send`).
     fn on_rtcp(&mut self, plain: &[u8]) {
-        let (Some(vssrc), Some(p)) = (self.publish_ssrc, &self.publisher) else {
+        let Some(p) = &mut self.publisher else {
             return;
         };
+        let vssrc = p.ssrc();
         for pkt in rtp::rtcp::parse_compound(plain) {
             match pkt {
+                Ok(rtp::RtcpPacket::Nack(n)) => {
+                    for rtx in p.on_nack(&n) {
+                        if self.conn.send_rtp(rtx).is_err() {
+                            break;
+                        }
+                    }
+                }
                 Ok(rtp::RtcpPacket::Pli { media_ssrc, .. }) if media_ssrc.0 == vssrc => {
                     p.keyframe()
                 }
