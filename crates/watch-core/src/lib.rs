@@ -18,7 +18,10 @@
 //!    [`StreamRecovery`]: a lost transport is retried (op 20 again) a
 //!    bounded number of times, then the watch ends with
 //!    [`STREAM_TRANSPORT_LOST`] (issue 15 item 9).
-//! 4. A watch request: [`select_target`] → [`plan_transport`] →
+//! 4. Our own Go Live ([`OwnGoLive`], issue 15 item 18): `start` gives
+//!    op 18 + op 22; registry events give the stream_publish credentials;
+//!    `set_paused` (op 22) and `stop` (op 19).
+//! 5. A watch request: [`select_target`] → [`plan_transport`] →
 //!    [`WatchBook::start`] (reuse of the same target) → act on the plan
 //!    (OP20 with the key, webcam subscription, or a share link, calling
 //!    [`suppress_link`] before creating the link session and after
@@ -115,6 +118,7 @@
 //! Tokens and session ids show only a 4-character hint in `Debug`.
 
 mod error;
+mod golive;
 mod plan;
 mod recovery;
 mod registry;
@@ -124,6 +128,7 @@ mod select;
 mod tests;
 
 pub use error::{Candidate, Refusal};
+pub use golive::{GoLiveOutput, GoLivePhase, OwnGoLive};
 pub use plan::{
     MAX_REQUESTERS_PER_WATCH, MAX_WATCHES, PlanOptions, PlanReason, StartOutcome, Teardown,
     TeardownReason, TransportPlan, Watch, WatchBook, WatchId, WatchRequest, WatchTransport,
