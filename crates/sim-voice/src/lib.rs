@@ -67,10 +67,12 @@
 //!
 //! # Not implemented
 //! VP8 participants are served as H264 (so `encrypt_vp8` is never used).
-//! The WebRTC flavour of op 1 is refused with 4012. DAVE simplifications:
-//! clients that ask for version 0 on a DAVE server stay transport-only and
-//! get simulated media unencrypted (real Discord closes them with 4017, or
-//! downgrades the call); no downgrade/upgrade is ever initiated; published
+//! The WebRTC flavour of op 1 is refused with 4012. A connection that has
+//! not sent op 12 gets no video; Discord would also disconnect it ("Invalid
+//! SSRC") once it sends or receives video, which is not simulated. DAVE
+//! simplifications: a client that does not offer DAVE on a DAVE server is
+//! closed with 4017 at Identify (Discord may instead downgrade a call;
+//! never simulated); no downgrade/upgrade is ever initiated; published
 //! DAVE video decodes only if the room has a DAVE participant (the server
 //! itself is no MLS member); bad DAVE messages are refused and counted in
 //! the report (`dave_errors`), never answered with a close.

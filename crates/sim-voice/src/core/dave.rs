@@ -144,6 +144,13 @@ impl Core {
         self.rooms.get(&room)?.kind.as_ref().map(group_id)
     }
 
+    /// Whether `room` is a DAVE room: the server offers DAVE and the room
+    /// has an MLS group (every voice and stream room does). A client must
+    /// offer DAVE to join it (`identify` closes it with 4017 otherwise).
+    pub(super) fn dave_required(&self, room: RoomId) -> bool {
+        self.dave.is_some() && self.room_group(room).is_some()
+    }
+
     /// The `dave_protocol_version` for a session's op 4.
     pub(super) fn dave_version_for(&self, key: SessionKey) -> u16 {
         let asked = self.sessions.get(&key).map_or(0, |s| s.dave_max);

@@ -210,7 +210,7 @@ impl Core {
     }
 
     fn participant_video(&mut self, room: RoomId, user: u64, now: Instant) {
-        let receivers = self.media_receivers(room, Some(user));
+        let receivers = self.video_receivers(room, Some(user));
         let Some(p) = self
             .rooms
             .get_mut(&room)

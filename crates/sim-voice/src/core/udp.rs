@@ -401,7 +401,7 @@ impl Core {
                 .find(|d| d.ssrc == Some(pkt.ssrc))
                 .and_then(|d| d.rtx_ssrc)
         });
-        for r in self.media_receivers(key.0, Some(key.1)) {
+        for r in self.video_receivers(key.0, Some(key.1)) {
             let Some(s) = self.sessions.get_mut(&r) else {
                 continue;
             };

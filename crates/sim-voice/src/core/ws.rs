@@ -209,6 +209,27 @@ impl Core {
         }
     }
 
+    /// The sessions of `room` (but `except`) that receive video: those that
+    /// can receive media and have sent an op 12 of their own.
+    ///
+    /// Issue 15 item 1: Discord sends no video to a connection that has
+    /// not sent op 12; a client that forgets it must not be shown working
+    /// here. discord-userdoccers `pages/topics/voice-connections.mdx`
+    /// (3dc0ca9): "You must send at least one Video payload before sending
+    /// or receiving video data, or you will be disconnected with an Invalid
+    /// SSRC error." (The disconnect is not simulated; the video is
+    /// withheld.) Used for participants' video (`media.rs`) and forwarded
+    /// client video (`udp.rs`); audio does not need op 12.
+    pub(super) fn video_receivers(&self, room: RoomId, except: Option<u64>) -> Vec<SessionKey> {
+        let mut keys = self.media_receivers(room, except);
+        keys.retain(|k| {
+            self.sessions
+                .get(k)
+                .is_some_and(|s| s.client_video.is_some())
+        });
+        keys
+    }
+
     /// Sends `msg` (replayable) to every session of `room` except `except`.
     pub(super) fn broadcast(&mut self, room: RoomId, except: Option<u64>, msg: &VoiceMessage) {
         let keys: Vec<SessionKey> = self
@@ -241,6 +262,18 @@ impl Core {
             self.close_conn(conn, if known_room { 4004 } else { 4011 }, now);
             return;
         };
+        // Issue 15 item 11: a DAVE room refuses a client that does not offer
+        // DAVE, with 4017, as Discord does since E2EE became mandatory.
+        // discord-api-docs `developers/topics/voice-connections.mdx`:
+        // "Sending version 0, or omitting the `max_dave_protocol_version`
+        // field, indicates no DAVE protocol support."; `opcodes-and-status-
+        // codes.mdx` (PR #8167): 4017 "E2EE/DAVE protocol required — This
+        // channel requires a client supporting E2EE via the DAVE Protocol".
+        // The session is not created and an older one is left alone.
+        if self.dave_required(key.0) && id.max_dave_protocol_version.unwrap_or(0) < 1 {
+            self.close_conn(conn, 4017, now);
+            return;
+        }
         // A new Identify replaces an older session of the same user.
         if let Some(old) = self.sessions.get(&key).and_then(|s| s.conn) {
             self.close_conn(old, 4006, now);
@@ -557,4 +590,178 @@ pub(super) fn participant_video(p: &crate::participant::Participant) -> Option<V
             }),
         }],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! The simulator refuses what Discord refuses (issue 15): no video
+    //! without op 12 (item 1), 4017 for a client without DAVE in a DAVE
+    //! room (item 11). Driven on the core, without sockets.
+
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use voice_proto::{Identify, ServerId, UserId, Video, VoiceMessage};
+
+    use super::super::{Command, Core, Output, WsFrame};
+    use crate::config::{
+        ParticipantSpec, RoomId, RoomKind, SessionGrant, VideoCodecSpec, VideoKind, VideoSpec,
+        VoiceServerConfig,
+    };
+
+    const ROOM: RoomId = RoomId(1);
+    const CLIENT: u64 = 10;
+    const CONN: u64 = 1;
+    const SELECT_PROTOCOL: &str = r#"{"op":1,"d":{"protocol":"udp","data":{"address":"127.0.0.1","port":5,"mode":"aead_aes256_gcm_rtpsize"},"codecs":[]}}"#;
+
+    fn core(dave: bool) -> (Core, Instant) {
+        let now = Instant::now();
+        let config = VoiceServerConfig {
+            dave,
+            ..VoiceServerConfig::default()
+        };
+        let shared = Arc::new(Mutex::new(Default::default()));
+        let mut c = Core::new(config, 1, 2, 7, now, 0, shared);
+        let grant = SessionGrant {
+            room: ROOM,
+            user_id: CLIENT,
+            session_id: "s".to_owned(),
+            token: "t".to_owned(),
+            kind: RoomKind::Voice {
+                guild_id: 1,
+                channel_id: 2,
+            },
+        };
+        c.on_command(Command::Grant(grant), now);
+        c.on_ws_open(CONN, 8, now);
+        (c, now)
+    }
+
+    fn identify(c: &mut Core, max_dave: Option<u16>, now: Instant) -> Vec<Output> {
+        let id = VoiceMessage::Identify(Identify {
+            server_id: ServerId(ROOM.0),
+            user_id: UserId(CLIENT),
+            session_id: "s".to_owned(),
+            token: "t".to_owned(),
+            max_dave_protocol_version: max_dave,
+            video: None,
+            streams: vec![],
+            channel_id: None,
+        });
+        c.on_text(CONN, &id.to_text(None), now);
+        std::iter::from_fn(|| c.poll_output()).collect()
+    }
+
+    fn closed_with(out: &[Output]) -> Option<u16> {
+        out.iter().find_map(|o| match o {
+            Output::Ws(CONN, WsFrame::Close(code)) => Some(*code),
+            _ => None,
+        })
+    }
+
+    /// Issue 15 item 11: Identify without `max_dave_protocol_version` ≥ 1
+    /// in a DAVE room is closed with 4017 and creates no session
+    /// (discord-api-docs: 0 or absent "indicates no DAVE protocol
+    /// support"; 4017 "This channel requires a client supporting E2EE via
+    /// the DAVE Protocol", PR #8167). The old simulator let such a client
+    /// in transport-only and sent it media.
+    #[test]
+    fn dave_room_closes_a_client_without_dave_with_4017() {
+        for max_dave in [None, Some(0)] {
+            let (mut c, now) = core(true);
+            let out = identify(&mut c, max_dave, now);
+            assert_eq!(closed_with(&out), Some(4017), "{max_dave:?}");
+            assert!(c.sessions.is_empty(), "{max_dave:?}: no session");
+            assert!(
+                !out.iter().any(|o| matches!(o,
+                    Output::Ws(_, WsFrame::Text(t)) if t.contains("\"op\":2"))),
+                "{max_dave:?}: no READY"
+            );
+        }
+        // Offering DAVE gets in; so does anyone on a server without DAVE.
+        for (dave, max_dave) in [(true, Some(1)), (false, None), (false, Some(0))] {
+            let (mut c, now) = core(dave);
+            let out = identify(&mut c, max_dave, now);
+            assert_eq!(closed_with(&out), None, "dave {dave}, {max_dave:?}");
+            assert!(c.sessions.contains_key(&(ROOM, CLIENT)));
+        }
+        // The client's policy for 4017 is final (voice-proto shares it).
+        assert_eq!(
+            voice_proto::CloseCode::from_u16(4017).action(),
+            voice_proto::CloseAction::Stop
+        );
+    }
+
+    /// Datagrams to the client that are RTP (the participant has no audio,
+    /// so every RTP packet is video).
+    fn rtp_to(out: &[Output], to: SocketAddr) -> usize {
+        out.iter()
+            .filter(|o| matches!(o, Output::Udp(a, d) if *a == to && !rtp::is_rtcp(d)))
+            .count()
+    }
+
+    fn run(c: &mut Core, from: Instant, ms: u64) -> Vec<Output> {
+        let mut out = Vec::new();
+        for step in 1..=ms / 20 {
+            c.handle_timeout(from + Duration::from_millis(step * 20));
+            out.extend(std::iter::from_fn(|| c.poll_output()));
+        }
+        out
+    }
+
+    /// Issue 15 item 1: no video reaches a connection that has not sent
+    /// op 12 (discord-userdoccers voice-connections: "You must send at
+    /// least one Video payload before sending or receiving video data");
+    /// once it has (even an inactive one, as Discord-video-stream sends
+    /// right after READY), the participant's video flows. The old
+    /// simulator sent video to every keyed session.
+    #[test]
+    fn no_video_before_the_clients_op12() {
+        let (mut c, now) = core(false);
+        c.on_command(
+            Command::AddParticipant(
+                ROOM,
+                ParticipantSpec {
+                    user_id: 20,
+                    audio: false,
+                    video: Some(VideoSpec {
+                        kind: VideoKind::Camera,
+                        codec: VideoCodecSpec::H264,
+                        width: 320,
+                        height: 180,
+                        fps: 10,
+                        bitrate_kbps: 300,
+                        keyframe_interval_frames: 10,
+                        layers: vec![],
+                    }),
+                    dave: false,
+                },
+            ),
+            now,
+        );
+        let out = identify(&mut c, None, now);
+        assert_eq!(closed_with(&out), None);
+        c.on_text(CONN, SELECT_PROTOCOL, now);
+        let client: SocketAddr = "127.0.0.1:5".parse().unwrap();
+        let mut before = out;
+        before.extend(run(&mut c, now, 1500));
+        assert!(
+            before.iter().any(|o| matches!(o,
+                Output::Ws(CONN, WsFrame::Text(t)) if t.contains("\"op\":12"))),
+            "the participant's video is announced"
+        );
+        assert_eq!(rtp_to(&before, client), 0, "no video without op 12");
+        let inactive = VoiceMessage::Video(Video {
+            user_id: None,
+            audio_ssrc: Some(c.sessions[&(ROOM, CLIENT)].ssrc),
+            video_ssrc: Some(0),
+            rtx_ssrc: Some(0),
+            streams: vec![],
+        });
+        let later = now + Duration::from_millis(1500);
+        c.on_text(CONN, &inactive.to_text(None), later);
+        let after = run(&mut c, later, 1500);
+        assert!(rtp_to(&after, client) > 0, "video after op 12");
+    }
 }

@@ -70,6 +70,18 @@ pub fn identify_dave(g: &SessionGrant, stream: bool, max_dave: u16) -> VoiceMess
     })
 }
 
+/// The inactive op 12 (`video_ssrc` 0, no streams) a receive-only client
+/// sends so that the server forwards video to it.
+pub fn no_video(audio_ssrc: u32) -> VoiceMessage {
+    VoiceMessage::Video(voice_proto::Video {
+        user_id: None,
+        audio_ssrc: Some(audio_ssrc),
+        video_ssrc: Some(0),
+        rtx_ssrc: Some(0),
+        streams: vec![],
+    })
+}
+
 /// The client's declared payload types: deliberately not the defaults, so
 /// that forwarding with the receiver's own payload types is visible.
 pub const OPUS_PT: u8 = 111;
@@ -242,6 +254,9 @@ pub async fn handshake_dave(
     let sp =
         voice_proto::SelectProtocol::udp(address, port, mode.as_wire_str().to_owned(), codecs());
     send(&mut ws, &VoiceMessage::SelectProtocol(sp)).await;
+    // "No video of mine" right after op 1, as Discord-video-stream does:
+    // the server sends no video to a connection without an op 12.
+    send(&mut ws, &no_video(ready.ssrc)).await;
     let desc = wait_for(&mut ws, &mut last_seq, &mut seen, |m| {
         matches!(m, VoiceMessage::SessionDescription(_))
     })
