@@ -112,6 +112,39 @@ impl World {
         }
     }
 
+    /// STREAM_CREATE and the stream server's grant + STREAM_SERVER_UPDATE
+    /// for one session, in a seeded random order.
+    ///
+    /// Decision (issue 15 item 3): Discord answers op 18/20 with both
+    /// events (discord-userdoccers `pages/gateway/gateway-events.mdx`;
+    /// fact sheet §4.2, §4.5 step 3) and documents no order between them;
+    /// a simulator that always sent STREAM_CREATE first confirmed a client
+    /// that lost credentials the other way round. The order is drawn from
+    /// the world's seeded generator, so a seed reproduces it.
+    /// `after_create` (STREAM_UPDATEs to the others) follows STREAM_CREATE.
+    fn stream_pair_effects(
+        &mut self,
+        s: &StreamRecord,
+        user: UserId,
+        session: &str,
+        after_create: Vec<Effect>,
+        fx: &mut Vec<Effect>,
+    ) {
+        let mut create = vec![dispatch(
+            Audience::Session(session.to_owned()),
+            Dispatch::StreamCreate(Self::stream_info(s, true)),
+        )];
+        create.extend(after_create);
+        let server_first = self.rng.next_u64() & 1 == 1;
+        if server_first {
+            self.stream_server_effects(s, user, session, fx);
+            fx.extend(create);
+        } else {
+            fx.extend(create);
+            self.stream_server_effects(s, user, session, fx);
+        }
+    }
+
     /// Op 4 from a gateway session: join, move, update or leave voice.
     /// Every join/update hands out a fresh voice token (clients recovering
     /// from 4006 re-send op 4 and wait for VOICE_SERVER_UPDATE).
@@ -399,11 +432,7 @@ impl World {
                 s
             }
         };
-        fx.push(dispatch(
-            Audience::Session(session_id.to_owned()),
-            Dispatch::StreamCreate(Self::stream_info(&stream, true)),
-        ));
-        self.stream_server_effects(&stream, user, session_id, &mut fx);
+        self.stream_pair_effects(&stream, user, session_id, Vec::new(), &mut fx);
         Ok(fx)
     }
 
@@ -443,12 +472,9 @@ impl World {
         s.viewers.retain(|(u, _)| *u != user);
         s.viewers.push((user, session_id.to_owned()));
         let s = s.clone();
-        fx.push(dispatch(
-            Audience::Session(session_id.to_owned()),
-            Dispatch::StreamCreate(Self::stream_info(&s, true)),
-        ));
-        Self::stream_update_effects(&s, &mut fx);
-        self.stream_server_effects(&s, user, session_id, &mut fx);
+        let mut updates = Vec::new();
+        Self::stream_update_effects(&s, &mut updates);
+        self.stream_pair_effects(&s, user, session_id, updates, &mut fx);
         Ok(fx)
     }
 

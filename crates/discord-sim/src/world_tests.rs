@@ -132,7 +132,7 @@ fn guild_object_shows_the_streaming_user() {
 }
 
 #[test]
-fn watch_gives_create_then_server_update_and_grant() {
+fn watch_gives_create_and_server_update_and_grant() {
     let mut w = demo_running(0);
     let (alice, agent) = (uid(&w, "alice"), uid(&w, "agent"));
     join(&mut w, agent, "S1");
@@ -143,9 +143,11 @@ fn watch_gives_create_then_server_update_and_grant() {
     };
     let fx = w.watch_stream(agent, "S1", key).expect("watch");
     let d = dispatches(&fx);
-    let Dispatch::StreamCreate(info) = d[0].1 else {
-        panic!("{d:?}")
-    };
+    let info = d.iter().find_map(|(_, e)| match e {
+        Dispatch::StreamCreate(s) => Some(s),
+        _ => None,
+    });
+    let info = info.expect("STREAM_CREATE");
     assert_eq!(info.stream_key, key);
     assert_eq!(info.viewer_ids, vec![agent]);
     let rtc = info
@@ -244,10 +246,12 @@ fn owner_stream_lifecycle_create_then_delete() {
         user_id: agent,
     };
     assert_eq!(key.to_string(), format!("guild:{GUILD}:{LOUNGE}:{agent}"));
-    let names: Vec<&str> = dispatches(&fx)
+    let mut names: Vec<&str> = dispatches(&fx)
         .iter()
         .map(|(_, e)| e.event_name())
         .collect();
+    // STREAM_CREATE and STREAM_SERVER_UPDATE come in a seeded order.
+    names[1..].sort_unstable();
     assert_eq!(
         names,
         [
@@ -351,4 +355,74 @@ fn simulated_participants_go_to_the_right_rooms() {
     assert!(fx.iter().any(|e| matches!(e, Effect::Media(MediaAction::AddParticipant { server: ServerKind::Stream, room, participant }) if *room == rtc && !participant.audio)));
     assert!(w.speak(alice, true).is_ok());
     assert!(w.speak(uid(&w, "bob"), true).is_err());
+}
+
+/// The session-addressed Go Live pair an op 20 produced, in order.
+fn pair_order(seed: u64) -> Vec<String> {
+    let settings = WorldSettings {
+        voice_endpoint: "127.0.0.1:1111".into(),
+        stream_endpoint: "127.0.0.1:2222".into(),
+        ..WorldSettings::default()
+    };
+    let mut w = Scenario::builtin("demo")
+        .expect("demo")
+        .build_world(seed, settings)
+        .expect("demo builds");
+    let (alice, agent) = (uid(&w, "alice"), uid(&w, "agent"));
+    w.sim_join(alice, LOUNGE, false, false, None).expect("join");
+    w.sim_start_stream(alice, VideoSpecConfig::default())
+        .expect("stream");
+    join(&mut w, agent, "S1");
+    let key = StreamKey::Guild {
+        guild_id: GUILD,
+        channel_id: LOUNGE,
+        user_id: alice,
+    };
+    let fx = w.watch_stream(agent, "S1", key).expect("watch");
+    // The grant always precedes the token it hands out.
+    let grant = fx
+        .iter()
+        .position(|e| matches!(e, Effect::Media(MediaAction::Grant { .. })));
+    let ssu = fx.iter().position(|e| {
+        matches!(
+            e,
+            Effect::Dispatch {
+                event: Dispatch::StreamServerUpdate(_),
+                ..
+            }
+        )
+    });
+    assert!(grant < ssu, "seed {seed}: grant after its token");
+    dispatches(&fx)
+        .iter()
+        .filter(|(to, _)| **to == Audience::Session("S1".into()))
+        .map(|(_, e)| e.event_name())
+        .filter(|n| *n == "STREAM_CREATE" || *n == "STREAM_SERVER_UPDATE")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Issue 15 item 3: Discord documents no order between STREAM_CREATE
+/// and STREAM_SERVER_UPDATE, so the simulator sends both orders, drawn
+/// from the seed (reproducible). The old simulator always sent
+/// STREAM_CREATE first: no seed gave the other order.
+#[test]
+fn stream_create_and_server_update_come_in_a_seeded_order() {
+    let orders: Vec<Vec<String>> = (0..16).map(pair_order).collect();
+    let create_first = ["STREAM_CREATE", "STREAM_SERVER_UPDATE"];
+    let server_first = ["STREAM_SERVER_UPDATE", "STREAM_CREATE"];
+    assert!(
+        orders
+            .iter()
+            .all(|o| o == &create_first || o == &server_first)
+    );
+    assert!(orders.iter().any(|o| o == &create_first), "{orders:?}");
+    assert!(orders.iter().any(|o| o == &server_first), "{orders:?}");
+    for seed in 0..16 {
+        assert_eq!(
+            pair_order(seed),
+            orders[seed as usize],
+            "seed {seed} reproduces"
+        );
+    }
 }

@@ -286,15 +286,10 @@ async fn watch_gives_create_and_delayed_server_update() {
         c.send(&join_lounge()).await;
         c.dispatch("VOICE_SERVER_UPDATE").await;
         c.send(&ClientCommand::WatchStream(alice_key())).await;
-        let Dispatch::StreamCreate(info) = c.dispatch("STREAM_CREATE").await else {
-            unreachable!()
-        };
         let t0 = Instant::now();
+        let (info, ssu) = stream_pair(&mut c).await;
         assert_eq!(info.stream_key, alice_key());
         let rtc = info.rtc_server_id.expect("rtc_server_id");
-        let Dispatch::StreamServerUpdate(ssu) = c.dispatch("STREAM_SERVER_UPDATE").await else {
-            unreachable!()
-        };
         assert!(
             t0.elapsed() >= Duration::from_millis(250),
             "delay not honoured: {:?}",
@@ -366,14 +361,9 @@ async fn own_stream_create_pause_and_delete() {
             ChannelId(LOUNGE),
         )))
         .await;
-        let Dispatch::StreamCreate(info) = c.dispatch("STREAM_CREATE").await else {
-            unreachable!()
-        };
+        let (info, ssu) = stream_pair(&mut c).await;
         let key = info.stream_key;
         assert_eq!(key.owner(), UserId(AGENT));
-        let Dispatch::StreamServerUpdate(ssu) = c.dispatch("STREAM_SERVER_UPDATE").await else {
-            unreachable!()
-        };
         assert_eq!(ssu.stream_key, key);
         c.send(&ClientCommand::SetStreamPaused(
             gateway_proto::SetStreamPaused {
@@ -496,11 +486,8 @@ async fn dave_scenario_runs_dave_in_the_media_servers() {
         c.send(&join_lounge()).await;
         c.dispatch("VOICE_SERVER_UPDATE").await;
         c.send(&ClientCommand::WatchStream(alice_key())).await;
-        let Dispatch::StreamCreate(info) = c.dispatch("STREAM_CREATE").await else {
-            unreachable!()
-        };
+        let (info, _) = stream_pair(&mut c).await;
         let rtc = info.rtc_server_id.expect("rtc_server_id").get();
-        c.dispatch("STREAM_SERVER_UPDATE").await;
         let mut voice_ok = false;
         let mut stream_ok = false;
         for _ in 0..100 {
@@ -541,4 +528,66 @@ async fn dave_scenario_runs_dave_in_the_media_servers() {
         sim.shutdown().await;
     })
     .await;
+}
+
+/// STREAM_CREATE and STREAM_SERVER_UPDATE of one op 18/20, in whichever
+/// order the simulator drew (issue 15 item 3); other dispatches skipped.
+async fn stream_pair(
+    c: &mut Client,
+) -> (gateway_proto::StreamInfo, gateway_proto::StreamServerUpdate) {
+    let (mut info, mut ssu) = (None, None);
+    while info.is_none() || ssu.is_none() {
+        if let Event::Msg(ServerMessage::Dispatch { event, .. }) = c.next().await {
+            match event {
+                Dispatch::StreamCreate(i) => info = Some(i),
+                Dispatch::StreamServerUpdate(u) => ssu = Some(u),
+                _ => {}
+            }
+        }
+    }
+    (info.expect("loop exit"), ssu.expect("loop exit"))
+}
+
+/// Issue 15 item 3 over the wire: repeated op 20s (op 19 in between)
+/// are answered in both orders (the old simulator always sent
+/// STREAM_CREATE first). The seed reproducing the order is checked in the
+/// world model tests.
+#[tokio::test]
+async fn watch_answer_comes_in_both_orders() {
+    within(async {
+        let sim = start(demo_with(|_| {})).await;
+        let (mut c, _) = Client::ready_user(&sim).await;
+        c.send(&join_lounge()).await;
+        c.dispatch("VOICE_SERVER_UPDATE").await;
+        let mut firsts = Vec::new();
+        for _ in 0..12 {
+            c.send(&ClientCommand::WatchStream(alice_key())).await;
+            let first = loop {
+                if let Event::Msg(ServerMessage::Dispatch { event, .. }) = c.next().await {
+                    match event {
+                        Dispatch::StreamCreate(_) => break "STREAM_CREATE",
+                        Dispatch::StreamServerUpdate(_) => break "STREAM_SERVER_UPDATE",
+                        _ => {}
+                    }
+                }
+            };
+            firsts.push(first);
+            stream_pair_rest(&mut c, first).await;
+            c.send(&ClientCommand::DeleteStream(alice_key())).await;
+        }
+        assert!(firsts.contains(&"STREAM_CREATE"), "{firsts:?}");
+        assert!(firsts.contains(&"STREAM_SERVER_UPDATE"), "{firsts:?}");
+        sim.shutdown().await;
+    })
+    .await;
+}
+
+/// Waits for the other half of the pair whose `first` arrived.
+async fn stream_pair_rest(c: &mut Client, first: &str) {
+    let other = if first == "STREAM_CREATE" {
+        "STREAM_SERVER_UPDATE"
+    } else {
+        "STREAM_CREATE"
+    };
+    c.dispatch(other).await;
 }
