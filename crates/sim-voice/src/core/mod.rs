@@ -105,7 +105,8 @@ pub(crate) struct Session {
     wants: MediaSinkWants,
     /// Outgoing streams to this client, by the SSRC it sees.
     egress: HashMap<u32, EgressStream>,
-    /// The client's own op 12 / op 5, re-announced to later joiners.
+    /// The client's own op 12 / op 5, re-announced to later joiners. Until
+    /// the first op 12 the client gets no video (`Core::video_receivers`).
     client_video: Option<Video>,
     client_speaking: Option<Speaking>,
     /// Decoders of video the client publishes, by SSRC.
