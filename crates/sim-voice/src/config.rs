@@ -22,7 +22,7 @@ pub struct VoiceServerConfig {
     /// Offer DAVE (`dave_protocol_version` 1) to clients whose Identify
     /// has `max_dave_protocol_version >= 1`; the server then acts as the
     /// MLS external sender of each room's group (see the crate docs).
-    /// Clients asking for version 0 stay transport-only.
+    /// Clients that do not offer DAVE are closed with 4017, as Discord does.
     pub dave: bool,
 }
 
