@@ -59,7 +59,11 @@ pub const PLAYOUT_DELAY_MAX: u16 = 0x0fff;
 /// (12 bits), both in 10 ms units; values above 12 bits are clamped.
 pub fn playout_delay(min: u16, max: u16) -> [u8; 3] {
     let (min, max) = (min.min(PLAYOUT_DELAY_MAX), max.min(PLAYOUT_DELAY_MAX));
-    [(min >> 4) as u8, ((min << 4) as u8) | (max >> 8) as u8, max as u8]
+    [
+        (min >> 4) as u8,
+        ((min << 4) as u8) | (max >> 8) as u8,
+        max as u8,
+    ]
 }
 
 /// Reads a playout-delay element back: `(min, max)` in 10 ms units, or
@@ -341,7 +345,10 @@ mod tests {
         assert_eq!(playout_delay(0x123, 0x456), [0x12, 0x34, 0x56]);
         assert_eq!(playout_delay(10, 20), [0x00, 0xa0, 0x14]);
         assert_eq!(playout_delay(u16::MAX, 0x1000), [0xff, 0xff, 0xff]);
-        assert_eq!(parse_playout_delay(&[0x12, 0x34, 0x56]), Some((0x123, 0x456)));
+        assert_eq!(
+            parse_playout_delay(&[0x12, 0x34, 0x56]),
+            Some((0x123, 0x456))
+        );
         assert_eq!(parse_playout_delay(&[0, 0]), None);
         // The element as it appears on the wire: id 6, len-1 = 2.
         let p = packet(1, 0, &[1]);
@@ -384,7 +391,11 @@ mod tests {
         assert_eq!(&a.payload()[..2], &65_535u16.to_be_bytes());
         assert_eq!(&a.payload()[2..], &[1u8; 20]);
         // The extension rides along (RFC 4588 keeps the header).
-        assert!(a.extension().and_then(|e| e.find(PLAYOUT_DELAY_ID)).is_some());
+        assert!(
+            a.extension()
+                .and_then(|e| e.find(PLAYOUT_DELAY_ID))
+                .is_some()
+        );
         let b = RtpPacket::parse(&rtx[1]).unwrap();
         assert_eq!(b.sequence(), SeqNo(40_001));
         assert_eq!(&b.payload()[..2], &[0, 1]);

@@ -101,7 +101,8 @@ impl Order {
             _ => {
                 out.lost += self.holes.len() as u64;
                 self.holes.clear();
-                out.ready.extend(std::mem::take(&mut self.held).into_values());
+                out.ready
+                    .extend(std::mem::take(&mut self.held).into_values());
                 self.highest = ext;
                 ext
             }

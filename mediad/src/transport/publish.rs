@@ -69,7 +69,11 @@ fn send_stream(ids: StreamIds) -> SendStream {
         .rtx
         .and_then(|(s, pt)| PayloadType::new(pt).ok().map(|pt| (Ssrc(s), pt)));
     // RTX numbering starts away from the primary's (which starts at 1).
-    SendStream::new(SendConfig::video(Ssrc(ids.ssrc), rtx, ids.ssrc as u16 ^ 0x5a5a))
+    SendStream::new(SendConfig::video(
+        Ssrc(ids.ssrc),
+        rtx,
+        ids.ssrc as u16 ^ 0x5a5a,
+    ))
 }
 
 impl Publisher {
