@@ -138,6 +138,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/media/state", get(media_state))
         .route("/api/voice/screen-watch", post(screen_watch))
+        .route("/api/voice/go-live", post(go_live))
         .route("/api/voice/state", get(voice_state))
         .route("/api/settings", get(get_settings).patch(patch_settings))
         .route("/api/voice/recaps", get(recaps))
@@ -478,6 +479,23 @@ async fn screen_watch(
         }
     };
     Json(result).into_response()
+}
+
+/// `POST /api/voice/go-live` (admin): `{action: start|pause|resume|stop,
+/// guildId}`: our own Go Live through the gateway (op 18/22/19).
+async fn go_live(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let watch = match admin_watch(&state, &headers) {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    match json_body::<crate::watch::GoLiveRequest>(&body) {
+        Ok(req) => Json(watch.go_live(req).await).into_response(),
+        Err(r) => r,
+    }
 }
 
 /// `GET /api/settings` (admin): the live `voice.streamWatch` settings.

@@ -156,6 +156,19 @@ pub(super) enum Cmd {
     Start(StartRequest, oneshot::Sender<WatchResult>),
     Stop(Option<String>, oneshot::Sender<WatchResult>),
     State(oneshot::Sender<VoiceStateView>),
+    GoLive(GoLiveRequest, oneshot::Sender<WatchResult>),
+}
+
+/// `POST /api/voice/go-live`: our own Go Live through the gateway
+/// (op 18 / 22 / 19; issue 15 item 18).
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GoLiveRequest {
+    /// `start`, `pause`, `resume` or `stop`.
+    pub action: String,
+    /// The guild whose voice channel we are in.
+    #[serde(default)]
+    pub guild_id: String,
 }
 
 /// A frame posted to the direct ingest route
@@ -186,6 +199,15 @@ impl WatchHandle {
     pub async fn start(&self, req: StartRequest) -> WatchResult {
         let (tx, rx) = oneshot::channel();
         if self.tx.send(Cmd::Start(req, tx)).await.is_err() {
+            return refused("control_stopping");
+        }
+        rx.await.unwrap_or_else(|_| refused("control_stopping"))
+    }
+
+    /// Our own Go Live: start, pause, resume, stop.
+    pub async fn go_live(&self, req: GoLiveRequest) -> WatchResult {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Cmd::GoLive(req, tx)).await.is_err() {
             return refused("control_stopping");
         }
         rx.await.unwrap_or_else(|_| refused("control_stopping"))

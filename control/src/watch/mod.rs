@@ -47,14 +47,15 @@ use crate::discord::{GatewayEvent, GatewayHandle};
 use crate::media::MediaHandle;
 
 mod api;
+mod golive;
 mod link;
 mod recovery;
 mod view;
 
 use api::Cmd;
 pub use api::{
-    Admission, Admitted, IngestFrame, LinkAnswer, LinkConfig, LinkFrame, SharedTracker,
-    StartRequest, VoiceStateView, WatchConfig, WatchHandle, WatchResult, WatchView,
+    Admission, Admitted, GoLiveRequest, IngestFrame, LinkAnswer, LinkConfig, LinkFrame,
+    SharedTracker, StartRequest, VoiceStateView, WatchConfig, WatchHandle, WatchResult, WatchView,
 };
 use link::{LINK_PLAN, PendingLink};
 
@@ -146,6 +147,7 @@ pub fn spawn_watch_manager(
         commands: rx,
         join_sent: BTreeMap::new(),
         voice_sent: BTreeMap::new(),
+        own_live: None,
     };
     tokio::spawn(manager.run(shutdown));
     WatchHandle { tx }
@@ -183,6 +185,8 @@ struct Manager {
     join_sent: BTreeMap<GuildId, ChannelId>,
     /// Voice credentials handed to mediad, per guild (session, token).
     voice_sent: BTreeMap<GuildId, (String, String)>,
+    /// Our own Go Live, when one was started through the gateway.
+    own_live: Option<watch_core::OwnGoLive>,
 }
 
 fn parse_id(s: &str) -> Option<u64> {
@@ -279,6 +283,10 @@ impl Manager {
             }
             Cmd::State(reply) => {
                 let _ = reply.send(self.view());
+            }
+            Cmd::GoLive(req, reply) => {
+                let answer = self.go_live(req).await;
+                let _ = reply.send(answer);
             }
         }
     }
@@ -468,6 +476,7 @@ impl Manager {
             );
             self.join_sent.clear();
             self.voice_sent.clear();
+            self.end_own_live("session_reset").await;
             for p in self.progress.values_mut() {
                 p.watch_sent = false;
                 p.stream_connected = None;
@@ -476,6 +485,7 @@ impl Manager {
         }
         for e in &events {
             tracing::debug!(event = ?e, "registry");
+            self.own_live_event(e).await;
             for t in self.book.on_registry_event(e) {
                 tracing::info!(event = "screen_watch_ended", watch = %t.watch_id, reason = t.reason.as_str(), "screen watch ended");
                 self.cleanup(&t.watch, t.reason.as_str()).await;
