@@ -139,7 +139,11 @@ pub struct StreamDescriptor {
     pub kind: StreamType,
     /// RTP stream id, e.g. `"100"` or `"50"` (matches `quality`).
     pub rid: String,
-    /// Quality 0–100 (100 = full).
+    /// Quality 0–100 (100 = full). Optional in the user docs' stream
+    /// structure ("quality? | integer | ... (0-100, default 0)",
+    /// discord-userdoccers `voice-connections.mdx`, 3dc0ca92): a missing
+    /// one reads as 0 instead of failing the whole message.
+    #[serde(default)]
     pub quality: u8,
     /// Video SSRC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,6 +225,13 @@ mod tests {
         assert_eq!(s.rtx_ssrc_or_derived(), Some(12873));
         s.rtx_ssrc = Some(5);
         assert_eq!(s.rtx_ssrc_or_derived(), Some(5));
+    }
+
+    #[test]
+    fn missing_quality_is_zero() {
+        let s: StreamDescriptor =
+            serde_json::from_str(r#"{"type":"video","rid":"100","ssrc":7,"active":true}"#).unwrap();
+        assert_eq!((s.quality, s.ssrc, s.active), (0, Some(7), Some(true)));
     }
 
     #[test]
