@@ -85,8 +85,10 @@ impl EventHandler for Handler {
                 emit(json!({"event": "connected", "ssrc": c.ssrc}));
             }
             EventContext::DriverDisconnect(d) => {
-                emit(json!({"event": "disconnected", "kind": format!("{:?}", d.kind),
-                    "reason": d.reason.map(|r| format!("{r:?}"))}));
+                emit(
+                    json!({"event": "disconnected", "kind": format!("{:?}", d.kind),
+                    "reason": d.reason.map(|r| format!("{r:?}"))}),
+                );
             }
             EventContext::SpeakingStateUpdate(s) => {
                 let user = s.user_id.map(|u| u.0);
@@ -148,8 +150,10 @@ impl<S: tracing::Subscriber> Layer<S> for CryptoLine {
         };
         let (wanted, rest) = rest.split_once(". Chose ").unwrap_or((rest, ""));
         let (chosen, offered) = rest.split_once(" from modes ").unwrap_or((rest, ""));
-        emit(json!({"event": "crypto", "wanted": wanted, "chosen": chosen,
-            "offered": offered.trim_end_matches('.')}));
+        emit(
+            json!({"event": "crypto", "wanted": wanted, "chosen": chosen,
+            "offered": offered.trim_end_matches('.')}),
+        );
     }
 }
 
