@@ -7,6 +7,8 @@
 //!
 //! - `{"event":"crypto","wanted":..,"chosen":..,"offered":..}` from songbird's
 //!   own log line about the negotiated transport encryption mode;
+//! - `{"event":"songbird_log","level":"WARN"|"ERROR",..}` for each warning or
+//!   error songbird logs;
 //! - `{"event":"connected","ssrc":N}` when the driver is connected;
 //! - `{"event":"speaking","ssrc":N,"user_id":U}` for each op 5 received;
 //! - `{"event":"audio","ssrc":N,"user_id":U|null,...}` per SSRC at the end:
@@ -128,22 +130,32 @@ impl EventHandler for Handler {
     }
 }
 
-/// Catches songbird's log line about the negotiated encryption mode (the
-/// driver has no API for it) and reports it as JSON.
-struct CryptoLine;
+/// Reports songbird's log lines that matter to the test as JSON: the
+/// negotiated encryption mode (the driver has no API for it), and every
+/// warning or error (a heartbeat ACK with the wrong nonce, a DAVE frame that
+/// failed to decrypt, ...).
+struct LogLines;
 
-impl<S: tracing::Subscriber> Layer<S> for CryptoLine {
+impl<S: tracing::Subscriber> Layer<S> for LogLines {
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
         struct Msg(String);
         impl tracing::field::Visit for Msg {
             fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
                 if f.name() == "message" {
-                    self.0 = format!("{v:?}");
+                    self.0 = format!("{v:?}{}", self.0);
+                } else {
+                    self.0 = format!("{} {}={v:?}", self.0, f.name());
                 }
             }
         }
         let mut m = Msg(String::new());
         event.record(&mut m);
+        let level = *event.metadata().level();
+        if level <= Level::WARN {
+            emit(json!({"event": "songbird_log", "level": level.as_str(),
+                "target": event.metadata().target(), "message": m.0}));
+            return;
+        }
         // "Crypto scheme negotiation -- wanted X. Chose Y from modes [..]."
         let Some(rest) = m.0.strip_prefix("Crypto scheme negotiation -- wanted ") else {
             return;
@@ -232,7 +244,7 @@ async fn main() {
                         .unwrap_or_else(|_| EnvFilter::new("songbird=info")),
                 ),
         )
-        .with(CryptoLine.with_filter(Targets::new().with_target("songbird", Level::INFO)))
+        .with(LogLines.with_filter(Targets::new().with_target("songbird", Level::INFO)))
         .init();
 
     let config = Config::default()
