@@ -97,6 +97,13 @@ pub struct Cli {
     /// Whether the share-link fallback may be used (`false` disables it everywhere).
     #[arg(long, env = "STREAM_LINK_FALLBACK", default_value_t = true, action = clap::ArgAction::Set)]
     pub stream_link_fallback: bool,
+    /// A PEM bundle of extra certificate authorities to trust for the
+    /// gateway's `wss://`, REST and the LLM providers' `https://` (a test
+    /// simulator's CA, a corporate proxy's root). It adds to the built-in
+    /// webpki roots; TLS verification (chain and host name) cannot be
+    /// turned off.
+    #[arg(long, env = "EXTRA_CA_FILE")]
+    pub extra_ca_file: Option<PathBuf>,
     /// Directory of control's SQLite store (live share links, settings,
     /// watch recaps); defaults to `$XDG_STATE_HOME/screenwatch`, else
     /// `~/.local/state/screenwatch`.
@@ -176,6 +183,14 @@ pub async fn main_with(
             cli.http_addr
         );
     }
+    // One TLS client configuration for the gateway, REST and the LLM
+    // providers.
+    let tls = tls_client::TlsClient::new(cli.extra_ca_file.as_deref())
+        .map_err(|e| anyhow::anyhow!("{e} (--extra-ca-file / EXTRA_CA_FILE)"))?;
+    if let Some(ca) = tls.extra_ca() {
+        tracing::info!(extra_ca = %ca.display(), "trusting an extra CA besides the webpki roots");
+    }
+    tls.install_global();
     let store = store::Store::open_dir(&cli.data_dir)
         .map_err(|e| anyhow::anyhow!("{e} (set --data-dir or CONTROL_DATA_DIR)"))?;
     tracing::info!(path = ?store.path(), "store opened");
@@ -226,6 +241,7 @@ pub async fn main_with(
             url: cli.gateway_url.clone(),
             account,
             client_build_number: cli.client_build_number,
+            tls: tls.clone(),
         })
     });
     if gateway.is_none() {
@@ -246,6 +262,7 @@ pub async fn main_with(
             &cli.rest_base,
             token,
             cli.discord_account == AccountKind::Bot,
+            &tls,
         )
         .map_err(|e| tracing::warn!(error = %e, "no REST client; nothing is posted"))
         .ok()

@@ -68,6 +68,12 @@ pub struct Cli {
     /// Go Live publish: target bitrate in kbit/s.
     #[arg(long, default_value_t = 2500)]
     pub publish_bitrate_kbps: u32,
+    /// A PEM bundle of extra certificate authorities to trust for the
+    /// voice and Go Live servers' `wss://` (a test simulator's CA, a
+    /// corporate proxy's root). It adds to the built-in webpki roots; TLS
+    /// verification (chain and host name) cannot be turned off.
+    #[arg(long, env = "EXTRA_CA_FILE")]
+    pub extra_ca_file: Option<PathBuf>,
     /// A tool to run instead of the daemon.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -113,11 +119,16 @@ pub struct Config {
     pub instance_id: u64,
     /// How stream_publish encodes.
     pub publish: video_pipeline::EncoderSettings,
+    /// TLS for the voice and Go Live WebSockets.
+    pub tls: tls_client::TlsClient,
 }
 
-impl From<&Cli> for Config {
-    fn from(cli: &Cli) -> Self {
-        Self {
+impl Config {
+    /// The settings `cli` asks for; fails on an unusable extra CA file.
+    pub fn from_cli(cli: &Cli) -> anyhow::Result<Self> {
+        let tls = tls_client::TlsClient::new(cli.extra_ca_file.as_deref())
+            .map_err(|e| anyhow::anyhow!("{e} (--extra-ca-file / EXTRA_CA_FILE)"))?;
+        Ok(Self {
             ipc_socket: cli.ipc_socket.clone(),
             control_grace: Duration::from_secs(cli.control_grace_secs),
             protocol: cli
@@ -132,13 +143,17 @@ impl From<&Cli> for Config {
                 bitrate_bps: cli.publish_bitrate_kbps.saturating_mul(1000),
                 keyframe_interval: cli.publish_fps.saturating_mul(10).max(1),
             },
-        }
+            tls,
+        })
     }
 }
 
 /// Runs the daemon from its command line until `shutdown` resolves.
 pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let config = Config::from(&cli);
+    let config = Config::from_cli(&cli)?;
+    if let Some(ca) = config.tls.extra_ca() {
+        tracing::info!(extra_ca = %ca.display(), "trusting an extra CA besides the webpki roots");
+    }
     config
         .publish
         .validate()

@@ -31,6 +31,8 @@ struct Attached {
 /// Owner of [`MediaState`] and of the control link.
 pub struct Supervisor {
     config: Config,
+    /// TLS for every slot's WebSocket.
+    tls: tls_client::TlsClient,
     state: MediaState,
     started: Instant,
     instance_id: u64,
@@ -66,6 +68,7 @@ impl Supervisor {
             control: None,
             grace_deadline: None,
             control_sessions: 0,
+            tls: config.tls.clone(),
             config,
         }
     }
@@ -203,6 +206,7 @@ impl Supervisor {
                         subs,
                         generation,
                         publish,
+                        self.tls.clone(),
                         self.transport_tx.clone(),
                     );
                     self.slots.insert(role, slot);

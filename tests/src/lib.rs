@@ -120,6 +120,13 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A failing test shows what its daemons said (its temp dir goes).
+        if std::thread::panicking() {
+            let text = self.log_text();
+            let lines: Vec<&str> = text.lines().filter(|l| !l.contains("[OpenH264]")).collect();
+            let tail = &lines[lines.len().saturating_sub(80)..];
+            eprintln!("--- last {} lines of {} ---\n{}", tail.len(), self.name, tail.join("\n"));
+        }
     }
 }
 

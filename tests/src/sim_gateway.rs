@@ -36,9 +36,15 @@ pub struct SimUser {
 }
 
 impl SimUser {
-    /// Connects to `gateway_url` and identifies with `token`.
-    pub async fn connect(gateway_url: &str, token: &str) -> Self {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("{gateway_url}?v=10&encoding=json"))
+    /// Connects to `gateway_url` (`wss://`, trusting the webpki roots and
+    /// the sim's CA `ca_pem`) and identifies with `token`.
+    pub async fn connect(gateway_url: &str, token: &str, ca_pem: &str) -> Self {
+        let ws = tls_client::TlsClient::with_extra_pem(ca_pem)
+            .expect("the sim's CA loads")
+            .connect_ws(
+                &format!("{gateway_url}?v=10&encoding=json"),
+                std::time::Duration::from_secs(10),
+            )
             .await
             .expect("gateway connect");
         let mut u = Self {

@@ -22,7 +22,6 @@ pub struct Stack {
     pub token: Option<String>,
     /// The in-process simulator.
     pub sim: SimHandle,
-    _dir: tempfile::TempDir,
     _mediad: Daemon,
     /// The control process.
     pub control: Daemon,
@@ -31,6 +30,8 @@ pub struct Stack {
     /// control's arguments (for restarts).
     control_args: Vec<String>,
     restarts: u32,
+    // Last: dropped after the daemons, whose logs are in it.
+    _dir: tempfile::TempDir,
 }
 
 impl Stack {
@@ -52,7 +53,13 @@ impl Stack {
         let http = "127.0.0.1:0".to_owned();
         let data = dir.path().join("control-data");
         let data = data.to_str().expect("utf-8").to_owned();
-        let mediad = Daemon::start("mediad", "mediad", dir.path(), &["--ipc-socket", &socket]);
+        let ca = sim.ca_file().to_str().expect("utf-8").to_owned();
+        let mediad = Daemon::start(
+            "mediad",
+            "mediad",
+            dir.path(),
+            &["--ipc-socket", &socket, "--extra-ca-file", &ca],
+        );
         let gateway = sim.gateway_url();
         let rest = sim.rest_base();
         let mut args = vec![
@@ -68,6 +75,8 @@ impl Stack {
             &rest,
             "--data-dir",
             &data,
+            "--extra-ca-file",
+            &ca,
         ];
         args.extend_from_slice(extra);
         let control = Daemon::start("control", "control", dir.path(), &args);

@@ -41,14 +41,19 @@ impl Rig {
             "mediad",
             "mediad",
             dir.path(),
-            &["--ipc-socket", socket.to_str().expect("utf-8 path")],
+            &[
+                "--ipc-socket",
+                socket.to_str().expect("utf-8 path"),
+                "--extra-ca-file",
+                sim.ca_file().to_str().expect("utf-8 path"),
+            ],
         );
         let link = wait_for(T, "mediad accepts", || {
             let s = socket.clone();
             async move { connect_tool(&s, PROTOCOL_VERSION).await.ok() }
         })
         .await;
-        let user = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN).await;
+        let user = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
         Self {
             _dir: dir,
             _mediad: mediad,

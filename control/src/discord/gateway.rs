@@ -31,6 +31,8 @@ pub struct GatewayConfig {
     /// User accounts: the Identify `client_build_number` (`None`: the
     /// session's default, `gateway_proto::DEFAULT_CLIENT_BUILD_NUMBER`).
     pub client_build_number: Option<u64>,
+    /// TLS for `wss://` (the daemon's one client configuration).
+    pub tls: tls_client::TlsClient,
 }
 
 /// What the gateway task reports.
@@ -128,6 +130,7 @@ pub fn spawn_gateway(config: GatewayConfig) -> (GatewayHandle, GatewayStarter) {
         session_config.client_build_number = build;
     }
     let task = Task {
+        tls: config.tls.clone(),
         session: GatewaySession::new(session_config, Instant::now()),
         ws: None,
         connecting: None,
@@ -144,6 +147,7 @@ pub fn spawn_gateway(config: GatewayConfig) -> (GatewayHandle, GatewayStarter) {
 }
 
 struct Task {
+    tls: tls_client::TlsClient,
     session: GatewaySession,
     ws: Option<Ws>,
     connecting: Option<JoinHandle<Result<Ws, String>>>,
@@ -240,17 +244,11 @@ impl Task {
                 if let Some(old) = self.connecting.take() {
                     old.abort();
                 }
+                let tls = self.tls.clone();
                 self.connecting = Some(tokio::spawn(async move {
-                    match tokio::time::timeout(
-                        std::time::Duration::from_secs(10),
-                        tokio_tungstenite::connect_async(url),
-                    )
-                    .await
-                    {
-                        Ok(Ok((ws, _))) => Ok(ws),
-                        Ok(Err(e)) => Err(e.to_string()),
-                        Err(_) => Err("timed out".to_owned()),
-                    }
+                    tls.connect_ws(&url, std::time::Duration::from_secs(10))
+                        .await
+                        .map_err(|e| e.to_string())
                 }));
             }
             Transmit::Text(text) => {

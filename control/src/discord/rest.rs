@@ -1,6 +1,7 @@
 //! The Discord REST subset control uses: posting a message to a text
-//! channel (commentary, link offers). hyper with rustls (https) or plain
-//! http (discord-sim). The token is never logged.
+//! channel (commentary, link offers). hyper over the daemon's one TLS
+//! client configuration (`https://`, Discord's and discord-sim's alike).
+//! The token is never logged.
 
 use std::time::Duration;
 
@@ -9,7 +10,19 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-type Connector = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
+type Connector = tls_client::HttpsConnector;
+
+/// `User-Agent` of every REST request. Discord requires bots to send
+/// `DiscordBot ($url, $versionNumber)` (discord-api-docs `reference.mdx`,
+/// "User Agent": "Clients using the HTTP API must provide a valid User
+/// Agent which specifies information about the client library and version
+/// in the following format"); user accounts send the same, which names the
+/// software honestly.
+pub const USER_AGENT: &str = concat!(
+    "DiscordBot (https://github.com/screenwatch/screenwatch, ",
+    env!("CARGO_PKG_VERSION"),
+    ")"
+);
 
 /// A REST client for one account.
 #[derive(Clone)]
@@ -30,15 +43,15 @@ impl std::fmt::Debug for RestClient {
 impl RestClient {
     /// A client for `base` (e.g. `https://discord.com/api/v10`); bots send
     /// `Bot <token>`, user accounts the bare token.
-    pub fn new(base: &str, token: &str, bot: bool) -> Result<Self, String> {
-        // The ring provider named explicitly: rustls' automatic choice
-        // panics if a dependency ever enables a second crypto backend.
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-            .map_err(|e| format!("TLS set-up failed: {e}"))?
-            .https_or_http()
-            .enable_http1()
-            .build();
+    pub fn new(
+        base: &str,
+        token: &str,
+        bot: bool,
+        tls: &tls_client::TlsClient,
+    ) -> Result<Self, String> {
+        let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+        http.enforce_http(false);
+        let connector = tls.https_connector(http);
         let client = Client::builder(TokioExecutor::new()).build(connector);
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
@@ -59,7 +72,7 @@ impl RestClient {
             let req = hyper::Request::post(format!("{}/channels/{channel}/messages", self.base))
                 .header("authorization", &self.authorization)
                 .header("content-type", "application/json")
-                .header("user-agent", "screenwatch (https://example.invalid, 0.1)")
+                .header("user-agent", USER_AGENT)
                 .body(Full::new(Bytes::from(body.clone())))
                 .map_err(|e| format!("request: {e}"))?;
             let resp = tokio::time::timeout(Duration::from_secs(10), self.client.request(req))

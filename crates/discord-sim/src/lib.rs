@@ -59,6 +59,7 @@ mod rng;
 mod scenario;
 mod server;
 mod timeline;
+mod tls_listener;
 mod voice_servers;
 mod world;
 mod world_ops;

@@ -1,5 +1,6 @@
 //! `discord-sim`: the offline Discord as a process. Thin: parse arguments,
-//! start the library's sim, print the URLs, wait for a signal.
+//! start the library's sim, print the URLs and the CA file, wait for a
+//! signal.
 
 use std::io::Write as _;
 
@@ -17,7 +18,10 @@ SCENARIOS
   File format: {name, description, settings, guilds[{id,name,members?,channels[{id,name,kind}]}],
   users[{id,name,token,bot?}], timeline[{at_ms, every_ms?, action, ...}]} (see the crate docs).
 
-ADMIN API (loopback only, no auth), under admin_base:
+TLS: gateway (wss://), REST (https://), voice and Go Live servers (wss://host:port) are
+  TLS-only with a CA made at start; its file is printed as ca_file=.
+
+ADMIN API (plain HTTP on its own port, loopback only, no auth), under admin_base:
   GET  /state /sessions /voice_states /streams /messages
   GET  /media/{voice|stream}/report | /log | /frames/{room}/{user}[/latest.jpg]
   POST /actions            body {\"action\": NAME, ...}
@@ -30,7 +34,8 @@ ADMIN API (loopback only, no auth), under admin_base:
 #[derive(Parser, Debug)]
 #[command(version, about, after_help = AFTER_HELP)]
 struct Args {
-    /// Address for gateway, REST and admin (port 0 = any free port).
+    /// Address for gateway and REST (port 0 = any free port); the admin API
+    /// takes another port on the same address.
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: std::net::SocketAddr,
     /// Built-in scenario name or JSON file.
@@ -39,6 +44,12 @@ struct Args {
     /// Seed for tokens, session ids and network emulation.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Also write the CA certificate (PEM) here. Every listener but the
+    /// admin API is TLS-only; clients trust this CA (control and mediad:
+    /// `--extra-ca-file`; Node: `NODE_EXTRA_CA_CERTS`). Without it the CA is
+    /// in a private temporary file, printed as `ca_file=`.
+    #[arg(long)]
+    ca_file: Option<std::path::PathBuf>,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = daemon_support::LogFormat::Text)]
     log_format: daemon_support::LogFormat,
@@ -59,6 +70,13 @@ async fn main() -> anyhow::Result<()> {
     writeln!(out, "gateway_url={}", sim.gateway_url())?;
     writeln!(out, "rest_base={}", sim.rest_base())?;
     writeln!(out, "admin_base={}", sim.admin_base())?;
+    if let Some(path) = &args.ca_file {
+        std::fs::write(path, sim.ca_pem())
+            .map_err(|e| anyhow::anyhow!("cannot write --ca-file {}: {e}", path.display()))?;
+        writeln!(out, "ca_file={}", path.display())?;
+    } else {
+        writeln!(out, "ca_file={}", sim.ca_file().display())?;
+    }
     out.flush()?;
     drop(out);
     daemon_support::shutdown_signal().await;

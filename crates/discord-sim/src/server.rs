@@ -1,5 +1,8 @@
-//! Start-up and the HTTP router: one listener serves the gateway
-//! WebSocket (`/gateway`), REST (`/api/v10`) and the admin API (`/admin`).
+//! Start-up and the HTTP routers. As Discord's, the gateway WebSocket
+//! (`wss://…/gateway`) and REST (`https://…/api/v10`) are served over TLS
+//! only, with the certificate of the simulator's own CA (which the voice
+//! and Go Live servers share). The admin API (`/admin`), which Discord has
+//! no counterpart of, is plain HTTP on its own loopback-only listener.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -39,6 +42,8 @@ pub(crate) struct AppState {
 pub struct SimHandle {
     hub: Arc<Hub>,
     addr: SocketAddr,
+    admin_addr: SocketAddr,
+    tls: sim_tls::SimTls,
     server: JoinHandle<()>,
     timeline: JoinHandle<()>,
 }
@@ -74,12 +79,19 @@ pub(crate) fn iso8601(unix_ms: u64) -> String {
     )
 }
 
-fn router(app: AppState) -> Router {
+fn discord_router(app: AppState) -> Router {
     let api = Router::new()
         .route("/users/@me", get(rest::me))
         .route("/channels/{id}/messages", post(rest::create_message))
         .route("/gateway", get(rest::gateway_info))
         .route("/gateway/bot", get(rest::gateway_info));
+    Router::new()
+        .route("/gateway", get(gateway::upgrade))
+        .nest("/api/v10", api)
+        .with_state(app)
+}
+
+fn admin_router(app: AppState) -> Router {
     let admin = Router::new()
         .route("/", get(admin::index))
         .route("/state", get(admin::state))
@@ -97,15 +109,12 @@ fn router(app: AppState) -> Router {
             get(admin::latest_frame),
         )
         .route_layer(axum::middleware::from_fn(admin::loopback_only));
-    Router::new()
-        .route("/gateway", get(gateway::upgrade))
-        .nest("/api/v10", api)
-        .nest("/admin", admin)
-        .with_state(app)
+    Router::new().nest("/admin", admin).with_state(app)
 }
 
-/// Starts media servers, applies the scenario's time-zero actions, then
-/// serves gateway, REST and admin on `config.listen`.
+/// Makes the CA, starts media servers, applies the scenario's time-zero
+/// actions, then serves gateway and REST over TLS on `config.listen` and
+/// the admin API on another port of the same address.
 pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -117,11 +126,21 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         // URLs must be connectable: advertise loopback for 0.0.0.0.
         addr.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
     }
+    let admin_listener = tokio::net::TcpListener::bind(SocketAddr::new(config.listen.ip(), 0))
+        .await
+        .map_err(|e| SimError::Io(format!("bind the admin API on {}: {e}", config.listen.ip())))?;
+    let mut admin_addr = admin_listener
+        .local_addr()
+        .map_err(|e| SimError::Io(e.to_string()))?;
+    admin_addr.set_ip(addr.ip());
+    let tls = sim_tls::SimTls::generate(&[addr.ip()], None)
+        .map_err(|e| SimError::Io(format!("TLS: {e}")))?;
     let scenario = config.scenario;
     let media = MediaServers::start(&MediaConfig {
         dave: scenario.settings.dave,
         heartbeat_interval_ms: scenario.settings.media_heartbeat_interval_ms,
         bind_ip: addr.ip(),
+        tls: tls.clone(),
     })
     .await?;
     let settings = WorldSettings {
@@ -132,7 +151,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         max_viewers: 50,
     };
     let world = scenario.build_world(config.seed, settings)?;
-    let gateway_url = format!("ws://{addr}/gateway");
+    let gateway_url = format!("wss://{addr}/gateway");
     let hub = Arc::new(Hub::new(
         world,
         scenario.settings.clone(),
@@ -147,38 +166,67 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         scenario_name: scenario.name.clone(),
     };
     let mut stop = hub.shutdown.subscribe();
-    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+    let mut admin_stop = hub.shutdown.subscribe();
+    let tls_listener = crate::tls_listener::TlsListener::new(listener, tls.clone())
+        .map_err(|e| SimError::Io(e.to_string()))?;
+    let discord = discord_router(app.clone()).into_make_service();
+    let admin = admin_router(app).into_make_service_with_connect_info::<SocketAddr>();
     let server = tokio::spawn(async move {
-        let serve = axum::serve(listener, service).with_graceful_shutdown(async move {
+        let serve = axum::serve(tls_listener, discord).with_graceful_shutdown(async move {
             let _ = stop.wait_for(|s| *s).await;
         });
-        if let Err(e) = serve.await {
+        let admin = axum::serve(admin_listener, admin).with_graceful_shutdown(async move {
+            let _ = admin_stop.wait_for(|s| *s).await;
+        });
+        let (a, b) = tokio::join!(serve.into_future(), admin.into_future());
+        if let Err(e) = a.and(b) {
             tracing::error!(error = %e, "discord-sim HTTP server failed");
         }
     });
-    tracing::info!(%addr, scenario = %scenario.name, "discord-sim listening");
+    tracing::info!(%addr, %admin_addr, ca_file = %tls.ca_file().display(), scenario = %scenario.name, "discord-sim listening");
     Ok(SimHandle {
         hub,
         addr,
+        admin_addr,
+        tls,
         server,
         timeline,
     })
 }
 
 impl SimHandle {
-    /// `ws://127.0.0.1:PORT/gateway` (clients append `?v=10&encoding=json`).
+    /// `wss://127.0.0.1:PORT/gateway` (clients append `?v=10&encoding=json`).
     pub fn gateway_url(&self) -> String {
-        format!("ws://{}/gateway", self.addr)
+        format!("wss://{}/gateway", self.addr)
     }
 
-    /// `http://127.0.0.1:PORT/api/v10`.
+    /// `https://127.0.0.1:PORT/api/v10`.
     pub fn rest_base(&self) -> String {
-        format!("http://{}/api/v10", self.addr)
+        format!("https://{}/api/v10", self.addr)
     }
 
-    /// `http://127.0.0.1:PORT/admin`.
+    /// `http://127.0.0.1:ADMIN_PORT/admin` (plain HTTP, loopback only: the
+    /// simulator's control panel, not a Discord surface).
     pub fn admin_base(&self) -> String {
-        format!("http://{}/admin", self.addr)
+        format!("http://{}/admin", self.admin_addr)
+    }
+
+    /// The CA every TLS listener of this sim (gateway, REST, voice, Go
+    /// Live) chains to; clients trust it through its file
+    /// (`--extra-ca-file`, `NODE_EXTRA_CA_CERTS`).
+    pub fn tls(&self) -> &sim_tls::SimTls {
+        &self.tls
+    }
+
+    /// Where the CA's PEM is (a private temporary file that lives as long
+    /// as the sim).
+    pub fn ca_file(&self) -> &std::path::Path {
+        self.tls.ca_file()
+    }
+
+    /// The CA's PEM.
+    pub fn ca_pem(&self) -> &str {
+        self.tls.ca_pem()
     }
 
     /// The guild voice media server (room = guild id).

@@ -343,6 +343,8 @@ pub struct MediaConfig {
     pub heartbeat_interval_ms: u64,
     /// Bind address.
     pub bind_ip: std::net::IpAddr,
+    /// The certificate both servers' WebSockets are served with.
+    pub tls: sim_tls::SimTls,
 }
 
 impl MediaServers {
@@ -353,6 +355,7 @@ impl MediaServers {
             name: name.to_owned(),
             heartbeat_interval: Duration::from_millis(config.heartbeat_interval_ms.max(1)),
             dave: config.dave,
+            tls: Some(config.tls.clone()),
             ..sim_voice::VoiceServerConfig::default()
         };
         let media_err = |e: sim_voice::SimVoiceError| crate::SimError::Media(e.to_string());

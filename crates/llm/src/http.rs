@@ -11,7 +11,6 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use hyper::{Method, StatusCode, Uri};
-use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -134,7 +133,7 @@ pub(crate) fn secret_header(prefix: &str, key: &ApiKey) -> Result<HeaderValue, L
 
 /// One provider's HTTP client.
 pub(crate) struct HttpClient {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: Client<tls_client::HttpsConnector, Full<Bytes>>,
     provider: String,
     timeout: Duration,
     retry: RetryPolicy,
@@ -165,12 +164,11 @@ impl HttpClient {
         http.enforce_http(false);
         http.set_connect_timeout(Some(timeout));
         http.set_nodelay(true);
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
+        // The daemon's one TLS configuration (webpki roots plus its
+        // --extra-ca-file), installed at start.
+        let https = tls_client::TlsClient::global()
             .map_err(|e| LlmError::InvalidConfig(format!("TLS set-up failed: {e}")))?
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
+            .https_connector(http);
         let client = Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(30))

@@ -64,6 +64,15 @@ impl std::fmt::Debug for SimTls {
     }
 }
 
+/// Two values are equal when they serve the same CA.
+impl PartialEq for SimTls {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner.ca_pem == other.inner.ca_pem
+    }
+}
+
+impl Eq for SimTls {}
+
 impl SimTls {
     /// A new CA and a leaf for `localhost`, `127.0.0.1`, `::1` and
     /// `extra_ips` (the bind address when it is not loopback). The CA is

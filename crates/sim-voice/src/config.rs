@@ -24,6 +24,11 @@ pub struct VoiceServerConfig {
     /// MLS external sender of each room's group (see the crate docs).
     /// Clients that do not offer DAVE are closed with 4017, as Discord does.
     pub dave: bool,
+    /// The certificate the WebSocket is served with: TLS only, as
+    /// Discord's voice servers (`wss://endpoint/?v=N`). `None` makes a new
+    /// CA at start ([`crate::VoiceServerHandle::tls`] gives it to clients);
+    /// discord-sim passes its own so that one CA covers all its servers.
+    pub tls: Option<sim_tls::SimTls>,
 }
 
 impl Default for VoiceServerConfig {
@@ -37,6 +42,7 @@ impl Default for VoiceServerConfig {
                 "aead_xchacha20_poly1305_rtpsize".to_owned(),
             ],
             dave: false,
+            tls: None,
         }
     }
 }

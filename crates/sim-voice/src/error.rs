@@ -20,11 +20,14 @@ pub enum SimVoiceError {
     /// A simulated participant's media source could not be built.
     #[error("media source: {0}")]
     Media(String),
+    /// The server's certificate could not be made.
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 impl SimVoiceError {
     /// The server cannot continue (as opposed to a per-participant problem).
     pub fn is_fatal(&self) -> bool {
-        matches!(self, Self::Bind { .. } | Self::Stopped)
+        matches!(self, Self::Bind { .. } | Self::Stopped | Self::Tls(_))
     }
 }

@@ -18,12 +18,13 @@ use crate::shell::{self, ShellMsg};
 /// # Errors
 /// [`SimVoiceError::Bind`] if a socket cannot be bound.
 pub async fn start(config: VoiceServerConfig) -> Result<VoiceServerHandle, SimVoiceError> {
-    let (tx, endpoint, shared) = shell::start(config).await?;
+    let (tx, endpoint, shared, tls) = shell::start(config).await?;
     Ok(VoiceServerHandle {
         inner: Arc::new(Inner {
             tx,
             endpoint,
             shared,
+            tls,
         }),
     })
 }
@@ -32,6 +33,7 @@ struct Inner {
     tx: mpsc::UnboundedSender<ShellMsg>,
     endpoint: String,
     shared: Arc<Mutex<Shared>>,
+    tls: sim_tls::SimTls,
 }
 
 /// Controls one running media server. Cheap to clone; commands are applied
@@ -57,9 +59,16 @@ impl VoiceServerHandle {
     }
 
     /// `"127.0.0.1:PORT"`: what VOICE_SERVER_UPDATE / STREAM_SERVER_UPDATE
-    /// carry as `endpoint` (no scheme; clients use `ws://`).
+    /// carry as `endpoint` (host:port, no scheme, as Discord's; clients
+    /// connect to `wss://endpoint/?v=N`).
     pub fn endpoint(&self) -> String {
         self.inner.endpoint.clone()
+    }
+
+    /// The certificate authority the WebSocket's certificate chains to
+    /// (clients add [`sim_tls::SimTls::ca_file`] to their trusted roots).
+    pub fn tls(&self) -> &sim_tls::SimTls {
+        &self.inner.tls
     }
 
     /// Allows one client to identify: token, server_id, user_id and

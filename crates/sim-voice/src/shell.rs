@@ -67,6 +67,7 @@ async fn bind(
     udp_port: u16,
     tx: mpsc::UnboundedSender<ShellMsg>,
     next_conn: Arc<AtomicU64>,
+    tls: sim_tls::SimTls,
 ) -> Result<(Sockets, u16, u16), SimVoiceError> {
     let ws_addr = SocketAddr::new(ip, ws_port);
     let err = |what, e: std::io::Error| SimVoiceError::Bind {
@@ -96,7 +97,7 @@ async fn bind(
         })?;
     let udp_port = udp.local_addr().map_err(|e| err("udp", e))?.port();
     let udp = Arc::new(udp);
-    let accept_task = tokio::spawn(accept_loop(listener, tx.clone(), next_conn));
+    let accept_task = tokio::spawn(accept_loop(listener, tx.clone(), next_conn, tls));
     let udp_task = tokio::spawn(udp_loop(udp.clone(), tx));
     Ok((
         Sockets {
@@ -111,12 +112,19 @@ async fn bind(
 
 /// Starts a server; see [`crate::VoiceServerHandle`].
 pub(crate) async fn start(
-    config: VoiceServerConfig,
-) -> Result<(mpsc::UnboundedSender<ShellMsg>, String, Arc<Mutex<Shared>>), SimVoiceError> {
+    mut config: VoiceServerConfig,
+) -> Result<(mpsc::UnboundedSender<ShellMsg>, String, Arc<Mutex<Shared>>, sim_tls::SimTls), SimVoiceError>
+{
+    let tls = match config.tls.clone() {
+        Some(t) => t,
+        None => sim_tls::SimTls::generate(&[config.bind_ip], None)
+            .map_err(|e| SimVoiceError::Tls(e.to_string()))?,
+    };
+    config.tls = Some(tls.clone());
     let (tx, rx) = mpsc::unbounded_channel();
     let next_conn = Arc::new(AtomicU64::new(1));
     let (sockets, ws_port, udp_port) =
-        bind(config.bind_ip, 0, 0, tx.clone(), next_conn.clone()).await?;
+        bind(config.bind_ip, 0, 0, tx.clone(), next_conn.clone(), tls.clone()).await?;
     let endpoint = format!("{}:{}", config.bind_ip, ws_port);
     let shared = Arc::new(Mutex::new(Shared::default()));
     let unix_ms = SystemTime::now()
@@ -133,6 +141,7 @@ pub(crate) async fn start(
         shared.clone(),
     );
     let task = ServerTask {
+        tls: tls.clone(),
         core,
         config,
         rx,
@@ -146,7 +155,7 @@ pub(crate) async fn start(
         last_snapshot: None,
     };
     tokio::spawn(task.run());
-    Ok((tx, endpoint, shared))
+    Ok((tx, endpoint, shared, tls))
 }
 
 /// One open connection as seen by the server task.
@@ -155,6 +164,7 @@ struct ConnHandle {
 }
 
 struct ServerTask {
+    tls: sim_tls::SimTls,
     core: Core,
     config: VoiceServerConfig,
     rx: mpsc::UnboundedReceiver<ShellMsg>,
@@ -296,6 +306,7 @@ impl ServerTask {
             self.udp_port,
             self.tx.clone(),
             self.next_conn.clone(),
+            self.tls.clone(),
         )
         .await
         {
@@ -315,6 +326,7 @@ async fn accept_loop(
     listener: TcpListener,
     tx: mpsc::UnboundedSender<ShellMsg>,
     next: Arc<AtomicU64>,
+    tls: sim_tls::SimTls,
 ) {
     let mut tasks: Vec<JoinHandle<()>> = Vec::new();
     // Aborting this task drops `tasks`' handles but not the tasks; keep an
@@ -337,7 +349,7 @@ async fn accept_loop(
         guard.0.retain(|t| !t.is_finished());
         guard
             .0
-            .push(tokio::spawn(connection(stream, conn, tx.clone())));
+            .push(tokio::spawn(connection(stream, conn, tx.clone(), tls.clone())));
     }
 }
 
@@ -368,7 +380,17 @@ fn version_of(req: &Request) -> Option<u8> {
 
 // The callback's error type is fixed by tungstenite's `Callback` trait.
 #[allow(clippy::result_large_err)]
-async fn connection(stream: TcpStream, conn: ConnId, tx: mpsc::UnboundedSender<ShellMsg>) {
+async fn connection(
+    tcp: TcpStream,
+    conn: ConnId,
+    tx: mpsc::UnboundedSender<ShellMsg>,
+    tls: sim_tls::SimTls,
+) {
+    // TLS only, like Discord's voice servers: a plain-text client or one
+    // that does not trust the CA never reaches the WebSocket.
+    let Some(stream) = tls.accept(tcp).await else {
+        return;
+    };
     let mut version = None;
     let cb = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
         version = version_of(req);

@@ -256,7 +256,7 @@ async fn resume_after_4015_replays_missed_messages() {
         });
         srv.set_speaking(VOICE_ROOM, 901, true);
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let mut ws = connect(&srv.endpoint(), 8).await;
+        let mut ws = connect(&srv, 8).await;
         let resume = VoiceMessage::Resume(voice_proto::Resume {
             server_id: voice_proto::ServerId(g.room.0),
             session_id: g.session_id.clone(),
@@ -299,7 +299,7 @@ async fn missed_heartbeats_close_with_4009() {
         let srv = server(200).await;
         let g = voice_grant(45);
         srv.grant(g.clone());
-        let mut ws = connect(&srv.endpoint(), 4).await;
+        let mut ws = connect(&srv, 4).await;
         send(&mut ws, &identify(&g, false)).await;
         let started = std::time::Instant::now();
         let code = loop {
@@ -328,7 +328,7 @@ async fn garbage_never_kills_other_sessions() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(99);
         let junk_udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
         for round in 0..40u64 {
-            let mut ws = connect(&srv.endpoint(), 8).await;
+            let mut ws = connect(&srv, 8).await;
             let len = rng.random_range(0..300);
             let bytes: Vec<u8> = (0..len).map(|_| rng.random()).collect();
             let text = match round % 4 {
@@ -443,7 +443,7 @@ async fn crash_drops_connections_and_restart_serves_the_same_ports() {
         assert_eq!(code, None);
         assert!(poll_report(&srv, |r| r.crashed && r.sessions.is_empty()).await);
         assert!(
-            tokio_tungstenite::connect_async(format!("ws://{}/?v=8", srv.endpoint()))
+            try_connect(&srv, &format!("wss://{}/?v=8", srv.endpoint()))
                 .await
                 .is_err()
         );
@@ -451,6 +451,30 @@ async fn crash_drops_connections_and_restart_serves_the_same_ports() {
         assert!(poll_report(&srv, |r| !r.crashed).await);
         let c2 = handshake(&srv, &g, false, 8).await;
         assert_eq!(c2.server_udp, c.server_udp, "same UDP port after restart");
+        srv.shutdown().await;
+    })
+    .await
+    .expect("timeout");
+}
+
+/// Discord's voice servers speak `wss://` only; so does the simulator. A
+/// plain-text client and a client that does not trust the CA are refused
+/// before any voice-gateway message, and a trusting client gets Hello.
+#[tokio::test]
+async fn the_voice_websocket_is_tls_only() {
+    timeout(Duration::from_secs(20), async {
+        let srv = sim_voice::start(VoiceServerConfig::default()).await.unwrap();
+        let plain = tokio_tungstenite::connect_async(format!("ws://{}/?v=8", srv.endpoint())).await;
+        assert!(plain.is_err(), "plain ws:// must not reach the voice gateway");
+        let untrusted = tls_client::TlsClient::new(None)
+            .unwrap()
+            .connect_ws(&format!("wss://{}/?v=8", srv.endpoint()), Duration::from_secs(5))
+            .await;
+        let e = untrusted.expect_err("an untrusted CA must be refused").to_string();
+        assert!(e.contains("UnknownIssuer"), "{e}");
+        let mut ws = connect(&srv, 8).await;
+        let mut seq = None;
+        assert!(matches!(next_msg(&mut ws, &mut seq).await, Some(VoiceMessage::Hello(_))));
         srv.shutdown().await;
     })
     .await

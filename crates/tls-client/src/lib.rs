@@ -107,14 +107,27 @@ impl TlsClient {
     /// webpki roots, plus the certificates of `extra_ca` (a PEM bundle)
     /// when given.
     pub fn new(extra_ca: Option<&Path>) -> Result<Self, TlsError> {
-        let mut roots = RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        if let Some(path) = extra_ca {
-            let pem = std::fs::read(path).map_err(|e| TlsError::CaFileUnreadable {
+        let pem = match extra_ca {
+            Some(path) => Some(std::fs::read(path).map_err(|e| TlsError::CaFileUnreadable {
                 path: path.to_owned(),
                 reason: e.to_string(),
-            })?;
-            add_pem(&mut roots, &pem, path)?;
+            })?),
+            None => None,
+        };
+        Self::build(pem.as_deref().zip(extra_ca))
+    }
+
+    /// webpki roots plus the certificates of `pem` (a PEM bundle already
+    /// in memory, e.g. a simulator's CA in a test).
+    pub fn with_extra_pem(pem: &str) -> Result<Self, TlsError> {
+        Self::build(Some((pem.as_bytes(), Path::new("<in-memory PEM>"))))
+    }
+
+    fn build(extra: Option<(&[u8], &Path)>) -> Result<Self, TlsError> {
+        let mut roots = RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some((pem, path)) = extra {
+            add_pem(&mut roots, pem, path)?;
         }
         let config = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
@@ -125,7 +138,7 @@ impl TlsClient {
         .with_no_client_auth();
         Ok(Self {
             config: Arc::new(config),
-            extra: extra_ca.map(Path::to_owned),
+            extra: extra.map(|(_, p)| p.to_owned()),
         })
     }
 

@@ -154,18 +154,19 @@ impl ConnectionConfig {
         vec![CodecDescriptor::opus(OPUS_PT), h264]
     }
 
-    /// The WebSocket URL: the endpoint with `?v=N`. A bare `host:port` gets
-    /// `wss://`, except loopback hosts (the simulator), which get `ws://`.
+    /// The WebSocket URL: `wss://<endpoint>/?v=N`. Discord's
+    /// VOICE_SERVER_UPDATE / STREAM_SERVER_UPDATE `endpoint` is `host:port`
+    /// without a scheme, and voice servers are TLS-only (discord-api-docs
+    /// `voice-connections`: "wss://{endpoint}?v=…"). The URL is always
+    /// `wss://`, whatever the host (the simulator serves TLS too); an
+    /// endpoint that carries a scheme of its own never downgrades it.
     pub fn gateway_url(&self) -> String {
         let e = self.endpoint.trim().trim_end_matches('/');
-        let base = if e.starts_with("ws://") || e.starts_with("wss://") {
-            e.to_owned()
-        } else {
-            let host = e.rsplit_once(':').map_or(e, |(h, _)| h);
-            let loopback = matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1")
-                || host.starts_with("127.");
-            format!("{}://{e}", if loopback { "ws" } else { "wss" })
-        };
+        let e = e
+            .strip_prefix("wss://")
+            .or_else(|| e.strip_prefix("ws://"))
+            .unwrap_or(e);
+        let base = format!("wss://{e}");
         if base.contains('?') {
             format!("{base}&v={}", self.gateway_version)
         } else {
@@ -191,14 +192,18 @@ mod tests {
     }
 
     #[test]
-    fn urls() {
-        assert_eq!(url("127.0.0.1:9000"), "ws://127.0.0.1:9000/?v=8");
+    fn urls_are_always_wss() {
+        // Loopback hosts (the simulator) are TLS like any other: the old
+        // rule turned them into ws://, which real Discord never serves.
+        assert_eq!(url("127.0.0.1:9000"), "wss://127.0.0.1:9000/?v=8");
+        assert_eq!(url("localhost:1"), "wss://localhost:1/?v=8");
         assert_eq!(
             url("c-ams.discord.media:443"),
             "wss://c-ams.discord.media:443/?v=8"
         );
         assert_eq!(url("wss://x.example/"), "wss://x.example/?v=8");
-        assert_eq!(url("localhost:1"), "ws://localhost:1/?v=8");
+        // A scheme in the endpoint never downgrades the connection.
+        assert_eq!(url("ws://x.example:80"), "wss://x.example:80/?v=8");
     }
 
     #[test]

@@ -112,7 +112,7 @@ impl Harness {
     fn handshake(&mut self) -> voice_proto::Identify {
         let t = self.transmits();
         assert!(
-            matches!(&t[..], [Transmit::WsConnect { url }] if url == "ws://127.0.0.1:9000/?v=8"),
+            matches!(&t[..], [Transmit::WsConnect { url }] if url == "wss://127.0.0.1:9000/?v=8"),
             "{t:?}"
         );
         self.input(Input::WsConnected);

@@ -87,6 +87,7 @@ pub fn spawn_slot(
     subscriptions: Vec<VideoSubscription>,
     generation: u64,
     publish: PublishSettings,
+    tls: tls_client::TlsClient,
     events: mpsc::Sender<TransportMsg>,
 ) -> SlotHandle {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
@@ -94,6 +95,7 @@ pub fn spawn_slot(
     let dave = SharedDave::new(config.user_id, dave_group_id(params));
     let payload_codecs = sink::payload_codecs(&config.codecs);
     let slot = Slot {
+        tls,
         payload_codecs,
         dave,
         role,
@@ -212,6 +214,8 @@ struct Slot {
     media: Option<MediaInfo>,
     reconnects: u64,
     publish: PublishSettings,
+    /// TLS for `wss://` voice and Go Live servers.
+    tls: tls_client::TlsClient,
     publisher: Option<Publisher>,
     /// Own video SSRC on a stream_publish slot.
     publish_ssrc: Option<u32>,

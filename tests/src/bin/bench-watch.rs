@@ -83,6 +83,8 @@ async fn run(width: u32, height: u32, fps: u32, max_fps: f32, seconds: u64) -> a
         &[
             "--ipc-socket",
             socket.to_str().context("a temp path that is not UTF-8")?,
+            "--extra-ca-file",
+            sim.ca_file().to_str().context("a temp path that is not UTF-8")?,
         ],
     );
     let mut link = loop {
@@ -91,7 +93,7 @@ async fn run(width: u32, height: u32, fps: u32, max_fps: f32, seconds: u64) -> a
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let mut user = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN).await;
+    let mut user = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
     let alice = user.streaming[0];
     let me = user.user_id;
     let voice = user.join_voice().await;

@@ -40,13 +40,35 @@ pub fn demo_with(edit: impl FnOnce(&mut Scenario)) -> Scenario {
 }
 
 pub async fn start(scenario: Scenario) -> SimHandle {
-    discord_sim::start(SimConfig {
+    let sim = discord_sim::start(SimConfig {
         listen: "127.0.0.1:0".parse().expect("addr"),
         scenario,
         seed: 42,
     })
     .await
-    .expect("sim starts")
+    .expect("sim starts");
+    trust(sim.ca_pem());
+    sim
+}
+
+/// The CAs of every sim this test binary started: the clients below trust
+/// them (plus nothing else), as a daemon given `--extra-ca-file` would.
+static TRUSTED: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+fn trust(pem: &str) {
+    TRUSTED.lock().expect("lock").push_str(pem);
+}
+
+/// A TLS client trusting the sims' CAs.
+pub fn tls_client() -> tls_client::TlsClient {
+    let pem = TRUSTED.lock().expect("lock").clone();
+    let path = std::env::temp_dir().join(format!(
+        "discord-sim-test-cas-{}-{}.pem",
+        std::process::id(),
+        pem.len()
+    ));
+    std::fs::write(&path, pem).expect("write CA bundle");
+    tls_client::TlsClient::new(Some(&path)).expect("CA bundle loads")
 }
 
 /// What the client saw next.
@@ -65,9 +87,10 @@ pub struct Client {
 impl Client {
     pub async fn connect(sim: &SimHandle) -> Self {
         let url = format!("{}?v=10&encoding=json", sim.gateway_url());
-        let (ws, _) = tokio_tungstenite::connect_async(url)
+        let ws = tls_client()
+            .connect_ws(&url, Duration::from_secs(5))
             .await
-            .expect("ws connect");
+            .expect("wss connect");
         let mut c = Self { ws, seq: None };
         match c.next().await {
             Event::Msg(ServerMessage::Hello(_)) => {}
@@ -173,16 +196,31 @@ impl Client {
     }
 }
 
-/// A raw HTTP/1.1 request; returns (status, lower-cased headers, body).
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+/// A raw HTTP/1.1 request (`https://` over TLS trusting the sims' CAs);
+/// returns (status, lower-cased headers, body).
 pub async fn http(
     method: &str,
     url: &str,
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    let rest = url.strip_prefix("http://").expect("http url");
+    let (tls, rest) = match url.strip_prefix("https://") {
+        Some(rest) => (true, rest),
+        None => (false, url.strip_prefix("http://").expect("http(s) url")),
+    };
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let mut stream = TcpStream::connect(host).await.expect("http connect");
+    let tcp = TcpStream::connect(host).await.expect("http connect");
+    let mut stream: Box<dyn Io> = if tls {
+        let name = host.rsplit_once(':').map_or(host, |(h, _)| h).to_owned();
+        let name = rustls_pki_types::ServerName::try_from(name).expect("server name");
+        let connector = tokio_rustls::TlsConnector::from(tls_client().config());
+        Box::new(connector.connect(name, tcp).await.expect("TLS handshake"))
+    } else {
+        Box::new(tcp)
+    };
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()

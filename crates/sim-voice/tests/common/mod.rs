@@ -142,12 +142,21 @@ pub async fn next_frame(ws: &mut Ws, last_seq: &mut Option<u64>) -> Option<Frame
     }
 }
 
-pub async fn connect(endpoint: &str, version: u8) -> Ws {
-    let url = format!("ws://{endpoint}/?v={version}");
-    let (ws, _) = tokio_tungstenite::connect_async(url)
+/// Opens `wss://endpoint/?v=N` trusting only the webpki roots and the
+/// server's CA, as a client of real Discord would.
+pub async fn connect(server: &VoiceServerHandle, version: u8) -> Ws {
+    try_connect(server, &format!("wss://{}/?v={version}", server.endpoint()))
         .await
-        .expect("connect");
-    ws
+        .expect("connect")
+}
+
+/// Opens `url` with the server's CA trusted.
+pub async fn try_connect(server: &VoiceServerHandle, url: &str) -> Result<Ws, String> {
+    tls_client::TlsClient::new(Some(server.tls().ca_file()))
+        .map_err(|e| e.to_string())?
+        .connect_ws(url, std::time::Duration::from_secs(5))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 pub async fn send(ws: &mut Ws, msg: &VoiceMessage) {
@@ -209,7 +218,7 @@ pub async fn handshake_dave(
     version: u8,
     max_dave: u16,
 ) -> Client {
-    let mut ws = connect(&server.endpoint(), version).await;
+    let mut ws = connect(server, version).await;
     send(&mut ws, &identify_dave(g, stream, max_dave)).await;
     let mut last_seq = None;
     let mut seen = Vec::new();

@@ -134,7 +134,16 @@ async fn start_stack(sim: &discord_sim::SimHandle) -> anyhow::Result<Stack> {
         .to_str()
         .context("a temp path that is not UTF-8")?
         .to_owned();
-    let mediad = start_daemon("mediad", dir.path(), &["--ipc-socket", &socket])?;
+    let ca = sim
+        .ca_file()
+        .to_str()
+        .context("a temp path that is not UTF-8")?
+        .to_owned();
+    let mediad = start_daemon(
+        "mediad",
+        dir.path(),
+        &["--ipc-socket", &socket, "--extra-ca-file", &ca],
+    )?;
     let (gateway, rest) = (sim.gateway_url(), sim.rest_base());
     let control = start_daemon(
         "control",
@@ -152,6 +161,8 @@ async fn start_stack(sim: &discord_sim::SimHandle) -> anyhow::Result<Stack> {
             "sim-bot-agent",
             "--discord-account",
             "bot",
+            "--extra-ca-file",
+            &ca,
         ],
     )?;
     let http = e2e::stack::control_addr(&control).await;
