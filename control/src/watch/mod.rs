@@ -480,6 +480,9 @@ impl Manager {
             for p in self.progress.values_mut() {
                 p.watch_sent = false;
                 p.stream_connected = None;
+                // The carry-over re-watches from scratch; a retry planned
+                // for the old session's transport is moot.
+                p.recovery = None;
             }
             return;
         }

@@ -277,6 +277,8 @@ pub struct GatewaySession {
     next_heartbeat: Option<Instant>,
     awaiting_ack: bool,
     queue: VecDeque<ClientCommand>,
+    /// A session reached READY (or RESUMED) on this client before.
+    had_session: bool,
     window: SendWindow,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
@@ -339,6 +341,7 @@ impl GatewaySession {
             next_heartbeat: None,
             awaiting_ack: false,
             queue: VecDeque::new(),
+            had_session: false,
             window,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -547,6 +550,16 @@ impl GatewaySession {
                     None => {
                         self.phase = Phase::Identifying;
                         self.ready_deadline = Some(now + self.config.ready_timeout);
+                        // A fresh session: commands queued for the one that
+                        // ended (op 4, op 20 sent while it was down) are
+                        // stale; the new session starts from nothing and the
+                        // application re-sends what it still wants after
+                        // READY. Sent first, a stale op 20 would be answered
+                        // with STREAM_DELETE (not in voice yet), ending the
+                        // watch it meant to keep. A resume keeps the queue.
+                        if self.had_session {
+                            self.queue.clear();
+                        }
                         ClientCommand::Identify(Box::new(self.identify_payload()))
                     }
                 };
@@ -596,6 +609,7 @@ impl GatewaySession {
     }
 
     fn running(&mut self, now: Instant) {
+        self.had_session = true;
         self.phase = Phase::Running;
         self.ready_deadline = None;
         self.attempts = 0;

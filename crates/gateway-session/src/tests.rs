@@ -454,3 +454,42 @@ fn no_ready_after_identify_closes_and_identifies_again() {
     let (t, _) = drain(&mut s);
     assert!(!t.contains(&Transmit::Close { code: 4000 }), "{t:?}");
 }
+
+#[test]
+fn commands_queued_for_a_session_that_ended_are_not_sent_on_the_next() {
+    // op 20 queued while a non-resumable session was down must not be the
+    // first thing the new session sends: it belongs to the old session's
+    // voice state, and the new session has none yet.
+    let t0 = Instant::now();
+    let watch = || ClientCommand::WatchStream("guild:1:2:3".parse().unwrap());
+    let mut s = running(user(), t0);
+    s.handle_input(t0, Input::Text(r#"{"op":9,"d":false}"#));
+    drain(&mut s);
+    s.send(watch(), t0).unwrap();
+    s.handle_timeout(t0 + Duration::from_secs(5));
+    s.handle_input(t0, Input::Connected);
+    s.handle_input(t0, Input::Text(HELLO));
+    s.handle_input(t0, Input::Text(READY));
+    let sent = texts(&drain(&mut s).0);
+    assert_eq!(sent.iter().map(|m| m["op"].clone()).collect::<Vec<_>>(), vec![serde_json::json!(2)]);
+    // Sent after the new READY, it goes out.
+    s.send(watch(), t0 + Duration::from_secs(6)).unwrap();
+    let sent = texts(&drain(&mut s).0);
+    assert_eq!(sent[0]["op"], 20);
+}
+
+#[test]
+fn commands_queued_before_a_resume_are_sent_after_it() {
+    let t0 = Instant::now();
+    let watch = || ClientCommand::WatchStream("guild:1:2:3".parse().unwrap());
+    let mut s = running(user(), t0);
+    s.handle_input(t0, Input::Text(r#"{"op":7,"d":null}"#));
+    drain(&mut s);
+    s.send(watch(), t0).unwrap();
+    s.handle_timeout(t0);
+    s.handle_input(t0, Input::Connected);
+    s.handle_input(t0, Input::Text(HELLO));
+    s.handle_input(t0, Input::Text(r#"{"op":0,"t":"RESUMED","s":2,"d":{}}"#));
+    let ops: Vec<_> = texts(&drain(&mut s).0).iter().map(|m| m["op"].clone()).collect();
+    assert_eq!(ops, vec![serde_json::json!(6), serde_json::json!(20)]);
+}
