@@ -1,0 +1,398 @@
+//! @discordjs/voice as an independent witness (issue 15): a real Discord
+//! voice client, written and maintained outside this project, joins the
+//! simulator's voice channel next to mediad.
+//!
+//! The test logs Carol in through the sim's main gateway, joins voice and
+//! hands her `session_id` and VOICE_SERVER_UPDATE `{token, endpoint}` to the
+//! Node peer (tests/peers/discordjs/peer.js), whose adapter feeds them to
+//! `joinVoiceChannel`. The peer connects over `wss://` trusting the sim's CA
+//! (`NODE_EXTRA_CA_CERTS`), picks its encryption mode and runs DAVE with
+//! @snazzah/davey, plays an Opus tone and decodes Bob's audio. mediad
+//! (the agent) is in the same channel over IPC. What must hold:
+//! - the peer negotiates `aead_aes256_gcm_rtpsize` and DAVE protocol 1.
+//!   @discordjs/voice 0.19.2 takes the first of Ready's `modes` it supports
+//!   (`chooseEncryptionMode`, node_modules/@discordjs/voice/dist/index.js
+//!   line 1313; AES-256-GCM is supported when Node's crypto has it, line
+//!   1291), so this also checks that the sim lists the GCM mode first;
+//! - mediad reports Carol speaking (op 5 relayed by the sim, her audio);
+//! - the peer's davey session, mediad's DAVE session and the sim's external
+//!   sender are at the same MLS epoch;
+//! - the peer decodes non-silent audio of Bob (a simulated participant who
+//!   DAVE-encrypts), with no frame left encrypted once its session is ready.
+//!
+//! Needs the Node project installed: `scripts/setup-peers` (npm ci from the
+//! lockfile under tests/peers/discordjs).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use discord_sim::{Scenario, SimConfig, SimHandle};
+use e2e::sim_gateway::{AGENT_TOKEN, SimUser};
+use e2e::*;
+use ipc_schema::*;
+use serde_json::{Value, json};
+use sim_voice::{RoomReport, SessionReport};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const T: Duration = Duration::from_secs(60);
+const CAROL_TOKEN: &str = "sim-user-carol";
+/// What @discordjs/voice should pick from the sim's offer.
+const GCM_RTPSIZE: &str = "aead_aes256_gcm_rtpsize";
+
+fn peer_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/discordjs")
+}
+
+/// The Node binary: Node 22 from the `node` npm package (what
+/// @discordjs/voice 0.19 asks for), installed by scripts/setup-peers.
+fn node_bin() -> PathBuf {
+    let node = peer_dir().join("node_modules/.bin/node");
+    assert!(
+        node.exists(),
+        "{} not found: run scripts/setup-peers (npm ci in tests/peers/discordjs)",
+        node.display()
+    );
+    node
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The running Node peer: its JSON event lines, its stderr in a file.
+struct NodePeer {
+    child: tokio::process::Child,
+    events: Arc<Mutex<Vec<Value>>>,
+    stderr: PathBuf,
+}
+
+impl NodePeer {
+    fn start(dir: &Path, ca_file: &Path, cfg: &Value) -> Self {
+        let stderr = dir.join("peer-discordjs.log");
+        let err = std::fs::File::create(&stderr).expect("peer log file");
+        let mut child = tokio::process::Command::new(node_bin())
+            .arg(peer_dir().join("peer.js"))
+            .arg(cfg.to_string())
+            .current_dir(peer_dir())
+            .env("NODE_EXTRA_CA_CERTS", ca_file)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(err)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node peer starts");
+        let out = child.stdout.take().expect("piped stdout");
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = events.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(out).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let v = serde_json::from_str(&line)
+                    .unwrap_or_else(|_| json!({ "event": "unparsed", "line": line }));
+                lock(&sink).push(v);
+            }
+        });
+        Self {
+            child,
+            events,
+            stderr,
+        }
+    }
+
+    fn events(&self) -> Vec<Value> {
+        lock(&self.events).clone()
+    }
+
+    fn named(&self, name: &str) -> Vec<Value> {
+        self.events()
+            .into_iter()
+            .filter(|e| e["event"] == name)
+            .collect()
+    }
+
+    fn last(&self, name: &str) -> Option<Value> {
+        self.named(name).pop()
+    }
+
+    /// Events and the end of the debug log, for failure messages.
+    fn describe(&self) -> String {
+        let events: Vec<String> = self
+            .events()
+            .iter()
+            .filter(|e| e["event"] != "sent" && e["event"] != "decoded")
+            .map(Value::to_string)
+            .collect();
+        let log = std::fs::read_to_string(&self.stderr).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(40).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        format!(
+            "peer events: {events:#?}\npeer log tail:\n{}",
+            tail.join("\n")
+        )
+    }
+
+    /// Closes stdin (the peer's stop signal) and waits for its exit.
+    async fn stop(&mut self) -> std::process::ExitStatus {
+        drop(self.child.stdin.take());
+        tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .expect("peer exits after stdin closes")
+            .expect("peer wait")
+    }
+}
+
+/// Polls `f` every 25 ms for up to [`T`]; on timeout panics with `what`,
+/// the peer's events and log, and the end of mediad's log.
+async fn wait_peer<R, F, Fut>(peer: &NodePeer, mediad: &Daemon, what: &str, mut f: F) -> R
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<R>>,
+{
+    let deadline = tokio::time::Instant::now() + T;
+    loop {
+        if let Some(r) = f().await {
+            return r;
+        }
+        if tokio::time::Instant::now() > deadline {
+            let log = mediad.log_text();
+            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            panic!(
+                "timed out after {T:?} waiting for {what}\n{}\nmediad log tail:\n{}",
+                peer.describe(),
+                tail.join("\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Everything mediad sent, drained by a task.
+fn drain(mut rx: ipc_link::LinkReceiver<MediadMsg>) -> Arc<Mutex<Vec<MediadMsg>>> {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let sink = log.clone();
+    tokio::spawn(async move {
+        while let Some(Ok(m)) = rx.recv().await {
+            lock(&sink).push(m);
+        }
+    });
+    log
+}
+
+/// The last MLS epoch mediad's voice slot logged (`DaveEvent::EpochChanged`
+/// at info level, see mediad/src/transport/dave.rs), if any.
+fn mediad_epoch(log: &str) -> Option<u64> {
+    const MARK: &str = "EpochChanged { epoch: ";
+    log.lines().rev().find_map(|l| {
+        let rest = &l[l.find(MARK)? + MARK.len()..];
+        rest[..rest.find(|c: char| !c.is_ascii_digit())?]
+            .parse()
+            .ok()
+    })
+}
+
+fn user_id(name: &str) -> u64 {
+    Scenario::builtin("dave")
+        .expect("dave scenario")
+        .users
+        .iter()
+        .find(|u| u.name == name)
+        .map(|u| u.id.0)
+        .expect("user in the dave scenario")
+}
+
+fn voice_session(sim: &SimHandle, user: u64) -> Option<SessionReport> {
+    sim.voice()
+        .report()
+        .sessions
+        .into_iter()
+        .find(|s| s.user_id == user && s.connected)
+}
+
+fn voice_room(sim: &SimHandle, group: u64) -> Option<RoomReport> {
+    sim.voice()
+        .report()
+        .rooms
+        .into_iter()
+        .find(|r| r.dave_group_id == Some(group))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discordjs_voice_joins_speaks_and_agrees_on_the_dave_epoch_with_mediad() {
+    let sim = discord_sim::start(SimConfig {
+        listen: "127.0.0.1:0".parse().expect("literal"),
+        scenario: Scenario::builtin("dave").expect("built-in scenario"),
+        seed: 7,
+    })
+    .await
+    .expect("sim starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("mediad.sock");
+    let mediad = Daemon::start(
+        "mediad",
+        "mediad",
+        dir.path(),
+        &[
+            "--ipc-socket",
+            socket.to_str().expect("utf-8 path"),
+            "--extra-ca-file",
+            sim.ca_file().to_str().expect("utf-8 path"),
+        ],
+    );
+    let link = wait_for(T, "mediad accepts", || {
+        let s = socket.clone();
+        async move { connect_tool(&s, PROTOCOL_VERSION).await.ok() }
+    })
+    .await;
+    let from_mediad = drain(link.receiver);
+    let (carol, bob) = (user_id("carol"), user_id("bob"));
+
+    // mediad joins as the agent first.
+    let mut agent = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
+    let voice = agent.join_voice().await;
+    let group = voice.dave_group_id;
+    link.sender
+        .send(ControlMsg::VoiceConnect(voice))
+        .expect("send to mediad");
+    wait_for(T, "mediad's voice slot ready", || {
+        let ready = lock(&from_mediad).iter().any(|m| {
+            matches!(m, MediadMsg::TransportState(s)
+                if s.role == TransportRole::Voice && s.status == TransportStatus::Ready)
+        });
+        async move { ready.then_some(()) }
+    })
+    .await;
+
+    // Carol joins through the sim's gateway; the Node peer takes her grant.
+    let mut carol_gw = SimUser::connect(&sim.gateway_url(), CAROL_TOKEN, sim.ca_pem()).await;
+    assert_eq!(carol_gw.user_id, carol);
+    let grant = carol_gw.join_voice().await;
+    let cfg = json!({
+        "guild_id": grant.guild_id.0.to_string(),
+        "channel_id": grant.channel_id.0.to_string(),
+        "user_id": carol.to_string(),
+        "session_id": grant.session_id.expose(),
+        "endpoint": grant.endpoint,
+        "token": grant.token.expose(),
+        "listen_to": bob.to_string(),
+        "duration_ms": 50_000,
+    });
+    let mut peer = NodePeer::start(dir.path(), sim.ca_file(), &cfg);
+
+    // 1. The handshake: Ready, the mode @discordjs/voice chose, DAVE v1.
+    wait_peer(&peer, &mediad, "the peer's voice connection ready", || {
+        let hit = peer.last("mode");
+        async move { hit }
+    })
+    .await;
+    let mode = peer.last("mode").expect("mode event");
+    assert_eq!(mode["mode"], GCM_RTPSIZE, "{}", peer.describe());
+    let s = voice_session(&sim, carol).expect("carol's session in the sim");
+    assert_eq!(s.mode.as_deref(), Some(GCM_RTPSIZE));
+    assert_eq!(
+        s.dave_max_protocol_version, 1,
+        "@discordjs/voice identifies with davey's DAVE_PROTOCOL_VERSION"
+    );
+    assert_eq!(
+        s.dave_protocol_version, 1,
+        "the sim answered op 4 with DAVE"
+    );
+
+    // 2. mediad sees Carol speaking (the peer plays a tone from the start).
+    wait_peer(&peer, &mediad, "mediad reports carol speaking", || {
+        let hit = lock(&from_mediad)
+            .iter()
+            .any(|m| matches!(m, MediadMsg::Speaking(s) if s.user_id.0 == carol && s.speaking));
+        async move { hit.then_some(()) }
+    })
+    .await;
+    let s = voice_session(&sim, carol).expect("carol's session");
+    let ssrcs: Vec<Option<u32>> = lock(&from_mediad)
+        .iter()
+        .filter_map(|m| match m {
+            MediadMsg::Speaking(sp) if sp.user_id.0 == carol => Some(sp.ssrc.map(|x| x.0)),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        ssrcs.iter().flatten().all(|&x| x == s.ssrc),
+        "mediad's speaking SSRC for carol {ssrcs:?} is the one the sim gave her ({})",
+        s.ssrc
+    );
+    wait_peer(&peer, &mediad, "the sim receiving the peer's RTP", || {
+        let got = voice_session(&sim, carol).is_some_and(|s| s.rtp_received > 0);
+        async move { got.then_some(()) }
+    })
+    .await;
+    let s = voice_session(&sim, carol).expect("carol's session");
+    assert_eq!(s.decrypt_failures, 0, "the peer's transport encryption");
+
+    // 3. One epoch for all: the peer's davey session, mediad's session, the
+    //    sim's external sender, and Bob (a simulated member).
+    let epoch = wait_peer(&peer, &mediad, "the same DAVE epoch everywhere", || {
+        let node = peer.last("dave");
+        let room = voice_room(&sim, group);
+        let mediad = mediad_epoch(&mediad.log_text());
+        async move {
+            let node = node?;
+            let room = room?;
+            let members = &room.dave_members;
+            let bob_epoch = room
+                .participants
+                .iter()
+                .find(|p| p.user_id == bob)
+                .and_then(|p| p.dave_epoch);
+            let e = node["epoch"].as_u64()?;
+            (node["ready"] == true
+                && node["protocolVersion"] == 1
+                && e > 0
+                && room.dave_epoch == e
+                && mediad == Some(e)
+                && bob_epoch == Some(e)
+                && members.contains(&carol)
+                && members.contains(&user_id("agent")))
+            .then_some(e)
+        }
+    })
+    .await;
+    eprintln!("DAVE epoch {epoch} on the peer, mediad, the sim and bob");
+
+    // 4. Bob's audio, DAVE-encrypted by the sim's participant, decoded by
+    //    the peer after its session is ready, and not silence.
+    let bob_id = bob.to_string();
+    let decoded = wait_peer(&peer, &mediad, "the peer decodes bob's audio", || {
+        let hit = peer.named("decoded").into_iter().find(|d| {
+            d["user"] == bob_id.as_str()
+                && d["daveReady"] == true
+                && d["rms"].as_f64().is_some_and(|r| r > 0.02)
+        });
+        async move { hit }
+    })
+    .await;
+    eprintln!("peer decoded bob: {decoded}");
+    let s = voice_session(&sim, carol).expect("carol's session");
+    assert!(
+        s.dave_encrypted_frames_sent > 0,
+        "bob's frames reached the peer DAVE-encrypted: {s:?}"
+    );
+    assert_eq!(decoded["encryptedAfterReady"], 0, "{}", peer.describe());
+
+    // Nothing went wrong on the way: no errors, re-joins or closes on the
+    // peer, no DAVE refusals in the sim for either client.
+    for bad in ["error", "rejoin", "closed", "unparsed"] {
+        assert!(peer.named(bad).is_empty(), "{bad}: {}", peer.describe());
+    }
+    for user in [carol, user_id("agent")] {
+        let s = voice_session(&sim, user).expect("session");
+        assert_eq!(s.dave_errors, 0, "user {user}: {:?}", s.dave_last_error);
+    }
+    let status = peer.stop().await;
+    assert!(status.success(), "peer exit {status:?}");
+    let done = peer.last("done").expect("done summary");
+    assert_eq!(done["joins"], 1, "{done}");
+    drop(carol_gw);
+    drop(agent);
+    sim.shutdown().await;
+}
