@@ -20,6 +20,10 @@
 //! - the peer decodes non-silent audio of Bob (a simulated participant who
 //!   DAVE-encrypts), with no frame left encrypted once its session is ready.
 //!
+//! Run in both join orders: the peer welcomed into a group mediad is in,
+//! and the peer committing (or losing the first-commit race for) mediad's
+//! add proposal and then following the winning commit.
+//!
 //! Needs the Node project installed: `scripts/setup-peers` (npm ci from the
 //! lockfile under tests/peers/discordjs).
 
@@ -219,8 +223,27 @@ fn voice_room(sim: &SimHandle, group: u64) -> Option<RoomReport> {
         .find(|r| r.dave_group_id == Some(group))
 }
 
+/// Who joins the voice channel first: the one that joins second is added
+/// to the MLS group by a commit of the members already in it (the peer's
+/// davey processes the external sender's proposals when mediad joins
+/// second) and welcomed (mediad's session when it joins second).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum First {
+    Mediad,
+    Peer,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn discordjs_voice_joins_speaks_and_agrees_on_the_dave_epoch_with_mediad() {
+async fn discordjs_voice_joins_after_mediad_speaks_and_agrees_on_the_dave_epoch() {
+    run(First::Mediad).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discordjs_voice_commits_mediad_into_its_group_and_agrees_on_the_epoch() {
+    run(First::Peer).await;
+}
+
+async fn run(first: First) {
     let sim = discord_sim::start(SimConfig {
         listen: "127.0.0.1:0".parse().expect("literal"),
         scenario: Scenario::builtin("dave").expect("built-in scenario"),
@@ -249,21 +272,25 @@ async fn discordjs_voice_joins_speaks_and_agrees_on_the_dave_epoch_with_mediad()
     let from_mediad = drain(link.receiver);
     let (carol, bob) = (user_id("carol"), user_id("bob"));
 
-    // mediad joins as the agent first.
+    // mediad joins as the agent.
     let mut agent = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
-    let voice = agent.join_voice().await;
-    let group = voice.dave_group_id;
-    link.sender
-        .send(ControlMsg::VoiceConnect(voice))
-        .expect("send to mediad");
-    wait_for(T, "mediad's voice slot ready", || {
-        let ready = lock(&from_mediad).iter().any(|m| {
-            matches!(m, MediadMsg::TransportState(s)
-                if s.role == TransportRole::Voice && s.status == TransportStatus::Ready)
-        });
-        async move { ready.then_some(()) }
-    })
-    .await;
+    let join_mediad = async |agent: &mut SimUser| {
+        let voice = agent.join_voice().await;
+        link.sender
+            .send(ControlMsg::VoiceConnect(voice))
+            .expect("send to mediad");
+        wait_for(T, "mediad's voice slot ready", || {
+            let ready = lock(&from_mediad).iter().any(|m| {
+                matches!(m, MediadMsg::TransportState(s)
+                    if s.role == TransportRole::Voice && s.status == TransportStatus::Ready)
+            });
+            async move { ready.then_some(()) }
+        })
+        .await;
+    };
+    if first == First::Mediad {
+        join_mediad(&mut agent).await;
+    }
 
     // Carol joins through the sim's gateway; the Node peer takes her grant.
     let mut carol_gw = SimUser::connect(&sim.gateway_url(), CAROL_TOKEN, sim.ca_pem()).await;
@@ -279,6 +306,7 @@ async fn discordjs_voice_joins_speaks_and_agrees_on_the_dave_epoch_with_mediad()
         "listen_to": bob.to_string(),
         "duration_ms": 50_000,
     });
+    let group = grant.dave_group_id;
     let mut peer = NodePeer::start(dir.path(), sim.ca_file(), &cfg);
 
     // 1. The handshake: Ready, the mode @discordjs/voice chose, DAVE v1.
@@ -287,6 +315,9 @@ async fn discordjs_voice_joins_speaks_and_agrees_on_the_dave_epoch_with_mediad()
         async move { hit }
     })
     .await;
+    if first == First::Peer {
+        join_mediad(&mut agent).await;
+    }
     let mode = peer.last("mode").expect("mode event");
     assert_eq!(mode["mode"], GCM_RTPSIZE, "{}", peer.describe());
     let s = voice_session(&sim, carol).expect("carol's session in the sim");
@@ -383,6 +414,18 @@ async fn discordjs_voice_joins_speaks_and_agrees_on_the_dave_epoch_with_mediad()
     // peer, no DAVE refusals in the sim for either client.
     for bad in ["error", "rejoin", "closed", "unparsed"] {
         assert!(peer.named(bad).is_empty(), "{bad}: {}", peer.describe());
+    }
+    if first == First::Peer {
+        // mediad's arrival: the external sender proposed adding it, and
+        // the peer's davey answered with a commit (op 28; the sim counts
+        // a commit that lost the first-commit race too, as it should).
+        let s = voice_session(&sim, carol).expect("carol's session");
+        let commits = s.ops_received.get(&28).copied().unwrap_or(0);
+        eprintln!(
+            "peer commits: {commits}, lost races: {}",
+            s.dave_lost_commit_races
+        );
+        assert!(commits >= 1, "the peer committed mediad's add: {s:?}");
     }
     for user in [carol, user_id("agent")] {
         let s = voice_session(&sim, user).expect("session");
