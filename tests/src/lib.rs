@@ -55,7 +55,11 @@ impl Daemon {
         let err = std::fs::File::create(&log).expect("log file");
         let child = Command::new(bin(name))
             .args(args)
-            .env("RUST_LOG", "info")
+            // E2E_RUST_LOG=control=debug,info and the like, to dig into a failure.
+            .env(
+                "RUST_LOG",
+                std::env::var("E2E_RUST_LOG").unwrap_or_else(|_| "info".to_owned()),
+            )
             .env_remove("DASHBOARD_TOKEN")
             .stdout(stdout)
             .stderr(err)
