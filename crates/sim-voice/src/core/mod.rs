@@ -113,6 +113,8 @@ pub(crate) struct Session {
     publish: HashMap<u32, PublishDecoder>,
     /// The session was told who is in the room.
     announced: bool,
+    /// Op 11 with the room's users was sent to this session.
+    clients_announced: bool,
     /// The room was told about the session (op 11).
     joined: bool,
     /// Counts packets for the padding fault.

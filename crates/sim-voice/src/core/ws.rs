@@ -325,6 +325,7 @@ impl Core {
             client_speaking: None,
             publish: Default::default(),
             announced: false,
+            clients_announced: false,
             joined: false,
             pad_counter: 0,
             dave_max: id.max_dave_protocol_version.unwrap_or(0),
@@ -338,9 +339,15 @@ impl Core {
             c.session = Some(key);
         }
         // Real servers interleave other messages with the handshake;
-        // clients must buffer them. Do it half of the time.
+        // clients must buffer them (op 5 before op 4 broke songbird 0.3,
+        // serenity-rs/songbird#172). Do it half of the time, with op 5 and
+        // op 12 only: op 11 Clients Connect never precedes Ready.
+        // @discordjs/voice (Networking, 0.19.2) takes op 11 only from
+        // UdpHandshaking on and drops an earlier one, and that list is the
+        // roster DAVE proposals are checked against; the fact sheet (§1.4
+        // step 6) has the server send op 11 after op 4.
         if self.rng.random_bool(0.5) {
-            self.announce_room_to(key, false);
+            self.announce_room(key, false, false);
         }
         let ready = VoiceMessage::Ready(Ready {
             ssrc,
@@ -479,6 +486,12 @@ impl Core {
     /// Tells a session who is in the room (op 11, op 12, op 5) once, and
     /// the room about the session (op 11) when `complete`.
     pub(super) fn announce_room_to(&mut self, key: SessionKey, complete: bool) {
+        self.announce_room(key, complete, true);
+    }
+
+    /// [`Core::announce_room_to`]; without `with_clients`, op 11 is held
+    /// back for a later call.
+    fn announce_room(&mut self, key: SessionKey, complete: bool, with_clients: bool) {
         let Some(s) = self.sessions.get(&key) else {
             return;
         };
@@ -494,7 +507,8 @@ impl Core {
         let Some(s) = self.sessions.get(&key) else {
             return;
         };
-        if s.announced {
+        let (media_done, clients_done) = (s.announced, s.clients_announced);
+        if media_done && (clients_done || !with_clients) {
             return;
         }
         let mut msgs = Vec::new();
@@ -536,7 +550,11 @@ impl Core {
                 msgs.push(VoiceMessage::Speaking(sp.clone()));
             }
         }
-        if !users.is_empty() {
+        if media_done {
+            msgs.clear();
+        }
+        let clients = with_clients && !clients_done;
+        if clients && !users.is_empty() {
             msgs.insert(
                 0,
                 VoiceMessage::ClientsConnect(ClientsConnect { user_ids: users }),
@@ -547,6 +565,7 @@ impl Core {
         }
         if let Some(s) = self.sessions.get_mut(&key) {
             s.announced = true;
+            s.clients_announced |= clients;
         }
     }
 }
@@ -616,13 +635,17 @@ mod tests {
     const SELECT_PROTOCOL: &str = r#"{"op":1,"d":{"protocol":"udp","data":{"address":"127.0.0.1","port":5,"mode":"aead_aes256_gcm_rtpsize"},"codecs":[]}}"#;
 
     fn core(dave: bool) -> (Core, Instant) {
+        core_seeded(dave, 7)
+    }
+
+    fn core_seeded(dave: bool, seed: u64) -> (Core, Instant) {
         let now = Instant::now();
         let config = VoiceServerConfig {
             dave,
             ..VoiceServerConfig::default()
         };
         let shared = Arc::new(Mutex::new(Default::default()));
-        let mut c = Core::new(config, 1, 2, 7, now, 0, shared);
+        let mut c = Core::new(config, 1, 2, seed, now, 0, shared);
         let grant = SessionGrant {
             room: ROOM,
             user_id: CLIENT,
@@ -763,5 +786,73 @@ mod tests {
         c.on_text(CONN, &inactive.to_text(None), later);
         let after = run(&mut c, later, 1500);
         assert!(rtp_to(&after, client) > 0, "video after op 12");
+    }
+
+    fn camera() -> ParticipantSpec {
+        ParticipantSpec {
+            user_id: 20,
+            audio: false,
+            video: Some(VideoSpec {
+                kind: VideoKind::Camera,
+                codec: VideoCodecSpec::H264,
+                width: 320,
+                height: 180,
+                fps: 10,
+                bitrate_kbps: 300,
+                keyframe_interval_frames: 10,
+                layers: vec![],
+            }),
+            dave: false,
+        }
+    }
+
+    /// Found by the independent peer (@discordjs/voice 0.19.2): op 11
+    /// Clients Connect sent before op 2 Ready is dropped by its state
+    /// machine (it takes op 11 only from UdpHandshaking on), losing the
+    /// roster DAVE proposals are checked against. The simulator still
+    /// interleaves op 12/op 5 with the handshake (clients must buffer
+    /// those), but op 11 always comes after Ready. The old simulator sent
+    /// op 11 first in about half of the connections.
+    #[test]
+    fn op11_never_precedes_ready_but_other_messages_may() {
+        let mut early_media = 0;
+        for seed in 0..40 {
+            let (mut c, now) = core_seeded(false, seed);
+            c.on_command(Command::AddParticipant(ROOM, camera()), now);
+            let _ = std::iter::from_fn(|| c.poll_output()).count();
+            let out = identify(&mut c, None, now);
+            let ops: Vec<u64> = out
+                .iter()
+                .filter_map(|o| match o {
+                    Output::Ws(CONN, WsFrame::Text(t)) => {
+                        serde_json::from_str::<serde_json::Value>(t).ok()?["op"].as_u64()
+                    }
+                    _ => None,
+                })
+                .collect();
+            let ready = ops.iter().position(|op| *op == 2).expect("READY");
+            assert!(
+                !ops[..ready].contains(&11),
+                "seed {seed}: op 11 before READY: {ops:?}"
+            );
+            if ops[..ready].contains(&12) {
+                early_media += 1;
+            }
+            c.on_text(CONN, SELECT_PROTOCOL, now);
+            let after: Vec<u64> = std::iter::from_fn(|| c.poll_output())
+                .filter_map(|o| match o {
+                    Output::Ws(CONN, WsFrame::Text(t)) => {
+                        serde_json::from_str::<serde_json::Value>(&t).ok()?["op"].as_u64()
+                    }
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(
+                after.iter().filter(|op| **op == 11).count(),
+                1,
+                "seed {seed}: one op 11 after op 1: {after:?}"
+            );
+        }
+        assert!(early_media > 5, "interleaving still exercised: {early_media}/40");
     }
 }
