@@ -109,3 +109,22 @@ impl RestClient {
         Err("rate limited twice".to_owned())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// discord-api-docs `reference.mdx`, "User Agent": bots send
+    /// `DiscordBot ($url, $versionNumber)`, e.g. `DiscordBot
+    /// (https://github.com/discord/discord-api-docs, 1.0)`. The old value,
+    /// `screenwatch (https://example.invalid, 0.1)`, was not that.
+    #[test]
+    fn user_agent_has_the_documented_shape() {
+        let ua = super::USER_AGENT;
+        let inner = ua
+            .strip_prefix("DiscordBot (")
+            .and_then(|r| r.strip_suffix(')'))
+            .expect("DiscordBot (…)");
+        let (url, version) = inner.split_once(", ").expect("url, version");
+        assert!(url.starts_with("https://") && !url.contains(' '), "{url}");
+        assert_eq!(version, env!("CARGO_PKG_VERSION"));
+    }
+}

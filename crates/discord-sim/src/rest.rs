@@ -118,6 +118,50 @@ fn too_many(d: &RateDecision, retry_after: f64, global: bool) -> Response {
     )
 }
 
+/// Bots must identify their library in `User-Agent` as
+/// `DiscordBot ($url, $versionNumber)` (discord-api-docs `reference.mdx`,
+/// "User Agent": "Clients using the HTTP API must provide a valid User
+/// Agent which specifies information about the client library and version
+/// in the following format"). The docs do not say how Discord answers a
+/// bad one; the simulator refuses it with a 400 so that a client that
+/// sends something else fails here rather than against Discord.
+fn refuse_bot_user_agent(headers: &HeaderMap) -> Option<Response> {
+    let bot = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.trim_start().starts_with("Bot "));
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    (bot && !is_bot_user_agent(ua)).then(|| {
+        error(
+            StatusCode::BAD_REQUEST,
+            "bots must send User-Agent: DiscordBot ($url, $versionNumber)",
+            0,
+        )
+    })
+}
+
+/// `DiscordBot (URL, VERSION)` with a non-empty http(s) URL and version.
+pub(crate) fn is_bot_user_agent(ua: &str) -> bool {
+    let Some(inner) = ua
+        .strip_prefix("DiscordBot (")
+        .and_then(|r| r.split_once(')'))
+        .map(|(inner, _)| inner)
+    else {
+        return false;
+    };
+    let Some((url, version)) = inner.split_once(',') else {
+        return false;
+    };
+    let (url, version) = (url.trim(), version.trim());
+    (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() > "https://".len()
+        && !version.is_empty()
+        && !version.contains(' ')
+}
+
 /// The account behind `Authorization` (`Bot <token>` must be a bot, a
 /// bare token must be a user account).
 fn authenticate(app: &AppState, headers: &HeaderMap) -> Option<UserId> {
@@ -169,6 +213,9 @@ fn create_message_inner(
     let Some(author) = authenticate(app, headers) else {
         return error(StatusCode::UNAUTHORIZED, "401: Unauthorized", 0);
     };
+    if let Some(refusal) = refuse_bot_user_agent(headers) {
+        return refusal;
+    }
     let Ok(channel_id) = channel.parse::<u64>().map(ChannelId) else {
         return error(StatusCode::NOT_FOUND, "Unknown Channel", 10003);
     };
@@ -212,4 +259,28 @@ pub(crate) async fn gateway_info(State(app): State<AppState>) -> Response {
         url: app.hub.gateway_url.clone(),
     })
     .into_response()
+}
+
+#[cfg(test)]
+mod user_agent_tests {
+    use super::is_bot_user_agent;
+
+    #[test]
+    fn the_documented_shape_and_nothing_else() {
+        // discord-api-docs' own example.
+        assert!(is_bot_user_agent("DiscordBot (https://github.com/discord/discord-api-docs, 1.0)"));
+        assert!(is_bot_user_agent("DiscordBot (https://x.example, 0.1.0) extra"));
+        for bad in [
+            "",
+            "screenwatch (https://example.invalid, 0.1)",
+            "DiscordBot",
+            "DiscordBot ()",
+            "DiscordBot (https://x.example)",
+            "DiscordBot (x.example, 1.0)",
+            "DiscordBot (https://x.example, )",
+            "Mozilla/5.0",
+        ] {
+            assert!(!is_bot_user_agent(bad), "{bad:?}");
+        }
+    }
 }

@@ -46,6 +46,7 @@ async fn messages_are_recorded_and_dispatched() {
         let auth = [
             ("Authorization", "Bot sim-bot-agent"),
             ("Content-Type", "application/json"),
+            ("User-Agent", "DiscordBot (https://example.org/lib, 1.2.3)"),
         ];
         let (status, h, body) = http(
             "POST",
@@ -85,6 +86,20 @@ async fn messages_are_recorded_and_dispatched() {
             .0,
             401
         );
+        // A bot without the documented User-Agent is refused (400) and
+        // nothing is posted.
+        let (status, _, body) = http(
+            "POST",
+            &url,
+            &[
+                ("Authorization", "Bot sim-bot-agent"),
+                ("User-Agent", "screenwatch (https://example.invalid, 0.1)"),
+            ],
+            br#"{"content": "x"}"#,
+        )
+        .await;
+        assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+        assert!(String::from_utf8_lossy(&body).contains("DiscordBot ($url, $versionNumber)"));
         assert_eq!(
             admin_get(&sim, "/messages").await.as_array().map(Vec::len),
             Some(1)
@@ -99,7 +114,10 @@ async fn rest_429_on_demand() {
     within(async {
         let sim = start(demo_with(|_| {})).await;
         let url = format!("{}/channels/{TEXT}/messages", sim.rest_base());
-        let auth = [("Authorization", "Bot sim-bot-agent")];
+        let auth = [
+            ("Authorization", "Bot sim-bot-agent"),
+            ("User-Agent", "DiscordBot (https://example.org/lib, 1.2.3)"),
+        ];
         let (status, _) = admin_post(
             &sim,
             "/actions/rest_rate_limit",
