@@ -742,27 +742,7 @@ mod tests {
     #[test]
     fn no_video_before_the_clients_op12() {
         let (mut c, now) = core(false);
-        c.on_command(
-            Command::AddParticipant(
-                ROOM,
-                ParticipantSpec {
-                    user_id: 20,
-                    audio: false,
-                    video: Some(VideoSpec {
-                        kind: VideoKind::Camera,
-                        codec: VideoCodecSpec::H264,
-                        width: 320,
-                        height: 180,
-                        fps: 10,
-                        bitrate_kbps: 300,
-                        keyframe_interval_frames: 10,
-                        layers: vec![],
-                    }),
-                    dave: false,
-                },
-            ),
-            now,
-        );
+        c.on_command(Command::AddParticipant(ROOM, camera()), now);
         let out = identify(&mut c, None, now);
         assert_eq!(closed_with(&out), None);
         c.on_text(CONN, SELECT_PROTOCOL, now);
