@@ -35,6 +35,7 @@ use gateway_proto::{
     ChannelId, ClientCommand, CreateStream, GuildId, SetStreamPaused, StreamKey, UserId,
 };
 
+use crate::place::Place;
 use crate::registry::{Registry, RegistryEvent, StreamCredentials};
 
 /// What the shell must do for our own Go Live.
@@ -178,7 +179,7 @@ impl OwnGoLive {
                 vec![GoLiveOutput::Ended { reason }]
             }
             RegistryEvent::SelfVoiceChanged { guild, channel }
-                if *guild == self.guild && *channel != self.key.channel_id() =>
+                if *guild == Place::Guild(self.guild) && *channel != self.key.channel_id() =>
             {
                 self.phase = GoLivePhase::Ended;
                 vec![GoLiveOutput::Ended {

@@ -103,6 +103,21 @@
 //! * READY starts from scratch: earlier streams end and our voice presence
 //!   is reported as left.
 //!
+//! # Calls (issue 15 item 14)
+//!
+//! A DM / group DM call is a [`Place`] like a guild: every registry query,
+//! [`select_target`], [`plan_transport`] and the [`WatchBook`] take
+//! `impl Into<Place>` (a [`gateway_proto::GuildId`] converts). Voice
+//! states and VOICE_SERVER_UPDATE without `guild_id` belong to the call
+//! named by their `channel_id`; streams in a call have `call:C:U` keys.
+//! Decisions: a call is learnt only from a voice state in it (a
+//! STREAM_CREATE or VOICE_SERVER_UPDATE for a call with no known voice
+//! state is ignored); a call leave (no guild, no channel) leaves whatever
+//! call the user is in, and joining one call leaves any other; when we
+//! leave a call it is forgotten. At most [`MAX_CALLS`] calls are kept.
+//! Names in a call are not known (no GUILD_CREATE): targets are named by
+//! id or mention there.
+//!
 //! # Bounds
 //!
 //! [`Limits`] (defaults: [`MAX_GUILDS`] guilds, [`MAX_MEMBERS_PER_GUILD`]
@@ -119,6 +134,7 @@
 
 mod error;
 mod golive;
+mod place;
 mod plan;
 mod recovery;
 mod registry;
@@ -126,9 +142,12 @@ mod select;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_call;
 
 pub use error::{Candidate, Refusal};
 pub use golive::{GoLiveOutput, GoLivePhase, OwnGoLive};
+pub use place::{MAX_CALLS, Place};
 pub use plan::{
     MAX_REQUESTERS_PER_WATCH, MAX_WATCHES, PlanOptions, PlanReason, StartOutcome, Teardown,
     TeardownReason, TransportPlan, Watch, WatchBook, WatchId, WatchRequest, WatchTransport,

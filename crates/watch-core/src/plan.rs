@@ -3,7 +3,9 @@
 
 use std::time::Instant;
 
-use gateway_proto::{ChannelId, GuildId, StreamKey, UserId};
+use gateway_proto::{ChannelId, StreamKey, UserId};
+
+use crate::place::Place;
 
 use crate::error::Refusal;
 use crate::registry::{Registry, RegistryEvent, StreamEndReason};
@@ -94,16 +96,17 @@ impl TransportPlan {
     }
 }
 
-/// Decides how to watch `target` in `guild`: native Go Live for a user
+/// Decides how to watch `target` in `guild` (a guild or a call): native Go Live for a user
 /// account when the target has Go Live; their camera when they have one on
 /// (and Go Live is not possible); else a link when links are enabled, else
 /// unavailable. [`PlanOptions::preferred_link`] skips native and webcam.
 pub fn plan_transport(
     reg: &Registry,
-    guild: GuildId,
+    guild: impl Into<Place>,
     target: UserId,
     options: PlanOptions,
 ) -> TransportPlan {
+    let guild = guild.into();
     let fallback = |reason| {
         if options.link_fallback_enabled {
             TransportPlan::Link { reason }
@@ -164,8 +167,8 @@ pub enum WatchTransport {
 /// What a new watch is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchRequest {
-    /// The guild.
-    pub guild: GuildId,
+    /// The guild or call.
+    pub guild: Place,
     /// Whose screen.
     pub target: UserId,
     /// Who asked.
@@ -181,8 +184,8 @@ pub struct WatchRequest {
 pub struct Watch {
     /// Its id.
     pub id: WatchId,
-    /// The guild.
-    pub guild: GuildId,
+    /// The guild or call.
+    pub guild: Place,
     /// Whose screen.
     pub target: UserId,
     /// The target's channel, when known.
@@ -339,7 +342,8 @@ impl WatchBook {
     }
 
     /// The watch of `target` in `guild`.
-    pub fn find_by_target(&self, guild: GuildId, target: UserId) -> Option<&Watch> {
+    pub fn find_by_target(&self, guild: impl Into<Place>, target: UserId) -> Option<&Watch> {
+        let guild = guild.into();
         self.watches
             .iter()
             .find(|w| w.guild == guild && w.target == target)

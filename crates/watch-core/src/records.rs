@@ -77,10 +77,10 @@ pub struct VoicePresence {
 /// (`self_stream`, "provisional") or from STREAM_CREATE.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Stream {
-    /// The key (always the `guild:` form).
+    /// The key (`guild:` form in a guild, `call:` form in a call).
     pub key: StreamKey,
-    /// The guild.
-    pub guild_id: GuildId,
+    /// The guild or call.
+    pub place: Place,
     /// The voice channel.
     pub channel_id: ChannelId,
     /// The streaming user.
@@ -258,8 +258,8 @@ pub enum RegistryEvent {
     },
     /// Another user joined voice.
     UserJoinedVoice {
-        /// The guild.
-        guild: GuildId,
+        /// The guild or call.
+        guild: Place,
         /// The user.
         user: UserId,
         /// The channel joined.
@@ -267,8 +267,8 @@ pub enum RegistryEvent {
     },
     /// Another user moved between voice channels.
     UserMovedVoice {
-        /// The guild.
-        guild: GuildId,
+        /// The guild or call.
+        guild: Place,
         /// The user.
         user: UserId,
         /// Previous channel.
@@ -278,8 +278,8 @@ pub enum RegistryEvent {
     },
     /// Another user left voice.
     UserLeftVoice {
-        /// The guild.
-        guild: GuildId,
+        /// The guild or call.
+        guild: Place,
         /// The user.
         user: UserId,
         /// The channel left.
@@ -287,22 +287,22 @@ pub enum RegistryEvent {
     },
     /// Our own voice channel changed (`None` = we left voice).
     SelfVoiceChanged {
-        /// The guild.
-        guild: GuildId,
+        /// The guild or call.
+        guild: Place,
         /// Our channel now.
         channel: Option<ChannelId>,
     },
     /// Our VOICE_SERVER_UPDATE arrived (`ready`) or announced reallocation.
     SelfVoiceServerChanged {
-        /// The guild.
-        guild: GuildId,
+        /// The guild or call.
+        guild: Place,
         /// Endpoint and token are known.
         ready: bool,
     },
     /// A user's voice state turned `self_stream` on.
     GoLiveStarted {
-        /// The guild.
-        guild: GuildId,
+        /// The guild or call.
+        guild: Place,
         /// The streamer.
         user: UserId,
         /// The channel.
@@ -310,15 +310,15 @@ pub enum RegistryEvent {
     },
     /// A user's voice state turned `self_stream` off.
     GoLiveEnded {
-        /// The guild.
-        guild: GuildId,
+        /// The guild or call.
+        guild: Place,
         /// The streamer.
         user: UserId,
     },
     /// A user's camera went on or off.
     WebcamChanged {
-        /// The guild.
-        guild: GuildId,
+        /// The guild or call.
+        guild: Place,
         /// The user.
         user: UserId,
         /// Camera on.

@@ -12,6 +12,10 @@ use gateway_proto::{
 #[path = "records.rs"]
 mod records;
 pub use records::*;
+#[path = "queries.rs"]
+mod queries;
+
+use crate::place::{MAX_CALLS, Place};
 
 /// Default cap on guilds kept; dispatches for further guilds are ignored.
 pub const MAX_GUILDS: usize = 100;
@@ -68,14 +72,15 @@ pub fn stream_dave_group_id(rtc_server_id: ServerId) -> u64 {
     gateway_proto::stream_dave_channel_id(rtc_server_id).unwrap_or(0)
 }
 
-/// The key of `user`'s Go Live in `channel` of `guild`, for when
-/// STREAM_CREATE has not arrived yet (OP20 may be sent with it).
-pub fn synthesize_stream_key(guild: GuildId, channel: ChannelId, user: UserId) -> StreamKey {
-    StreamKey::Guild {
-        guild_id: guild,
-        channel_id: channel,
-        user_id: user,
-    }
+/// The key of `user`'s Go Live in `channel` of `place`, for when
+/// STREAM_CREATE has not arrived yet (OP20 may be sent with it): the
+/// `guild:` form in a guild, the `call:` form in a call.
+pub fn synthesize_stream_key(
+    place: impl Into<Place>,
+    channel: ChannelId,
+    user: UserId,
+) -> StreamKey {
+    place.into().stream_key(channel, user)
 }
 
 /// A 4-character hint of a secret for `Debug` output.
@@ -105,7 +110,7 @@ struct GuildState {
 
 /// Registry-wide context a guild update needs.
 struct Ctx<'a> {
-    guild: GuildId,
+    guild: Place,
     own: Option<UserId>,
     limits: &'a Limits,
     seq: &'a mut u64,
@@ -172,7 +177,7 @@ impl GuildState {
                 k,
                 Stream {
                     key: synthesize_stream_key(ctx.guild, channel, owner),
-                    guild_id: ctx.guild,
+                    place: ctx.guild,
                     channel_id: channel,
                     owner,
                     created: false,
@@ -308,7 +313,7 @@ impl GuildState {
 pub struct Registry {
     limits: Limits,
     own_user: Option<UserId>,
-    guilds: BTreeMap<GuildId, GuildState>,
+    places: BTreeMap<Place, GuildState>,
     seq: u64,
 }
 
@@ -335,17 +340,25 @@ impl Registry {
     /// context to update it with.
     fn guild_ctx<'a>(
         &'a mut self,
-        guild: GuildId,
+        place: impl Into<Place>,
         out: &'a mut Vec<RegistryEvent>,
     ) -> Option<(&'a mut GuildState, Ctx<'a>)> {
-        if !self.guilds.contains_key(&guild) {
-            if self.guilds.len() >= self.limits.max_guilds {
-                out.push(RegistryEvent::GuildIgnored { guild });
+        let place = place.into();
+        if !self.places.contains_key(&place) {
+            let (count, max) = match place {
+                Place::Guild(_) => (self.guild_count(), self.limits.max_guilds),
+                Place::Call(_) => (self.call_count(), MAX_CALLS),
+            };
+            if count >= max {
+                if let Place::Guild(guild) = place {
+                    out.push(RegistryEvent::GuildIgnored { guild });
+                }
                 return None;
             }
-            self.guilds.insert(guild, GuildState::default());
+            self.places.insert(place, GuildState::default());
         }
-        let state = self.guilds.get_mut(&guild)?;
+        let guild = place;
+        let state = self.places.get_mut(&place)?;
         Some((
             state,
             Ctx {
@@ -364,7 +377,7 @@ impl Registry {
     /// guild.
     pub fn on_ready(&mut self, ready: &Ready) -> Vec<RegistryEvent> {
         let mut out = Vec::new();
-        for (guild, state) in std::mem::take(&mut self.guilds) {
+        for (guild, state) in std::mem::take(&mut self.places) {
             for s in state.streams.into_values() {
                 out.push(RegistryEvent::StreamEnded {
                     key: s.key,
@@ -444,27 +457,89 @@ impl Registry {
     }
 
     /// VOICE_STATE_UPDATE: joins, moves, leaves (`channel_id: null`),
-    /// `self_stream` and `self_video` changes; our own session id. States
-    /// without a guild (DM calls) are ignored.
+    /// `self_stream` and `self_video` changes; our own session id.
+    ///
+    /// A state without `guild_id` is a DM / group DM call (fact sheet
+    /// §4.3: "guild_id null for DMs"; discord-userdoccers
+    /// `pages/resources/voice.mdx` voice state `guild_id?`): `channel_id`
+    /// names the call ([`Place::Call`]). A call leave carries no channel,
+    /// so the user leaves whichever call they are in; joining one call
+    /// leaves any other. When we leave a call, the call is forgotten (no
+    /// further dispatches come for it), ending its streams.
     pub fn on_voice_state_update(&mut self, vs: &VoiceState) -> Vec<RegistryEvent> {
         let mut out = Vec::new();
-        let Some(guild) = vs.guild_id else {
+        if let Some(guild) = vs.guild_id {
+            if let Some((state, mut ctx)) = self.guild_ctx(guild, &mut out) {
+                state.apply_voice(vs, &mut ctx);
+            }
             return out;
-        };
-        if let Some((state, mut ctx)) = self.guild_ctx(guild, &mut out) {
+        }
+        let user = vs.user_id;
+        let other_calls: Vec<Place> = self
+            .places
+            .iter()
+            .filter(|(p, g)| {
+                p.is_call() && g.voice.contains_key(&user) && p.call_channel() != vs.channel_id
+            })
+            .map(|(p, _)| *p)
+            .collect();
+        for place in other_calls {
+            let leave = VoiceState {
+                guild_id: None,
+                channel_id: None,
+                ..vs.clone()
+            };
+            if let Some((state, mut ctx)) = self.guild_ctx(place, &mut out) {
+                state.apply_voice(&leave, &mut ctx);
+            }
+            self.forget_call_if_left(place, &mut out);
+        }
+        if let Some(channel) = vs.channel_id
+            && let Some((state, mut ctx)) = self.guild_ctx(Place::Call(channel), &mut out)
+        {
             state.apply_voice(vs, &mut ctx);
         }
         out
     }
 
+    /// Drops a call we are no longer in (its remaining streams end).
+    fn forget_call_if_left(&mut self, place: Place, out: &mut Vec<RegistryEvent>) {
+        let Some(own) = self.own_user else { return };
+        if !place.is_call()
+            || self
+                .places
+                .get(&place)
+                .is_none_or(|g| g.voice.contains_key(&own))
+        {
+            return;
+        }
+        if let Some(state) = self.places.remove(&place) {
+            for s in state.streams.into_values() {
+                out.push(RegistryEvent::StreamEnded {
+                    key: s.key,
+                    reason: StreamEndReason::OwnerLeftVoice,
+                });
+            }
+        }
+    }
+
     /// VOICE_SERVER_UPDATE for our own voice connection (`endpoint: null` =
-    /// reallocating: the credentials are cleared).
+    /// reallocating: the credentials are cleared). Without `guild_id` it
+    /// is for a call, named by `channel_id` ("present for DM/private
+    /// calls", fact sheet §4.3; discord-userdoccers gateway-events.mdx
+    /// Voice Server Update `channel_id?`); with neither it is ignored.
     pub fn on_voice_server_update(&mut self, update: &VoiceServerUpdate) -> Vec<RegistryEvent> {
         let mut out = Vec::new();
-        let Some(guild) = update.guild_id else {
-            return out;
+        let place = match (update.guild_id, update.channel_id) {
+            (Some(g), _) => Place::Guild(g),
+            (None, Some(c)) => Place::Call(c),
+            (None, None) => return out,
         };
-        if let Some((state, ctx)) = self.guild_ctx(guild, &mut out) {
+        if place.is_call() && !self.places.contains_key(&place) {
+            // Only a call we are in gets credentials.
+            return out;
+        }
+        if let Some((state, ctx)) = self.guild_ctx(place, &mut out) {
             state.voice_server = match (
                 update.endpoint.as_deref().and_then(credential),
                 credential(&update.token),
@@ -473,15 +548,19 @@ impl Registry {
                 _ => None,
             };
             let ready = state.voice_server.is_some();
-            ctx.out
-                .push(RegistryEvent::SelfVoiceServerChanged { guild, ready });
+            ctx.out.push(RegistryEvent::SelfVoiceServerChanged {
+                guild: place,
+                ready,
+            });
         }
         out
     }
 
     /// STREAM_CREATE: creates or updates the stream (rtc ids, region,
     /// viewers, paused). Credentials from a STREAM_SERVER_UPDATE are kept,
-    /// whichever of the two came first. `call:`/`test:` keys are ignored.
+    /// whichever of the two came first. `test:` keys are ignored; `call:`
+    /// keys go to the call ([`Place::Call`]) when it is known (someone's
+    /// voice state in it was seen), else they are ignored.
     ///
     /// Decision (issue 15 item 3): STREAM_CREATE never clears endpoint and
     /// token. Discord answers op 20 with STREAM_CREATE *and*
@@ -499,15 +578,15 @@ impl Registry {
     /// forever in the reversed order.
     pub fn on_stream_create(&mut self, info: &StreamInfo) -> Vec<RegistryEvent> {
         let mut out = Vec::new();
-        let StreamKey::Guild {
-            guild_id,
-            channel_id,
-            user_id,
-        } = info.stream_key
-        else {
+        let Some((place, channel_id, user_id)) = key_parts(&info.stream_key) else {
             return out;
         };
-        let Some((state, mut ctx)) = self.guild_ctx(guild_id, &mut out) else {
+        if place.is_call() && !self.places.contains_key(&place) {
+            // Discord sends a call's streams to those in the call; a call
+            // we have no voice state of is not one we can watch in.
+            return out;
+        }
+        let Some((state, mut ctx)) = self.guild_ctx(place, &mut out) else {
             return out;
         };
         let max_viewers = ctx.limits.max_viewers_per_stream;
@@ -539,23 +618,19 @@ impl Registry {
     /// (`endpoint: null` = reallocating).
     ///
     /// Decision (issue 15 item 3): an update for a stream not known yet,
-    /// in a known guild, creates its (provisional) entry and keeps the
-    /// credentials, because it may precede its STREAM_CREATE (see
+    /// in a known guild or call, creates its (provisional) entry and keeps
+    /// the credentials, because it may precede its STREAM_CREATE (see
     /// [`Registry::on_stream_create`]); the gateway sends it only to a
     /// session that watches or owns the stream, so it is evidence of the
     /// stream. The entry counts against [`Limits::max_streams_per_guild`]
-    /// like any other. Updates for unknown guilds and non-guild keys are
-    /// ignored.
+    /// like any other. Updates for unknown guilds or calls and `test:`
+    /// keys are ignored.
     pub fn on_stream_server_update(&mut self, update: &StreamServerUpdate) -> Vec<RegistryEvent> {
         let mut out = Vec::new();
         if self.stream_mut(&update.stream_key).is_none()
-            && let StreamKey::Guild {
-                guild_id,
-                channel_id,
-                user_id,
-            } = update.stream_key
-            && self.guilds.contains_key(&guild_id)
-            && let Some((state, mut ctx)) = self.guild_ctx(guild_id, &mut out)
+            && let Some((place, channel_id, user_id)) = key_parts(&update.stream_key)
+            && self.places.contains_key(&place)
+            && let Some((state, mut ctx)) = self.guild_ctx(place, &mut out)
             && state.stream_entry(&mut ctx, channel_id, user_id).is_some()
         {
             out.push(RegistryEvent::StreamDiscovered {
@@ -613,19 +688,15 @@ impl Registry {
         }]
     }
 
-    /// STREAM_DELETE: removes the stream. For any `guild:` key, known or
-    /// not, reports [`RegistryEvent::StreamEnded`]. The owner's voice state
-    /// is untouched (a viewer-side delete does not mean the owner stopped).
+    /// STREAM_DELETE: removes the stream. For any `guild:` or `call:` key,
+    /// known or not, reports [`RegistryEvent::StreamEnded`]. The owner's
+    /// voice state is untouched (a viewer-side delete does not mean the
+    /// owner stopped).
     pub fn on_stream_delete(&mut self, delete: &StreamDelete) -> Vec<RegistryEvent> {
-        let StreamKey::Guild {
-            guild_id,
-            channel_id,
-            user_id,
-        } = delete.stream_key
-        else {
+        let Some((place, channel_id, user_id)) = key_parts(&delete.stream_key) else {
             return Vec::new();
         };
-        if let Some(state) = self.guilds.get_mut(&guild_id) {
+        if let Some(state) = self.places.get_mut(&place) {
             state.streams.remove(&(user_id, channel_id));
         }
         vec![RegistryEvent::StreamEnded {
@@ -638,180 +709,15 @@ impl Registry {
     }
 
     fn stream_mut(&mut self, key: &StreamKey) -> Option<&mut Stream> {
-        let StreamKey::Guild {
-            guild_id,
-            channel_id,
-            user_id,
-        } = *key
-        else {
-            return None;
-        };
-        self.guilds
-            .get_mut(&guild_id)?
+        let (place, channel_id, user_id) = key_parts(key)?;
+        self.places
+            .get_mut(&place)?
             .streams
             .get_mut(&(user_id, channel_id))
     }
+}
 
-    // ---- queries ----
-
-    /// Our own user id (from READY).
-    pub fn own_user(&self) -> Option<UserId> {
-        self.own_user
-    }
-
-    /// True when the guild is stored.
-    pub fn knows_guild(&self, guild: GuildId) -> bool {
-        self.guilds.contains_key(&guild)
-    }
-
-    /// The guilds stored.
-    pub fn guilds(&self) -> impl Iterator<Item = GuildId> + '_ {
-        self.guilds.keys().copied()
-    }
-
-    /// Number of guilds stored.
-    pub fn guild_count(&self) -> usize {
-        self.guilds.len()
-    }
-
-    /// Members cached in a guild.
-    pub fn member_count(&self, guild: GuildId) -> usize {
-        self.guilds.get(&guild).map_or(0, |g| g.members.len())
-    }
-
-    /// Voice states stored in a guild (ours included).
-    pub fn voice_state_count(&self, guild: GuildId) -> usize {
-        self.guilds.get(&guild).map_or(0, |g| g.voice.len())
-    }
-
-    /// A user's voice state.
-    pub fn voice_state(&self, guild: GuildId, user: UserId) -> Option<&VoicePresence> {
-        self.guilds.get(&guild)?.voice.get(&user)
-    }
-
-    /// A user's voice channel.
-    pub fn voice_channel(&self, guild: GuildId, user: UserId) -> Option<ChannelId> {
-        self.voice_state(guild, user).map(|v| v.channel_id)
-    }
-
-    /// Every voice state of a guild, by user id.
-    pub fn voice_states(&self, guild: GuildId) -> impl Iterator<Item = (UserId, &VoicePresence)> {
-        self.guilds
-            .get(&guild)
-            .into_iter()
-            .flat_map(|g| g.voice.iter().map(|(u, v)| (*u, v)))
-    }
-
-    /// True when no voice state of anyone but us is known in the guild
-    /// (no GUILD_CREATE yet, or a bot without the voice-states intent).
-    pub fn roster_is_empty(&self, guild: GuildId) -> bool {
-        self.voice_states(guild)
-            .all(|(u, _)| Some(u) == self.own_user)
-    }
-
-    /// What we know of a user's names in a guild.
-    pub fn names(&self, guild: GuildId, user: UserId) -> Option<&Names> {
-        self.guilds.get(&guild)?.members.get(&user)
-    }
-
-    /// Members cached in a guild with their names.
-    pub fn members(&self, guild: GuildId) -> impl Iterator<Item = (UserId, &Names)> {
-        self.guilds
-            .get(&guild)
-            .into_iter()
-            .flat_map(|g| g.members.iter().map(|(u, n)| (*u, n)))
-    }
-
-    /// The name to show for a user: nick, global name, username, else the id.
-    pub fn display_name(&self, guild: GuildId, user: UserId) -> String {
-        self.names(guild, user)
-            .and_then(Names::display)
-            .map_or_else(|| user.to_string(), str::to_owned)
-    }
-
-    /// Every stream of a guild, by owner then channel.
-    pub fn streams(&self, guild: GuildId) -> impl Iterator<Item = &Stream> {
-        self.guilds
-            .get(&guild)
-            .into_iter()
-            .flat_map(|g| g.streams.values())
-    }
-
-    /// Number of streams stored in a guild.
-    pub fn stream_count(&self, guild: GuildId) -> usize {
-        self.guilds.get(&guild).map_or(0, |g| g.streams.len())
-    }
-
-    /// The stream with this key.
-    pub fn stream(&self, key: &StreamKey) -> Option<&Stream> {
-        let StreamKey::Guild {
-            guild_id,
-            channel_id,
-            user_id,
-        } = *key
-        else {
-            return None;
-        };
-        self.guilds
-            .get(&guild_id)?
-            .streams
-            .get(&(user_id, channel_id))
-    }
-
-    /// A user's streams in a guild.
-    pub fn streams_of(&self, guild: GuildId, user: UserId) -> impl Iterator<Item = &Stream> {
-        self.streams(guild).filter(move |s| s.owner == user)
-    }
-
-    /// The user's best stream in a guild: one with credentials, else one
-    /// STREAM_CREATE announced, else a provisional one; newest first.
-    pub fn primary_stream_in(&self, guild: GuildId, user: UserId) -> Option<&Stream> {
-        self.streams_of(guild, user).max_by_key(|s| s.rank())
-    }
-
-    /// The user's best stream in any guild (same ranking as
-    /// [`Registry::primary_stream_in`]).
-    pub fn primary_stream(&self, user: UserId) -> Option<&Stream> {
-        self.guilds
-            .values()
-            .flat_map(|g| g.streams.values())
-            .filter(|s| s.owner == user)
-            .max_by_key(|s| s.rank())
-    }
-
-    /// True when the user has Go Live in the guild: `self_stream` in their
-    /// voice state, or a discovered stream.
-    pub fn is_go_live(&self, guild: GuildId, user: UserId) -> bool {
-        self.voice_state(guild, user).is_some_and(|v| v.self_stream)
-            || self.streams_of(guild, user).next().is_some()
-    }
-
-    /// True when the user's camera is on.
-    pub fn has_webcam(&self, guild: GuildId, user: UserId) -> bool {
-        self.voice_state(guild, user).is_some_and(|v| v.self_video)
-    }
-
-    /// The key to watch the user's Go Live with: the primary stream's, else
-    /// one synthesized from their voice channel.
-    pub fn go_live_key(&self, guild: GuildId, user: UserId) -> Option<StreamKey> {
-        self.primary_stream_in(guild, user)
-            .map(|s| s.key)
-            .or_else(|| {
-                let v = self.voice_state(guild, user)?;
-                v.self_stream
-                    .then(|| synthesize_stream_key(guild, v.channel_id, user))
-            })
-    }
-
-    /// Our voice connection in the guild: channel, session id and the
-    /// VOICE_SERVER_UPDATE credentials. `None` when we are not in voice.
-    pub fn own_voice(&self, guild: GuildId) -> Option<OwnVoice> {
-        let own = self.own_user?;
-        let g = self.guilds.get(&guild)?;
-        Some(OwnVoice {
-            channel_id: g.voice.get(&own)?.channel_id,
-            session_id: g.own_session.clone()?,
-            server: g.voice_server.clone(),
-        })
-    }
+/// The place, channel and owner of a `guild:` or `call:` key.
+fn key_parts(key: &StreamKey) -> Option<(Place, ChannelId, UserId)> {
+    Some((Place::of_stream_key(key)?, key.channel_id()?, key.owner()))
 }

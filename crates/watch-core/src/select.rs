@@ -2,7 +2,9 @@
 
 use std::collections::BTreeSet;
 
-use gateway_proto::{ChannelId, GuildId, UserId};
+use gateway_proto::{ChannelId, UserId};
+
+use crate::place::Place;
 
 use crate::error::{Candidate, Refusal};
 use crate::registry::Registry;
@@ -92,7 +94,7 @@ fn normalize_name(name: &str) -> String {
 }
 
 /// True when `token` (normalized) is the user's id or one of their names.
-fn matches(reg: &Registry, guild: GuildId, user: UserId, token: &str) -> bool {
+fn matches(reg: &Registry, guild: Place, user: UserId, token: &str) -> bool {
     if token.parse::<u64>().is_ok_and(|id| id == user.get()) {
         return true;
     }
@@ -100,11 +102,11 @@ fn matches(reg: &Registry, guild: GuildId, user: UserId, token: &str) -> bool {
         .is_some_and(|n| n.all().any(|name| normalize_name(name) == token))
 }
 
-fn is_sharing(reg: &Registry, guild: GuildId, user: UserId) -> bool {
+fn is_sharing(reg: &Registry, guild: Place, user: UserId) -> bool {
     reg.is_go_live(guild, user) || reg.has_webcam(guild, user)
 }
 
-fn candidates(reg: &Registry, guild: GuildId, users: &BTreeSet<UserId>) -> Vec<Candidate> {
+fn candidates(reg: &Registry, guild: Place, users: &BTreeSet<UserId>) -> Vec<Candidate> {
     users
         .iter()
         .map(|&user| Candidate {
@@ -115,17 +117,13 @@ fn candidates(reg: &Registry, guild: GuildId, users: &BTreeSet<UserId>) -> Vec<C
 }
 
 /// The channel a user is in, or streams in.
-fn channel_of(reg: &Registry, guild: GuildId, user: UserId) -> Option<ChannelId> {
+fn channel_of(reg: &Registry, guild: Place, user: UserId) -> Option<ChannelId> {
     reg.voice_channel(guild, user)
         .or_else(|| reg.primary_stream_in(guild, user).map(|s| s.channel_id))
 }
 
 /// Picks among matching users: a unique sharer wins, else a unique match.
-fn pick(
-    reg: &Registry,
-    guild: GuildId,
-    found: &BTreeSet<UserId>,
-) -> Result<Option<UserId>, Refusal> {
+fn pick(reg: &Registry, guild: Place, found: &BTreeSet<UserId>) -> Result<Option<UserId>, Refusal> {
     let sharers: BTreeSet<UserId> = found
         .iter()
         .copied()
@@ -141,7 +139,8 @@ fn pick(
     }
 }
 
-/// Chooses whose screen to watch for `requester` in `guild`.
+/// Chooses whose screen to watch for `requester` in `guild` (a guild or
+/// a call: the same rules apply to a call's voice states and streams).
 ///
 /// With a `target` (display name, username, mention or id; compared after
 /// [`normalize_target`], exact and case-insensitive) the result is that
@@ -151,10 +150,11 @@ fn pick(
 /// decides between native, webcam and link.
 pub fn select_target(
     reg: &Registry,
-    guild: GuildId,
+    guild: impl Into<Place>,
     requester: UserId,
     target: Option<&str>,
 ) -> Result<Selection, Refusal> {
+    let guild = guild.into();
     if !reg.knows_guild(guild) {
         return Err(Refusal::GuildUnknown);
     }
@@ -211,7 +211,7 @@ pub fn select_target(
 
 fn auto_bind(
     reg: &Registry,
-    guild: GuildId,
+    guild: Place,
     requester: UserId,
     requester_channel: Option<ChannelId>,
     roster_empty: bool,

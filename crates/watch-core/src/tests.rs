@@ -165,7 +165,7 @@ fn guild_create_scan_finds_existing_streamers() {
     ]));
     assert!(events.contains(&RegistryEvent::StreamDiscovered { key: key(ALICE) }));
     assert!(events.contains(&RegistryEvent::SelfVoiceChanged {
-        guild: G,
+        guild: G.into(),
         channel: Some(VC)
     }));
     assert!(reg.is_go_live(G, ALICE));
@@ -342,7 +342,7 @@ fn voice_transitions_and_own_voice() {
     assert_eq!(
         reg.on_voice_state_update(&vs(ALICE, Some(VC), None, false)),
         vec![RegistryEvent::UserJoinedVoice {
-            guild: G,
+            guild: G.into(),
             user: ALICE,
             channel: VC
         }]
@@ -351,7 +351,7 @@ fn voice_transitions_and_own_voice() {
     assert_eq!(
         ev,
         vec![RegistryEvent::WebcamChanged {
-            guild: G,
+            guild: G.into(),
             user: ALICE,
             on: true
         }]
@@ -360,7 +360,7 @@ fn voice_transitions_and_own_voice() {
     assert_eq!(
         ev,
         vec![RegistryEvent::UserMovedVoice {
-            guild: G,
+            guild: G.into(),
             user: ALICE,
             from: VC,
             to: OTHER_VC
@@ -370,7 +370,7 @@ fn voice_transitions_and_own_voice() {
     assert_eq!(
         ev,
         vec![RegistryEvent::UserLeftVoice {
-            guild: G,
+            guild: G.into(),
             user: ALICE,
             channel: OTHER_VC
         }]
@@ -386,7 +386,7 @@ fn voice_transitions_and_own_voice() {
     assert_eq!(
         ev,
         vec![RegistryEvent::SelfVoiceServerChanged {
-            guild: G,
+            guild: G.into(),
             ready: true
         }]
     );
@@ -404,7 +404,7 @@ fn voice_transitions_and_own_voice() {
     assert_eq!(
         ev,
         vec![RegistryEvent::SelfVoiceChanged {
-            guild: G,
+            guild: G.into(),
             channel: None
         }]
     );
@@ -416,7 +416,7 @@ fn go_live_off_and_leaving_end_streams() {
     let mut reg = registry(vec![vs(ALICE, Some(VC), Some(true), false)]);
     let ev = reg.on_voice_state_update(&vs(ALICE, Some(VC), Some(false), false));
     assert!(ev.contains(&RegistryEvent::GoLiveEnded {
-        guild: G,
+        guild: G.into(),
         user: ALICE
     }));
     assert!(ev.contains(&RegistryEvent::StreamEnded {

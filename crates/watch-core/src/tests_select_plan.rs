@@ -351,7 +351,7 @@ fn preferred_link_skips_native() {
 
 fn native_request(target: UserId, requester: UserId) -> WatchRequest {
     WatchRequest {
-        guild: G,
+        guild: G.into(),
         target,
         requester,
         channel: Some(VC),
@@ -705,7 +705,7 @@ proptest! {
                             let plan = plan_transport(&reg, guild, sel.target, opts);
                             if let Some(transport) = plan.watch_transport() {
                                 let _ = book.start(WatchRequest {
-                                    guild,
+                                    guild: guild.into(),
                                     target: sel.target,
                                     requester: UserId(u),
                                     channel: sel.channel,
