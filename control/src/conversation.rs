@@ -150,6 +150,7 @@ fn start_request(m: &MessageCreate, target: Option<&str>) -> StartRequest {
         target: target.map(str::to_owned),
         preferred_transport: None,
         text_channel_id: Some(m.channel_id.0.to_string()),
+        ..StartRequest::default()
     }
 }
 

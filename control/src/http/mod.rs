@@ -444,7 +444,8 @@ async fn latest_frame(
 }
 
 /// `POST /api/voice/screen-watch`: `{"action": "start"|"stop", "guildId",
-/// "requesterId", "target"?, "preferredTransport"?}`.
+/// "requesterId", "target"?, "preferredTransport"?}`. In a DM / group DM
+/// call, `"channelId"` (the DM channel) replaces `"guildId"`.
 async fn screen_watch(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -468,7 +469,10 @@ async fn screen_watch(
     let result = match body.action.as_str() {
         "start" => watch.start(body.start).await,
         "stop" => {
-            let guild = Some(body.start.guild_id).filter(|g| !g.trim().is_empty());
+            // A call is named `call:<channelId>` on the stop path.
+            let guild = Some(body.start.guild_id)
+                .filter(|g| !g.trim().is_empty())
+                .or_else(|| body.start.channel_id.map(|c| format!("call:{}", c.trim())));
             watch.stop(guild).await
         }
         other => {

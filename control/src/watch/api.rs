@@ -28,8 +28,13 @@ pub struct LinkConfig {
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StartRequest {
-    /// Guild id.
+    /// Guild id (empty for a DM / group DM call, see `channel_id`).
+    #[serde(default)]
     pub guild_id: String,
+    /// The call's channel (the DM / group DM channel) when `guild_id` is
+    /// empty: watching in a call (issue 15 item 14). Ignored with a guild.
+    #[serde(default)]
+    pub channel_id: Option<String>,
     /// Who asked.
     pub requester_id: String,
     /// Whom to watch (display name, username, mention or id).
@@ -75,8 +80,10 @@ pub struct WatchResult {
 pub struct WatchView {
     /// Id.
     pub watch_id: u64,
-    /// Guild.
+    /// Guild (empty for a call).
     pub guild_id: String,
+    /// The call's channel, for a watch in a DM / group DM call.
+    pub call_id: Option<String>,
     /// Target.
     pub target_user_id: String,
     /// Target's name.

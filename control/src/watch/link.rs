@@ -270,6 +270,7 @@ impl Manager {
                 target: Some(target.0.to_string()),
                 preferred_transport: Some("link".into()),
                 text_channel_id: Some(text_channel),
+                ..StartRequest::default()
             },
             guild,
             requester,
@@ -356,7 +357,7 @@ impl Manager {
             .book
             .start(
                 WatchRequest {
-                    guild: session.guild,
+                    guild: session.guild.into(),
                     target: session.target,
                     requester: session.requester,
                     channel: session.channel,
@@ -425,8 +426,11 @@ impl Manager {
             return reject("guild_id_required", serde_json::Value::Null);
         };
         let streamer = f.streamer_user_id.as_deref().and_then(parse_id).map(UserId);
-        let in_guild: Vec<&watch_core::Watch> =
-            self.book.watches().filter(|w| w.guild == guild).collect();
+        let in_guild: Vec<&watch_core::Watch> = self
+            .book
+            .watches()
+            .filter(|w| w.guild == Place::Guild(guild))
+            .collect();
         let watch = match (streamer, in_guild.as_slice()) {
             (_, []) => return reject("watch_not_active", serde_json::Value::Null),
             (Some(s), list) => match list.iter().find(|w| w.target == s) {

@@ -39,7 +39,7 @@ use ipc_schema::{
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use watch_core::{
-    PlanOptions, Registry, RegistryEvent, StartOutcome, TransportPlan, WatchBook, WatchId,
+    Place, PlanOptions, Registry, RegistryEvent, StartOutcome, TransportPlan, WatchBook, WatchId,
     WatchRequest, WatchTransport,
 };
 
@@ -181,16 +181,37 @@ struct Manager {
     gw_events: broadcast::Receiver<GatewayEvent>,
     media_events: broadcast::Receiver<Arc<MediadMsg>>,
     commands: mpsc::Receiver<Cmd>,
-    /// Voice channel we asked to join, per guild.
-    join_sent: BTreeMap<GuildId, ChannelId>,
-    /// Voice credentials handed to mediad, per guild (session, token).
-    voice_sent: BTreeMap<GuildId, (String, String)>,
+    /// Voice channel we asked to join, per guild or call.
+    join_sent: BTreeMap<Place, ChannelId>,
+    /// Voice credentials handed to mediad, per guild or call (session, token).
+    voice_sent: BTreeMap<Place, (String, String)>,
     /// Our own Go Live, when one was started through the gateway.
     own_live: Option<watch_core::OwnGoLive>,
 }
 
 fn parse_id(s: &str) -> Option<u64> {
     s.trim().parse().ok()
+}
+
+/// A guild id, or `call:<channel id>` for a DM / group DM call (the form
+/// `stop` and the views use).
+fn parse_place(s: &str) -> Option<Place> {
+    match s.trim().strip_prefix("call:") {
+        Some(c) => parse_id(c).map(|c| Place::Call(ChannelId(c))),
+        None => parse_id(s).map(|g| Place::Guild(GuildId(g))),
+    }
+}
+
+/// Where a start request asks to watch: `guildId`, else the call named by
+/// `channelId` (a DM / group DM call: its voice channel is the DM channel).
+fn request_place(req: &StartRequest) -> Option<Place> {
+    if !req.guild_id.trim().is_empty() {
+        return parse_id(&req.guild_id).map(|g| Place::Guild(GuildId(g)));
+    }
+    req.channel_id
+        .as_deref()
+        .and_then(parse_id)
+        .map(|c| Place::Call(ChannelId(c)))
 }
 
 impl Manager {
@@ -264,7 +285,7 @@ impl Manager {
                 let _ = reply.send(answer);
             }
             Cmd::Stop(guild, reply) => {
-                let guild = guild.as_deref().and_then(parse_id).map(GuildId);
+                let guild = guild.as_deref().and_then(parse_place);
                 let ids: Vec<WatchId> = self
                     .book
                     .watches()
@@ -292,11 +313,11 @@ impl Manager {
     }
 
     async fn plan_start(&mut self, req: StartRequest) -> WatchResult {
-        let (Some(guild), Some(requester)) = (parse_id(&req.guild_id), parse_id(&req.requester_id))
+        let (Some(guild), Some(requester)) = (request_place(&req), parse_id(&req.requester_id))
         else {
             return refused("invalid_guild_or_requester_id");
         };
-        let (guild, requester) = (GuildId(guild), UserId(requester));
+        let requester = UserId(requester);
         let selection = match watch_core::select_target(
             &self.registry,
             guild,
@@ -307,7 +328,7 @@ impl Manager {
             Err(refusal) => {
                 tracing::info!(
                     event = "screen_watch_refused",
-                    guild = guild.0,
+                    place = %guild,
                     requester = requester.0,
                     reason = refusal.reason(),
                     "screen watch refused"
@@ -327,7 +348,7 @@ impl Manager {
                 .is_some_and(|t| t.eq_ignore_ascii_case("link")),
         };
         let plan = watch_core::plan_transport(&self.registry, guild, target, options);
-        tracing::info!(event = "screen_watch_requested", guild = guild.0, target = target.0, ?plan, reason = ?selection.reason, "screen watch requested");
+        tracing::info!(event = "screen_watch_requested", place = %guild, target = target.0, ?plan, reason = ?selection.reason, "screen watch requested");
         let transport = match &plan {
             TransportPlan::Link { reason } => {
                 // Carried out by `start` (it may have to join voice first).
@@ -379,7 +400,7 @@ impl Manager {
             brain
                 .watch_started(crate::brain::BrainWatch {
                     watch_id: id.0,
-                    guild: guild.0,
+                    guild: guild.guild_id().map_or(0, |g| g.0),
                     target: target.0,
                     target_name: self.registry.display_name(guild, target),
                     text_channel: req.text_channel_id.as_deref().and_then(parse_id),
@@ -412,6 +433,11 @@ impl Manager {
         let r = self.plan_start(req.clone()).await;
         if r.reason.as_deref() != Some(LINK_PLAN) {
             return Some(Reply(reply, r));
+        }
+        if request_place(&req).is_some_and(Place::is_call) {
+            // The share-link path is a guild text-channel offer; in a call
+            // there is no link fallback (yet).
+            return Some(Reply(reply, refused("link_unavailable_in_call")));
         }
         let (Some(guild), Some(requester), Some(target)) = (
             parse_id(&req.guild_id).map(GuildId),
@@ -543,11 +569,11 @@ impl Manager {
                 (TransportRole::StreamWatch, _) => self.on_stream_status(s).await,
                 (TransportRole::Voice, TransportStatus::RejoinRequired) => {
                     // A new voice session is needed: join again.
-                    let guilds: Vec<(GuildId, ChannelId)> =
+                    let guilds: Vec<(Place, ChannelId)> =
                         self.join_sent.iter().map(|(g, c)| (*g, *c)).collect();
                     self.voice_sent.clear();
                     for (g, c) in guilds {
-                        tracing::info!(guild = g.0, "voice session lost; re-joining");
+                        tracing::info!(place = %g, "voice session lost; re-joining");
                         self.send_join(g, c).await;
                     }
                 }
@@ -593,7 +619,8 @@ impl Manager {
         }
     }
 
-    async fn ensure_voice(&mut self, guild: GuildId, channel: ChannelId) {
+    async fn ensure_voice(&mut self, guild: impl Into<Place>, channel: ChannelId) {
+        let guild = guild.into();
         let own = self.registry.own_voice(guild);
         let in_channel = own.as_ref().is_some_and(|v| v.channel_id == channel);
         if !in_channel {
@@ -612,12 +639,16 @@ impl Manager {
         }
         tracing::info!(
             event = "voice_connection_started",
-            guild = guild.0,
+            place = %guild,
             channel = channel.0,
             "voice credentials to mediad"
         );
+        // Identify's `server_id` is the guild id, or the DM channel id in a
+        // call (fact sheet §1.5; Discord-video-stream `serverId = guildId ??
+        // channelId`); the DAVE group id is the voice channel, which in a
+        // call is the DM channel (§3.4).
         let connect = VoiceConnect {
-            guild_id: ipc_schema::GuildId(guild.0),
+            guild_id: ipc_schema::GuildId(guild.voice_server_id()),
             channel_id: ipc_schema::ChannelId(channel.0),
             user_id: ipc_schema::UserId(user.0),
             session_id: Secret::new(own.session_id),
@@ -635,15 +666,18 @@ impl Manager {
         }
     }
 
-    async fn send_join(&mut self, guild: GuildId, channel: ChannelId) {
+    async fn send_join(&mut self, guild: impl Into<Place>, channel: ChannelId) {
+        let guild = guild.into();
         self.join_sent.insert(guild, channel);
         tracing::info!(
             event = "voice_join_requested",
-            guild = guild.0,
+            place = %guild,
             channel = channel.0,
             "joining voice (op 4)"
         );
-        let cmd = UpdateVoiceState::join(Some(guild), channel, false, false);
+        // In a call, op 4 carries `guild_id: null` and the DM channel
+        // (fact sheet §4.5 step 1, Discord-video-stream `joinVoice`).
+        let cmd = UpdateVoiceState::join(guild.guild_id(), channel, false, false);
         self.gateway
             .send(ClientCommand::UpdateVoiceState(cmd))
             .await;
@@ -659,7 +693,8 @@ impl Manager {
         let Some(creds) = self.registry.stream(&key).and_then(|s| s.credentials()) else {
             return;
         };
-        let Some(own_voice) = key.guild_id().and_then(|g| self.registry.own_voice(g)) else {
+        let Some(own_voice) = Place::of_stream_key(&key).and_then(|p| self.registry.own_voice(p))
+        else {
             return;
         };
         let Some(own) = own else { return };
@@ -764,5 +799,26 @@ fn transport_name(t: &WatchTransport) -> &'static str {
         WatchTransport::Native { .. } => "native",
         WatchTransport::Webcam => "webcam",
         WatchTransport::Link => "link",
+    }
+}
+
+#[cfg(test)]
+mod call_request_tests {
+    use super::*;
+
+    #[test]
+    fn a_start_request_names_a_call_by_channel_id_and_a_guild_as_before() {
+        let call: StartRequest =
+            serde_json::from_str(r#"{"channelId":"500","requesterId":"202"}"#).unwrap();
+        assert_eq!(request_place(&call), Some(Place::Call(ChannelId(500))));
+        let guild: StartRequest =
+            serde_json::from_str(r#"{"guildId":"1","channelId":"500","requesterId":"202"}"#)
+                .unwrap();
+        assert_eq!(request_place(&guild), Some(Place::Guild(GuildId(1))));
+        let neither: StartRequest = serde_json::from_str(r#"{"requesterId":"202"}"#).unwrap();
+        assert_eq!(request_place(&neither), None);
+        assert_eq!(parse_place("call:500"), Some(Place::Call(ChannelId(500))));
+        assert_eq!(parse_place("7"), Some(Place::Guild(GuildId(7))));
+        assert_eq!(parse_place("call:x"), None);
     }
 }

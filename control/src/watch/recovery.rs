@@ -130,8 +130,10 @@ impl Manager {
                 if let Some((w, text_channel)) = fallback
                     && self.config.link_fallback_enabled
                     && let Some(&requester) = w.requesters.first()
+                    && let Some(guild) = w.guild.guild_id()
                 {
-                    self.offer_link_after_failure(w.guild, requester, w.target, text_channel)
+                    // No link fallback in a DM / group DM call.
+                    self.offer_link_after_failure(guild, requester, w.target, text_channel)
                         .await;
                 }
             }

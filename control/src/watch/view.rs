@@ -7,7 +7,7 @@ impl Manager {
         let mut voice = Vec::new();
         let mut sharers = Vec::new();
         let mut streams = Vec::new();
-        let guilds: Vec<GuildId> = self
+        let guilds: Vec<Place> = self
             .book
             .watches()
             .map(|w| w.guild)
@@ -19,11 +19,11 @@ impl Manager {
                 continue;
             }
             if let Some(v) = self.registry.own_voice(g) {
-                voice.push(serde_json::json!({"guildId": g.0.to_string(), "channelId": v.channel_id.0.to_string(), "mediadVoice": self.voice_sent.contains_key(&g)}));
+                voice.push(serde_json::json!({"guildId": g.guild_id().map(|g| g.0.to_string()), "callId": g.call_channel().map(|c| c.0.to_string()), "channelId": v.channel_id.0.to_string(), "mediadVoice": self.voice_sent.contains_key(&g)}));
             }
             for (u, p) in self.registry.voice_states(g) {
                 if p.self_stream || p.self_video {
-                    sharers.push(serde_json::json!({"guildId": g.0.to_string(), "userId": u.0.to_string(), "name": self.registry.display_name(g, u), "goLive": p.self_stream, "webcam": p.self_video, "channelId": p.channel_id.0.to_string()}));
+                    sharers.push(serde_json::json!({"guildId": g.guild_id().map(|g| g.0.to_string()), "callId": g.call_channel().map(|c| c.0.to_string()), "userId": u.0.to_string(), "name": self.registry.display_name(g, u), "goLive": p.self_stream, "webcam": p.self_video, "channelId": p.channel_id.0.to_string()}));
                 }
             }
             for s in self.registry.streams(g) {
@@ -37,7 +37,11 @@ impl Manager {
                 let p = self.progress.get(&w.id);
                 WatchView {
                     watch_id: w.id.0,
-                    guild_id: w.guild.0.to_string(),
+                    guild_id: w
+                        .guild
+                        .guild_id()
+                        .map_or_else(String::new, |g| g.0.to_string()),
+                    call_id: w.guild.call_channel().map(|c| c.0.to_string()),
                     target_user_id: w.target.0.to_string(),
                     target_name: self.registry.display_name(w.guild, w.target),
                     transport: transport_name(&w.transport).into(),
@@ -61,7 +65,7 @@ impl Manager {
         }
     }
 
-    pub(super) fn registry_guilds(&self) -> Vec<GuildId> {
-        self.registry.guilds().collect()
+    pub(super) fn registry_guilds(&self) -> Vec<Place> {
+        self.registry.places().collect()
     }
 }
