@@ -366,6 +366,7 @@ fn deliver(st: &mut HubState, to: &Audience, event: &Dispatch) {
     for session in st.sessions.values_mut() {
         let wanted = match to {
             Audience::Guild(g) => world.is_member(session.user_id, *g),
+            Audience::Call(c) => world.in_call(session.user_id, *c),
             Audience::User(u) => session.user_id == *u,
             Audience::Session(id) => &session.id == id,
         };

@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::actions::{Action, TimelineEntry};
 use crate::error::SimError;
-use crate::world::{ChannelKind, ChannelRecord, UserRecord, World, WorldSettings};
+use crate::world::{CallRecord, ChannelKind, ChannelRecord, UserRecord, World, WorldSettings};
 
 /// Scenario-wide knobs. Every field has a default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,6 +112,18 @@ pub struct UserSpec {
     pub bot: bool,
 }
 
+/// A DM / group DM channel in a scenario: its recipients can be in its
+/// call (`join_voice` with the call's name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallSpec {
+    /// The DM channel id.
+    pub id: ChannelId,
+    /// Name used by the timeline.
+    pub name: String,
+    /// Recipients, by user name.
+    pub recipients: Vec<String>,
+}
+
 /// A whole scenario.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scenario {
@@ -125,6 +137,9 @@ pub struct Scenario {
     pub settings: ScenarioSettings,
     /// Guilds.
     pub guilds: Vec<GuildSpec>,
+    /// DM / group DM channels (calls).
+    #[serde(default)]
+    pub calls: Vec<CallSpec>,
     /// Users.
     pub users: Vec<UserSpec>,
     /// Timeline.
@@ -141,6 +156,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ),
     ("webcam-only", include_str!("../scenarios/webcam-only.json")),
     ("dave", include_str!("../scenarios/dave.json")),
+    ("call", include_str!("../scenarios/call.json")),
     ("lossy", include_str!("../scenarios/lossy.json")),
     (
         "vp8-streamer",
@@ -229,6 +245,26 @@ impl Scenario {
                     kind: c.kind,
                 })?;
             }
+        }
+        for c in &self.calls {
+            let recipients = c
+                .recipients
+                .iter()
+                .map(|n| {
+                    self.users
+                        .iter()
+                        .find(|u| &u.name == n)
+                        .map(|u| u.id)
+                        .ok_or_else(|| {
+                            SimError::ScenarioInvalid(format!("recipient {n:?} is not a user"))
+                        })
+                })
+                .collect::<Result<_, _>>()?;
+            world.add_call(CallRecord {
+                id: c.id,
+                name: c.name.clone(),
+                recipients,
+            })?;
         }
         Ok(world)
     }

@@ -22,6 +22,9 @@ use crate::rng::SimRng;
 pub enum Audience {
     /// Every gateway session whose user is a member of the guild.
     Guild(GuildId),
+    /// Every gateway session whose user is a recipient of the group DM
+    /// (the call's voice states go to them, not to a guild).
+    Call(ChannelId),
     /// Every gateway session of this user.
     User(UserId),
     /// One gateway session (by session id).
@@ -101,11 +104,22 @@ pub struct GuildRecord {
     pub members: Vec<UserId>,
 }
 
+/// A DM / group DM channel whose recipients can be in its call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallRecord {
+    /// The DM channel id (also the call's voice `server_id` and room).
+    pub id: ChannelId,
+    /// Name (how scenarios refer to it).
+    pub name: String,
+    /// The users who may join the call.
+    pub recipients: Vec<UserId>,
+}
+
 /// A user's voice state (one per user: a user is in at most one channel).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VoiceStateRecord {
-    /// Guild.
-    pub guild_id: GuildId,
+    /// Guild; `None` in a DM / group DM call (`channel_id` is the DM).
+    pub guild_id: Option<GuildId>,
     /// Voice channel.
     pub channel_id: ChannelId,
     /// User.
@@ -127,6 +141,23 @@ pub struct VoiceStateRecord {
     pub camera: Option<VideoSpecConfig>,
 }
 
+impl VoiceStateRecord {
+    /// Who hears of this voice state: the guild, or the call's recipients.
+    pub(crate) fn audience(&self) -> Audience {
+        match self.guild_id {
+            Some(g) => Audience::Guild(g),
+            None => Audience::Call(self.channel_id),
+        }
+    }
+
+    /// The voice media room (= Identify `server_id`): the guild id, or in a
+    /// call the DM channel id (fact sheet §1.5; Discord-video-stream
+    /// `serverId = guildId ?? channelId`).
+    pub(crate) fn room(&self) -> u64 {
+        self.guild_id.map_or(self.channel_id.get(), GuildId::get)
+    }
+}
+
 /// A Go Live stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StreamRecord {
@@ -135,7 +166,7 @@ pub struct StreamRecord {
     /// Streaming user.
     pub owner: UserId,
     /// Guild.
-    pub guild_id: GuildId,
+    pub guild_id: Option<GuildId>,
     /// Voice channel the stream belongs to.
     pub channel_id: ChannelId,
     /// The stream connection's `server_id` (= media room).
@@ -234,6 +265,7 @@ pub struct World {
     pub(crate) users: BTreeMap<UserId, UserRecord>,
     pub(crate) guilds: BTreeMap<GuildId, GuildRecord>,
     pub(crate) channels: BTreeMap<ChannelId, ChannelRecord>,
+    pub(crate) calls: BTreeMap<ChannelId, CallRecord>,
     pub(crate) voice: BTreeMap<UserId, VoiceStateRecord>,
     /// Keyed by owner: a user streams at most once at a time.
     pub(crate) streams: BTreeMap<UserId, StreamRecord>,
@@ -253,6 +285,7 @@ impl World {
             users: BTreeMap::new(),
             guilds: BTreeMap::new(),
             channels: BTreeMap::new(),
+            calls: BTreeMap::new(),
             voice: BTreeMap::new(),
             streams: BTreeMap::new(),
             messages: Vec::new(),
@@ -318,6 +351,28 @@ impl World {
         Ok(())
     }
 
+    /// Adds a DM / group DM channel whose recipients can call.
+    pub fn add_call(&mut self, call: CallRecord) -> Result<(), SimError> {
+        if self.channels.contains_key(&call.id) || self.calls.contains_key(&call.id) {
+            return Err(SimError::ScenarioInvalid(format!(
+                "duplicate channel {}",
+                call.id
+            )));
+        }
+        for u in &call.recipients {
+            self.user(*u)?;
+        }
+        self.calls.insert(call.id, call);
+        Ok(())
+    }
+
+    /// True when `user` is a recipient of the DM channel `call`.
+    pub fn in_call(&self, user: UserId, call: ChannelId) -> bool {
+        self.calls
+            .get(&call)
+            .is_some_and(|c| c.recipients.contains(&user))
+    }
+
     /// A fresh snowflake.
     pub(crate) fn snowflake(&mut self) -> u64 {
         self.next_snowflake += 1;
@@ -365,14 +420,23 @@ impl World {
     /// Resolves a channel reference.
     pub fn resolve_channel(&self, r: &ChannelRef) -> Result<ChannelId, SimError> {
         let found = match r {
-            ChannelRef::Id(id) => self.channels.get(&ChannelId(*id)),
+            ChannelRef::Id(id) => self.channels.get(&ChannelId(*id)).map(|c| c.id),
             ChannelRef::Name(name) => self
                 .channels
                 .values()
-                .find(|c| &c.name == name || c.id.to_string() == *name),
+                .find(|c| &c.name == name || c.id.to_string() == *name)
+                .map(|c| c.id),
+        };
+        let call = || match r {
+            ChannelRef::Id(id) => self.calls.get(&ChannelId(*id)).map(|c| c.id),
+            ChannelRef::Name(name) => self
+                .calls
+                .values()
+                .find(|c| &c.name == name || c.id.to_string() == *name)
+                .map(|c| c.id),
         };
         found
-            .map(|c| c.id)
+            .or_else(call)
             .ok_or_else(|| SimError::UnknownChannel(format!("{r:?}")))
     }
 
@@ -421,7 +485,7 @@ impl World {
         in_guild_create: bool,
     ) -> VoiceState {
         VoiceState {
-            guild_id: (!in_guild_create).then_some(v.guild_id),
+            guild_id: if in_guild_create { None } else { v.guild_id },
             channel_id: Some(v.channel_id),
             user_id: v.user_id,
             member: if in_guild_create {
@@ -444,7 +508,7 @@ impl World {
     /// A VOICE_STATE_UPDATE for `v` to everyone in its guild.
     pub(crate) fn voice_state_effect(&self, v: &VoiceStateRecord) -> Effect {
         Effect::Dispatch {
-            to: Audience::Guild(v.guild_id),
+            to: v.audience(),
             event: Dispatch::VoiceStateUpdate(self.voice_state_object(v, false)),
         }
     }
@@ -478,7 +542,7 @@ impl World {
         let voice_states = self
             .voice
             .values()
-            .filter(|v| v.guild_id == id)
+            .filter(|v| v.guild_id == Some(id))
             .map(|v| self.voice_state_object(v, true))
             .collect();
         Ok(Guild {

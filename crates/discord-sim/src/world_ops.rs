@@ -32,12 +32,38 @@ fn stream_delete(session: &str, key: StreamKey, reason: StreamDeleteReason) -> E
 }
 
 impl World {
-    pub(crate) fn voice_channel(&self, id: ChannelId) -> Result<(GuildId, ChannelId), SimError> {
+    /// A voice channel: `(Some(guild), channel)`, or `(None, dm)` for a
+    /// DM / group DM channel, whose call is its voice.
+    pub(crate) fn voice_channel(
+        &self,
+        id: ChannelId,
+    ) -> Result<(Option<GuildId>, ChannelId), SimError> {
+        if self.calls.contains_key(&id) {
+            return Ok((None, id));
+        }
         let c = self.channel(id)?;
         if c.kind != ChannelKind::Voice {
             return Err(SimError::NotVoiceChannel(id.get()));
         }
-        Ok((c.guild_id, c.id))
+        Ok((Some(c.guild_id), c.id))
+    }
+
+    /// May `user` be in this voice channel: a guild member, or a
+    /// recipient of the DM channel (Discord lets only recipients join a
+    /// call).
+    pub(crate) fn check_voice_access(
+        &self,
+        user: UserId,
+        guild: Option<GuildId>,
+        channel: ChannelId,
+    ) -> Result<(), SimError> {
+        match guild {
+            Some(g) => self.check_member(user, g),
+            None if self.in_call(user, channel) => Ok(()),
+            None => Err(SimError::BadRequest(format!(
+                "user {user} is not a recipient of the DM channel {channel}"
+            ))),
+        }
     }
 
     fn stream_info(s: &StreamRecord, with_rtc: bool) -> StreamInfo {
@@ -97,7 +123,7 @@ impl World {
                     stream_key: s.key,
                     endpoint: Some(self.settings.stream_endpoint.clone()),
                     token,
-                    guild_id: Some(s.guild_id),
+                    guild_id: s.guild_id,
                 }),
             ),
         ];
@@ -160,13 +186,18 @@ impl World {
             return Ok(fx);
         };
         let (guild, channel) = self.voice_channel(channel)?;
-        if cmd.guild_id.is_some_and(|g| g != guild) {
+        // A guild channel with another guild id, or a DM channel with any
+        // guild id, is not a channel of that guild (a call is joined with
+        // `guild_id: null`, fact sheet §4.5 step 1).
+        if cmd.guild_id.is_some() && cmd.guild_id != guild
+            || guild.is_none() && cmd.guild_id.is_some()
+        {
             return Err(SimError::UnknownChannel(format!(
                 "{channel} in guild {:?}",
                 cmd.guild_id
             )));
         }
-        self.check_member(user, guild)?;
+        self.check_voice_access(user, guild, channel)?;
         let bot = self.user(user)?.bot;
         let prev = self.voice.get(&user).cloned();
         let same_channel = prev.as_ref().is_some_and(|p| p.channel_id == channel);
@@ -189,28 +220,34 @@ impl World {
             camera: None,
         };
         fx.push(self.voice_state_effect(&state));
+        let room = state.room();
         self.voice.insert(user, state);
         let token = self.fresh_token();
         fx.push(Effect::Media(MediaAction::Grant {
             server: ServerKind::Voice,
             grant: Grant {
-                room: guild.get(),
+                room,
                 user_id: user.get(),
                 session_id: session_id.to_owned(),
                 token: token.clone(),
                 kind: GrantKind::Voice {
-                    guild_id: guild.get(),
+                    // Identify's server_id: the DM channel id in a call.
+                    guild_id: room,
                     channel_id: channel.get(),
                 },
             },
         }));
+        // VOICE_SERVER_UPDATE: `guild_id` null and `channel_id` present
+        // for DM/private calls, absent for guilds (fact sheet §4.3;
+        // discord-userdoccers gateway-events.mdx; Discord-video-stream
+        // PR #163).
         fx.push(dispatch(
             Audience::Session(session_id.to_owned()),
             Dispatch::VoiceServerUpdate(VoiceServerUpdate {
                 token,
-                guild_id: Some(guild),
+                guild_id: guild,
                 endpoint: Some(self.settings.voice_endpoint.clone()),
-                channel_id: None,
+                channel_id: guild.is_none().then_some(channel),
             }),
         ));
         Ok(fx)
@@ -233,7 +270,7 @@ impl World {
         let Some(state) = self.voice.remove(&user) else {
             return;
         };
-        let room = state.guild_id.get();
+        let room = state.room();
         fx.push(Effect::Media(if state.simulated {
             MediaAction::RemoveParticipant {
                 server: ServerKind::Voice,
@@ -251,10 +288,7 @@ impl World {
         let mut left = self.voice_state_object(&state, false);
         left.channel_id = None;
         left.self_stream = Some(false);
-        fx.push(dispatch(
-            Audience::Guild(state.guild_id),
-            Dispatch::VoiceStateUpdate(left),
-        ));
+        fx.push(dispatch(state.audience(), Dispatch::VoiceStateUpdate(left)));
     }
 
     /// Ends `owner`'s stream: STREAM_DELETE to owner and viewers, stream
@@ -354,10 +388,16 @@ impl World {
             .voice
             .get(&owner)
             .ok_or(SimError::NotInVoice(owner.get()))?;
-        let key = StreamKey::Guild {
-            guild_id: v.guild_id,
-            channel_id: v.channel_id,
-            user_id: owner,
+        let key = match v.guild_id {
+            Some(guild_id) => StreamKey::Guild {
+                guild_id,
+                channel_id: v.channel_id,
+                user_id: owner,
+            },
+            None => StreamKey::Call {
+                channel_id: v.channel_id,
+                user_id: owner,
+            },
         };
         let (guild_id, channel_id) = (v.guild_id, v.channel_id);
         Ok(StreamRecord {
@@ -383,8 +423,9 @@ impl World {
     }
 
     /// Op 18 Stream Create. Refusals are STREAM_DELETE with a reason, as
-    /// Discord does: bots `unauthorized`, calls or a channel the owner is
-    /// not in `invalid_channel`.
+    /// Discord does: bots `unauthorized`; a channel the owner is not in,
+    /// or a `type` that does not fit it (`call` needs a DM call, `guild` a
+    /// guild channel), `invalid_channel`.
     pub fn create_stream(
         &mut self,
         user: UserId,
@@ -406,8 +447,10 @@ impl World {
         let in_channel = self
             .voice
             .get(&user)
-            .is_some_and(|v| Some(v.guild_id) == cmd.guild_id && v.channel_id == cmd.channel_id);
-        if cmd.kind != StreamKind::Guild || !in_channel {
+            .is_some_and(|v| v.guild_id == cmd.guild_id && v.channel_id == cmd.channel_id);
+        // `type: "call"` goes with a call, `"guild"` with a guild channel.
+        let kind_fits = (cmd.kind == StreamKind::Guild) == cmd.guild_id.is_some();
+        if !kind_fits || !in_channel {
             fx.push(stream_delete(
                 session_id,
                 key,
@@ -449,16 +492,18 @@ impl World {
             // "Bots cannot Go Live": Discord refuses bot sessions.
             return Ok(refuse(StreamDeleteReason::Unauthorized));
         }
-        if !matches!(key, StreamKey::Guild { .. }) {
+        if key.is_test() {
             return Ok(refuse(StreamDeleteReason::InvalidChannel));
         }
         let Some(stream) = self.stream(&key).cloned() else {
             return Ok(refuse(StreamDeleteReason::StreamEnded));
         };
+        // Only someone in the stream's voice channel (guild channel or
+        // call) may watch it.
         let in_channel = self
             .voice
             .get(&user)
-            .is_some_and(|v| v.channel_id == stream.channel_id);
+            .is_some_and(|v| v.channel_id == stream.channel_id && v.guild_id == stream.guild_id);
         if !in_channel {
             return Ok(refuse(StreamDeleteReason::Unauthorized));
         }

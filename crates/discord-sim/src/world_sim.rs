@@ -22,7 +22,7 @@ impl World {
     ) -> Result<Vec<Effect>, SimError> {
         let mut fx = Vec::new();
         let (guild, channel) = self.voice_channel(channel)?;
-        self.check_member(user, guild)?;
+        self.check_voice_access(user, guild, channel)?;
         self.leave_voice(user, Some(CLOSE_DISCONNECTED), &mut fx);
         let camera = camera.map(|c| VideoSpecConfig {
             kind: VideoKind::Camera,
@@ -41,10 +41,11 @@ impl World {
             camera: camera.clone(),
         };
         fx.push(self.voice_state_effect(&state));
+        let room = state.room();
         self.voice.insert(user, state);
         fx.push(Effect::Media(MediaAction::AddParticipant {
             server: ServerKind::Voice,
-            room: guild.get(),
+            room,
             participant: Participant {
                 user_id: user.get(),
                 audio: true,
@@ -133,7 +134,7 @@ impl World {
         v.self_video = on;
         v.camera = camera.clone();
         let v = v.clone();
-        let room = v.guild_id.get();
+        let room = v.room();
         Ok(vec![
             self.voice_state_effect(&v),
             Effect::Media(MediaAction::RemoveParticipant {
@@ -156,7 +157,7 @@ impl World {
 
     /// A simulated user starts or stops speaking.
     pub fn speak(&mut self, user: UserId, speaking: bool) -> Result<Vec<Effect>, SimError> {
-        let room = self.simulated_state(user)?.guild_id.get();
+        let room = self.simulated_state(user)?.room();
         Ok(vec![Effect::Media(MediaAction::SetSpeaking {
             server: ServerKind::Voice,
             room,

@@ -426,3 +426,6 @@ fn stream_create_and_server_update_come_in_a_seeded_order() {
         );
     }
 }
+
+#[path = "world_call_tests.rs"]
+mod call_tests;
