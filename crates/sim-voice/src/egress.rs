@@ -1,5 +1,6 @@
 //! One outgoing RTP stream to one receiver: its sequence space (the SFU
-//! rewrites sequence numbers per receiver so layer switches stay gapless),
+//! rewrites sequence numbers per receiver; each simulcast layer is its own
+//! stream with its own SSRC),
 //! a bounded history answering NACKs with RTX, and sender-report counters.
 
 use std::time::{Duration, Instant};
@@ -53,8 +54,6 @@ pub(crate) struct EgressStream {
     octets: u32,
     last_timestamp: u32,
     last_sr: Option<Instant>,
-    /// Simulcast layer currently sent (simulated video only).
-    pub layer: Option<usize>,
 }
 
 impl EgressStream {
@@ -70,7 +69,6 @@ impl EgressStream {
             octets: 0,
             last_timestamp: 0,
             last_sr: None,
-            layer: None,
         }
     }
 

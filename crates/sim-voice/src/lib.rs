@@ -14,11 +14,17 @@
 //!   rtpsize AEAD transport encryption for RTP and RTCP (via
 //!   `voice-crypto`), NACK → RTX from a per-stream history, PLI/FIR →
 //!   keyframe, RTCP sender reports every 5 s;
-//! * simulated participants (`sim-media` screen/camera H264 and Opus) and
-//!   SFU forwarding of what clients publish, with per-receiver payload
-//!   types (from each receiver's op 1 codecs), per-receiver sequence
-//!   numbers and per-receiver layers chosen by op 15 (both shapes; quality
-//!   and `pixelCounts`);
+//! * simulated participants (`sim-media` screen/camera H264 or VP8, or
+//!   both by turns on one SSRC, and Opus) and SFU forwarding of what
+//!   clients publish, with per-receiver payload types (from each
+//!   receiver's op 1 codecs) and per-receiver sequence numbers. A
+//!   participant's simulcast layers are announced in op 12 `streams[]`,
+//!   one entry per layer with its own `ssrc`/`rtx_ssrc`, `rid`, `quality`
+//!   and `max_resolution` (user-docs' model); each receiver gets the layer
+//!   SSRCs its op 15 wants above 0 (top-level SSRC keys, `any` for the
+//!   rest, everything before any op 15), starting on a keyframe, and none
+//!   it set to 0. A nested `streams` object in op 15 is not read (see
+//!   `voice_proto::MediaSinkWants`); `pixelCounts` does not pick layers;
 //! * DAVE (`VoiceServerConfig::dave`): clients whose Identify allows it get
 //!   `dave_protocol_version` 1 in op 4 and take part in their room's MLS
 //!   group, run by `dave-gateway` as Discord's external sender (op 25, op 26
@@ -51,10 +57,10 @@
 //! its outputs. One server task owns it — rooms are plain data inside it —
 //! so there is no locking on the media path and every decision (SSRCs,
 //! keys, injected message order, netem) follows one seeded generator. The
-//! SFU rewrites sequence numbers of simulated streams per receiver, which
-//! makes layer switches (done only on a keyframe of the new layer) gapless
-//! for the receiver, while forwarded client streams keep their sequence
-//! numbers so real loss stays visible to the receiver's NACKs.
+//! SFU rewrites sequence numbers of simulated streams per receiver (each
+//! layer is its own stream, started for a receiver on one of its
+//! keyframes), while forwarded client streams keep their sequence numbers
+//! so real loss stays visible to the receiver's NACKs.
 //!
 //! Buffers are bounded: replay buffer 512 messages per session, RTX
 //! history 512 packets per stream, 1024 queued frames per WebSocket, 1 MiB
@@ -66,7 +72,6 @@
 //! room announcements, which always precede the user's DAVE connection.
 //!
 //! # Not implemented
-//! VP8 participants are served as H264 (so `encrypt_vp8` is never used).
 //! The WebRTC flavour of op 1 is refused with 4012. A connection that has
 //! not sent op 12 gets no video; Discord would also disconnect it ("Invalid
 //! SSRC") once it sends or receives video, which is not simulated. DAVE
@@ -97,5 +102,6 @@ pub use config::{
 pub use error::SimVoiceError;
 pub use handle::{VoiceServerHandle, start};
 pub use report::{
-    ParticipantReport, PublishedFrame, RoomReport, SentFrame, ServerReport, SessionReport,
+    CodecFrames, LayerReport, ParticipantReport, PublishedFrame, RoomReport, SentFrame,
+    ServerReport, SessionReport,
 };

@@ -17,6 +17,9 @@ use vp8_rtp::Vp8Packetizer;
 use crate::config::{ParticipantSpec, VideoCodecSpec, VideoKind, VideoSpec};
 use crate::error::SimVoiceError;
 
+/// Layers a participant's video has at most (the full one included).
+const MAX_LAYERS: usize = 4;
+
 /// Opus frame duration.
 pub(crate) const AUDIO_FRAME: Duration = Duration::from_millis(20);
 
@@ -87,9 +90,13 @@ impl LayerEncoder {
     }
 }
 
-/// One layer: quality 0–100 and picture size. The encoder exists only while
-/// a receiver wants the layer (encoding is the expensive part).
+/// One simulcast layer: its own primary and RTX SSRC (user-docs,
+/// "Simulcasting": "`ssrc` identifies primary RTP, `rtx_ssrc` identifies
+/// retransmissions"), quality 0–100 and picture size. The encoder exists
+/// only while a receiver wants the layer (encoding is the expensive part).
 pub(crate) struct Layer {
+    pub ssrc: u32,
+    pub rtx_ssrc: u32,
     pub quality: u8,
     pub width: u32,
     pub height: u32,
@@ -111,8 +118,7 @@ pub(crate) struct LayerFrame {
 /// The video half of a participant.
 pub(crate) struct VideoState {
     pub spec: VideoSpec,
-    pub ssrc: u32,
-    pub rtx_ssrc: u32,
+    /// Highest quality first; each with its own SSRC pair.
     pub layers: Vec<Layer>,
     started: Instant,
     next_frame_at: Instant,
@@ -156,7 +162,7 @@ impl Participant {
     pub(crate) fn new(
         spec: ParticipantSpec,
         audio_ssrc: u32,
-        video_ssrcs: (u32, u32),
+        first_video_ssrc: u32,
         seed: u64,
         now: Instant,
     ) -> Result<Self, SimVoiceError> {
@@ -171,7 +177,7 @@ impl Participant {
             None
         };
         let video = match &spec.video {
-            Some(v) => Some(VideoState::new(v.clone(), video_ssrcs, seed, now)?),
+            Some(v) => Some(VideoState::new(v.clone(), first_video_ssrc, seed, now)?),
             None => None,
         };
         Ok(Self {
@@ -251,9 +257,17 @@ impl Participant {
 }
 
 impl VideoState {
+    /// SSRCs a participant with `spec` needs: a primary and an RTX SSRC
+    /// per layer.
+    pub(crate) fn ssrcs_needed(spec: &VideoSpec) -> u32 {
+        2 * (1 + spec.layers.len().min(MAX_LAYERS - 1) as u32)
+    }
+
+    /// Layers get `first_ssrc`, `first_ssrc + 1` (RTX), `first_ssrc + 2`, …
+    /// in order of quality.
     fn new(
         spec: VideoSpec,
-        (ssrc, rtx_ssrc): (u32, u32),
+        first_ssrc: u32,
         seed: u64,
         now: Instant,
     ) -> Result<Self, SimVoiceError> {
@@ -264,29 +278,35 @@ impl VideoState {
             )));
         }
         let mut layers = vec![Layer {
+            ssrc: 0,
+            rtx_ssrc: 0,
             quality: 100,
             width: spec.width,
             height: spec.height,
             encoder: None,
         }];
-        for &(quality, width, height) in &spec.layers {
+        for &(quality, width, height) in spec.layers.iter().take(MAX_LAYERS - 1) {
             layers.push(Layer {
+                ssrc: 0,
+                rtx_ssrc: 0,
                 quality: quality.min(100),
                 width,
                 height,
                 encoder: None,
             });
         }
-        // Highest quality first, so "the first layer not above the wish" is
-        // the best acceptable one.
+        // Highest quality first: the first layer is the primary one (op 12
+        // `video_ssrc`).
         layers.sort_by(|a, b| b.quality.cmp(&a.quality).then(b.width.cmp(&a.width)));
+        for (i, l) in layers.iter_mut().enumerate() {
+            l.ssrc = first_ssrc.wrapping_add(2 * i as u32);
+            l.rtx_ssrc = l.ssrc.wrapping_add(1);
+        }
         let packetizer = H264Packetizer::new(PacketizerConfig::default(), 0, 0).ok();
         let vp8_packetizer =
             Vp8Packetizer::new(vp8_rtp::PacketizerConfig::default(), 0, 0, seed as u16).ok();
         Ok(Self {
             spec,
-            ssrc,
-            rtx_ssrc,
             layers,
             started: now,
             next_frame_at: now,
@@ -300,17 +320,14 @@ impl VideoState {
         })
     }
 
-    /// The layer a receiver gets for a wished quality (0–100) and optional
-    /// pixel budget: the best layer within both, else the smallest layer.
-    pub(crate) fn choose_layer(&self, quality: u8, pixels: Option<f64>) -> usize {
-        let fits = |l: &Layer| {
-            l.quality <= quality.max(1)
-                && pixels.is_none_or(|p| f64::from(l.width) * f64::from(l.height) <= p * 1.01)
-        };
-        self.layers
-            .iter()
-            .position(fits)
-            .unwrap_or(self.layers.len().saturating_sub(1))
+    /// The primary (highest quality) layer's SSRC.
+    pub(crate) fn primary_ssrc(&self) -> u32 {
+        self.layers.first().map_or(0, |l| l.ssrc)
+    }
+
+    /// The layer whose primary SSRC is `ssrc`.
+    pub(crate) fn layer_of(&self, ssrc: u32) -> Option<usize> {
+        self.layers.iter().position(|l| l.ssrc == ssrc)
     }
 
     /// Asks the encoder of `layer` for an IDR on its next frame.
@@ -487,7 +504,7 @@ mod tests {
             keyframe_interval_frames: 0,
             layers: vec![],
         };
-        let mut v = VideoState::new(spec, (10, 11), 7, now).unwrap();
+        let mut v = VideoState::new(spec, 10, 7, now).unwrap();
         let mut codecs = Vec::new();
         for i in 0..4u32 {
             let at = now + Duration::from_millis(34 * u64::from(i));

@@ -98,8 +98,16 @@ pub struct SessionReport {
     /// Packets on the RTX SSRC with a payload type that is not the
     /// client's declared RTX type (dropped).
     pub publish_bad_rtx: u64,
-    /// Current video layer `(width, height)` per watched user.
+    /// Size `(width, height)` of the largest video layer forwarded to
+    /// this client now, per simulated user.
     pub layers: BTreeMap<u64, (u32, u32)>,
+    /// The layer SSRCs of each simulated user's video that this client
+    /// gets now (its op 15 asks for them and they started on a keyframe),
+    /// ascending.
+    pub forwarded_video: BTreeMap<u64, Vec<u32>>,
+    /// Video frames of simulated participants sent to this client, per
+    /// layer SSRC and codec.
+    pub video_frames_sent: BTreeMap<u32, CodecFrames>,
     /// Last Media Sink Wants received, as JSON.
     pub sink_wants: Option<String>,
     /// `max_dave_protocol_version` from the client's Identify.
@@ -139,6 +147,30 @@ pub struct SessionReport {
     pub dave_published_failures: u64,
 }
 
+/// Frames of one stream by codec.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CodecFrames {
+    /// H.264 access units.
+    pub h264: u64,
+    /// VP8 frames.
+    pub vp8: u64,
+}
+
+/// One simulcast layer of a simulated participant, as op 12 announces it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LayerReport {
+    /// Primary SSRC.
+    pub ssrc: u32,
+    /// RTX SSRC.
+    pub rtx_ssrc: u32,
+    /// Quality 0–100 (also its `rid`).
+    pub quality: u8,
+    /// Picture width.
+    pub width: u32,
+    /// Picture height.
+    pub height: u32,
+}
+
 /// One room.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RoomReport {
@@ -170,8 +202,10 @@ pub struct ParticipantReport {
     pub user_id: u64,
     /// Audio SSRC (if it has audio).
     pub audio_ssrc: Option<u32>,
-    /// Video SSRC (if it has video).
+    /// Primary video SSRC, the highest layer's (if it has video).
     pub video_ssrc: Option<u32>,
+    /// Its simulcast layers, highest quality first.
+    pub video_layers: Vec<LayerReport>,
     /// Speaking now.
     pub speaking: bool,
     /// Video frames encoded (all layers).

@@ -55,6 +55,14 @@ fn announced_video(seen: &[VoiceMessage], user: u64) -> Option<(u32, u32)> {
     })
 }
 
+/// The primary SSRC of layer `i` the server announced for `user` (op 12).
+fn announced_layer(seen: &[VoiceMessage], user: u64, i: usize) -> Option<u32> {
+    seen.iter().rev().find_map(|m| match m {
+        VoiceMessage::Video(v) if v.user_id.map(|u| u.0) == Some(user) => v.streams.get(i)?.ssrc,
+        _ => None,
+    })
+}
+
 /// Receives video on `ssrc` until a picture decodes; returns its size.
 async fn decode_one(
     c: &Client,
@@ -201,26 +209,32 @@ async fn nack_is_answered_with_rtx_and_op15_switches_layer() {
                 break;
             }
         }
-        // Full layer first, then OP15 (nested shape) for quality 50.
+        // Full layer first, then op 15 for the quality-50 layer, which has
+        // its own SSRC (user-docs "Simulcasting"), and the full one off.
         let mut depack = H264Depacketizer::default();
         let mut dec = H264Decoder::new().unwrap();
         assert_eq!(
             decode_one(&c, vssrc, &mut depack, &mut dec).await,
             (640, 360)
         );
-        send(
-            &mut c.ws,
-            &VoiceMessage::MediaSinkWants(MediaSinkWants::single(vssrc, 50)),
-        )
+        let small = announced_layer(&c.seen, 900, 1).expect("a second layer in op 12");
+        assert_ne!(small, vssrc);
+        let mut wants = MediaSinkWants::single(small, 100);
+        wants.streams.insert(vssrc, 0);
+        send(&mut c.ws, &VoiceMessage::MediaSinkWants(wants)).await;
+        let mut depack = H264Depacketizer::default();
+        let mut dec = H264Decoder::new().unwrap();
+        assert_eq!(
+            decode_one(&c, small, &mut depack, &mut dec).await,
+            (480, 270)
+        );
+        let ok = poll_report(&srv, |r| {
+            r.sessions
+                .iter()
+                .any(|s| s.user_id == 43 && s.forwarded_video.get(&900) == Some(&vec![small]))
+        })
         .await;
-        let mut size = (640, 360);
-        for _ in 0..60 {
-            size = decode_one(&c, vssrc, &mut depack, &mut dec).await;
-            if size != (640, 360) {
-                break;
-            }
-        }
-        assert_eq!(size, (480, 270));
+        assert!(ok, "the report shows only the small layer forwarded");
         srv.shutdown().await;
     })
     .await

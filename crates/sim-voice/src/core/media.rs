@@ -7,13 +7,13 @@ use std::time::Instant;
 
 use rand::Rng;
 use rtp::Ssrc;
-use voice_proto::{ClientDisconnect, ClientsConnect, UserId, VoiceMessage};
+use voice_proto::{ClientDisconnect, ClientsConnect, MediaSinkWants, UserId, VoiceMessage};
 
 use super::ws::{participant_video, speaking_msg};
 use super::{Core, SessionKey, opus_pt, video_pts};
 use crate::config::{ParticipantSpec, RoomId, RoomKind};
 use crate::egress::{EgressStream, PacketSpec};
-use crate::participant::{FrameCodec, Participant};
+use crate::participant::{FrameCodec, Participant, VideoState};
 
 /// RTP payloads of one access unit: `(payload, marker)`.
 type Payloads = Vec<(Vec<u8>, bool)>;
@@ -22,9 +22,25 @@ type Payloads = Vec<(Vec<u8>, bool)>;
 /// VP8 (`None`: it does not decode that codec and gets none of its frames).
 type CodecPts = [Option<(u8, Option<u8>)>; 2];
 
-/// One receiver's layer plan for a frame: (receiver, wanted layer, current
-/// layer, payload types per codec).
-type Plan = (SessionKey, usize, Option<usize>, CodecPts);
+/// One receiver's plan for a frame: (receiver, the layers its op 15 asks
+/// for, payload types per codec).
+type Plan = (SessionKey, Vec<usize>, CodecPts);
+
+/// Whether a receiver's op 15 asks for the stream `ssrc`: its own key,
+/// else `any`, else (no op 15 at all, or neither) yes. user-docs
+/// ("Simulcasting"): "A special key of `any` applies to otherwise
+/// unspecified streams. Values are `0` through `100`, where `0` disables a
+/// stream". Discord's default without any wants is not documented; the
+/// simulator sends the stream (decision).
+pub(super) fn wanted(wants: &MediaSinkWants, ssrc: u32) -> bool {
+    wants
+        .streams
+        .get(&ssrc)
+        .copied()
+        .or(wants.any)
+        .unwrap_or(100)
+        > 0
+}
 
 fn pts_for(pts: &CodecPts, codec: FrameCodec) -> Option<(u8, Option<u8>)> {
     match codec {
@@ -45,10 +61,10 @@ impl Core {
     pub(super) fn add_participant(&mut self, room: RoomId, spec: ParticipantSpec, now: Instant) {
         self.remove_participant(room, spec.user_id, now);
         let audio = self.alloc_ssrc(1);
-        let video = self.alloc_ssrc(2);
+        let video = self.alloc_ssrc(spec.video.as_ref().map_or(2, VideoState::ssrcs_needed));
         let seed = self.rng.random::<u64>();
         let user = spec.user_id;
-        let Ok(p) = Participant::new(spec, audio, (video, video.wrapping_add(1)), seed, now) else {
+        let Ok(p) = Participant::new(spec, audio, video, seed, now) else {
             return;
         };
         let video_msg = participant_video(&p);
@@ -209,6 +225,12 @@ impl Core {
         }
     }
 
+    /// One video frame of a participant to every receiver, per simulcast
+    /// layer: each layer is its own stream (SSRC, RTX SSRC, sequence
+    /// space), sent to the receivers whose op 15 asks for its SSRC, from
+    /// a keyframe on (a receiver that newly asks for a layer waits for the
+    /// layer's next keyframe, which is forced). A layer no receiver asks for
+    /// is not encoded.
     fn participant_video(&mut self, room: RoomId, user: u64, now: Instant) {
         let receivers = self.video_receivers(room, Some(user));
         let Some(p) = self
@@ -221,13 +243,13 @@ impl Core {
         let Some(v) = p.video.as_mut() else {
             return;
         };
-        let ssrc = v.ssrc;
-        let rtx_ssrc = v.rtx_ssrc;
-        // Which layer each receiver wants, and which it currently gets.
+        let ssrcs: Vec<(u32, u32)> = v.layers.iter().map(|l| (l.ssrc, l.rtx_ssrc)).collect();
+        // Which layers each receiver asks for; a layer it no longer asks
+        // for stops at once.
         let mut plan: Vec<Plan> = Vec::new();
-        let mut wanted = vec![false; v.layers.len()];
+        let mut encode = vec![false; ssrcs.len()];
         for &r in &receivers {
-            let Some(s) = self.sessions.get(&r) else {
+            let Some(s) = self.sessions.get_mut(&r) else {
                 continue;
             };
             let pts: CodecPts = [
@@ -237,48 +259,46 @@ impl Core {
             if pts.iter().all(Option::is_none) {
                 continue;
             }
-            let q = s
-                .wants
-                .streams
-                .get(&ssrc)
-                .copied()
-                .or(s.wants.any)
-                .unwrap_or(100);
-            if q == 0 {
-                continue;
+            let asked: Vec<usize> = (0..ssrcs.len())
+                .filter(|&i| wanted(&s.wants, ssrcs[i].0))
+                .collect();
+            for (i, &(ssrc, _)) in ssrcs.iter().enumerate() {
+                if !asked.contains(&i) {
+                    s.forwarding.remove(&ssrc);
+                }
             }
-            let want = v.choose_layer(q, s.wants.pixel_counts.get(&ssrc).copied());
-            let current = s.egress.get(&ssrc).and_then(|e| e.layer);
-            if let Some(w) = wanted.get_mut(want) {
-                *w = true;
+            for &i in &asked {
+                encode[i] = true;
             }
-            if let Some(w) = current.and_then(|c| wanted.get_mut(c)) {
-                *w = true;
-            }
-            plan.push((r, want, current, pts));
+            plan.push((r, asked, pts));
         }
-        if plan.is_empty() {
+        if !encode.contains(&true) {
             return;
         }
-        let frames = v.poll_frame(now, &wanted);
+        let frames = v.poll_frame(now, &encode);
         if frames.is_empty() {
             return;
         }
-        let mut need_key = Vec::new();
+        let mut need_key = BTreeSet::new();
         let mut sends: Vec<(SessionKey, usize, CodecPts)> = Vec::new();
-        for (r, want, current, pts) in plan {
-            let wanted_frame = frames.iter().find(|f| f.layer == want);
-            let layer = match wanted_frame {
-                // Switch only on a keyframe of the new layer.
-                Some(f) if current != Some(want) && f.keyframe => Some(want),
-                Some(_) if current != Some(want) => {
-                    need_key.push(want);
-                    current
-                }
-                _ => current,
+        for (r, asked, pts) in plan {
+            let Some(s) = self.sessions.get_mut(&r) else {
+                continue;
             };
-            if let Some(l) = layer {
-                sends.push((r, l, pts));
+            for i in asked {
+                let Some(f) = frames.iter().find(|f| f.layer == i) else {
+                    continue;
+                };
+                let ssrc = ssrcs[i].0;
+                if !s.forwarding.contains(&ssrc) {
+                    // A layer starts on its keyframe.
+                    if !f.keyframe {
+                        need_key.insert(i);
+                        continue;
+                    }
+                    s.forwarding.insert(ssrc);
+                }
+                sends.push((r, i, pts));
             }
         }
         for l in need_key {
@@ -313,11 +333,11 @@ impl Core {
                 p.dave_stats.passthrough += dave_layers.len() as u64;
             }
         }
-        let sizes: Vec<(u32, u32)> = v.layers.iter().map(|l| (l.width, l.height)).collect();
         for (r, layer, pts) in sends {
             let Some(frame) = frames.iter().find(|f| f.layer == layer) else {
                 continue;
             };
+            let (ssrc, rtx_ssrc) = ssrcs[layer];
             // Each frame goes out with the payload type this receiver
             // declared for the frame's codec (user-docs: payload types are
             // client-chosen); a receiver that does not decode it gets none.
@@ -330,16 +350,16 @@ impl Core {
             let Some(payloads) = self.dave_pick(r, dave_member, enc, &frame.payloads) else {
                 continue;
             };
-            let size = sizes.get(layer).copied();
             if let Some(s) = self.sessions.get_mut(&r) {
                 let e = s
                     .egress
                     .entry(ssrc)
                     .or_insert_with(|| EgressStream::new(ssrc, rand_seq(ssrc, r.1), None));
                 e.rtx = rtx_pt.map(|p| (rtx_ssrc, p));
-                e.layer = Some(layer);
-                if let Some(sz) = size {
-                    s.report.layers.insert(user, sz);
+                let sent = s.report.video_frames_sent.entry(ssrc).or_default();
+                match frame.codec {
+                    FrameCodec::H264 => sent.h264 += 1,
+                    FrameCodec::Vp8 => sent.vp8 += 1,
                 }
             }
             self.record_sent(crate::report::SentFrame {

@@ -7,11 +7,13 @@
 mod dave;
 #[cfg(test)]
 mod fuzz_tests;
+#[cfg(test)]
+mod layer_tests;
 mod media;
 mod udp;
 mod ws;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -28,7 +30,7 @@ use crate::netem::Netem;
 use crate::participant::Participant;
 use crate::publish::PublishDecoder;
 use crate::replay::ReplayBuffer;
-use crate::report::{ParticipantReport, RoomReport, ServerReport, SessionReport};
+use crate::report::{LayerReport, ParticipantReport, RoomReport, ServerReport, SessionReport};
 use crate::shared::Shared;
 
 /// Identifies one WebSocket connection (assigned by the shell).
@@ -105,6 +107,9 @@ pub(crate) struct Session {
     wants: MediaSinkWants,
     /// Outgoing streams to this client, by the SSRC it sees.
     egress: HashMap<u32, EgressStream>,
+    /// Layer SSRCs of simulated participants this client gets now (its
+    /// op 15 asks for them and their keyframe has been sent).
+    forwarding: BTreeSet<u32>,
     /// The client's own op 12 / op 5, re-announced to later joiners. Until
     /// the first op 12 the client gets no video (`Core::video_receivers`).
     client_video: Option<Video>,
@@ -477,6 +482,7 @@ impl Core {
                 r.connected = s.conn.is_some();
                 r.gateway_version = s.version;
                 r.dave_group_id = s.dave_group;
+                self.fill_forwarded(k.0, s, &mut r);
                 if let Some(g) = s
                     .dave_group
                     .and_then(|g| self.dave.as_ref().and_then(|d| d.group(g)))
@@ -506,7 +512,23 @@ impl Core {
                         .map(|p| ParticipantReport {
                             user_id: p.spec.user_id,
                             audio_ssrc: p.audio_ssrc,
-                            video_ssrc: p.video.as_ref().map(|v| v.ssrc),
+                            video_ssrc: p.video.as_ref().map(|v| v.primary_ssrc()),
+                            video_layers: p
+                                .video
+                                .as_ref()
+                                .map(|v| {
+                                    v.layers
+                                        .iter()
+                                        .map(|l| LayerReport {
+                                            ssrc: l.ssrc,
+                                            rtx_ssrc: l.rtx_ssrc,
+                                            quality: l.quality,
+                                            width: l.width,
+                                            height: l.height,
+                                        })
+                                        .collect()
+                                })
+                                .unwrap_or_default(),
                             speaking: p.speaking,
                             frames_encoded: p.video.as_ref().map_or(0, |v| v.frames_encoded),
                             keyframes_forced: p.video.as_ref().map_or(0, |v| v.keyframes_forced),
@@ -542,6 +564,35 @@ impl Core {
             dropped_datagrams: self.dropped_datagrams,
             sessions,
             rooms,
+        }
+    }
+
+    /// The simulated layers a session gets now, for its report.
+    fn fill_forwarded(&self, room: RoomId, s: &Session, r: &mut SessionReport) {
+        let Some(room) = self.rooms.get(&room) else {
+            return;
+        };
+        for (user, p) in &room.participants {
+            let Some(v) = p.video.as_ref() else {
+                continue;
+            };
+            let on: Vec<&crate::participant::Layer> = v
+                .layers
+                .iter()
+                .filter(|l| s.forwarding.contains(&l.ssrc))
+                .collect();
+            if on.is_empty() {
+                continue;
+            }
+            let mut ssrcs: Vec<u32> = on.iter().map(|l| l.ssrc).collect();
+            ssrcs.sort_unstable();
+            r.forwarded_video.insert(*user, ssrcs);
+            if let Some(l) = on
+                .iter()
+                .max_by_key(|l| u64::from(l.width) * u64::from(l.height))
+            {
+                r.layers.insert(*user, (l.width, l.height));
+            }
         }
     }
 

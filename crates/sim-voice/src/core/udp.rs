@@ -147,7 +147,7 @@ impl Core {
         }
     }
 
-    fn on_rtcp(&mut self, key: SessionKey, plain: &[u8], now: Instant) {
+    pub(super) fn on_rtcp(&mut self, key: SessionKey, plain: &[u8], now: Instant) {
         let mut nacks: Vec<(u32, Vec<u16>)> = Vec::new();
         let mut keyframes: Vec<u32> = Vec::new();
         let mut sender_reports = 0u64;
@@ -185,31 +185,28 @@ impl Core {
         }
         s.report.rtx_sent += resend.len() as u64;
         s.report.keyframe_requests += keyframes.len() as u64;
-        let layers: Vec<(u32, Option<usize>)> = keyframes
-            .iter()
-            .map(|m| (*m, s.egress.get(m).and_then(|e| e.layer)))
-            .collect();
         for buf in resend {
             self.send_sealed(key, buf, false, now);
         }
-        for (media, layer) in layers {
-            self.request_keyframe(key.0, media, layer, now);
+        for media in keyframes {
+            self.request_keyframe(key.0, media, now);
         }
     }
 
-    /// A receiver lost the picture of `media`: simulated sources force an
-    /// IDR on the receiver's layer, client sources get a PLI.
+    /// A receiver lost the picture of `media`: a simulated source forces
+    /// an IDR on the layer with that SSRC, a client source gets a PLI.
     pub(super) fn request_keyframe(
         &mut self,
         room: crate::config::RoomId,
         media: u32,
-        layer: Option<usize>,
         now: Instant,
     ) {
         if let Some(r) = self.rooms.get_mut(&room) {
             for p in r.participants.values_mut() {
-                if let Some(v) = p.video.as_mut().filter(|v| v.ssrc == media) {
-                    v.force_keyframe(layer.unwrap_or(0));
+                if let Some(v) = p.video.as_mut()
+                    && let Some(layer) = v.layer_of(media)
+                {
+                    v.force_keyframe(layer);
                     return;
                 }
             }

@@ -321,6 +321,7 @@ impl Core {
             replay: ReplayBuffer::default(),
             wants: Default::default(),
             egress: Default::default(),
+            forwarding: Default::default(),
             client_video: None,
             client_speaking: None,
             publish: Default::default(),
@@ -585,29 +586,47 @@ pub(super) fn speaking_msg(user: u64, ssrc: u32, on: bool, soundshare: bool) -> 
     }
 }
 
-/// Op 12 for a participant with video.
+/// Op 12 for a participant with video: one `streams` entry per simulcast
+/// layer, each with its own `ssrc`/`rtx_ssrc`, `rid`, `quality` and
+/// `max_resolution`; `video_ssrc` is the primary (highest) layer's.
+/// discord-userdoccers (`voice-connections.mdx`, "Video Structure"): "For
+/// simulcast, this is the authoritative list of primary and RTX SSRCs for
+/// every layer"; "The top-level `rtx_ssrc` is not sent by the voice
+/// server"; "Simulcasting": "`rid` identifies the RTP stream ID, `quality`
+/// describes the layer's intended quality, `ssrc` identifies primary RTP,
+/// `rtx_ssrc` identifies retransmissions".
 pub(super) fn participant_video(p: &crate::participant::Participant) -> Option<Video> {
     let v = p.video.as_ref()?;
+    let full = (u64::from(v.spec.width) * u64::from(v.spec.height)).max(1);
     Some(Video {
         user_id: Some(UserId(p.spec.user_id)),
         audio_ssrc: Some(p.audio_ssrc.unwrap_or(0)),
-        video_ssrc: Some(v.ssrc),
+        video_ssrc: Some(v.primary_ssrc()),
         rtx_ssrc: None,
-        streams: vec![StreamDescriptor {
-            kind: StreamType::Video,
-            rid: "100".to_owned(),
-            quality: 100,
-            ssrc: Some(v.ssrc),
-            rtx_ssrc: Some(v.rtx_ssrc),
-            active: Some(true),
-            max_bitrate: Some(u64::from(v.spec.bitrate_kbps) * 1000),
-            max_framerate: Some(v.spec.fps),
-            max_resolution: Some(MaxResolution {
-                kind: ResolutionType::Fixed,
-                width: v.spec.width,
-                height: v.spec.height,
-            }),
-        }],
+        streams: v
+            .layers
+            .iter()
+            .map(|l| {
+                let pixels = u64::from(l.width) * u64::from(l.height);
+                StreamDescriptor {
+                    kind: StreamType::Video,
+                    rid: l.quality.to_string(),
+                    quality: l.quality,
+                    ssrc: Some(l.ssrc),
+                    rtx_ssrc: Some(l.rtx_ssrc),
+                    active: Some(true),
+                    max_bitrate: Some(
+                        (u64::from(v.spec.bitrate_kbps) * 1000 * pixels / full).max(50_000),
+                    ),
+                    max_framerate: Some(v.spec.fps),
+                    max_resolution: Some(MaxResolution {
+                        kind: ResolutionType::Fixed,
+                        width: l.width,
+                        height: l.height,
+                    }),
+                }
+            })
+            .collect(),
     })
 }
 
@@ -833,6 +852,9 @@ mod tests {
                 "seed {seed}: one op 11 after op 1: {after:?}"
             );
         }
-        assert!(early_media > 5, "interleaving still exercised: {early_media}/40");
+        assert!(
+            early_media > 5,
+            "interleaving still exercised: {early_media}/40"
+        );
     }
 }
