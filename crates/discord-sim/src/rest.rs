@@ -268,8 +268,12 @@ mod user_agent_tests {
     #[test]
     fn the_documented_shape_and_nothing_else() {
         // discord-api-docs' own example.
-        assert!(is_bot_user_agent("DiscordBot (https://github.com/discord/discord-api-docs, 1.0)"));
-        assert!(is_bot_user_agent("DiscordBot (https://x.example, 0.1.0) extra"));
+        assert!(is_bot_user_agent(
+            "DiscordBot (https://github.com/discord/discord-api-docs, 1.0)"
+        ));
+        assert!(is_bot_user_agent(
+            "DiscordBot (https://x.example, 0.1.0) extra"
+        ));
         for bad in [
             "",
             "screenwatch (https://example.invalid, 0.1)",
