@@ -485,6 +485,8 @@ impl Manager {
                 Dispatch::StreamServerUpdate(s) => self.registry.on_stream_server_update(s),
                 Dispatch::StreamUpdate(s) => self.registry.on_stream_update(s),
                 Dispatch::StreamDelete(s) => self.registry.on_stream_delete(s),
+                Dispatch::CallCreate(c) => self.registry.on_call_create(c),
+                Dispatch::CallDelete(c) => self.registry.on_call_delete(c),
                 _ => Vec::new(),
             },
             GatewayEvent::Resumed

@@ -235,6 +235,22 @@ impl Conn {
                 Err(()) => self.send(&ServerMessage::InvalidSession { resumable: false }),
             },
             ClientCommand::Unknown { op: 3 | 8, .. } => {}
+            // Op 13 Request Call Connect `{channel_id}` (userdoccers
+            // `opcodes-and-close-codes.mdx`: 13 "Call Connect", Send).
+            ClientCommand::Unknown { op: 13, d } => {
+                let Some(id) = self.session.clone() else {
+                    return Flow::Close(4003, "not authenticated");
+                };
+                let channel = d
+                    .get("channel_id")
+                    .and_then(|c| c.as_str())
+                    .and_then(|c| c.parse::<u64>().ok());
+                let Some(channel) = channel else {
+                    return Flow::Close(4002, "decode error");
+                };
+                self.hub
+                    .call_connect(&id, gateway_proto::ChannelId(channel));
+            }
             ClientCommand::Unknown { .. } => return Flow::Close(4001, "unknown opcode"),
             other => {
                 let Some(id) = self.session.clone() else {

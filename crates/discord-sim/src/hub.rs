@@ -179,6 +179,8 @@ impl Hub {
             .filter_map(|g| st.world.guild_object(*g).ok())
             .collect();
         let user_obj = st.world.user_object(user.id).map_err(|_| 4004u16)?;
+        let auto_call_connect = matches!(identify, Identify::User(u)
+            if u.capabilities & gateway_proto::AUTO_CALL_CONNECT != 0);
         st.sessions.insert(
             session_id.clone(),
             Session {
@@ -217,12 +219,51 @@ impl Hub {
             session_id: session_id.clone(),
             resume_gateway_url: Some(self.gateway_url.clone()),
             guilds: ready_guilds,
+            // User accounts only: bots are in no DM calls.
+            private_channels: if user.bot {
+                Vec::new()
+            } else {
+                st.world.private_channels_of(user.id)
+            },
         };
         deliver(&mut st, &to, &Dispatch::Ready(ready));
         for g in guilds {
             deliver(&mut st, &to, &Dispatch::GuildCreate(g));
         }
+        // Calls already running: CALL_CREATE right after READY, only for a
+        // session that asked with AUTO_CALL_CONNECT (userdoccers
+        // `using-gateway.mdx`: it "Connects the client to all pre-existing
+        // calls upon connecting to the Gateway; this means clients will
+        // receive Call Create events for all calls created before the
+        // Gateway connection was established without needing to send a
+        // Request Call Connect first"). Without it a client must send op 13
+        // Request Call Connect per channel ([`Hub::call_connect`]).
+        if auto_call_connect {
+            for call in st.world.ongoing_calls_of(user.id) {
+                if let Some(create) = st.world.call_create_object(call) {
+                    deliver(&mut st, &to, &Dispatch::CallCreate(create));
+                }
+            }
+        }
         Ok(session_id)
+    }
+
+    /// Op 13 Request Call Connect: CALL_CREATE for the call of `channel`
+    /// to this session, if the call is ongoing and the user a recipient
+    /// (userdoccers "Request Call Connect": "Fires a Call Create Gateway
+    /// event if a call is found"). Anything else is ignored.
+    pub fn call_connect(&self, session_id: &str, channel: gateway_proto::ChannelId) {
+        let mut st = self.lock();
+        let Some(user) = st.sessions.get(session_id).map(|s| s.user_id) else {
+            return;
+        };
+        if !st.world.in_call(user, channel) {
+            return;
+        }
+        if let Some(create) = st.world.call_create_object(channel) {
+            let to = Audience::Session(session_id.to_owned());
+            deliver(&mut st, &to, &Dispatch::CallCreate(create));
+        }
     }
 
     /// Op 6: re-attaches a session and replays dispatches after `seq`, then

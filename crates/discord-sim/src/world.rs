@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use gateway_proto::{
-    Channel, ChannelId, Dispatch, Guild, GuildId, Member, StreamKey, User, UserId, VoiceState,
+    CallCreate, CallDelete, Channel, ChannelId, Dispatch, Guild, GuildId, Member, MessageId,
+    StreamKey, User, UserId, VoiceState,
 };
 use serde::{Deserialize, Serialize};
 
@@ -266,6 +267,9 @@ pub struct World {
     pub(crate) guilds: BTreeMap<GuildId, GuildRecord>,
     pub(crate) channels: BTreeMap<ChannelId, ChannelRecord>,
     pub(crate) calls: BTreeMap<ChannelId, CallRecord>,
+    /// The message id of each ongoing call (a call is ongoing while
+    /// someone is in it).
+    pub(crate) call_messages: BTreeMap<ChannelId, MessageId>,
     pub(crate) voice: BTreeMap<UserId, VoiceStateRecord>,
     /// Keyed by owner: a user streams at most once at a time.
     pub(crate) streams: BTreeMap<UserId, StreamRecord>,
@@ -286,6 +290,7 @@ impl World {
             guilds: BTreeMap::new(),
             channels: BTreeMap::new(),
             calls: BTreeMap::new(),
+            call_messages: BTreeMap::new(),
             voice: BTreeMap::new(),
             streams: BTreeMap::new(),
             messages: Vec::new(),
@@ -513,6 +518,111 @@ impl World {
         }
     }
 
+    /// True when someone is in the call of the DM channel `call`.
+    pub fn call_ongoing(&self, call: ChannelId) -> bool {
+        self.voice
+            .values()
+            .any(|v| v.guild_id.is_none() && v.channel_id == call)
+    }
+
+    /// The CALL_CREATE of an ongoing call: everyone in it, nobody ringing
+    /// (the simulator does not ring). `None` when nobody is in the call.
+    ///
+    /// discord-userdoccers `pages/gateway/gateway-events.mdx` "Call
+    /// Create": `channel_id`, `message_id`, `region`, `ringing`,
+    /// `voice_states` ("The voice states of the users already in the
+    /// call").
+    pub fn call_create_object(&self, call: ChannelId) -> Option<CallCreate> {
+        let message_id = *self.call_messages.get(&call)?;
+        let voice_states = self
+            .voice
+            .values()
+            .filter(|v| v.guild_id.is_none() && v.channel_id == call)
+            .map(|v| self.voice_state_object(v, false))
+            .collect();
+        Some(CallCreate {
+            channel_id: call,
+            message_id: Some(message_id),
+            region: Some("sim".to_owned()),
+            ringing: Vec::new(),
+            voice_states,
+        })
+    }
+
+    /// Before `joining` enters voice: when it is the first in a call, the
+    /// call starts and its recipients get CALL_CREATE (with the voice
+    /// states already in it: none). Captured order on Discord: CALL_CREATE,
+    /// then the joiner's VOICE_STATE_UPDATE (TurbulenceDev/Turbulence
+    /// `docs/voice.md`, "s: creates call" before "s: you are now in this
+    /// channel").
+    pub(crate) fn call_starting(&mut self, joining: &VoiceStateRecord, fx: &mut Vec<Effect>) {
+        if joining.guild_id.is_some() || self.call_ongoing(joining.channel_id) {
+            return;
+        }
+        let call = joining.channel_id;
+        let message_id = MessageId(self.snowflake());
+        self.call_messages.insert(call, message_id);
+        if let Some(create) = self.call_create_object(call) {
+            fx.push(Effect::Dispatch {
+                to: Audience::Call(call),
+                event: Dispatch::CallCreate(create),
+            });
+        }
+    }
+
+    /// After someone left the call of `call`: when nobody is left, the
+    /// call is over and its recipients get CALL_DELETE (userdoccers "Call
+    /// Delete": "Sent when a call is deleted").
+    pub(crate) fn call_maybe_ended(&mut self, call: ChannelId, fx: &mut Vec<Effect>) {
+        if self.call_ongoing(call) || self.call_messages.remove(&call).is_none() {
+            return;
+        }
+        fx.push(Effect::Dispatch {
+            to: Audience::Call(call),
+            event: Dispatch::CallDelete(CallDelete {
+                channel_id: call,
+                unavailable: None,
+            }),
+        });
+    }
+
+    /// READY's `private_channels` for `user`: the DM / group DM channels
+    /// they are a recipient of, each with the other recipients
+    /// (userdoccers Ready Structure `private_channels`; channel.mdx
+    /// `recipients?` "excluding the requesting user"; type 1 DM, 3 group
+    /// DM).
+    pub fn private_channels_of(&self, user: UserId) -> Vec<Channel> {
+        self.calls
+            .values()
+            .filter(|c| c.recipients.contains(&user))
+            .map(|c| Channel {
+                id: c.id,
+                kind: if c.recipients.len() > 2 {
+                    Channel::GROUP_DM
+                } else {
+                    Channel::DM
+                },
+                name: Some(c.name.clone()),
+                guild_id: None,
+                recipients: c
+                    .recipients
+                    .iter()
+                    .filter(|r| **r != user)
+                    .filter_map(|r| self.user_object(*r).ok())
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// The calls `user` may see that are ongoing, by channel.
+    pub fn ongoing_calls_of(&self, user: UserId) -> Vec<ChannelId> {
+        self.calls
+            .values()
+            .filter(|c| c.recipients.contains(&user) && self.call_ongoing(c.id))
+            .map(|c| c.id)
+            .collect()
+    }
+
     /// The full guild object of GUILD_CREATE: channels, members and the
     /// current voice states (streaming users have `self_stream: true`).
     pub fn guild_object(&self, id: GuildId) -> Result<Guild, SimError> {
@@ -532,6 +642,7 @@ impl World {
                 },
                 name: Some(c.name.clone()),
                 guild_id: None,
+                recipients: Vec::new(),
             })
             .collect();
         let members = g

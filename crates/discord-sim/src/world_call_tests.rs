@@ -67,8 +67,19 @@ fn joining_a_call_announces_a_guildless_state_and_a_server_update_with_the_chann
     let fx = join_call(&mut w, agent, "S1");
     let mut saw_state = false;
     let mut saw_server = false;
+    let mut saw_call_create = false;
     for e in &fx {
         match e {
+            // The agent starts the call: CALL_CREATE (nobody in it yet)
+            // before its voice state.
+            Effect::Dispatch {
+                to: Audience::Call(c),
+                event: Dispatch::CallCreate(call),
+            } => {
+                assert_eq!((*c, call.channel_id), (TRIO, TRIO));
+                assert!(call.voice_states.is_empty() && !saw_state);
+                saw_call_create = true;
+            }
             Effect::Dispatch {
                 to: Audience::Call(c),
                 event: Dispatch::VoiceStateUpdate(v),
@@ -99,7 +110,7 @@ fn joining_a_call_announces_a_guildless_state_and_a_server_update_with_the_chann
             other => panic!("unexpected effect {other:?}"),
         }
     }
-    assert!(saw_state && saw_server);
+    assert!(saw_state && saw_server && saw_call_create);
 }
 
 #[test]
@@ -205,4 +216,78 @@ fn op18_in_a_call_needs_type_call() {
                 if d.reason == StreamDeleteReason::InvalidChannel)),
         "{fx:?}"
     );
+}
+
+/// Issue 15 item 14: a call's lifetime on the gateway. discord-userdoccers
+/// `pages/gateway/gateway-events.mdx`: "Call Create … Sent when a user
+/// creates a call in a private channel" with `voice_states` "of the users
+/// already in the call"; "Call Delete … Sent when a call is deleted".
+/// The old world sent neither, so a client connecting to a running call
+/// never learnt of it.
+#[test]
+fn a_call_starts_with_call_create_and_ends_with_call_delete() {
+    let mut w = world();
+    let (alice, bob, agent) = (uid(&w, "alice"), uid(&w, "bob"), uid(&w, "agent"));
+    assert!(w.call_create_object(TRIO).is_none(), "no call yet");
+    let fx = w.sim_join(alice, TRIO, false, false, None).expect("alice");
+    let creates: Vec<_> = fx
+        .iter()
+        .filter(|e| {
+            matches!(e, Effect::Dispatch { to: Audience::Call(c), event: Dispatch::CallCreate(_) } if *c == TRIO)
+        })
+        .collect();
+    assert_eq!(creates.len(), 1, "{fx:?}");
+    // The second joiner does not create it again.
+    let fx = w.sim_join(bob, TRIO, false, false, None).expect("bob");
+    assert!(
+        !fx.iter().any(|e| matches!(
+            e,
+            Effect::Dispatch {
+                event: Dispatch::CallCreate(_),
+                ..
+            }
+        )),
+        "{fx:?}"
+    );
+    // What a recipient connecting now is told: both are in the call.
+    let call = w.call_create_object(TRIO).expect("ongoing");
+    let mut users: Vec<_> = call.voice_states.iter().map(|v| v.user_id).collect();
+    users.sort();
+    assert_eq!(users, vec![alice, bob]);
+    assert!(
+        call.voice_states
+            .iter()
+            .all(|v| v.guild_id.is_none() && v.channel_id == Some(TRIO))
+    );
+    assert!(call.message_id.is_some());
+    assert_eq!(w.ongoing_calls_of(agent), vec![TRIO]);
+    assert!(
+        w.ongoing_calls_of(uid(&w, "carol")).is_empty(),
+        "not a recipient"
+    );
+    // READY's private channels: the group DM, without the user themself.
+    let dms = w.private_channels_of(agent);
+    assert_eq!(dms.len(), 1);
+    assert_eq!(dms[0].kind, gateway_proto::Channel::GROUP_DM);
+    assert_eq!(dms[0].name.as_deref(), Some("Trio"));
+    let mut recips: Vec<_> = dms[0].recipients.iter().map(|u| u.id).collect();
+    recips.sort();
+    assert_eq!(recips, vec![alice, bob]);
+    // The last one out ends the call.
+    let fx = w.force_leave(alice);
+    assert!(!fx.iter().any(|e| matches!(
+        e,
+        Effect::Dispatch {
+            event: Dispatch::CallDelete(_),
+            ..
+        }
+    )));
+    let fx = w.force_leave(bob);
+    let last = fx.last().expect("effects");
+    assert!(
+        matches!(last, Effect::Dispatch { to: Audience::Call(c), event: Dispatch::CallDelete(d) } if *c == TRIO && d.channel_id == TRIO),
+        "{fx:?}"
+    );
+    assert!(w.call_create_object(TRIO).is_none());
+    assert!(w.ongoing_calls_of(agent).is_empty());
 }

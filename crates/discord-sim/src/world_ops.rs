@@ -219,6 +219,7 @@ impl World {
             simulated: false,
             camera: None,
         };
+        self.call_starting(&state, &mut fx);
         fx.push(self.voice_state_effect(&state));
         let room = state.room();
         self.voice.insert(user, state);
@@ -289,6 +290,9 @@ impl World {
         left.channel_id = None;
         left.self_stream = Some(false);
         fx.push(dispatch(state.audience(), Dispatch::VoiceStateUpdate(left)));
+        if state.guild_id.is_none() {
+            self.call_maybe_ended(state.channel_id, fx);
+        }
     }
 
     /// Ends `owner`'s stream: STREAM_DELETE to owner and viewers, stream

@@ -40,6 +40,7 @@ impl World {
             simulated: true,
             camera: camera.clone(),
         };
+        self.call_starting(&state, &mut fx);
         fx.push(self.voice_state_effect(&state));
         let room = state.room();
         self.voice.insert(user, state);

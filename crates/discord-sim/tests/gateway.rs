@@ -591,3 +591,112 @@ async fn stream_pair_rest(c: &mut Client, first: &str) {
     };
     c.dispatch(other).await;
 }
+
+const TRIO: u64 = 900_000_000_000_000_050;
+
+/// Identify as `token` with exactly these capabilities.
+async fn identify_with_capabilities(c: &mut Client, token: &str, capabilities: u64) {
+    let id = gateway_proto::Identify::User(gateway_proto::UserIdentify {
+        token: token.to_owned(),
+        capabilities,
+        properties: gateway_proto::ConnectionProperties::default(),
+        presence: Some(gateway_proto::Presence::user_default()),
+        compress: Some(false),
+        client_state: None,
+    });
+    c.send(&ClientCommand::Identify(Box::new(id))).await;
+}
+
+/// Names of the dispatches that arrive before the ACK of a heartbeat sent
+/// now (the sim answers in order, so everything already due is in).
+async fn names_until_quiet(c: &mut Client) -> Vec<String> {
+    c.send(&ClientCommand::Heartbeat(None)).await;
+    let mut names = Vec::new();
+    loop {
+        match c.next().await {
+            Event::Msg(ServerMessage::Dispatch { event, .. }) => {
+                names.push(event.event_name().to_owned());
+            }
+            Event::Msg(ServerMessage::HeartbeatAck) => return names,
+            Event::Msg(_) => {}
+            Event::Closed(code) => panic!("closed ({code:?})"),
+        }
+    }
+}
+
+/// Issue 15 item 14: a call already running when a user connects arrives
+/// as CALL_CREATE right after READY, with everyone in it, but only for a
+/// session that identified with AUTO_CALL_CONNECT (1 << 12). Source:
+/// discord-userdoccers `pages/gateway/using-gateway.mdx` "List of
+/// Capabilities": AUTO_CALL_CONNECT "Connects the client to all
+/// pre-existing calls upon connecting to the Gateway; this means clients
+/// will receive Call Create events for all calls created before the
+/// Gateway connection was established without needing to send a Request
+/// Call Connect first"; `gateway-events.mdx` "Request Call Connect"
+/// (op 13 `{channel_id}`): "Fires a Call Create Gateway event if a call is
+/// found". READY's `private_channels` lists the group DM. The old sim sent
+/// no CALL_CREATE at all and closed op 13 with 4001.
+#[tokio::test]
+async fn a_running_call_arrives_as_call_create_after_ready_with_auto_call_connect() {
+    within(async {
+        let sim = start(discord_sim::Scenario::builtin("call").expect("call parses")).await;
+        let mut c = Client::connect(&sim).await;
+        identify_with_capabilities(&mut c, "sim-user-agent", gateway_proto::USER_CAPABILITIES)
+            .await;
+        let Dispatch::Ready(ready) = c.dispatch("READY").await else {
+            unreachable!()
+        };
+        let trio = ready
+            .private_channels
+            .iter()
+            .find(|ch| ch.id == ChannelId(TRIO))
+            .expect("the group DM is in READY's private_channels");
+        assert_eq!(trio.kind, gateway_proto::Channel::GROUP_DM);
+        assert_eq!(trio.recipients.len(), 2, "alice and bob, not the agent");
+        let Dispatch::CallCreate(call) = c.dispatch("CALL_CREATE").await else {
+            unreachable!()
+        };
+        assert_eq!(call.channel_id, ChannelId(TRIO));
+        let alice = call
+            .voice_states
+            .iter()
+            .find(|v| v.user_id.0 == 900_000_000_000_000_101)
+            .expect("alice in the call");
+        assert!(alice.is_streaming());
+        assert_eq!(alice.guild_id, None);
+        assert_eq!(alice.channel_id, Some(ChannelId(TRIO)));
+        assert!(
+            call.voice_states
+                .iter()
+                .any(|v| v.user_id.0 == 900_000_000_000_000_102),
+            "bob in the call"
+        );
+
+        // Without the capability: no CALL_CREATE until op 13 asks.
+        let mut c = Client::connect(&sim).await;
+        let without = gateway_proto::USER_CAPABILITIES & !gateway_proto::AUTO_CALL_CONNECT;
+        identify_with_capabilities(&mut c, "sim-user-bob", without).await;
+        let names = names_until_quiet(&mut c).await;
+        assert!(names.contains(&"READY".to_owned()), "{names:?}");
+        assert!(!names.contains(&"CALL_CREATE".to_owned()), "{names:?}");
+        c.send_raw(&format!(r#"{{"op":13,"d":{{"channel_id":"{TRIO}"}}}}"#))
+            .await;
+        let Dispatch::CallCreate(call) = c.dispatch("CALL_CREATE").await else {
+            unreachable!()
+        };
+        assert_eq!(call.channel_id, ChannelId(TRIO));
+
+        // Carol is no recipient: neither way tells her of the call.
+        let mut c = Client::connect(&sim).await;
+        identify_with_capabilities(&mut c, "sim-user-carol", gateway_proto::USER_CAPABILITIES)
+            .await;
+        let names = names_until_quiet(&mut c).await;
+        assert!(!names.contains(&"CALL_CREATE".to_owned()), "{names:?}");
+        c.send_raw(&format!(r#"{{"op":13,"d":{{"channel_id":"{TRIO}"}}}}"#))
+            .await;
+        let names = names_until_quiet(&mut c).await;
+        assert!(names.is_empty(), "{names:?}");
+        sim.shutdown().await;
+    })
+    .await;
+}

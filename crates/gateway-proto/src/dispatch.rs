@@ -4,8 +4,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::events::{
-    Guild, MessageCreate, Ready, StreamDelete, StreamInfo, StreamServerUpdate, VoiceServerUpdate,
-    VoiceState,
+    CallCreate, CallDelete, CallUpdate, Guild, MessageCreate, Ready, StreamDelete, StreamInfo,
+    StreamServerUpdate, VoiceServerUpdate, VoiceState,
 };
 use crate::message::to_value;
 
@@ -34,6 +34,12 @@ pub enum Dispatch {
     StreamDelete(StreamDelete),
     /// `MESSAGE_CREATE`.
     MessageCreate(MessageCreate),
+    /// `CALL_CREATE`.
+    CallCreate(CallCreate),
+    /// `CALL_UPDATE`.
+    CallUpdate(CallUpdate),
+    /// `CALL_DELETE`.
+    CallDelete(CallDelete),
     /// Any other event.
     Unknown {
         /// Event name.
@@ -62,6 +68,9 @@ impl Dispatch {
             "STREAM_UPDATE" => Self::StreamUpdate(typed(d)?),
             "STREAM_DELETE" => Self::StreamDelete(typed(d)?),
             "MESSAGE_CREATE" => Self::MessageCreate(typed(d)?),
+            "CALL_CREATE" => Self::CallCreate(typed(d)?),
+            "CALL_UPDATE" => Self::CallUpdate(typed(d)?),
+            "CALL_DELETE" => Self::CallDelete(typed(d)?),
             _ => Self::Unknown { t: t.to_owned(), d },
         })
     }
@@ -79,6 +88,9 @@ impl Dispatch {
             Self::StreamUpdate(_) => "STREAM_UPDATE",
             Self::StreamDelete(_) => "STREAM_DELETE",
             Self::MessageCreate(_) => "MESSAGE_CREATE",
+            Self::CallCreate(_) => "CALL_CREATE",
+            Self::CallUpdate(_) => "CALL_UPDATE",
+            Self::CallDelete(_) => "CALL_DELETE",
             Self::Unknown { t, .. } => t,
         }
     }
@@ -95,6 +107,9 @@ impl Dispatch {
             Self::StreamServerUpdate(p) => to_value(p),
             Self::StreamDelete(p) => to_value(p),
             Self::MessageCreate(p) => to_value(p),
+            Self::CallCreate(p) => to_value(p),
+            Self::CallUpdate(p) => to_value(p),
+            Self::CallDelete(p) => to_value(p),
             Self::Unknown { d, .. } => d.clone(),
         }
     }

@@ -52,6 +52,11 @@ pub struct Channel {
     /// Owning guild (omitted inside GUILD_CREATE).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guild_id: Option<GuildId>,
+    /// DMs and group DMs: the recipients other than the requesting user
+    /// (discord-userdoccers `pages/resources/channel.mdx`: `recipients?`
+    /// "excluding the requesting user"; absent for guild channels).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<User>,
 }
 
 impl Channel {
@@ -112,6 +117,13 @@ pub struct Ready {
     /// Guilds.
     #[serde(default)]
     pub guilds: Vec<Guild>,
+    /// User accounts: the DMs and group DMs the user is in
+    /// (discord-userdoccers `pages/gateway/gateway-events.mdx` Ready
+    /// Structure: `private_channels` "The DMs and group DMs the user is
+    /// participating in"). Their ongoing calls are not in READY: they come
+    /// as CALL_CREATE ([`CallCreate`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub private_channels: Vec<Channel>,
 }
 
 /// A voice state (VOICE_STATE_UPDATE, GUILD_CREATE `voice_states`).
@@ -259,6 +271,63 @@ pub struct StreamDelete {
     /// Why.
     pub reason: StreamDeleteReason,
     /// Set when the stream server became unavailable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<bool>,
+}
+
+/// CALL_CREATE: a call in a DM / group DM exists, with who is in it.
+///
+/// discord-userdoccers `pages/gateway/gateway-events.mdx` "Call Create":
+/// "Sent when a user creates a call in a private channel, or to inform the
+/// client of an existing call after a Request Call Connect" — and, with the
+/// `AUTO_CALL_CONNECT` capability (1 << 12), "for all calls created before
+/// the Gateway connection was established" (`using-gateway.mdx`). Fields:
+/// `channel_id`, `message_id`, `region`, `ringing` (user ids),
+/// `voice_states` ("The voice states of the users already in the call").
+/// Captured payloads agree (TurbulenceDev/Turbulence `docs/voice.md`,
+/// polyphony-chat/chorus `src/types/events/call.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallCreate {
+    /// The DM / group DM channel of the call.
+    pub channel_id: ChannelId,
+    /// The call's system message (documented; tolerated when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<MessageId>,
+    /// Voice region id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Users being rung.
+    #[serde(default)]
+    pub ringing: Vec<UserId>,
+    /// Voice states of the users already in the call (`guild_id` absent).
+    #[serde(default)]
+    pub voice_states: Vec<VoiceState>,
+}
+
+/// CALL_UPDATE: a call's metadata changed (userdoccers "Call Update":
+/// `channel_id`, `message_id`, `region`, `ringing`; no voice states).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallUpdate {
+    /// The DM / group DM channel of the call.
+    pub channel_id: ChannelId,
+    /// The call's system message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<MessageId>,
+    /// Voice region id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Users being rung.
+    #[serde(default)]
+    pub ringing: Vec<UserId>,
+}
+
+/// CALL_DELETE: the call ended, or is unavailable in an outage
+/// (userdoccers "Call Delete": `channel_id`, `unavailable?`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallDelete {
+    /// The DM / group DM channel of the call.
+    pub channel_id: ChannelId,
+    /// Set when the call is unavailable due to an outage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<bool>,
 }

@@ -61,8 +61,7 @@ pub const USER_CLIENT_BROWSER_VERSION: &str = "134.0.0.0";
 /// The user agent the user-account properties claim: desktop Chrome on
 /// Linux, the shape of the web client (userdoccers: `browser_user_agent`
 /// "should match the `User-Agent` header sent by the client").
-pub const USER_CLIENT_USER_AGENT: &str =
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/134.0.0.0 Safari/537.36";
+pub const USER_CLIENT_USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/134.0.0.0 Safari/537.36";
 
 /// Gateway capabilities a user-account Identify asks for.
 ///
@@ -78,11 +77,29 @@ pub const USER_CLIENT_USER_AGENT: &str =
 /// needs it); PASSIVE_GUILD_UPDATE(_V2) (1<<11, 1<<14: replaces
 /// VOICE_STATE_UPDATE with passive updates for unsubscribed guilds, which
 /// would hide Go Live starts); AUTH_TOKEN_REFRESH (1<<8: a refreshed token
-/// in READY we would not store); AUTO_CALL_CONNECT / AUTO_LOBBY_CONNECT
-/// (1<<12, 1<<16: unmodelled events); CHANNEL_OBFUSCATION (1<<15). The
-/// official web client sends more (userdoccers' example: 1734653).
-pub const USER_CAPABILITIES: u64 =
-    (1 << 0) | (1 << 1) | (1 << 2) | (1 << 3) | (1 << 9) | (1 << 10) | (1 << 13);
+/// in READY we would not store); AUTO_LOBBY_CONNECT (1<<16: unmodelled
+/// events); CHANNEL_OBFUSCATION (1<<15). The official web client sends more
+/// (userdoccers' example: 1734653, which has 1<<12 set).
+///
+/// Issue 15 item 14: AUTO_CALL_CONNECT (1<<12) is on. Userdoccers: it
+/// "Connects the client to all pre-existing calls upon connecting to the
+/// Gateway; this means clients will receive Call Create events for all
+/// calls created before the Gateway connection was established without
+/// needing to send a Request Call Connect first". Without it a call that
+/// was already running when we connected stays invisible (no voice state of
+/// it ever reaches us), so a watch in it is refused as unknown.
+pub const USER_CAPABILITIES: u64 = (1 << 0)
+    | (1 << 1)
+    | (1 << 2)
+    | (1 << 3)
+    | (1 << 9)
+    | (1 << 10)
+    | AUTO_CALL_CONNECT
+    | (1 << 13);
+
+/// The `AUTO_CALL_CONNECT` capability bit (userdoccers
+/// `pages/gateway/using-gateway.mdx` "List of Capabilities": `1 << 12`).
+pub const AUTO_CALL_CONNECT: u64 = 1 << 12;
 
 impl ConnectionProperties {
     /// What a user account sends: the web client's property set.

@@ -60,12 +60,14 @@ pub use commands::{ClientCommand, CreateStream, SetStreamPaused, StreamKind, Upd
 pub use dispatch::Dispatch;
 pub use error::GatewayProtoError;
 pub use events::{
-    Channel, Guild, Member, MessageCreate, Ready, StreamDelete, StreamDeleteReason, StreamInfo,
-    StreamServerUpdate, User, VoiceServerUpdate, VoiceState, stream_dave_channel_id,
+    CallCreate, CallDelete, CallUpdate, Channel, Guild, Member, MessageCreate, Ready, StreamDelete,
+    StreamDeleteReason, StreamInfo, StreamServerUpdate, User, VoiceServerUpdate, VoiceState,
+    stream_dave_channel_id,
 };
 pub use identify::{
-    BotIdentify, ConnectionProperties, DEFAULT_CLIENT_BUILD_NUMBER, Identify, Presence, Resume,
-    USER_CAPABILITIES, USER_CLIENT_BROWSER_VERSION, USER_CLIENT_USER_AGENT, UserIdentify,
+    AUTO_CALL_CONNECT, BotIdentify, ConnectionProperties, DEFAULT_CLIENT_BUILD_NUMBER, Identify,
+    Presence, Resume, USER_CAPABILITIES, USER_CLIENT_BROWSER_VERSION, USER_CLIENT_USER_AGENT,
+    UserIdentify,
 };
 pub use intents::Intents;
 pub use message::{GatewayMessage, Hello, ServerMessage};

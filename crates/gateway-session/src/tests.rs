@@ -377,7 +377,7 @@ fn user_identify_golden_json_with_configured_build_number() {
     };
     // serde_json writes object keys sorted.
     let expected = concat!(
-        r#"{"op":2,"d":{"capabilities":9743,"client_state":{"guild_versions":{}},"#,
+        r#"{"op":2,"d":{"capabilities":13839,"client_state":{"guild_versions":{}},"#,
         r#""compress":false,"#,
         r#""presence":{"activities":[],"afk":false,"since":0,"status":"unknown"},"#,
         r#""properties":{"browser":"Chrome","#,
@@ -393,6 +393,9 @@ fn user_identify_golden_json_with_configured_build_number() {
     for bit in [4, 5, 8, 11, 14] {
         assert_eq!(caps & (1 << bit), 0, "capability bit {bit} must stay off");
     }
+    // Issue 15 item 14: AUTO_CALL_CONNECT, so calls already running at
+    // connect arrive as CALL_CREATE (userdoccers "List of Capabilities").
+    assert_ne!(caps & gateway_proto::AUTO_CALL_CONNECT, 0);
 }
 
 #[test]

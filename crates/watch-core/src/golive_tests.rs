@@ -45,6 +45,7 @@ fn in_voice() -> Registry {
         session_id: "gw".into(),
         resume_gateway_url: None,
         guilds: Vec::new(),
+        private_channels: Vec::new(),
     });
     reg.on_guild_create(&Guild {
         id: G,

@@ -144,6 +144,8 @@ mod select;
 mod tests;
 #[cfg(test)]
 mod tests_call;
+#[cfg(test)]
+mod tests_call_create;
 
 pub use error::{Candidate, Refusal};
 pub use golive::{GoLiveOutput, GoLivePhase, OwnGoLive};

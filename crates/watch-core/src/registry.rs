@@ -12,6 +12,8 @@ use gateway_proto::{
 #[path = "records.rs"]
 mod records;
 pub use records::*;
+#[path = "calls.rs"]
+mod calls;
 #[path = "queries.rs"]
 mod queries;
 
@@ -106,6 +108,8 @@ struct GuildState {
     own_session: Option<String>,
     voice_server: Option<VoiceServer>,
     streams: BTreeMap<(UserId, ChannelId), Stream>,
+    /// A call announced by CALL_CREATE: kept while we are not in it.
+    announced: bool,
 }
 
 /// Registry-wide context a guild update needs.
@@ -464,8 +468,9 @@ impl Registry {
     /// `pages/resources/voice.mdx` voice state `guild_id?`): `channel_id`
     /// names the call ([`Place::Call`]). A call leave carries no channel,
     /// so the user leaves whichever call they are in; joining one call
-    /// leaves any other. When we leave a call, the call is forgotten (no
-    /// further dispatches come for it), ending its streams.
+    /// leaves any other. When we leave a call only learnt from voice
+    /// states, the call is forgotten, ending its streams; one announced by
+    /// CALL_CREATE stays until CALL_DELETE ([`Registry::on_call_create`]).
     pub fn on_voice_state_update(&mut self, vs: &VoiceState) -> Vec<RegistryEvent> {
         let mut out = Vec::new();
         if let Some(guild) = vs.guild_id {
@@ -509,7 +514,7 @@ impl Registry {
             || self
                 .places
                 .get(&place)
-                .is_none_or(|g| g.voice.contains_key(&own))
+                .is_none_or(|g| g.announced || g.voice.contains_key(&own))
         {
             return;
         }

@@ -75,6 +75,7 @@ fn ready() -> Ready {
         session_id: "gw-session".into(),
         resume_gateway_url: None,
         guilds: Vec::new(),
+        private_channels: Vec::new(),
     }
 }
 

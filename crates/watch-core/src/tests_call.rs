@@ -60,6 +60,7 @@ fn ready() -> Ready {
         session_id: "gw".into(),
         resume_gateway_url: None,
         guilds: Vec::new(),
+        private_channels: Vec::new(),
     }
 }
 
