@@ -690,3 +690,44 @@ async fn http_with_token(addr: &str, path: &str, body: &Value, token: &str) -> V
     .await
     .map_or(Value::Null, |(_, v)| v)
 }
+
+/// Issue 15 item 14: a Go Live in a group DM call that was already running
+/// when control connected is watchable. The `call` scenario's Trio call
+/// (Alice live, Bob) starts before the agent's gateway session; control
+/// learns of it only from the CALL_CREATE that follows READY because its
+/// Identify asks for AUTO_CALL_CONNECT (discord-userdoccers
+/// `pages/gateway/using-gateway.mdx`: "clients will receive Call Create
+/// events for all calls created before the Gateway connection was
+/// established"). Then it joins the call (op 4, guild_id null), watches
+/// `call:<channel>:<alice>` (op 20) and decodes frames. The old control
+/// neither asked for the capability nor read CALL_CREATE, so the request
+/// was refused with `guild_unknown`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_go_live_in_a_running_group_dm_call_is_watched() {
+    const TRIO: &str = "900000000000000050";
+    let _serial = SERIAL.lock().await;
+    let s = Stack::start("call", "sim-user-agent", &[]).await;
+    let body = json!({"action": "start", "channelId": TRIO, "requesterId": BOB, "target": ALICE});
+    let r = wait_for(T, "control knows the call", || async {
+        let r = s.watch(body.clone()).await;
+        (r["reason"] != json!("guild_unknown")).then_some(r)
+    })
+    .await;
+    assert_eq!(r["ok"], json!(true), "{r}");
+    assert_eq!(r["transport"], json!("native"), "{r}");
+    assert_eq!(r["targetUserId"], json!(ALICE), "{r}");
+    s.frame_ready().await;
+    let v = s.state().await;
+    let w = &v["watches"][0];
+    assert_eq!(w["callId"], json!(TRIO), "{v}");
+    assert_eq!(w["guildId"], json!(""), "{v}");
+    assert_eq!(w["streamKey"], json!(format!("call:{TRIO}:{ALICE}")), "{v}");
+    // We are in the call's voice, named by the DM channel.
+    assert!(
+        v["voice"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["callId"] == json!(TRIO))),
+        "{v}"
+    );
+    s.sim.shutdown().await;
+}
