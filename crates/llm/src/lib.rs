@@ -7,6 +7,9 @@
 //!   server (Ollama, llama.cpp, vLLM) by base URL, with or without a key.
 //! - [`OfflineProvider`]: no network; OCR notes and rule-based commentary.
 //! - [`provider_from_settings`] and [`default_provider`]: the factory.
+//! - [`ProviderSet`]: which provider serves a settings name (`noteProvider`,
+//!   `commentaryProvider`); an unconfigured name is refused, never served by
+//!   another provider.
 //!
 //! # HTTP behaviour
 //!
@@ -136,6 +139,7 @@ mod http;
 mod key;
 pub mod offline;
 mod openai;
+mod registry;
 mod tools;
 mod types;
 
@@ -160,6 +164,7 @@ pub use offline::{
 pub use openai::{
     OPENAI_DEFAULT_BASE_URL, OPENAI_DEFAULT_MODEL, OpenAiConfig, OpenAiFlavor, OpenAiProvider,
 };
+pub use registry::{ProviderSet, Unconfigured, XAI_DEFAULT_BASE_URL, provider_family};
 pub use types::{Message, Part, Request, Response, Role, ToolCall, ToolSpec, Usage};
 
 /// The future a [`Provider`] returns.
