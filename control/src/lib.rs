@@ -301,6 +301,7 @@ pub async fn main_with(
                 share: share_settings.clone(),
                 store: Some(store.clone()),
                 settings: Some(settings.subscribe_share()),
+                stream_watch_settings: Some(settings.subscribe()),
             },
             rest.clone(),
             stopped(stop_rx.clone()),

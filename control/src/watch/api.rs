@@ -22,6 +22,10 @@ pub struct LinkConfig {
     pub store: Option<crate::store::Store>,
     /// Live settings changes (share rules follow them).
     pub settings: Option<tokio::sync::watch::Receiver<share_core::ShareSettings>>,
+    /// The live `voice.streamWatch` settings: native watches subscribe with
+    /// their `nativeDiscord*` values and re-subscribe when they change
+    /// (none: the defaults).
+    pub stream_watch_settings: Option<tokio::sync::watch::Receiver<brain_core::Settings>>,
 }
 
 /// `start_screen_watch`.

@@ -33,8 +33,8 @@ use gateway_proto::{
     ChannelId, ClientCommand, Dispatch, GuildId, StreamKey, UpdateVoiceState, UserId,
 };
 use ipc_schema::{
-    MediadMsg, Secret, StreamConnect, StreamType, TransportRole, TransportStatus,
-    VideoSubscription, VoiceConnect,
+    MediadMsg, Secret, StreamConnect, TransportRole, TransportStatus, VideoSubscription,
+    VoiceConnect,
 };
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -50,6 +50,7 @@ mod api;
 mod golive;
 mod link;
 mod recovery;
+mod subscription;
 mod view;
 
 use api::Cmd;
@@ -58,6 +59,7 @@ pub use api::{
     SharedTracker, StartRequest, VoiceStateView, WatchConfig, WatchHandle, WatchResult, WatchView,
 };
 use link::{LINK_PLAN, PendingLink};
+use subscription::{VideoPath, video_subscription};
 
 /// A reply to send once the loop iteration is done.
 struct Reply(oneshot::Sender<WatchResult>, WatchResult);
@@ -82,7 +84,9 @@ struct Progress {
     text_channel: Option<String>,
     watch_sent: bool,
     stream_connected: Option<(String, u64)>,
-    subscribed: bool,
+    /// The video subscription last sent for this watch, and its path
+    /// (re-sent when the `nativeDiscord*` settings change it).
+    subscribed: Option<(VideoPath, VideoSubscription)>,
     frames: u64,
     /// What a lost stream transport leads to (native watches).
     recovery: Option<watch_core::StreamRecovery>,
@@ -123,7 +127,9 @@ pub fn spawn_watch_manager(
         }
     }
     let settings_rx = links.settings.clone();
+    let video_settings_rx = links.stream_watch_settings.clone();
     let manager = Manager {
+        video_settings_rx,
         shares,
         link_text,
         saved_share_revision: None,
@@ -160,6 +166,9 @@ struct Manager {
     /// `shares.revision()` last written to the store (`None`: never written).
     saved_share_revision: Option<u64>,
     settings_rx: Option<tokio::sync::watch::Receiver<share_core::ShareSettings>>,
+    /// The live `voice.streamWatch` settings, for the `nativeDiscord*` video
+    /// subscription (defaults when absent).
+    video_settings_rx: Option<tokio::sync::watch::Receiver<brain_core::Settings>>,
     links: LinkConfig,
     rest: Option<crate::discord::rest::RestClient>,
     /// Share session id → the watch it feeds.
@@ -226,8 +235,21 @@ impl Manager {
                     None => std::future::pending().await,
                 }
             };
+            let video_settings_changed = async {
+                match self.video_settings_rx.as_mut() {
+                    Some(rx) => rx.changed().await.is_ok(),
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 () = &mut shutdown => break,
+                changed = video_settings_changed => {
+                    if changed {
+                        self.resubscribe().await;
+                    } else {
+                        self.video_settings_rx = None;
+                    }
+                }
                 changed = settings_changed => {
                     match self.settings_rx.as_ref().filter(|_| changed) {
                         Some(rx) => {
@@ -613,7 +635,7 @@ impl Manager {
                 }
                 WatchTransport::Webcam => {
                     if voice_ready {
-                        self.subscribe(w.id, w.target, StreamType::Camera).await;
+                        self.subscribe(w.id, w.target, VideoPath::Webcam).await;
                     }
                 }
                 WatchTransport::Link => {}
@@ -720,7 +742,6 @@ impl Manager {
             token: Secret::new(creds.token),
             dave_group_id: creds.dave_group_id,
         };
-        self.subscribe(id, target, StreamType::Screen).await;
         if self
             .media
             .set_stream(TransportRole::StreamWatch, Some(connect), "screen_watch")
@@ -730,25 +751,52 @@ impl Manager {
         {
             p.stream_connected = Some(sent);
         }
+        // After the stream connection was requested (issue 16 §7).
+        self.subscribe(id, target, VideoPath::GoLive).await;
     }
 
-    async fn subscribe(&mut self, id: WatchId, target: UserId, kind: StreamType) {
+    /// Subscribes to the target's video on `path` with the live
+    /// `nativeDiscord*` settings; nothing is sent when mediad already has
+    /// that subscription from this watch.
+    async fn subscribe(&mut self, id: WatchId, target: UserId, path: VideoPath) {
+        let sub = match &self.video_settings_rx {
+            Some(rx) => video_subscription(&rx.borrow(), target.0, path),
+            None => video_subscription(&brain_core::Settings::default(), target.0, path),
+        };
         let Some(p) = self.progress.get_mut(&id) else {
             return;
         };
-        if p.subscribed {
+        if p.subscribed.as_ref() == Some(&(path, sub.clone())) {
             return;
         }
-        p.subscribed = true;
-        let sub = VideoSubscription {
-            user_id: ipc_schema::UserId(target.0),
-            stream_type: Some(kind),
-            max_fps: 2.0,
-            quality: 100,
-            preferred_pixel_count: None,
-            jpeg_quality: 75,
-        };
+        if p.subscribed.is_some() {
+            tracing::info!(
+                event = "stream_watch_resubscribed",
+                watch = %id,
+                max_fps = sub.max_fps,
+                quality = sub.quality,
+                pixels = ?sub.preferred_pixel_count,
+                jpeg_quality = sub.jpeg_quality,
+                "video subscription changed by the settings"
+            );
+        }
+        p.subscribed = Some((path, sub.clone()));
         let _ = self.media.subscribe(sub).await;
+    }
+
+    /// The settings changed: every subscribed watch gets the subscription
+    /// they now imply (mediad replaces a user's subscription in place).
+    async fn resubscribe(&mut self) {
+        let subscribed: Vec<(WatchId, VideoPath)> = self
+            .progress
+            .iter()
+            .filter_map(|(id, p)| p.subscribed.as_ref().map(|(path, _)| (*id, *path)))
+            .collect();
+        for (id, path) in subscribed {
+            if let Some(target) = self.book.get(id).map(|w| w.target) {
+                self.subscribe(id, target, path).await;
+            }
+        }
     }
 
     async fn teardown(&mut self, id: WatchId, reason: &str) {
