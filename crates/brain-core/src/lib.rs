@@ -34,7 +34,12 @@
 //!    turn with [`Compactor::push_turn`]; run [`Compactor::poll`] jobs and
 //!    report with [`Compactor::on_summary`].
 //! 6. Watch end: [`recap`] builds the recap input (use its `fallback` when
-//!    the call fails; [`parse_recap`] reads the reply).
+//!    the call fails; [`parse_recap`] reads the reply). Hand the book to
+//!    [`Compactor::keep_ended_watch`] (its notes stay in prompts, inactive)
+//!    and record [`Recap::memory_message`] with [`Compactor::push_turn`];
+//!    call [`Compactor::retire_ended_watch`] when a new watch starts.
+//!    [`chat_prompt`] renders a chat turn's context (live or earlier
+//!    notes, summary, recent turns).
 //!
 //! # Note loop rules ([`NoteLoop`])
 //!
@@ -61,7 +66,9 @@
 //!   change and interval both hold the label is `change_detected` (the
 //!   reference's NEW behaviour).
 //! * Gates: a commentary call in flight, [`BusyKind::PendingReply`],
-//!   [`BusyKind::Playback`], [`BusyKind::VoiceWork`], and the inbound-audio
+//!   [`BusyKind::Playback`], [`BusyKind::VoiceWork`] (each counted:
+//!   [`CommentaryLoop::begin_voice_work`] / [`CommentaryLoop::end_voice_work`];
+//!   a conversation turn's LLM call is `PendingReply`), and the inbound-audio
 //!   quiet window (someone speaking, or any speaking activity less than
 //!   `inboundAudioQuietMs` ago).
 //! * A gated trigger is deferred, keeping the higher-priority of the
@@ -122,6 +129,11 @@
 //!   batch plus every pending note into the summary (≤ 1200 characters, cut
 //!   at a sentence end at ≥ 60 %). One run at a time; a failure is retried
 //!   30 s later.
+//! * A watch that ends keeps its notes in the session's [`Compactor`],
+//!   marked inactive ("earlier notes only, not live" in [`chat_prompt`]),
+//!   until a new watch starts (they then wait for compaction like evicted
+//!   notes) or a compaction run folds them into the summary. The recap's
+//!   `Screen share recap: …` line is a conversation turn of the agent.
 //! * The recap reads the last 6 notes; its fallback is "`<speaker>` recently
 //!   screen-shared `<latest note>`."; recaps are ≤ 190 characters.
 //!
@@ -200,6 +212,7 @@
 //!   (NaN → 0); times that go backwards saturate to zero elapsed time;
 //!   nothing here panics on any input (property-tested).
 
+mod calls;
 mod commentary;
 mod intake;
 mod memory;
@@ -210,13 +223,17 @@ mod settings;
 mod text;
 mod turns;
 
+pub use calls::{
+    COMMENTARY_MAX_TOKENS, COMMENTARY_TEMPERATURE, CallSpec, EagernessTier, NOTE_MAX_TOKENS,
+    NOTE_TEMPERATURE, NoteCallUnavailable, commentary_settings_lines,
+};
 pub use commentary::{
     BusyKind, Commentary, CommentaryDecision, CommentaryJob, CommentaryLoop, CommentaryTrigger,
     Gate, MAX_DIRECTIVE_CHARS, MAX_TRACKED_SPEAKERS, extract_note_directives, parse_commentary,
 };
 pub use intake::{FrameIntake, FrameMeta, FrameRejected, RATE_WINDOW};
 pub use memory::{
-    CompactionJob, Compactor, CompactorConfig, MAX_ITEM_CHARS, MAX_RECAP_CHARS,
+    CompactionJob, Compactor, CompactorConfig, EndedWatch, MAX_ITEM_CHARS, MAX_RECAP_CHARS,
     MAX_RECAP_MESSAGE_CHARS, MAX_SUMMARY_CHARS, RECAP_NOTES, Recap, RecapRequest, Turn,
     parse_recap, recap,
 };
@@ -231,4 +248,7 @@ pub use settings::{
     INT_SETTINGS, IntSpec, LoadReport, Migration, NOTE_PROMPT_RUNTIME_MAX_CHARS, STR_SETTINGS,
     Settings, SettingsError, StrSpec, VisualizerMode,
 };
-pub use turns::{TurnIntent, addressed_text, classify_turn};
+pub use turns::{
+    CHAT_RECENT_TURNS, ChatContext, ScreenContext, TurnIntent, addressed_text, chat_prompt,
+    classify_turn,
+};
