@@ -50,10 +50,14 @@ impl CommentaryTrigger {
     }
 }
 
-/// Voice-side work that blocks commentary while it is going on.
+/// Voice-side work that blocks commentary while it is going on ("pending
+/// voice work"). Each kind is counted: overlapping pieces of work (two
+/// conversation turns answered at once) keep the gate closed until the
+/// last one ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BusyKind {
-    /// A reply to someone is being generated.
+    /// A reply to someone is being generated: a conversation turn's LLM
+    /// call (and, with voice output, an open reply).
     PendingReply,
     /// The bot is playing audio (a turn is open or audio is buffered).
     Playback,
@@ -163,7 +167,7 @@ pub struct CommentaryLoop {
     pending: Option<(CommentaryTrigger, Instant)>,
     speaking: BTreeSet<u64>,
     last_inbound_audio_at: Option<Instant>,
-    busy: [bool; 3],
+    busy: [u32; 3],
     in_flight: bool,
 }
 
@@ -185,7 +189,7 @@ impl CommentaryLoop {
             pending: None,
             speaking: BTreeSet::new(),
             last_inbound_audio_at: None,
-            busy: [false; 3],
+            busy: [0; 3],
             in_flight: false,
         }
     }
@@ -221,9 +225,37 @@ impl CommentaryLoop {
         }
     }
 
-    /// Sets or clears one kind of voice-side work.
+    /// Sets or clears one kind of voice-side work as a level: `true` is
+    /// one piece of work, `false` none (use [`CommentaryLoop::begin_voice_work`]
+    /// and [`CommentaryLoop::end_voice_work`] for overlapping work).
     pub fn set_busy(&mut self, kind: BusyKind, busy: bool) {
-        self.busy[busy_index(kind)] = busy;
+        self.set_voice_work(kind, u32::from(busy));
+    }
+
+    /// One more piece of voice-side work of `kind` started (a conversation
+    /// turn's LLM call: [`BusyKind::PendingReply`]). Commentary is deferred
+    /// until every piece has ended.
+    pub fn begin_voice_work(&mut self, kind: BusyKind) {
+        let n = &mut self.busy[busy_index(kind)];
+        *n = n.saturating_add(1);
+    }
+
+    /// One piece of voice-side work of `kind` ended (an extra end is
+    /// ignored).
+    pub fn end_voice_work(&mut self, kind: BusyKind) {
+        let n = &mut self.busy[busy_index(kind)];
+        *n = n.saturating_sub(1);
+    }
+
+    /// Sets how many pieces of voice-side work of `kind` are going on (a
+    /// loop made for a new watch takes the voice session's count).
+    pub fn set_voice_work(&mut self, kind: BusyKind, count: u32) {
+        self.busy[busy_index(kind)] = count;
+    }
+
+    /// How many pieces of voice-side work of `kind` are going on.
+    pub fn voice_work(&self, kind: BusyKind) -> u32 {
+        self.busy[busy_index(kind)]
     }
 
     /// The commentary call fired last has ended (spoken, posted, skipped or
@@ -243,7 +275,7 @@ impl CommentaryLoop {
             (BusyKind::Playback, Gate::Playback),
             (BusyKind::VoiceWork, Gate::VoiceWork),
         ] {
-            if self.busy[busy_index(kind)] {
+            if self.busy[busy_index(kind)] > 0 {
                 gates.push(gate);
             }
         }
@@ -575,6 +607,51 @@ mod tests {
         assert_eq!(job.trigger, CommentaryTrigger::ChangeDetected);
         assert_eq!(job.immediate, None);
         assert!(job.deferred_used);
+    }
+
+    #[test]
+    fn conversation_turns_in_flight_defer_commentary_until_the_last_ends() {
+        // Issue 20 §3: a commentary started 0.7 s into a 4 s chat turn.
+        let t0 = Instant::now();
+        let mut lp = CommentaryLoop::new(&Settings::default()); // interval 15 s
+        fired(lp.on_frame(still(t0)));
+        lp.on_commentary_done();
+        // Two turns overlap: t0+14 s and t0+15 s.
+        lp.begin_voice_work(BusyKind::PendingReply);
+        lp.begin_voice_work(BusyKind::PendingReply);
+        let d = lp.on_frame(still(at(t0, 15_700)));
+        assert_eq!(
+            d,
+            CommentaryDecision::Deferred {
+                trigger: CommentaryTrigger::Interval,
+                immediate: Some(CommentaryTrigger::Interval),
+                blocked: vec![Gate::PendingReply],
+            }
+        );
+        // The first turn ends; the second is still in flight.
+        lp.end_voice_work(BusyKind::PendingReply);
+        assert_eq!(lp.voice_work(BusyKind::PendingReply), 1);
+        let d = lp.on_frame(changed(at(t0, 17_000)));
+        assert!(
+            matches!(d, CommentaryDecision::Deferred { trigger: CommentaryTrigger::ChangeDetected, ref blocked, .. } if blocked == &vec![Gate::PendingReply]),
+            "{d:?}"
+        );
+        // The last turn ends: the next eligible frame delivers the waiting
+        // trigger (no new trigger of its own needed).
+        lp.end_voice_work(BusyKind::PendingReply);
+        lp.end_voice_work(BusyKind::PendingReply); // extra end: ignored
+        assert_eq!(lp.voice_work(BusyKind::PendingReply), 0);
+        let job = fired(lp.on_frame(still(at(t0, 19_700))));
+        assert_eq!(job.trigger, CommentaryTrigger::ChangeDetected);
+        assert!(job.deferred_used);
+        assert_eq!(job.waited, Duration::from_millis(4_000));
+        // A loop for a new watch takes the session's count.
+        let mut next = CommentaryLoop::new(&Settings::default());
+        next.set_voice_work(BusyKind::PendingReply, 1);
+        assert!(matches!(
+            next.on_frame(still(t0)),
+            CommentaryDecision::Deferred { .. }
+        ));
     }
 
     #[test]

@@ -76,6 +76,31 @@ pub struct CompactionJob {
 struct InFlight {
     turns_through: u64,
     notes_through: u64,
+    /// The ended watch whose notes this run folds in.
+    ended: Option<u64>,
+}
+
+/// The screen memory of a watch that ended (reference §4.10: a stopped
+/// watch keeps its notes, marked inactive). It stays in prompts as
+/// "earlier notes only, not live" until a new watch starts
+/// ([`Compactor::retire_ended_watch`]) or a compaction run folds it into
+/// the session summary.
+#[derive(Debug, Clone)]
+pub struct EndedWatch {
+    /// The streamer's display name.
+    pub target_name: String,
+    /// Why the watch ended.
+    pub reason: String,
+    /// Its notes, as they were at the end.
+    pub book: NoteBook,
+    seq: u64,
+}
+
+impl EndedWatch {
+    /// The notes exactly as injected into prompts (ages at `now`).
+    pub fn prompt_context(&self, now: Instant) -> String {
+        self.book.prompt_context(now)
+    }
 }
 
 /// Decides when to fold old turns and evicted notes into the running
@@ -91,6 +116,7 @@ pub struct Compactor {
     in_flight: Option<InFlight>,
     retry_at: Option<Instant>,
     dropped: u64,
+    ended: Option<EndedWatch>,
 }
 
 impl Default for Compactor {
@@ -118,6 +144,7 @@ impl Compactor {
             in_flight: None,
             retry_at: None,
             dropped: 0,
+            ended: None,
         }
     }
 
@@ -149,6 +176,48 @@ impl Compactor {
         }
     }
 
+    /// A watch ended: its notes stay in prompts, marked inactive, until a
+    /// new watch starts or a compaction run folds them into the summary.
+    /// Pending compaction notes of the book move to the pending list. A
+    /// book without notes keeps nothing. Replaces an earlier ended watch
+    /// (whose notes go to the pending list).
+    pub fn keep_ended_watch(&mut self, target_name: &str, reason: &str, mut book: NoteBook) {
+        self.retire_ended_watch();
+        self.push_notes(book.take_pending_compaction());
+        if book.is_empty() {
+            return;
+        }
+        let seq = self.seq();
+        self.ended = Some(EndedWatch {
+            target_name: target_name.to_owned(),
+            reason: reason.to_owned(),
+            book,
+            seq,
+        });
+    }
+
+    /// A new watch starts: the ended watch's notes leave the prompts and
+    /// wait for compaction like evicted notes (nothing leaves memory
+    /// without passing through compaction).
+    pub fn retire_ended_watch(&mut self) {
+        if let Some(mut ended) = self.ended.take() {
+            ended.book.clear();
+            self.push_notes(ended.book.take_pending_compaction());
+        }
+    }
+
+    /// The ended watch kept as inactive screen memory, if any.
+    pub fn ended_watch(&self) -> Option<&EndedWatch> {
+        self.ended.as_ref()
+    }
+
+    /// The newest `n` turns, oldest first (the verbatim conversation
+    /// context of a prompt).
+    pub fn recent_turns(&self, n: usize) -> Vec<Turn> {
+        let skip = self.turns.len().saturating_sub(n);
+        self.turns.iter().skip(skip).map(|(_, t)| t.clone()).collect()
+    }
+
     /// The next run, if one is due: when at least one batch of turns is
     /// older than the recent window, or at least `note_batch` notes are
     /// pending. A run takes the oldest batch of eligible turns and every
@@ -171,9 +240,15 @@ impl Compactor {
         self.in_flight = Some(InFlight {
             turns_through: turns.last().map_or(0, |(s, _)| *s),
             notes_through: notes.last().map_or(0, |(s, _)| *s),
+            ended: self.ended.as_ref().map(|e| e.seq),
         });
         let turns: Vec<Turn> = turns.into_iter().map(|(_, t)| t).collect();
-        let notes: Vec<String> = notes.into_iter().map(|(_, n)| n).collect();
+        let mut notes: Vec<String> = notes.into_iter().map(|(_, n)| n).collect();
+        // The ended watch's notes are folded in too: once the summary has
+        // them they leave the prompts.
+        if let Some(ended) = &self.ended {
+            notes.extend(ended.book.notes().map(crate::notebook::Note::labelled));
+        }
         let prompt = render_compaction_prompt(&self.summary, &turns, &notes);
         Some(CompactionJob {
             previous_summary: self.summary.clone(),
@@ -202,6 +277,9 @@ impl Compactor {
                 self.retry_at = None;
                 self.turns.retain(|(seq, _)| *seq > run.turns_through);
                 self.notes.retain(|(seq, _)| *seq > run.notes_through);
+                if run.ended.is_some() && self.ended.as_ref().map(|e| e.seq) == run.ended {
+                    self.ended = None;
+                }
             }
             None => self.retry_at = Some(now + self.cfg.retry_after),
         }
@@ -474,6 +552,116 @@ mod tests {
             recap(&book, " ", "x").map(|r| r.fallback.text.starts_with("the streamer")),
             Some(true)
         );
+    }
+
+    fn alice_book(t0: Instant) -> NoteBook {
+        let mut book = NoteBook::new(12);
+        let alice = NoteOrigin {
+            speaker: Some("Alice".into()),
+            ..NoteOrigin::default()
+        };
+        book.push(t0, "login form with an error", alice.clone());
+        book.push(t0, "build log shows 3 failures", alice);
+        book
+    }
+
+    #[test]
+    fn a_chat_turn_after_a_watch_ended_sees_its_notes_inactive_and_the_recap() {
+        use crate::turns::{CHAT_RECENT_TURNS, ChatContext, ScreenContext, chat_prompt};
+        // Issue 20 §2: the notes were emptied at stop and the recap only
+        // saved durably, so the next chat turn had no screen context.
+        let t0 = Instant::now();
+        let mut memory = Compactor::default();
+        memory.push_turn(Turn {
+            speaker: "bob".into(),
+            text: "watch alice's screen".into(),
+        });
+        let book = alice_book(t0);
+        let req = recap(&book, "Alice", "stream_watch_stopped").expect("recap");
+        memory.keep_ended_watch("Alice", "stream_watch_stopped", book);
+        // The recap goes into the conversation memory.
+        memory.push_turn(Turn {
+            speaker: "agent".into(),
+            text: req.fallback.memory_message(),
+        });
+        // The next turn (recorded before it is answered).
+        let ask = "what did you see on my screen earlier?";
+        memory.push_turn(Turn {
+            speaker: "bob".into(),
+            text: ask.into(),
+        });
+        let now = t0 + Duration::from_secs(40);
+        let ended = memory.ended_watch().expect("kept, inactive");
+        assert_eq!(ended.target_name, "Alice");
+        assert_eq!(ended.reason, "stream_watch_stopped");
+        let notes = ended.prompt_context(now);
+        let recent = memory.recent_turns(CHAT_RECENT_TURNS);
+        let ctx = ChatContext {
+            screen: ScreenContext::Ended {
+                name: &ended.target_name,
+                notes: &notes,
+            },
+            summary: memory.summary(),
+            recent: &recent,
+        };
+        let prompt = chat_prompt(&ctx, "bob", ask);
+        assert!(
+            prompt.contains("earlier notes only, not live"),
+            "{prompt}"
+        );
+        assert!(
+            prompt.contains(
+                "Earlier screen notes (not live):\n- Alice: login form with an error (40s ago)\n\
+                 - Alice: build log shows 3 failures (40s ago)\n"
+            ),
+            "{prompt}"
+        );
+        assert!(
+            prompt.contains(
+                "Recent conversation:\n- bob: watch alice's screen\n- agent: Screen share recap: \
+                 Alice recently screen-shared build log shows 3 failures.\n\nbob says: "
+            ),
+            "{prompt}"
+        );
+        assert!(prompt.ends_with(&format!("bob says: {ask}")));
+        assert_eq!(prompt.matches(ask).count(), 1, "the asked turn once");
+    }
+
+    #[test]
+    fn ended_watch_notes_last_until_a_new_watch_or_a_compaction() {
+        let t0 = Instant::now();
+        // Nothing to keep without notes.
+        let mut memory = Compactor::new(cfg());
+        memory.keep_ended_watch("Alice", "stopped", NoteBook::new(4));
+        assert!(memory.ended_watch().is_none());
+        // A new watch: the notes leave the prompts for compaction.
+        memory.keep_ended_watch("Alice", "stopped", alice_book(t0));
+        assert_eq!(memory.ended_watch().map(|e| e.book.len()), Some(2));
+        memory.retire_ended_watch();
+        assert!(memory.ended_watch().is_none());
+        assert_eq!(memory.pending_notes(), 2);
+        // Compaction: the run folds the ended notes in; a failed run keeps
+        // them, a successful one drops them from the prompts.
+        let mut memory = Compactor::new(cfg());
+        memory.keep_ended_watch("Alice", "stopped", alice_book(t0));
+        for i in 0..6 {
+            memory.push_turn(turn(i));
+        }
+        let job = memory.poll(t0).expect("a batch of turns is due");
+        assert_eq!(
+            job.notes,
+            vec![
+                "Alice: login form with an error",
+                "Alice: build log shows 3 failures"
+            ]
+        );
+        memory.on_summary(t0, Err("timeout".into()));
+        assert!(memory.ended_watch().is_some(), "kept after a failed run");
+        let job = memory.poll(t0 + Duration::from_secs(30)).expect("retry");
+        assert_eq!(job.notes.len(), 2);
+        memory.on_summary(t0, Ok("Alice showed a failing build.".into()));
+        assert!(memory.ended_watch().is_none(), "compacted into the summary");
+        assert_eq!(memory.summary(), "Alice showed a failing build.");
     }
 
     #[test]

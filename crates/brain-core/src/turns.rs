@@ -151,6 +151,92 @@ fn original_case(text: &str, name: &str) -> String {
     }
 }
 
+/// Most recent conversation turns given verbatim to a chat turn.
+pub const CHAT_RECENT_TURNS: usize = 12;
+
+/// Whose screen a chat turn can draw on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScreenContext<'a> {
+    /// No watch, and no earlier notes kept.
+    None,
+    /// A watch is live: `notes` are its notes as injected into prompts.
+    Live {
+        /// The streamer's display name.
+        name: &'a str,
+        /// [`crate::NoteBook::prompt_context`].
+        notes: &'a str,
+    },
+    /// The watch ended; its notes are kept, inactive (reference: "earlier
+    /// notes only, not live").
+    Ended {
+        /// The streamer's display name.
+        name: &'a str,
+        /// [`crate::EndedWatch::prompt_context`].
+        notes: &'a str,
+    },
+}
+
+/// What a chat turn is answered from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatContext<'a> {
+    /// The screen, live or earlier.
+    pub screen: ScreenContext<'a>,
+    /// The running session summary.
+    pub summary: &'a str,
+    /// The newest conversation turns, oldest first (the screen-share recap
+    /// posted at a watch's end is one of them).
+    pub recent: &'a [crate::memory::Turn],
+}
+
+/// The user prompt of a chat turn: the screen context (live, or the ended
+/// watch's notes marked "earlier notes only, not live"), the session
+/// summary, the recent conversation (without the turn being answered when
+/// it is already recorded as the last one) and the turn itself.
+pub fn chat_prompt(ctx: &ChatContext<'_>, speaker: &str, text: &str) -> String {
+    let mut prompt = String::new();
+    match ctx.screen {
+        ScreenContext::None => {}
+        ScreenContext::Live { name, notes } => {
+            prompt.push_str(&format!("Screen watch active: viewing {name}'s screen.\n"));
+            if !notes.is_empty() {
+                prompt.push_str(&format!("Screen notes:\n{notes}\n"));
+            }
+        }
+        ScreenContext::Ended { name, notes } => {
+            prompt.push_str(&format!(
+                "Screen watch of {name}'s screen ended: earlier notes only, not live. \
+                 Do not describe the screen as it is now.\n"
+            ));
+            if !notes.is_empty() {
+                prompt.push_str(&format!("Earlier screen notes (not live):\n{notes}\n"));
+            }
+        }
+    }
+    if !ctx.summary.is_empty() {
+        prompt.push_str(&format!("Session summary: {}\n", ctx.summary));
+    }
+    let mut recent = ctx.recent;
+    if let Some((last, before)) = recent.split_last()
+        && last.speaker == speaker
+        && last.text == text
+    {
+        recent = before;
+    }
+    let recent = &recent[recent.len().saturating_sub(CHAT_RECENT_TURNS)..];
+    if !recent.is_empty() {
+        prompt.push_str("Recent conversation:\n");
+        for turn in recent {
+            let said = crate::text::truncate_chars(
+                &collapse_whitespace(&turn.text),
+                crate::memory::MAX_ITEM_CHARS,
+            );
+            prompt.push_str(&format!("- {}: {said}\n", turn.speaker.trim()));
+        }
+    }
+    prompt.push_str(&format!("\n{speaker} says: {text}"));
+    prompt
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
