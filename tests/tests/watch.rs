@@ -731,3 +731,133 @@ async fn a_go_live_in_a_running_group_dm_call_is_watched() {
     );
     s.sim.shutdown().await;
 }
+
+/// `GET path` from control as raw bytes (the body after the header block).
+async fn get_bytes(addr: &str, path: &str) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        return Vec::new();
+    };
+    let req = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n");
+    if stream.write_all(req.as_bytes()).await.is_err() {
+        return Vec::new();
+    }
+    let mut resp = Vec::new();
+    let _ = stream.read_to_end(&mut resp).await;
+    if !resp.starts_with(b"HTTP/1.1 200") {
+        return Vec::new();
+    }
+    resp.windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| resp[i + 4..].to_vec())
+        .unwrap_or_default()
+}
+
+/// A JPEG's (width, height) from its SOF segment and the first (DC)
+/// entry of its first quantization table, which the encoder's quality
+/// scales (IJG: 16 × (q < 50 ? 5000 / q : 200 − 2q) / 100).
+fn jpeg_facts(jpeg: &[u8]) -> Option<((u32, u32), u8)> {
+    let (mut size, mut dc_quant) = (None, None);
+    let mut i = 2;
+    while i + 4 <= jpeg.len() && jpeg[i] == 0xFF {
+        let marker = jpeg[i + 1];
+        let len = usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
+        let seg = jpeg.get(i + 4..i + 2 + len)?;
+        match marker {
+            0xDB if dc_quant.is_none() => dc_quant = seg.get(1).copied(),
+            0xC0..=0xC2 => {
+                let h = u32::from(u16::from_be_bytes([seg[1], seg[2]]));
+                let w = u32::from(u16::from_be_bytes([seg[3], seg[4]]));
+                size = Some((w, h));
+            }
+            0xDA => break,
+            _ => {}
+        }
+        i += 2 + len;
+    }
+    Some((size?, dc_quant?))
+}
+
+/// Frames the watch received during `d`.
+async fn frames_during(s: &Stack, d: Duration) -> u64 {
+    let count = |v: Value| v["watches"][0]["frames"].as_u64().unwrap_or(0);
+    let before = count(s.state().await);
+    tokio::time::sleep(d).await;
+    count(s.state().await) - before
+}
+
+/// Issue 20 §1: the `nativeDiscord*` settings reach mediad's subscription,
+/// and a `PATCH /api/settings` during a native watch changes it live. The
+/// watch starts on the defaults (2 fps, 640×360, JPEG 60: frames of at
+/// most 230 400 pixels whose DC quantizer is IJG quality 60's 13); then
+/// 8 fps, 160×90 and JPEG 20 are patched in, and the decoded frames from
+/// mediad become 160×90-sized, quantized for quality 20 (40), and come
+/// faster. The old control subscribed once with 2 fps, JPEG 75 and no pixel
+/// count, whatever the settings said, and never re-subscribed: frames
+/// stayed 640×360 at quality 75 (DC 8) and 2 per second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_subscription_follows_the_native_discord_settings_live() {
+    let _serial = SERIAL.lock().await;
+    let s = Stack::start("demo", "sim-user-agent", &[]).await;
+    let r = s.start_watch(BOB, Some("alice")).await;
+    assert_eq!(r["transport"], json!("native"), "{r}");
+    s.frame_ready().await;
+    let frame = wait_for(T, "a frame of the watch", || async {
+        jpeg_facts(&get_bytes(&s.http, "/api/voice/frame.jpg").await)
+    })
+    .await;
+    let ((w, h), dc) = frame;
+    eprintln!("default subscription: {w}x{h}, DC quantizer {dc}");
+    assert!(w * h <= 640 * 360 && w * h > 160 * 90, "{w}x{h}");
+    assert_eq!(dc, 13, "JPEG quality 60 (nativeDiscordJpegQuality default)");
+    let media = get_json(&s.http, "/api/media/state").await;
+    let sub = &media["desiredSubscriptions"][0];
+    assert_eq!(sub["userId"], json!(ALICE), "{media}");
+    assert_eq!(
+        (sub["maxFps"].clone(), sub["jpegQuality"].clone()),
+        (json!(2.0), json!(60)),
+        "{media}"
+    );
+    assert_eq!(sub["preferredPixelCount"], json!(640 * 360), "{media}");
+    let slow = frames_during(&s, Duration::from_secs(3)).await;
+
+    let (status, v) = http(
+        &s.http,
+        "PATCH",
+        "/api/settings",
+        Some(&json!({
+            "nativeDiscordMaxFramesPerSecond": 8,
+            "nativeDiscordPreferredPixelCount": 160 * 90,
+            "nativeDiscordJpegQuality": 20,
+        })),
+    )
+    .await
+    .expect("control answers");
+    assert_eq!(status, 200, "{v}");
+    // mediad's output follows: smaller frames, coarser quantization.
+    let ((w, h), dc) = wait_for(T, "frames of the patched subscription", || async {
+        jpeg_facts(&get_bytes(&s.http, "/api/voice/frame.jpg").await)
+            .filter(|((w, h), _)| w * h <= 160 * 90)
+    })
+    .await;
+    eprintln!("patched subscription: {w}x{h}, DC quantizer {dc}");
+    assert_eq!(dc, 40, "JPEG quality 20");
+    let fast = frames_during(&s, Duration::from_secs(3)).await;
+    eprintln!("frames in 3 s: {slow} at 2 fps, {fast} at 8 fps");
+    assert!(slow <= 8, "2 fps: {slow} frames in 3 s");
+    assert!(fast >= slow * 2 && fast >= 12, "8 fps: {fast} vs {slow}");
+    let media = get_json(&s.http, "/api/media/state").await;
+    let sub = &media["desiredSubscriptions"][0];
+    assert_eq!(
+        (sub["maxFps"].clone(), sub["jpegQuality"].clone()),
+        (json!(8.0), json!(20)),
+        "{media}"
+    );
+    assert!(
+        s.log().contains("stream_watch_resubscribed"),
+        "re-sent, not a new watch"
+    );
+    let v = s.state().await;
+    assert_eq!(v["watches"].as_array().map(Vec::len), Some(1), "{v}");
+    s.sim.shutdown().await;
+}
