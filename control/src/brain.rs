@@ -72,6 +72,11 @@ pub struct BrainView {
     pub summary: String,
     /// The recap of the last watch that ended, and whether it was saved.
     pub last_recap: Option<RecapView>,
+    /// Why no note calls are made, when they are not (e.g. `noteProvider`
+    /// names a provider that is not configured).
+    pub notes_unavailable: Option<String>,
+    /// Why no commentary calls are made, when they are not.
+    pub commentary_unavailable: Option<String>,
 }
 
 /// A watch's recap as the dashboard shows it.
@@ -250,7 +255,11 @@ pub fn spawn_brain(
     let (tx, rx) = mpsc::channel(32);
     let (interest_tx, interest) = watch::channel(Interest::default());
     let current = settings.borrow().clone();
+    let providers = llm::ProviderSet::from_env(provider.clone(), |name| std::env::var(name).ok());
     let task = Brain {
+        providers,
+        notes_unavailable: None,
+        commentary_unavailable: None,
         interest: interest_tx,
         settings: current,
         settings_rx: settings,
@@ -283,6 +292,12 @@ struct Brain {
     /// A newer watch that takes over with its first frame.
     waiting: Option<BrainWatch>,
     provider: Arc<dyn Provider>,
+    /// Serves `noteProvider` / `commentaryProvider` by name.
+    providers: llm::ProviderSet,
+    /// Why notes are not made (logged once per reason).
+    notes_unavailable: Option<String>,
+    /// Why commentary is not made (logged once per reason).
+    commentary_unavailable: Option<String>,
     rest: Option<RestClient>,
     media: broadcast::Receiver<Arc<MediadMsg>>,
     commands: mpsc::Receiver<Cmd>,
@@ -555,7 +570,7 @@ impl Brain {
             }
             Cmd::View(reply) => {
                 let now = Instant::now();
-                let view = match &self.active {
+                let mut view = match &self.active {
                     Some(a) => BrainView {
                         provider: self.provider.name().to_owned(),
                         watch_id: Some(a.watch.watch_id),
@@ -566,6 +581,7 @@ impl Brain {
                         llm_errors: self.llm_errors,
                         summary: a.memory.summary().to_owned(),
                         last_recap: self.last_recap.clone(),
+                        ..BrainView::default()
                     },
                     None => BrainView {
                         provider: self.provider.name().to_owned(),
@@ -574,6 +590,9 @@ impl Brain {
                         ..BrainView::default()
                     },
                 };
+                view.notes_unavailable.clone_from(&self.notes_unavailable);
+                view.commentary_unavailable
+                    .clone_from(&self.commentary_unavailable);
                 let _ = reply.send(view);
             }
         }
@@ -617,9 +636,18 @@ impl Brain {
         a.notes.on_frame(meta);
         if let CommentaryDecision::Fire(job) = a.commentary.on_frame(meta) {
             let trigger = job.trigger.as_str().to_owned();
-            let req = commentary_request(a, &trigger, &meta);
+            let call = self.settings.commentary_call();
+            let Some(provider) = available(
+                self.providers.resolve(call.provider.as_deref()),
+                &mut self.commentary_unavailable,
+                "commentary",
+            ) else {
+                a.commentary.on_commentary_done();
+                return;
+            };
+            let req = commentary_request(&self.settings, &call, a, &trigger, &meta);
             spawn_call(
-                self.provider.clone(),
+                provider,
                 req,
                 self.done_tx.clone(),
                 move |r| Done::Commentary(0, trigger, r),
@@ -637,6 +665,14 @@ impl Brain {
             a.notes.on_note_done(Instant::now(), Err("no frame".into()));
             return;
         };
+        // No model or no configured provider: no call at all (the loop
+        // carries on, so notes resume as soon as the settings allow).
+        let call = note_call(&self.settings, &self.providers);
+        let Some((call, provider)) = available(call, &mut self.notes_unavailable, "notes") else {
+            a.notes
+                .on_note_done(Instant::now(), Err("notes unavailable".into()));
+            return;
+        };
         let context = a.book.prompt_context(Instant::now());
         let user = format!(
             "Previous notes:\n{}\n\nCurrent frame of {}'s screen (trigger {}): change={:.2} scene_cut={}",
@@ -650,14 +686,13 @@ impl Brain {
             job.frame.change_score,
             job.frame.scene_cut,
         );
-        let req = note_model_request(
-            &self.settings,
+        let req = note_request(
+            &call,
             self.settings.effective_note_prompt(),
             vec![Part::text(user), Part::jpeg(jpeg.as_ref().clone())],
-            200,
         );
         spawn_call(
-            self.provider.clone(),
+            provider,
             req,
             self.done_tx.clone(),
             |r| Done::Note(0, r),
@@ -761,36 +796,121 @@ fn note_model_request(
     }
 }
 
-fn commentary_request(a: &Active, trigger: &str, meta: &FrameMeta) -> Request {
+/// Whether a call can be made: the provider, or `None` when it cannot,
+/// logging the reason once (and once more when it goes away); `slot` holds
+/// the reason for the status view.
+fn available<T>(
+    result: Result<T, impl std::fmt::Display>,
+    slot: &mut Option<String>,
+    what: &str,
+) -> Option<T> {
+    match result {
+        Ok(v) => {
+            if slot.take().is_some() {
+                tracing::info!(calls = what, "{what} calls are made again");
+            }
+            Some(v)
+        }
+        Err(e) => {
+            let reason = e.to_string();
+            if slot.as_deref() != Some(reason.as_str()) {
+                tracing::warn!(event = "llm_calls_unavailable", calls = what, reason = %reason, "no {what} calls");
+                *slot = Some(reason);
+            }
+            None
+        }
+    }
+}
+
+/// The note call's spec and provider, or why no note call is made (no
+/// `noteModel`, or `noteProvider` not configured: never another provider).
+fn note_call(
+    settings: &Settings,
+    providers: &llm::ProviderSet,
+) -> Result<(brain_core::CallSpec, Arc<dyn Provider>), String> {
+    let call = settings.note_call().map_err(|e| e.to_string())?;
+    let provider = providers
+        .resolve(call.provider.as_deref())
+        .map_err(|e| format!("noteProvider: {e}; no screen notes are made"))?;
+    Ok((call, provider))
+}
+
+/// The note call: the settings' note model, temperature and token limit
+/// (`brain_core::Settings::note_call`), one user message with the frame.
+fn note_request(call: &brain_core::CallSpec, system: String, parts: Vec<Part>) -> Request {
+    Request {
+        system,
+        messages: vec![Message {
+            role: Role::User,
+            parts,
+        }],
+        max_tokens: call.max_tokens,
+        model: call.model.clone(),
+        temperature: Some(call.temperature),
+        ..Request::default()
+    }
+}
+
+/// The commentary turn: the settings' eagerness tier and note guidance in
+/// the system prompt (`brain_core::commentary_settings_lines`), the notes
+/// and the trigger in the user message (current metrics last), the frame.
+fn commentary_request(
+    settings: &Settings,
+    call: &brain_core::CallSpec,
+    a: &Active,
+    trigger: &str,
+    meta: &FrameMeta,
+) -> Request {
     let context = a.book.prompt_context(Instant::now());
+    commentary_request_from(
+        settings,
+        call,
+        &a.watch.target_name,
+        &context,
+        trigger,
+        meta,
+        a.latest_jpeg.as_ref().map(|j| j.as_ref().clone()),
+    )
+}
+
+fn commentary_request_from(
+    settings: &Settings,
+    call: &brain_core::CallSpec,
+    target_name: &str,
+    context: &str,
+    trigger: &str,
+    meta: &FrameMeta,
+    jpeg: Option<Vec<u8>>,
+) -> Request {
     let user = format!(
         "Notes so far:\n{}\n\nTrigger: {trigger}. Current frame: change={:.2} scene_cut={}",
         if context.is_empty() {
             "(none)"
         } else {
-            &context
+            context
         },
         meta.change_score,
         meta.scene_cut,
     );
     let mut parts = vec![Part::text(user)];
-    if let Some(jpeg) = &a.latest_jpeg {
-        parts.push(Part::jpeg(jpeg.as_ref().clone()));
+    if let Some(jpeg) = jpeg {
+        parts.push(Part::jpeg(jpeg));
     }
     Request {
         system: format!(
-            "COMMENTARY. You are watching {}'s shared screen with them in a Discord call. \
-             Say one short, useful remark about what just changed on screen, or answer [SKIP] \
-             if nothing is worth saying. You may add [[NOTE:...]] to remember something.",
-            a.watch.target_name
+            "COMMENTARY. Live screen watch: you can see {target_name}'s screen directly in the \
+             attached image, in a Discord call with them. Say one short, useful remark about \
+             what just changed on screen, or answer [SKIP] if nothing is worth saying. You may \
+             add [[NOTE:...]] to remember something.\n{}",
+            brain_core::commentary_settings_lines(settings)
         ),
         messages: vec![Message {
             role: Role::User,
             parts,
         }],
-        max_tokens: 120,
-        model: String::new(),
-        temperature: Some(0.5),
+        max_tokens: call.max_tokens,
+        model: call.model.clone(),
+        temperature: Some(call.temperature),
         ..Request::default()
     }
 }
@@ -816,4 +936,117 @@ fn spawn_call(
         };
         let _ = done.send(msg).await;
     });
+}
+
+#[cfg(test)]
+mod model_settings_tests {
+    use super::*;
+
+    /// A provider that records every request it gets.
+    struct Recorder(&'static str, std::sync::Mutex<Vec<Request>>);
+    impl Provider for Recorder {
+        fn complete(&self, req: Request) -> llm::CompletionFuture<'_> {
+            self.1.lock().unwrap().push(req);
+            Box::pin(async { Ok(llm::Response::default()) })
+        }
+        fn name(&self) -> &str {
+            self.0
+        }
+    }
+
+    fn meta() -> FrameMeta {
+        FrameMeta {
+            at: Instant::now(),
+            bytes: 10,
+            change_score: 0.5,
+            ema_score: 0.2,
+            scene_cut: true,
+        }
+    }
+
+    /// Old shell: every note went to the orchestrator (OpenAI here) with
+    /// no regard for `noteProvider`.
+    #[test]
+    fn an_unconfigured_note_provider_means_no_note_call() {
+        let openai = Arc::new(Recorder("openai", Default::default()));
+        let providers = llm::ProviderSet::new(openai.clone());
+        let mut settings = Settings {
+            note_provider: "xai".into(),
+            ..Settings::default()
+        };
+        let err = note_call(&settings, &providers).err().unwrap_or_default();
+        assert!(err.contains("XAI_API_KEY"), "{err}");
+        settings.note_provider = "openai".into();
+        let (call, provider) = note_call(&settings, &providers).unwrap();
+        assert_eq!(provider.name(), "openai");
+        assert_eq!(call.model, "claude-haiku-4-5");
+        settings.note_model.clear();
+        assert!(note_call(&settings, &providers).is_err());
+        assert!(openai.1.lock().unwrap().is_empty());
+    }
+
+    /// Old shell: temperature 0.2 and 200 tokens.
+    #[test]
+    fn the_note_request_uses_the_note_settings() {
+        let settings = Settings {
+            note_model: "vision-mini".into(),
+            ..Settings::default()
+        };
+        let call = settings.note_call().unwrap();
+        let req = note_request(&call, "sys".into(), vec![Part::text("x")]);
+        assert_eq!(req.temperature, Some(0.3));
+        assert_eq!(req.max_tokens, 256);
+        assert_eq!(req.model, "vision-mini");
+    }
+
+    /// Old shell: default model, temperature 0.5, and the same prompt
+    /// whatever the eagerness or the note prompt.
+    #[test]
+    fn the_commentary_request_follows_model_eagerness_and_guidance() {
+        let mut settings = Settings {
+            commentary_provider: "xai".into(),
+            commentary_model: "grok-4".into(),
+            commentary_eagerness: 10,
+            note_prompt: "Track the boss health bar.".into(),
+            ..Settings::default()
+        };
+        let call = settings.commentary_call();
+        let req = commentary_request_from(&settings, &call, "Alice", "", "interval", &meta(), None);
+        assert_eq!(req.model, "grok-4");
+        assert_eq!(call.provider.as_deref(), Some("xai"));
+        assert!(req.system.contains("COMMENTARY"));
+        assert!(
+            req.system.contains("eagerness: 10/100 (very low)"),
+            "{}",
+            req.system
+        );
+        assert!(
+            req.system
+                .contains("- Guidance: Track the boss health bar.")
+        );
+        settings.commentary_eagerness = 90;
+        let call = settings.commentary_call();
+        let req = commentary_request_from(&settings, &call, "Alice", "", "interval", &meta(), None);
+        assert!(req.system.contains("eagerness: 90/100 (very high)"));
+        // The provider override is resolved by name: xai unconfigured here.
+        let providers = llm::ProviderSet::new(Arc::new(Recorder("openai", Default::default())));
+        let mut slot = None;
+        assert!(
+            available(
+                providers.resolve(call.provider.as_deref()),
+                &mut slot,
+                "commentary"
+            )
+            .is_none()
+        );
+        assert!(slot.as_deref().is_some_and(|r| r.contains("XAI_API_KEY")));
+        let providers = providers.with("xai", Arc::new(Recorder("grok", Default::default())));
+        let p = available(
+            providers.resolve(call.provider.as_deref()),
+            &mut slot,
+            "commentary",
+        );
+        assert_eq!(p.map(|p| p.name().to_owned()).as_deref(), Some("grok"));
+        assert_eq!(slot, None);
+    }
 }
