@@ -794,7 +794,9 @@ async fn frames_during(s: &Stack, d: Duration) -> u64 {
 /// mediad become 160×90-sized, quantized for quality 20 (40), and come
 /// faster. The old control subscribed once with 2 fps, JPEG 75 and no pixel
 /// count, whatever the settings said, and never re-subscribed: frames
-/// stayed 640×360 at quality 75 (DC 8) and 2 per second.
+/// stayed 640×360 at quality 75 (DC 8) and 2 per second. It also sent
+/// the subscription before the stream connection (issue 16 §7 wants it
+/// after).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn native_subscription_follows_the_native_discord_settings_live() {
     let _serial = SERIAL.lock().await;
@@ -806,6 +808,14 @@ async fn native_subscription_follows_the_native_discord_settings_live() {
         jpeg_facts(&get_bytes(&s.http, "/api/voice/frame.jpg").await)
     })
     .await;
+    // Issue 16 §7: subscribed after the stream connection was requested.
+    let log = s.log();
+    let connect = log.find("stream credentials to mediad");
+    let subscribe = log.find("video subscription to mediad");
+    assert!(
+        matches!((connect, subscribe), (Some(c), Some(u)) if c < u),
+        "connect then subscribe: {connect:?} {subscribe:?}"
+    );
     let ((w, h), dc) = frame;
     eprintln!("default subscription: {w}x{h}, DC quantizer {dc}");
     assert!(w * h <= 640 * 360 && w * h > 160 * 90, "{w}x{h}");

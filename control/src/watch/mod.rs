@@ -779,6 +779,15 @@ impl Manager {
                 jpeg_quality = sub.jpeg_quality,
                 "video subscription changed by the settings"
             );
+        } else {
+            tracing::info!(
+                event = "stream_watch_subscribed",
+                watch = %id,
+                max_fps = sub.max_fps,
+                pixels = ?sub.preferred_pixel_count,
+                jpeg_quality = sub.jpeg_quality,
+                "video subscription to mediad"
+            );
         }
         p.subscribed = Some((path, sub.clone()));
         let _ = self.media.subscribe(sub).await;
