@@ -201,6 +201,15 @@
 //! * **Compaction of notes without conversation**: the reference compacts
 //!   only on turn cadence, so a silent watch would drop evicted notes past
 //!   24; here 12 pending notes start a run by themselves.
+//! * **Model settings** ([`Settings::note_call`], [`Settings::commentary_call`]):
+//!   the note call always uses temperature 0.3 and 256 tokens (§4.4) with
+//!   `noteModel` (empty → no notes); `noteProvider` is resolved by name by
+//!   the shell (`llm::ProviderSet`), and an unconfigured provider means no
+//!   note call, never another provider. Commentary uses
+//!   `commentaryProvider`/`commentaryModel` only when both are set; the
+//!   reference gives no commentary temperature, ours is 0.5. The prompt
+//!   carries `Screen watch commentary eagerness: N/100 (<tier>)` and
+//!   `- Guidance: <note prompt>` ([`commentary_settings_lines`]).
 //! * **Disabled commentary** drops a waiting trigger instead of keeping it
 //!   for whenever commentary is re-enabled.
 //! * **`whats` / curly apostrophes / "what's on my screen"** (§4.9, not
