@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use brain_core::{
-    CommentaryDecision, CommentaryLoop, Compactor, FrameIntake, FrameMeta, NoteBook, NoteLoop,
-    NoteOrigin, Settings, parse_commentary,
+    BusyKind, CommentaryDecision, CommentaryLoop, Compactor, FrameIntake, FrameMeta, NoteBook,
+    NoteLoop, NoteOrigin, Settings, parse_commentary,
 };
 use ipc_schema::MediadMsg;
 use llm::{Message, Part, Provider, Request, Role};
@@ -72,11 +72,33 @@ pub struct BrainView {
     pub summary: String,
     /// The recap of the last watch that ended, and whether it was saved.
     pub last_recap: Option<RecapView>,
+    /// The notes of the watch that ended, kept for prompts marked inactive
+    /// ("earlier notes only, not live") until a new watch starts or the
+    /// session memory is compacted.
+    pub earlier: Option<EarlierView>,
+    /// Conversation turns being answered now (commentary waits for them).
+    pub turns_in_flight: u32,
     /// Why no note calls are made, when they are not (e.g. `noteProvider`
     /// names a provider that is not configured).
     pub notes_unavailable: Option<String>,
     /// Why no commentary calls are made, when they are not.
     pub commentary_unavailable: Option<String>,
+}
+
+/// The inactive screen memory of an ended watch.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EarlierView {
+    /// Whom the ended watch watched.
+    pub target_name: String,
+    /// Why it ended.
+    pub reason: String,
+    /// Its notes, oldest first.
+    pub notes: Vec<String>,
+    /// The notes as injected into prompts.
+    pub prompt_context: String,
+    /// Always false: these notes are not live.
+    pub live: bool,
 }
 
 /// A watch's recap as the dashboard shows it.
@@ -102,8 +124,15 @@ pub struct RecapView {
 pub struct TurnContext {
     /// The watched user's name, while a watch is followed.
     pub watching: Option<String>,
-    /// The screen notes as injected into prompts.
+    /// The name of the watch that ended, when its notes are kept
+    /// (inactive) and no watch is followed.
+    pub ended: Option<String>,
+    /// The screen notes as injected into prompts (the live watch's, or the
+    /// ended watch's when `ended` is set).
     pub notes: String,
+    /// The newest conversation turns, oldest first (with the screen-share
+    /// recap of an ended watch).
+    pub recent: Vec<brain_core::Turn>,
     /// The running session summary.
     pub summary: String,
     /// The latest frame (JPEG) and how old it is.
@@ -118,6 +147,25 @@ enum Cmd {
     Start(BrainWatch),
     End(u64, String),
     View(oneshot::Sender<BrainView>),
+    /// A conversation turn started (`true`) or ended (`false`).
+    TurnInFlight(bool),
+}
+
+/// Held while a conversation turn is answered: commentary is deferred
+/// until every turn's guard is dropped.
+pub struct TurnGuard {
+    tx: mpsc::Sender<Cmd>,
+}
+
+impl Drop for TurnGuard {
+    fn drop(&mut self) {
+        let tx = self.tx.clone();
+        if let Err(mpsc::error::TrySendError::Full(cmd)) = tx.try_send(Cmd::TurnInFlight(false)) {
+            tokio::spawn(async move {
+                let _ = tx.send(cmd).await;
+            });
+        }
+    }
 }
 
 /// Talks to the brain task.
@@ -190,6 +238,15 @@ impl BrainHandle {
         rx.await.unwrap_or_default()
     }
 
+    /// A conversation turn is being answered until the guard is dropped;
+    /// autonomous commentary waits meanwhile (pending voice work).
+    pub async fn turn_started(&self) -> TurnGuard {
+        let _ = self.tx.send(Cmd::TurnInFlight(true)).await;
+        TurnGuard {
+            tx: self.tx.clone(),
+        }
+    }
+
     /// A conversation turn (folded into the session summary over time).
     pub async fn record_turn(&self, speaker: &str, text: &str) {
         let turn = brain_core::Turn {
@@ -226,7 +283,8 @@ struct LinkFrameIn {
 enum Done {
     Note(u64, Result<String, String>),
     Commentary(u64, String, Result<String, String>),
-    Summary(u64, Result<String, String>),
+    /// A compaction run of the session memory (not tied to a watch).
+    Summary(Result<String, String>),
     Recap(RecapView),
 }
 
@@ -240,7 +298,6 @@ struct Active {
     latest_jpeg: Option<Arc<Vec<u8>>>,
     latest_at: Option<Instant>,
     log: Vec<CommentaryEntry>,
-    memory: Compactor,
 }
 
 /// Starts the brain task.
@@ -273,6 +330,8 @@ pub fn spawn_brain(
         active: None,
         done_tx: mpsc::channel(16).0,
         llm_errors: 0,
+        memory: Compactor::default(),
+        turns_in_flight: 0,
     };
     tokio::spawn(task.run(shutdown));
     BrainHandle {
@@ -304,6 +363,11 @@ struct Brain {
     active: Option<Active>,
     done_tx: mpsc::Sender<Done>,
     llm_errors: u64,
+    /// The voice session's memory: conversation turns, the summary, the
+    /// ended watch's notes (inactive).
+    memory: Compactor,
+    /// Conversation turns being answered (pending voice work).
+    turns_in_flight: u32,
 }
 
 impl Brain {
@@ -348,22 +412,25 @@ impl Brain {
     /// Follows `w` from now on (the previous watch gets its recap).
     fn follow(&mut self, w: BrainWatch) {
         self.end_watch("replaced_by_new_watch");
+        // A new watch: the ended watch's notes leave the prompts.
+        self.memory.retire_ended_watch();
         tracing::info!(
             watch = w.watch_id,
             target = w.target,
             provider = self.provider.name(),
             "brain follows the watch"
         );
+        let mut commentary = CommentaryLoop::new(&self.settings);
+        commentary.set_voice_work(BusyKind::PendingReply, self.turns_in_flight);
         self.active = Some(Active {
             started: Instant::now(),
             intake: FrameIntake::new(&self.settings),
             notes: NoteLoop::new(&self.settings),
-            commentary: CommentaryLoop::new(&self.settings),
+            commentary,
             book: NoteBook::new(self.settings.max_note_entries as usize),
             latest_jpeg: None,
             latest_at: None,
             log: Vec::new(),
-            memory: Compactor::default(),
             watch: w,
         });
     }
@@ -381,12 +448,13 @@ impl Brain {
 
     /// Folds evicted notes into the running summary, one call at a time.
     fn poll_memory(&mut self) {
-        let Some(a) = &mut self.active else { return };
-        let evicted = a.book.take_pending_compaction();
-        if !evicted.is_empty() {
-            a.memory.push_notes(evicted);
+        if let Some(a) = &mut self.active {
+            let evicted = a.book.take_pending_compaction();
+            if !evicted.is_empty() {
+                self.memory.push_notes(evicted);
+            }
         }
-        let Some(job) = a.memory.poll(Instant::now()) else {
+        let Some(job) = self.memory.poll(Instant::now()) else {
             return;
         };
         let req = note_model_request(
@@ -403,8 +471,8 @@ impl Brain {
             self.provider.clone(),
             req,
             self.done_tx.clone(),
-            |r| Done::Summary(0, r),
-            a.watch.watch_id,
+            Done::Summary,
+            0,
         );
     }
 
@@ -416,13 +484,17 @@ impl Brain {
             reason,
             "brain stops following the watch"
         );
-        let Some(recap) = brain_core::recap(&a.book, &a.watch.target_name, reason) else {
+        let recap = brain_core::recap(&a.book, &a.watch.target_name, reason);
+        let notes: Vec<String> = a.book.notes().map(|n| n.text.clone()).collect();
+        // The notes stay in prompts, marked inactive (reference §4.10).
+        self.memory
+            .keep_ended_watch(&a.watch.target_name, reason, a.book);
+        let Some(recap) = recap else {
             return;
         };
         let provider = self.provider.clone();
         let store = self.store.clone();
         let done = self.done_tx.clone();
-        let notes: Vec<String> = a.book.notes().map(|n| n.text.clone()).collect();
         let w = a.watch;
         let reason = reason.to_owned();
         tokio::spawn(async move {
@@ -503,23 +575,39 @@ impl Brain {
             }
             Cmd::TurnContext(reply) => {
                 let now = Instant::now();
-                let ctx = match &self.active {
-                    Some(a) => TurnContext {
+                let mut ctx = match (&self.active, self.memory.ended_watch()) {
+                    (Some(a), _) => TurnContext {
                         watching: Some(a.watch.target_name.clone()),
                         notes: a.book.prompt_context(now),
-                        summary: a.memory.summary().to_owned(),
                         frame: a
                             .latest_jpeg
                             .clone()
                             .zip(a.latest_at.map(|t| now.saturating_duration_since(t))),
+                        ..TurnContext::default()
                     },
-                    None => TurnContext::default(),
+                    (None, Some(ended)) => TurnContext {
+                        ended: Some(ended.target_name.clone()),
+                        notes: ended.prompt_context(now),
+                        ..TurnContext::default()
+                    },
+                    (None, None) => TurnContext::default(),
                 };
+                ctx.summary = self.memory.summary().to_owned();
+                ctx.recent = self
+                    .memory
+                    .recent_turns(brain_core::CHAT_RECENT_TURNS + 1);
                 let _ = reply.send(ctx);
             }
-            Cmd::Turn(turn) => {
+            Cmd::Turn(turn) => self.memory.push_turn(turn),
+            Cmd::TurnInFlight(started) => {
+                self.turns_in_flight = if started {
+                    self.turns_in_flight.saturating_add(1)
+                } else {
+                    self.turns_in_flight.saturating_sub(1)
+                };
                 if let Some(a) = &mut self.active {
-                    a.memory.push_turn(turn);
+                    a.commentary
+                        .set_voice_work(BusyKind::PendingReply, self.turns_in_flight);
                 }
             }
             Cmd::Frame(f) => {
@@ -570,6 +658,13 @@ impl Brain {
             }
             Cmd::View(reply) => {
                 let now = Instant::now();
+                let earlier = self.memory.ended_watch().map(|e| EarlierView {
+                    target_name: e.target_name.clone(),
+                    reason: e.reason.clone(),
+                    notes: e.book.notes().map(|n| n.text.clone()).collect(),
+                    prompt_context: e.prompt_context(now),
+                    live: false,
+                });
                 let mut view = match &self.active {
                     Some(a) => BrainView {
                         provider: self.provider.name().to_owned(),
@@ -579,7 +674,6 @@ impl Brain {
                         prompt_context: a.book.prompt_context(now),
                         commentary: a.log.clone(),
                         llm_errors: self.llm_errors,
-                        summary: a.memory.summary().to_owned(),
                         last_recap: self.last_recap.clone(),
                         ..BrainView::default()
                     },
@@ -593,6 +687,9 @@ impl Brain {
                 view.notes_unavailable.clone_from(&self.notes_unavailable);
                 view.commentary_unavailable
                     .clone_from(&self.commentary_unavailable);
+                view.summary = self.memory.summary().to_owned();
+                view.earlier = earlier;
+                view.turns_in_flight = self.turns_in_flight;
                 let _ = reply.send(view);
             }
         }
@@ -723,15 +820,25 @@ impl Brain {
                     tracing::info!(event = "screen_note", watch = id, note = %note, "screen note");
                 }
             }
-            Done::Summary(id, result) => {
+            Done::Summary(result) => {
                 if result.is_err() {
                     self.llm_errors += 1;
                 }
-                if let Some(a) = self.active.as_mut().filter(|a| a.watch.watch_id == id) {
-                    a.memory.on_summary(now, result);
-                }
+                self.memory.on_summary(now, result);
             }
-            Done::Recap(view) => self.last_recap = Some(view),
+            Done::Recap(view) => {
+                // The recap joins the conversation memory (reference
+                // §4.10: ingested as a message of the agent).
+                let recap = brain_core::Recap {
+                    text: view.text.clone(),
+                    should_store: view.saved,
+                };
+                self.memory.push_turn(brain_core::Turn {
+                    speaker: RECAP_SPEAKER.to_owned(),
+                    text: recap.memory_message(),
+                });
+                self.last_recap = Some(view);
+            }
             Done::Commentary(id, trigger, result) => {
                 let Some(a) = self.active.as_mut().filter(|a| a.watch.watch_id == id) else {
                     return;
@@ -774,6 +881,10 @@ impl Brain {
         }
     }
 }
+
+/// Who the recap's `Screen share recap: …` turn is from (the agent, as its
+/// conversation replies).
+pub const RECAP_SPEAKER: &str = "agent";
 
 /// A request to the note model (notes and the session summary): one user
 /// message, low temperature.
@@ -931,8 +1042,7 @@ fn spawn_call(
         let msg = match wrap(result) {
             Done::Note(_, r) => Done::Note(watch_id, r),
             Done::Commentary(_, t, r) => Done::Commentary(watch_id, t, r),
-            Done::Summary(_, r) => Done::Summary(watch_id, r),
-            other @ Done::Recap(_) => other,
+            other @ (Done::Recap(_) | Done::Summary(_)) => other,
         };
         let _ = done.send(msg).await;
     });

@@ -6,15 +6,17 @@
 //!   happened and never contains a share URL (the offer message is posted
 //!   by the watch manager).
 //! * "stop watching" → `stop_screen_watch`.
-//! * anything else → one LLM turn with the screen notes and session
-//!   summary. The current frame is attached when the turn is about the
+//! * anything else → one LLM turn with the screen notes (live, or an ended
+//!   watch's marked "earlier notes only, not live"), the session summary
+//!   and the recent conversation (`brain_core::chat_prompt`). The current frame is attached when the turn is about the
 //!   screen (`brain_core::is_screen_question`); the `see_screenshare_snapshot`
 //!   tool (the latest frame) is offered only while a watch has a frame at
 //!   most [`RECENT_FRAME`] old, and `start_screen_watch` is always offered.
 //!   At most [`MAX_TOOL_ROUNDS`] tool rounds, then the reply is posted.
 //!
 //! Each turn runs on its own task: a slow model never delays the gateway
-//! or the next message.
+//! or the next message. While a turn is being answered the brain defers
+//! autonomous commentary (`BrainHandle::turn_started`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,6 +116,9 @@ async fn handle_turn(deps: ConversationDeps, m: MessageCreate, text: String) {
         author = m.author.id.0,
         "turn addressed to the agent"
     );
+    // Until the reply is posted, autonomous commentary waits (pending
+    // voice work); the guard ends the turn however this task ends.
+    let _in_flight = deps.brain.turn_started().await;
     deps.brain.record_turn(&speaker, &text).await;
     let reply = match brain_core::classify_turn(&text) {
         TurnIntent::StartWatch { target } => {
@@ -205,17 +210,41 @@ async fn chat(deps: &ConversationDeps, m: &MessageCreate, speaker: &str, text: &
         .filter(|(_, age)| *age <= RECENT_FRAME)
         .map(|(jpeg, _)| jpeg.clone());
     let about_screen = brain_core::is_screen_question(text);
-    let mut prompt = String::new();
-    if let Some(name) = &ctx.watching {
-        prompt.push_str(&format!("You are watching {name}'s screen.\n"));
-    }
-    if !ctx.summary.is_empty() {
-        prompt.push_str(&format!("Session summary: {}\n", ctx.summary));
-    }
-    if !ctx.notes.is_empty() {
-        prompt.push_str(&format!("Screen notes:\n{}\n", ctx.notes));
-    }
-    prompt.push_str(&format!("\n{speaker} says: {text}"));
+    let screen = match (&ctx.watching, &ctx.ended) {
+        (Some(name), _) => brain_core::ScreenContext::Live {
+            name,
+            notes: &ctx.notes,
+        },
+        (None, Some(name)) => brain_core::ScreenContext::Ended {
+            name,
+            notes: &ctx.notes,
+        },
+        (None, None) => brain_core::ScreenContext::None,
+    };
+    tracing::info!(
+        event = "conversation_context",
+        screen = match screen {
+            brain_core::ScreenContext::None => "none",
+            brain_core::ScreenContext::Live { .. } => "live",
+            brain_core::ScreenContext::Ended { .. } => "earlier_not_live",
+        },
+        notes = ctx.notes.lines().count(),
+        recent_turns = ctx.recent.len(),
+        recap = ctx
+            .recent
+            .iter()
+            .any(|t| t.text.starts_with("Screen share recap:")),
+        "chat turn context"
+    );
+    let prompt = brain_core::chat_prompt(
+        &brain_core::ChatContext {
+            screen,
+            summary: &ctx.summary,
+            recent: &ctx.recent,
+        },
+        speaker,
+        text,
+    );
     let mut parts = vec![Part::text(prompt)];
     if about_screen && let Some(jpeg) = &recent {
         tracing::info!(
