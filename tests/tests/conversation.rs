@@ -118,3 +118,65 @@ async fn addressed_messages_start_watches_and_get_screen_answers() {
     );
     s.sim.shutdown().await;
 }
+
+/// Issue 20 §2: after a watch ends its notes stay in the prompt context,
+/// marked inactive, and the "Screen share recap: …" joins the conversation
+/// memory, so the next chat turn is answered from them. The old control
+/// emptied the notes at stop: the offline model had nothing to answer
+/// from ("I'm running without a language model…").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_watch_ends_the_next_turn_sees_its_notes_and_recap() {
+    let _serial = SERIAL.lock().await;
+    let s = Stack::start("demo", "sim-user-agent", &[]).await;
+    let n = say(&s, &format!("<@{AGENT}> look at alice's screen")).await;
+    agent_reply(&s, n, "the watch reply", |c| c.contains("watching")).await;
+    s.frame_ready().await;
+    wait_for(Duration::from_secs(60), "a screen note", || async {
+        let v = s.state().await;
+        v["brain"]["notes"]
+            .as_array()
+            .is_some_and(|n| n.iter().any(|n| n.as_str().is_some_and(is_screen_reading)))
+            .then_some(())
+    })
+    .await;
+    let n = say(&s, "agent, stop watching").await;
+    agent_reply(&s, n, "the stop reply", |c| c.contains("stopped")).await;
+    wait_for(Duration::from_secs(60), "the recap", || async {
+        let v = s.state().await;
+        (!v["brain"]["lastRecap"].is_null()).then_some(())
+    })
+    .await;
+    // The ended watch's notes are kept, marked inactive.
+    let v = s.state().await;
+    let earlier = &v["brain"]["earlier"];
+    assert_eq!(earlier["live"], json!(false), "{v}");
+    assert_eq!(earlier["targetName"], json!("alice"), "{v}");
+    assert!(
+        earlier["promptContext"]
+            .as_str()
+            .is_some_and(|c| c.contains("Screen text reads")),
+        "{v}"
+    );
+    assert!(v["brain"]["notes"].as_array().is_some_and(Vec::is_empty));
+
+    let n = say(&s, &format!("<@{AGENT}> what did you notice earlier?")).await;
+    let answer = agent_reply(&s, n, "the answer from earlier notes", |c| {
+        c.starts_with("From my latest screen note") || c.starts_with("I'm running without")
+    })
+    .await;
+    assert!(
+        answer.contains("Screen text reads"),
+        "answered from the ended watch's notes: {answer}"
+    );
+    let log = s.log();
+    let context = log
+        .lines()
+        .rfind(|l| l.contains("conversation_context"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        context.contains("earlier_not_live") && context.contains("recap=true"),
+        "the turn's request carried the inactive notes and the recap: {context}"
+    );
+    s.sim.shutdown().await;
+}
