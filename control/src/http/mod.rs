@@ -141,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/voice/go-live", post(go_live))
         .route("/api/voice/state", get(voice_state))
         .route("/api/settings", get(get_settings).patch(patch_settings))
+        .route("/api/settings/reference", get(settings_reference))
         .route("/api/voice/recaps", get(recaps))
         .route("/dashboard", get(dashboard))
         .route("/api/voice/events", get(events))
@@ -503,6 +504,12 @@ async fn go_live(
 }
 
 /// `GET /api/settings` (admin): the live `voice.streamWatch` settings.
+/// `GET /api/settings/reference`: every `voice.streamWatch` key with its
+/// meaning, default, range and reader (static documentation, no secrets).
+async fn settings_reference() -> Response {
+    Json(json!({"ok": true, "settings": brain_core::settings_reference()})).into_response()
+}
+
 async fn get_settings(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Err(r) = require_admin(&state, &headers) {
         return r;

@@ -229,6 +229,7 @@ mod note_loop;
 mod notebook;
 mod question;
 mod settings;
+mod settings_reference;
 mod text;
 mod turns;
 
@@ -252,6 +253,7 @@ pub use notebook::{
     PushOutcome,
 };
 pub use question::{is_screen_question, is_screen_question_in};
+pub use settings_reference::{SettingDoc, markdown_table as settings_markdown_table, reference as settings_reference};
 pub use settings::{
     BOOL_SETTINGS, BUILTIN_NOTE_PROMPT, DEFAULT_NOTE_PROMPT, FLOAT_SETTINGS, FloatSpec,
     INT_SETTINGS, IntSpec, LoadReport, Migration, NOTE_PROMPT_RUNTIME_MAX_CHARS, STR_SETTINGS,
