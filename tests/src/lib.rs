@@ -51,6 +51,30 @@ impl Daemon {
 
     /// Like [`Daemon::start`], choosing what happens to stdout.
     pub fn start_with(name: &str, label: &str, dir: &Path, args: &[&str], stdout: Stdio) -> Self {
+        Self::start_full(name, label, dir, args, &[], stdout)
+    }
+
+    /// Like [`Daemon::start`], with extra environment variables (set after
+    /// the defaults, so they win; an empty value reads as unset to
+    /// control's provider set-up).
+    pub fn start_env(
+        name: &str,
+        label: &str,
+        dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
+        Self::start_full(name, label, dir, args, env, Stdio::null())
+    }
+
+    fn start_full(
+        name: &str,
+        label: &str,
+        dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdout: Stdio,
+    ) -> Self {
         let log = dir.join(format!("{label}.log"));
         let err = std::fs::File::create(&log).expect("log file");
         let child = Command::new(bin(name))
@@ -61,6 +85,7 @@ impl Daemon {
                 std::env::var("E2E_RUST_LOG").unwrap_or_else(|_| "info".to_owned()),
             )
             .env_remove("DASHBOARD_TOKEN")
+            .envs(env.iter().copied())
             .stdout(stdout)
             .stderr(err)
             .spawn()

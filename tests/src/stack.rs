@@ -29,6 +29,8 @@ pub struct Stack {
     pub http: String,
     /// control's arguments (for restarts).
     control_args: Vec<String>,
+    /// control's extra environment (for restarts).
+    control_env: Vec<(String, String)>,
     restarts: u32,
     // Last: dropped after the daemons, whose logs are in it.
     _dir: tempfile::TempDir,
@@ -38,6 +40,18 @@ impl Stack {
     /// Starts the sim with `scenario`, mediad, and control with the
     /// Discord `token` and `extra` arguments; waits for the gateway session.
     pub async fn start(scenario: &str, token: &str, extra: &[&str]) -> Self {
+        Self::start_with_env(scenario, token, extra, &[]).await
+    }
+
+    /// [`Self::start`], with extra environment variables for control (e.g.
+    /// `OPENAI_API_KEY` and `OPENAI_BASE_URL` pointing at a test server);
+    /// a restart keeps them.
+    pub async fn start_with_env(
+        scenario: &str,
+        token: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let sim = discord_sim::start(SimConfig {
             listen: "127.0.0.1:0".parse().expect("literal"),
             scenario: Scenario::builtin(scenario).expect("scenario"),
@@ -79,7 +93,7 @@ impl Stack {
             &ca,
         ];
         args.extend_from_slice(extra);
-        let control = Daemon::start("control", "control", dir.path(), &args);
+        let control = Daemon::start_env("control", "control", dir.path(), &args, env);
         let token = extra
             .iter()
             .position(|a| *a == "--dashboard-token")
@@ -87,8 +101,13 @@ impl Stack {
             .map(|t| (*t).to_owned());
         let http = control_addr(&control).await;
         let control_args = args.iter().map(|a| (*a).to_owned()).collect();
+        let control_env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         let s = Self {
             control_args,
+            control_env,
             restarts: 0,
             token,
             sim,
@@ -129,7 +148,12 @@ impl Stack {
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let label = format!("control-{}", self.restarts);
-        self.control = Daemon::start("control", &label, self._dir.path(), &args);
+        let env: Vec<(&str, &str)> = self
+            .control_env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.control = Daemon::start_env("control", &label, self._dir.path(), &args, &env);
         self.http = control_addr(&self.control).await;
         wait_for(T, "control's gateway session after the restart", || async {
             let v = self.state().await;
