@@ -457,15 +457,13 @@ impl Brain {
         let Some(job) = self.memory.poll(Instant::now()) else {
             return;
         };
-        let req = note_model_request(
-            &self.settings,
+        let req = summary_request(
             format!(
                 "{} Fold the new items into the session summary of a screen-share watch: \
                  at most 6 short factual sentences, no speculation.",
                 llm::SUMMARY_MARKER
             ),
             vec![Part::text(job.prompt)],
-            300,
         );
         spawn_call(
             self.provider.clone(),
@@ -886,22 +884,21 @@ impl Brain {
 /// conversation replies).
 pub const RECAP_SPEAKER: &str = "agent";
 
-/// A request to the note model (notes and the session summary): one user
-/// message, low temperature.
-fn note_model_request(
-    settings: &Settings,
-    system: String,
-    parts: Vec<Part>,
-    max_tokens: u32,
-) -> Request {
+/// The session summary's request (compaction). It goes to the
+/// orchestrator, so it uses the orchestrator's own model (empty: the
+/// provider's default) at temperature 0.2 and 256 tokens, as the
+/// reference's compaction does; never `noteModel`, which belongs to
+/// `noteProvider` (with another orchestrator it names a model that
+/// provider does not serve).
+fn summary_request(system: String, parts: Vec<Part>) -> Request {
     Request {
         system,
         messages: vec![Message {
             role: Role::User,
             parts,
         }],
-        max_tokens,
-        model: settings.note_model.clone(),
+        max_tokens: 256,
+        model: String::new(),
         temperature: Some(0.2),
         ..Request::default()
     }
@@ -1107,6 +1104,17 @@ mod model_settings_tests {
         assert_eq!(req.temperature, Some(0.3));
         assert_eq!(req.max_tokens, 256);
         assert_eq!(req.model, "vision-mini");
+    }
+
+    /// Old shell: the summary went to the orchestrator with `noteModel`
+    /// (a model of `noteProvider`'s family, e.g. an OpenAI model sent to
+    /// Anthropic) and 300 tokens.
+    #[test]
+    fn the_summary_request_uses_the_orchestrator_model() {
+        let req = summary_request("SUMMARY".into(), vec![Part::text("x")]);
+        assert_eq!(req.model, "", "the orchestrator's default model");
+        assert_eq!(req.temperature, Some(0.2));
+        assert_eq!(req.max_tokens, 256);
     }
 
     /// Old shell: default model, temperature 0.5, and the same prompt
