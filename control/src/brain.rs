@@ -591,9 +591,7 @@ impl Brain {
                     (None, None) => TurnContext::default(),
                 };
                 ctx.summary = self.memory.summary().to_owned();
-                ctx.recent = self
-                    .memory
-                    .recent_turns(brain_core::CHAT_RECENT_TURNS + 1);
+                ctx.recent = self.memory.recent_turns(brain_core::CHAT_RECENT_TURNS + 1);
                 let _ = reply.send(ctx);
             }
             Cmd::Turn(turn) => self.memory.push_turn(turn),

@@ -154,7 +154,12 @@ impl Drop for Daemon {
             let text = self.log_text();
             let lines: Vec<&str> = text.lines().filter(|l| !l.contains("[OpenH264]")).collect();
             let tail = &lines[lines.len().saturating_sub(80)..];
-            eprintln!("--- last {} lines of {} ---\n{}", tail.len(), self.name, tail.join("\n"));
+            eprintln!(
+                "--- last {} lines of {} ---\n{}",
+                tail.len(),
+                self.name,
+                tail.join("\n")
+            );
         }
     }
 }

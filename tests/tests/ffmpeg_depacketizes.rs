@@ -59,7 +59,13 @@ fn ffmpeg_receives(
     let mut child = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "warning", "-y"])
         // Probe 1 s of stream time (the default 5 s is longer than the stream).
-        .args(["-analyzeduration", "1000000", "-protocol_whitelist", "file,udp,rtp", "-i"])
+        .args([
+            "-analyzeduration",
+            "1000000",
+            "-protocol_whitelist",
+            "file,udp,rtp",
+            "-i",
+        ])
         .arg(&sdp)
         .args(["-frames:v", &frames.to_string(), "-f", "framemd5"])
         .arg(&out)

@@ -87,7 +87,11 @@ async fn mediad_without_the_sims_ca_names_the_certificate_in_the_transport_statu
     .await;
     let mut user = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
     let voice = user.join_voice().await;
-    assert!(!voice.endpoint.contains("://"), "host:port, as Discord's: {}", voice.endpoint);
+    assert!(
+        !voice.endpoint.contains("://"),
+        "host:port, as Discord's: {}",
+        voice.endpoint
+    );
     link.sender
         .send(ControlMsg::VoiceConnect(voice))
         .expect("link open");
@@ -118,17 +122,35 @@ async fn mediad_without_the_sims_ca_names_the_certificate_in_the_transport_statu
 async fn the_sim_has_no_plain_text_discord_surface() {
     let sim = sim().await;
     let plain = sim.gateway_url().replacen("wss://", "ws://", 1);
-    assert!(tokio_tungstenite::connect_async(format!("{plain}?v=10&encoding=json")).await.is_err());
+    assert!(
+        tokio_tungstenite::connect_async(format!("{plain}?v=10&encoding=json"))
+            .await
+            .is_err()
+    );
     let voice = sim.voice().endpoint();
-    assert!(tokio_tungstenite::connect_async(format!("ws://{voice}/?v=8")).await.is_err());
+    assert!(
+        tokio_tungstenite::connect_async(format!("ws://{voice}/?v=8"))
+            .await
+            .is_err()
+    );
     // REST over plain HTTP gets no HTTP answer (the listener expects TLS).
-    let addr = sim.rest_base().trim_start_matches("https://").split('/').next().expect("host").to_owned();
+    let addr = sim
+        .rest_base()
+        .trim_start_matches("https://")
+        .split('/')
+        .next()
+        .expect("host")
+        .to_owned();
     let r = tokio::time::timeout(
         Duration::from_secs(10),
         e2e::http_raw(&addr, "GET", "/api/v10/users/@me", None, &[], None),
     )
     .await
     .expect("answers or closes");
-    assert!(r.as_ref().is_err() || r.as_ref().is_ok_and(|r| r.status == 0), "{:?}", r.map(|r| r.head));
+    assert!(
+        r.as_ref().is_err() || r.as_ref().is_ok_and(|r| r.status == 0),
+        "{:?}",
+        r.map(|r| r.head)
+    );
     sim.shutdown().await;
 }

@@ -33,12 +33,20 @@ fn production_sources() -> Vec<PathBuf> {
                 if !matches!(name, "tests" | "benches" | "examples" | "target" | "fuzz") {
                     stack.push(p);
                 }
-            } else if name.ends_with(".rs") && !name.starts_with("tests") && !name.ends_with("_tests.rs") {
+            } else if name.ends_with(".rs")
+                && !name.starts_with("tests")
+                && !name.ends_with("_tests.rs")
+            {
                 out.push(p);
             }
         }
     }
-    assert!(out.len() > 100, "found only {} sources under {}", out.len(), root().display());
+    assert!(
+        out.len() > 100,
+        "found only {} sources under {}",
+        out.len(),
+        root().display()
+    );
     out
 }
 
@@ -66,7 +74,10 @@ fn offenders(pattern: &str, allowed: &[&str]) -> Vec<String> {
 #[test]
 fn websockets_are_opened_only_through_tls_client() {
     let bad = offenders("connect_async", &["crates/tls-client/"]);
-    assert!(bad.is_empty(), "plain tokio-tungstenite connects in {bad:?}");
+    assert!(
+        bad.is_empty(),
+        "plain tokio-tungstenite connects in {bad:?}"
+    );
 }
 
 #[test]
@@ -74,7 +85,10 @@ fn https_connectors_are_built_only_by_tls_client() {
     let bad = offenders("HttpsConnectorBuilder", &["crates/tls-client/"]);
     assert!(bad.is_empty(), "HTTPS connectors of their own in {bad:?}");
     let bad = offenders("ClientConfig::builder", &["crates/tls-client/"]);
-    assert!(bad.is_empty(), "rustls client configs of their own in {bad:?}");
+    assert!(
+        bad.is_empty(),
+        "rustls client configs of their own in {bad:?}"
+    );
 }
 
 #[test]

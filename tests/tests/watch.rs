@@ -833,12 +833,21 @@ async fn native_subscription_follows_the_native_discord_settings_live() {
 
     // The settings reference documents the keys this test changes.
     let reference = get_json(&s.http, "/api/settings/reference").await;
-    for key in ["nativeDiscordMaxFramesPerSecond", "nativeDiscordPreferredPixelCount", "nativeDiscordJpegQuality"] {
+    for key in [
+        "nativeDiscordMaxFramesPerSecond",
+        "nativeDiscordPreferredPixelCount",
+        "nativeDiscordJpegQuality",
+    ] {
         let entry = reference["settings"]
             .as_array()
             .and_then(|a| a.iter().find(|e| e["key"] == key))
             .unwrap_or_else(|| panic!("{key} in the reference: {reference}"));
-        assert!(entry["readBy"].as_str().is_some_and(|r| r.contains("subscription")), "{entry}");
+        assert!(
+            entry["readBy"]
+                .as_str()
+                .is_some_and(|r| r.contains("subscription")),
+            "{entry}"
+        );
     }
     let (status, v) = http(
         &s.http,

@@ -253,11 +253,13 @@ pub use notebook::{
     PushOutcome,
 };
 pub use question::{is_screen_question, is_screen_question_in};
-pub use settings_reference::{SettingDoc, markdown_table as settings_markdown_table, reference as settings_reference};
 pub use settings::{
     BOOL_SETTINGS, BUILTIN_NOTE_PROMPT, DEFAULT_NOTE_PROMPT, FLOAT_SETTINGS, FloatSpec,
     INT_SETTINGS, IntSpec, LoadReport, Migration, NOTE_PROMPT_RUNTIME_MAX_CHARS, STR_SETTINGS,
     Settings, SettingsError, StrSpec, VisualizerMode,
+};
+pub use settings_reference::{
+    SettingDoc, markdown_table as settings_markdown_table, reference as settings_reference,
 };
 pub use turns::{
     CHAT_RECENT_TURNS, ChatContext, ScreenContext, TurnIntent, addressed_text, chat_prompt,

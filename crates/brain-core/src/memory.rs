@@ -215,7 +215,11 @@ impl Compactor {
     /// context of a prompt).
     pub fn recent_turns(&self, n: usize) -> Vec<Turn> {
         let skip = self.turns.len().saturating_sub(n);
-        self.turns.iter().skip(skip).map(|(_, t)| t.clone()).collect()
+        self.turns
+            .iter()
+            .skip(skip)
+            .map(|(_, t)| t.clone())
+            .collect()
     }
 
     /// The next run, if one is due: when at least one batch of turns is
@@ -605,10 +609,7 @@ mod tests {
             recent: &recent,
         };
         let prompt = chat_prompt(&ctx, "bob", ask);
-        assert!(
-            prompt.contains("earlier notes only, not live"),
-            "{prompt}"
-        );
+        assert!(prompt.contains("earlier notes only, not live"), "{prompt}");
         assert!(
             prompt.contains(
                 "Earlier screen notes (not live):\n- Alice: login form with an error (40s ago)\n\

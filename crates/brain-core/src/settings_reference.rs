@@ -30,33 +30,141 @@ pub struct SettingDoc {
 
 /// (key, meaning, read by), in the schema's order.
 const TEXT: &[(&str, &str, &str)] = &[
-    ("enabled", "Master switch: off refuses new watches and share links and stops notes and commentary.", "control watch manager, share-core admission, brain-core commentary"),
-    ("commentaryEagerness", "How readily the agent comments: selects the commentary prompt's eagerness tier (0 minimal, ≤15 very low, ≤35 selective, ≤50 moderate-low, ≤65 moderate, ≤80 high, else very high).", "brain-core calls.rs (commentary prompt)"),
-    ("visualizerMode", "Outbound music visualizer of the reference. This system publishes no music stream, so nothing reads it; kept so that stored settings and edits from the reference's tools stay valid.", "nothing (stored and shown only)"),
-    ("commentaryIntervalSeconds", "Seconds between interval-triggered commentary turns.", "brain-core commentary scheduler"),
-    ("maxFramesPerMinute", "Share-link and ingest frames admitted per sliding minute per session.", "share-core admission, brain-core intake"),
-    ("maxFrameBytes", "Largest admitted frame, in bytes (declared oversize bodies are refused before they are read).", "share-core admission, control share routes"),
-    ("keyframeIntervalMs", "How often the share page captures a frame.", "control share page configuration"),
-    ("autonomousCommentaryEnabled", "Whether the agent may comment unprompted (false: only answers when asked).", "brain-core commentary scheduler"),
-    ("noteProvider", "Provider of the note loop (anthropic/claude-oauth, openai, xai, openai-compatible, offline; empty: the default provider). An unconfigured provider means no note calls, never a fallback.", "brain-core calls.rs, llm ProviderSet"),
-    ("noteModel", "Model of the note loop; empty means no notes. Note calls use temperature 0.3 and 256 tokens.", "brain-core calls.rs"),
-    ("noteIntervalSeconds", "Seconds between notes while the screen changes.", "brain-core note loop"),
-    ("noteIdleIntervalSeconds", "Seconds between notes while the screen is static.", "brain-core note loop"),
-    ("staticFloor", "Change score (and its average) below which the screen counts as static.", "brain-core note loop"),
-    ("maxNoteEntries", "Size of the rolling note buffer.", "control brain (note book)"),
-    ("changeThreshold", "Change score at or above which a frame is a significant change (change-triggered notes and commentary).", "brain-core note loop and commentary scheduler"),
-    ("changeMinIntervalSeconds", "Cooldown between change-triggered notes, and between change-triggered commentary.", "brain-core note loop and commentary scheduler"),
-    ("notePrompt", "Guidance for notes (empty: the built-in instruction); also appears as '- Guidance:' in the commentary prompt. Capped at 600 characters when used.", "brain-core calls.rs (note and commentary prompts)"),
-    ("commentaryProvider", "Commentary provider override; applies only with commentaryModel. Unconfigured: no commentary, never a fallback.", "brain-core calls.rs, llm ProviderSet"),
-    ("commentaryModel", "Commentary model override; applies only with commentaryProvider.", "brain-core calls.rs"),
-    ("inboundAudioQuietMs", "Quiet window after users speak during which commentary waits (the reference hard-codes 2200 ms).", "brain-core commentary scheduler"),
-    ("nativeDiscordMaxFramesPerSecond", "Frames per second mediad decodes from a native Go Live or webcam stream.", "control watch subscription → mediad"),
-    ("nativeDiscordPreferredQuality", "Quality asked for in op 15 Media Sink Wants (0 disables the stream).", "control watch subscription → mediad op 15"),
-    ("nativeDiscordPreferredPixelCount", "Output size (pixels) of decoded native frames; the smallest simulcast layer covering it is asked for.", "control watch subscription → mediad (op 15 layer choice, scaling)"),
-    ("nativeDiscordJpegQuality", "JPEG quality of decoded native frames.", "control watch subscription → mediad JPEG encoder"),
-    ("nativeDiscordPreferredStreamType", "'screen' limits a Go Live watch to the screen share; any other value also accepts the target's camera. Webcam watches always take the camera.", "control watch subscription"),
-    ("sharePageMaxWidthPx", "Largest capture width of the share page (it shrinks on frame_too_large and grows back).", "control share page configuration"),
-    ("sharePageJpegQuality", "JPEG quality the share page encodes with.", "control share page configuration"),
+    (
+        "enabled",
+        "Master switch: off refuses new watches and share links and stops notes and commentary.",
+        "control watch manager, share-core admission, brain-core commentary",
+    ),
+    (
+        "commentaryEagerness",
+        "How readily the agent comments: selects the commentary prompt's eagerness tier (0 minimal, ≤15 very low, ≤35 selective, ≤50 moderate-low, ≤65 moderate, ≤80 high, else very high).",
+        "brain-core calls.rs (commentary prompt)",
+    ),
+    (
+        "visualizerMode",
+        "Outbound music visualizer of the reference. This system publishes no music stream, so nothing reads it; kept so that stored settings and edits from the reference's tools stay valid.",
+        "nothing (stored and shown only)",
+    ),
+    (
+        "commentaryIntervalSeconds",
+        "Seconds between interval-triggered commentary turns.",
+        "brain-core commentary scheduler",
+    ),
+    (
+        "maxFramesPerMinute",
+        "Share-link and ingest frames admitted per sliding minute per session.",
+        "share-core admission, brain-core intake",
+    ),
+    (
+        "maxFrameBytes",
+        "Largest admitted frame, in bytes (declared oversize bodies are refused before they are read).",
+        "share-core admission, control share routes",
+    ),
+    (
+        "keyframeIntervalMs",
+        "How often the share page captures a frame.",
+        "control share page configuration",
+    ),
+    (
+        "autonomousCommentaryEnabled",
+        "Whether the agent may comment unprompted (false: only answers when asked).",
+        "brain-core commentary scheduler",
+    ),
+    (
+        "noteProvider",
+        "Provider of the note loop (anthropic/claude-oauth, openai, xai, openai-compatible, offline; empty: the default provider). An unconfigured provider means no note calls, never a fallback.",
+        "brain-core calls.rs, llm ProviderSet",
+    ),
+    (
+        "noteModel",
+        "Model of the note loop; empty means no notes. Note calls use temperature 0.3 and 256 tokens.",
+        "brain-core calls.rs",
+    ),
+    (
+        "noteIntervalSeconds",
+        "Seconds between notes while the screen changes.",
+        "brain-core note loop",
+    ),
+    (
+        "noteIdleIntervalSeconds",
+        "Seconds between notes while the screen is static.",
+        "brain-core note loop",
+    ),
+    (
+        "staticFloor",
+        "Change score (and its average) below which the screen counts as static.",
+        "brain-core note loop",
+    ),
+    (
+        "maxNoteEntries",
+        "Size of the rolling note buffer.",
+        "control brain (note book)",
+    ),
+    (
+        "changeThreshold",
+        "Change score at or above which a frame is a significant change (change-triggered notes and commentary).",
+        "brain-core note loop and commentary scheduler",
+    ),
+    (
+        "changeMinIntervalSeconds",
+        "Cooldown between change-triggered notes, and between change-triggered commentary.",
+        "brain-core note loop and commentary scheduler",
+    ),
+    (
+        "notePrompt",
+        "Guidance for notes (empty: the built-in instruction); also appears as '- Guidance:' in the commentary prompt. Capped at 600 characters when used.",
+        "brain-core calls.rs (note and commentary prompts)",
+    ),
+    (
+        "commentaryProvider",
+        "Commentary provider override; applies only with commentaryModel. Unconfigured: no commentary, never a fallback.",
+        "brain-core calls.rs, llm ProviderSet",
+    ),
+    (
+        "commentaryModel",
+        "Commentary model override; applies only with commentaryProvider.",
+        "brain-core calls.rs",
+    ),
+    (
+        "inboundAudioQuietMs",
+        "Quiet window after users speak during which commentary waits (the reference hard-codes 2200 ms).",
+        "brain-core commentary scheduler",
+    ),
+    (
+        "nativeDiscordMaxFramesPerSecond",
+        "Frames per second mediad decodes from a native Go Live or webcam stream.",
+        "control watch subscription → mediad",
+    ),
+    (
+        "nativeDiscordPreferredQuality",
+        "Quality asked for in op 15 Media Sink Wants (0 disables the stream).",
+        "control watch subscription → mediad op 15",
+    ),
+    (
+        "nativeDiscordPreferredPixelCount",
+        "Output size (pixels) of decoded native frames; the smallest simulcast layer covering it is asked for.",
+        "control watch subscription → mediad (op 15 layer choice, scaling)",
+    ),
+    (
+        "nativeDiscordJpegQuality",
+        "JPEG quality of decoded native frames.",
+        "control watch subscription → mediad JPEG encoder",
+    ),
+    (
+        "nativeDiscordPreferredStreamType",
+        "'screen' limits a Go Live watch to the screen share; any other value also accepts the target's camera. Webcam watches always take the camera.",
+        "control watch subscription",
+    ),
+    (
+        "sharePageMaxWidthPx",
+        "Largest capture width of the share page (it shrinks on frame_too_large and grows back).",
+        "control share page configuration",
+    ),
+    (
+        "sharePageJpegQuality",
+        "JPEG quality the share page encodes with.",
+        "control share page configuration",
+    ),
 ];
 
 /// The reference, one entry per key, in the schema's order.
@@ -65,7 +173,10 @@ pub fn reference() -> Vec<SettingDoc> {
     TEXT.iter()
         .map(|&(key, meaning, read_by)| SettingDoc {
             key,
-            default: defaults.get(key).map(ToString::to_string).unwrap_or_default(),
+            default: defaults
+                .get(key)
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             range: range_of(key),
             meaning,
             read_by,
@@ -94,7 +205,8 @@ fn range_of(key: &str) -> String {
 
 /// The reference as a Markdown table (the README's).
 pub fn markdown_table() -> String {
-    let mut out = String::from("| key | default | range | meaning | read by |\n|---|---|---|---|---|\n");
+    let mut out =
+        String::from("| key | default | range | meaning | read by |\n|---|---|---|---|---|\n");
     for d in reference() {
         out.push_str(&format!(
             "| `{}` | `{}` | {} | {} | {} |\n",
@@ -129,10 +241,22 @@ mod tests {
     #[test]
     fn defaults_and_ranges_come_from_the_schema() {
         let r = reference();
-        let eager = r.iter().find(|d| d.key == "commentaryEagerness").expect("listed");
-        assert_eq!((eager.default.as_str(), eager.range.as_str()), ("60", "integer 0–100"));
-        let fps = r.iter().find(|d| d.key == "nativeDiscordMaxFramesPerSecond").expect("listed");
-        assert_eq!((fps.default.as_str(), fps.range.as_str()), ("2", "integer 1–10"));
+        let eager = r
+            .iter()
+            .find(|d| d.key == "commentaryEagerness")
+            .expect("listed");
+        assert_eq!(
+            (eager.default.as_str(), eager.range.as_str()),
+            ("60", "integer 0–100")
+        );
+        let fps = r
+            .iter()
+            .find(|d| d.key == "nativeDiscordMaxFramesPerSecond")
+            .expect("listed");
+        assert_eq!(
+            (fps.default.as_str(), fps.range.as_str()),
+            ("2", "integer 1–10")
+        );
     }
 
     #[test]

@@ -430,7 +430,11 @@ fn no_ready_after_identify_closes_and_identifies_again() {
         s.handle_timeout(now);
         s.handle_input(now, Input::Text(ACK));
         drain(&mut s);
-        assert_eq!(s.phase(), Phase::Identifying, "nothing happens before the deadline");
+        assert_eq!(
+            s.phase(),
+            Phase::Identifying,
+            "nothing happens before the deadline"
+        );
     }
     assert_eq!(s.poll_timeout(), Some(deadline));
     s.handle_timeout(deadline);
@@ -474,7 +478,10 @@ fn commands_queued_for_a_session_that_ended_are_not_sent_on_the_next() {
     s.handle_input(t0, Input::Text(HELLO));
     s.handle_input(t0, Input::Text(READY));
     let sent = texts(&drain(&mut s).0);
-    assert_eq!(sent.iter().map(|m| m["op"].clone()).collect::<Vec<_>>(), vec![serde_json::json!(2)]);
+    assert_eq!(
+        sent.iter().map(|m| m["op"].clone()).collect::<Vec<_>>(),
+        vec![serde_json::json!(2)]
+    );
     // Sent after the new READY, it goes out.
     s.send(watch(), t0 + Duration::from_secs(6)).unwrap();
     let sent = texts(&drain(&mut s).0);
@@ -493,6 +500,9 @@ fn commands_queued_before_a_resume_are_sent_after_it() {
     s.handle_input(t0, Input::Connected);
     s.handle_input(t0, Input::Text(HELLO));
     s.handle_input(t0, Input::Text(r#"{"op":0,"t":"RESUMED","s":2,"d":{}}"#));
-    let ops: Vec<_> = texts(&drain(&mut s).0).iter().map(|m| m["op"].clone()).collect();
+    let ops: Vec<_> = texts(&drain(&mut s).0)
+        .iter()
+        .map(|m| m["op"].clone())
+        .collect();
     assert_eq!(ops, vec![serde_json::json!(6), serde_json::json!(20)]);
 }

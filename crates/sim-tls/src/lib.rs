@@ -94,10 +94,10 @@ impl SimTls {
         let ca_cert = ca_params.self_signed(&ca_key).map_err(gen_err)?;
         let issuer = rcgen::Issuer::new(ca_params, ca_key);
 
-        let mut names: Vec<SanType> = vec![SanType::DnsName(
-            "localhost".try_into().map_err(gen_err)?,
-        )];
-        let mut ips: Vec<IpAddr> = vec![[127, 0, 0, 1].into(), std::net::Ipv6Addr::LOCALHOST.into()];
+        let mut names: Vec<SanType> =
+            vec![SanType::DnsName("localhost".try_into().map_err(gen_err)?)];
+        let mut ips: Vec<IpAddr> =
+            vec![[127, 0, 0, 1].into(), std::net::Ipv6Addr::LOCALHOST.into()];
         for ip in extra_ips {
             if !ips.contains(ip) && !ip.is_unspecified() {
                 ips.push(*ip);

@@ -113,8 +113,15 @@ async fn bind(
 /// Starts a server; see [`crate::VoiceServerHandle`].
 pub(crate) async fn start(
     mut config: VoiceServerConfig,
-) -> Result<(mpsc::UnboundedSender<ShellMsg>, String, Arc<Mutex<Shared>>, sim_tls::SimTls), SimVoiceError>
-{
+) -> Result<
+    (
+        mpsc::UnboundedSender<ShellMsg>,
+        String,
+        Arc<Mutex<Shared>>,
+        sim_tls::SimTls,
+    ),
+    SimVoiceError,
+> {
     let tls = match config.tls.clone() {
         Some(t) => t,
         None => sim_tls::SimTls::generate(&[config.bind_ip], None)
@@ -123,8 +130,15 @@ pub(crate) async fn start(
     config.tls = Some(tls.clone());
     let (tx, rx) = mpsc::unbounded_channel();
     let next_conn = Arc::new(AtomicU64::new(1));
-    let (sockets, ws_port, udp_port) =
-        bind(config.bind_ip, 0, 0, tx.clone(), next_conn.clone(), tls.clone()).await?;
+    let (sockets, ws_port, udp_port) = bind(
+        config.bind_ip,
+        0,
+        0,
+        tx.clone(),
+        next_conn.clone(),
+        tls.clone(),
+    )
+    .await?;
     let endpoint = format!("{}:{}", config.bind_ip, ws_port);
     let shared = Arc::new(Mutex::new(Shared::default()));
     let unix_ms = SystemTime::now()
@@ -347,9 +361,12 @@ async fn accept_loop(
         let _ = stream.set_nodelay(true);
         let conn = next.fetch_add(1, Ordering::Relaxed);
         guard.0.retain(|t| !t.is_finished());
-        guard
-            .0
-            .push(tokio::spawn(connection(stream, conn, tx.clone(), tls.clone())));
+        guard.0.push(tokio::spawn(connection(
+            stream,
+            conn,
+            tx.clone(),
+            tls.clone(),
+        )));
     }
 }
 

@@ -477,18 +477,31 @@ async fn crash_drops_connections_and_restart_serves_the_same_ports() {
 #[tokio::test]
 async fn the_voice_websocket_is_tls_only() {
     timeout(Duration::from_secs(20), async {
-        let srv = sim_voice::start(VoiceServerConfig::default()).await.unwrap();
+        let srv = sim_voice::start(VoiceServerConfig::default())
+            .await
+            .unwrap();
         let plain = tokio_tungstenite::connect_async(format!("ws://{}/?v=8", srv.endpoint())).await;
-        assert!(plain.is_err(), "plain ws:// must not reach the voice gateway");
+        assert!(
+            plain.is_err(),
+            "plain ws:// must not reach the voice gateway"
+        );
         let untrusted = tls_client::TlsClient::new(None)
             .unwrap()
-            .connect_ws(&format!("wss://{}/?v=8", srv.endpoint()), Duration::from_secs(5))
+            .connect_ws(
+                &format!("wss://{}/?v=8", srv.endpoint()),
+                Duration::from_secs(5),
+            )
             .await;
-        let e = untrusted.expect_err("an untrusted CA must be refused").to_string();
+        let e = untrusted
+            .expect_err("an untrusted CA must be refused")
+            .to_string();
         assert!(e.contains("UnknownIssuer"), "{e}");
         let mut ws = connect(&srv, 8).await;
         let mut seq = None;
-        assert!(matches!(next_msg(&mut ws, &mut seq).await, Some(VoiceMessage::Hello(_))));
+        assert!(matches!(
+            next_msg(&mut ws, &mut seq).await,
+            Some(VoiceMessage::Hello(_))
+        ));
         srv.shutdown().await;
     })
     .await

@@ -199,7 +199,10 @@ impl TlsClient {
         );
         match tokio::time::timeout(timeout, connect).await {
             Ok(Ok((ws, _))) => Ok(ws),
-            Ok(Err(e)) => Err(TlsError::Connect(describe_ws_error(&e, self.extra.as_deref()))),
+            Ok(Err(e)) => Err(TlsError::Connect(describe_ws_error(
+                &e,
+                self.extra.as_deref(),
+            ))),
             Err(_) => Err(TlsError::Timeout(timeout)),
         }
     }

@@ -19,11 +19,17 @@ async fn wss_echo(tls: sim_tls::SimTls) -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((tcp, _)) = listener.accept().await else { return };
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
             let tls = tls.clone();
             tokio::spawn(async move {
-                let Some(stream) = tls.accept(tcp).await else { return };
-                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else { return };
+                let Some(stream) = tls.accept(tcp).await else {
+                    return;
+                };
+                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
                 while let Some(Ok(m)) = ws.next().await {
                     if m.is_text() && ws.send(m).await.is_err() {
                         return;
@@ -45,8 +51,14 @@ async fn the_extra_ca_makes_a_wss_server_trusted_and_usable() {
     let addr = wss_echo(tls.clone()).await;
     let client = TlsClient::new(Some(tls.ca_file())).unwrap();
     assert_eq!(client.extra_ca(), Some(tls.ca_file()));
-    for host in [format!("127.0.0.1:{}", addr.port()), format!("localhost:{}", addr.port())] {
-        let mut ws = client.connect_ws(&format!("wss://{host}/?v=8"), T).await.unwrap();
+    for host in [
+        format!("127.0.0.1:{}", addr.port()),
+        format!("localhost:{}", addr.port()),
+    ] {
+        let mut ws = client
+            .connect_ws(&format!("wss://{host}/?v=8"), T)
+            .await
+            .unwrap();
         ws.send(Message::text("hi")).await.unwrap();
         let back = ws.next().await.unwrap().unwrap();
         assert_eq!(back.into_text().unwrap().as_str(), "hi");
@@ -66,7 +78,10 @@ async fn without_the_ca_the_certificate_is_refused_with_a_clear_error() {
     assert!(msg.starts_with("TLS certificate not accepted"), "{msg}");
     assert!(msg.contains("UnknownIssuer"), "{msg}");
     assert!(msg.contains("--extra-ca-file"), "{msg}");
-    assert!(!err.is_transient(), "a certificate problem is not retried blindly");
+    assert!(
+        !err.is_transient(),
+        "a certificate problem is not retried blindly"
+    );
 }
 
 #[tokio::test]
@@ -79,7 +94,10 @@ async fn a_ca_for_another_server_does_not_help() {
         .await
         .expect_err("refused");
     // Same CA name, other key: the signature check refuses it.
-    assert!(err.to_string().starts_with("TLS certificate not accepted"), "{err}");
+    assert!(
+        err.to_string().starts_with("TLS certificate not accepted"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -118,10 +136,12 @@ async fn plain_ws_is_still_possible_when_asked_for_explicitly() {
     // for Discord. A TLS server refuses a plain client.
     let addr = wss_echo(sim()).await;
     let client = TlsClient::new(None).unwrap();
-    assert!(client
-        .connect_ws(&format!("ws://127.0.0.1:{}/", addr.port()), T)
-        .await
-        .is_err());
+    assert!(
+        client
+            .connect_ws(&format!("ws://127.0.0.1:{}/", addr.port()), T)
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -150,7 +170,11 @@ async fn https_requests_use_the_same_configuration() {
     let c: Client<_, Empty<hyper::body::Bytes>> =
         Client::builder(TokioExecutor::new()).build(client.https_connector(http));
     let resp = c
-        .get(format!("https://localhost:{}/", addr.port()).parse().unwrap())
+        .get(
+            format!("https://localhost:{}/", addr.port())
+                .parse()
+                .unwrap(),
+        )
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
@@ -163,13 +187,23 @@ fn extra_ca_files_that_cannot_be_used_are_named_in_the_error() {
     let dir = tempfile_dir();
     let missing = dir.join("missing.pem");
     let e = TlsClient::new(Some(&missing)).unwrap_err().to_string();
-    assert!(e.contains("missing.pem") && e.contains("cannot read"), "{e}");
+    assert!(
+        e.contains("missing.pem") && e.contains("cannot read"),
+        "{e}"
+    );
     let empty = dir.join("empty.pem");
     std::fs::write(&empty, "not a certificate\n").unwrap();
     let e = TlsClient::new(Some(&empty)).unwrap_err().to_string();
-    assert!(e.contains("empty.pem") && e.contains("no PEM certificate"), "{e}");
+    assert!(
+        e.contains("empty.pem") && e.contains("no PEM certificate"),
+        "{e}"
+    );
     let bad = dir.join("bad.pem");
-    std::fs::write(&bad, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").unwrap();
+    std::fs::write(
+        &bad,
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
     let e = TlsClient::new(Some(&bad)).unwrap_err().to_string();
     assert!(e.contains("bad.pem"), "{e}");
 }

@@ -231,7 +231,10 @@ mod tests {
         for cs in [default_codecs(), ConnectionConfig::publish_codecs()] {
             assert_eq!(cs[0].name, "opus");
             assert_eq!(cs[0].priority, 1000);
-            assert!(cs.iter().all(|c| c.priority % 1000 == 0 && c.payload_type != 96));
+            assert!(
+                cs.iter()
+                    .all(|c| c.priority % 1000 == 0 && c.payload_type != 96)
+            );
         }
     }
 

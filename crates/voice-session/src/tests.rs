@@ -628,7 +628,9 @@ fn every_role_sends_an_inactive_op12_before_op4() {
         h.input(Input::WsConnected);
         h.server_says(VoiceMessage::Resumed);
         assert!(
-            h.texts().iter().all(|m| !matches!(m, VoiceMessage::Video(_))),
+            h.texts()
+                .iter()
+                .all(|m| !matches!(m, VoiceMessage::Video(_))),
             "{role:?}"
         );
     }

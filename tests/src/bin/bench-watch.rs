@@ -84,7 +84,9 @@ async fn run(width: u32, height: u32, fps: u32, max_fps: f32, seconds: u64) -> a
             "--ipc-socket",
             socket.to_str().context("a temp path that is not UTF-8")?,
             "--extra-ca-file",
-            sim.ca_file().to_str().context("a temp path that is not UTF-8")?,
+            sim.ca_file()
+                .to_str()
+                .context("a temp path that is not UTF-8")?,
         ],
     );
     let mut link = loop {
