@@ -138,6 +138,7 @@ mod place;
 mod plan;
 mod recovery;
 mod registry;
+mod resume;
 mod select;
 
 #[cfg(test)]
@@ -146,6 +147,8 @@ mod tests;
 mod tests_call;
 #[cfg(test)]
 mod tests_call_create;
+#[cfg(test)]
+mod tests_resume;
 
 pub use error::{Candidate, Refusal};
 pub use golive::{GoLiveOutput, GoLivePhase, OwnGoLive};
@@ -164,4 +167,5 @@ pub use registry::{
     Registry, RegistryEvent, Stream, StreamCredentials, StreamEndReason, VoicePresence,
     VoiceServer, stream_dave_group_id, synthesize_stream_key,
 };
+pub use resume::{ResumeDecision, resume_decision};
 pub use select::{MAX_TARGET_CHARS, Selection, SelectionReason, normalize_target, select_target};

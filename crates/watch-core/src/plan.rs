@@ -330,6 +330,25 @@ impl WatchBook {
         Ok(StartOutcome::Started(id))
     }
 
+    /// Takes up a watch carried over a restart of control under its own
+    /// id (later ids continue after it). Refused (false) when the book is
+    /// full or already holds that id or that (guild, target).
+    pub fn restore(&mut self, mut watch: Watch) -> bool {
+        if self.watches.len() >= self.capacity
+            || self
+                .watches
+                .iter()
+                .any(|w| w.id == watch.id || (w.guild == watch.guild && w.target == watch.target))
+        {
+            return false;
+        }
+        watch.requesters.truncate(MAX_REQUESTERS_PER_WATCH);
+        watch.native_active = false;
+        self.next_id = self.next_id.max(watch.id.0.saturating_add(1));
+        self.watches.push(watch);
+        true
+    }
+
     /// Stops a watch; returns it if it existed.
     pub fn stop(&mut self, id: WatchId) -> Option<Watch> {
         let i = self.watches.iter().position(|w| w.id == id)?;
