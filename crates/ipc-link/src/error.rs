@@ -16,6 +16,14 @@ pub enum LinkError {
     /// No `Hello` within the handshake timeout.
     #[error("peer sent no hello within {0:?}")]
     HandshakeTimeout(std::time::Duration),
+    /// The peer announced a first frame larger than any `Hello`.
+    #[error("peer announced a {len}-byte first frame; a hello is at most {max} bytes")]
+    HelloTooLarge {
+        /// The announced length.
+        len: usize,
+        /// [`crate::MAX_HELLO_FRAME_LEN`].
+        max: usize,
+    },
     /// The peer's first frame was not a `Hello`.
     #[error("peer's first frame was {0}, not hello")]
     NoHello(&'static str),

@@ -1,7 +1,7 @@
 //! The `Hello` exchange.
 
 use crate::LinkError;
-use ipc_schema::frame::{FrameBuffer, encode_to_vec};
+use ipc_schema::frame::{FrameBuffer, LEN_PREFIX, Split, encode_to_vec, split_frame};
 use ipc_schema::{Hello, VersionCheck, WireMessage};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -23,12 +23,38 @@ impl PeerInfo {
     }
 }
 
+/// The largest `Hello` frame payload accepted. A hello is a few dozen
+/// bytes (two version numbers, a role, a short build string, an id); before
+/// the handshake the peer is unknown, so nothing near the general
+/// [`ipc_schema::MAX_FRAME_LEN`] (16 MiB) may be buffered for it.
+pub const MAX_HELLO_FRAME_LEN: usize = 4096;
+
+/// Looks for the peer's hello frame at the start of `buf`, refusing a
+/// length prefix above [`MAX_HELLO_FRAME_LEN`] as soon as its four bytes
+/// have arrived, before any of its payload is waited for or stored.
+pub fn split_hello(buf: &[u8]) -> Result<Split<'_>, LinkError> {
+    if let Some(prefix) = buf.get(..LEN_PREFIX) {
+        let len = u32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) as usize;
+        if len > MAX_HELLO_FRAME_LEN {
+            return Err(LinkError::HelloTooLarge {
+                len,
+                max: MAX_HELLO_FRAME_LEN,
+            });
+        }
+    }
+    Ok(split_frame(buf)?)
+}
+
 /// Sends our `Hello` (as an `Out` message) and reads the peer's (as an `In`
 /// message), both within `timeout`. Both sides send first, so each can name
 /// the other's version even when they are incompatible.
 ///
 /// Returns the peer info and any bytes read past the hello (the start of
 /// the peer's next frames), which must seed the link's receive buffer.
+///
+/// Until the hello has arrived at most [`MAX_HELLO_FRAME_LEN`] plus one
+/// read (4 KiB) is buffered: a larger announced frame ends the handshake
+/// with [`LinkError::HelloTooLarge`].
 pub async fn handshake<Out, In, S>(
     stream: &mut S,
     ours: Hello,
@@ -45,13 +71,17 @@ where
     let exchange = async {
         stream.write_all(&frame).await?;
         stream.flush().await?;
-        let mut buf = FrameBuffer::new();
+        let mut buf: Vec<u8> = Vec::new();
         let mut chunk = [0u8; 4096];
         loop {
-            if let Some(raw) = buf.next_frame()? {
-                let msg: In = raw.decode()?;
+            if let Split::Frame { payload, consumed } = split_hello(&buf)? {
+                let msg: In = ipc_schema::frame::decode_payload(payload)?;
                 return match msg.as_hello() {
-                    Some(h) => Ok((h.clone(), buf)),
+                    Some(h) => {
+                        let mut rest = FrameBuffer::new();
+                        rest.extend(&buf[consumed..]);
+                        Ok((h.clone(), rest))
+                    }
                     None => Err(LinkError::NoHello(msg.kind())),
                 };
             }
@@ -59,7 +89,7 @@ where
             if n == 0 {
                 return Err(LinkError::Closed);
             }
-            buf.extend(&chunk[..n]);
+            buf.extend_from_slice(&chunk[..n]);
         }
     };
     let (hello, rest) = tokio::time::timeout(timeout, exchange)

@@ -3,7 +3,10 @@
 //! [`ipc_schema`] defines bytes; this crate moves them:
 //! - [`socket`]: file-path local sockets (mode 0600, stale-file recovery,
 //!   removal on drop) through `interprocess`.
-//! - [`handshake`]: the `Hello` exchange and version check, with a timeout.
+//! - [`handshake`]: the `Hello` exchange and version check, with a timeout;
+//!   before it completes at most [`MAX_HELLO_FRAME_LEN`] is buffered.
+//! - [`RefusalLog`] and [`MAX_PENDING_HANDSHAKES`]: how a server admits
+//!   peers that have not finished the handshake, and logs refusals.
 //! - [`Link`]: a handshaken connection split into a [`LinkSender`] and a
 //!   [`LinkReceiver`], with two lanes per direction. The reliable lane is
 //!   ordered and never drops, but is bounded: when it overflows, the peer is
@@ -14,13 +17,15 @@
 //! Everything is generic over `AsyncRead + AsyncWrite`, so tests run over
 //! in-memory pipes.
 
+mod admission;
 mod error;
 mod handshake;
 mod lanes;
 mod link;
 pub mod socket;
 
+pub use admission::{MAX_PENDING_HANDSHAKES, RefusalLog};
 pub use error::LinkError;
-pub use handshake::{PeerInfo, handshake};
+pub use handshake::{MAX_HELLO_FRAME_LEN, PeerInfo, handshake, split_hello};
 pub use lanes::LossyLane;
 pub use link::{Link, LinkConfig, LinkCounters, LinkReceiver, LinkSender};

@@ -194,3 +194,68 @@ async fn silent_peer_times_out() {
     .unwrap();
     assert!(matches!(err, LinkError::HandshakeTimeout(_)));
 }
+
+/// A peer that announces a huge first frame and streams its payload: the
+/// handshake must refuse at the length prefix, not buffer the payload until
+/// the timeout (the old code accepted prefixes up to 16 MiB and kept
+/// reading).
+#[tokio::test]
+async fn oversized_first_frame_is_refused_at_its_prefix() {
+    use tokio::io::AsyncWriteExt;
+    let (mut a, mut b) = tokio::io::duplex(64 * 1024);
+    let writer = tokio::spawn(async move {
+        let _ = a.write_all(&(16u32 * 1024 * 1024 - 1).to_be_bytes()).await;
+        // The payload: written until the reader hangs up.
+        let junk = vec![0xAB; 64 * 1024];
+        let mut sent = 0usize;
+        while sent < 16 * 1024 * 1024 {
+            if a.write_all(&junk).await.is_err() {
+                break;
+            }
+            sent += junk.len();
+        }
+        sent
+    });
+    let started = std::time::Instant::now();
+    let err = handshake::<MediadMsg, ControlMsg, _>(
+        &mut b,
+        hello(PeerRole::Mediad, 1, 0),
+        Duration::from_secs(5),
+    )
+    .await
+    .err()
+    .expect("refused");
+    assert!(
+        matches!(err, LinkError::HelloTooLarge { max, .. } if max == ipc_link::MAX_HELLO_FRAME_LEN),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "refused at once"
+    );
+    drop(b);
+    let sent = writer.await.unwrap();
+    // Only what fit in the pipe was ever accepted from the writer.
+    assert!(sent <= 128 * 1024, "payload was read: {sent} bytes");
+}
+
+#[tokio::test]
+async fn hello_prefix_at_the_limit_is_waited_for_above_is_refused() {
+    let at = (ipc_link::MAX_HELLO_FRAME_LEN as u32).to_be_bytes();
+    assert!(matches!(
+        ipc_link::split_hello(&at),
+        Ok(ipc_schema::frame::Split::Incomplete { .. })
+    ));
+    let above = (ipc_link::MAX_HELLO_FRAME_LEN as u32 + 1).to_be_bytes();
+    assert!(matches!(
+        ipc_link::split_hello(&above),
+        Err(LinkError::HelloTooLarge { .. })
+    ));
+    // A real hello fits with room to spare.
+    let frame = ipc_schema::frame::encode_to_vec(&ControlMsg::from_hello(Hello {
+        build: "x".repeat(200),
+        ..hello(PeerRole::Control, 1, 0)
+    }))
+    .unwrap();
+    assert!(frame.len() < ipc_link::MAX_HELLO_FRAME_LEN / 4);
+}
