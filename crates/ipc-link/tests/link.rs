@@ -223,8 +223,7 @@ async fn oversized_first_frame_is_refused_at_its_prefix() {
         Duration::from_secs(5),
     )
     .await
-    .err()
-    .expect("refused");
+    .expect_err("refused");
     assert!(
         matches!(err, LinkError::HelloTooLarge { max, .. } if max == ipc_link::MAX_HELLO_FRAME_LEN),
         "{err}"
