@@ -124,6 +124,7 @@
 
 #![forbid(unsafe_code)]
 
+mod admin;
 mod frame;
 mod host;
 mod manager;
@@ -134,11 +135,15 @@ mod token;
 #[cfg(test)]
 mod tests;
 
+pub use admin::{AdminPolicy, AdminRefusal, AdminRequest};
 pub use frame::{
     DecodedFrame, FrameBody, FrameRejection, MAX_SOURCE_CHARS, base64_decoded_len,
     check_declared_length, decode_capped,
 };
-pub use host::{GateDecision, GateRequest, MAX_ASSET_NAME, NotFound, PublicHostGate, PublicRoute};
+pub use host::{
+    Ambiguity, GateDecision, GateRequest, HostSources, MAX_ASSET_NAME, NotFound, PublicHostGate,
+    PublicRoute,
+};
 pub use manager::{
     Accepted, CreateRefusal, CreateRefusalKind, CreateRequest, Created, DEFAULT_STOP_REASON,
     EndReason, Ended, Expired, FRAME_WINDOW, FrameMeta, MAX_REASON_CHARS, Presence,

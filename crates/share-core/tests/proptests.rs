@@ -135,6 +135,7 @@ proptest! {
             GateDecision::AllowPublic(r) => prop_assert!(false, "unexpected {:?}", r),
             GateDecision::AllowLocal => prop_assert!(false, "public host not gated"),
             GateDecision::NotFound(_) => {}
+            GateDecision::Ambiguous(a) => prop_assert!(false, "one Host is not ambiguous: {:?}", a),
         }
     }
 
