@@ -325,3 +325,78 @@ async fn hostile_bytes_end_only_that_connection_with_a_logged_reason() {
         .expect("mediad still serves");
     assert_eq!(snap.control_sessions, 2);
 }
+
+/// VmRSS of `pid` in KiB, from /proc.
+fn vm_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Issue 16 §9: ten unauthenticated peers each announce a ~16 MiB first
+/// frame and stream its payload. The old mediad buffered all of it per
+/// connection (RSS grew by ~150 MB within the 5 s handshake timeout); now a
+/// hello above 4 KiB is refused at its length prefix, so RSS barely moves,
+/// and each refusal is a WARN line.
+#[tokio::test]
+async fn unauthenticated_peers_cannot_make_mediad_buffer_megabytes() {
+    use tokio::io::AsyncWriteExt;
+    let st = Stack::new();
+    let mediad = st.mediad("mediad", "30");
+    st.wait_mediad_up().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = mediad.child.id();
+    let before = vm_rss_kib(pid);
+    assert!(before > 0, "VmRSS readable");
+    let started = Instant::now();
+    let mut writers = Vec::new();
+    for _ in 0..10 {
+        let mut s = ipc_link::socket::connect(&st.socket)
+            .await
+            .expect("connect");
+        writers.push(tokio::spawn(async move {
+            let _ = s.write_all(&(16u32 * 1024 * 1024 - 1).to_be_bytes()).await;
+            let junk = vec![0x5Au8; 256 * 1024];
+            for _ in 0..60 {
+                // 15 MiB, stopping when mediad hangs up.
+                if s.write_all(&junk).await.is_err() {
+                    break;
+                }
+            }
+            s // held open, idle, until the test ends
+        }));
+    }
+    // Sample while the payloads stream, well inside the 5 s timeout.
+    let mut peak = before;
+    while started.elapsed() < Duration::from_secs(3) {
+        peak = peak.max(vm_rss_kib(pid));
+        if writers.iter().all(|w| w.is_finished()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    peak = peak.max(vm_rss_kib(pid));
+    let mut held = Vec::new();
+    for w in writers {
+        held.push(w.await.expect("writer"));
+    }
+    let grown_mib = peak.saturating_sub(before) / 1024;
+    assert!(
+        grown_mib < 32,
+        "mediad RSS grew by {grown_mib} MiB ({before} KiB → {peak} KiB) for 10 idle unauthenticated peers"
+    );
+    wait_for(T, "a WARN line per refused peer", || async {
+        let log = mediad.log_text();
+        (log.contains("refused a control connection") && log.contains("a hello is at most"))
+            .then_some(())
+    })
+    .await;
+    drop(held);
+    // mediad still serves a well-behaved client.
+    mediad_snapshot(&st.socket)
+        .await
+        .expect("mediad still serves");
+}
