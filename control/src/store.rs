@@ -42,6 +42,20 @@ pub enum StoreError {
     /// The blocking task died.
     #[error("store task failed: {0}")]
     Task(String),
+    /// The file exists but is damaged (empty, not a database, or failing
+    /// SQLite's integrity check): control refuses to start over it rather
+    /// than silently beginning with no links and default settings.
+    #[error(
+        "the store file {path} is damaged ({detail}); control will not start over it. \
+         To begin again with no share links and default settings, move it aside \
+         (mv {path} {path}.damaged, and its -wal and -shm files if present) and restart"
+    )]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What was found.
+        detail: String,
+    },
 }
 
 impl StoreError {
@@ -49,7 +63,10 @@ impl StoreError {
     /// (in-memory state stays right; only durability is lost) rather than
     /// refusing the request that needed it.
     pub fn is_degraded_only(&self) -> bool {
-        !matches!(self, Self::Open { .. } | Self::TooNew { .. })
+        !matches!(
+            self,
+            Self::Open { .. } | Self::TooNew { .. } | Self::Damaged { .. }
+        )
     }
 }
 
@@ -104,8 +121,39 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// `path` with `suffix` appended (SQLite's `-wal` / `-shm` names).
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// SQLite's quick check over the whole file, then a read of every row
+/// the store keeps: `Err` says what is wrong.
+fn check_integrity(conn: &Connection) -> Result<(), String> {
+    let mut q = conn
+        .prepare("PRAGMA quick_check")
+        .map_err(|e| e.to_string())?;
+    let problems: Vec<String> = q
+        .query_map([], |r| r.get::<_, String>(0))
+        .and_then(|rows| rows.collect())
+        .map_err(|e| e.to_string())?;
+    if problems.iter().any(|p| p != "ok") {
+        let mut detail = problems.into_iter().take(3).collect::<Vec<_>>().join("; ");
+        detail.insert_str(0, "integrity check: ");
+        return Err(detail);
+    }
+    Ok(())
+}
+
 impl Store {
     /// Opens (creating if needed) `control.sqlite3` in `dir`.
+    ///
+    /// An existing file is never silently replaced: one that is empty,
+    /// not a database, or fails SQLite's quick check is refused with
+    /// [`StoreError::Damaged`] naming the file and how to recover. An
+    /// empty main file whose WAL still holds the data is recovered from
+    /// the WAL, with a warning. Every error names the file.
     pub fn open_dir(dir: &Path) -> Result<Self, StoreError> {
         let path = dir.join("control.sqlite3");
         let open_err = |source| StoreError::Open {
@@ -113,17 +161,72 @@ impl Store {
             source,
         };
         std::fs::create_dir_all(dir).map_err(open_err)?;
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .mode(0o600)
-                .open(&path)
-                .map_err(open_err)?;
+        let wal = sidecar(&path, "-wal");
+        let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        // `None`: the file is new (created here, 0600, before SQLite
+        // touches it).
+        let existing_len = match std::fs::metadata(&path) {
+            Ok(m) => Some(m.len()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                use std::os::unix::fs::OpenOptionsExt;
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .mode(0o600)
+                    .open(&path)
+                    .map_err(open_err)?;
+                None
+            }
+            Err(e) => return Err(open_err(e)),
+        };
+        let damaged = |detail: String| StoreError::Damaged {
+            path: path.clone(),
+            detail,
+        };
+        if existing_len == Some(0) && wal_len == 0 {
+            return Err(damaged(
+                "the file is empty (zero bytes) and no WAL is left to recover from".into(),
+            ));
         }
-        let conn = Connection::open(&path)?;
-        Self::init(conn, Some(path))
+        // Whether the main file starts as a database does; when it does
+        // not, only the WAL can supply the contents.
+        let header_ok = existing_len.is_none() || {
+            use std::io::Read;
+            let mut head = [0u8; 16];
+            std::fs::File::open(&path)
+                .and_then(|mut f| f.read_exact(&mut head))
+                .is_ok_and(|()| &head == b"SQLite format 3\0")
+        };
+        let named = |e: rusqlite::Error| damaged(e.to_string());
+        let conn = Connection::open(&path).map_err(named)?;
+        if existing_len.is_some() {
+            // An existing file must already be a store: version 0 here
+            // means its contents are gone (init would create empty tables).
+            let version: i64 = conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(named)?;
+            if version < 1 {
+                return Err(damaged(format!(
+                    "it holds no store schema (user_version {version}; {} bytes, WAL {wal_len} bytes)",
+                    existing_len.unwrap_or(0)
+                )));
+            }
+            check_integrity(&conn).map_err(damaged)?;
+        }
+        let store = match Self::init(conn, Some(path.clone())) {
+            Ok(s) => s,
+            Err(StoreError::Sqlite(e)) => return Err(named(e)),
+            Err(e) => return Err(e),
+        };
+        if existing_len.is_some() && !header_ok {
+            tracing::warn!(
+                path = %path.display(),
+                main_bytes = existing_len.unwrap_or(0),
+                wal_bytes = wal_len,
+                "the store's main file was empty or damaged; recovered its contents from the WAL"
+            );
+        }
+        Ok(store)
     }
 
     /// A store that lives in memory (tests, or no data dir).
@@ -427,6 +530,132 @@ mod tests {
             "{err}"
         );
         assert!(!err.is_degraded_only());
+    }
+
+    /// A store whose data is still only in its WAL, as control leaves it
+    /// when killed: the files are copied while the connection is open.
+    fn crashed_copy(dir: &Path) -> tempfile::TempDir {
+        let store = Store::open_dir(dir).expect("open");
+        store.put_share_sessions(&[session(5)]).expect("save");
+        store
+            .put_settings_json(&serde_json::json!({"maxFrameBytes": 70000}))
+            .expect("settings");
+        let copy = tempfile::tempdir().expect("copy dir");
+        for name in ["control.sqlite3", "control.sqlite3-wal"] {
+            std::fs::copy(dir.join(name), copy.path().join(name)).expect("copy");
+        }
+        drop(store);
+        copy
+    }
+
+    fn assert_refused_naming_the_file(err: &StoreError, dir: &Path) {
+        let text = err.to_string();
+        let file = dir.join("control.sqlite3");
+        assert!(matches!(err, StoreError::Damaged { .. }), "{err:?}");
+        assert!(text.contains(&file.display().to_string()), "{text}");
+        assert!(text.contains("move it aside"), "{text}");
+        assert!(!err.is_degraded_only());
+    }
+
+    /// A zero-length file used to open as a fresh store: links and
+    /// settings gone with an INFO line. Now control refuses it, naming the
+    /// file and the way out, and leaves it as it was.
+    #[test]
+    fn a_zero_length_file_is_refused_naming_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("control.sqlite3");
+        std::fs::write(&file, b"").expect("empty file");
+        let err = Store::open_dir(dir.path()).expect_err("an empty file is damage");
+        assert_refused_naming_the_file(&err, dir.path());
+        assert_eq!(std::fs::metadata(&file).expect("kept").len(), 0);
+    }
+
+    /// A main file overwritten with garbage, its WAL left behind (it used
+    /// to start on default settings with a WARN): the WAL's contents come
+    /// back whole, or control refuses naming the file.
+    #[test]
+    fn a_garbage_main_file_with_its_wal_is_recovered_or_refused_never_reset() {
+        let dir = tempfile::tempdir().expect("dir");
+        let copy = crashed_copy(dir.path());
+        let file = copy.path().join("control.sqlite3");
+        let len = std::fs::metadata(&file).expect("main").len();
+        std::fs::write(&file, vec![0xA5u8; usize::try_from(len).expect("len").max(4096)])
+            .expect("garbage");
+        match Store::open_dir(copy.path()) {
+            Ok(store) => {
+                assert_eq!(store.share_sessions().expect("load"), vec![session(5)]);
+                assert_eq!(
+                    store.settings_json().expect("settings"),
+                    Some(serde_json::json!({"maxFrameBytes": 70000}))
+                );
+            }
+            Err(err) => assert_refused_naming_the_file(&err, copy.path()),
+        }
+    }
+
+    /// A main file overwritten with garbage and no WAL: refused, named.
+    #[test]
+    fn a_garbage_main_file_without_a_wal_is_refused_naming_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        std::fs::write(dir.path().join("control.sqlite3"), vec![0xA5u8; 8192]).expect("garbage");
+        let err = Store::open_dir(dir.path()).expect_err("garbage is damage");
+        assert_refused_naming_the_file(&err, dir.path());
+    }
+
+    /// A damaged page inside an otherwise valid file (header intact):
+    /// SQLite's quick check finds it and control refuses to start.
+    #[test]
+    fn a_damaged_page_is_found_at_open() {
+        let dir = tempfile::tempdir().expect("dir");
+        {
+            let store = Store::open_dir(dir.path()).expect("open");
+            let many: Vec<StoredShare> = (1..=60).map(session).collect();
+            store.put_share_sessions(&many).expect("save");
+            store
+                .lock()
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                .expect("checkpoint");
+        }
+        let file = dir.path().join("control.sqlite3");
+        let mut bytes = std::fs::read(&file).expect("read");
+        assert!(bytes.len() >= 3 * 4096, "several pages: {}", bytes.len());
+        // Every page after the first two: B-tree pages of the tables.
+        for b in &mut bytes[2 * 4096..] {
+            *b = 0x5A;
+        }
+        std::fs::write(&file, &bytes).expect("damage");
+        let _ = std::fs::remove_file(dir.path().join("control.sqlite3-wal"));
+        let err = Store::open_dir(dir.path()).expect_err("damaged pages");
+        assert_refused_naming_the_file(&err, dir.path());
+    }
+
+    /// An empty main file whose WAL still holds every write: the contents
+    /// come back from the WAL (logged as a warning), or control refuses,
+    /// but never a fresh empty store.
+    #[test]
+    fn an_empty_main_file_with_its_wal_is_recovered_or_refused_never_reset() {
+        let dir = tempfile::tempdir().expect("dir");
+        let copy = crashed_copy(dir.path());
+        std::fs::write(copy.path().join("control.sqlite3"), b"").expect("truncate");
+        match Store::open_dir(copy.path()) {
+            Ok(store) => {
+                assert_eq!(store.share_sessions().expect("load"), vec![session(5)]);
+                assert_eq!(
+                    store.settings_json().expect("settings"),
+                    Some(serde_json::json!({"maxFrameBytes": 70000}))
+                );
+            }
+            Err(err) => assert_refused_naming_the_file(&err, copy.path()),
+        }
+    }
+
+    /// A crash copy (data only in the WAL) opens with everything in it.
+    #[test]
+    fn a_crashed_store_opens_with_its_wal() {
+        let dir = tempfile::tempdir().expect("dir");
+        let copy = crashed_copy(dir.path());
+        let store = Store::open_dir(copy.path()).expect("reopen");
+        assert_eq!(store.share_sessions().expect("load"), vec![session(5)]);
     }
 
     #[test]
