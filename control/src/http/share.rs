@@ -105,13 +105,17 @@ pub(super) async fn share_frame(
 
 /// A frame body's picture, base64-decoded (SIMD: a few tens of µs for a
 /// 100 KB frame), or only its size when it is over the live
-/// `maxFrameBytes`. Text that is not base64 is answered here, before
-/// admission, as it always was.
+/// `maxFrameBytes`. Text that is not base64, or bytes without the
+/// declared image type's signature, are answered here, before admission
+/// (`invalid_frame_data`).
 fn decode_base64(
     state: &AppState,
     frame: &share_core::FrameBody<'_>,
 ) -> Result<(Vec<u8>, usize), Response> {
-    match frame.decode(state.settings.share().max_frame_bytes) {
+    let decoded = frame
+        .decode(state.settings.share().max_frame_bytes)
+        .and_then(|d| d.check_signature(&frame.mime_type).map(|()| d));
+    match decoded {
         Ok(share_core::DecodedFrame::Bytes(b)) => {
             let n = b.len();
             Ok((b, n))

@@ -412,7 +412,8 @@ impl Manager {
 
     /// A frame from the direct ingest route: it feeds the running watch of
     /// the guild (of `streamerUserId` when given) with the same change
-    /// metrics as link frames. Checks, in order: guild id, a watch,
+    /// metrics as link frames. Checks, in order: guild id, stream watch
+    /// enabled (`stream_watch_disabled`, the reference's order), a watch,
     /// target match, MIME, size, frames per minute.
     pub(super) async fn ingest_frame(&mut self, f: IngestFrame) -> Admission {
         let reject = |reason: &str, extra: serde_json::Value| {
@@ -425,6 +426,9 @@ impl Manager {
         let Some(guild) = parse_id(&f.guild_id).map(GuildId) else {
             return reject("guild_id_required", serde_json::Value::Null);
         };
+        if !self.shares.settings().stream_watch_enabled {
+            return reject("stream_watch_disabled", serde_json::Value::Null);
+        }
         let streamer = f.streamer_user_id.as_deref().and_then(parse_id).map(UserId);
         let in_guild: Vec<&watch_core::Watch> = self
             .book

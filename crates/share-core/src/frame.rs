@@ -52,6 +52,10 @@ pub enum FrameRejection {
         /// The session this call ended (stop its watch).
         ended: Box<Ended>,
     },
+    /// `voice.streamWatch.enabled` is off: 400 `stream_watch_disabled`
+    /// (the reference's ingest check). Not terminal: the session stays,
+    /// and frames are accepted again once watching is re-enabled.
+    StreamWatchDisabled,
     /// MIME type not allowed: 400 `invalid_mime_type`.
     InvalidMimeType,
     /// No data: 400 `frame_data_required`.
@@ -82,6 +86,7 @@ impl FrameRejection {
                 "share_session_not_found"
             }
             Self::PresenceLost { failure, .. } => failure.reason(),
+            Self::StreamWatchDisabled => "stream_watch_disabled",
             Self::InvalidMimeType => "invalid_mime_type",
             Self::FrameDataRequired => "frame_data_required",
             Self::InvalidFrameData => "invalid_frame_data",
@@ -231,6 +236,27 @@ pub enum DecodedFrame {
 }
 
 impl DecodedFrame {
+    /// Checks decoded bytes against the declared MIME type's file
+    /// signature (empty means `image/jpeg`, as admission assumes): bytes
+    /// that are not that kind of image → `invalid_frame_data`, as base64
+    /// that does not decode. A type that is not allowed passes here
+    /// (admission answers `invalid_mime_type`); an oversized frame has no
+    /// bytes and passes (admission answers `frame_too_large`).
+    pub fn check_signature(&self, declared_mime: &str) -> Result<(), FrameRejection> {
+        let Self::Bytes(bytes) = self else {
+            return Ok(());
+        };
+        let mime = if declared_mime.trim().is_empty() {
+            Some(crate::FrameMime::Jpeg)
+        } else {
+            crate::FrameMime::parse(declared_mime)
+        };
+        match mime {
+            Some(m) if !m.signature_matches(bytes) => Err(FrameRejection::InvalidFrameData),
+            _ => Ok(()),
+        }
+    }
+
     /// The decoded size (for [`crate::FrameMeta::decoded_len`]).
     pub fn decoded_len(&self) -> usize {
         match self {

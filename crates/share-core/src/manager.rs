@@ -510,7 +510,8 @@ impl SessionManager {
 
     /// Frame admission. Checks, in order: the session is live (not found /
     /// expired / stopped), voice presence of requester and target (a
-    /// failure ends the session and the rejection carries it), MIME type,
+    /// failure ends the session and the rejection carries it), stream
+    /// watch enabled (`stream_watch_disabled`; the session stays), MIME type,
     /// non-empty data, decoded size ≤ `max_frame_bytes`, frames per minute
     /// (fixed 60 s window from the first admitted frame; only admitted
     /// frames count). An accepted frame counts toward the window.
@@ -546,6 +547,9 @@ impl SessionManager {
                 failure,
                 ended: Box::new(ended),
             });
+        }
+        if !self.settings.stream_watch_enabled {
+            return Err(FrameRejection::StreamWatchDisabled);
         }
         let mime = if meta.mime.trim().is_empty() {
             Some(FrameMime::Jpeg)

@@ -184,6 +184,18 @@ impl FrameMime {
         }
     }
 
+    /// Whether `bytes` begin with this type's file signature: JPEG
+    /// `FF D8 FF`, PNG's eight-byte signature, WebP `RIFF····WEBP`.
+    pub fn signature_matches(&self, bytes: &[u8]) -> bool {
+        match self {
+            Self::Jpeg => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
+            Self::Png => bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]),
+            Self::Webp => {
+                bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP"
+            }
+        }
+    }
+
     /// The canonical MIME string.
     pub fn as_str(&self) -> &'static str {
         match self {

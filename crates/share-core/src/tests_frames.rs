@@ -566,3 +566,65 @@ fn public_host_detection_headers_and_ports() {
     // Non-UTF-8 header bytes still compare (fail closed, not open).
     assert!(g.is_public(Some(b"x.trycloudflare.com"), Some(b"\xff\xfe")));
 }
+
+/// Issue 16 §5: "hello world" declared as `image/jpeg` used to be
+/// accepted; bytes that do not start with the declared type's signature
+/// are `invalid_frame_data` now, for each allowed type and for the
+/// assumed JPEG of an empty `mimeType`.
+#[test]
+fn decoded_bytes_must_carry_the_declared_types_signature() {
+    use crate::FrameMime;
+    let hello = DecodedFrame::Bytes(b"hello world".to_vec());
+    for mime in ["image/jpeg", "image/jpg", "IMAGE/JPEG", "image/png", "image/webp", ""] {
+        let r = hello.check_signature(mime);
+        assert_eq!(r, Err(FrameRejection::InvalidFrameData), "{mime:?}");
+        assert_eq!(r.unwrap_err().reason(), "invalid_frame_data");
+    }
+    let jpeg = DecodedFrame::Bytes(vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]);
+    let png = DecodedFrame::Bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec());
+    let webp = DecodedFrame::Bytes(b"RIFF\x24\0\0\0WEBPVP8 ".to_vec());
+    assert_eq!(jpeg.check_signature("image/jpeg"), Ok(()));
+    assert_eq!(jpeg.check_signature(""), Ok(()));
+    assert_eq!(png.check_signature("image/png"), Ok(()));
+    assert_eq!(webp.check_signature("image/webp"), Ok(()));
+    // A real type under the wrong label is refused too.
+    assert!(png.check_signature("image/jpeg").is_err());
+    assert!(jpeg.check_signature("image/webp").is_err());
+    // Truncated signatures.
+    assert!(DecodedFrame::Bytes(vec![0xFF, 0xD8]).check_signature("image/jpeg").is_err());
+    assert!(DecodedFrame::Bytes(b"RIFF\0\0\0\0WEB".to_vec()).check_signature("image/webp").is_err());
+    assert!(DecodedFrame::Bytes(Vec::new()).check_signature("image/png").is_err());
+    // Not an allowed type: left to admission (`invalid_mime_type`).
+    assert_eq!(hello.check_signature("text/plain"), Ok(()));
+    // Oversized: no bytes to look at; admission says `frame_too_large`.
+    assert_eq!(DecodedFrame::TooLarge { decoded_len: 9 }.check_signature("image/png"), Ok(()));
+    assert!(FrameMime::Jpeg.signature_matches(&[0xFF, 0xD8, 0xFF]));
+}
+
+/// Issue 16 §5: with `enabled:false` a link's frames used to be accepted.
+/// They are refused with `stream_watch_disabled` (400, not terminal, the
+/// session kept), and accepted again once watching is re-enabled.
+#[test]
+fn frames_are_refused_while_stream_watch_is_disabled() {
+    let mut m = manager();
+    let w = World::standard();
+    let s = m
+        .create(req(ALICE, Some(BOB), t0()), &w, &mut counter_rng())
+        .unwrap()
+        .session;
+    m.set_settings(ShareSettings {
+        stream_watch_enabled: false,
+        ..m.settings().clone()
+    });
+    let r = m.check_frame(&s.token, jpeg(1000, t0()), &w).unwrap_err();
+    assert_eq!(r, FrameRejection::StreamWatchDisabled);
+    assert_eq!(r.reason(), "stream_watch_disabled");
+    assert_eq!(r.http_status(), 400);
+    assert!(!r.is_terminal() && r.ended().is_none());
+    assert_eq!(r.body()["reason"], "stream_watch_disabled");
+    m.set_settings(ShareSettings {
+        stream_watch_enabled: true,
+        ..m.settings().clone()
+    });
+    assert!(m.check_frame(&s.token, jpeg(1000, t0()), &w).is_ok());
+}
