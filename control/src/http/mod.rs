@@ -15,6 +15,7 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 
+mod guard;
 mod share;
 use share::{
     create_share, list_shares, share_answer, share_frame, share_page, share_stop, stop_shares,
@@ -30,6 +31,8 @@ pub struct AppState {
     brain: Option<crate::brain::BrainHandle>,
     share: share_core::ShareSettings,
     gate: Arc<share_core::PublicHostGate>,
+    /// Who may reach the admin routes (host, origin, content type).
+    admin_policy: Arc<share_core::AdminPolicy>,
     ingest_limit: Arc<std::sync::Mutex<share_core::RateLimiter<std::net::IpAddr>>>,
     /// Per share token (the last path segment's token), so one link cannot
     /// flood the server from many addresses.
@@ -105,6 +108,15 @@ impl AppState {
             brain: p.brain,
             share: p.share,
             gate: Arc::new(share_core::PublicHostGate::new(p.public_host.as_deref())),
+            // Host names besides loopback and IP literals that may reach the
+            // admin routes (comma-separated), e.g. a LAN name behind
+            // DASHBOARD_TOKEN.
+            admin_policy: Arc::new(share_core::AdminPolicy::new(
+                std::env::var("CONTROL_ADMIN_HOSTS")
+                    .unwrap_or_default()
+                    .split(',')
+                    .collect::<Vec<_>>(),
+            )),
             ingest_limit: Arc::new(std::sync::Mutex::new(share_core::RateLimiter::new(
                 share_core::RateLimit::PER_IP,
                 4096,
@@ -134,14 +146,14 @@ pub fn router(state: AppState) -> Router {
             .unwrap_or(usize::MAX)
             .saturating_add(1024),
     );
-    Router::new()
-        .route("/healthz", get(healthz))
+    // Admin routes: the guard (host, origin, content type, token) runs
+    // before any extractor reads a body.
+    let admin = Router::new()
         .route("/api/media/state", get(media_state))
         .route("/api/voice/screen-watch", post(screen_watch))
         .route("/api/voice/go-live", post(go_live))
         .route("/api/voice/state", get(voice_state))
         .route("/api/settings", get(get_settings).patch(patch_settings))
-        .route("/api/settings/reference", get(settings_reference))
         .route("/api/voice/recaps", get(recaps))
         .route("/dashboard", get(dashboard))
         .route("/api/voice/events", get(events))
@@ -149,6 +161,18 @@ pub fn router(state: AppState) -> Router {
         .route("/api/voice/share-session", post(create_share))
         .route("/api/voice/share-sessions", get(list_shares))
         .route("/api/voice/share-sessions/stop", post(stop_shares))
+        .route("/api/media/voice", put(put_voice).delete(delete_voice))
+        .route(
+            "/api/media/subscriptions/{user_id}",
+            put(put_subscription).delete(delete_subscription),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::admin_guard,
+        ));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/settings/reference", get(settings_reference))
         .route(
             "/api/voice/share-session/{token}/frame",
             post(share_frame).layer(frame_limit),
@@ -159,16 +183,13 @@ pub fn router(state: AppState) -> Router {
             post(stream_ingest).layer(frame_limit),
         )
         .route("/share/{token}", get(share_page))
-        .route("/api/media/voice", put(put_voice).delete(delete_voice))
-        .route(
-            "/api/media/subscriptions/{user_id}",
-            put(put_subscription).delete(delete_subscription),
-        )
-        .fallback(|| async { (StatusCode::NOT_FOUND, Json(json!({"error": "Not found."}))) })
+        .merge(admin)
+        .fallback(|| async { error_with(StatusCode::NOT_FOUND, "not_found", "Not found.") })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             public_gate,
         ))
+        .layer(axum::middleware::from_fn(guard::json_errors))
         .with_state(state)
 }
 
@@ -181,25 +202,21 @@ async fn public_gate(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    // Every Host / X-Forwarded-Host / Forwarded line and an absolute-form
+    // URI: public if any names the public host; ambiguous ones refused.
+    let decision =
+        state
+            .gate
+            .check_all(req.method().as_str(), req.uri().path(), &guard::host_sources(&req));
     let headers = req.headers();
-    let host = headers.get(axum::http::header::HOST).map(|v| v.as_bytes());
-    let forwarded = headers.get("x-forwarded-host").map(|v| v.as_bytes());
-    let gate = share_core::GateRequest {
-        method: req.method().as_str(),
-        path: req.uri().path(),
-        host,
-        forwarded_host: forwarded,
-    };
-    let public = match state.gate.check(&gate) {
+    let public = match decision {
         share_core::GateDecision::AllowLocal => false,
         share_core::GateDecision::AllowPublic(_) => true,
-        share_core::GateDecision::NotFound(nf) => {
-            return (
-                StatusCode::NOT_FOUND,
-                [(axum::http::header::CONTENT_TYPE, nf.content_type())],
-                nf.body(),
-            )
-                .into_response();
+        share_core::GateDecision::NotFound(_) => {
+            return error_with(StatusCode::NOT_FOUND, "not_found", "Not found.");
+        }
+        share_core::GateDecision::Ambiguous(a) => {
+            return error_with(StatusCode::BAD_REQUEST, a.reason(), a.reason());
         }
     };
     let is_ingest = req.method() == axum::http::Method::POST
@@ -288,15 +305,40 @@ fn admin_watch<'a>(
     state.watch.as_ref().ok_or_else(no_session)
 }
 
-/// A JSON error response.
-fn error(status: StatusCode, reason: &str) -> Response {
-    (status, Json(json!({"ok": false, "error": reason}))).into_response()
+/// A JSON error response: `error` says it, `reason` is stable (the
+/// message itself when it is a `snake_case` code, else the status's).
+fn error(status: StatusCode, message: &str) -> Response {
+    let code = !message.is_empty()
+        && message
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    let reason = if code {
+        message
+    } else {
+        guard::status_reason(status)
+    };
+    error_with(status, reason, message)
+}
+
+/// A JSON error response with an explicit stable reason.
+fn error_with(status: StatusCode, reason: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"ok": false, "error": message, "reason": reason})),
+    )
+        .into_response()
 }
 
 /// A JSON request body, or the 400 that names why it is not one.
 fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
     serde_json::from_slice(body)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, &format!("invalid JSON body: {e}")))
+        .map_err(|e| {
+            error_with(
+                StatusCode::BAD_REQUEST,
+                "invalid_json_body",
+                &format!("invalid JSON body: {e}"),
+            )
+        })
 }
 
 /// Constant-time comparison, so the token cannot be guessed byte by byte
@@ -322,8 +364,9 @@ fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), Response> 
     if constant_time_eq(given, expected.as_bytes()) {
         return Ok(());
     }
-    Err(error(
+    Err(error_with(
         StatusCode::UNAUTHORIZED,
+        "unauthorized",
         "Unauthorized. Provide x-dashboard-token.",
     ))
 }
@@ -609,12 +652,12 @@ struct VoiceBody {
 async fn put_voice(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Option<Json<VoiceBody>>,
+    body: axum::body::Bytes,
 ) -> Response {
     if let Err(r) = require_admin(&state, &headers) {
         return r;
     }
-    let Some(Json(b)) = body else {
+    let Ok(b) = serde_json::from_slice::<VoiceBody>(&body) else {
         return error(StatusCode::BAD_REQUEST, "invalid_json_body");
     };
     let ids = (|| {
@@ -657,7 +700,7 @@ async fn delete_voice(State(state): State<AppState>, headers: HeaderMap) -> Resp
 }
 
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 struct SubscriptionBody {
     stream_type: Option<String>,
     max_fps: Option<f32>,
@@ -670,7 +713,7 @@ async fn put_subscription(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(user_id): Path<String>,
-    body: Option<Json<SubscriptionBody>>,
+    body: axum::body::Bytes,
 ) -> Response {
     if let Err(r) = require_admin(&state, &headers) {
         return r;
@@ -679,7 +722,10 @@ async fn put_subscription(
         Ok(u) => u,
         Err(r) => return r,
     };
-    let b = body.map(|Json(b)| b).unwrap_or_default();
+    let b = match subscription_body(&body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let stream_type = match b.stream_type.as_deref() {
         None => None,
         Some("screen") => Some(StreamType::Screen),
@@ -698,6 +744,28 @@ async fn put_subscription(
         Ok(()) => Json(json!({"ok": true})).into_response(),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     }
+}
+
+/// A subscription body: a JSON object naming at least one known field.
+/// `[]`, `{}`, unknown keys and an empty body are refused (they used to
+/// create a subscription with every default).
+fn subscription_body(body: &[u8]) -> Result<SubscriptionBody, Response> {
+    let v: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|_| error(StatusCode::BAD_REQUEST, "invalid_json_body"))?;
+    match &v {
+        serde_json::Value::Object(m) if !m.is_empty() => {}
+        serde_json::Value::Object(_) => {
+            return Err(error(StatusCode::BAD_REQUEST, "subscription_fields_required"));
+        }
+        _ => return Err(error(StatusCode::BAD_REQUEST, "json_object_required")),
+    }
+    serde_json::from_value(v).map_err(|e| {
+        error_with(
+            StatusCode::BAD_REQUEST,
+            "invalid_subscription",
+            &format!("invalid subscription: {e}"),
+        )
+    })
 }
 
 async fn delete_subscription(
