@@ -579,8 +579,11 @@ mod tests {
         let copy = crashed_copy(dir.path());
         let file = copy.path().join("control.sqlite3");
         let len = std::fs::metadata(&file).expect("main").len();
-        std::fs::write(&file, vec![0xA5u8; usize::try_from(len).expect("len").max(4096)])
-            .expect("garbage");
+        std::fs::write(
+            &file,
+            vec![0xA5u8; usize::try_from(len).expect("len").max(4096)],
+        )
+        .expect("garbage");
         match Store::open_dir(copy.path()) {
             Ok(store) => {
                 assert_eq!(store.share_sessions().expect("load"), vec![session(5)]);

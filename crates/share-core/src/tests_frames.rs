@@ -575,7 +575,14 @@ fn public_host_detection_headers_and_ports() {
 fn decoded_bytes_must_carry_the_declared_types_signature() {
     use crate::FrameMime;
     let hello = DecodedFrame::Bytes(b"hello world".to_vec());
-    for mime in ["image/jpeg", "image/jpg", "IMAGE/JPEG", "image/png", "image/webp", ""] {
+    for mime in [
+        "image/jpeg",
+        "image/jpg",
+        "IMAGE/JPEG",
+        "image/png",
+        "image/webp",
+        "",
+    ] {
         let r = hello.check_signature(mime);
         assert_eq!(r, Err(FrameRejection::InvalidFrameData), "{mime:?}");
         assert_eq!(r.unwrap_err().reason(), "invalid_frame_data");
@@ -591,13 +598,28 @@ fn decoded_bytes_must_carry_the_declared_types_signature() {
     assert!(png.check_signature("image/jpeg").is_err());
     assert!(jpeg.check_signature("image/webp").is_err());
     // Truncated signatures.
-    assert!(DecodedFrame::Bytes(vec![0xFF, 0xD8]).check_signature("image/jpeg").is_err());
-    assert!(DecodedFrame::Bytes(b"RIFF\0\0\0\0WEB".to_vec()).check_signature("image/webp").is_err());
-    assert!(DecodedFrame::Bytes(Vec::new()).check_signature("image/png").is_err());
+    assert!(
+        DecodedFrame::Bytes(vec![0xFF, 0xD8])
+            .check_signature("image/jpeg")
+            .is_err()
+    );
+    assert!(
+        DecodedFrame::Bytes(b"RIFF\0\0\0\0WEB".to_vec())
+            .check_signature("image/webp")
+            .is_err()
+    );
+    assert!(
+        DecodedFrame::Bytes(Vec::new())
+            .check_signature("image/png")
+            .is_err()
+    );
     // Not an allowed type: left to admission (`invalid_mime_type`).
     assert_eq!(hello.check_signature("text/plain"), Ok(()));
     // Oversized: no bytes to look at; admission says `frame_too_large`.
-    assert_eq!(DecodedFrame::TooLarge { decoded_len: 9 }.check_signature("image/png"), Ok(()));
+    assert_eq!(
+        DecodedFrame::TooLarge { decoded_len: 9 }.check_signature("image/png"),
+        Ok(())
+    );
     assert!(FrameMime::Jpeg.signature_matches(&[0xFF, 0xD8, 0xFF]));
 }
 
