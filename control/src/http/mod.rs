@@ -182,6 +182,10 @@ pub fn router(state: AppState) -> Router {
             "/api/voice/stream-ingest/frame",
             post(stream_ingest).layer(frame_limit),
         )
+        .route(
+            "/api/voice/stream-ingest/frame/",
+            post(stream_ingest).layer(frame_limit),
+        )
         .route("/share/{token}", get(share_page))
         .merge(admin)
         .fallback(|| async { error_with(StatusCode::NOT_FOUND, "not_found", "Not found.") })

@@ -26,7 +26,16 @@ pub(super) async fn create_share(
         Err(r) => return r,
     };
     req.preferred_transport = Some("link".into());
+    default_target_to_requester(&mut req);
     Json(watch.start(req).await).into_response()
+}
+
+/// A link created over HTTP without a target is for the requester, as the
+/// CLI's `share create` (it used to go to whoever was sharing).
+fn default_target_to_requester(req: &mut crate::watch::StartRequest) {
+    if req.target.as_deref().is_none_or(|t| t.trim().is_empty()) {
+        req.target = Some(req.requester_id.clone());
+    }
 }
 
 /// `GET /api/voice/share-sessions` (admin): live links, by suffix.
@@ -305,7 +314,7 @@ pub(super) async fn share_page(
     Path(token): Path<String>,
 ) -> Response {
     let Some(watch) = &state.watch else {
-        return error(StatusCode::NOT_FOUND, "Not found.");
+        return no_session_page();
     };
     let Some(left) = watch.share_remaining(token).await else {
         return (
@@ -329,9 +338,59 @@ pub(super) async fn share_page(
         .into_response()
 }
 
+/// The capture page when control runs without a Discord session: 503
+/// with an explanation a person can read (it was a 404 JSON body).
+fn no_session_page() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        axum::response::Html(
+            "<!doctype html><meta charset=\"utf-8\"><title>Screen share link unavailable</title>\
+             <h1>Screen share link unavailable</h1>\
+             <p>The agent is not connected to Discord right now, so it cannot receive your screen. \
+             Try again in a moment, or ask the agent for a new link once it is back in your voice channel.</p>",
+        ),
+    )
+        .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::score;
+
+    /// Issue 16 §6: no target → the requester (it used to be left empty,
+    /// so selection picked whoever was sharing); a given target is kept.
+    #[test]
+    fn a_link_without_a_target_is_for_the_requester() {
+        let mut req = crate::watch::StartRequest {
+            requester_id: "42".into(),
+            ..Default::default()
+        };
+        super::default_target_to_requester(&mut req);
+        assert_eq!(req.target.as_deref(), Some("42"));
+        req.target = Some("  ".into());
+        super::default_target_to_requester(&mut req);
+        assert_eq!(req.target.as_deref(), Some("42"));
+        req.target = Some("7".into());
+        super::default_target_to_requester(&mut req);
+        assert_eq!(req.target.as_deref(), Some("7"));
+    }
+
+    /// Issue 16 §6: without a Discord session the page answers 503 HTML.
+    #[tokio::test]
+    async fn the_page_without_a_session_is_503_html() {
+        let r = super::no_session_page();
+        assert_eq!(r.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        let ct = r.headers()[axum::http::header::CONTENT_TYPE]
+            .to_str()
+            .expect("ct");
+        assert!(ct.starts_with("text/html"), "{ct}");
+        let body = axum::body::to_bytes(r.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("not connected to Discord"), "{body}");
+    }
 
     fn jpeg(luma: u8) -> Vec<u8> {
         let (w, h) = (64, 48);

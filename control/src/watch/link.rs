@@ -38,6 +38,23 @@ pub(super) struct PendingLink {
     pub(super) deadline: Instant,
 }
 
+/// The host (with its port, if any) of a link URL, for logs: never the
+/// path, which carries the token, nor user info.
+pub(super) fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    authority.rsplit_once('@').map_or(authority, |(_, h)| h)
+}
+
+/// The "unavailable" message for a link that could not be created.
+pub(super) fn link_unavailable_message(target: UserId, reason: &str) -> String {
+    format!(
+        "<@{}> I can't watch your screen right now, and a share link is unavailable too ({}).",
+        target.0,
+        reason.replace('_', " ")
+    )
+}
+
 impl Manager {
     /// The share-link commands.
     pub(super) async fn on_share_cmd(&mut self, cmd: Cmd) {
@@ -162,6 +179,7 @@ impl Manager {
             self.link_ended(ended.session.id.0, "share_session_expired")
                 .await;
         }
+        let text_channel = p.req.text_channel_id.as_deref().and_then(parse_id);
         let request = share_core::CreateRequest {
             guild: p.guild,
             requester: p.requester,
@@ -180,6 +198,8 @@ impl Manager {
                         self.link_ended(ended.session.id.0, "share_presence_lost")
                             .await;
                     }
+                    self.post_link_unavailable(text_channel, p.target, refusal.reason())
+                        .await;
                     let mut r = refused(refusal.reason());
                     r.transport = Some("link".into());
                     r.target_user_id = Some(p.target.0.to_string());
@@ -193,7 +213,6 @@ impl Manager {
             session.token.share_path()
         );
         let minutes = session.expires_in_minutes(now);
-        let text_channel = p.req.text_channel_id.as_deref().and_then(parse_id);
         if let Some(c) = text_channel {
             self.link_text.insert(session.id.0, c);
         }
@@ -201,6 +220,8 @@ impl Manager {
             Ok(id) => id,
             Err(refusal) => {
                 self.shares.stop(&session.token, "watch_refused");
+                self.post_link_unavailable(text_channel, p.target, refusal.reason())
+                    .await;
                 return refused(refusal.reason());
             }
         };
@@ -230,7 +251,7 @@ impl Manager {
                 Err(e) => tracing::warn!(error = %e, "link offer not posted"),
             }
         }
-        tracing::info!(event = "link_fallback_started", target = p.target.0, token = %session.token, reused = created.reused, posted, "share link offered");
+        tracing::info!(event = "link_fallback_started", target = p.target.0, token = %session.token, link_host = url_host(&url), reused = created.reused, posted, "share link offered");
         WatchResult {
             ok: true,
             started: !created.reused,
@@ -242,6 +263,25 @@ impl Manager {
             link_url: Some(url),
             expires_in_minutes: Some(u32::try_from(minutes).unwrap_or(u32::MAX)),
             watch_id: Some(id.0),
+        }
+    }
+
+    /// A link could not be created: one "unavailable" message in the text
+    /// channel, when one is known (the reference's explicit-request path),
+    /// so the people in the call hear why nothing happens.
+    async fn post_link_unavailable(&self, text_channel: Option<u64>, target: UserId, reason: &str) {
+        let (Some(rest), Some(channel)) = (&self.rest, text_channel) else {
+            return;
+        };
+        let message = link_unavailable_message(target, reason);
+        match rest.post_message(channel, &message).await {
+            Ok(()) => tracing::info!(
+                event = "link_unavailable_posted",
+                target = target.0,
+                reason,
+                "link unavailable message posted"
+            ),
+            Err(e) => tracing::warn!(error = %e, reason, "link unavailable message not posted"),
         }
     }
 
@@ -563,5 +603,32 @@ impl Manager {
             let result = self.create_link(&p).await;
             let _ = p.reply.send(result);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 16 §6: the create log line carries the link's host, never
+    /// its path (the token) or user info.
+    #[test]
+    fn the_logged_host_has_no_token() {
+        let url = "https://h.example:8443/some/path/share/AbCdEfGhIjKlMnOpQrStUvWx";
+        assert_eq!(url_host(url), "h.example:8443");
+        assert_eq!(
+            url_host("http://u:p@127.0.0.1:3000/share/x?y#z"),
+            "127.0.0.1:3000"
+        );
+        assert_eq!(url_host("h.example/share/x"), "h.example");
+        assert_eq!(url_host(""), "");
+    }
+
+    /// Issue 16 §5: the message names the target and the reason.
+    #[test]
+    fn the_unavailable_message_names_target_and_reason() {
+        let m = link_unavailable_message(UserId(7), "share_session_limit_reached");
+        assert!(m.starts_with("<@7> "), "{m}");
+        assert!(m.contains("share session limit reached"), "{m}");
     }
 }
