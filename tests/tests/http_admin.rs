@@ -1,0 +1,337 @@
+//! Issue 16 §2-§4 against the built control (no Discord session, no
+//! mediad: the admin surface, the public-host gate and the error shape do
+//! not need them). Requests are written byte for byte, so a test can send
+//! two `Host` lines, an absolute-form URI or any header.
+
+use e2e::{Daemon, free_port, wait_for};
+use serde_json::Value;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const PUBLIC: &str = "share.example.test";
+
+struct Control {
+    _dir: tempfile::TempDir,
+    _daemon: Daemon,
+    addr: String,
+}
+
+async fn control(extra: &[&str]) -> Control {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let data = dir.path().join("data");
+    let sock = dir.path().join("no-mediad.sock");
+    let mut args = vec![
+        "--http-addr",
+        &addr,
+        "--data-dir",
+        data.to_str().expect("utf-8"),
+        "--mediad-socket",
+        sock.to_str().expect("utf-8"),
+        "--public-host",
+        PUBLIC,
+    ];
+    args.extend_from_slice(extra);
+    let daemon = Daemon::start("control", "control", dir.path(), &args);
+    let a = addr.clone();
+    wait_for(Duration::from_secs(20), "control answering", || {
+        let a = a.clone();
+        async move {
+            (send(
+                &a,
+                &format!("GET /healthz HTTP/1.1\r\nhost: {a}\r\n\r\n"),
+                b"",
+            )
+            .await
+            .0 == 200)
+                .then_some(())
+        }
+    })
+    .await;
+    Control {
+        _dir: dir,
+        _daemon: daemon,
+        addr,
+    }
+}
+
+/// Sends `head` (request line and headers, without the blank line; a
+/// `connection: close` and the body's length are added) and `body`;
+/// returns (status, head, body).
+async fn send(addr: &str, head: &str, body: &[u8]) -> (u16, String, String) {
+    let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else {
+        return (0, String::new(), String::new());
+    };
+    let head = head.trim_end_matches("\r\n");
+    let req = format!(
+        "{head}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    let (mut r, mut w) = s.split();
+    let write = async {
+        let _ = w.write_all(req.as_bytes()).await;
+        let _ = w.write_all(body).await;
+    };
+    let mut resp = Vec::new();
+    let read = r.read_to_end(&mut resp);
+    let (_, _) = tokio::join!(write, read);
+    let text = String::from_utf8_lossy(&resp).into_owned();
+    let (h, b) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = h
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, h.to_owned(), b.to_owned())
+}
+
+/// The reply as JSON (a chunked body de-chunked), asserting the JSON
+/// content type.
+fn json(head: &str, body: &str) -> Value {
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "not JSON:\n{head}\n\n{body}"
+    );
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body.split_once("\r\n")
+            .map(|(_, rest)| rest.rsplit_once("\r\n0").map_or(rest, |(b, _)| b))
+            .unwrap_or("")
+    } else {
+        body
+    };
+    serde_json::from_str(body.trim()).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+/// Status and reason of a JSON error reply.
+async fn refused(addr: &str, head: &str, body: &[u8]) -> (u16, String) {
+    let (status, h, b) = send(addr, head, body).await;
+    let v = json(&h, &b);
+    (status, v["reason"].as_str().unwrap_or_default().to_owned())
+}
+
+/// §2: DNS rebinding (`Host: rebind.attacker.test` answered 200 on
+/// `/api/settings`) and a cross-site `text/plain` POST (it stopped every
+/// watch) reached the admin routes without DASHBOARD_TOKEN.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_routes_refuse_foreign_hosts_and_cross_site_requests() {
+    let c = control(&[]).await;
+    let a = &c.addr;
+    // Loopback names and the bound address reach the admin routes.
+    for host in [a.as_str(), "localhost:8787", "localhost"] {
+        let (status, _, _) = send(
+            a,
+            &format!("GET /api/settings HTTP/1.1\r\nhost: {host}"),
+            b"",
+        )
+        .await;
+        assert_eq!(status, 200, "{host}");
+    }
+    // A rebinding name does not.
+    for host in ["rebind.attacker.test", "rebind.attacker.test:8787"] {
+        let r = refused(
+            a,
+            &format!("GET /api/settings HTTP/1.1\r\nhost: {host}"),
+            b"",
+        )
+        .await;
+        assert_eq!(r, (403, "host_not_allowed".into()), "{host}");
+    }
+    // A cross-site POST, as a web page can send it.
+    let stop = br#"{"action":"stop","guildId":"1"}"#;
+    for extra in [
+        "origin: http://evil.example\r\ncontent-type: text/plain",
+        "origin: http://evil.example\r\ncontent-type: application/json",
+        "origin: null\r\ncontent-type: application/json",
+        "sec-fetch-site: cross-site\r\ncontent-type: application/json",
+    ] {
+        let r = refused(
+            a,
+            &format!("POST /api/voice/screen-watch HTTP/1.1\r\nhost: {a}\r\n{extra}"),
+            stop,
+        )
+        .await;
+        assert_eq!(r, (403, "cross_site_request".into()), "{extra}");
+    }
+    // A write without a JSON content type (a form or text/plain POST).
+    for ct in ["text/plain", "application/x-www-form-urlencoded"] {
+        let r = refused(
+            a,
+            &format!("POST /api/voice/screen-watch HTTP/1.1\r\nhost: {a}\r\ncontent-type: {ct}"),
+            stop,
+        )
+        .await;
+        assert_eq!(r, (415, "json_content_type_required".into()), "{ct}");
+    }
+    // The same request from the same origin reaches the route (no Discord
+    // session here: 503).
+    let (status, _) = refused(
+        a,
+        &format!("POST /api/voice/screen-watch HTTP/1.1\r\nhost: {a}\r\norigin: http://{a}\r\nsec-fetch-site: same-origin\r\ncontent-type: application/json"),
+        stop,
+    )
+    .await;
+    assert_eq!(status, 503);
+    // Routes that are not admin are untouched by the host rule.
+    let (status, _, _) = send(a, "GET /healthz HTTP/1.1\r\nhost: anything.example", b"").await;
+    assert_eq!(status, 200);
+}
+
+/// §2: `PUT /api/media/voice` without the token answered 422 (a missing
+/// field) instead of 401: the body was validated first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validation_never_runs_before_authentication() {
+    let c = control(&["--dashboard-token", "s3cret"]).await;
+    let a = &c.addr;
+    for (method, path, body) in [
+        ("PUT", "/api/media/voice", &br#"{"guildId":"1"}"#[..]),
+        ("PUT", "/api/media/voice", b"not json"),
+        ("PUT", "/api/media/subscriptions/12", b"[]"),
+        ("PATCH", "/api/settings", b"{\"nope\":1}"),
+        ("POST", "/api/voice/screen-watch", b"{}"),
+    ] {
+        let r = refused(
+            a,
+            &format!("{method} {path} HTTP/1.1\r\nhost: {a}\r\ncontent-type: application/json"),
+            body,
+        )
+        .await;
+        assert_eq!(r, (401, "unauthorized".into()), "{method} {path}");
+    }
+    // With the token, the body is validated: a JSON 400, not a text 422.
+    let r = refused(
+        a,
+        &format!("PUT /api/media/voice HTTP/1.1\r\nhost: {a}\r\nx-dashboard-token: s3cret\r\ncontent-type: application/json"),
+        br#"{"guildId":"1"}"#,
+    )
+    .await;
+    assert_eq!(r, (400, "invalid_json_body".into()));
+}
+
+/// §3: with PUBLIC_HOST set, each of these forms named the public host
+/// past the first line and reached `/api/settings` (200).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_host_gate_reads_every_line_and_form() {
+    let c = control(&[]).await;
+    let a = &c.addr;
+    let get = |extra: &str| format!("GET /api/settings HTTP/1.1\r\n{extra}");
+    // Two X-Forwarded-Host lines, the local one first: public → 404.
+    let r = refused(
+        a,
+        &get(&format!(
+            "host: {a}\r\nx-forwarded-host: {a}\r\nx-forwarded-host: {PUBLIC}"
+        )),
+        b"",
+    )
+    .await;
+    assert_eq!(r, (404, "not_found".into()), "two X-Forwarded-Host lines");
+    // Forwarded: host=… (alone, among other pairs, quoted with a port).
+    for f in [
+        format!("host={PUBLIC}"),
+        format!("for=192.0.2.1;proto=https;host=\"{PUBLIC}:443\""),
+    ] {
+        let r = refused(a, &get(&format!("host: {a}\r\nforwarded: {f}")), b"").await;
+        assert_eq!(r, (404, "not_found".into()), "Forwarded: {f}");
+    }
+    // Two Host lines, either order: ambiguous → 400.
+    for hosts in [
+        format!("host: {a}\r\nhost: {PUBLIC}"),
+        format!("host: {PUBLIC}\r\nhost: {a}"),
+    ] {
+        let r = refused(a, &get(&hosts), b"").await;
+        assert_eq!(r, (400, "ambiguous_host".into()), "{hosts}");
+    }
+    // An absolute-form request URI with the public host.
+    let abs = format!("GET http://{PUBLIC}/api/settings HTTP/1.1\r\nhost: {a}");
+    let r = refused(a, &abs, b"").await;
+    assert_eq!(
+        r,
+        (400, "ambiguous_host".into()),
+        "absolute-form URI, local Host"
+    );
+    let abs = format!("GET http://{PUBLIC}/api/settings HTTP/1.1\r\nhost: {PUBLIC}");
+    let r = refused(a, &abs, b"").await;
+    assert_eq!(
+        r,
+        (404, "not_found".into()),
+        "absolute-form URI, public Host"
+    );
+    // A malformed Forwarded line is refused, not skipped.
+    let r = refused(
+        a,
+        &get(&format!("host: {a}\r\nforwarded: host=\"{PUBLIC}")),
+        b"",
+    )
+    .await;
+    assert_eq!(r.0, 400);
+    // The local request still works.
+    let (status, _, _) = send(a, &get(&format!("host: {a}")), b"").await;
+    assert_eq!(status, 200);
+}
+
+/// §4: axum's own rejections answered text/plain (400/415/422 on
+/// /api/media/*, 413 off the frame routes, an empty 405), and
+/// `PUT /api/media/subscriptions/{id}` with `[]` or `{}` created a
+/// subscription.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_is_json_with_a_reason() {
+    let c = control(&[]).await;
+    let a = &c.addr;
+    let json_put =
+        |path: &str| format!("PUT {path} HTTP/1.1\r\nhost: {a}\r\ncontent-type: application/json");
+    for (body, want) in [
+        (&b"not json"[..], "invalid_json_body"),
+        (br#"{"guildId":"1"}"#, "invalid_json_body"),
+    ] {
+        let r = refused(a, &json_put("/api/media/voice"), body).await;
+        assert_eq!(r, (400, want.into()), "{}", String::from_utf8_lossy(body));
+    }
+    for (body, want) in [
+        (&b"[]"[..], "json_object_required"),
+        (b"{}", "subscription_fields_required"),
+        (b"{\"bogus\":1}", "invalid_subscription"),
+        (b"", "invalid_json_body"),
+        (b"{\"maxFps\":\"x\"}", "invalid_subscription"),
+    ] {
+        let r = refused(a, &json_put("/api/media/subscriptions/12"), body).await;
+        assert_eq!(r, (400, want.into()), "{}", String::from_utf8_lossy(body));
+    }
+    // A path id that does not parse.
+    let r = refused(
+        a,
+        &json_put("/api/media/subscriptions/abc"),
+        b"{\"maxFps\":2}",
+    )
+    .await;
+    assert_eq!(r, (400, "user_id_invalid".into()));
+    // Method not allowed, unknown route.
+    let r = refused(
+        a,
+        &format!("DELETE /api/settings HTTP/1.1\r\nhost: {a}"),
+        b"",
+    )
+    .await;
+    assert_eq!(r, (405, "method_not_allowed".into()));
+    let r = refused(a, &format!("GET /nope HTTP/1.1\r\nhost: {a}"), b"").await;
+    assert_eq!(r, (404, "not_found".into()));
+    // An oversize body off the frame routes: 413 in JSON.
+    let big = vec![b' '; 3 * 1024 * 1024];
+    let r = refused(
+        a,
+        &format!("PATCH /api/settings HTTP/1.1\r\nhost: {a}\r\ncontent-type: application/json"),
+        &big,
+    )
+    .await;
+    assert_eq!(r, (413, "payload_too_large".into()));
+    // The public host's non-API 404 is JSON too.
+    let r = refused(
+        a,
+        &format!("GET /dashboard HTTP/1.1\r\nhost: {PUBLIC}"),
+        b"",
+    )
+    .await;
+    assert_eq!(r, (404, "not_found".into()));
+}
