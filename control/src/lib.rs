@@ -109,6 +109,11 @@ pub struct Cli {
     /// `~/.local/state/screenwatch`.
     #[arg(long, env = "CONTROL_DATA_DIR", default_value_os_t = default_data_dir())]
     pub data_dir: PathBuf,
+    /// On a graceful stop (SIGTERM, Ctrl-C), log the Discord session out so
+    /// the agent leaves voice. Without it the agent stays in voice and a
+    /// restarted control takes its watches up again.
+    #[arg(long, env = "LEAVE_VOICE_ON_STOP", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub leave_voice_on_stop: bool,
     /// An operator command for a running control instead of the daemon.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -242,6 +247,7 @@ pub async fn main_with(
             account,
             client_build_number: cli.client_build_number,
             tls: tls.clone(),
+            logout_on_stop: cli.leave_voice_on_stop,
         })
     });
     if gateway.is_none() {

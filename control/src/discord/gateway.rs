@@ -33,6 +33,11 @@ pub struct GatewayConfig {
     pub client_build_number: Option<u64>,
     /// TLS for `wss://` (the daemon's one client configuration).
     pub tls: tls_client::TlsClient,
+    /// On a graceful stop, end the Discord session (close 1000: the
+    /// account leaves voice). Off by default: the socket closes with 4000,
+    /// the session and our voice state stay, and a restarted control takes
+    /// its watches up again (issue 16 §1).
+    pub logout_on_stop: bool,
 }
 
 /// What the gateway task reports.
@@ -131,6 +136,7 @@ pub fn spawn_gateway(config: GatewayConfig) -> (GatewayHandle, GatewayStarter) {
     }
     let task = Task {
         tls: config.tls.clone(),
+        logout_on_stop: config.logout_on_stop,
         session: GatewaySession::new(session_config, Instant::now()),
         ws: None,
         connecting: None,
@@ -148,6 +154,7 @@ pub fn spawn_gateway(config: GatewayConfig) -> (GatewayHandle, GatewayStarter) {
 
 struct Task {
     tls: tls_client::TlsClient,
+    logout_on_stop: bool,
     session: GatewaySession,
     ws: Option<Ws>,
     connecting: Option<JoinHandle<Result<Ws, String>>>,
@@ -185,12 +192,20 @@ impl Task {
             }
         }
         if let Some(mut ws) = self.ws.take() {
-            // 1000: a deliberate logout ends the session.
+            // 1000 is a deliberate logout: it ends the session and with it
+            // our voice state. Any other code keeps both, so a restarted
+            // control finds the agent still in voice (issue 16 §1).
+            let (code, reason) = if self.logout_on_stop {
+                (1000u16, "")
+            } else {
+                (4000u16, "restarting")
+            };
+            tracing::info!(code, logout = self.logout_on_stop, "closing the gateway connection");
             let _ = tokio::time::timeout(
                 std::time::Duration::from_millis(500),
                 ws.close(Some(CloseFrame {
-                    code: 1000u16.into(),
-                    reason: "".into(),
+                    code: code.into(),
+                    reason: reason.into(),
                 })),
             )
             .await;

@@ -49,7 +49,9 @@ use crate::media::MediaHandle;
 mod api;
 mod golive;
 mod link;
+pub mod persist;
 mod recovery;
+mod resume;
 mod subscription;
 mod view;
 
@@ -126,6 +128,25 @@ pub fn spawn_watch_manager(
             Err(e) => tracing::error!(error = %e, "stored share sessions not loaded"),
         }
     }
+    let watch_store = links.store.as_ref().and_then(|s| s.path()).and_then(|p| {
+        persist::WatchStore::open(p)
+            .map_err(|e| tracing::error!(error = %e, "watch table not opened; watches will not survive a restart"))
+            .ok()
+    });
+    let to_resume = match watch_store.as_ref().map(persist::WatchStore::load) {
+        Some(Ok(w)) => w,
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "stored watches not loaded");
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    if !to_resume.is_empty() {
+        tracing::info!(
+            watches = to_resume.len(),
+            "stored watches to take up after the gateway's READY"
+        );
+    }
     let settings_rx = links.settings.clone();
     let video_settings_rx = links.stream_watch_settings.clone();
     let manager = Manager {
@@ -154,6 +175,11 @@ pub fn spawn_watch_manager(
         join_sent: BTreeMap::new(),
         voice_sent: BTreeMap::new(),
         own_live: None,
+        watch_store,
+        saved_watches: None,
+        to_resume,
+        adoption_deadline: None,
+        adoption_done: false,
     };
     tokio::spawn(manager.run(shutdown));
     WatchHandle { tx }
@@ -196,6 +222,17 @@ struct Manager {
     voice_sent: BTreeMap<Place, (String, String)>,
     /// Our own Go Live, when one was started through the gateway.
     own_live: Option<watch_core::OwnGoLive>,
+    /// Where the watches are kept across restarts (`None`: no file).
+    watch_store: Option<persist::WatchStore>,
+    /// What was last written there.
+    saved_watches: Option<Vec<persist::StoredWatch>>,
+    /// Stored watches not yet taken up or dropped.
+    to_resume: Vec<persist::StoredWatch>,
+    /// End of the adoption window after the first READY: stored watches
+    /// still waiting are dropped, and mediad transports no watch wants
+    /// are closed.
+    adoption_deadline: Option<Instant>,
+    adoption_done: bool,
 }
 
 fn parse_id(s: &str) -> Option<u64> {
@@ -228,7 +265,10 @@ impl Manager {
         tokio::pin!(shutdown);
         self.persist_shares().await;
         loop {
-            let deadline = self.next_deadline();
+            let deadline = [self.next_deadline(), self.adoption_deadline]
+                .into_iter()
+                .flatten()
+                .min();
             let settings_changed = async {
                 match self.settings_rx.as_mut() {
                     Some(rx) => rx.changed().await.is_ok(),
@@ -259,7 +299,10 @@ impl Manager {
                         None => self.settings_rx = None,
                     }
                 }
-                () = daemon_support::sleep_until(deadline) => self.on_timer().await,
+                () = daemon_support::sleep_until(deadline) => {
+                    self.on_timer().await;
+                    self.on_adoption_timer().await;
+                }
                 cmd = self.commands.recv() => match cmd {
                     Some(cmd) => self.on_cmd(cmd).await,
                     None => break,
@@ -287,6 +330,7 @@ impl Manager {
                 },
             }
             self.persist_shares().await;
+            self.persist_watches().await;
         }
     }
 
@@ -526,6 +570,9 @@ impl Manager {
             );
             self.join_sent.clear();
             self.voice_sent.clear();
+            if !self.adoption_done && self.adoption_deadline.is_none() {
+                self.adoption_deadline = Some(Instant::now() + resume::ADOPTION_WINDOW);
+            }
             self.end_own_live("session_reset").await;
             for p in self.progress.values_mut() {
                 p.watch_sent = false;
@@ -556,6 +603,7 @@ impl Manager {
                 self.join_sent.remove(guild);
             }
         }
+        self.resume_stored(false).await;
         self.advance().await;
         self.serve_pending_links().await;
     }
@@ -647,7 +695,11 @@ impl Manager {
         let guild = guild.into();
         let own = self.registry.own_voice(guild);
         let in_channel = own.as_ref().is_some_and(|v| v.channel_id == channel);
-        if !in_channel {
+        // In the channel but without an op 4 of this gateway session (a
+        // restarted control finds the voice state of the dead session):
+        // join again, so the voice state carries this session's id and a
+        // fresh VOICE_SERVER_UPDATE arrives (issue 16 §1).
+        if !in_channel || !self.join_sent.contains_key(&guild) {
             if self.join_sent.get(&guild) != Some(&channel) {
                 self.send_join(guild, channel).await;
             }
