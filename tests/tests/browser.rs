@@ -446,7 +446,7 @@ async fn frame_too_large_makes_the_share_page_send_smaller_frames() {
             let q0 = prev["quality"].as_f64().unwrap_or(0.0);
             assert_eq!(
                 p["width"].as_f64(),
-                Some((w0 * 0.82).round().max(480.0)),
+                Some((w0 * 0.82).floor().max(480.0)),
                 "width ×0.82: {prev} → {p}"
             );
             let q1 = p["quality"].as_f64().unwrap_or(0.0);
@@ -747,4 +747,104 @@ async fn the_dashboard_shows_transports_sharers_notes_frame_and_share_links() {
     println!("dashboard test: {:.1} s", t0.elapsed().as_secs_f64());
     browser.close().await;
     s.sim.shutdown().await;
+}
+
+/// Issue 16 §6, on the real share page in Chromium: sizing shrinks with
+/// `floor` (960 → 787, 645, 528, then 480, quality −0.04 to 0.50) and grows
+/// (`floor(×1.08)`, +0.02) only after 20 accepted frames since the last
+/// adjustment; only `frame_too_large` (and a growth) resets that count,
+/// so a refusal for another reason in between does not. The page's own
+/// requests keep the path prefix it was served under. (The old page
+/// rounded — 529 after 645 — and grew on every 20th accepted frame
+/// overall, e.g. right after a shrink; it posted to the root.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_share_page_sizes_frames_like_the_reference() {
+    browser_executables();
+    let _serial = SERIAL.lock().await;
+    let s = Stack::start(
+        "demo",
+        "sim-bot-agent",
+        &["--discord-account", "bot", "--dashboard-token", DASH],
+    )
+    .await;
+    let patch = json!({"sharePageMaxWidthPx": 960, "sharePageJpegQuality": 0.62});
+    let (status, _, raw) = request(
+        &s.http,
+        "PATCH",
+        "/api/settings",
+        None,
+        Some(DASH),
+        Some(&patch),
+    )
+    .await;
+    assert_eq!(status, 200, "{raw}");
+    let (status, r, raw) = request(
+        &s.http,
+        "POST",
+        "/api/voice/share-session",
+        None,
+        Some(DASH),
+        Some(&json!({"guildId": GUILD, "requesterId": BOB, "target": ALICE, "textChannelId": TEXT_CHANNEL})),
+    )
+    .await;
+    assert_eq!((status, r["ok"].clone()), (200, json!(true)), "{raw}");
+    let link = r["linkUrl"].as_str().expect("linkUrl").to_owned();
+    let browser = Browser::start(&[]).await;
+    browser.goto(&link).await;
+    browser
+        .wait_js(
+            Duration::from_secs(30),
+            "the share page",
+            r#"return document.readyState === "complete" && typeof cfg === "object" ? true : null;"#,
+        )
+        .await;
+    let got = browser
+        .js(r#"const out = { start: [width, quality], shrink: [], changed: [] };
+           for (let i = 0; i < 5; i++) { out.changed.push(shrink()); out.shrink.push([width, quality]); }
+           // 19 accepted: no growth yet.
+           for (let i = 0; i < 19; i++) onAccepted();
+           out.after19 = [width, quality, sinceAdjust];
+           // Another refusal (e.g. frame_rate_limited) changes nothing:
+           // the 20th accepted frame grows.
+           onAccepted();
+           out.after20 = [width, quality, sinceAdjust];
+           // 10 more, then frame_too_large resets the count: 19 after it
+           // do not grow, the 20th does.
+           for (let i = 0; i < 10; i++) onAccepted();
+           shrink();
+           out.afterShrink = [width, quality];
+           for (let i = 0; i < 19; i++) onAccepted();
+           out.again19 = [width, sinceAdjust];
+           onAccepted();
+           out.again20 = [width, quality];
+           // At the configured size the count runs on without growing.
+           resetSizing();
+           for (let i = 0; i < 45; i++) onAccepted();
+           out.atMax = [width, quality, sinceAdjust];
+           out.prefix = [pathPrefix("/some/path/share/abc"), pathPrefix("/share/abc"), pathPrefix("/a/share/b/share/c")];
+           out.frameUrl = frameUrl;
+           out.token = token;
+           return out;"#)
+        .await;
+    println!("sizing: {got}");
+    assert_eq!(got["start"], json!([960, 0.62]));
+    assert_eq!(
+        got["shrink"],
+        json!([[787, 0.58], [645, 0.54], [528, 0.5], [480, 0.5], [480, 0.5]]),
+        "floor(×0.82), not below 480; quality −0.04, not below 0.50"
+    );
+    assert_eq!(got["changed"], json!([true, true, true, true, false]));
+    assert_eq!(got["after19"], json!([480, 0.5, 19]));
+    assert_eq!(got["after20"], json!([518, 0.52, 0]), "floor(480×1.08), +0.02");
+    assert_eq!(got["afterShrink"], json!([480, 0.5]), "floor(518×0.82)=424 → 480");
+    assert_eq!(got["again19"], json!([480, 19]), "frame_too_large reset the count");
+    assert_eq!(got["again20"], json!([518, 0.52]));
+    assert_eq!(got["atMax"], json!([960, 0.62, 45]));
+    assert_eq!(got["prefix"], json!(["/some/path", "", "/a/share/b"]));
+    let token = got["token"].as_str().expect("token");
+    assert_eq!(
+        got["frameUrl"],
+        json!(format!("/api/voice/share-session/{token}/frame"))
+    );
+    browser.close().await;
 }
