@@ -835,9 +835,21 @@ async fn the_share_page_sizes_frames_like_the_reference() {
     );
     assert_eq!(got["changed"], json!([true, true, true, true, false]));
     assert_eq!(got["after19"], json!([480, 0.5, 19]));
-    assert_eq!(got["after20"], json!([518, 0.52, 0]), "floor(480×1.08), +0.02");
-    assert_eq!(got["afterShrink"], json!([480, 0.5]), "floor(518×0.82)=424 → 480");
-    assert_eq!(got["again19"], json!([480, 19]), "frame_too_large reset the count");
+    assert_eq!(
+        got["after20"],
+        json!([518, 0.52, 0]),
+        "floor(480×1.08), +0.02"
+    );
+    assert_eq!(
+        got["afterShrink"],
+        json!([480, 0.5]),
+        "floor(518×0.82)=424 → 480"
+    );
+    assert_eq!(
+        got["again19"],
+        json!([480, 19]),
+        "frame_too_large reset the count"
+    );
     assert_eq!(got["again20"], json!([518, 0.52]));
     assert_eq!(got["atMax"], json!([960, 0.62, 45]));
     assert_eq!(got["prefix"], json!(["/some/path", "", "/a/share/b"]));
