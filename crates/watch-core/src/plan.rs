@@ -42,6 +42,9 @@ pub enum PlanReason {
     LinkPreferred,
     /// A link was asked for but links are disabled.
     LinkFallbackDisabled,
+    /// No target was named and nobody is sharing: the requester is
+    /// offered a link ([`PlanOptions::no_sharer_plan`]).
+    NoSharer,
 }
 
 impl PlanReason {
@@ -53,7 +56,37 @@ impl PlanReason {
             Self::StreamKeyUnavailable => "stream_key_unavailable",
             Self::LinkPreferred => "link_preferred",
             Self::LinkFallbackDisabled => "stream_link_fallback_disabled",
+            Self::NoSharer => "no_sharer",
         }
+    }
+}
+
+impl PlanOptions {
+    /// A start that [`crate::select_target`] refused: when no target was
+    /// named (`target` absent or blank, as selection reads it), nobody is sharing
+    /// ([`Refusal::NoSharer`]) and links are enabled, the requester is
+    /// offered a share link, as the reference does (`link_fallback`
+    /// towards the requester). `None`: the refusal stands (a named
+    /// target, another refusal, links off, or the requester is our own
+    /// account).
+    pub fn no_sharer_plan(
+        &self,
+        reg: &Registry,
+        refusal: &Refusal,
+        target: Option<&str>,
+        requester: UserId,
+    ) -> Option<(UserId, TransportPlan)> {
+        let named = target.is_some_and(|t| !t.trim().is_empty());
+        let applies = matches!(refusal, Refusal::NoSharer)
+            && !named
+            && self.link_fallback_enabled
+            && reg.own_user() != Some(requester);
+        applies.then_some((
+            requester,
+            TransportPlan::Link {
+                reason: PlanReason::NoSharer,
+            },
+        ))
     }
 }
 

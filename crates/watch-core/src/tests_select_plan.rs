@@ -759,3 +759,50 @@ fn delete_of_a_never_created_stream_still_tears_down() {
     );
     assert_eq!(reasons, vec![TeardownReason::StreamDeleted]);
 }
+
+/// Issue 16 §5: no target, nobody sharing, links on → the requester is
+/// offered a link (the reference's behaviour; the answer used to be
+/// `no_sharer`). A named target, links off, another refusal or our own
+/// account keep the refusal.
+#[test]
+fn no_sharer_offers_the_requester_a_link() {
+    let reg = registry(vec![vs(ALICE, Some(VC), None, false)]);
+    let refusal = select_target(&reg, G, ALICE, None).expect_err("nobody shares");
+    assert_eq!(refusal, Refusal::NoSharer);
+    let link = TransportPlan::Link {
+        reason: PlanReason::NoSharer,
+    };
+    assert_eq!(
+        USER_LINK.no_sharer_plan(&reg, &refusal, None, ALICE),
+        Some((ALICE, link.clone()))
+    );
+    assert_eq!(
+        USER_LINK.no_sharer_plan(&reg, &refusal, Some("  "), ALICE),
+        Some((ALICE, link.clone())),
+        "a blank target is no target"
+    );
+    let bot = PlanOptions {
+        bot_account: true,
+        ..USER_LINK
+    };
+    assert_eq!(
+        bot.no_sharer_plan(&reg, &refusal, None, ALICE),
+        Some((ALICE, link)),
+        "a link needs no Go Live viewing"
+    );
+    assert_eq!(
+        USER_LINK.no_sharer_plan(&reg, &refusal, Some("bob"), ALICE),
+        None
+    );
+    let off = PlanOptions {
+        link_fallback_enabled: false,
+        ..USER_LINK
+    };
+    assert_eq!(off.no_sharer_plan(&reg, &refusal, None, ALICE), None);
+    assert_eq!(
+        USER_LINK.no_sharer_plan(&reg, &Refusal::RequesterNotInVoice, None, BOB),
+        None
+    );
+    assert_eq!(USER_LINK.no_sharer_plan(&reg, &refusal, None, ME), None);
+    assert_eq!(PlanReason::NoSharer.as_str(), "no_sharer");
+}
