@@ -392,6 +392,25 @@ impl Manager {
         ) {
             Ok(s) => s,
             Err(refusal) => {
+                // Nobody sharing and no target named: a link for the
+                // requester (the reference's behaviour), when links are on.
+                let options = PlanOptions {
+                    bot_account: self.config.bot_account,
+                    link_fallback_enabled: self.config.link_fallback_enabled,
+                    preferred_link: false,
+                };
+                if let Some((target, plan)) = options.no_sharer_plan(
+                    &self.registry,
+                    &refusal,
+                    req.target.as_deref(),
+                    requester,
+                ) {
+                    tracing::info!(event = "screen_watch_requested", place = %guild, target = target.0, ?plan, "nobody sharing; offering the requester a link");
+                    let mut r = refused(LINK_PLAN);
+                    r.target_user_id = Some(target.0.to_string());
+                    r.transport = Some("link".into());
+                    return r;
+                }
                 tracing::info!(
                     event = "screen_watch_refused",
                     place = %guild,
