@@ -368,3 +368,227 @@ async fn an_expiring_link_stops_the_watch_it_armed() {
     assert_eq!(status, 404, "an expired link's page is gone");
     s.sim.shutdown().await;
 }
+
+/// Runs the control binary on `data_dir` (no sim, no mediad: the store is
+/// opened before anything connects) and returns its exit status and
+/// stderr once it exits, or `None` if it is still running after 15 s
+/// (then it is killed).
+fn control_on_store(data_dir: &std::path::Path) -> Option<(std::process::ExitStatus, String)> {
+    use std::io::Read;
+    let sock = data_dir.join("no-mediad.sock");
+    let mut child = std::process::Command::new(bin("control"))
+        .args(["--data-dir", data_dir.to_str().expect("utf-8")])
+        .args([
+            "--discord-token",
+            "store-test",
+            "--http-addr",
+            "127.0.0.1:0",
+        ])
+        .args(["--mediad-socket", sock.to_str().expect("utf-8")])
+        .env("RUST_BACKTRACE", "0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("control starts");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = e.read_to_string(&mut err);
+            }
+            return Some((status, err));
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Issue 16 §8 with the real binary: a damaged store (zero bytes, or
+/// garbage, with no WAL to recover from) stops control with an error that
+/// names the file and says to move it aside, and the file is left as it
+/// was. The old control started on an empty store instead (links and
+/// settings silently gone), or refused without naming the file.
+#[test]
+fn a_damaged_store_stops_control_naming_the_file() {
+    for (what, bytes) in [("empty", Vec::new()), ("garbage", vec![0xA5u8; 8192])] {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("control.sqlite3");
+        std::fs::write(&file, &bytes).expect("damaged file");
+        let (status, err) =
+            control_on_store(dir.path()).unwrap_or_else(|| panic!("{what}: control kept running"));
+        assert!(!status.success(), "{what}: {status} {err}");
+        assert!(
+            err.contains(&file.display().to_string()) && err.contains("move it aside"),
+            "{what}: the error names the file and the way out: {err}"
+        );
+        assert_eq!(
+            std::fs::read(&file).expect("kept"),
+            bytes,
+            "{what}: file untouched"
+        );
+    }
+}
+
+/// Issue 16 §5/§6 against the real binaries: an HTTP-created link with no
+/// target is for the requester (it went to whoever was sharing); "hello
+/// world" declared as image/jpeg is `invalid_frame_data` (it was
+/// accepted); frames are refused with `stream_watch_disabled` while
+/// `enabled:false` (they were accepted) and accepted again after; a
+/// trailing slash on the direct-ingest route reaches it (it was 404);
+/// with nobody sharing and no target, a watch start offers the requester
+/// a link (it answered `no_sharer`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn link_edges_of_issue_16() {
+    let _serial = SERIAL.lock().await;
+    let s = Stack::start(
+        "demo",
+        "sim-bot-agent",
+        &[
+            "--discord-account",
+            "bot",
+            "--dashboard-token",
+            ADMIN,
+            "--public-api-token",
+            "ingest-secret",
+        ],
+    )
+    .await;
+    let (status, r) = admin(
+        &s,
+        "POST",
+        "/api/voice/share-session",
+        Some(&json!({"guildId": GUILD, "requesterId": BOB, "textChannelId": "900000000000000010"})),
+    )
+    .await;
+    assert_eq!((status, r["ok"].clone()), (200, json!(true)), "{r}");
+    assert_eq!(
+        r["targetUserId"],
+        json!(BOB),
+        "no target → the requester: {r}"
+    );
+    let token = r["linkUrl"]
+        .as_str()
+        .and_then(|u| u.rsplit('/').next())
+        .expect("link")
+        .to_owned();
+    let link_host = s.log().lines().any(|l| {
+        l.contains("share link offered") && l.contains("link_host") && !l.contains(&token)
+    });
+    assert!(
+        link_host,
+        "the create log line carries the host, not the token"
+    );
+
+    let (status, v) = post_frame(&s, &token, b"hello world").await;
+    assert_eq!(
+        (status, v["reason"].clone()),
+        (400, json!("invalid_frame_data")),
+        "{v}"
+    );
+    let (status, v) = post_frame(&s, &token, &jpeg(false, 4)).await;
+    assert_eq!((status, v["accepted"].clone()), (200, json!(true)), "{v}");
+
+    let (status, v) = admin(
+        &s,
+        "PATCH",
+        "/api/settings",
+        Some(&json!({"enabled": false})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = post_frame(&s, &token, &jpeg(false, 5)).await;
+    assert_eq!(
+        (status, v["reason"].clone()),
+        (400, json!("stream_watch_disabled")),
+        "{v}"
+    );
+    let (status, v) = admin(
+        &s,
+        "PATCH",
+        "/api/settings",
+        Some(&json!({"enabled": true})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = post_frame(&s, &token, &jpeg(false, 6)).await;
+    assert_eq!((status, v["accepted"].clone()), (200, json!(true)), "{v}");
+
+    // Trailing slash: the same answer as without it.
+    let mut body = frame_body(&jpeg(false, 7));
+    body["guildId"] = json!(GUILD);
+    for path in [
+        "/api/voice/stream-ingest/frame",
+        "/api/voice/stream-ingest/frame/",
+    ] {
+        let (status, v) = http_with(
+            &s.http,
+            "POST",
+            path,
+            Some(&body),
+            &[("x-public-api-token", "ingest-secret")],
+        )
+        .await
+        .expect("answers");
+        assert_eq!(
+            (status, v["accepted"].clone()),
+            (200, json!(true)),
+            "{path}: {v}"
+        );
+    }
+
+    // Nobody sharing, no target: a link for the requester.
+    s.action(json!({"action": "stop_stream", "user": "alice"}))
+        .await;
+    let mut r = Value::Null;
+    for _ in 0..50 {
+        r = s
+            .watch(json!({"action": "start", "guildId": GUILD, "requesterId": ALICE, "textChannelId": "900000000000000010"}))
+            .await;
+        if r["transport"] == json!("link") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        (
+            r["ok"].clone(),
+            r["transport"].clone(),
+            r["targetUserId"].clone()
+        ),
+        (json!(true), json!("link"), json!(ALICE)),
+        "{r}"
+    );
+
+    // A link that cannot be created (watching disabled) posts one
+    // "unavailable" message to the known text channel.
+    let unavailable = || async {
+        get_json(&s.sim_admin_addr(), "/admin/messages")
+            .await
+            .to_string()
+            .matches("a share link is unavailable")
+            .count()
+    };
+    assert_eq!(unavailable().await, 0);
+    let (status, v) = admin(
+        &s,
+        "PATCH",
+        "/api/settings",
+        Some(&json!({"enabled": false})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let r = s
+        .watch(json!({"action": "start", "guildId": GUILD, "requesterId": BOB, "target": BOB, "preferredTransport": "link", "textChannelId": "900000000000000010"}))
+        .await;
+    assert_eq!(r["ok"], json!(false), "{r}");
+    wait_for(T, "the unavailable message", || async {
+        (unavailable().await == 1).then_some(())
+    })
+    .await;
+    s.sim.shutdown().await;
+}
