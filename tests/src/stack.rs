@@ -139,7 +139,29 @@ impl Stack {
     /// [`Self::restart_control`], calling `while_down` with control's data
     /// dir between the kill and the new start.
     pub async fn restart_control_after(&mut self, while_down: impl FnOnce(&std::path::Path)) {
-        self.control.kill();
+        self.restart_control_how(false, while_down).await;
+    }
+
+    /// Stops control gracefully (SIGTERM, waits for it to exit) and starts
+    /// it again, like [`Self::restart_control`].
+    pub async fn terminate_and_restart_control(&mut self) {
+        self.restart_control_how(true, |_| {}).await;
+    }
+
+    async fn restart_control_how(
+        &mut self,
+        graceful: bool,
+        while_down: impl FnOnce(&std::path::Path),
+    ) {
+        if graceful {
+            let status = self.control.terminate();
+            assert!(
+                status.success(),
+                "control exits cleanly on SIGTERM: {status:?}"
+            );
+        } else {
+            self.control.kill();
+        }
         while_down(&self._dir.path().join("control-data"));
         self.restarts += 1;
         let mut args = self.control_args.clone();
