@@ -183,10 +183,17 @@ impl Store {
             path: path.clone(),
             detail,
         };
-        if existing_len == Some(0) && wal_len == 0 {
-            return Err(damaged(
-                "the file is empty (zero bytes) and no WAL is left to recover from".into(),
-            ));
+        // SQLite reads an empty main file as a new database whatever its
+        // WAL holds, so it is refused before SQLite opens it (which leaves
+        // the WAL untouched for whoever recovers it by hand).
+        if existing_len == Some(0) {
+            return Err(damaged(if wal_len == 0 {
+                "the file is empty (zero bytes) and no WAL is left to recover from".into()
+            } else {
+                format!(
+                    "the file is empty (zero bytes); its WAL ({wal_len} bytes) cannot be replayed without it"
+                )
+            }));
         }
         // Whether the main file starts as a database does; when it does
         // not, only the WAL can supply the contents.
@@ -570,11 +577,12 @@ mod tests {
         assert_eq!(std::fs::metadata(&file).expect("kept").len(), 0);
     }
 
-    /// A main file overwritten with garbage, its WAL left behind (it used
-    /// to start on default settings with a WARN): the WAL's contents come
-    /// back whole, or control refuses naming the file.
+    /// A main file overwritten with garbage, its WAL left behind holding
+    /// every page: the contents come back from the WAL (logged as a WARN,
+    /// the header being gone) and pass the integrity check; never a fresh
+    /// store on default settings.
     #[test]
-    fn a_garbage_main_file_with_its_wal_is_recovered_or_refused_never_reset() {
+    fn a_garbage_main_file_with_its_wal_is_recovered_from_the_wal() {
         let dir = tempfile::tempdir().expect("dir");
         let copy = crashed_copy(dir.path());
         let file = copy.path().join("control.sqlite3");
@@ -584,16 +592,12 @@ mod tests {
             vec![0xA5u8; usize::try_from(len).expect("len").max(4096)],
         )
         .expect("garbage");
-        match Store::open_dir(copy.path()) {
-            Ok(store) => {
-                assert_eq!(store.share_sessions().expect("load"), vec![session(5)]);
-                assert_eq!(
-                    store.settings_json().expect("settings"),
-                    Some(serde_json::json!({"maxFrameBytes": 70000}))
-                );
-            }
-            Err(err) => assert_refused_naming_the_file(&err, copy.path()),
-        }
+        let store = Store::open_dir(copy.path()).expect("recovered from the WAL");
+        assert_eq!(store.share_sessions().expect("load"), vec![session(5)]);
+        assert_eq!(
+            store.settings_json().expect("settings"),
+            Some(serde_json::json!({"maxFrameBytes": 70000}))
+        );
     }
 
     /// A main file overwritten with garbage and no WAL: refused, named.
@@ -632,24 +636,22 @@ mod tests {
         assert_refused_naming_the_file(&err, dir.path());
     }
 
-    /// An empty main file whose WAL still holds every write: the contents
-    /// come back from the WAL (logged as a warning), or control refuses,
-    /// but never a fresh empty store.
+    /// An empty main file whose WAL still holds every write (SQLite cannot
+    /// replay a WAL without its main file): refused naming the file, the
+    /// WAL left byte for byte as it was. The old store opened it as a fresh
+    /// empty store.
     #[test]
-    fn an_empty_main_file_with_its_wal_is_recovered_or_refused_never_reset() {
+    fn an_empty_main_file_with_its_wal_is_refused_and_the_wal_kept() {
         let dir = tempfile::tempdir().expect("dir");
         let copy = crashed_copy(dir.path());
         std::fs::write(copy.path().join("control.sqlite3"), b"").expect("truncate");
-        match Store::open_dir(copy.path()) {
-            Ok(store) => {
-                assert_eq!(store.share_sessions().expect("load"), vec![session(5)]);
-                assert_eq!(
-                    store.settings_json().expect("settings"),
-                    Some(serde_json::json!({"maxFrameBytes": 70000}))
-                );
-            }
-            Err(err) => assert_refused_naming_the_file(&err, copy.path()),
-        }
+        let wal = copy.path().join("control.sqlite3-wal");
+        let before = std::fs::read(&wal).expect("wal");
+        assert!(!before.is_empty());
+        let err = Store::open_dir(copy.path()).expect_err("empty main file");
+        assert_refused_naming_the_file(&err, copy.path());
+        assert!(err.to_string().contains("WAL"), "{err}");
+        assert_eq!(std::fs::read(&wal).expect("wal kept"), before);
     }
 
     /// A crash copy (data only in the WAL) opens with everything in it.
