@@ -592,3 +592,45 @@ async fn link_edges_of_issue_16() {
     .await;
     s.sim.shutdown().await;
 }
+
+/// Issue 16 §6: control without a Discord session answers a share page
+/// with 503 and an HTML explanation (it was a 404 JSON body).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_share_page_without_a_discord_session_is_503_html() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let sock = dir.path().join("no-mediad.sock");
+    let control = Daemon::start(
+        "control",
+        "control-no-discord",
+        dir.path(),
+        &[
+            "--data-dir",
+            data.to_str().expect("utf-8"),
+            "--mediad-socket",
+            sock.to_str().expect("utf-8"),
+            "--http-addr",
+            "127.0.0.1:0",
+        ],
+    );
+    let addr = e2e::stack::control_addr(&control).await;
+    let r = http_raw(
+        &addr,
+        "GET",
+        "/share/AAAAAAAAAAAAAAAAAAAAAAAA",
+        None,
+        &[],
+        None,
+    )
+    .await
+    .expect("answers");
+    assert_eq!(r.status, 503, "{} {}", r.head, r.body);
+    assert!(
+        r.head
+            .to_ascii_lowercase()
+            .contains("content-type: text/html"),
+        "{}",
+        r.head
+    );
+    assert!(r.body.contains("not connected to Discord"), "{}", r.body);
+}
