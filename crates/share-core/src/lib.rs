@@ -57,7 +57,8 @@
 //!   241st creation is refused (`share_session_limit_reached`, 503)
 //!   rather than evicting someone's link as the reference's sweep did.
 //! * Frame admission order: session live → presence (leaving stops the
-//!   session) → MIME → non-empty → decoded size → frames per minute. See
+//!   session) → stream watch enabled (`stream_watch_disabled`, the session
+//!   kept) → MIME → non-empty → decoded size → frames per minute. See
 //!   [`FrameRejection`] for strings and statuses.
 //!
 //! # Decisions on the reference's \[observation\] items (§1–§3)
@@ -103,7 +104,9 @@
 //!   would be rejected.
 //! * The session cap refuses instead of evicting the oldest sessions.
 //! * The frame body must be JSON (no form encoding); a `data:` URL prefix
-//!   on `dataBase64` is tolerated; base64 that does not decode is rejected
+//!   on `dataBase64` is tolerated; base64 that does not decode, or bytes
+//!   without the declared type's file signature
+//!   ([`DecodedFrame::check_signature`]: JPEG, PNG, WebP), are rejected
 //!   with `invalid_frame_data` (400), chosen here. Size is the exact
 //!   decoded size, not `floor(len × 3 / 4)`.
 //! * Public host: the host is compared without its port and without a
