@@ -200,7 +200,11 @@ impl Task {
             } else {
                 (4000u16, "restarting")
             };
-            tracing::info!(code, logout = self.logout_on_stop, "closing the gateway connection");
+            tracing::info!(
+                code,
+                logout = self.logout_on_stop,
+                "closing the gateway connection"
+            );
             let _ = tokio::time::timeout(
                 std::time::Duration::from_millis(500),
                 ws.close(Some(CloseFrame {

@@ -208,10 +208,11 @@ async fn public_gate(
 ) -> Response {
     // Every Host / X-Forwarded-Host / Forwarded line and an absolute-form
     // URI: public if any names the public host; ambiguous ones refused.
-    let decision =
-        state
-            .gate
-            .check_all(req.method().as_str(), req.uri().path(), &guard::host_sources(&req));
+    let decision = state.gate.check_all(
+        req.method().as_str(),
+        req.uri().path(),
+        &guard::host_sources(&req),
+    );
     let headers = req.headers();
     let public = match decision {
         share_core::GateDecision::AllowLocal => false,
@@ -335,14 +336,13 @@ fn error_with(status: StatusCode, reason: &str, message: &str) -> Response {
 
 /// A JSON request body, or the 400 that names why it is not one.
 fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(body)
-        .map_err(|e| {
-            error_with(
-                StatusCode::BAD_REQUEST,
-                "invalid_json_body",
-                &format!("invalid JSON body: {e}"),
-            )
-        })
+    serde_json::from_slice(body).map_err(|e| {
+        error_with(
+            StatusCode::BAD_REQUEST,
+            "invalid_json_body",
+            &format!("invalid JSON body: {e}"),
+        )
+    })
 }
 
 /// Constant-time comparison, so the token cannot be guessed byte by byte
@@ -759,7 +759,10 @@ fn subscription_body(body: &[u8]) -> Result<SubscriptionBody, Response> {
     match &v {
         serde_json::Value::Object(m) if !m.is_empty() => {}
         serde_json::Value::Object(_) => {
-            return Err(error(StatusCode::BAD_REQUEST, "subscription_fields_required"));
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "subscription_fields_required",
+            ));
         }
         _ => return Err(error(StatusCode::BAD_REQUEST, "json_object_required")),
     }

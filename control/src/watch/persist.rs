@@ -217,10 +217,13 @@ mod tests {
         let now = Instant::now();
         let mut back = loaded[0].to_watch(now).expect("a watch");
         back.started_at = native.started_at;
-        assert_eq!(back, Watch {
-            native_active: false,
-            ..native
-        });
+        assert_eq!(
+            back,
+            Watch {
+                native_active: false,
+                ..native
+            }
+        );
         assert_eq!(loaded[1].to_watch(now).expect("a watch").guild, link.guild);
         assert_eq!(loaded[0].text_channel.as_deref(), Some("600"));
         assert_eq!(loaded[1].share_session, Some(12));

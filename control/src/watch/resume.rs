@@ -69,10 +69,7 @@ impl Manager {
     /// The adoption window is over: drop stored watches still waiting and
     /// close what mediad holds that no watch wants.
     pub(super) async fn on_adoption_timer(&mut self) {
-        if self
-            .adoption_deadline
-            .is_none_or(|d| Instant::now() < d)
-        {
+        if self.adoption_deadline.is_none_or(|d| Instant::now() < d) {
             return;
         }
         self.adoption_deadline = None;
@@ -129,7 +126,10 @@ impl Manager {
             .book
             .watches()
             .map(|w| {
-                let text = self.progress.get(&w.id).and_then(|p| p.text_channel.clone());
+                let text = self
+                    .progress
+                    .get(&w.id)
+                    .and_then(|p| p.text_channel.clone());
                 let session = self
                     .link_watches
                     .iter()

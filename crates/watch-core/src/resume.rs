@@ -46,8 +46,7 @@ pub fn resume_decision(registry: &Registry, w: &Watch, window_over: bool) -> Res
         // The share session's own rules (expiry, presence) decide.
         WatchTransport::Link => {}
     }
-    if w
-        .requesters
+    if w.requesters
         .iter()
         .all(|r| registry.voice_channel(w.guild, *r).is_none())
     {
