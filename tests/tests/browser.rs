@@ -734,9 +734,21 @@ async fn the_dashboard_shows_transports_sharers_notes_frame_and_share_links() {
                      host: location.host } : null;"#,
         )
         .await;
+    // (Issue 16 §4: every error is JSON with a stable reason, this 404 too.)
+    let text: Value = serde_json::from_str(public["text"].as_str().unwrap_or_default())
+        .unwrap_or_else(|_| panic!("a JSON 404: {public}"));
     assert_eq!(
-        public,
-        json!({"status": 404, "text": "Not found.", "host": format!("share.test:{port}")})
+        (
+            public["status"].clone(),
+            public["host"].clone(),
+            text["reason"].clone()
+        ),
+        (
+            json!(404),
+            json!(format!("share.test:{port}")),
+            json!("not_found")
+        ),
+        "{public}"
     );
     let events = browser
         .js(&format!(

@@ -128,3 +128,49 @@ async fn a_native_watch_survives_ten_control_crashes() {
 async fn a_native_watch_survives_ten_graceful_control_restarts() {
     cycles(true).await;
 }
+
+/// A transport mediad kept for a watch that control no longer has (its
+/// record removed while control was down) is closed with a reason once the
+/// adoption window is over, and so is the subscription; control does not
+/// leave mediad decoding frames nobody uses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transports_no_watch_wants_are_closed_after_the_adoption_window() {
+    let _serial = SERIAL.lock().await;
+    let mut s = Stack::start("demo", "sim-user-agent", &[]).await;
+    let r = s.start_watch(BOB, Some("alice")).await;
+    assert_eq!(r["transport"], json!("native"), "{r}");
+    s.frame_ready().await;
+    s.restart_control_after(|data_dir| {
+        let conn = rusqlite::Connection::open(data_dir.join("control.sqlite3")).expect("store");
+        let n = conn.execute("DELETE FROM watches", []).expect("delete");
+        assert_eq!(n, 1, "the watch was stored");
+    })
+    .await;
+    let stream_held = |media: &Value| {
+        media["mediad"]["transports"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t["role"] == json!("stream_watch")))
+    };
+    // Adopted at first: mediad still holds the stream transport.
+    let media = get_json(&s.http, "/api/media/state").await;
+    assert!(stream_held(&media), "adopted: {media}");
+    let t0 = Instant::now();
+    wait_for(
+        Duration::from_secs(30),
+        "the orphaned stream transport closed",
+        || async {
+            let media = get_json(&s.http, "/api/media/state").await;
+            (!stream_held(&media)).then_some(())
+        },
+    )
+    .await;
+    eprintln!("orphan closed {:?} after control was back", t0.elapsed());
+    let log = s.log();
+    assert!(
+        log.contains("orphaned_transport_closed"),
+        "logged with its reason"
+    );
+    assert!(log.contains("orphaned_after_control_restart"));
+    assert_eq!(s.state().await["watches"], json!([]));
+    s.sim.shutdown().await;
+}
