@@ -61,14 +61,19 @@ fn trust(pem: &str) {
 
 /// A TLS client trusting the sims' CAs.
 pub fn tls_client() -> tls_client::TlsClient {
+    // One file per call: tests run in parallel threads, and a shared name
+    // let one test read the file while another was rewriting it (empty).
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let pem = TRUSTED.lock().expect("lock").clone();
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = std::env::temp_dir().join(format!(
-        "discord-sim-test-cas-{}-{}.pem",
-        std::process::id(),
-        pem.len()
+        "discord-sim-test-cas-{}-{n}.pem",
+        std::process::id()
     ));
     std::fs::write(&path, pem).expect("write CA bundle");
-    tls_client::TlsClient::new(Some(&path)).expect("CA bundle loads")
+    let client = tls_client::TlsClient::new(Some(&path)).expect("CA bundle loads");
+    let _ = std::fs::remove_file(&path);
+    client
 }
 
 /// What the client saw next.
