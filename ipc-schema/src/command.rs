@@ -2,6 +2,7 @@
 
 use crate::hello::Hello;
 use crate::ids::{ChannelId, GuildId, Secret, UserId};
+use crate::voice::{UtteranceId, VoicePlayChunk};
 use serde::{Deserialize, Serialize};
 
 /// Every frame control sends. Variant order is part of the wire format:
@@ -42,6 +43,15 @@ pub enum ControlMsg {
     },
     /// Ask for a `MediadMsg::Snapshot` of everything mediad holds.
     SnapshotRequest,
+    /// One chunk of an utterance to speak on the voice connection
+    /// (reliable lane, at most 100 ms of PCM per chunk).
+    VoicePlay(VoicePlayChunk),
+    /// Barge-in: stop this utterance now (within one 20 ms frame); a queued
+    /// utterance of that id is dropped.
+    VoiceCancel {
+        /// Which utterance.
+        id: UtteranceId,
+    },
 }
 
 /// Credentials and ids for the voice connection, from the main gateway's

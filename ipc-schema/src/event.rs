@@ -3,6 +3,7 @@
 use crate::command::{StreamConnect, StreamType, VideoSubscription, VoiceConnect};
 use crate::hello::Hello;
 use crate::ids::{Ssrc, UserId};
+use crate::voice::{PlaybackEvent, UserSpeech, UserUtterance};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -40,6 +41,12 @@ pub enum MediadMsg {
     Error(ErrorReport),
     /// Everything mediad holds; sent after a handshake and on request.
     Snapshot(Snapshot),
+    /// An utterance's playback state changed.
+    Playback(PlaybackEvent),
+    /// A user started or stopped speaking (voice-activity detection).
+    UserSpeech(UserSpeech),
+    /// A finished utterance of one user, as 16 kHz PCM.
+    UserUtterance(UserUtterance),
 }
 
 /// The three Discord media connections mediad can hold.

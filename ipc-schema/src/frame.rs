@@ -268,8 +268,8 @@ mod tests {
         assert_eq!(
             err,
             FrameError::UnknownKind {
-                index: 14,
-                known: 14
+                index: 16,
+                known: 16
             }
         );
         assert!(!err.is_fatal(true));

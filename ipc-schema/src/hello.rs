@@ -36,7 +36,8 @@ impl std::str::FromStr for ProtocolVersion {
 }
 
 /// The version this build speaks.
-pub const PROTOCOL_VERSION: ProtocolVersion = ProtocolVersion { major: 1, minor: 0 };
+pub const PROTOCOL_VERSION: ProtocolVersion = ProtocolVersion { major: 1, minor: 1 };
+// 1.1: voice audio (VoicePlay, VoiceCancel; Playback, UserSpeech, UserUtterance).
 
 /// Which program sent a [`Hello`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

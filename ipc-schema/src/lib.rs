@@ -33,7 +33,9 @@
 //! # Lanes
 //! Each message knows its [`Lane`]: video frames are [`Lane::Lossy`] (a
 //! bounded queue that drops the oldest frame when full), everything else is
-//! [`Lane::Reliable`] (ordered, never dropped).
+//! [`Lane::Reliable`] (ordered, never dropped). Voice audio to play
+//! ([`VoicePlayChunk`]) is reliable too, in chunks of at most 100 ms so that
+//! it never holds a ping back (see the `voice` module's notes).
 
 mod command;
 mod event;
@@ -42,6 +44,7 @@ mod hello;
 mod ids;
 mod lane;
 mod summary;
+mod voice;
 
 pub use command::*;
 pub use event::*;
@@ -49,6 +52,7 @@ pub use hello::{Hello, PROTOCOL_VERSION, PeerRole, ProtocolVersion, VersionCheck
 pub use ids::{ChannelId, GuildId, Secret, Ssrc, UserId};
 pub use lane::{Lane, WireMessage};
 pub use summary::{FieldValue, Fields};
+pub use voice::*;
 
 /// Largest payload a frame may carry: 16 MiB. Checked before allocating.
 pub const MAX_FRAME_LEN: usize = 16 * 1024 * 1024;

@@ -4,6 +4,7 @@
 use crate::command::*;
 use crate::event::*;
 use crate::lane::{Lane, WireMessage};
+use crate::voice::PlaybackState;
 use crate::{Hello, Secret};
 use std::fmt;
 
@@ -106,7 +107,7 @@ fn subscription_fields(v: &VideoSubscription) -> Fields {
 }
 
 impl WireMessage for ControlMsg {
-    const KNOWN_KINDS: u32 = 14;
+    const KNOWN_KINDS: u32 = 16;
 
     fn lane(&self) -> Lane {
         match self {
@@ -131,6 +132,8 @@ impl WireMessage for ControlMsg {
             ControlMsg::UnsubscribeUserVideo { .. } => "unsubscribe_user_video",
             ControlMsg::Ping { .. } => "ping",
             ControlMsg::SnapshotRequest => "snapshot_request",
+            ControlMsg::VoicePlay(_) => "voice_play",
+            ControlMsg::VoiceCancel { .. } => "voice_cancel",
         }
     }
 
@@ -159,6 +162,13 @@ impl WireMessage for ControlMsg {
                 vec![("user", FieldValue::U64(user_id.0))]
             }
             ControlMsg::Ping { nonce } => vec![("nonce", FieldValue::U64(*nonce))],
+            ControlMsg::VoicePlay(c) => vec![
+                ("id", FieldValue::U64(c.id.0)),
+                ("seq", FieldValue::U64(u64::from(c.seq))),
+                ("pcm", FieldValue::Bytes(c.pcm.len())),
+                ("last", FieldValue::Bool(c.last)),
+            ],
+            ControlMsg::VoiceCancel { id } => vec![("id", FieldValue::U64(id.0))],
         }
     }
 
@@ -175,7 +185,7 @@ impl WireMessage for ControlMsg {
 }
 
 impl WireMessage for MediadMsg {
-    const KNOWN_KINDS: u32 = 11;
+    const KNOWN_KINDS: u32 = 14;
 
     fn lane(&self) -> Lane {
         match self {
@@ -197,6 +207,9 @@ impl WireMessage for MediadMsg {
             MediadMsg::Pong { .. } => "pong",
             MediadMsg::Error(_) => "error",
             MediadMsg::Snapshot(_) => "snapshot",
+            MediadMsg::Playback(_) => "playback",
+            MediadMsg::UserSpeech(_) => "user_speech",
+            MediadMsg::UserUtterance(_) => "user_utterance",
         }
     }
 
@@ -270,6 +283,28 @@ impl WireMessage for MediadMsg {
                     FieldValue::U64(sn.subscriptions.len() as u64),
                 ),
                 ("control_sessions", FieldValue::U64(sn.control_sessions)),
+            ],
+            MediadMsg::Playback(p) => vec![
+                ("id", FieldValue::U64(p.id.0)),
+                ("state", s(p.state.as_str())),
+                (
+                    "reason",
+                    match &p.state {
+                        PlaybackState::Failed(r) => s(r),
+                        _ => FieldValue::None,
+                    },
+                ),
+                ("played_ms", FieldValue::U64(u64::from(p.played_ms))),
+            ],
+            MediadMsg::UserSpeech(u) => vec![
+                ("user", FieldValue::U64(u.user_id.0)),
+                ("ssrc", FieldValue::U64(u64::from(u.ssrc.0))),
+                ("speaking", FieldValue::Bool(u.speaking)),
+            ],
+            MediadMsg::UserUtterance(u) => vec![
+                ("user", FieldValue::U64(u.user_id.0)),
+                ("pcm", FieldValue::Bytes(u.pcm.len())),
+                ("duration_ms", FieldValue::U64(u64::from(u.duration_ms))),
             ],
         }
     }

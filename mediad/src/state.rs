@@ -134,8 +134,13 @@ impl MediaState {
                     vec![]
                 }
             }
-            // Answered by the supervisor, which knows uptime and ids.
-            ControlMsg::Hello(_) | ControlMsg::Ping { .. } | ControlMsg::SnapshotRequest => vec![],
+            // Answered by the supervisor, which knows uptime and ids; voice
+            // audio goes to the voice slot's player, not through this state.
+            ControlMsg::Hello(_)
+            | ControlMsg::Ping { .. }
+            | ControlMsg::SnapshotRequest
+            | ControlMsg::VoicePlay(_)
+            | ControlMsg::VoiceCancel { .. } => vec![],
         }
     }
 

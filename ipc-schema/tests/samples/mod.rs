@@ -79,6 +79,18 @@ pub fn decoded_frame(jpeg_len: usize) -> DecodedVideoFrame {
     }
 }
 
+/// 1 ms of a 48 kHz ramp, as control would send it.
+pub fn voice_play_chunk() -> VoicePlayChunk {
+    VoicePlayChunk {
+        id: UtteranceId(77),
+        seq: 3,
+        pcm: (0..48i16)
+            .flat_map(|i| (i * 100 - 2400).to_le_bytes())
+            .collect(),
+        last: true,
+    }
+}
+
 /// Every control→mediad kind, named after its vector file.
 pub fn control_samples() -> Vec<(&'static str, ControlMsg)> {
     vec![
@@ -135,6 +147,13 @@ pub fn control_samples() -> Vec<(&'static str, ControlMsg)> {
         ),
         ("ping", ControlMsg::Ping { nonce: 0xdead_beef }),
         ("snapshot_request", ControlMsg::SnapshotRequest),
+        ("voice_play", ControlMsg::VoicePlay(voice_play_chunk())),
+        (
+            "voice_cancel",
+            ControlMsg::VoiceCancel {
+                id: UtteranceId(77),
+            },
+        ),
     ]
 }
 
@@ -253,6 +272,30 @@ pub fn mediad_samples() -> Vec<(&'static str, MediadMsg)> {
                 ],
                 subscriptions: vec![subscription()],
                 publish_paused: false,
+            }),
+        ),
+        (
+            "playback",
+            MediadMsg::Playback(PlaybackEvent {
+                id: UtteranceId(77),
+                state: PlaybackState::Failed("no voice connection".into()),
+                played_ms: 1_240,
+            }),
+        ),
+        (
+            "user_speech",
+            MediadMsg::UserSpeech(UserSpeech {
+                user_id: UserId(444_444_444_444_444_444),
+                ssrc: Ssrc(1000),
+                speaking: true,
+            }),
+        ),
+        (
+            "user_utterance",
+            MediadMsg::UserUtterance(UserUtterance {
+                user_id: UserId(444_444_444_444_444_444),
+                pcm: (0..64u16).flat_map(|i| (i * 300).to_le_bytes()).collect(),
+                duration_ms: 2,
             }),
         ),
     ]
