@@ -31,6 +31,22 @@ pub enum SimMediaError {
     /// OpenH264 refused to initialise or to encode a frame.
     #[error("H264 encoder failure: {0}")]
     Encoder(String),
+    /// Text for speech synthesis is empty, too long or has control
+    /// characters.
+    #[error("invalid speech text: {0}")]
+    InvalidText(&'static str),
+    /// espeak-ng could not be run or failed.
+    #[error("espeak-ng failed: {0}")]
+    Synthesis(String),
+    /// A WAV stream did not parse.
+    #[error("bad WAV data: {0}")]
+    BadWav(&'static str),
+    /// The resampler refused the rates or the data.
+    #[error("resampler failure: {0}")]
+    Resample(String),
+    /// libopus refused to initialise, encode or decode.
+    #[error("Opus codec failure: {0}")]
+    Opus(String),
 }
 
 impl SimMediaError {
@@ -40,7 +56,7 @@ impl SimMediaError {
     pub fn is_config_error(&self) -> bool {
         matches!(
             self,
-            Self::InvalidDimensions { .. } | Self::InvalidConfig(_)
+            Self::InvalidDimensions { .. } | Self::InvalidConfig(_) | Self::InvalidText(_)
         )
     }
 
@@ -56,6 +72,12 @@ impl SimMediaError {
     #[must_use]
     pub fn should_recreate_stream(&self) -> bool {
         self.is_encoder_failure()
+    }
+}
+
+impl From<opus::Error> for SimMediaError {
+    fn from(e: opus::Error) -> Self {
+        Self::Opus(e.to_string())
     }
 }
 

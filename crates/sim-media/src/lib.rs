@@ -1,7 +1,9 @@
 //! Synthetic media for the offline Discord simulator: what simulated
 //! participants send. Pure: no sockets, no threads, no clock reads, no
 //! global randomness — every picture and packet is a function of a seed and
-//! a frame or packet index that the caller passes in.
+//! a frame or packet index that the caller passes in. One exception:
+//! [`synthesize`] runs espeak-ng as a subprocess (blocking; call it off
+//! async tasks).
 //!
 //! # How to drive it
 //!
@@ -26,6 +28,11 @@
 //! packets for a speaking period; advance the RTP timestamp by
 //! [`OPUS_TIMESTAMP_STEP`] (960) per packet and end with
 //! [`OpusSpeaker::silence_tail`].
+//!
+//! Spoken lines: [`synthesize`]`(text, &SpeechVoice::default())` (espeak-ng,
+//! resampled to 48 kHz by `rubato`) then [`encode_line`] (libopus, 20 ms
+//! stereo packets). [`OpusMonoDecoder`] decodes what clients send;
+//! [`wav_mono_s16`] writes recordings.
 //!
 //! # Why it looks like this
 //! - Screen text uses an embedded 5×7 bitmap font drawn in solid scaled
@@ -55,10 +62,13 @@ mod font;
 mod frame;
 mod h264;
 mod opus;
+mod opus_codec;
 mod rng;
 mod screen;
 mod source;
+mod speech;
 mod vp8;
+mod wav;
 
 pub use camera::{CameraConfig, CameraSource};
 pub use error::SimMediaError;
@@ -71,6 +81,11 @@ pub use opus::{
     OPUS_CLOCK_RATE, OPUS_FRAME_MS, OPUS_SILENCE_FRAME, OPUS_TIMESTAMP_STEP, OpusSpeaker,
     OpusVoice, SILENCE_TAIL_FRAMES,
 };
+pub use opus_codec::{FRAME_SAMPLES, LINE_BITRATE, OpusMonoDecoder, encode_line};
 pub use screen::{SceneInfo, ScreenConfig, ScreenScene, ScreenSource};
 pub use source::FrameSource;
+pub use speech::{
+    MAX_LINE_CHARS, SpeechVoice, check_line_text, resample_to_48k, synthesize,
+};
 pub use vp8::{Vp8Config, Vp8Stream};
+pub use wav::{WAV_HEADER_LEN, WavPcm, parse_wav_s16, wav_mono_s16};
