@@ -223,6 +223,7 @@
 
 mod calls;
 mod commentary;
+mod floor;
 mod intake;
 mod memory;
 mod note_loop;
@@ -240,6 +241,9 @@ pub use calls::{
 pub use commentary::{
     BusyKind, Commentary, CommentaryDecision, CommentaryJob, CommentaryLoop, CommentaryTrigger,
     Gate, MAX_DIRECTIVE_CHARS, MAX_TRACKED_SPEAKERS, extract_note_directives, parse_commentary,
+};
+pub use floor::{
+    DropReason, FloorAction, FloorStats, MAX_QUEUED, PlaybackReport, SpeakKind, SpeechFloor,
 };
 pub use intake::{FrameIntake, FrameMeta, FrameRejected, RATE_WINDOW};
 pub use memory::{

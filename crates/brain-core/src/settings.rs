@@ -183,8 +183,13 @@ pub const STR_SETTINGS: &[StrSpec] = &[
 ];
 
 /// Every boolean setting with its default.
-pub const BOOL_SETTINGS: &[(&str, bool)] =
-    &[("enabled", true), ("autonomousCommentaryEnabled", true)];
+pub const BOOL_SETTINGS: &[(&str, bool)] = &[
+    ("enabled", true),
+    ("autonomousCommentaryEnabled", true),
+    ("spokenReplies", true),
+    ("textChannelReplies", true),
+    ("bargeIn", true),
+];
 
 /// The outbound-music visualizer (only used by outbound Go Live).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -281,6 +286,15 @@ pub struct Settings {
     pub share_page_max_width_px: u32,
     /// Share-page JPEG quality (default 0.6, 0.5..=0.75).
     pub share_page_jpeg_quality: f64,
+    /// Commentary and answers are spoken in the voice channel (default
+    /// true). Not a reference setting: the reference always speaks.
+    pub spoken_replies: bool,
+    /// Commentary and answers are also posted to the text channel when one
+    /// is known (default true). Not a reference setting.
+    pub text_channel_replies: bool,
+    /// A user starting to speak stops the agent's playback (default true).
+    /// Not a reference setting.
+    pub barge_in: bool,
 }
 
 impl Default for Settings {
@@ -313,6 +327,9 @@ impl Default for Settings {
             native_discord_preferred_stream_type: NATIVE_STREAM_TYPE.default.to_owned(),
             share_page_max_width_px: SHARE_PAGE_MAX_WIDTH.default,
             share_page_jpeg_quality: SHARE_PAGE_JPEG_QUALITY.default,
+            spoken_replies: true,
+            text_channel_replies: true,
+            barge_in: true,
         }
     }
 }
@@ -502,6 +519,9 @@ impl Settings {
         Some(match key {
             "enabled" => &mut self.enabled,
             "autonomousCommentaryEnabled" => &mut self.autonomous_commentary_enabled,
+            "spokenReplies" => &mut self.spoken_replies,
+            "textChannelReplies" => &mut self.text_channel_replies,
+            "bargeIn" => &mut self.barge_in,
             _ => return None,
         })
     }

@@ -165,6 +165,21 @@ const TEXT: &[(&str, &str, &str)] = &[
         "JPEG quality the share page encodes with.",
         "control share page configuration",
     ),
+    (
+        "spokenReplies",
+        "Commentary and answers are spoken in the voice channel (text to speech through mediad). Not a reference setting: the reference always speaks.",
+        "control voice (speech floor), brain, conversation",
+    ),
+    (
+        "textChannelReplies",
+        "Commentary and answers are also posted to the text channel when one is known. Not a reference setting.",
+        "control brain and conversation",
+    ),
+    (
+        "bargeIn",
+        "A user starting to speak stops the agent's playback at once and drops queued commentary. Not a reference setting.",
+        "brain-core speech floor",
+    ),
 ];
 
 /// The reference, one entry per key, in the schema's order.
