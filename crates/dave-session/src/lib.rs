@@ -40,6 +40,7 @@
 mod decode;
 mod error;
 mod frame;
+mod encrypt_guard;
 mod media;
 mod messages;
 mod session;

@@ -507,6 +507,11 @@ impl DaveSession {
         if !mls.can_encrypt() {
             return Err(DaveError::NotReady);
         }
+        if !crate::encrypt_guard::encryptable(codec, frame) {
+            return Err(DaveError::EncryptFailed(format!(
+                "malformed {codec:?} frame (its clear header does not fit)"
+            )));
+        }
         let (media, codec) = codec.davey();
         mls.encrypt(media, codec, frame)
             .map(|c| c.into_owned())

@@ -118,3 +118,45 @@ fn davey_frames_pass_the_protocol_frame_check() {
         Decrypted::Plain(frame)
     );
 }
+
+/// Found by the `dave_unwrap_group` fuzz target: davey's H264 encryptor
+/// panicked (slice index out of range) on an access unit whose IDR slice
+/// header runs into the next NAL unit, and its VP8 encryptor on a frame
+/// shorter than the clear header. The session refuses such frames.
+#[test]
+fn frames_davey_cannot_encrypt_are_refused_not_a_panic() {
+    let mut net = established();
+    let hex = "81000720000000016742c01fda014016e806d00000000168ce3880000000016588000720000000016742c01fda014016e806d0000098bde2072c51769bc0e50a2f54799ec3570d7ce8a132164f8ccd175495ce1c5d96d7255e9fdc582667a4dd00000000000000000000000000000000000000008407447dbe0c458600";
+    let frame: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    assert!(matches!(
+        net.session(A).encrypt(MediaCodec::H264, &frame),
+        Err(dave_session::DaveError::EncryptFailed(_))
+    ));
+    // A zero-filled slice header at the end of the frame, too.
+    assert!(
+        net.session(A)
+            .encrypt(MediaCodec::H264, &[0, 0, 0, 1, 0x41, 0, 0, 0x40])
+            .is_err()
+    );
+    // VP8 (the second crash): an empty frame, a key frame shorter than its
+    // 10-byte clear header.
+    for bad in [&[][..], &[0x9e, 0x81, 0xdc, 0x15]] {
+        assert!(matches!(
+            net.session(A).encrypt(MediaCodec::Vp8, bad),
+            Err(dave_session::DaveError::EncryptFailed(_))
+        ));
+    }
+    // Well-formed frames still go through.
+    let now = net.now;
+    let good = h264_frame();
+    let enc = net.session(A).encrypt(MediaCodec::H264, &good).unwrap();
+    assert_eq!(
+        net.session(B)
+            .decrypt(A, MediaCodec::H264, &enc, now)
+            .unwrap(),
+        Decrypted::Plain(good)
+    );
+}
