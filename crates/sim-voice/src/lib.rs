@@ -90,6 +90,8 @@ mod handle;
 mod netem;
 mod participant;
 mod publish;
+mod recorder;
+mod recorder_thread;
 mod replay;
 mod report;
 mod shared;
@@ -100,7 +102,11 @@ pub use config::{
     VoiceServerConfig,
 };
 pub use error::SimVoiceError;
-pub use handle::{VoiceServerHandle, start};
+pub use handle::{SayOutcome, VoiceServerHandle, start};
+pub use recorder::{
+    EndReason, GAP_END, MAX_TOTAL_SECONDS, MAX_UTTERANCE, RECORDING_RATE, RecorderReport,
+    RecordingInfo,
+};
 pub use report::{
     CodecFrames, LayerReport, ParticipantReport, PublishedFrame, RoomReport, SentFrame,
     ServerReport, SessionReport,

@@ -142,6 +142,14 @@ pub(crate) struct Participant {
     next_audio_at: Option<Instant>,
     /// Silence frames still to send after speaking stopped.
     silence_left: usize,
+    /// Opus packets of spoken lines still to send (before the fixture
+    /// voice).
+    line: std::collections::VecDeque<Vec<u8>>,
+    /// Speaking started for a line (not by `set_speaking`): when the line
+    /// and its tail are sent, speaking ends with an op 5 `speaking: 0`.
+    line_speaking: bool,
+    /// Set when a line's tail went out: the core announces op 5 off.
+    speaking_off_due: bool,
     pub video: Option<VideoState>,
     /// The participant's DAVE client, once it joined the room's group.
     pub dave: Option<SimMember>,
@@ -187,6 +195,9 @@ impl Participant {
             audio_ts: (seed as u32).wrapping_mul(2_654_435_761),
             next_audio_at: None,
             silence_left: 0,
+            line: std::collections::VecDeque::new(),
+            line_speaking: false,
+            speaking_off_due: false,
             video,
             spec,
             dave: None,
@@ -200,14 +211,44 @@ impl Participant {
             return;
         }
         self.speaking = on;
+        self.line_speaking = false;
         if on {
             self.silence_left = 0;
             self.next_audio_at = Some(now);
         } else {
+            // Stopping also cuts a line short.
+            self.line.clear();
             self.silence_left = sim_media::SILENCE_TAIL_FRAMES;
         }
     }
 
+    /// Queues a spoken line (20 ms Opus packets). Returns `(starts speaking
+    /// now, ms of audio queued before this line)`. A participant that was
+    /// not speaking starts after one frame period, so that the op 5 the
+    /// core broadcasts now reaches receivers before the first packet.
+    pub(crate) fn say(&mut self, packets: Vec<Vec<u8>>, now: Instant) -> Option<(bool, u64)> {
+        self.speaker.as_ref()?;
+        let ahead = self.line.len() as u64 * u64::from(sim_media::OPUS_FRAME_MS);
+        self.line.extend(packets);
+        self.speaking_off_due = false;
+        if self.speaking {
+            if self.next_audio_at.is_none() {
+                self.next_audio_at = Some(now);
+            }
+            return Some((false, ahead));
+        }
+        self.speaking = true;
+        self.line_speaking = true;
+        self.silence_left = 0;
+        self.next_audio_at = Some(now + AUDIO_FRAME);
+        Some((true, ahead))
+    }
+
+    /// Whether a line's tail just finished (op 5 `speaking: 0` is due);
+    /// clears the flag.
+    pub(crate) fn take_speaking_off(&mut self) -> bool {
+        std::mem::take(&mut self.speaking_off_due)
+    }
     /// Opus packets due by `now` (with their RTP timestamps).
     pub(crate) fn poll_audio(&mut self, now: Instant) -> Vec<(u32, Vec<u8>)> {
         let mut out = Vec::new();
@@ -218,10 +259,24 @@ impl Participant {
             if at > now {
                 break;
             }
-            let pkt = if self.speaking {
+            let pkt = if let Some(p) = self.line.pop_front() {
+                if self.line.is_empty() {
+                    // The line ends: its tail follows, then op 5 off
+                    // (a fixture voice started by `set_speaking` resumes).
+                    if self.line_speaking {
+                        self.speaking = false;
+                        self.silence_left = sim_media::SILENCE_TAIL_FRAMES;
+                    }
+                }
+                Some(p)
+            } else if self.speaking {
                 speaker.packets_for(20).into_iter().next()
             } else if self.silence_left > 0 {
                 self.silence_left -= 1;
+                if self.silence_left == 0 && self.line_speaking {
+                    self.line_speaking = false;
+                    self.speaking_off_due = true;
+                }
                 Some(sim_media::OPUS_SILENCE_FRAME.to_vec())
             } else {
                 None

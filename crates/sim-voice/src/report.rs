@@ -29,6 +29,8 @@ pub struct ServerReport {
     pub sessions: Vec<SessionReport>,
     /// Rooms with simulated participants or sessions.
     pub rooms: Vec<RoomReport>,
+    /// The recorder of client audio (`recordings()`).
+    pub recorder: crate::recorder::RecorderReport,
 }
 
 /// One client session (one user on one room).
@@ -70,6 +72,22 @@ pub struct SessionReport {
     pub rtp_ssrcs: BTreeMap<u32, u64>,
     /// Payload types seen in the client's RTP.
     pub payload_types: Vec<u8>,
+    /// Audio packets accepted on the session's SSRC with its Opus payload
+    /// type (forwarded and recorded).
+    pub audio_received: u64,
+    /// Packets on the audio SSRC with another payload type than the
+    /// client's declared Opus one: dropped.
+    pub audio_dropped_bad_payload_type: u64,
+    /// RTP on an SSRC the client never announced (not its Ready/op 5
+    /// audio SSRC, not an op 12 / Ready video or RTX SSRC): dropped.
+    pub rtp_dropped_unknown_ssrc: u64,
+    /// DAVE audio frames from the client decrypted for the recorder.
+    pub audio_dave_decrypted: u64,
+    /// DAVE audio frames nobody in the room could decrypt: not recorded.
+    pub audio_dave_failures: u64,
+    /// Audio frames without a DAVE trailer from a DAVE session (silence
+    /// frames, or a sender not ready yet): recorded as they came.
+    pub audio_dave_passthrough: u64,
     /// Media datagrams sent to the client.
     pub packets_sent: u64,
     /// NACKed sequence numbers received from the client.

@@ -43,6 +43,13 @@ pub(crate) enum ShellMsg {
     WsBinary(ConnId, Vec<u8>),
     WsClosed(ConnId),
     Datagram(SocketAddr, Vec<u8>),
+    /// A simulated participant says a line (packets already encoded).
+    Say {
+        room: crate::config::RoomId,
+        user_id: u64,
+        packets: Vec<Vec<u8>>,
+        reply: oneshot::Sender<Result<crate::core::SayStarted, crate::core::SayError>>,
+    },
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -167,6 +174,7 @@ pub(crate) async fn start(
         conns: HashMap::new(),
         shared: shared.clone(),
         last_snapshot: None,
+        recorder: crate::recorder_thread::spawn(shared.clone()),
     };
     tokio::spawn(task.run());
     Ok((tx, endpoint, shared, tls))
@@ -190,6 +198,8 @@ struct ServerTask {
     conns: HashMap<ConnId, ConnHandle>,
     shared: Arc<Mutex<Shared>>,
     last_snapshot: Option<Instant>,
+    /// Client audio to the recorder thread.
+    recorder: crate::recorder_thread::RecorderTx,
 }
 
 impl ServerTask {
@@ -242,6 +252,10 @@ impl ServerTask {
                             urgent_snapshot = true;
                         }
                         ShellMsg::Datagram(from, data) => self.core.on_datagram(from, data, now),
+                        ShellMsg::Say { room, user_id, packets, reply } => {
+                            let _ = reply.send(self.core.say(room, user_id, packets, now));
+                            urgent_snapshot = true;
+                        }
                     }
                 }
                 () = tokio::time::sleep_until(deadline.into()) => {
@@ -275,6 +289,7 @@ impl ServerTask {
                         let _ = s.udp.try_send_to(&data, to);
                     }
                 }
+                Output::Record(ev) => self.recorder.send(ev),
             }
         }
     }

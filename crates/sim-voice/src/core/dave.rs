@@ -409,6 +409,15 @@ pub(super) fn decrypt_published(room: &mut Room, sender: u64, frame: &[u8]) -> O
         .find_map(|m| m.decrypt(sender, true, frame).ok())
 }
 
+/// Decrypts a client's DAVE Opus frame with whichever simulated member of
+/// the room holds the sender's key. `None` if none can.
+pub(super) fn decrypt_audio(room: &mut Room, sender: u64, frame: &[u8]) -> Option<Vec<u8>> {
+    room.participants
+        .values_mut()
+        .filter_map(|p| p.dave.as_mut())
+        .find_map(|m| m.decrypt(sender, false, frame).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,6 +124,41 @@ impl Core {
         self.broadcast(room, Some(user), &msg);
     }
 
+    /// A simulated participant says a line (20 ms Opus packets): op 5
+    /// Speaking (microphone) to the room now unless it is already
+    /// speaking, the packets from the next frame period on, then the
+    /// five-frame silence tail and op 5 `speaking: 0`.
+    pub(crate) fn say(
+        &mut self,
+        room: RoomId,
+        user: u64,
+        packets: Vec<Vec<u8>>,
+        now: Instant,
+    ) -> Result<SayStarted, SayError> {
+        if packets.is_empty() {
+            return Err(SayError::Empty);
+        }
+        let count = packets.len();
+        let r = self.rooms.get_mut(&room).ok_or(SayError::NoParticipant)?;
+        let soundshare = matches!(r.kind, Some(RoomKind::Stream { .. }));
+        let p = r
+            .participants
+            .get_mut(&user)
+            .ok_or(SayError::NoParticipant)?;
+        let ssrc = p.audio_ssrc.ok_or(SayError::NoAudio)?;
+        let (announce, ahead_ms) = p.say(packets, now).ok_or(SayError::NoAudio)?;
+        if announce {
+            let msg = VoiceMessage::Speaking(speaking_msg(user, ssrc, true, soundshare));
+            self.broadcast(room, Some(user), &msg);
+        }
+        Ok(SayStarted {
+            ssrc,
+            packets: count,
+            duration_ms: count as u64 * u64::from(sim_media::OPUS_FRAME_MS),
+            starts_in_ms: ahead_ms + u64::from(sim_media::OPUS_FRAME_MS),
+        })
+    }
+
     /// Sends whatever participant media is due.
     pub(super) fn media_tick(&mut self, now: Instant) {
         let rooms: Vec<RoomId> = self.rooms.keys().copied().collect();
@@ -152,9 +187,39 @@ impl Core {
             return;
         };
         let packets = p.poll_audio(now);
+        if p.take_speaking_off() {
+            let soundshare = self
+                .rooms
+                .get(&room)
+                .is_some_and(|r| matches!(r.kind, Some(RoomKind::Stream { .. })));
+            // After this call's packets (the tail's last frame) are sent.
+            let msg = VoiceMessage::Speaking(speaking_msg(user, ssrc, false, soundshare));
+            self.send_audio(room, user, ssrc, &packets, now);
+            self.broadcast(room, Some(user), &msg);
+            return;
+        }
+        self.send_audio(room, user, ssrc, &packets, now);
+    }
+
+    /// Sends a participant's due Opus packets to every receiver.
+    fn send_audio(
+        &mut self,
+        room: RoomId,
+        user: u64,
+        ssrc: u32,
+        packets: &[(u32, Vec<u8>)],
+        now: Instant,
+    ) {
         if packets.is_empty() {
             return;
         }
+        let Some(p) = self
+            .rooms
+            .get_mut(&room)
+            .and_then(|r| r.participants.get_mut(&user))
+        else {
+            return;
+        };
         // DAVE: encrypt each frame once for the DAVE receivers (`None` =
         // encryption failed: the frame is dropped for them).
         let dave_member = p.dave.is_some();
@@ -473,6 +538,24 @@ impl Core {
             self.send_sealed(k, buf, true, now);
         }
     }
+}
+
+/// A line accepted by [`Core::say`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SayStarted {
+    pub ssrc: u32,
+    pub packets: usize,
+    pub duration_ms: u64,
+    /// When its first packet goes out, from now.
+    pub starts_in_ms: u64,
+}
+
+/// Why [`Core::say`] refused a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SayError {
+    NoParticipant,
+    NoAudio,
+    Empty,
 }
 
 /// A receiver-specific initial sequence number (not 0, so wrap handling is

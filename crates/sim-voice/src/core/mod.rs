@@ -10,6 +10,9 @@ mod fuzz_tests;
 #[cfg(test)]
 mod layer_tests;
 mod media;
+#[cfg(test)]
+mod say_tests;
+pub(crate) use media::{SayError, SayStarted};
 mod udp;
 mod ws;
 
@@ -64,6 +67,8 @@ pub(crate) enum Output {
     Ws(ConnId, WsFrame),
     /// Send a datagram.
     Udp(SocketAddr, Vec<u8>),
+    /// Hand a client's audio (or its op 5 off) to the recorder.
+    Record(crate::recorder::RecorderEvent),
 }
 
 /// Commands from the handle.
@@ -564,6 +569,7 @@ impl Core {
             dropped_datagrams: self.dropped_datagrams,
             sessions,
             rooms,
+            recorder: crate::recorder::RecorderReport::default(),
         }
     }
 

@@ -229,7 +229,16 @@ impl Core {
             return;
         };
         if pkt.ssrc == s.ssrc {
+            // Discord drops audio with a payload type the client did not
+            // declare for Opus; so does the simulator, counting it.
+            if pkt.pt != super::opus_pt(&s.codecs) {
+                if let Some(s) = self.sessions.get_mut(&key) {
+                    s.report.audio_dropped_bad_payload_type += 1;
+                }
+                return;
+            }
             self.forward_audio(key, &pkt, now);
+            self.record_audio(key, pkt, now);
             return;
         }
         // RTX from the client: unwrap to the primary stream first. RFC
@@ -258,6 +267,11 @@ impl Core {
                 v.video_ssrc == Some(pkt.ssrc) || v.streams.iter().any(|d| d.ssrc == Some(pkt.ssrc))
             });
         if !is_video {
+            // Neither the session's audio SSRC nor an announced video or
+            // RTX SSRC: dropped, as Discord does, and counted.
+            if let Some(s) = self.sessions.get_mut(&key) {
+                s.report.rtp_dropped_unknown_ssrc += 1;
+            }
             return;
         }
         let codec = s
@@ -276,6 +290,57 @@ impl Core {
             self.publish_h264(key, &pkt, now);
         }
         self.forward_video(key, &pkt, &codec, now);
+    }
+
+    /// Hands a client's audio packet to the recorder, DAVE-decrypted
+    /// first when the session runs DAVE (by a simulated member of the
+    /// room, as published video is; a frame none can decrypt is dropped
+    /// and counted).
+    fn record_audio(&mut self, key: SessionKey, pkt: Inbound, now: Instant) {
+        let unix_ms = self.unix_ms(now);
+        let Some(s) = self.sessions.get_mut(&key) else {
+            return;
+        };
+        s.report.audio_received += 1;
+        let mut payload = pkt.payload;
+        let mut dave = false;
+        if s.dave_group.is_some() {
+            if super::dave::is_dave_frame(&payload) {
+                let plain = self
+                    .rooms
+                    .get_mut(&key.0)
+                    .and_then(|r| super::dave::decrypt_audio(r, key.1, &payload));
+                match plain {
+                    Some(p) => {
+                        payload = p;
+                        dave = true;
+                        s.report.audio_dave_decrypted += 1;
+                    }
+                    None => {
+                        s.report.audio_dave_failures += 1;
+                        return;
+                    }
+                }
+            } else {
+                s.report.audio_dave_passthrough += 1;
+            }
+        }
+        if payload.is_empty() {
+            return;
+        }
+        self.out
+            .push_back(Output::Record(crate::recorder::RecorderEvent::Audio(
+                crate::recorder::AudioIn {
+                    room: key.0,
+                    user_id: key.1,
+                    ssrc: pkt.ssrc,
+                    timestamp: pkt.timestamp,
+                    payload,
+                    dave,
+                    at: now,
+                    unix_ms,
+                },
+            )));
     }
 
     fn publish_h264(&mut self, key: SessionKey, pkt: &Inbound, now: Instant) {

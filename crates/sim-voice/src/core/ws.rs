@@ -136,6 +136,16 @@ impl Core {
                 if let Some(s) = self.sessions.get_mut(&key) {
                     s.client_speaking = Some(out.clone());
                 }
+                if out.speaking.0 == 0 {
+                    // Ends the speaker's utterance in the recorder.
+                    self.out.push_back(Output::Record(
+                        crate::recorder::RecorderEvent::SpeakingOff {
+                            room: key.0,
+                            user_id: key.1,
+                            ssrc: out.ssrc,
+                        },
+                    ));
+                }
                 self.broadcast(key.0, Some(key.1), &VoiceMessage::Speaking(out));
             }
             VoiceMessage::Video(v) => {
