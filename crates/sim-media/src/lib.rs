@@ -84,8 +84,6 @@ pub use opus::{
 pub use opus_codec::{FRAME_SAMPLES, LINE_BITRATE, OpusMonoDecoder, encode_line};
 pub use screen::{SceneInfo, ScreenConfig, ScreenScene, ScreenSource};
 pub use source::FrameSource;
-pub use speech::{
-    MAX_LINE_CHARS, SpeechVoice, check_line_text, resample_to_48k, synthesize,
-};
+pub use speech::{MAX_LINE_CHARS, SpeechVoice, check_line_text, resample_to_48k, synthesize};
 pub use vp8::{Vp8Config, Vp8Stream};
 pub use wav::{WAV_HEADER_LEN, WavPcm, parse_wav_s16, wav_mono_s16};

@@ -172,11 +172,12 @@ mod tests {
         assert!((freq - 441.0).abs() < 3.0, "{freq}");
         // Aligned (delay removed): upward zero crossings fall on whole
         // periods of the source (108.84 samples at 48 kHz).
-        let up = (60..400)
-            .find(|&i| out[i - 1] < 0 && out[i] >= 0)
-            .unwrap();
+        let up = (60..400).find(|&i| out[i - 1] < 0 && out[i] >= 0).unwrap();
         assert!((107..=111).contains(&up), "{up}");
-        assert_eq!(resample_to_48k(&sine[..10], 48_000).unwrap(), sine[..10].to_vec());
+        assert_eq!(
+            resample_to_48k(&sine[..10], 48_000).unwrap(),
+            sine[..10].to_vec()
+        );
         assert!(resample_to_48k(&sine, 0).is_err());
     }
 
@@ -185,7 +186,8 @@ mod tests {
         let pcm = synthesize("agent, look at my screen", &SpeechVoice::default()).unwrap();
         let secs = pcm.len() as f64 / 48_000.0;
         assert!((0.8..4.0).contains(&secs), "{secs}");
-        let rms = (pcm.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / pcm.len() as f64).sqrt();
+        let rms =
+            (pcm.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / pcm.len() as f64).sqrt();
         assert!(rms > 300.0, "{rms}");
         let bad = SpeechVoice {
             voice: "en; rm".into(),
