@@ -1,27 +1,33 @@
 //! The screen-watch brain's shell: frames of the watched user feed
 //! `brain-core`'s note and commentary schedulers; their jobs become LLM
 //! calls (`llm` providers: offline OCR by default, Anthropic/OpenAI when a
-//! key is configured), notes go to the note book, commentary to the text
-//! channel through Discord REST. One watch at a time; LLM calls run on
-//! their own tasks and never block this loop.
+//! key is configured), notes go to the note book, commentary is spoken in
+//! the voice channel (`crate::voice`, setting `spokenReplies`) and posted to
+//! the text channel through Discord REST (`textChannelReplies`). The voice
+//! gates are real: users' voice activity (mediad's VAD) for the quiet
+//! window, the speech floor for playback, pending transcriptions for
+//! queued voice work. One watch at a time; LLM calls run on their own tasks
+//! and never block this loop.
 
 mod requests;
+mod view;
 use requests::*;
+pub use view::*;
 use std::sync::Arc;
 use std::time::Instant;
 
 use brain_core::{
     BusyKind, CommentaryDecision, CommentaryLoop, Compactor, FrameIntake, FrameMeta, NoteBook,
-    NoteLoop, NoteOrigin, Settings, parse_commentary,
+    NoteLoop, NoteOrigin, Settings, SpeakKind, parse_commentary,
 };
 use ipc_schema::MediadMsg;
 use llm::{Message, Part, Provider, Request, Role};
-use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::discord::rest::RestClient;
 use crate::media::MediaHandle;
 use crate::store::{RecapRecord, Store};
+use crate::voice::{VoiceHandle, VoiceState};
 
 /// The watch the brain follows.
 #[derive(Clone, Debug)]
@@ -36,109 +42,6 @@ pub struct BrainWatch {
     pub target_name: String,
     /// Where commentary is posted, if known.
     pub text_channel: Option<u64>,
-}
-
-/// One commentary line, as posted.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CommentaryEntry {
-    /// Trigger (`share_start`, `change_detected`, `interval`).
-    pub trigger: String,
-    /// The text.
-    pub text: String,
-    /// Posted to the text channel.
-    pub posted: bool,
-    /// Seconds since the watch began.
-    pub at_secs: f64,
-}
-
-/// What the dashboard and `GET /api/voice/state` show.
-#[derive(Clone, Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BrainView {
-    /// Provider in use.
-    pub provider: String,
-    /// The watch followed.
-    pub watch_id: Option<u64>,
-    /// Frames admitted.
-    pub frames: u64,
-    /// Notes, oldest first.
-    pub notes: Vec<String>,
-    /// The note context exactly as injected into prompts.
-    pub prompt_context: String,
-    /// Commentary so far.
-    pub commentary: Vec<CommentaryEntry>,
-    /// LLM failures (the loops carry on).
-    pub llm_errors: u64,
-    /// The running session summary (evicted notes folded in).
-    pub summary: String,
-    /// The recap of the last watch that ended, and whether it was saved.
-    pub last_recap: Option<RecapView>,
-    /// The notes of the watch that ended, kept for prompts marked inactive
-    /// ("earlier notes only, not live") until a new watch starts or the
-    /// session memory is compacted.
-    pub earlier: Option<EarlierView>,
-    /// Conversation turns being answered now (commentary waits for them).
-    pub turns_in_flight: u32,
-    /// Why no note calls are made, when they are not (e.g. `noteProvider`
-    /// names a provider that is not configured).
-    pub notes_unavailable: Option<String>,
-    /// Why no commentary calls are made, when they are not.
-    pub commentary_unavailable: Option<String>,
-}
-
-/// The inactive screen memory of an ended watch.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EarlierView {
-    /// Whom the ended watch watched.
-    pub target_name: String,
-    /// Why it ended.
-    pub reason: String,
-    /// Its notes, oldest first.
-    pub notes: Vec<String>,
-    /// The notes as injected into prompts.
-    pub prompt_context: String,
-    /// Always false: these notes are not live.
-    pub live: bool,
-}
-
-/// A watch's recap as the dashboard shows it.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RecapView {
-    /// The watch.
-    pub watch_id: u64,
-    /// Whom it watched.
-    pub target_name: String,
-    /// The recap sentence.
-    pub text: String,
-    /// Written to the store (its row id when saved).
-    pub saved: bool,
-    /// Row id in the store.
-    pub id: Option<i64>,
-    /// Why it was not saved, if it was not.
-    pub not_saved_reason: Option<String>,
-}
-
-/// What a conversation turn is answered from.
-#[derive(Clone, Debug, Default)]
-pub struct TurnContext {
-    /// The watched user's name, while a watch is followed.
-    pub watching: Option<String>,
-    /// The name of the watch that ended, when its notes are kept
-    /// (inactive) and no watch is followed.
-    pub ended: Option<String>,
-    /// The screen notes as injected into prompts (the live watch's, or the
-    /// ended watch's when `ended` is set).
-    pub notes: String,
-    /// The newest conversation turns, oldest first (with the screen-share
-    /// recap of an ended watch).
-    pub recent: Vec<brain_core::Turn>,
-    /// The running session summary.
-    pub summary: String,
-    /// The latest frame (JPEG) and how old it is.
-    pub frame: Option<(Arc<Vec<u8>>, std::time::Duration)>,
 }
 
 enum Cmd {
@@ -309,6 +212,7 @@ pub fn spawn_brain(
     provider: Arc<dyn Provider>,
     rest: Option<RestClient>,
     media: &MediaHandle,
+    voice: Option<VoiceHandle>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> BrainHandle {
     let (tx, rx) = mpsc::channel(32);
@@ -334,6 +238,8 @@ pub fn spawn_brain(
         llm_errors: 0,
         memory: Compactor::default(),
         turns_in_flight: 0,
+        voice_state: voice.as_ref().map(VoiceHandle::state),
+        voice,
     };
     tokio::spawn(task.run(shutdown));
     BrainHandle {
@@ -370,6 +276,10 @@ struct Brain {
     memory: Compactor,
     /// Conversation turns being answered (pending voice work).
     turns_in_flight: u32,
+    /// Spoken replies.
+    voice: Option<VoiceHandle>,
+    /// The speech floor and transcriptions (playback and voice-work gates).
+    voice_state: Option<watch::Receiver<VoiceState>>,
 }
 
 impl Brain {
@@ -395,6 +305,12 @@ impl Brain {
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 Some(done) = done_rx.recv() => self.on_done(done).await,
+                Ok(()) = async {
+                    match &mut self.voice_state {
+                        Some(rx) => rx.changed().await,
+                        None => std::future::pending().await,
+                    }
+                } => self.apply_voice_gates(),
                 () = daemon_support::sleep_until(deadline) => {}
             }
             self.poll_notes();
@@ -424,6 +340,11 @@ impl Brain {
         );
         let mut commentary = CommentaryLoop::new(&self.settings);
         commentary.set_voice_work(BusyKind::PendingReply, self.turns_in_flight);
+        if let Some(rx) = &self.voice_state {
+            let v = rx.borrow();
+            commentary.set_busy(BusyKind::Playback, v.busy);
+            commentary.set_voice_work(BusyKind::VoiceWork, v.transcriptions_pending);
+        }
         self.active = Some(Active {
             started: Instant::now(),
             intake: FrameIntake::new(&self.settings),
@@ -705,12 +626,25 @@ impl Brain {
                 let (jpeg, c, e, cut) = (f.jpeg.clone(), f.change_score, f.ema_score, f.scene_cut);
                 self.on_frame(jpeg, c, e, cut);
             }
-            MediadMsg::Speaking(s) => {
+            // Voice activity from mediad's VAD (not op 5, which only says
+            // a client transmits).
+            MediadMsg::UserSpeech(s) => {
                 a.commentary
                     .on_speaking(Instant::now(), s.user_id.0, s.speaking);
             }
             _ => {}
         }
+    }
+
+    /// The speech floor's and the transcriptions' state into the gates.
+    fn apply_voice_gates(&mut self) {
+        let (Some(rx), Some(a)) = (&mut self.voice_state, &mut self.active) else {
+            return;
+        };
+        let v = rx.borrow_and_update();
+        a.commentary.set_busy(BusyKind::Playback, v.busy);
+        a.commentary
+            .set_voice_work(BusyKind::VoiceWork, v.transcriptions_pending);
     }
 
     /// A frame of the watched user, native or from a link.
@@ -858,18 +792,27 @@ impl Brain {
                     return;
                 }
                 let mut posted = false;
-                if let (Some(rest), Some(channel)) = (&self.rest, a.watch.text_channel) {
+                let spoken = match (&self.voice, self.settings.spoken_replies) {
+                    (Some(v), true) => v.speak(&c.text, SpeakKind::Commentary).await.is_some(),
+                    _ => false,
+                };
+                if let (Some(rest), Some(channel), true) = (
+                    &self.rest,
+                    a.watch.text_channel,
+                    self.settings.text_channel_replies,
+                ) {
                     match rest.post_message(channel, &c.text).await {
                         Ok(()) => posted = true,
                         Err(e) => tracing::warn!(error = %e, channel, "commentary not posted"),
                     }
                 }
-                tracing::info!(event = "screen_commentary", trigger = %trigger, posted, text = %c.text, "commentary");
+                tracing::info!(event = "screen_commentary", trigger = %trigger, posted, spoken, text = %c.text, "commentary");
                 let at_secs = a.started.elapsed().as_secs_f64();
                 a.log.push(CommentaryEntry {
                     trigger,
                     text: c.text,
                     posted,
+                    spoken,
                     at_secs,
                 });
                 if a.log.len() > 100 {

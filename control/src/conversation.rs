@@ -1,5 +1,9 @@
 //! Conversation turns: text messages addressed to the agent in a guild
-//! (a mention or its name first, see `brain_core::addressed_text`).
+//! (a mention or its name first, see `brain_core::addressed_text`), and
+//! spoken ones: transcripts of users' utterances (`crate::voice`) that start
+//! with the agent's name ("agent, look at my screen"). Both take exactly the
+//! same path below; a text turn is answered in its channel, a spoken turn
+//! is answered aloud (setting `spokenReplies`).
 //!
 //! * "look at my screen" / "watch Alice's screen" → `start_screen_watch`
 //!   (the same function as the HTTP API and the CLI); the reply says what
@@ -29,6 +33,7 @@ use serde_json::json;
 use crate::brain::BrainHandle;
 use crate::discord::rest::RestClient;
 use crate::discord::{GatewayEvent, GatewayHandle};
+use crate::voice::{Heard, VoiceHandle};
 use crate::watch::{StartRequest, WatchHandle, WatchResult};
 
 /// A frame older than this is not offered through the snapshot tool.
@@ -56,6 +61,56 @@ pub struct ConversationDeps {
     pub rest: Option<RestClient>,
     /// The model.
     pub provider: Arc<dyn Provider>,
+    /// Spoken turns in, spoken replies out.
+    pub voice: Option<VoiceHandle>,
+}
+
+/// Where a turn came from, and so where its reply goes.
+#[derive(Clone, Debug)]
+enum Origin {
+    /// A text message (replied to in its channel).
+    Text(MessageCreate),
+    /// A transcript (replied to aloud).
+    Voice {
+        /// Who spoke.
+        user_id: u64,
+        /// The agent's voice place: a guild, or a call's channel.
+        guild_id: Option<u64>,
+        call_id: Option<u64>,
+    },
+}
+
+impl Origin {
+    fn author(&self) -> u64 {
+        match self {
+            Self::Text(m) => m.author.id.0,
+            Self::Voice { user_id, .. } => *user_id,
+        }
+    }
+
+    fn start_request(&self, target: Option<&str>) -> StartRequest {
+        match self {
+            Self::Text(m) => start_request(m, target),
+            Self::Voice {
+                user_id,
+                guild_id,
+                call_id,
+            } => StartRequest {
+                guild_id: guild_id.map(|g| g.to_string()).unwrap_or_default(),
+                channel_id: call_id.map(|c| c.to_string()),
+                requester_id: user_id.to_string(),
+                target: target.map(str::to_owned),
+                ..StartRequest::default()
+            },
+        }
+    }
+
+    fn guild(&self) -> Option<String> {
+        match self {
+            Self::Text(m) => m.guild_id.map(|g| g.0.to_string()),
+            Self::Voice { guild_id, .. } => guild_id.map(|g| g.to_string()),
+        }
+    }
 }
 
 /// Starts the conversation task.
@@ -64,6 +119,7 @@ pub fn spawn_conversation(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
     let mut events = deps.gateway.events();
+    let mut heard = deps.voice.as_ref().map(VoiceHandle::heard);
     tokio::spawn(async move {
         tokio::pin!(shutdown);
         let mut own: Option<User> = None;
@@ -71,6 +127,19 @@ pub fn spawn_conversation(
             let ev = tokio::select! {
                 () = &mut shutdown => break,
                 ev = events.recv() => ev,
+                Ok(h) = async {
+                    match &mut heard {
+                        Some(rx) => rx.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    if let (Some(me), Some(voice)) = (&own, &deps.voice)
+                        && let Some(text) = addressed_speech(&h, me, voice.agent_name())
+                    {
+                        tokio::spawn(spoken_turn(deps.clone(), h, text));
+                    }
+                    continue;
+                }
             };
             match ev {
                 Ok(GatewayEvent::Ready(r)) => own = Some(r.user.clone()),
@@ -78,7 +147,17 @@ pub fn spawn_conversation(
                     if let (Dispatch::MessageCreate(m), Some(me)) = (d.as_ref(), &own)
                         && let Some(text) = addressed(m, me)
                     {
-                        tokio::spawn(handle_turn(deps.clone(), m.clone(), text));
+                        let speaker = m
+                            .author
+                            .global_name
+                            .clone()
+                            .unwrap_or_else(|| m.author.username.clone());
+                        tokio::spawn(handle_turn(
+                            deps.clone(),
+                            Origin::Text(m.clone()),
+                            speaker,
+                            text,
+                        ));
                     }
                 }
                 Ok(_) => {}
@@ -104,16 +183,58 @@ fn addressed(m: &MessageCreate, me: &User) -> Option<String> {
     brain_core::addressed_text(&m.content, me.id.0, &names).filter(|t| !t.is_empty())
 }
 
-async fn handle_turn(deps: ConversationDeps, m: MessageCreate, text: String) {
-    let speaker = m
-        .author
-        .global_name
-        .clone()
-        .unwrap_or_else(|| m.author.username.clone());
+/// The turn's text when a transcript starts with the agent's spoken name
+/// (or its account names).
+fn addressed_speech(h: &Heard, me: &User, agent_name: &str) -> Option<String> {
+    let names: Vec<&str> = [
+        Some(agent_name),
+        Some(me.username.as_str()),
+        me.global_name.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    brain_core::addressed_text(&h.text, me.id.0, &names).filter(|t| !t.is_empty())
+}
+
+/// A transcript addressed to the agent: where the agent is in voice gives
+/// the guild (or call) of the turn.
+async fn spoken_turn(deps: ConversationDeps, h: Arc<Heard>, text: String) {
+    let state = deps.watch.state().await;
+    let place = state.as_ref().and_then(|s| s.voice.first());
+    let id_of = |key: &str| {
+        place
+            .and_then(|v| v.get(key))
+            .and_then(serde_json::Value::as_str)
+            .and_then(|s| s.parse::<u64>().ok())
+    };
+    let speaker = state
+        .as_ref()
+        .and_then(|s| {
+            s.sharers.iter().find_map(|v| {
+                (v.get("userId")?.as_str()? == h.user_id.to_string())
+                    .then(|| v.get("name")?.as_str().map(str::to_owned))
+                    .flatten()
+            })
+        })
+        .unwrap_or_else(|| format!("user {}", h.user_id));
+    let origin = Origin::Voice {
+        user_id: h.user_id,
+        guild_id: id_of("guildId"),
+        call_id: id_of("callId"),
+    };
+    handle_turn(deps, origin, speaker, text).await;
+}
+
+async fn handle_turn(deps: ConversationDeps, origin: Origin, speaker: String, text: String) {
     tracing::info!(
         event = "conversation_turn",
-        channel = m.channel_id.0,
-        author = m.author.id.0,
+        spoken = matches!(origin, Origin::Voice { .. }),
+        channel = match &origin {
+            Origin::Text(m) => Some(m.channel_id.0),
+            Origin::Voice { .. } => None,
+        },
+        author = origin.author(),
         "turn addressed to the agent"
     );
     // Until the reply is posted, autonomous commentary waits (pending
@@ -122,29 +243,32 @@ async fn handle_turn(deps: ConversationDeps, m: MessageCreate, text: String) {
     deps.brain.record_turn(&speaker, &text).await;
     let reply = match brain_core::classify_turn(&text) {
         TurnIntent::StartWatch { target } => {
-            let r = deps.watch.start(start_request(&m, target.as_deref())).await;
+            let r = deps.watch.start(origin.start_request(target.as_deref())).await;
             watch_reply(&r)
         }
         TurnIntent::StopWatch => {
-            let guild = m.guild_id.map(|g| g.0.to_string());
-            let r = deps.watch.stop(guild).await;
+            let r = deps.watch.stop(origin.guild()).await;
             if r.reason.as_deref() == Some("stopped") {
                 "Okay, I stopped watching.".to_owned()
             } else {
                 "I wasn't watching anything.".to_owned()
             }
         }
-        TurnIntent::Chat => chat(&deps, &m, &speaker, &text).await,
+        TurnIntent::Chat => chat(&deps, &origin, &speaker, &text).await,
     };
     let reply: String = reply.chars().take(MAX_REPLY_CHARS).collect();
     deps.brain.record_turn("agent", &reply).await;
-    match &deps.rest {
-        Some(rest) => {
+    match (&origin, &deps.rest, &deps.voice) {
+        (Origin::Text(m), Some(rest), _) => {
             if let Err(e) = rest.post_message(m.channel_id.0, &reply).await {
                 tracing::warn!(error = %e, "conversation reply not posted");
             }
         }
-        None => tracing::info!(reply = %reply, "conversation reply (no REST client)"),
+        (Origin::Voice { .. }, _, Some(voice)) => {
+            let id = voice.speak(&reply, brain_core::SpeakKind::Answer).await;
+            tracing::info!(event = "conversation_spoken_reply", utterance = ?id, reply = %reply, "spoken reply");
+        }
+        _ => tracing::info!(reply = %reply, "conversation reply (no way to deliver it)"),
     }
 }
 
@@ -202,7 +326,7 @@ fn tools(snapshot: bool) -> Vec<ToolSpec> {
     tools
 }
 
-async fn chat(deps: &ConversationDeps, m: &MessageCreate, speaker: &str, text: &str) -> String {
+async fn chat(deps: &ConversationDeps, origin: &Origin, speaker: &str, text: &str) -> String {
     let ctx = deps.brain.turn_context().await;
     let recent = ctx
         .frame
@@ -285,7 +409,7 @@ async fn chat(deps: &ConversationDeps, m: &MessageCreate, speaker: &str, text: &
         }
         let mut results = Vec::new();
         for call in &resp.tool_calls {
-            results.push(run_tool(deps, m, call).await);
+            results.push(run_tool(deps, origin, call).await);
         }
         req.messages.push(resp.assistant_message());
         req.messages.push(Message {
@@ -299,7 +423,7 @@ async fn chat(deps: &ConversationDeps, m: &MessageCreate, speaker: &str, text: &
     "I got lost using my tools; could you ask again?".to_owned()
 }
 
-async fn run_tool(deps: &ConversationDeps, m: &MessageCreate, call: &ToolCall) -> Part {
+async fn run_tool(deps: &ConversationDeps, origin: &Origin, call: &ToolCall) -> Part {
     tracing::info!(event = "conversation_tool", tool = %call.name, "tool call");
     let parts = match call.name.as_str() {
         SNAPSHOT_TOOL => match deps.brain.latest_frame().await {
@@ -312,7 +436,7 @@ async fn run_tool(deps: &ConversationDeps, m: &MessageCreate, call: &ToolCall) -
                 .get("target")
                 .and_then(serde_json::Value::as_str)
                 .filter(|t| !t.trim().is_empty());
-            let r = deps.watch.start(start_request(m, target)).await;
+            let r = deps.watch.start(origin.start_request(target)).await;
             // The model sees the result without the URL (it is posted
             // as its own message).
             let mut v = serde_json::to_value(&r).unwrap_or_default();

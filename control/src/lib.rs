@@ -17,6 +17,7 @@ pub mod media;
 pub mod ops;
 pub mod settings;
 pub mod store;
+pub mod voice;
 pub mod watch;
 
 use clap::Parser;
@@ -114,6 +115,9 @@ pub struct Cli {
     /// restarted control takes its watches up again.
     #[arg(long, env = "LEAVE_VOICE_ON_STOP", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub leave_voice_on_stop: bool,
+    /// Speech to text and text to speech.
+    #[command(flatten)]
+    pub speech: voice::SpeechArgs,
     /// An operator command for a running control instead of the daemon.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -278,6 +282,26 @@ pub async fn main_with(
             tracing::warn!(error = %e, "LLM provider not usable; using the offline provider");
             std::sync::Arc::new(llm::OfflineProvider::new(llm::OfflineConfig::default()))
         });
+    // Spoken turns and replies (only with a Discord session: there is no
+    // voice channel without one).
+    let voice = match gateway.as_ref().map(|_| cli.speech.providers(|k| std::env::var(k).ok())) {
+        Some(Ok(p)) => {
+            tracing::info!(
+                stt = p.stt.as_ref().map(|s| s.describe()),
+                tts = p.tts.as_ref().map(|t| t.describe()),
+                agent_name = %p.agent_name,
+                "speech providers"
+            );
+            Some(voice::spawn_voice(
+                p,
+                &handle,
+                settings.subscribe(),
+                stopped(stop_rx.clone()),
+            ))
+        }
+        Some(Err(e)) => anyhow::bail!("speech settings: {e}"),
+        None => None,
+    };
     let brain = gateway.as_ref().map(|_| {
         tracing::info!(
             provider = provider.name(),
@@ -290,6 +314,7 @@ pub async fn main_with(
             provider,
             rest.clone(),
             &handle,
+            voice.clone(),
             stopped(stop_rx.clone()),
         )
     });
@@ -321,6 +346,7 @@ pub async fn main_with(
                 brain: b.clone(),
                 rest: rest.clone(),
                 provider: provider.clone(),
+                voice: voice.clone(),
             },
             stopped(stop_rx.clone()),
         );

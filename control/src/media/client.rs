@@ -177,6 +177,8 @@ enum MediaCommand {
     Subscribe(VideoSubscription),
     Unsubscribe(UserId),
     PublishFrame(PublishFrame),
+    /// Speech for the voice connection (not state: dropped when offline).
+    Voice(ControlMsg),
     View(oneshot::Sender<MediaView>),
 }
 
@@ -226,6 +228,17 @@ impl MediaHandle {
     /// Publishes one frame (dropped if not connected).
     pub async fn publish_frame(&self, f: PublishFrame) -> Result<(), MediaClientGone> {
         self.command(MediaCommand::PublishFrame(f)).await
+    }
+    /// One chunk of an utterance to speak (dropped if not connected: the
+    /// speech floor's watchdog then frees the floor).
+    pub async fn voice_play(&self, c: ipc_schema::VoicePlayChunk) -> Result<(), MediaClientGone> {
+        self.command(MediaCommand::Voice(ControlMsg::VoicePlay(c)))
+            .await
+    }
+    /// Stops an utterance now (barge-in).
+    pub async fn voice_cancel(&self, id: ipc_schema::UtteranceId) -> Result<(), MediaClientGone> {
+        self.command(MediaCommand::Voice(ControlMsg::VoiceCancel { id }))
+            .await
     }
     /// Desired and known state.
     pub async fn view(&self) -> Result<MediaView, MediaClientGone> {
@@ -540,6 +553,7 @@ impl MediaClient {
                 .remove(&u)
                 .map(|_| ControlMsg::UnsubscribeUserVideo { user_id: u }),
             MediaCommand::PublishFrame(f) => Some(ControlMsg::StreamPublishFrame(f)),
+            MediaCommand::Voice(msg) => Some(msg),
             MediaCommand::View(reply) => {
                 let _ = reply.send(self.view());
                 None
@@ -563,7 +577,12 @@ impl MediaClient {
         link: &Link<ControlMsg, MediadMsg>,
     ) -> Option<String> {
         let msg = self.update_desired(c)?;
-        let changes_state = !matches!(msg, ControlMsg::StreamPublishFrame(_));
+        let changes_state = !matches!(
+            msg,
+            ControlMsg::StreamPublishFrame(_)
+                | ControlMsg::VoicePlay(_)
+                | ControlMsg::VoiceCancel { .. }
+        );
         if let Err(e) = link.sender.send(msg) {
             return Some(format!("cannot send to mediad: {e}"));
         }

@@ -357,10 +357,10 @@ impl SpeechFloor {
     /// voice activity is unknown until it reports again.
     pub fn on_media_lost(&mut self, now: Instant, out: &mut Vec<FloorAction>) {
         self.speakers.clear();
-        if let Some(cur) = self.current.take() {
-            if !matches!(cur.phase, Phase::Cancelling { .. }) {
-                self.drop_one(cur.id, cur.kind, DropReason::PlaybackFailed, out);
-            }
+        if let Some(cur) = self.current.take()
+            && !matches!(cur.phase, Phase::Cancelling { .. })
+        {
+            self.drop_one(cur.id, cur.kind, DropReason::PlaybackFailed, out);
         }
         self.advance(now, out);
     }
@@ -381,14 +381,14 @@ impl SpeechFloor {
         if now < due {
             return;
         }
-        if let Some(cur) = self.current.take() {
-            if !matches!(cur.phase, Phase::Cancelling { .. }) {
-                out.push(FloorAction::Cancel {
-                    id: cur.id,
-                    reason: DropReason::Timeout,
-                });
-                self.drop_one(cur.id, cur.kind, DropReason::Timeout, out);
-            }
+        if let Some(cur) = self.current.take()
+            && !matches!(cur.phase, Phase::Cancelling { .. })
+        {
+            out.push(FloorAction::Cancel {
+                id: cur.id,
+                reason: DropReason::Timeout,
+            });
+            self.drop_one(cur.id, cur.kind, DropReason::Timeout, out);
         }
         self.advance(now, out);
     }
