@@ -12,7 +12,7 @@ use crate::transport::{
 };
 use ipc_link::{Link, LinkError};
 use ipc_schema::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
@@ -47,6 +47,8 @@ pub struct Supervisor {
     transport_rx: Option<mpsc::Receiver<TransportMsg>>,
     /// Latest counters per role.
     transport_stats: BTreeMap<TransportRole, TransportStats>,
+    /// Utterances refused for want of a voice transport (reported once).
+    refused_playback: VecDeque<UtteranceId>,
 }
 
 /// Events queued from transports (frames are dropped beyond this).
@@ -62,6 +64,7 @@ impl Supervisor {
             transport_tx,
             transport_rx: Some(transport_rx),
             transport_stats: BTreeMap::new(),
+            refused_playback: VecDeque::new(),
             state: MediaState::default(),
             started: Instant::now(),
             instance_id: config.instance_id,
@@ -177,11 +180,37 @@ impl Supervisor {
             ControlMsg::Hello(_) => {
                 tracing::warn!("ignoring a second hello from control");
             }
+            ControlMsg::VoicePlay(chunk) => match self.slots.get(&TransportRole::Voice) {
+                Some(slot) => slot.send(SlotCmd::VoicePlay(chunk)),
+                None => self.refuse_playback(chunk.id),
+            },
+            ControlMsg::VoiceCancel { id } => {
+                if let Some(slot) = self.slots.get(&TransportRole::Voice) {
+                    slot.send(SlotCmd::VoiceCancel(id));
+                }
+            }
             other => {
                 let effects = self.state.apply(other);
                 self.run_effects(effects);
             }
         }
+    }
+
+    /// `VoicePlay` without a voice transport: `Failed`, once per utterance.
+    fn refuse_playback(&mut self, id: UtteranceId) {
+        if self.refused_playback.contains(&id) {
+            return;
+        }
+        if self.refused_playback.len() >= 32 {
+            self.refused_playback.pop_front();
+        }
+        self.refused_playback.push_back(id);
+        tracing::warn!(id = id.0, "voice_play without a voice connection");
+        self.send(MediadMsg::Playback(PlaybackEvent {
+            id,
+            state: PlaybackState::Failed("no voice connection".into()),
+            played_ms: 0,
+        }));
     }
 
     fn run_effects(&mut self, effects: Vec<Effect>) {
@@ -264,6 +293,12 @@ impl Supervisor {
     }
 
     fn on_transport(&mut self, msg: TransportMsg) {
+        if let TransportEvent::Playback(p) = msg.event {
+            // An utterance's end is reported even from a slot that was
+            // replaced or stopped (its sender reports `Failed` as it ends).
+            self.send(MediadMsg::Playback(p));
+            return;
+        }
         let current = self.slots.get(&msg.role).map(|s| s.generation);
         if current != Some(msg.generation) {
             // A replaced or stopped slot's last words.
@@ -286,6 +321,9 @@ impl Supervisor {
                 self.send(MediadMsg::UserVideoEnd { user_id, ssrc })
             }
             TransportEvent::Speaking(s) => self.send(MediadMsg::Speaking(s)),
+            TransportEvent::UserSpeech(s) => self.send(MediadMsg::UserSpeech(s)),
+            TransportEvent::UserUtterance(u) => self.send(MediadMsg::UserUtterance(u)),
+            TransportEvent::Playback(p) => self.send(MediadMsg::Playback(p)),
             TransportEvent::Stats(s) => {
                 self.transport_stats.insert(msg.role, s);
             }

@@ -439,3 +439,266 @@ async fn run(first: First) {
     drop(agent);
     sim.shutdown().await;
 }
+
+/// 100 ms chunks of a 440 Hz tone (amplitude 8000, RMS ≈ 0.17 of full
+/// scale), 48 kHz mono s16le, as control streams an utterance.
+fn tone_chunks(id: u64, ms: usize) -> Vec<ControlMsg> {
+    let samples: Vec<i16> = (0..ms * 48)
+        .map(|i| ((i as f64 * 440.0 * std::f64::consts::TAU / 48_000.0).sin() * 8000.0) as i16)
+        .collect();
+    let chunks: Vec<&[i16]> = samples.chunks(4800).collect();
+    let n = chunks.len();
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            ControlMsg::VoicePlay(VoicePlayChunk {
+                id: UtteranceId(id),
+                seq: i as u32,
+                pcm: c.iter().flat_map(|s| s.to_le_bytes()).collect(),
+                last: i + 1 == n,
+            })
+        })
+        .collect()
+}
+
+fn playback(log: &Mutex<Vec<MediadMsg>>, id: u64) -> Vec<PlaybackEvent> {
+    lock(log)
+        .iter()
+        .filter_map(|m| match m {
+            MediadMsg::Playback(p) if p.id.0 == id => Some(p.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Issue 17 §1's independent witness: mediad speaks (an utterance streamed
+/// over IPC as `VoicePlay` chunks) and @discordjs/voice, listening to the
+/// agent, decodes it with opusscript (libopus compiled to JS/wasm, not the
+/// libopus build mediad links) after DAVE-decrypting it with davey: the
+/// decoded audio is as long as the utterance and not silent, and no frame
+/// stays encrypted. mediad reports `Started` then `Finished` (after the
+/// five silence frames); a cancelled second utterance reports `Cancelled`
+/// and stops early; `VoicePlay` after the voice connection is gone fails
+/// with a reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discordjs_decodes_what_the_agent_says() {
+    let sim = discord_sim::start(SimConfig {
+        listen: "127.0.0.1:0".parse().expect("literal"),
+        scenario: Scenario::builtin("dave").expect("built-in scenario"),
+        seed: 7,
+    })
+    .await
+    .expect("sim starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("mediad.sock");
+    let mediad = Daemon::start(
+        "mediad",
+        "mediad",
+        dir.path(),
+        &[
+            "--ipc-socket",
+            socket.to_str().expect("utf-8 path"),
+            "--extra-ca-file",
+            sim.ca_file().to_str().expect("utf-8 path"),
+        ],
+    );
+    let link = wait_for(T, "mediad accepts", || {
+        let s = socket.clone();
+        async move { connect_tool(&s, PROTOCOL_VERSION).await.ok() }
+    })
+    .await;
+    let from_mediad = drain(link.receiver);
+    let (carol, agent_id) = (user_id("carol"), user_id("agent"));
+
+    let mut agent = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
+    let voice = agent.join_voice().await;
+    link.sender
+        .send(ControlMsg::VoiceConnect(voice))
+        .expect("send to mediad");
+    wait_for(T, "mediad's voice slot ready", || {
+        let ready = lock(&from_mediad).iter().any(|m| {
+            matches!(m, MediadMsg::TransportState(s)
+                if s.role == TransportRole::Voice && s.status == TransportStatus::Ready)
+        });
+        async move { ready.then_some(()) }
+    })
+    .await;
+
+    let mut carol_gw = SimUser::connect(&sim.gateway_url(), CAROL_TOKEN, sim.ca_pem()).await;
+    let grant = carol_gw.join_voice().await;
+    let group = grant.dave_group_id;
+    let cfg = json!({
+        "guild_id": grant.guild_id.0.to_string(),
+        "channel_id": grant.channel_id.0.to_string(),
+        "user_id": carol.to_string(),
+        "session_id": grant.session_id.expose(),
+        "endpoint": grant.endpoint,
+        "token": grant.token.expose(),
+        "listen_to": agent_id.to_string(),
+        "duration_ms": 50_000,
+    });
+    let mut peer = NodePeer::start(dir.path(), sim.ca_file(), &cfg);
+    // Speak only once the peer, mediad and the sim share a DAVE epoch, so
+    // every frame is DAVE-encrypted and must be decrypted by the peer.
+    wait_peer(
+        &peer,
+        &mediad,
+        "the same DAVE epoch on peer and mediad",
+        || {
+            let node = peer.last("dave");
+            let room = voice_room(&sim, group);
+            let m = mediad_epoch(&mediad.log_text());
+            async move {
+                let node = node?;
+                let e = node["epoch"].as_u64()?;
+                (node["ready"] == true && e > 0 && room?.dave_epoch == e && m == Some(e))
+                    .then_some(())
+            }
+        },
+    )
+    .await;
+
+    // 1. Two seconds of speech.
+    let sent_at = std::time::Instant::now();
+    for m in tone_chunks(1, 2000) {
+        link.sender.send(m).expect("send chunk");
+    }
+    let events = wait_peer(&peer, &mediad, "playback finished", || {
+        let ev = playback(&from_mediad, 1);
+        async move {
+            ev.iter()
+                .any(|e| e.state == PlaybackState::Finished)
+                .then_some(ev)
+        }
+    })
+    .await;
+    let took = sent_at.elapsed();
+    let states: Vec<_> = events.iter().map(|e| e.state.clone()).collect();
+    assert_eq!(
+        states,
+        vec![PlaybackState::Started, PlaybackState::Finished]
+    );
+    assert_eq!(events[1].played_ms, 2000);
+    // Real time: 100 frames + 5 silence frames = 2.1 s.
+    assert!(
+        took >= Duration::from_millis(2050) && took < Duration::from_millis(3000),
+        "paced in real time: {took:?}"
+    );
+    // Let the last packets reach the peer.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let decoded = peer.named("decoded");
+    let frames = decoded
+        .last()
+        .and_then(|d| d["frames"].as_u64())
+        .unwrap_or(0);
+    eprintln!("peer decoded the agent: {frames} frames; windows {decoded:?}");
+    // 100 frames of tone (+ the 5 silence frames); the peer reports its
+    // count every 25 decoded frames, so 100 means 100..=124 were decoded.
+    assert!(
+        frames == 100,
+        "the peer decoded {frames} frames of the agent\n{}",
+        peer.describe()
+    );
+    let loud = decoded
+        .iter()
+        .filter(|d| d["rms"].as_f64().is_some_and(|r| r > 0.1 && r < 0.25))
+        .count();
+    assert!(loud >= 3, "the decoded windows carry the tone: {decoded:?}");
+    assert!(decoded.iter().all(|d| d["daveReady"] == true));
+    assert_eq!(
+        decoded.last().expect("decoded")["encryptedAfterReady"],
+        0,
+        "{}",
+        peer.describe()
+    );
+    let s = voice_session(&sim, agent_id).expect("agent's session in the sim");
+    assert_eq!(s.decrypt_failures, 0, "mediad's transport encryption");
+
+    // 2. Barge-in: a 3 s utterance cancelled after ~0.5 s.
+    let before = peer
+        .named("decoded")
+        .last()
+        .and_then(|d| d["frames"].as_u64())
+        .unwrap_or(0);
+    for m in tone_chunks(2, 3000) {
+        link.sender.send(m).expect("send chunk");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    link.sender
+        .send(ControlMsg::VoiceCancel { id: UtteranceId(2) })
+        .expect("send cancel");
+    let ev = wait_peer(&peer, &mediad, "playback cancelled", || {
+        let ev = playback(&from_mediad, 2);
+        async move {
+            ev.iter()
+                .any(|e| e.state == PlaybackState::Cancelled)
+                .then_some(ev)
+        }
+    })
+    .await;
+    let cancelled = ev.last().expect("event");
+    assert!(
+        (300..=900).contains(&cancelled.played_ms),
+        "stopped after ~0.5 s: {cancelled:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let after = peer
+        .named("decoded")
+        .last()
+        .and_then(|d| d["frames"].as_u64())
+        .unwrap_or(0);
+    assert!(
+        after - before < 60,
+        "the peer got {} frames of a cancelled 3 s utterance",
+        after - before
+    );
+
+    for bad in ["error", "rejoin", "closed", "unparsed"] {
+        assert!(peer.named(bad).is_empty(), "{bad}: {}", peer.describe());
+    }
+    let s = voice_session(&sim, agent_id).expect("session");
+    assert_eq!(s.dave_errors, 0, "{:?}", s.dave_last_error);
+
+    // 3. Without a voice connection, playback fails with a reason.
+    link.sender
+        .send(ControlMsg::VoiceDisconnect(Disconnect {
+            reason: "test".into(),
+        }))
+        .expect("send");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for m in tone_chunks(3, 200) {
+        link.sender.send(m).expect("send chunk");
+    }
+    let ev = wait_peer(&peer, &mediad, "playback refused", || {
+        let ev = playback(&from_mediad, 3);
+        async move { (!ev.is_empty()).then_some(ev) }
+    })
+    .await;
+    assert_eq!(
+        ev,
+        vec![PlaybackEvent {
+            id: UtteranceId(3),
+            state: PlaybackState::Failed("no voice connection".into()),
+            played_ms: 0
+        }]
+    );
+
+    // What mediad heard of carol (the peer plays a steady 330 Hz tone).
+    let heard: Vec<String> = lock(&from_mediad)
+        .iter()
+        .filter_map(|m| match m {
+            MediadMsg::UserSpeech(s) => Some(format!("speech {} {}", s.user_id, s.speaking)),
+            MediadMsg::UserUtterance(u) => {
+                Some(format!("utterance {} {} ms", u.user_id, u.duration_ms))
+            }
+            _ => None,
+        })
+        .collect();
+    eprintln!("mediad heard: {heard:?}");
+
+    let _ = peer.stop().await;
+    drop(carol_gw);
+    drop(agent);
+    sim.shutdown().await;
+}

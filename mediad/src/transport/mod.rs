@@ -14,6 +14,10 @@
 //!   [`TransportEvent::Status`]; frames use a bounded channel with
 //!   `try_send`, so a slow supervisor or control drops frames, never stalls
 //!   a socket.
+//! * Voice audio is paced, encoded and DAVE-encrypted on the `voice-send`
+//!   thread and heard (DAVE-decrypted, decoded, VAD, segmented) on the
+//!   `voice-listen` thread ([`voice`]); the slot only seals, sends and
+//!   hands received audio RTP over without waiting.
 //! * Events carry the slot's generation: after a slot is replaced, late
 //!   events of the old one are ignored by the supervisor.
 
@@ -22,12 +26,15 @@ mod publish;
 mod sink;
 mod slot;
 mod video;
+mod voice;
+mod voice_listen;
+mod voice_send;
 
 pub use slot::{PublishSettings, SlotCmd, SlotHandle, spawn_slot};
 
 use ipc_schema::{
-    DecodedVideoFrame, Speaking, TransportRole, TransportState, TransportStats, UserId,
-    UserVideoState,
+    DecodedVideoFrame, PlaybackEvent, Speaking, TransportRole, TransportState, TransportStats,
+    UserId, UserSpeech, UserUtterance, UserVideoState,
 };
 
 /// Something a slot reports.
@@ -50,6 +57,12 @@ pub enum TransportEvent {
     Speaking(Speaking),
     /// Counters, sent periodically.
     Stats(TransportStats),
+    /// An utterance's playback state (voice sender thread).
+    Playback(PlaybackEvent),
+    /// Voice activity of a user (voice listener thread).
+    UserSpeech(UserSpeech),
+    /// A finished utterance of a user (voice listener thread).
+    UserUtterance(UserUtterance),
 }
 
 /// A [`TransportEvent`] with its origin.

@@ -30,6 +30,7 @@ use super::dave::SharedDave;
 use super::publish::{PublishSpec, Publisher, StreamIds};
 use super::sink::{self, Layer, UserWants};
 use super::video::{VideoWorker, WorkerSpec};
+use super::voice::VoiceAudio;
 use super::{TransportEvent, TransportMsg};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -56,6 +57,14 @@ pub enum SlotCmd {
     PublishPaused(bool),
     /// Encoded RTP packets from the publisher thread, to seal and send.
     SendRtp(Vec<Vec<u8>>),
+    /// One chunk of an utterance to speak (voice).
+    VoicePlay(ipc_schema::VoicePlayChunk),
+    /// Barge-in (voice).
+    VoiceCancel(ipc_schema::UtteranceId),
+    /// From the voice sender: op 5 microphone on or off.
+    AudioSpeaking(bool),
+    /// From the voice sender: one audio RTP packet to seal and send.
+    SendAudio(Vec<u8>),
 }
 
 /// The supervisor's handle on a slot.
@@ -94,7 +103,18 @@ pub fn spawn_slot(
     let (config, watched_user) = connection_config(role, params);
     let dave = SharedDave::new(config.user_id, dave_group_id(params));
     let payload_codecs = sink::payload_codecs(&config.codecs);
+    let audio = (role == TransportRole::Voice).then(|| {
+        VoiceAudio::new(
+            role,
+            generation,
+            &config.codecs,
+            dave.clone(),
+            events.clone(),
+            cmd_tx.clone(),
+        )
+    });
     let slot = Slot {
+        audio,
         tls,
         payload_codecs,
         dave,
@@ -193,6 +213,8 @@ struct UserVideo {
 }
 
 struct Slot {
+    /// Voice audio (voice role only).
+    audio: Option<VoiceAudio>,
     /// The video payload types we declared in op 1, with their codecs.
     payload_codecs: Vec<PayloadCodec>,
     dave: SharedDave,
@@ -333,6 +355,15 @@ impl Slot {
                 // Op 12 with `active` following the pause.
                 self.announce_publish();
             }
+            cmd @ (SlotCmd::VoicePlay(_)
+            | SlotCmd::VoiceCancel(_)
+            | SlotCmd::AudioSpeaking(_)
+            | SlotCmd::SendAudio(_)) => match &mut self.audio {
+                Some(a) => a.on_cmd(&mut self.conn, cmd),
+                None => {
+                    tracing::debug!(role = %self.role, "voice audio command on a non-voice slot")
+                }
+            },
             SlotCmd::SendRtp(packets) => {
                 let Some(publisher) = self.publisher.as_mut() else {
                     return;
@@ -474,6 +505,9 @@ impl Slot {
                 // Op 12 may have come before the key: workers start now.
                 self.dave
                     .on_session_description(&mut self.conn, info.dave_protocol_version);
+                if let Some(a) = &mut self.audio {
+                    a.on_media_ready(info.ssrc);
+                }
                 self.media = Some(info);
                 self.sync_workers();
                 self.send_sink_wants();
@@ -490,6 +524,9 @@ impl Slot {
                 ssrc,
                 speaking,
             } => {
+                if let (Some(a), Some(user)) = (&mut self.audio, user_id) {
+                    a.map(ssrc, user);
+                }
                 if let Some(user) = user_id {
                     self.emit(TransportEvent::Speaking(Speaking {
                         user_id: UserId(user),
@@ -498,8 +535,16 @@ impl Slot {
                     }));
                 }
             }
-            Event::Video(v) => self.on_video(v),
+            Event::Video(v) => {
+                if let Some(a) = &mut self.audio {
+                    a.on_video(&v);
+                }
+                self.on_video(v)
+            }
             Event::ClientDisconnect(user) => {
+                if let Some(a) = &mut self.audio {
+                    a.user_gone(user);
+                }
                 self.dave.client_disconnect(user);
                 self.user_gone(user);
             }
@@ -772,6 +817,13 @@ impl Slot {
         };
         let ssrc = ssrc.0;
         let now = Instant::now();
+        let packet = match (&mut self.audio, packet.get(1)) {
+            (Some(a), Some(b1)) => match a.on_rtp(b1 & 0x7f, ssrc, packet, now) {
+                Some(p) => p,
+                None => return,
+            },
+            _ => packet,
+        };
         if let Some(w) = self.workers.get(&ssrc) {
             w.push(packet, now);
         } else if let Some(w) = self.workers.values().find(|w| w.rtx_ssrc == Some(ssrc)) {
@@ -815,6 +867,10 @@ impl Slot {
             e2ee_failures: self.dave.failures(),
             ..TransportStats::default()
         };
+        if let Some(a) = &self.audio {
+            let (_frames, dropped, _failed) = a.counters();
+            s.packets_lost += dropped;
+        }
         for w in self.workers.values() {
             s.packets_recovered += w.counters.recovered.load(Relaxed);
             s.packets_lost += w.counters.lost.load(Relaxed);

@@ -1,0 +1,235 @@
+//! The voice slot's audio: what the slot does with control's utterances
+//! and with received audio, kept out of `slot.rs`. Owns the sender and
+//! listener threads ([`voice_send`](super::voice_send),
+//! [`voice_listen`](super::voice_listen)) and the SSRC → user map of the
+//! connection (from op 5 and op 12).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::hash::{BuildHasher, Hasher};
+use std::time::Instant;
+
+use ipc_schema::{PlaybackEvent, PlaybackState, TransportRole, UtteranceId, VoicePlayChunk};
+use tokio::sync::mpsc;
+use voice_proto::{Speaking, SpeakingFlags, VoiceMessage};
+use voice_session::VoiceConnection;
+
+use super::dave::SharedDave;
+use super::slot::SlotCmd;
+use super::voice_listen::VoiceListener;
+use super::voice_send::{SendSpec, VoiceSender};
+use super::{TransportEvent, TransportMsg};
+
+/// Most SSRC → user entries kept.
+const MAX_USERS: usize = 256;
+
+/// Audio of the voice slot.
+pub(crate) struct VoiceAudio {
+    role: TransportRole,
+    generation: u64,
+    /// The Opus payload type we declared in op 1.
+    opus_pt: u8,
+    dave: SharedDave,
+    sender: Option<VoiceSender>,
+    listener: Option<VoiceListener>,
+    users: BTreeMap<u32, u64>,
+    /// Utterances already refused while not ready (one report each).
+    refused: VecDeque<UtteranceId>,
+    events: mpsc::Sender<TransportMsg>,
+    slot: mpsc::UnboundedSender<SlotCmd>,
+}
+
+fn random_u32() -> u32 {
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish() as u32
+}
+
+impl VoiceAudio {
+    pub(crate) fn new(
+        role: TransportRole,
+        generation: u64,
+        codecs: &[voice_proto::CodecDescriptor],
+        dave: SharedDave,
+        events: mpsc::Sender<TransportMsg>,
+        slot: mpsc::UnboundedSender<SlotCmd>,
+    ) -> Self {
+        // The Opus payload type we declare in op 1 (120 by default).
+        let opus_pt = codecs
+            .iter()
+            .find(|c| c.kind == voice_proto::CodecKind::Audio)
+            .map_or(voice_session::OPUS_PT, |c| c.payload_type);
+        Self {
+            role,
+            generation,
+            opus_pt,
+            dave,
+            sender: None,
+            listener: None,
+            users: BTreeMap::new(),
+            refused: VecDeque::new(),
+            events,
+            slot,
+        }
+    }
+
+    /// The media session is keyed with our audio `ssrc`: start the threads
+    /// (once; a new session only changes the SSRC).
+    pub(crate) fn on_media_ready(&mut self, ssrc: u32) {
+        match &self.sender {
+            Some(s) => s.set_ssrc(ssrc),
+            None => {
+                let spec = SendSpec {
+                    role: self.role,
+                    generation: self.generation,
+                    ssrc,
+                    payload_type: self.opus_pt,
+                    dave: self.dave.clone(),
+                    seq: random_u32() as u16,
+                    timestamp: random_u32(),
+                };
+                match VoiceSender::spawn(spec, self.slot.clone(), self.events.clone()) {
+                    Ok(s) => self.sender = Some(s),
+                    Err(e) => tracing::error!(error = %e, "cannot start the voice sender"),
+                }
+            }
+        }
+        if self.listener.is_none() {
+            match VoiceListener::spawn(
+                self.role,
+                self.generation,
+                self.dave.clone(),
+                self.events.clone(),
+            ) {
+                Ok(l) => self.listener = Some(l),
+                Err(e) => tracing::error!(error = %e, "cannot start the voice listener"),
+            }
+        }
+    }
+
+    /// A user's audio SSRC (op 5 or op 12).
+    pub(crate) fn map(&mut self, ssrc: u32, user: u64) {
+        if ssrc != 0 && (self.users.len() < MAX_USERS || self.users.contains_key(&ssrc)) {
+            self.users.insert(ssrc, user);
+        }
+    }
+
+    /// Op 12 names a user's audio SSRC.
+    pub(crate) fn on_video(&mut self, v: &voice_proto::Video) {
+        if let (Some(user), Some(audio)) = (v.user_id, v.audio_ssrc) {
+            self.map(audio, user.0);
+        }
+    }
+
+    /// A user left: their streams end (a running utterance is finished).
+    pub(crate) fn user_gone(&mut self, user: u64) {
+        let gone: Vec<u32> = self
+            .users
+            .iter()
+            .filter(|(_, u)| **u == user)
+            .map(|(s, _)| *s)
+            .collect();
+        for ssrc in gone {
+            self.users.remove(&ssrc);
+            if let Some(l) = &self.listener {
+                l.gone(ssrc);
+            }
+        }
+    }
+
+    /// An RTP packet of payload type `pt`: taken (true) when it is audio.
+    pub(crate) fn on_rtp(
+        &mut self,
+        pt: u8,
+        ssrc: u32,
+        packet: Vec<u8>,
+        at: Instant,
+    ) -> Option<Vec<u8>> {
+        if pt != self.opus_pt {
+            return Some(packet);
+        }
+        if let Some(l) = &self.listener {
+            l.push(self.users.get(&ssrc).copied(), packet, at);
+        }
+        None
+    }
+
+    fn refuse(&mut self, id: UtteranceId, reason: String) {
+        if self.refused.contains(&id) {
+            return;
+        }
+        if self.refused.len() >= 32 {
+            self.refused.pop_front();
+        }
+        self.refused.push_back(id);
+        tracing::warn!(id = id.0, %reason, "voice playback refused");
+        let msg = TransportMsg {
+            role: self.role,
+            generation: self.generation,
+            event: TransportEvent::Playback(PlaybackEvent {
+                id,
+                state: PlaybackState::Failed(reason),
+                played_ms: 0,
+            }),
+        };
+        if self.events.try_send(msg).is_err() {
+            tracing::warn!("supervisor busy; playback failure not reported");
+        }
+    }
+
+    /// A chunk to speak.
+    pub(crate) fn play(&mut self, chunk: VoicePlayChunk) {
+        let id = chunk.id;
+        let result = match &self.sender {
+            Some(s) => s.chunk(chunk),
+            None => Err("voice connection not ready (no media session yet)".into()),
+        };
+        if let Err(reason) = result {
+            self.refuse(id, reason);
+        }
+    }
+
+    /// Barge-in.
+    pub(crate) fn cancel(&mut self, id: UtteranceId) {
+        if let Some(s) = &self.sender {
+            s.cancel(id);
+        }
+    }
+
+    /// The slot's voice-audio commands.
+    pub(crate) fn on_cmd(&mut self, conn: &mut VoiceConnection, cmd: SlotCmd) {
+        match cmd {
+            SlotCmd::VoicePlay(chunk) => self.play(chunk),
+            SlotCmd::VoiceCancel(id) => self.cancel(id),
+            SlotCmd::AudioSpeaking(on) => {
+                // Op 5 with the microphone flag before the first packet,
+                // 0 after the silence tail.
+                if let Some(ssrc) = conn.ssrc() {
+                    let flags = if on {
+                        SpeakingFlags::MICROPHONE
+                    } else {
+                        SpeakingFlags::NONE
+                    };
+                    conn.send_message(&VoiceMessage::Speaking(Speaking::announce(flags, ssrc)));
+                }
+            }
+            SlotCmd::SendAudio(packet) => {
+                if let Err(e) = conn.send_rtp(packet) {
+                    tracing::trace!(error = %e, "audio packet not sent");
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Listener counters: (frames decoded, packets dropped, failures).
+    pub(crate) fn counters(&self) -> (u64, u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.listener.as_ref().map_or((0, 0, 0), |l| {
+            (
+                l.counters.frames.load(Relaxed),
+                l.counters.dropped.load(Relaxed),
+                l.counters.failed.load(Relaxed),
+            )
+        })
+    }
+}
