@@ -2,6 +2,7 @@
 //! `dave_session::DaveSession` against the server's external sender and
 //! its simulated MLS members.
 
+mod audio_util;
 mod common;
 
 use std::time::{Duration, Instant};
@@ -516,6 +517,113 @@ async fn without_dave_media_is_plain_and_no_dave_ops_are_sent() {
             assert_eq!(room.dave_epoch, 0, "a lone member establishes no group");
             srv.shutdown().await;
         }
+    })
+    .await
+    .expect("timeout");
+}
+
+/// Issue 17 §4 with DAVE: a simulated DAVE speaker's spoken line reaches a
+/// DAVE client encrypted (every line packet decrypts with the client's
+/// `dave-session` to a 20 ms stereo Opus frame), and the client's own
+/// DAVE-encrypted tone is decrypted by the room's member and recorded:
+/// the WAV has the tone's length and pitch and says DAVE was on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dave_lines_are_encrypted_and_dave_audio_is_recorded() {
+    timeout(T, async {
+        let srv = server(true).await;
+        let g = voice_grant(44);
+        srv.grant(g.clone());
+        srv.add_participant(VOICE_ROOM, participant(901, false, false, true));
+        srv.add_participant(VOICE_ROOM, participant(902, true, false, true));
+        let formed = poll_report(&srv, |r| {
+            r.rooms.iter().any(|x| {
+                x.room == VOICE_ROOM
+                    && x.dave_epoch == 1
+                    && x.participants.iter().all(|p| p.dave_can_encrypt)
+            })
+        })
+        .await;
+        assert!(formed, "{:#?}", srv.report());
+        let c = handshake_dave(&srv, &g, false, 8, 1).await;
+        let mut d = DaveClient::new(c, 44, 77).await;
+        d.drive_until(|s| s.epoch() == Some(2) && s.group_user_ids().len() == 3 && s.can_encrypt())
+            .await;
+        let ok = poll_report(&srv, |r| {
+            r.rooms.iter().any(|x| {
+                x.room == VOICE_ROOM
+                    && x.dave_epoch == 2
+                    && x.participants.iter().all(|p| p.dave_can_encrypt)
+            })
+        })
+        .await;
+        assert!(ok, "{:#?}", srv.report());
+        let said = srv
+            .say(VOICE_ROOM, 902, "agent, look at my screen")
+            .await
+            .expect("say");
+        let mut line = 0;
+        let mut decrypted = 0;
+        while line < said.packets {
+            let Ok(pkt) = d.c.recv_media().await else {
+                continue;
+            };
+            let p = RtpPacket::parse(&pkt).unwrap();
+            if p.ssrc().0 != said.ssrc || p.payload()[..] == sim_media::OPUS_SILENCE_FRAME {
+                continue;
+            }
+            line += 1;
+            if let Ok(Decrypted::Plain(f)) =
+                d.dave
+                    .decrypt(902, MediaCodec::Opus, p.payload(), Instant::now())
+            {
+                assert_eq!(f[0] & 0x07, 0x04, "a 20 ms stereo frame");
+                decrypted += 1;
+            }
+        }
+        assert_eq!(decrypted, said.packets, "every line packet DAVE-decrypts");
+        // The client speaks, DAVE-encrypted.
+        let ssrc = d.c.ready.ssrc;
+        let sp = voice_proto::Speaking::announce(voice_proto::SpeakingFlags::MICROPHONE, ssrc);
+        send(&mut d.c.ws, &VoiceMessage::Speaking(sp)).await;
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        let tone = audio_util::tone_packets(440.0, 1000);
+        for (i, p) in tone.iter().enumerate() {
+            tick.tick().await;
+            let e = d.dave.encrypt(MediaCodec::Opus, p).expect("encrypt");
+            let pkt = audio_util::rtp(OPUS_PT, i as u16, 960 * i as u32, ssrc, &e);
+            d.c.send_sealed_rtp(pkt).await;
+        }
+        for i in 50..55u32 {
+            tick.tick().await;
+            let pkt = audio_util::rtp(
+                OPUS_PT,
+                i as u16,
+                960 * i,
+                ssrc,
+                &sim_media::OPUS_SILENCE_FRAME,
+            );
+            d.c.send_sealed_rtp(pkt).await;
+        }
+        let mut rec = None;
+        for _ in 0..100 {
+            rec = srv.recordings().into_iter().find(|r| r.user_id == 44);
+            if rec.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let rec = rec.expect("a recording");
+        assert!(rec.dave, "{rec:?}");
+        assert_eq!(rec.packets, 50);
+        assert!(rec.duration_ms.abs_diff(1000) <= 20, "{rec:?}");
+        let pcm = sim_media::parse_wav_s16(&srv.recording_wav(rec.id).unwrap()).unwrap();
+        let f = audio_util::dominant(&pcm.samples[4800..]);
+        assert!((f - 440.0).abs() <= 10.0, "dominant {f} Hz");
+        let r = srv.report();
+        let s = r.sessions.iter().find(|s| s.user_id == 44).unwrap();
+        assert_eq!(s.audio_dave_decrypted, 50);
+        assert_eq!(s.audio_dave_failures, 0);
+        srv.shutdown().await;
     })
     .await
     .expect("timeout");
