@@ -43,12 +43,19 @@ pub struct PocketsphinxConfig {
     pub command_threshold: f64,
     /// A command is kept when grammar score / free-text score ≤ this.
     pub grammar_max_ratio: f32,
+    /// … or ≤ this when the agent's name was spotted (a spoken name the
+    /// grammar scores badly costs the command a few points of ratio);
+    /// free text said after the name measured 0.79–0.83.
+    pub addressed_max_ratio: f32,
     /// … or ≤ this when keyword spotting and the free text confirm it.
     pub confirmed_max_ratio: f32,
     /// Longest one recognition (all passes) may take.
     pub timeout: Duration,
     /// Longest audio accepted.
     pub max_audio: Duration,
+    /// Where each call's temporary directory is made (default: the
+    /// system's temporary directory). It is removed after the call.
+    pub work_dir: Option<PathBuf>,
 }
 
 impl Default for PocketsphinxConfig {
@@ -61,9 +68,11 @@ impl Default for PocketsphinxConfig {
             name_threshold: 1e-40,
             command_threshold: 1e-40,
             grammar_max_ratio: 0.70,
+            addressed_max_ratio: 0.75,
             confirmed_max_ratio: 0.85,
             timeout: Duration::from_secs(30),
             max_audio: Duration::from_secs(60),
+            work_dir: None,
         }
     }
 }
@@ -101,7 +110,10 @@ impl PocketsphinxConfig {
             return bad("keyword thresholds must be positive".into());
         }
         let ratio = |v: f32| v.is_finite() && v > 0.0 && v <= 1.0;
-        if !ratio(self.grammar_max_ratio) || !ratio(self.confirmed_max_ratio) {
+        if !ratio(self.grammar_max_ratio)
+            || !ratio(self.addressed_max_ratio)
+            || !ratio(self.confirmed_max_ratio)
+        {
             return bad("grammar ratios must be in (0, 1]".into());
         }
         if self.timeout.is_zero() || self.max_audio.is_zero() {
@@ -155,16 +167,20 @@ pub(crate) async fn transcribe(
     let pcm = pcm.clone();
     let grammar = sphinx_decide::grammar(config);
     let keyphrases = sphinx_decide::keyphrases(config);
+    let work_dir = config.work_dir.clone();
     let dir = tokio::task::spawn_blocking(move || -> Result<tempfile::TempDir, SpeechError> {
         let io = |e: std::io::Error| SpeechError::ToolFailed {
             program: "pocketsphinx".into(),
             message: format!("cannot write its input files: {e}"),
         };
         let audio = try_resample(&pcm, SPHINX_RATE)?;
-        let dir = tempfile::Builder::new()
-            .prefix("speech-sphinx-")
-            .tempdir()
-            .map_err(io)?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("speech-sphinx-");
+        let dir = match &work_dir {
+            Some(parent) => builder.tempdir_in(parent),
+            None => builder.tempdir(),
+        }
+        .map_err(io)?;
         std::fs::write(dir.path().join("in.wav"), write_wav(&audio)).map_err(io)?;
         std::fs::write(dir.path().join("commands.gram"), grammar).map_err(io)?;
         std::fs::write(dir.path().join("keys.kws"), keyphrases).map_err(io)?;

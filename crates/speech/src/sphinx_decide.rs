@@ -138,8 +138,10 @@ pub fn spotted<'a>(stdout: &str, phrases: impl IntoIterator<Item = &'a str>) -> 
 ///
 /// The grammar's command is kept when its score is at most
 /// `grammar_max_ratio` of the free-text score (it explains the audio far
-/// better), or at most `confirmed_max_ratio` when keyword spotting heard
-/// the same command and the free text shares at least half of its words.
+/// better), at most `addressed_max_ratio` when keyword spotting heard the
+/// agent's name, or at most `confirmed_max_ratio` when keyword spotting
+/// heard the same command and the free text shares at least half of its
+/// words.
 /// Otherwise the free text is the transcript.
 pub fn decide(
     config: &PocketsphinxConfig,
@@ -175,6 +177,7 @@ pub fn decide(
         };
         let confirmed = spotted.contains(&command) && shared_half(command, &free.text);
         let accept = ratio <= f64::from(config.grammar_max_ratio)
+            || (addressed && ratio <= f64::from(config.addressed_max_ratio))
             || (confirmed && ratio <= f64::from(config.confirmed_max_ratio));
         if accept && ratio.is_finite() {
             return Decision {
@@ -292,6 +295,22 @@ mod tests {
         assert_eq!(confirmed.text, "what do you see");
         let unconfirmed = decide(&config, Some(&grammar), Some(&free), &[]);
         assert_eq!(unconfirmed.text, "you see");
+    }
+
+    #[test]
+    fn the_name_allows_a_slightly_weaker_command() {
+        let config = PocketsphinxConfig::default();
+        let grammar = hyp("look at my screen", -7_133);
+        let free = hyp("i don't agree", -9_943);
+        let named = decide(&config, Some(&grammar), Some(&free), &["agent"]);
+        assert_eq!(named.text, "agent, look at my screen");
+        let unnamed = decide(&config, Some(&grammar), Some(&free), &[]);
+        assert_eq!(unnamed.text, "i don't agree");
+        // Free text after the name stays free text.
+        let grammar = hyp("what do you see", -11_683);
+        let free = hyp("i don't know any to do", -14_856);
+        let named = decide(&config, Some(&grammar), Some(&free), &["agent"]);
+        assert_eq!(named.text, "agent, i don't know any to do");
     }
 
     #[test]
