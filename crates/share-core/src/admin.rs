@@ -8,15 +8,20 @@ use crate::host::{HostSources, normalize_host};
 
 /// The admin routes' host and origin rules.
 ///
-/// A `Host` is accepted when it is an IP literal (a browser sends an IP
-/// literal only for a page loaded from that very address, so no DNS
-/// rebinding can produce it; this includes the bound address whatever it
-/// is), `localhost` or a `*.localhost` name (browsers resolve those to
-/// loopback themselves), or one of the configured names.
+/// A `Host` is accepted when it names `localhost` or a `*.localhost` name
+/// (browsers resolve those to loopback themselves), one of the configured
+/// names, or the address the server is bound to ([`Self::bound_to`]): its
+/// IP literal (any loopback literal when bound to loopback, any literal
+/// when bound to an unspecified address), with the bound port if the
+/// `Host` line gives one. Without a bound address every IP literal is
+/// accepted (a browser sends an IP literal only for a page loaded from
+/// that very address, so no DNS rebinding can produce one).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AdminPolicy {
     /// Configured names, normalized.
     names: Vec<Vec<u8>>,
+    /// The address the server listens on, once known.
+    bound: Option<std::net::SocketAddr>,
 }
 
 /// What the admin check sees of a request (every line of each header).
@@ -77,20 +82,51 @@ impl AdminPolicy {
             .into_iter()
             .filter_map(|n| normalize_host(n.as_bytes()))
             .collect();
-        Self { names }
+        Self { names, bound: None }
     }
 
-    /// Whether a normalized host name may reach the admin routes.
+    /// The same policy, with IP literals checked against the address the
+    /// server is actually bound to (e.g. `127.0.0.1:41234` after binding
+    /// port 0).
+    pub fn bound_to(mut self, addr: std::net::SocketAddr) -> Self {
+        self.bound = Some(addr);
+        self
+    }
+
+    /// Whether a normalized host name (no port) may reach the admin routes.
     pub fn host_allowed(&self, name: &[u8]) -> bool {
-        let text = std::str::from_utf8(name).unwrap_or("");
-        let ip = text.parse::<std::net::Ipv4Addr>().is_ok()
-            || text
-                .strip_prefix('[')
-                .and_then(|t| t.strip_suffix(']'))
-                .is_some_and(|t| t.parse::<std::net::Ipv6Addr>().is_ok());
-        ip || name == b"localhost"
-            || name.ends_with(b".localhost")
-            || self.names.iter().any(|n| n == name)
+        match ip_literal(name) {
+            Some(ip) => self.ip_allowed(ip),
+            None => {
+                name == b"localhost"
+                    || name.ends_with(b".localhost")
+                    || self.names.iter().any(|n| n == name)
+            }
+        }
+    }
+
+    /// An IP literal names the bound address (or any, unbound).
+    fn ip_allowed(&self, ip: std::net::IpAddr) -> bool {
+        let Some(bound) = self.bound else {
+            return true;
+        };
+        let b = bound.ip();
+        b.is_unspecified() || ip == b || (ip.is_loopback() && b.is_loopback())
+    }
+
+    /// The `Host` line's port, when it names an IP literal with one, must
+    /// be the bound port.
+    fn host_port_allowed(&self, raw: &[u8]) -> bool {
+        let (Some(bound), Some(name)) = (self.bound, normalize_host(raw)) else {
+            return true;
+        };
+        if ip_literal(&name).is_none() {
+            return true;
+        }
+        match host_port(raw) {
+            Some(port) => port == Some(bound.port()),
+            None => true,
+        }
     }
 
     /// The decision: host first, then the origin, then (for writes) the
@@ -101,7 +137,8 @@ impl AdminPolicy {
             return Err(AdminRefusal::HostInvalid);
         }
         let names = req.hosts.names().map_err(|_| AdminRefusal::HostInvalid)?;
-        if !names.iter().all(|n| self.host_allowed(n)) {
+        if !names.iter().all(|n| self.host_allowed(n)) || !self.host_port_allowed(req.hosts.host[0])
+        {
             return Err(AdminRefusal::HostNotAllowed);
         }
         match req.sec_fetch_site.as_slice() {
@@ -123,6 +160,31 @@ impl AdminPolicy {
         }
         Ok(())
     }
+}
+
+/// The IP address a normalized host names, if it is an IP literal
+/// (`[v6]` in brackets).
+fn ip_literal(name: &[u8]) -> Option<std::net::IpAddr> {
+    let text = std::str::from_utf8(name).ok()?;
+    match text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().ok().map(Into::into),
+        None => text.parse::<std::net::Ipv4Addr>().ok().map(Into::into),
+    }
+}
+
+/// The port of a raw `host[:port]` / `[v6][:port]`: `None` without one,
+/// `Some(None)` for one that does not parse.
+fn host_port(raw: &[u8]) -> Option<Option<u16>> {
+    let h = raw.trim_ascii();
+    let after = match h.iter().rposition(|&b| b == b']') {
+        Some(end) => &h[end + 1..],
+        None if h.iter().filter(|&&b| b == b':').count() == 1 => {
+            &h[h.iter().position(|&b| b == b':').unwrap_or(0)..]
+        }
+        None => return None,
+    };
+    let port = after.strip_prefix(b":")?;
+    Some(std::str::from_utf8(port).ok().and_then(|p| p.parse().ok()))
 }
 
 /// Whether `Origin` (`scheme://host[:port]`) is the origin the `Host`
@@ -242,6 +304,57 @@ mod tests {
             &[("x-forwarded-host", "rebind.attacker.test")],
         );
         assert_eq!(p.check(&fwd), Err(AdminRefusal::HostNotAllowed));
+    }
+
+    #[test]
+    fn ip_literals_must_name_the_bound_address() {
+        let bound: std::net::SocketAddr = "127.0.0.1:41234".parse().unwrap();
+        let p = AdminPolicy::new(["admin.example"]).bound_to(bound);
+        for ok in [
+            "127.0.0.1:41234",
+            "127.0.0.1",
+            "127.0.0.2:41234",
+            "[::1]:41234",
+            "localhost:8787",
+            "admin.example:1",
+        ] {
+            assert_eq!(p.check(&req("GET", ok, &[])), Ok(()), "{ok}");
+        }
+        for bad in [
+            "127.0.0.1:8787",
+            "127.0.0.1:",
+            "127.0.0.1:x",
+            "10.0.0.5:41234",
+            "10.0.0.5",
+            "[2001:db8::1]:41234",
+        ] {
+            assert_eq!(
+                p.check(&req("GET", bad, &[])),
+                Err(AdminRefusal::HostNotAllowed),
+                "{bad}"
+            );
+        }
+        // A forwarded IP literal is checked by address (its port is the
+        // proxy's business).
+        let fwd = req(
+            "GET",
+            "127.0.0.1:41234",
+            &[("x-forwarded-host", "10.0.0.5")],
+        );
+        assert_eq!(p.check(&fwd), Err(AdminRefusal::HostNotAllowed));
+        // Bound to a LAN address: that address; bound to all: any literal.
+        let lan = AdminPolicy::default().bound_to("10.0.0.5:8787".parse().unwrap());
+        assert_eq!(lan.check(&req("GET", "10.0.0.5:8787", &[])), Ok(()));
+        assert_eq!(
+            lan.check(&req("GET", "127.0.0.1:8787", &[])),
+            Err(AdminRefusal::HostNotAllowed)
+        );
+        let all = AdminPolicy::default().bound_to("0.0.0.0:8787".parse().unwrap());
+        assert_eq!(all.check(&req("GET", "192.168.1.9:8787", &[])), Ok(()));
+        assert_eq!(
+            all.check(&req("GET", "192.168.1.9:9", &[])),
+            Err(AdminRefusal::HostNotAllowed)
+        );
     }
 
     #[test]

@@ -129,6 +129,7 @@
 
 mod admin;
 mod frame;
+mod head;
 mod host;
 mod manager;
 mod rate;
@@ -143,6 +144,7 @@ pub use frame::{
     DecodedFrame, FrameBody, FrameRejection, MAX_SOURCE_CHARS, base64_decoded_len,
     check_declared_length, decode_capped,
 };
+pub use head::{HeadLimits, HeadRefusal, automatic_refusal_as_json};
 pub use host::{
     Ambiguity, GateDecision, GateRequest, HostSources, MAX_ASSET_NAME, NotFound, PublicHostGate,
     PublicRoute,
