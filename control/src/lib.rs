@@ -47,6 +47,14 @@ pub struct Cli {
     /// Admin token for the dashboard and admin API (header x-dashboard-token).
     #[arg(long, env = "DASHBOARD_TOKEN", hide_env_values = true)]
     pub dashboard_token: Option<String>,
+    /// Extra host names (comma-separated, ports ignored) under which the
+    /// admin routes and the dashboard may be reached, e.g. a LAN name
+    /// behind DASHBOARD_TOKEN. Always accepted besides these: `localhost`,
+    /// `*.localhost` and the bound address (its IP, with its port when
+    /// the Host header gives one); any other Host is refused with 403
+    /// (DNS rebinding).
+    #[arg(long, env = "CONTROL_ADMIN_HOSTS", value_delimiter = ',')]
+    pub admin_hosts: Vec<String>,
     /// Token for the direct frame ingest route
     /// (`POST /api/voice/stream-ingest/frame`, header x-public-api-token).
     #[arg(long, env = "PUBLIC_API_TOKEN", hide_env_values = true)]
@@ -364,11 +372,13 @@ pub async fn main_with(
         public_host: cli.public_host.clone(),
         settings: settings.clone(),
         store: store.clone(),
+        admin_hosts: cli.admin_hosts.clone(),
+        bound_addr: addr,
     }));
     let http_task = tokio::spawn(async move {
         axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
+            http::serve::JsonRefusalListener::new(listener),
+            app.into_make_service_with_connect_info::<http::serve::Peer>(),
         )
         .with_graceful_shutdown(stopped(stop_rx))
         .await

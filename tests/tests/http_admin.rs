@@ -17,13 +17,18 @@ struct Control {
 }
 
 async fn control(extra: &[&str]) -> Control {
+    control_with(&format!("127.0.0.1:{}", free_port()), extra, &[]).await
+}
+
+/// control on `http_addr` (port 0: it picks one; the address it logs is
+/// used) with `extra` arguments and environment.
+async fn control_with(http_addr: &str, extra: &[&str], env: &[(&str, &str)]) -> Control {
     let dir = tempfile::tempdir().expect("tempdir");
-    let addr = format!("127.0.0.1:{}", free_port());
     let data = dir.path().join("data");
     let sock = dir.path().join("no-mediad.sock");
     let mut args = vec![
         "--http-addr",
-        &addr,
+        http_addr,
         "--data-dir",
         data.to_str().expect("utf-8"),
         "--mediad-socket",
@@ -32,7 +37,8 @@ async fn control(extra: &[&str]) -> Control {
         PUBLIC,
     ];
     args.extend_from_slice(extra);
-    let daemon = Daemon::start("control", "control", dir.path(), &args);
+    let daemon = Daemon::start_env("control", "control", dir.path(), &args, env);
+    let addr = e2e::stack::control_addr(&daemon).await;
     let a = addr.clone();
     wait_for(Duration::from_secs(20), "control answering", || {
         let a = a.clone();
@@ -334,4 +340,156 @@ async fn every_error_is_json_with_a_reason() {
     )
     .await;
     assert_eq!(r, (404, "not_found".into()));
+}
+
+/// §4: 414 and 431 had empty bodies: hyper answered them before any layer.
+/// Now control's own limits (8 KiB request target, 32 KiB / 96 header
+/// lines) answer in the outermost layer, and what hyper still refuses by
+/// itself (a target over 64 KiB, over 100 header lines, a head over its
+/// ~400 KiB buffer, a head that does not parse) goes out with the same JSON
+/// through control's connection wrapper. After each, the next connection
+/// is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversize_and_malformed_heads_are_refused_in_json() {
+    let c = control(&[]).await;
+    let a = &c.addr;
+    let long_target = |len: usize| {
+        format!(
+            "GET /api/settings?x={} HTTP/1.1\r\nhost: {a}",
+            "a".repeat(len)
+        )
+    };
+    let header_lines = |n: usize| {
+        let lines: String = (0..n).map(|i| format!("\r\nx-h{i}: v")).collect();
+        format!("GET /api/settings HTTP/1.1\r\nhost: {a}{lines}")
+    };
+    let big_header = |len: usize| {
+        format!(
+            "GET /api/settings HTTP/1.1\r\nhost: {a}\r\nx-big: {}",
+            "b".repeat(len)
+        )
+    };
+    let cases: Vec<(&str, String, u16, &str)> = vec![
+        // Ours: above control's limits, within hyper's.
+        ("9 KiB target", long_target(9 * 1024), 414, "uri_too_long"),
+        (
+            "40 KiB header",
+            big_header(40 * 1024),
+            431,
+            "headers_too_large",
+        ),
+        (
+            "97 header lines",
+            header_lines(94),
+            431,
+            "headers_too_large",
+        ),
+        // hyper's own refusals, rewritten.
+        ("70 KiB target", long_target(70 * 1024), 414, "uri_too_long"),
+        (
+            "120 header lines",
+            header_lines(120),
+            431,
+            "headers_too_large",
+        ),
+        (
+            "500 KiB header",
+            big_header(500 * 1024),
+            431,
+            "headers_too_large",
+        ),
+        (
+            "malformed header line",
+            format!("GET /api/settings HTTP/1.1\r\nhost: {a}\r\nno colon here"),
+            400,
+            "bad_request",
+        ),
+    ];
+    for (what, head, status, reason) in cases {
+        let (got, h, b) = send(a, &head, b"").await;
+        assert_eq!(got, status, "{what}: {h}\n\n{b}");
+        let v = json(&h, &b);
+        assert_eq!(v["reason"], reason, "{what}: {v}");
+        assert_eq!(v["ok"], false, "{what}: {v}");
+        assert!(
+            v["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{what}: {v}"
+        );
+        // The server still serves the next connection.
+        let (next, _, _) = send(a, &format!("GET /healthz HTTP/1.1\r\nhost: {a}"), b"").await;
+        assert_eq!(next, 200, "after {what}");
+    }
+    // Within the limits: 8 KiB target and 95 lines pass.
+    let (ok, _, b) = send(a, &long_target(8 * 1024 - 30), b"").await;
+    assert_eq!(ok, 200, "{b}");
+    let (ok, _, b) = send(a, &header_lines(90), b"").await;
+    assert_eq!(ok, 200, "{b}");
+}
+
+/// §2: the admin host names are a flag as well as an environment variable
+/// (`--admin-hosts` / `CONTROL_ADMIN_HOSTS`), and the Host check takes the
+/// address control actually bound (port 0 here): its IP with its port, not
+/// any IP literal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_hosts_flag_and_the_bound_address() {
+    let c = control_with(
+        "127.0.0.1:0",
+        &["--admin-hosts", "admin.lan,Other.LAN:9"],
+        &[],
+    )
+    .await;
+    let a = &c.addr;
+    let port: u16 = a
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    assert_ne!(port, 0);
+    let get = |host: &str| format!("GET /api/settings HTTP/1.1\r\nhost: {host}");
+    for host in [
+        a.clone(),
+        "127.0.0.1".to_owned(),
+        format!("[::1]:{port}"),
+        "admin.lan".to_owned(),
+        "other.lan:8787".to_owned(),
+        "localhost:1".to_owned(),
+    ] {
+        let (status, _, b) = send(a, &get(&host), b"").await;
+        assert_eq!(status, 200, "{host}: {b}");
+    }
+    let other_port = if port == 8787 { 8788 } else { 8787 };
+    for host in [
+        format!("127.0.0.1:{other_port}"),
+        format!("10.0.0.5:{port}"),
+        "192.168.1.20".to_owned(),
+        "rebind.attacker.test".to_owned(),
+        "admin.lan.attacker.test".to_owned(),
+    ] {
+        let r = refused(a, &get(&host), b"").await;
+        assert_eq!(r, (403, "host_not_allowed".into()), "{host}");
+    }
+    // The environment variable still works.
+    let e = control_with("127.0.0.1:0", &[], &[("CONTROL_ADMIN_HOSTS", "env.lan")]).await;
+    let (status, _, b) = send(&e.addr, &get("env.lan"), b"").await;
+    assert_eq!(status, 200, "{b}");
+    let r = refused(&e.addr, &get("admin.lan"), b"").await;
+    assert_eq!(r, (403, "host_not_allowed".into()));
+    // --help names the flag, its variable and what it is for.
+    let help = std::process::Command::new(e2e::bin("control"))
+        .arg("--help")
+        .output()
+        .expect("control --help");
+    // Whitespace collapsed: clap wraps long help lines.
+    let help = String::from_utf8_lossy(&help.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for needle in [
+        "--admin-hosts",
+        "CONTROL_ADMIN_HOSTS",
+        "DNS rebinding",
+        "bound address",
+    ] {
+        assert!(help.contains(needle), "--help lacks {needle:?}:\n{help}");
+    }
 }

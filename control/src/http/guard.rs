@@ -74,6 +74,33 @@ pub(super) async fn admin_guard(
     next.run(req).await
 }
 
+/// Outermost layer: control's own limits on the request head
+/// (`share_core::HeadLimits`): a long request target is a 414
+/// `uri_too_long`, a large header section a 431 `headers_too_large`, in
+/// JSON, and the connection is closed after the answer. Heads beyond
+/// hyper's own limits never get here (see `serve.rs`).
+pub(super) async fn head_limits(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let target = uri.scheme_str().map_or(0, |s| s.len() + 3)
+        + uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.path_and_query().map_or(0, |p| p.as_str().len());
+    let lines = req
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.as_str().len(), value.len()));
+    if let Err(refusal) = share_core::HeadLimits::default().check(target, lines) {
+        tracing::debug!(reason = refusal.reason(), "request head refused");
+        let status = StatusCode::from_u16(refusal.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut resp = error_with(status, refusal.reason(), refusal.message());
+        resp.headers_mut().insert(
+            header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return resp;
+    }
+    next.run(req).await
+}
+
 /// The stable reason of an error status that axum or hyper-level code
 /// answered without one.
 pub(super) fn status_reason(status: StatusCode) -> &'static str {

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 mod guard;
+pub mod serve;
 mod share;
 use share::{
     create_share, list_shares, share_answer, share_frame, share_page, share_stop, stop_shares,
@@ -96,6 +97,12 @@ pub struct AppParts {
     pub settings: crate::settings::SettingsHub,
     /// The store.
     pub store: crate::store::Store,
+    /// Host names besides `localhost` that may reach the admin routes
+    /// (`--admin-hosts` / `CONTROL_ADMIN_HOSTS`).
+    pub admin_hosts: Vec<String>,
+    /// The address the HTTP server is bound to (IP literals in `Host` must
+    /// name it).
+    pub bound_addr: std::net::SocketAddr,
 }
 
 impl AppState {
@@ -108,15 +115,10 @@ impl AppState {
             brain: p.brain,
             share: p.share,
             gate: Arc::new(share_core::PublicHostGate::new(p.public_host.as_deref())),
-            // Host names besides loopback and IP literals that may reach the
-            // admin routes (comma-separated), e.g. a LAN name behind
-            // DASHBOARD_TOKEN.
-            admin_policy: Arc::new(share_core::AdminPolicy::new(
-                std::env::var("CONTROL_ADMIN_HOSTS")
-                    .unwrap_or_default()
-                    .split(',')
-                    .collect::<Vec<_>>(),
-            )),
+            admin_policy: Arc::new(
+                share_core::AdminPolicy::new(p.admin_hosts.iter().map(String::as_str))
+                    .bound_to(p.bound_addr),
+            ),
             ingest_limit: Arc::new(std::sync::Mutex::new(share_core::RateLimiter::new(
                 share_core::RateLimit::PER_IP,
                 4096,
@@ -194,6 +196,7 @@ pub fn router(state: AppState) -> Router {
             public_gate,
         ))
         .layer(axum::middleware::from_fn(guard::json_errors))
+        .layer(axum::middleware::from_fn(guard::head_limits))
         .with_state(state)
 }
 
@@ -202,7 +205,7 @@ pub fn router(state: AppState) -> Router {
 /// routes (frame, stop, the page); everything else answers 404 there.
 async fn public_gate(
     State(state): State<AppState>,
-    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    axum::extract::ConnectInfo(serve::Peer(peer)): axum::extract::ConnectInfo<serve::Peer>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
