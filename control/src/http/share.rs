@@ -316,7 +316,7 @@ pub(super) async fn share_page(
     let Some(watch) = &state.watch else {
         return no_session_page();
     };
-    let Some(left) = watch.share_remaining(token).await else {
+    let Some(left) = watch.share_remaining(token.clone()).await else {
         return (
             StatusCode::NOT_FOUND,
             axum::response::Html("<!doctype html><title>Link expired</title><p>This share link has expired or does not exist. Ask the agent for a new one.</p>"),
@@ -329,6 +329,11 @@ pub(super) async fn share_page(
         "maxWidthPx": share.share_page_max_width_px,
         "jpegQuality": share.share_page_jpeg_quality,
         "expiresInSeconds": left,
+        // Relative to the page (`…/share/{token}`), so they keep any path
+        // prefix the page was served under. The token is a live session's,
+        // so only base64url characters.
+        "frameUrl": format!("../api/voice/share-session/{token}/frame"),
+        "stopUrl": format!("../api/voice/share-session/{token}/stop"),
     });
     let page = include_str!("share_page.html").replace("__SHARE_CONFIG__", &config.to_string());
     (
