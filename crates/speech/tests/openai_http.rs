@@ -169,12 +169,11 @@ fn tts(server: &Server, attempts: u32) -> TextToSpeech {
     TextToSpeech::try_openai_compatible(cfg).expect("tts")
 }
 
-/// The parts of a multipart/form-data body: (name, filename, content type,
-/// bytes).
-fn multipart_parts(
-    content_type: &str,
-    body: &[u8],
-) -> Vec<(String, Option<String>, Option<String>, Vec<u8>)> {
+/// One multipart part: (name, filename, content type, bytes).
+type Part = (String, Option<String>, Option<String>, Vec<u8>);
+
+/// The parts of a multipart/form-data body.
+fn multipart_parts(content_type: &str, body: &[u8]) -> Vec<Part> {
     let boundary = content_type
         .strip_prefix("multipart/form-data; boundary=")
         .expect("multipart content type");
