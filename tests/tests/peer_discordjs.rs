@@ -702,3 +702,163 @@ async fn discordjs_decodes_what_the_agent_says() {
     drop(agent);
     sim.shutdown().await;
 }
+
+/// espeak-ng's `text` as 48 kHz stereo s16le (through ffmpeg) in `dir`,
+/// and the span of its speech in ms; `None` (with the reason printed) when
+/// espeak-ng or ffmpeg is missing.
+fn spoken_raw(dir: &Path, text: &str) -> Option<(PathBuf, u64)> {
+    let wav = dir.join("said.wav");
+    let raw = dir.join("said.raw");
+    let ok = std::process::Command::new("espeak-ng")
+        .arg("-w")
+        .arg(&wav)
+        .arg(text)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("SKIP: espeak-ng not available");
+        return None;
+    }
+    let ok = std::process::Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y", "-i"])
+        .arg(&wav)
+        .args(["-ar", "48000", "-ac", "2", "-f", "s16le"])
+        .arg(&raw)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("SKIP: ffmpeg not available");
+        return None;
+    }
+    let bytes = std::fs::read(&raw).ok()?;
+    let left: Vec<i16> = bytes
+        .chunks_exact(4)
+        .map(|c| i16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let first = left.iter().position(|x| x.unsigned_abs() > 500)?;
+    let last = left.iter().rposition(|x| x.unsigned_abs() > 500)?;
+    Some((raw, (last - first) as u64 * 1000 / 48_000))
+}
+
+/// Issue 17 §2 against an independent sender: @discordjs/voice (Opus from
+/// opusscript, DAVE from davey) says an espeak-ng sentence as Carol; mediad
+/// DAVE-decrypts, decodes, runs the VAD and segments it, and reports Carol
+/// speaking, then one utterance of about the sentence's length as 16 kHz
+/// PCM, then not speaking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mediad_hears_what_discordjs_says() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some((raw, span_ms)) = spoken_raw(
+        dir.path(),
+        "agent, look at my screen and tell me what you see",
+    ) else {
+        return;
+    };
+    let sim = discord_sim::start(SimConfig {
+        listen: "127.0.0.1:0".parse().expect("literal"),
+        scenario: Scenario::builtin("dave").expect("built-in scenario"),
+        seed: 7,
+    })
+    .await
+    .expect("sim starts");
+    let socket = dir.path().join("mediad.sock");
+    let mediad = Daemon::start(
+        "mediad",
+        "mediad",
+        dir.path(),
+        &[
+            "--ipc-socket",
+            socket.to_str().expect("utf-8 path"),
+            "--extra-ca-file",
+            sim.ca_file().to_str().expect("utf-8 path"),
+        ],
+    );
+    let link = wait_for(T, "mediad accepts", || {
+        let s = socket.clone();
+        async move { connect_tool(&s, PROTOCOL_VERSION).await.ok() }
+    })
+    .await;
+    let from_mediad = drain(link.receiver);
+    let carol = user_id("carol");
+    let mut agent = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
+    let voice = agent.join_voice().await;
+    link.sender
+        .send(ControlMsg::VoiceConnect(voice))
+        .expect("send to mediad");
+    let mut carol_gw = SimUser::connect(&sim.gateway_url(), CAROL_TOKEN, sim.ca_pem()).await;
+    let grant = carol_gw.join_voice().await;
+    let cfg = json!({
+        "guild_id": grant.guild_id.0.to_string(),
+        "channel_id": grant.channel_id.0.to_string(),
+        "user_id": carol.to_string(),
+        "session_id": grant.session_id.expose(),
+        "endpoint": grant.endpoint,
+        "token": grant.token.expose(),
+        "duration_ms": 50_000,
+        "play_raw": raw.to_str().expect("utf-8 path"),
+        // After the DAVE group has settled.
+        "play_delay_ms": 3000,
+    });
+    let mut peer = NodePeer::start(dir.path(), sim.ca_file(), &cfg);
+    let utterance = wait_peer(&peer, &mediad, "mediad reports carol's utterance", || {
+        let u = lock(&from_mediad).iter().find_map(|m| match m {
+            MediadMsg::UserUtterance(u) if u.user_id.0 == carol => Some(u.clone()),
+            _ => None,
+        });
+        async move { u }
+    })
+    .await;
+    // The end of speech follows the utterance.
+    wait_peer(&peer, &mediad, "carol stops speaking", || {
+        let stopped = lock(&from_mediad)
+            .iter()
+            .any(|m| matches!(m, MediadMsg::UserSpeech(s) if s.user_id.0 == carol && !s.speaking));
+        async move { stopped.then_some(()) }
+    })
+    .await;
+    let carol_msgs: Vec<String> = lock(&from_mediad)
+        .iter()
+        .filter_map(|m| match m {
+            MediadMsg::UserSpeech(s) if s.user_id.0 == carol => {
+                Some(format!("speech {}", s.speaking))
+            }
+            MediadMsg::UserUtterance(u) if u.user_id.0 == carol => {
+                Some(format!("utterance {} ms", u.duration_ms))
+            }
+            _ => None,
+        })
+        .collect();
+    eprintln!("speech span {span_ms} ms; mediad: {carol_msgs:?}");
+    assert_eq!(
+        carol_msgs,
+        vec![
+            "speech true".to_string(),
+            format!("utterance {} ms", utterance.duration_ms),
+            "speech false".to_string()
+        ]
+    );
+    assert_eq!(utterance.pcm.len() as u32, utterance.duration_ms * 32);
+    let ms = u64::from(utterance.duration_ms);
+    assert!(
+        ms * 10 >= span_ms * 8 && ms <= span_ms + 700,
+        "utterance {ms} ms vs speech {span_ms} ms"
+    );
+    // Not silence: the 16 kHz PCM carries the speech's energy.
+    let samples: Vec<f64> = utterance
+        .pcm
+        .chunks_exact(2)
+        .map(|c| f64::from(i16::from_le_bytes([c[0], c[1]])) / 32768.0)
+        .collect();
+    let rms = (samples.iter().map(|s| s * s).sum::<f64>() / samples.len() as f64).sqrt();
+    assert!(rms > 0.02, "utterance rms {rms}");
+    assert!(!peer.named("played").is_empty(), "{}", peer.describe());
+    let s = voice_session(&sim, carol).expect("carol's session");
+    assert!(
+        s.dave_encrypted_frames_sent > 0 || s.rtp_received > 0,
+        "{s:?}"
+    );
+    let _ = peer.stop().await;
+    drop(carol_gw);
+    drop(agent);
+    sim.shutdown().await;
+}

@@ -5,8 +5,10 @@
 //
 // Usage: node peer.js '<json>' where json is
 //   { guild_id, channel_id, user_id, session_id, endpoint, token,
-//     listen_to, duration_ms }
-// (snowflakes as strings). The sim's CA comes from NODE_EXTRA_CA_CERTS.
+//     listen_to, duration_ms, play_raw?, play_delay_ms? }
+// (snowflakes as strings). With `play_raw` (a file of 48 kHz stereo s16le
+// PCM) the peer says that file once, `play_delay_ms` after Ready, instead
+// of playing the endless tone; `played` is emitted when it is done. The sim's CA comes from NODE_EXTRA_CA_CERTS.
 //
 // Stdout: one JSON object per line, {"event": ...}:
 //   ready                       the voice connection reached Ready
@@ -202,7 +204,17 @@ connection.on(voice.VoiceConnectionStatus.Ready, () => {
   if (!readyOnce) {
     readyOnce = true;
     subscribe();
-    player.play(voice.createAudioResource(toneStream(), { inputType: voice.StreamType.Raw }));
+    if (cfg.play_raw) {
+      setTimeout(() => {
+        emit('playing', { file: cfg.play_raw });
+        player.once(voice.AudioPlayerStatus.Idle, () => emit('played'));
+        player.play(voice.createAudioResource(require('node:fs').createReadStream(cfg.play_raw), {
+          inputType: voice.StreamType.Raw,
+        }));
+      }, Number(cfg.play_delay_ms ?? 0));
+    } else {
+      player.play(voice.createAudioResource(toneStream(), { inputType: voice.StreamType.Raw }));
+    }
   }
 });
 
