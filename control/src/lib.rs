@@ -123,6 +123,12 @@ pub struct Cli {
     /// restarted control takes its watches up again.
     #[arg(long, env = "LEAVE_VOICE_ON_STOP", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub leave_voice_on_stop: bool,
+    /// A voice channel the agent joins at start and stays in, as
+    /// `GUILD_ID/CHANNEL_ID`, so users can speak to it ("agent, look at my
+    /// screen") before any watch. Without it the agent joins voice when it
+    /// starts watching.
+    #[arg(long, env = "VOICE_CHANNEL")]
+    pub voice_channel: Option<watch::HomeVoice>,
     /// Speech to text and text to speech.
     #[command(flatten)]
     pub speech: voice::SpeechArgs,
@@ -331,6 +337,7 @@ pub async fn main_with(
             watch::WatchConfig {
                 bot_account: cli.discord_account == AccountKind::Bot,
                 link_fallback_enabled: cli.stream_link_fallback,
+                home_voice: cli.voice_channel,
             },
             g.clone(),
             handle.clone(),

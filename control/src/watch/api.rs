@@ -9,6 +9,41 @@ pub struct WatchConfig {
     pub bot_account: bool,
     /// `STREAM_LINK_FALLBACK`: the share-link path may be used.
     pub link_fallback_enabled: bool,
+    /// `--voice-channel`: a voice channel the agent sits in from the start
+    /// (and rejoins after every new gateway session), so users can talk to
+    /// it before any watch.
+    pub home_voice: Option<HomeVoice>,
+}
+
+/// A guild's voice channel, given as `GUILD_ID/CHANNEL_ID`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HomeVoice {
+    /// The guild.
+    pub guild: GuildId,
+    /// Its voice channel.
+    pub channel: ChannelId,
+}
+
+impl std::str::FromStr for HomeVoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (g, c) = s
+            .trim()
+            .split_once('/')
+            .ok_or_else(|| format!("{s:?}: expected GUILD_ID/CHANNEL_ID"))?;
+        let id = |what: &str, v: &str| {
+            v.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("{s:?}: the {what} id {v:?} is not a snowflake"))
+        };
+        Ok(Self {
+            guild: GuildId(id("guild", g)?),
+            channel: ChannelId(id("channel", c)?),
+        })
+    }
 }
 
 /// Share-link settings of the manager.
@@ -310,5 +345,25 @@ impl WatchHandle {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Cmd::State(tx)).await.ok()?;
         rx.await.ok()
+    }
+}
+
+#[cfg(test)]
+mod home_voice_tests {
+    use super::HomeVoice;
+
+    #[test]
+    fn parses_guild_slash_channel_and_names_what_is_wrong() {
+        let h: HomeVoice = " 900000000000000001/900000000000000011 ".parse().unwrap();
+        assert_eq!((h.guild.0, h.channel.0), (900000000000000001, 900000000000000011));
+        for (bad, says) in [
+            ("900000000000000001", "GUILD_ID/CHANNEL_ID"),
+            ("x/1", "guild id"),
+            ("1/0", "channel id"),
+            ("1/-5", "channel id"),
+        ] {
+            let e = bad.parse::<HomeVoice>().unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
     }
 }

@@ -58,7 +58,7 @@ mod view;
 
 use api::Cmd;
 pub use api::{
-    Admission, Admitted, GoLiveRequest, IngestFrame, LinkAnswer, LinkConfig, LinkFrame,
+    Admission, Admitted, GoLiveRequest, HomeVoice, IngestFrame, LinkAnswer, LinkConfig, LinkFrame,
     SharedTracker, StartRequest, VoiceStateView, WatchConfig, WatchHandle, WatchResult, WatchView,
 };
 use link::{LINK_PLAN, PendingLink};
@@ -677,6 +677,9 @@ impl Manager {
 
     /// Brings the world towards what the watches need.
     async fn advance(&mut self) {
+        if let Some(home) = self.config.home_voice {
+            self.ensure_voice(home.guild, home.channel).await;
+        }
         let watches: Vec<watch_core::Watch> = self.book.watches().cloned().collect();
         for w in watches {
             let channel = self.registry.voice_channel(w.guild, w.target).or(w.channel);
