@@ -77,6 +77,17 @@ pub enum Action {
         /// On.
         on: bool,
     },
+    /// A simulated user in voice says a line: espeak-ng speech as Opus on
+    /// their audio SSRC (op 5 first, the silence tail and op 5 off after;
+    /// DAVE-encrypted when the room runs DAVE). From a timeline the line is
+    /// synthesized in the background; `POST /admin/say` (or this action
+    /// through the admin API) answers with its length.
+    Say {
+        /// Who (must be a simulated user in a voice channel).
+        user: UserRef,
+        /// What (1–500 characters, no control characters).
+        text: String,
+    },
     /// A user posts a message (MESSAGE_CREATE to the guild).
     PostMessage {
         /// Author.

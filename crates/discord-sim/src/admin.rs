@@ -16,6 +16,10 @@
 //! | `GET /admin/media/{voice\|stream}/log` | every grant/revoke/participant/fault sent to it |
 //! | `GET /admin/media/{voice\|stream}/frames/{room}/{user}` | published frames, JPEG as base64 JSON |
 //! | `GET /admin/media/{voice\|stream}/frames/{room}/{user}/latest.jpg` | newest frame as `image/jpeg` |
+//! | `POST /admin/say` | a simulated user says a line (see `admin_speech`) |
+//! | `GET /admin/recordings` | what clients said on the voice server, per utterance |
+//! | `GET /admin/recordings/{id}.wav` | one utterance, 48 kHz mono WAV |
+//! | `DELETE /admin/recordings` | forget the recordings |
 
 use std::net::SocketAddr;
 
@@ -120,6 +124,10 @@ pub(crate) async fn index() -> Response {
         "GET /admin/media/{voice|stream}/log",
         "GET /admin/media/{voice|stream}/frames/{room}/{user}",
         "GET /admin/media/{voice|stream}/frames/{room}/{user}/latest.jpg",
+        "POST /admin/say",
+        "GET /admin/recordings",
+        "GET /admin/recordings/{id}.wav",
+        "DELETE /admin/recordings",
     ];
     Json(routes).into_response()
 }
@@ -158,11 +166,15 @@ pub(crate) async fn messages(State(app): State<AppState>) -> Response {
     Json(v).into_response()
 }
 
-fn act(app: &AppState, body: Value) -> Response {
+async fn act(app: &AppState, body: Value) -> Response {
     let action: Action = match serde_json::from_value(body) {
         Ok(a) => a,
         Err(e) => return err_response(&SimError::BadRequest(format!("not an action: {e}"))),
     };
+    // A line is synthesized before the answer, which says how long it is.
+    if let Action::Say { user, text } = &action {
+        return crate::admin_speech::say_response(&app.hub, user, text).await;
+    }
     match run_action(&app.hub, &action) {
         Ok(v) => Json(v).into_response(),
         Err(e) => err_response(&e),
@@ -178,7 +190,7 @@ fn json_body(body: &[u8]) -> Result<Value, SimError> {
 
 pub(crate) async fn actions(State(app): State<AppState>, body: axum::body::Bytes) -> Response {
     match json_body(&body) {
-        Ok(v) => act(&app, v),
+        Ok(v) => act(&app, v).await,
         Err(e) => err_response(&e),
     }
 }
@@ -196,7 +208,7 @@ pub(crate) async fn named_action(
         return err_response(&SimError::BadRequest("body must be a JSON object".into()));
     };
     obj.insert("action".into(), Value::String(name));
-    act(&app, v)
+    act(&app, v).await
 }
 
 fn server_kind(name: &str) -> Result<ServerKind, SimError> {

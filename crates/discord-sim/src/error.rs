@@ -52,6 +52,10 @@ pub enum SimError {
     /// A media server (sim-voice) failed to start.
     #[error("media server: {0}")]
     Media(String),
+    /// Speech synthesis for a line failed (espeak-ng missing or failing):
+    /// the sim's fault, not the request's.
+    #[error("speech synthesis: {0}")]
+    Speech(String),
 }
 
 impl SimError {

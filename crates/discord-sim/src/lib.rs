@@ -49,6 +49,7 @@
 
 mod actions;
 mod admin;
+mod admin_speech;
 mod error;
 mod gateway;
 mod hub;

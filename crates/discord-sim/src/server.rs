@@ -17,7 +17,7 @@ use crate::hub::Hub;
 use crate::scenario::Scenario;
 use crate::voice_servers::{MediaConfig, MediaServers};
 use crate::world::WorldSettings;
-use crate::{admin, gateway, rest, timeline};
+use crate::{admin, admin_speech, gateway, rest, timeline};
 
 /// How to start a sim.
 #[derive(Debug, Clone)]
@@ -108,6 +108,12 @@ fn admin_router(app: AppState) -> Router {
             "/media/{server}/frames/{room}/{user}/latest.jpg",
             get(admin::latest_frame),
         )
+        .route("/say", post(admin_speech::say_route))
+        .route(
+            "/recordings",
+            get(admin_speech::recordings).delete(admin_speech::clear_recordings),
+        )
+        .route("/recordings/{file}", get(admin_speech::recording_wav))
         .route_layer(axum::middleware::from_fn(admin::loopback_only));
     Router::new().nest("/admin", admin).with_state(app)
 }

@@ -96,6 +96,18 @@ pub(crate) fn run_action(hub: &Arc<Hub>, action: &Action) -> Result<Value, SimEr
             hub.with_world(|w| Ok(((), w.speak(user, *on)?)))?;
             ok
         }
+        Action::Say { user, text } => {
+            let (room, user) = crate::admin_speech::speaker(hub, user)?;
+            let voice = hub.media.voice_handle.clone();
+            let text = text.clone();
+            tokio::spawn(async move {
+                match voice.say(sim_voice::RoomId(room), user, &text).await {
+                    Ok(o) => tracing::info!(user, duration_ms = o.duration_ms, "line said"),
+                    Err(e) => tracing::warn!(user, error = %e, "say failed"),
+                }
+            });
+            Ok(json!({"ok": true, "queued": true}))
+        }
         Action::PostMessage {
             user,
             channel,

@@ -167,6 +167,15 @@ impl World {
         })])
     }
 
+    /// The voice room (guild id) a simulated user can speak in.
+    pub fn speaker_room(&self, user: UserId) -> Result<u64, SimError> {
+        self.voice
+            .get(&user)
+            .filter(|v| v.simulated)
+            .map(VoiceStateRecord::room)
+            .ok_or(SimError::NotInVoice(user.get()))
+    }
+
     /// Records a message and announces MESSAGE_CREATE to the guild.
     pub fn post_message(
         &mut self,
