@@ -88,9 +88,10 @@ pub(crate) async fn synthesize(config: &EspeakConfig, text: &str) -> Result<Pcm,
         "--stdin".into(),
         "--stdout".into(),
     ];
-    // One line per call: espeak-ng reads stdin line by line, and a newline
-    // is a pause anyway.
-    let input = text.replace(['\r', '\n'], " ").into_bytes();
+    // One line per call (espeak-ng reads stdin line by line, and a newline
+    // is a pause anyway), and no `[[…]]`: espeak-ng reads that as phoneme
+    // codes, not text.
+    let input = spoken_text(text).into_bytes();
     let output = run_tool(
         &config.program,
         &args,
@@ -116,9 +117,24 @@ pub(crate) async fn synthesize(config: &EspeakConfig, text: &str) -> Result<Pcm,
     })?
 }
 
+/// `text` as handed to espeak-ng: line breaks become spaces and `[[` is
+/// split so that it is read as brackets, not as phoneme input.
+fn spoken_text(text: &str) -> String {
+    let mut out = text.replace(['\r', '\n'], " ");
+    while out.contains("[[") {
+        out = out.replace("[[", "[ [");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_is_one_line_without_phoneme_input() {
+        assert_eq!(spoken_text("a\r\nb [[[x]]"), "a  b [ [ [x]]");
+    }
 
     #[test]
     fn settings_are_checked() {
