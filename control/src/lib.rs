@@ -50,9 +50,9 @@ pub struct Cli {
     /// Extra host names (comma-separated, ports ignored) under which the
     /// admin routes and the dashboard may be reached, e.g. a LAN name
     /// behind DASHBOARD_TOKEN. Always accepted besides these: `localhost`,
-    /// `*.localhost` and the bound address (its IP, with its port when
-    /// the Host header gives one); any other Host is refused with 403
-    /// (DNS rebinding).
+    /// `*.localhost` and the bound address (its IP, or any loopback IP
+    /// when bound to loopback; ports are not compared, so port forwards
+    /// work); any other Host is refused with 403 (DNS rebinding).
     #[arg(long, env = "CONTROL_ADMIN_HOSTS", value_delimiter = ',')]
     pub admin_hosts: Vec<String>,
     /// Token for the direct frame ingest route

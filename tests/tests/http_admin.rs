@@ -428,8 +428,9 @@ async fn oversize_and_malformed_heads_are_refused_in_json() {
 
 /// §2: the admin host names are a flag as well as an environment variable
 /// (`--admin-hosts` / `CONTROL_ADMIN_HOSTS`), and the Host check takes the
-/// address control actually bound (port 0 here): its IP with its port, not
-/// any IP literal.
+/// address control actually bound (port 0 here): its IP (loopback ones
+/// when bound to loopback; any port, for port forwards), not any IP
+/// literal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_hosts_flag_and_the_bound_address() {
     let c = control_with(
@@ -445,6 +446,7 @@ async fn admin_hosts_flag_and_the_bound_address() {
         .and_then(|p| p.parse().ok())
         .expect("port");
     assert_ne!(port, 0);
+    let other_port = if port == 8787 { 8788 } else { 8787 };
     let get = |host: &str| format!("GET /api/settings HTTP/1.1\r\nhost: {host}");
     for host in [
         a.clone(),
@@ -453,13 +455,14 @@ async fn admin_hosts_flag_and_the_bound_address() {
         "admin.lan".to_owned(),
         "other.lan:8787".to_owned(),
         "localhost:1".to_owned(),
+        // The bound IP under another port: a port forward
+        // (ssh -L PORT:127.0.0.1:…) reaches control so.
+        format!("127.0.0.1:{other_port}"),
     ] {
         let (status, _, b) = send(a, &get(&host), b"").await;
         assert_eq!(status, 200, "{host}: {b}");
     }
-    let other_port = if port == 8787 { 8788 } else { 8787 };
     for host in [
-        format!("127.0.0.1:{other_port}"),
         format!("10.0.0.5:{port}"),
         "192.168.1.20".to_owned(),
         "rebind.attacker.test".to_owned(),
