@@ -46,8 +46,9 @@
 //! - The encoder is single-threaded, constrained baseline, no frame
 //!   skipping, no scene-change IDRs: output is deterministic and every
 //!   `next_frame` call yields one access unit, like a WebRTC sender.
-//! - Opus packets come from embedded libopus output rather than a linked
-//!   encoder (see the `opus` module docs).
+//! - The looping fixture voices are embedded libopus output (no encoding
+//!   at run time); spoken lines are encoded live with libopus (the `opus`
+//!   crate, built from source), in stereo as Discord clients send.
 //! - VP8 too: [`Vp8Stream`] wraps any source in the system libvpx
 //!   (realtime CBR, one thread, no lag), because Discord streamers may send
 //!   VP8 and may switch codec mid-stream.

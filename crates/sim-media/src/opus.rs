@@ -1,13 +1,13 @@
-//! 20 ms Opus packets for simulated speakers.
+//! 20 ms Opus packets for simulated speakers' looping fixture voices.
 //!
-//! Why fixtures instead of an encoder: a real Opus encoder would add a C
-//! library (libopus headers or a bundled build) to the workspace for a few
-//! kilobytes of output. The packets here were made once by the real libopus
-//! encoder (`fixtures/make_opus_fixtures.py`) and are embedded: a 1 s
-//! 440 Hz tone that loops seamlessly (exactly 440 cycles), and a 5.7 s
-//! espeak-ng English sentence for speech-to-text on the receiving side.
-//! Silence uses the 3-byte CELT frame `F8 FF FE` that Discord clients send
-//! (five of them) when they stop talking.
+//! These packets were made once by the real libopus encoder
+//! (`fixtures/make_opus_fixtures.py`) and are embedded, so a looping voice
+//! costs no encoding at run time: a 1 s 440 Hz tone that loops seamlessly
+//! (exactly 440 cycles), and a 5.7 s espeak-ng English sentence for
+//! speech-to-text on the receiving side. Lines said on demand are encoded
+//! live instead (`crate::encode_line`). Silence uses the 3-byte CELT frame
+//! `F8 FF FE` that Discord clients send (five of them) when they stop
+//! talking.
 //!
 //! All packets are mono, 48 kHz, 20 ms, code 0 (one frame per packet), so
 //! consecutive packets advance the RTP timestamp by

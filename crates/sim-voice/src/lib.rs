@@ -39,6 +39,21 @@
 //! * client-published H264 decoded and re-encoded as JPEG
 //!   ([`VoiceServerHandle::published_frames`]), DAVE-framed access units
 //!   first decrypted by a simulated member of the room's group;
+//! * spoken lines ([`VoiceServerHandle::say`]): espeak-ng speech encoded
+//!   by libopus (20 ms stereo), sent as the participant's audio: op 5
+//!   Speaking (microphone) to the room first, the packets from the next
+//!   frame period on (each receiver's Opus payload type, DAVE-encrypted for
+//!   DAVE receivers once the participant's key is live), the five silence
+//!   frames, then op 5 `speaking: 0`;
+//! * client audio: accepted only on the session's audio SSRC with the Opus
+//!   payload type it declared (others dropped and counted:
+//!   `audio_dropped_bad_payload_type`, `rtp_dropped_unknown_ssrc`),
+//!   DAVE-decrypted by a simulated member of the room when the session
+//!   runs DAVE, and recorded per utterance ([`VoiceServerHandle::recordings`],
+//!   [`VoiceServerHandle::recording_wav`]): decoded to 48 kHz mono on the
+//!   recorder's own thread, cut at the first silence frame, a gap of more
+//!   than 300 ms or op 5 `speaking: 0`; at most 10 minutes are kept, the
+//!   oldest dropped and counted (`report().recorder`);
 //! * faults on demand ([`Fault`]): close codes, crash/restart on the same
 //!   ports, seeded netem, RTP padding incl. all-padding packets, handshake
 //!   delays.
@@ -80,7 +95,11 @@
 //! never simulated); no downgrade/upgrade is ever initiated; published
 //! DAVE video decodes only if the room has a DAVE participant (the server
 //! itself is no MLS member); bad DAVE messages are refused and counted in
-//! the report (`dave_errors`), never answered with a close.
+//! the report (`dave_errors`), never answered with a close. Client DAVE
+//! audio is recorded only if the room has a DAVE participant (the same
+//! reason); frames nobody can decrypt are counted (`audio_dave_failures`).
+//! Only the voice server's recordings are on the admin API (the Go Live
+//! server records too, but nobody speaks there).
 
 mod config;
 mod core;
