@@ -740,6 +740,36 @@ fn spoken_raw(dir: &Path, text: &str) -> Option<(PathBuf, u64)> {
     Some((raw, (last - first) as u64 * 1000 / 48_000))
 }
 
+/// CPU time (user + system) of process `pid`, or of its threads named
+/// `thread`, from /proc, in milliseconds (0 where /proc is unreadable).
+fn cpu_ms(pid: u32, thread: Option<&str>) -> u64 {
+    fn ticks(stat: &str) -> u64 {
+        // Fields after the parenthesised name: utime is the 12th, stime
+        // the 13th (man 5 proc), in clock ticks (100 per second).
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let n = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        n(11) + n(12)
+    }
+    let total = match thread {
+        None => ticks(&std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default()),
+        Some(name) => std::fs::read_dir(format!("/proc/{pid}/task"))
+            .map(|d| {
+                d.flatten()
+                    .filter(|t| {
+                        std::fs::read_to_string(t.path().join("comm"))
+                            .is_ok_and(|c| c.trim() == name)
+                    })
+                    .map(|t| {
+                        ticks(&std::fs::read_to_string(t.path().join("stat")).unwrap_or_default())
+                    })
+                    .sum()
+            })
+            .unwrap_or(0),
+    };
+    total * 10
+}
+
 /// Issue 17 §2 against an independent sender: @discordjs/voice (Opus from
 /// opusscript, DAVE from davey) says an espeak-ng sentence as Carol; mediad
 /// DAVE-decrypts, decodes, runs the VAD and segments it, and reports Carol
@@ -800,6 +830,17 @@ async fn mediad_hears_what_discordjs_says() {
         "play_delay_ms": 3000,
     });
     let mut peer = NodePeer::start(dir.path(), sim.ca_file(), &cfg);
+    let pid = mediad.child.id();
+    wait_peer(&peer, &mediad, "the peer starts speaking", || {
+        let hit = peer.last("playing");
+        async move { hit }
+    })
+    .await;
+    let (cpu0, listen0, t0) = (
+        cpu_ms(pid, None),
+        cpu_ms(pid, Some("voice-listen")),
+        std::time::Instant::now(),
+    );
     let utterance = wait_peer(&peer, &mediad, "mediad reports carol's utterance", || {
         let u = lock(&from_mediad).iter().find_map(|m| match m {
             MediadMsg::UserUtterance(u) if u.user_id.0 == carol => Some(u.clone()),
@@ -828,7 +869,15 @@ async fn mediad_hears_what_discordjs_says() {
             _ => None,
         })
         .collect();
+    let wall = t0.elapsed();
     eprintln!("speech span {span_ms} ms; mediad: {carol_msgs:?}");
+    // Whole mediad (all streams of the room, DAVE, both sockets) and its
+    // voice-listen thread, over the sentence (/proc ticks: ±10 ms).
+    eprintln!(
+        "mediad CPU over {wall:?} of the sentence: {} ms process, {} ms voice-listen thread",
+        cpu_ms(pid, None) - cpu0,
+        cpu_ms(pid, Some("voice-listen")) - listen0
+    );
     assert_eq!(
         carol_msgs,
         vec![
