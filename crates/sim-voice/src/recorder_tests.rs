@@ -208,3 +208,33 @@ fn the_store_keeps_at_most_ten_minutes() {
     assert_eq!(store.clear(), 10);
     assert_eq!(store.stored_ms(), 0);
 }
+
+proptest::proptest! {
+    /// Arbitrary payloads, timestamps and arrival times: counted or
+    /// recorded, never a panic; every recording's length matches its
+    /// samples.
+    #[test]
+    fn arbitrary_audio_never_panics(
+        pkts in proptest::collection::vec(
+            (proptest::collection::vec(proptest::prelude::any::<u8>(), 1..64),
+             proptest::prelude::any::<u32>(),
+             0u64..1000),
+            0..40,
+        )
+    ) {
+        let t0 = Instant::now();
+        let mut r = Recorder::new();
+        let mut at = t0;
+        let mut done = Vec::new();
+        for (payload, ts, gap) in pkts {
+            at += Duration::from_millis(gap);
+            done.extend(r.on_event(audio(payload, ts, at)));
+            done.extend(r.poll(at));
+        }
+        done.extend(r.poll(at + Duration::from_secs(1)));
+        for d in done {
+            proptest::prop_assert_eq!(d.info.duration_ms, d.samples.len() as u64 / 48);
+            proptest::prop_assert!(d.samples.len() <= 48 * 60_000 + 5760 + 14_400);
+        }
+    }
+}
