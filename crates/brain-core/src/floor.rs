@@ -10,13 +10,16 @@
 //! went away), so a lost report cannot silence the agent for good.
 //!
 //! Policy:
-//! * Answers queue behind the current utterance (at most [`MAX_QUEUED`]
+//! * Replies queue behind the current utterance (at most [`MAX_QUEUED`]
 //!   waiting; the oldest commentary goes first when full, then the oldest
 //!   answer).
-//! * Commentary asked for while a user is speaking is dropped: it was
-//!   decided on a quiet channel and is stale once someone talks.
+//! * Nothing starts while a user is speaking: the agent does not talk over
+//!   people. Queued replies wait for the channel to be free.
+//! * Commentary goes stale: one that could not start within
+//!   [`COMMENTARY_MAX_WAIT`] of being asked for is dropped (the screen has
+//!   moved on). Answers wait as long as it takes.
 //! * A user starting to speak while the agent plays cancels the playback
-//!   (when barge-in is on) and drops queued commentary; queued answers stay.
+//!   (when barge-in is on).
 //! * [`SpeechFloor::busy`] (synthesizing, playing or queued) is the
 //!   commentary loop's playback gate.
 
@@ -32,6 +35,8 @@ pub const PLAYBACK_SLACK: Duration = Duration::from_secs(5);
 pub const SYNTHESIS_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long mediad may take to report the start of playback.
 pub const START_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest a commentary may wait for the floor before it is stale.
+pub const COMMENTARY_MAX_WAIT: Duration = Duration::from_secs(8);
 
 /// What an utterance is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,8 +64,8 @@ pub enum DropReason {
     BargeIn,
     /// The queue was full.
     QueueFull,
-    /// Commentary asked for while a user was speaking.
-    UserSpeaking,
+    /// Commentary that waited longer than [`COMMENTARY_MAX_WAIT`].
+    Stale,
     /// Synthesis failed.
     SynthesisFailed,
     /// mediad reported a failure.
@@ -75,7 +80,7 @@ impl DropReason {
         match self {
             Self::BargeIn => "barge_in",
             Self::QueueFull => "queue_full",
-            Self::UserSpeaking => "user_speaking",
+            Self::Stale => "stale",
             Self::SynthesisFailed => "synthesis_failed",
             Self::PlaybackFailed => "playback_failed",
             Self::Timeout => "timeout",
@@ -154,10 +159,18 @@ pub struct FloorStats {
     pub dropped: u64,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Queued {
+    id: u64,
+    kind: SpeakKind,
+    text: String,
+    at: Instant,
+}
+
 /// The floor state machine.
 #[derive(Debug)]
 pub struct SpeechFloor {
-    queue: VecDeque<(u64, SpeakKind, String)>,
+    queue: VecDeque<Queued>,
     current: Option<Current>,
     speakers: BTreeSet<u64>,
     next_id: u64,
@@ -223,21 +236,22 @@ impl SpeechFloor {
         }
         let id = self.next_id;
         self.next_id += 1;
-        if kind == SpeakKind::Commentary && !self.speakers.is_empty() {
-            self.drop_one(id, kind, DropReason::UserSpeaking, out);
-            return None;
-        }
         if self.queue.len() >= MAX_QUEUED {
             let victim = self
                 .queue
                 .iter()
-                .position(|q| q.1 == SpeakKind::Commentary)
+                .position(|q| q.kind == SpeakKind::Commentary)
                 .unwrap_or(0);
-            if let Some((vid, vkind, _)) = self.queue.remove(victim) {
-                self.drop_one(vid, vkind, DropReason::QueueFull, out);
+            if let Some(v) = self.queue.remove(victim) {
+                self.drop_one(v.id, v.kind, DropReason::QueueFull, out);
             }
         }
-        self.queue.push_back((id, kind, text.to_owned()));
+        self.queue.push_back(Queued {
+            id,
+            kind,
+            text: text.to_owned(),
+            at: now,
+        });
         self.advance(now, out);
         Some(id)
     }
@@ -310,23 +324,12 @@ impl SpeechFloor {
         out: &mut Vec<FloorAction>,
     ) {
         if !speaking {
-            self.speakers.remove(&user);
-            return;
-        }
-        if !self.speakers.insert(user) {
-            return;
-        }
-        let before = self.queue.len();
-        let mut kept = VecDeque::with_capacity(before);
-        for (id, kind, text) in std::mem::take(&mut self.queue) {
-            if kind == SpeakKind::Commentary {
-                self.drop_one(id, kind, DropReason::UserSpeaking, out);
-            } else {
-                kept.push_back((id, kind, text));
+            if self.speakers.remove(&user) {
+                self.advance(now, out);
             }
+            return;
         }
-        self.queue = kept;
-        if !self.barge_in {
+        if !self.speakers.insert(user) || !self.barge_in {
             return;
         }
         let Some(cur) = self.current.as_mut() else {
@@ -365,16 +368,43 @@ impl SpeechFloor {
         self.advance(now, out);
     }
 
-    /// When [`SpeechFloor::handle_timeout`] must run next.
+    /// When [`SpeechFloor::handle_timeout`] must run next: the current
+    /// utterance's watchdog, or, while users hold the floor, when the oldest
+    /// waiting commentary goes stale.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.current.as_ref().map(|c| match c.phase {
-            Phase::Synthesizing { since } => since + SYNTHESIS_TIMEOUT,
-            Phase::Sent { deadline, .. } | Phase::Cancelling { deadline } => deadline,
-        })
+        match &self.current {
+            Some(c) => Some(match c.phase {
+                Phase::Synthesizing { since } => since + SYNTHESIS_TIMEOUT,
+                Phase::Sent { deadline, .. } | Phase::Cancelling { deadline } => deadline,
+            }),
+            None => self
+                .queue
+                .iter()
+                .filter(|q| q.kind == SpeakKind::Commentary)
+                .map(|q| q.at + COMMENTARY_MAX_WAIT)
+                .min(),
+        }
+    }
+
+    fn drop_stale(&mut self, now: Instant, out: &mut Vec<FloorAction>) {
+        let mut kept = VecDeque::with_capacity(self.queue.len());
+        for q in std::mem::take(&mut self.queue) {
+            if q.kind == SpeakKind::Commentary && now >= q.at + COMMENTARY_MAX_WAIT {
+                self.drop_one(q.id, q.kind, DropReason::Stale, out);
+            } else {
+                kept.push_back(q);
+            }
+        }
+        self.queue = kept;
     }
 
     /// Frees the floor when mediad (or synthesis) never reported.
     pub fn handle_timeout(&mut self, now: Instant, out: &mut Vec<FloorAction>) {
+        if self.current.is_none() {
+            // Waiting for users to finish: only staleness to check.
+            self.drop_stale(now, out);
+            return;
+        }
         let Some(due) = self.poll_timeout() else {
             return;
         };
@@ -402,13 +432,21 @@ impl SpeechFloor {
         if self.current.is_some() {
             return;
         }
-        if let Some((id, kind, text)) = self.queue.pop_front() {
+        self.drop_stale(now, out);
+        if !self.speakers.is_empty() {
+            return;
+        }
+        if let Some(q) = self.queue.pop_front() {
             self.current = Some(Current {
-                id,
-                kind,
+                id: q.id,
+                kind: q.kind,
                 phase: Phase::Synthesizing { since: now },
             });
-            out.push(FloorAction::Synthesize { id, text, kind });
+            out.push(FloorAction::Synthesize {
+                id: q.id,
+                text: q.text,
+                kind: q.kind,
+            });
         }
     }
 }

@@ -45,7 +45,7 @@ fn answers_play_one_at_a_time_in_order() {
 }
 
 #[test]
-fn a_user_speaking_cancels_playback_and_drops_queued_commentary() {
+fn a_user_speaking_cancels_playback_and_the_queue_waits_for_them() {
     let t = t0();
     let mut f = SpeechFloor::new(1, true);
     let mut out = Vec::new();
@@ -56,23 +56,35 @@ fn a_user_speaking_cancels_playback_and_drops_queued_commentary() {
     f.on_playback(t, a, PlaybackReport::Started, &mut out);
     out.clear();
     f.on_user_speech(ms(t, 500), 7, true, &mut out);
-    assert!(out.contains(&FloorAction::Cancel {
-        id: a,
-        reason: DropReason::BargeIn
-    }));
-    assert!(out.contains(&FloorAction::Dropped {
-        id: c,
-        kind: SpeakKind::Commentary,
-        reason: DropReason::UserSpeaking
-    }));
-    assert_eq!(f.queued(), 1, "the queued answer stays");
+    assert_eq!(
+        out,
+        vec![
+            FloorAction::Cancel {
+                id: a,
+                reason: DropReason::BargeIn
+            },
+            FloorAction::Dropped {
+                id: a,
+                kind: SpeakKind::Answer,
+                reason: DropReason::BargeIn
+            }
+        ]
+    );
     assert_eq!(f.stats().barge_ins, 1);
     // A second speech start of the same user cancels nothing more.
     out.clear();
     f.on_user_speech(ms(t, 520), 7, true, &mut out);
     assert!(out.is_empty());
-    // mediad confirms; the queued answer goes next.
+    // mediad confirms; nothing starts while the user talks.
     f.on_playback(ms(t, 540), a, PlaybackReport::Cancelled, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(f.queued(), 2);
+    // The user stops: the queue goes on in order.
+    f.on_user_speech(ms(t, 2_000), 7, false, &mut out);
+    assert_eq!(synth_ids(&out), vec![c]);
+    out.clear();
+    f.on_synthesized(ms(t, 2_100), c, Ok(Duration::from_secs(1)), &mut out);
+    f.on_playback(ms(t, 3_200), c, PlaybackReport::Finished, &mut out);
     assert_eq!(synth_ids(&out), vec![b]);
 }
 
@@ -90,16 +102,41 @@ fn without_barge_in_playback_continues() {
 }
 
 #[test]
-fn commentary_while_someone_speaks_is_dropped_but_answers_wait() {
+fn nothing_starts_over_a_speaker_and_waiting_commentary_goes_stale() {
     let t = t0();
     let mut f = SpeechFloor::new(1, true);
     let mut out = Vec::new();
     f.on_user_speech(t, 7, true, &mut out);
-    assert_eq!(f.request(t, "look at that", SpeakKind::Commentary, &mut out), None);
-    assert!(!f.busy());
-    assert!(f.request(t, "sure", SpeakKind::Answer, &mut out).is_some());
-    f.on_user_speech(ms(t, 900), 7, false, &mut out);
-    assert!(f.request(ms(t, 1000), "now it may", SpeakKind::Commentary, &mut out).is_some());
+    let c = f.request(t, "look at that", SpeakKind::Commentary, &mut out).unwrap();
+    let a = f.request(ms(t, 100), "sure", SpeakKind::Answer, &mut out).unwrap();
+    assert!(out.is_empty(), "nothing starts while a user speaks: {out:?}");
+    assert!(f.busy());
+    // The commentary's freshness is the next deadline.
+    assert_eq!(f.poll_timeout(), Some(t + COMMENTARY_MAX_WAIT));
+    f.handle_timeout(t + COMMENTARY_MAX_WAIT, &mut out);
+    assert_eq!(
+        out,
+        vec![FloorAction::Dropped {
+            id: c,
+            kind: SpeakKind::Commentary,
+            reason: DropReason::Stale
+        }]
+    );
+    assert_eq!(f.poll_timeout(), None, "answers do not go stale");
+    out.clear();
+    f.on_user_speech(ms(t, 20_000), 7, false, &mut out);
+    assert_eq!(synth_ids(&out), vec![a]);
+}
+
+#[test]
+fn commentary_that_waited_briefly_still_plays() {
+    let t = t0();
+    let mut f = SpeechFloor::new(1, true);
+    let mut out = Vec::new();
+    f.on_user_speech(t, 7, true, &mut out);
+    let c = f.request(t, "nice move", SpeakKind::Commentary, &mut out).unwrap();
+    f.on_user_speech(ms(t, 3_000), 7, false, &mut out);
+    assert_eq!(synth_ids(&out), vec![c]);
 }
 
 #[test]

@@ -177,7 +177,7 @@ const TEXT: &[(&str, &str, &str)] = &[
     ),
     (
         "bargeIn",
-        "A user starting to speak stops the agent's playback at once and drops queued commentary. Not a reference setting.",
+        "A user starting to speak stops the agent's playback at once (the agent never starts talking over a speaker either way; commentary that waits more than 8 s is dropped). Not a reference setting.",
         "brain-core speech floor",
     ),
 ];
