@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::error::SpeechError;
 use crate::pcm::{OUTPUT_RATE, Pcm, try_resample};
-use crate::process::run_tool;
+use crate::process::{Priority, run_tool};
 use crate::wav::parse_wav;
 
 /// Settings of the offline synthesizer.
@@ -21,6 +21,8 @@ pub struct EspeakConfig {
     pub timeout: Duration,
     /// Longest text accepted, in characters.
     pub max_chars: usize,
+    /// CPU priority of espeak-ng.
+    pub priority: Priority,
 }
 
 impl Default for EspeakConfig {
@@ -31,6 +33,7 @@ impl Default for EspeakConfig {
             words_per_minute: 175,
             timeout: Duration::from_secs(20),
             max_chars: 2_000,
+            priority: Priority::default(),
         }
     }
 }
@@ -98,6 +101,7 @@ pub(crate) async fn synthesize(config: &EspeakConfig, text: &str) -> Result<Pcm,
         Some(input),
         config.timeout,
         "espeak-ng",
+        config.priority,
     )
     .await?;
     let program = config.program.display().to_string();

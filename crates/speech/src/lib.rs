@@ -40,6 +40,7 @@ pub use openai::{
     OPENAI_BASE_URL, OPENAI_PCM_RATE, OpenAiSttConfig, OpenAiTtsConfig, TtsFormat, UPLOAD_RATE,
 };
 pub use pcm::{OUTPUT_RATE, Pcm, RATE_RANGE, resample, try_resample};
+pub use process::Priority;
 pub use secret::Secret;
 pub use sphinx::{DEBIAN_MODEL_DIR, DEFAULT_COMMANDS, PocketsphinxConfig, SPHINX_RATE};
 pub use sphinx_decide::Source;

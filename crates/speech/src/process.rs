@@ -20,22 +20,45 @@ pub(crate) struct ToolOutput {
     pub stderr: Vec<u8>,
 }
 
-/// Runs `program args…` with `stdin` written to it, killed after `timeout`
-/// (and when the future is dropped). `package` names the Debian package in
-/// the "not installed" error.
+/// The CPU priority the offline tools run at.
 ///
-/// Speech work shares the machine with the voice and video paths, so it is
-/// background work: SCHED_IDLE (`chrt --idle 0`) when available, else
-/// `nice -n 19`, else normal priority (the same order as the llm crate's
-/// OCR).
+/// Speech work shares the machine with the voice and video paths (RTP
+/// pacing, decoding, heartbeats), which must never wait for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Priority {
+    /// SCHED_IDLE (`chrt --idle 0`): only otherwise idle CPU, preempted at
+    /// once by anything else (the llm crate's OCR runs so). Falls back to
+    /// [`Priority::Low`] without `chrt`. On a busy machine this makes
+    /// recognition slower.
+    #[default]
+    Idle,
+    /// `nice -n 19` (falls back to normal without `nice`).
+    Low,
+    /// The daemon's own priority.
+    Normal,
+}
+
+impl Priority {
+    fn launchers(self) -> &'static [&'static [&'static str]] {
+        match self {
+            Priority::Idle => &[&["chrt", "--idle", "0"], &["nice", "-n", "19"], &[]],
+            Priority::Low => &[&["nice", "-n", "19"], &[]],
+            Priority::Normal => &[&[]],
+        }
+    }
+}
+
+/// Runs `program args…` at `priority` with `stdin` written to it, killed
+/// after `timeout` (and when the future is dropped). `package` names the
+/// Debian package in the "not installed" error.
 pub(crate) async fn run_tool(
     program: &Path,
     args: &[OsString],
     stdin: Option<Vec<u8>>,
     timeout: Duration,
     package: &str,
+    priority: Priority,
 ) -> Result<ToolOutput, SpeechError> {
-    const LAUNCHERS: [&[&str]; 3] = [&["chrt", "--idle", "0"], &["nice", "-n", "19"], &[]];
     let name = program.display().to_string();
     let missing = |message: String| SpeechError::ToolMissing {
         program: name.clone(),
@@ -63,7 +86,7 @@ pub(crate) async fn run_tool(
         c
     };
     let mut spawned = Err(std::io::Error::other("no launcher"));
-    for launcher in LAUNCHERS {
+    for launcher in priority.launchers() {
         spawned = command(launcher).spawn();
         if spawned.is_ok() {
             break;
@@ -132,6 +155,7 @@ mod tests {
             None,
             Duration::from_secs(5),
             "some-package",
+            Priority::Idle,
         )
         .await
         .expect_err("missing");
@@ -147,6 +171,7 @@ mod tests {
             Some(b"hello".to_vec()),
             Duration::from_secs(5),
             "coreutils",
+            Priority::Normal,
         )
         .await
         .expect("cat");
@@ -157,6 +182,7 @@ mod tests {
             None,
             Duration::from_secs(5),
             "dash",
+            Priority::Low,
         )
         .await
         .expect_err("exit 3");
@@ -168,6 +194,7 @@ mod tests {
             None,
             Duration::from_millis(100),
             "coreutils",
+            Priority::Normal,
         )
         .await
         .expect_err("timeout");

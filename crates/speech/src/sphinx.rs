@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::error::SpeechError;
 use crate::pcm::{Pcm, try_resample};
-use crate::process::run_tool;
+use crate::process::{Priority, run_tool};
 use crate::sphinx_decide::{self, Decision, Hypothesis};
 use crate::wav::write_wav;
 
@@ -56,6 +56,10 @@ pub struct PocketsphinxConfig {
     /// Where each call's temporary directory is made (default: the
     /// system's temporary directory). It is removed after the call.
     pub work_dir: Option<PathBuf>,
+    /// CPU priority of the passes. Recognition is on the path from a
+    /// user's words to the agent's answer, so a daemon that can spare the
+    /// CPU may choose [`Priority::Low`] or [`Priority::Normal`].
+    pub priority: Priority,
 }
 
 impl Default for PocketsphinxConfig {
@@ -73,6 +77,7 @@ impl Default for PocketsphinxConfig {
             timeout: Duration::from_secs(30),
             max_audio: Duration::from_secs(60),
             work_dir: None,
+            priority: Priority::default(),
         }
     }
 }
@@ -215,6 +220,7 @@ async fn run_passes(config: &PocketsphinxConfig, dir: &Path) -> Result<Recognize
                 None,
                 config.timeout,
                 "pocketsphinx pocketsphinx-en-us",
+                config.priority,
             )
             .await
         }

@@ -3,13 +3,14 @@
 //! table and the speed of both tools; skips (with the reason printed) when
 //! the programs are not installed.
 //!
-//! Run: `cargo test -p speech --test offline_roundtrip -- --nocapture`.
+//! Run: `cargo test -p speech --test offline_roundtrip -- --nocapture`
+//! (`SPEECH_TEST_PRIORITY=normal` to measure at normal CPU priority).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use speech::{
-    EspeakConfig, Pcm, PocketsphinxConfig, Source, SpeechToText, TextToSpeech, parse_wav,
+    EspeakConfig, Pcm, PocketsphinxConfig, Priority, Source, SpeechToText, TextToSpeech, parse_wav,
 };
 
 /// (what is said, the transcript expected).
@@ -83,11 +84,23 @@ struct Tally {
 /// Speaks every phrase with `voice` through the crate's TTS, transcribes
 /// it, prints a table row per phrase.
 async fn measure(voice: &str) -> Tally {
+    // SPEECH_TEST_PRIORITY=low|normal measures at another CPU priority
+    // (default: idle, the providers' default).
+    let priority = match std::env::var("SPEECH_TEST_PRIORITY").as_deref() {
+        Ok("low") => Priority::Low,
+        Ok("normal") => Priority::Normal,
+        _ => Priority::Idle,
+    };
     let tts = TextToSpeech::offline(EspeakConfig {
         voice: voice.into(),
+        priority,
         ..EspeakConfig::default()
     });
-    let stt = SpeechToText::offline(PocketsphinxConfig::default());
+    let stt = SpeechToText::offline(PocketsphinxConfig {
+        priority,
+        ..PocketsphinxConfig::default()
+    });
+    println!("priority {priority:?}");
     let mut t = Tally {
         exact: 0,
         command: 0,
