@@ -1,0 +1,210 @@
+//! mediad speaks (issue 17 §1), end to end with the real binary driven over
+//! IPC (the test stands in for control) against an in-process discord-sim,
+//! without any Node peer: the sim counts the agent's audio packets on its
+//! SSRC with the Opus payload type and its op 5 messages. Measured and
+//! printed: the time from the first `VoicePlay` chunk to `Started`, and from
+//! `VoiceCancel` to `Cancelled`. (The independent decoder of the same audio
+//! is in `peer_discordjs.rs`.)
+
+use std::time::{Duration, Instant};
+
+use discord_sim::{Scenario, SimConfig, SimHandle};
+use e2e::sim_gateway::{AGENT_TOKEN, SimUser};
+use e2e::*;
+use ipc_link::Link;
+use ipc_schema::*;
+
+const T: Duration = Duration::from_secs(60);
+
+struct Rig {
+    _dir: tempfile::TempDir,
+    _mediad: Daemon,
+    sim: SimHandle,
+    link: Link<ControlMsg, MediadMsg>,
+    user: SimUser,
+}
+
+impl Rig {
+    async fn start(scenario: &str) -> Self {
+        let sim = discord_sim::start(SimConfig {
+            listen: "127.0.0.1:0".parse().expect("literal"),
+            scenario: Scenario::builtin(scenario).expect("built-in scenario"),
+            seed: 7,
+        })
+        .await
+        .expect("sim starts");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("mediad.sock");
+        let mediad = Daemon::start(
+            "mediad",
+            "mediad",
+            dir.path(),
+            &[
+                "--ipc-socket",
+                socket.to_str().expect("utf-8 path"),
+                "--extra-ca-file",
+                sim.ca_file().to_str().expect("utf-8 path"),
+            ],
+        );
+        let link = wait_for(T, "mediad accepts", || {
+            let s = socket.clone();
+            async move { connect_tool(&s, PROTOCOL_VERSION).await.ok() }
+        })
+        .await;
+        let user = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
+        Self {
+            _dir: dir,
+            _mediad: mediad,
+            sim,
+            link,
+            user,
+        }
+    }
+
+    fn send(&self, msg: ControlMsg) {
+        self.link.sender.send(msg).expect("send to mediad");
+    }
+
+    async fn until<R>(&mut self, what: &str, mut pred: impl FnMut(&MediadMsg) -> Option<R>) -> R {
+        let deadline = tokio::time::Instant::now() + T;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.link.receiver.recv())
+                .await
+                .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+                .expect("mediad link open")
+                .expect("mediad message decodes");
+            if let Some(r) = pred(&msg) {
+                return r;
+            }
+        }
+    }
+
+    async fn playback(&mut self, id: u64, want: fn(&PlaybackState) -> bool) -> PlaybackEvent {
+        self.until(&format!("playback of {id}"), |m| match m {
+            MediadMsg::Playback(p) if p.id.0 == id && want(&p.state) => Some(p.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    fn agent_session(&self) -> sim_voice::SessionReport {
+        let me = self.user.user_id;
+        self.sim
+            .voice()
+            .report()
+            .sessions
+            .into_iter()
+            .find(|s| s.user_id == me && s.connected)
+            .expect("the agent's voice session")
+    }
+}
+
+/// 100 ms chunks of a 300 Hz tone, 48 kHz mono s16le.
+fn chunks(id: u64, ms: usize) -> Vec<ControlMsg> {
+    let samples: Vec<i16> = (0..ms * 48)
+        .map(|i| ((i as f64 * 300.0 * std::f64::consts::TAU / 48_000.0).sin() * 6000.0) as i16)
+        .collect();
+    let parts: Vec<&[i16]> = samples.chunks(4800).collect();
+    let n = parts.len();
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            ControlMsg::VoicePlay(VoicePlayChunk {
+                id: UtteranceId(id),
+                seq: i as u32,
+                pcm: c.iter().flat_map(|s| s.to_le_bytes()).collect(),
+                last: i + 1 == n,
+            })
+        })
+        .collect()
+}
+
+async fn speaks_paced_and_stops_on_cancel(scenario: &str) {
+    let mut rig = Rig::start(scenario).await;
+    // No voice connection yet: refused with a reason, once per utterance.
+    for m in chunks(1, 300) {
+        rig.send(m);
+    }
+    let refused = rig.playback(1, |_| true).await;
+    assert_eq!(
+        refused.state,
+        PlaybackState::Failed("no voice connection".into())
+    );
+
+    let voice = rig.user.join_voice().await;
+    rig.send(ControlMsg::VoiceConnect(voice));
+    rig.until("voice ready", |m| match m {
+        MediadMsg::TransportState(s)
+            if s.role == TransportRole::Voice && s.status == TransportStatus::Ready =>
+        {
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+    // Let DAVE settle where the room has it.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = rig.agent_session();
+
+    // 1. One second of audio.
+    let t0 = Instant::now();
+    for m in chunks(2, 1000) {
+        rig.send(m);
+    }
+    rig.playback(2, |s| *s == PlaybackState::Started).await;
+    let to_first = t0.elapsed();
+    let done = rig.playback(2, |s| *s != PlaybackState::Started).await;
+    let took = t0.elapsed();
+    assert_eq!(done.state, PlaybackState::Finished);
+    assert_eq!(done.played_ms, 1000);
+    assert!(
+        took >= Duration::from_millis(1050) && took < Duration::from_millis(1800),
+        "50 audio + 5 silence frames paced in real time: {took:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = rig.agent_session();
+    let audio = after.audio_received - before.audio_received;
+    assert_eq!(
+        audio, 55,
+        "50 audio frames + 5 silence frames reached the sim"
+    );
+    let op5 = after.ops_received.get(&5).copied().unwrap_or(0)
+        - before.ops_received.get(&5).copied().unwrap_or(0);
+    assert_eq!(op5, 2, "op 5 speaking on, then off");
+    assert_eq!(after.decrypt_failures, 0);
+
+    // 2. Barge-in: 3 s cancelled after 300 ms.
+    for m in chunks(3, 3000) {
+        rig.send(m);
+    }
+    rig.playback(3, |s| *s == PlaybackState::Started).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let c0 = Instant::now();
+    rig.send(ControlMsg::VoiceCancel { id: UtteranceId(3) });
+    let cancelled = rig.playback(3, |s| *s != PlaybackState::Started).await;
+    let to_cancel = c0.elapsed();
+    assert_eq!(cancelled.state, PlaybackState::Cancelled);
+    assert!((200..=500).contains(&cancelled.played_ms), "{cancelled:?}");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let end = rig.agent_session();
+    let sent = end.audio_received - after.audio_received;
+    let frames = u64::from(cancelled.played_ms / 20);
+    assert!(
+        sent >= frames + 5 && sent <= frames + 6,
+        "{sent} packets for {frames} frames played (+5 silence)"
+    );
+    eprintln!(
+        "{scenario}: first VoicePlay chunk → Started {to_first:?}; VoiceCancel → Cancelled {to_cancel:?}; 1 s utterance finished after {took:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mediad_speaks_in_a_dave_room() {
+    speaks_paced_and_stops_on_cancel("dave").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mediad_speaks_in_a_transport_only_room() {
+    speaks_paced_and_stops_on_cancel("demo").await;
+}
