@@ -375,6 +375,7 @@ pub async fn main_with(
         gateway: gateway.as_ref().map(|(h, _)| h.clone()),
         watch,
         brain,
+        speech: voice,
         share: share_settings.clone(),
         public_host: cli.public_host.clone(),
         settings: settings.clone(),

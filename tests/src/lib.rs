@@ -6,6 +6,7 @@
 
 pub mod sim_gateway;
 pub mod stack;
+pub mod voice;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -52,9 +52,20 @@ impl Stack {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Self {
+        let scenario = Scenario::builtin(scenario).expect("scenario");
+        Self::start_scenario(scenario, token, extra, env).await
+    }
+
+    /// [`Self::start_with_env`] with a scenario made by the test.
+    pub async fn start_scenario(
+        scenario: Scenario,
+        token: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let sim = discord_sim::start(SimConfig {
             listen: "127.0.0.1:0".parse().expect("literal"),
-            scenario: Scenario::builtin(scenario).expect("scenario"),
+            scenario,
             seed: 3,
         })
         .await
@@ -127,6 +138,11 @@ impl Stack {
         })
         .await;
         s
+    }
+
+    /// mediad's process id (CPU accounting in benches).
+    pub fn mediad_pid(&self) -> u32 {
+        self._mediad.child.id()
     }
 
     /// Kills control (SIGKILL, as a crash) and starts it again with the

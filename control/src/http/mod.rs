@@ -30,6 +30,7 @@ pub struct AppState {
     gateway: Option<crate::discord::GatewayHandle>,
     watch: Option<crate::watch::WatchHandle>,
     brain: Option<crate::brain::BrainHandle>,
+    speech: Option<crate::voice::VoiceHandle>,
     share: share_core::ShareSettings,
     gate: Arc<share_core::PublicHostGate>,
     /// Who may reach the admin routes (host, origin, content type).
@@ -89,6 +90,8 @@ pub struct AppParts {
     pub watch: Option<crate::watch::WatchHandle>,
     /// The brain (with a Discord session).
     pub brain: Option<crate::brain::BrainHandle>,
+    /// Speech in and out (with a Discord session).
+    pub speech: Option<crate::voice::VoiceHandle>,
     /// Share rules at start (the body limit is fixed from them).
     pub share: share_core::ShareSettings,
     /// The public host, if the share page is public.
@@ -113,6 +116,7 @@ impl AppState {
             gateway: p.gateway,
             watch: p.watch,
             brain: p.brain,
+            speech: p.speech,
             share: p.share,
             gate: Arc::new(share_core::PublicHostGate::new(p.public_host.as_deref())),
             admin_policy: Arc::new(
@@ -431,6 +435,9 @@ async fn combined_state(state: &AppState) -> serde_json::Value {
     {
         voice["brain"] = serde_json::to_value(view).unwrap_or_default();
     }
+    if let Some(sp) = &state.speech {
+        voice["speech"] = serde_json::to_value(&*sp.state().borrow()).unwrap_or_default();
+    }
     json!({ "media": media, "voice": voice, "shares": shares })
 }
 
@@ -625,6 +632,9 @@ async fn voice_state(State(state): State<AppState>, headers: HeaderMap) -> Respo
         && let Some(b) = brain.view().await
     {
         v["brain"] = serde_json::to_value(b).unwrap_or_default();
+    }
+    if let Some(sp) = &state.speech {
+        v["speech"] = serde_json::to_value(&*sp.state().borrow()).unwrap_or_default();
     }
     Json(v).into_response()
 }
