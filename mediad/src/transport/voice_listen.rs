@@ -117,12 +117,23 @@ fn run(
                     users.insert(ssrc, u);
                 }
                 let mut frame = p.payload().to_vec();
-                if let Some(u) = users.get(&ssrc)
-                    && let Err(e) = dave.decrypt(*u, MediaCodec::Opus, &mut frame)
-                {
-                    tracing::trace!(ssrc, error = %e, "audio frame not decrypted");
-                    counters.failed.fetch_add(1, Ordering::Relaxed);
-                    continue;
+                match users.get(&ssrc) {
+                    Some(u) => {
+                        if let Err(e) = dave.decrypt(*u, MediaCodec::Opus, &mut frame) {
+                            tracing::trace!(ssrc, error = %e, "audio frame not decrypted");
+                            counters.failed.fetch_add(1, Ordering::Relaxed);
+                            continue;
+                        }
+                    }
+                    // DAVE decrypts per sender: without the SSRC's user a
+                    // DAVE frame (ending in its 0xFAFA marker) cannot be
+                    // opened, and its ciphertext must not reach the decoder
+                    // (libopus may decode it as noise).
+                    None if frame.ends_with(&[0xFA, 0xFA]) => {
+                        counters.failed.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    None => {}
                 }
                 if let Err(e) = listener.on_packet(at, ssrc, p.sequence().0, &frame) {
                     tracing::trace!(ssrc, error = %e, "audio packet not decoded");
