@@ -58,10 +58,12 @@ async fn tap_shows_traffic_survives_restarts_and_replays() {
         ],
     );
 
+    let v = ipc_schema::PROTOCOL_VERSION;
     wait_for(T, "handshake and ping/pong through the tap", || async {
         let o = tap_out();
-        (o.contains("#1 control→mediad hello protocol=1.0 role=control")
-            && o.contains("#1 mediad→control hello protocol=1.0 role=mediad")
+        (o.contains(&format!(
+            "#1 control→mediad hello protocol={v} role=control"
+        )) && o.contains(&format!("#1 mediad→control hello protocol={v} role=mediad"))
             && o.contains("#1 control→mediad ping nonce=1")
             && o.contains("#1 mediad→control pong nonce=1")
             && o.contains("#1 mediad→control snapshot"))
