@@ -9,7 +9,9 @@
 //! dropped), every utterance still queued or playing is reported
 //! `Failed("voice connection closed")`.
 
-use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::time::Instant;
 
 use dave_session::MediaCodec;
@@ -47,9 +49,12 @@ pub(crate) struct SendSpec {
     pub timestamp: u32,
 }
 
-/// Handle on the thread; dropping it ends the thread.
+/// Handle on the thread; dropping it ends the thread. The channel is
+/// unbounded so that a cancel is never refused or waited for; chunks are
+/// bounded by a count of those not yet taken by the thread.
 pub(crate) struct VoiceSender {
-    tx: SyncSender<SendIn>,
+    tx: Sender<SendIn>,
+    queued: Arc<AtomicUsize>,
 }
 
 impl VoiceSender {
@@ -58,24 +63,27 @@ impl VoiceSender {
         slot: tmpsc::UnboundedSender<SlotCmd>,
         events: tmpsc::Sender<TransportMsg>,
     ) -> std::io::Result<Self> {
-        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let (tx, rx) = mpsc::channel();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let q = queued.clone();
         std::thread::Builder::new()
             .name("voice-send".into())
-            .spawn(move || run(spec, rx, slot, events))?;
-        Ok(Self { tx })
+            .spawn(move || run(spec, rx, q, slot, events))?;
+        Ok(Self { tx, queued })
     }
 
     /// Queues a chunk; `Err` with a reason when the thread cannot take it.
     pub(crate) fn chunk(&self, c: VoicePlayChunk) -> Result<(), String> {
-        match self.tx.try_send(SendIn::Chunk(c)) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(format!("voice sender busy ({QUEUE} chunks queued)")),
-            Err(TrySendError::Disconnected(_)) => Err("voice sender stopped".into()),
+        if self.queued.load(Ordering::Relaxed) >= QUEUE {
+            return Err(format!("voice sender busy ({QUEUE} chunks queued)"));
         }
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        self.tx
+            .send(SendIn::Chunk(c))
+            .map_err(|_| "voice sender stopped".to_string())
     }
 
     pub(crate) fn cancel(&self, id: UtteranceId) {
-        // Barge-in must not be lost: wait for room (the thread drains fast).
         let _ = self.tx.send(SendIn::Cancel(id));
     }
 
@@ -154,6 +162,7 @@ impl Shell {
 fn run(
     spec: SendSpec,
     rx: mpsc::Receiver<SendIn>,
+    queued: Arc<AtomicUsize>,
     slot: tmpsc::UnboundedSender<SlotCmd>,
     events: tmpsc::Sender<TransportMsg>,
 ) {
@@ -164,6 +173,7 @@ fn run(
             tracing::error!(error = %e, "cannot create the Opus encoder; voice playback fails");
             for msg in rx.iter() {
                 if let SendIn::Chunk(c) = msg {
+                    queued.fetch_sub(1, Ordering::Relaxed);
                     let _ = events.blocking_send(TransportMsg {
                         role: spec.role,
                         generation: spec.generation,
@@ -199,7 +209,10 @@ fn run(
             None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
         };
         match msg {
-            Ok(SendIn::Chunk(c)) => pacer.push_chunk(c),
+            Ok(SendIn::Chunk(c)) => {
+                queued.fetch_sub(1, Ordering::Relaxed);
+                pacer.push_chunk(c)
+            }
             Ok(SendIn::Cancel(id)) => pacer.cancel(id),
             Ok(SendIn::Ssrc(s)) => shell.spec.ssrc = s,
             Err(RecvTimeoutError::Timeout) => {}
