@@ -16,6 +16,8 @@
 //!     resolution (what the reference does), to show what gating saves.
 // getrusage is FFI; the benchmark is not part of any library.
 #![allow(unsafe_code)]
+// A benchmark measures wall time: the crate's clock ban is for the library.
+#![allow(clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

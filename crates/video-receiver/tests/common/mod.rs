@@ -104,6 +104,8 @@ pub fn run(
     arrivals: &[(Duration, Vec<u8>)],
     sender: Option<&RtxSender<'_>>,
 ) -> RunResult {
+    // The run's one clock read: a base instant; time then advances virtually.
+    #[allow(clippy::disallowed_methods)]
     let t0 = Instant::now();
     let mut result = RunResult::default();
     // (time, order) -> packet: arrivals and scheduled retransmissions.
