@@ -506,7 +506,7 @@ impl Slot {
                 self.dave
                     .on_session_description(&mut self.conn, info.dave_protocol_version);
                 if let Some(a) = &mut self.audio {
-                    a.on_media_ready(info.ssrc);
+                    a.on_media_ready(&mut self.conn, info.ssrc);
                 }
                 self.media = Some(info);
                 self.sync_workers();
@@ -514,6 +514,9 @@ impl Slot {
                 self.start_publishing();
             }
             Event::Resumed => {
+                if let Some(a) = &self.audio {
+                    a.resend_speaking(&mut self.conn);
+                }
                 self.send_sink_wants();
                 self.announce_publish();
             }

@@ -32,6 +32,8 @@ pub(crate) struct VoiceAudio {
     sender: Option<VoiceSender>,
     listener: Option<VoiceListener>,
     users: BTreeMap<u32, u64>,
+    /// Whether op 5 says we are speaking (re-sent on a new session).
+    speaking: bool,
     /// Utterances already refused while not ready (one report each).
     refused: VecDeque<UtteranceId>,
     events: mpsc::Sender<TransportMsg>,
@@ -67,6 +69,7 @@ impl VoiceAudio {
             listener: None,
             users: BTreeMap::new(),
             refused: VecDeque::new(),
+            speaking: false,
             events,
             slot,
         }
@@ -74,7 +77,8 @@ impl VoiceAudio {
 
     /// The media session is keyed with our audio `ssrc`: start the threads
     /// (once; a new session only changes the SSRC).
-    pub(crate) fn on_media_ready(&mut self, ssrc: u32) {
+    pub(crate) fn on_media_ready(&mut self, conn: &mut VoiceConnection, ssrc: u32) {
+        self.resend_speaking(conn);
         match &self.sender {
             Some(s) => s.set_ssrc(ssrc),
             None => {
@@ -203,14 +207,8 @@ impl VoiceAudio {
             SlotCmd::AudioSpeaking(on) => {
                 // Op 5 with the microphone flag before the first packet,
                 // 0 after the silence tail.
-                if let Some(ssrc) = conn.ssrc() {
-                    let flags = if on {
-                        SpeakingFlags::MICROPHONE
-                    } else {
-                        SpeakingFlags::NONE
-                    };
-                    conn.send_message(&VoiceMessage::Speaking(Speaking::announce(flags, ssrc)));
-                }
+                self.speaking = on;
+                self.send_speaking(conn);
             }
             SlotCmd::SendAudio(packet) => {
                 if let Err(e) = conn.send_rtp(packet) {
@@ -218,6 +216,25 @@ impl VoiceAudio {
                 }
             }
             _ => {}
+        }
+    }
+
+    fn send_speaking(&self, conn: &mut VoiceConnection) {
+        if let Some(ssrc) = conn.ssrc() {
+            let flags = if self.speaking {
+                SpeakingFlags::MICROPHONE
+            } else {
+                SpeakingFlags::NONE
+            };
+            conn.send_message(&VoiceMessage::Speaking(Speaking::announce(flags, ssrc)));
+        }
+    }
+
+    /// A new or resumed session while speaking: say so again (the server
+    /// maps our SSRC from op 5).
+    pub(crate) fn resend_speaking(&self, conn: &mut VoiceConnection) {
+        if self.speaking {
+            self.send_speaking(conn);
         }
     }
 
