@@ -4,6 +4,7 @@
 //! The binaries are looked up next to the test executable's target
 //! directory; `scripts/test` builds them (`cargo build --bins`) first.
 
+pub mod model_server;
 pub mod sim_gateway;
 pub mod stack;
 pub mod voice;

@@ -125,17 +125,62 @@ pub async fn recording_wav(s: &Stack, id: u64) -> Vec<u8> {
     out.stdout
 }
 
-/// What the offline recognizer hears in a WAV (free text).
+/// What the offline recognizer hears in a WAV: pocketsphinx's free-text
+/// language model alone (the product's recognizer also tries its command
+/// grammar, which would force any audio towards a command).
 pub async fn transcribe_wav(wav: &[u8]) -> String {
     let pcm = speech::parse_wav(wav).expect("a WAV");
-    let stt = speech::SpeechToText::offline(speech::PocketsphinxConfig::default());
-    stt.transcribe(&pcm).await.map(|t| t.text).unwrap_or_default()
+    let pcm = speech::resample(&pcm, 16_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("rec16k.wav");
+    std::fs::write(&path, speech::write_wav(&pcm)).expect("write WAV");
+    let out = tokio::process::Command::new("pocketsphinx_continuous")
+        .arg("-infile")
+        .arg(&path)
+        .args(["-logfn", "/dev/null"])
+        .output()
+        .await
+        .expect("pocketsphinx_continuous");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-/// Lower-case words of `text` longer than two letters.
+/// Lower-case content words of `text` (longer than two letters, not a
+/// function word).
 pub fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() > 2)
+    const FUNCTION_WORDS: &[&str] = &[
+        "the", "and", "for", "are", "you", "your", "that", "this", "with", "was", "what", "not",
+        "but", "have", "has", "its", "it's", "all", "can", "our", "out", "get", "got",
+    ];
+    text.split(|c: char| !c.is_alphanumeric() && c != '\'')
         .map(str::to_lowercase)
+        .filter(|w| w.len() > 2 && !FUNCTION_WORDS.contains(&w.as_str()))
         .collect()
+}
+
+/// Content words of `heard` that match one of `said` (the same word, or
+/// the same stem of at least four letters: "keep" / "keeps").
+pub fn common_words(said: &str, heard: &str) -> Vec<String> {
+    let said = words(said);
+    words(heard)
+        .into_iter()
+        .filter(|h| {
+            said.iter().any(|s| {
+                s == h || (s.len().min(h.len()) >= 4 && (s.starts_with(h.as_str()) || h.starts_with(s.as_str())))
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_words_skip_function_words_and_match_stems() {
+        assert_eq!(
+            common_words("The build log keeps scrolling.", "the real og keep rolling"),
+            vec!["keep".to_owned()]
+        );
+        assert!(common_words("The build log keeps scrolling.", "the and you").is_empty());
+    }
 }

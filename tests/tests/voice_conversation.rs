@@ -7,9 +7,14 @@
 //! offline recognizer transcribes; and a user speaking over the agent stops
 //! it (barge-in), timed from the sim's side: the user's first packet to the
 //! agent's last voiced packet.
+//!
+//! The model is a recording OpenAI-compatible server answering plain
+//! English lines (the offline OCR provider's commentary quotes raw screen
+//! text, which no recognizer can be held to).
 
 use std::time::Duration;
 
+use e2e::model_server::{COMMENTARY_LINE, ModelServer};
 use e2e::stack::{SERIAL, Stack};
 use e2e::voice::*;
 use e2e::wait_for;
@@ -36,11 +41,19 @@ async fn a_spoken_request_starts_a_watch_its_commentary_is_spoken_and_barge_in_s
         return;
     }
     let _serial = SERIAL.lock().await;
+    let model = ModelServer::start().await;
+    let url = model.base_url();
     let s = Stack::start_scenario(
         talk_scenario(true),
         "sim-user-agent",
         &["--voice-channel", HOME_VOICE],
-        &[],
+        &[
+            ("OPENAI_API_KEY", "test"),
+            ("OPENAI_BASE_URL", url.as_str()),
+            ("ANTHROPIC_API_KEY", ""),
+            ("XAI_API_KEY", ""),
+            ("OPENAI_COMPATIBLE_BASE_URL", ""),
+        ],
     )
     .await;
     wait_for(T, "the agent in voice (--voice-channel)", || async {
@@ -82,6 +95,7 @@ async fn a_spoken_request_starts_a_watch_its_commentary_is_spoken_and_barge_in_s
     })
     .await;
     let text = commentary["text"].as_str().expect("text").to_owned();
+    assert_eq!(text, COMMENTARY_LINE);
     let rec = wait_for(T, "the commentary's recording", || async {
         recordings(&s).await.into_iter().find(|r| {
             r["user_id"].as_str() == Some(&AGENT.to_string())
@@ -93,11 +107,7 @@ async fn a_spoken_request_starts_a_watch_its_commentary_is_spoken_and_barge_in_s
     // recognizer finds its words.
     let wav = recording_wav(&s, rec["id"].as_u64().expect("id")).await;
     let heard = transcribe_wav(&wav).await;
-    let said_words = words(&text);
-    let common: Vec<String> = words(&heard)
-        .into_iter()
-        .filter(|w| said_words.contains(w))
-        .collect();
+    let common = common_words(&text, &heard);
     eprintln!("commentary {text:?}; recorded {} ms; recognized {heard:?}; common {common:?}", rec["duration_ms"]);
     assert!(
         !common.is_empty(),
