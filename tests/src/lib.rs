@@ -174,6 +174,17 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
+/// CPU time (user + system, seconds) a process has used so far, from
+/// `/proc/PID/stat` (0 when it cannot be read).
+pub fn proc_cpu_seconds(pid: u32) -> f64 {
+    let ticks = 100.0; // CLK_TCK on Linux
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let field = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (field(11) + field(12)) / ticks
+}
+
 /// A bench program's `NAME VALUE` numeric argument, or `default`.
 pub fn bench_arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();

@@ -20,12 +20,6 @@ use ipc_schema::*;
 use e2e::bench_arg as arg;
 
 fn proc_stat(pid: u32) -> (f64, u64, u64) {
-    let ticks = 100.0; // CLK_TCK on Linux
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let cpu = f.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let kb = |key: &str| {
         status
@@ -35,7 +29,7 @@ fn proc_stat(pid: u32) -> (f64, u64, u64) {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
     };
-    (cpu / ticks, kb("VmRSS:"), kb("VmHWM:"))
+    (e2e::proc_cpu_seconds(pid), kb("VmRSS:"), kb("VmHWM:"))
 }
 
 fn scenario(width: u32, height: u32, fps: u32) -> anyhow::Result<Scenario> {
