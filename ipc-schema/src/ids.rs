@@ -78,21 +78,45 @@ impl Secret {
     /// A short, non-identifying hint: `…` plus the last 4 characters (or
     /// fewer when the secret is very short, so that at most half shows).
     pub fn hint(&self) -> String {
-        let chars: Vec<char> = self.0.chars().collect();
-        let show = (chars.len() / 2).min(4);
-        let tail: String = chars[chars.len() - show..].iter().collect();
-        format!("…{tail}")
+        secret_hint(&self.0)
+    }
+}
+
+/// The redacted form of a secret held as a plain string: `…` plus at most
+/// its last 4 characters, and at most half of it. The one redaction rule of
+/// the workspace: [`Secret`] and [`Redacted`] print through it.
+pub fn secret_hint(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    let show = (chars.len() / 2).min(4);
+    let tail: String = chars[chars.len() - show..].iter().collect();
+    format!("…{tail}")
+}
+
+/// Debug/Display of a secret that a wire struct must keep as a `String`
+/// (Discord's gateway payloads, whose simulator builds them as strings):
+/// prints what a [`Secret`] holding it would, `Secret(…abcd)`.
+#[derive(Clone, Copy)]
+pub struct Redacted<'a>(pub &'a str);
+
+impl fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", secret_hint(self.0))
+    }
+}
+impl fmt::Display for Redacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&secret_hint(self.0))
     }
 }
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secret({})", self.hint())
+        fmt::Debug::fmt(&Redacted(&self.0), f)
     }
 }
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.hint())
+        fmt::Display::fmt(&Redacted(&self.0), f)
     }
 }
 
@@ -110,5 +134,8 @@ mod tests {
         // Short secrets reveal at most half of themselves.
         assert_eq!(Secret::new("ab").hint(), "…b");
         assert_eq!(Secret::new("").hint(), "…");
+        // A plain string prints the same through `Redacted`.
+        assert_eq!(format!("{:?}", Redacted(s.expose())), format!("{s:?}"));
+        assert_eq!(format!("{}", Redacted(s.expose())), format!("{s}"));
     }
 }

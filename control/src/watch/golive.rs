@@ -109,7 +109,7 @@ impl Manager {
                         streamer_id: ipc_schema::UserId(own.0),
                         user_id: ipc_schema::UserId(own.0),
                         server_id: credentials.rtc_server_id.get(),
-                        session_id: Secret::new(session_id),
+                        session_id,
                         endpoint: credentials.endpoint,
                         token: Secret::new(credentials.token),
                         dave_group_id: credentials.dave_group_id,

@@ -73,4 +73,6 @@ pub use intents::Intents;
 pub use message::{GatewayMessage, Hello, ServerMessage};
 pub use opcode::GatewayOpcode;
 pub use stream_key::StreamKey;
-pub use voice_proto::{ChannelId, GuildId, MessageId, ParseSnowflakeError, ServerId, UserId};
+pub use voice_proto::{
+    ChannelId, GuildId, MessageId, ParseSnowflakeError, Redacted, Secret, ServerId, UserId,
+};

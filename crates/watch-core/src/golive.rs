@@ -32,7 +32,7 @@
 //! before calling [`OwnGoLive::start`].
 
 use gateway_proto::{
-    ChannelId, ClientCommand, CreateStream, GuildId, SetStreamPaused, StreamKey, UserId,
+    ChannelId, ClientCommand, CreateStream, GuildId, Secret, SetStreamPaused, StreamKey, UserId,
 };
 
 use crate::place::Place;
@@ -50,7 +50,7 @@ pub enum GoLiveOutput {
         /// `server_id`, endpoint, token and DAVE group.
         credentials: StreamCredentials,
         /// Our voice session id (shared by the stream connection).
-        session_id: String,
+        session_id: Secret,
     },
     /// Disconnect the stream_publish transport (reallocation; it may come
     /// back with a new STREAM_SERVER_UPDATE).
@@ -206,7 +206,7 @@ impl OwnGoLive {
         vec![GoLiveOutput::Connect {
             stream_key: self.key,
             credentials,
-            session_id: voice.session_id,
+            session_id: Secret::new(voice.session_id),
         }]
     }
 }

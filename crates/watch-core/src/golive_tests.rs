@@ -161,8 +161,27 @@ fn own_stream_connects_in_either_order() {
         assert_eq!(credentials.rtc_server_id, ServerId(5002));
         assert_eq!(credentials.dave_group_id, 5001);
         assert_eq!(credentials.token, "t1");
-        assert_eq!(session_id, "voice-session");
+        assert_eq!(session_id.expose(), "voice-session");
     }
+}
+
+#[test]
+fn debug_output_never_holds_a_token_or_session_id() {
+    let reg = in_voice();
+    let out = connect_in_order(true);
+    let printed = format!(
+        "{out:?} {:?} {:?}",
+        reg.own_voice(G),
+        reg.stream(&own_key())
+    );
+    for secret in ["voice-session", "voice-token", "t1"] {
+        assert!(
+            !printed.contains(&format!("\"{secret}\"")),
+            "{secret}: {printed}"
+        );
+    }
+    // What shows is the shared redacted form (at most the last 4, at most half).
+    assert!(printed.contains("Secret(…sion)"), "{printed}");
 }
 
 #[test]

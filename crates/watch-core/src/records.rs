@@ -2,6 +2,7 @@
 //! and their credentials, our own voice, and [`RegistryEvent`].
 
 use super::*;
+use gateway_proto::Redacted;
 
 /// What we know of a user's names in a guild.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -114,7 +115,7 @@ impl fmt::Debug for Stream {
             .field("rtc_channel_id", &self.rtc_channel_id)
             .field("region", &self.region)
             .field("endpoint", &self.endpoint)
-            .field("token", &self.token.as_deref().map(hint))
+            .field("token", &self.token.as_deref().map(Redacted))
             .field("paused", &self.paused)
             .field("viewers", &self.viewer_ids.len())
             .field("discovered_seq", &self.discovered_seq)
@@ -139,7 +140,7 @@ impl fmt::Debug for StreamCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StreamCredentials")
             .field("endpoint", &self.endpoint)
-            .field("token", &hint(&self.token))
+            .field("token", &Redacted(&self.token))
             .field("rtc_server_id", &self.rtc_server_id)
             .field("dave_group_id", &self.dave_group_id)
             .finish()
@@ -183,7 +184,7 @@ impl fmt::Debug for VoiceServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VoiceServer")
             .field("endpoint", &self.endpoint)
-            .field("token", &hint(&self.token))
+            .field("token", &Redacted(&self.token))
             .finish()
     }
 }
@@ -204,7 +205,7 @@ impl fmt::Debug for OwnVoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnVoice")
             .field("channel_id", &self.channel_id)
-            .field("session_id", &hint(&self.session_id))
+            .field("session_id", &Redacted(&self.session_id))
             .field("server", &self.server)
             .finish()
     }

@@ -85,12 +85,6 @@ pub fn synthesize_stream_key(
     place.into().stream_key(channel, user)
 }
 
-/// A 4-character hint of a secret for `Debug` output.
-fn hint(secret: &str) -> String {
-    let head: String = secret.chars().take(4).collect();
-    format!("{head}…")
-}
-
 /// Cuts a name to [`MAX_NAME_CHARS`].
 fn cap_name(name: &str) -> String {
     name.chars().take(MAX_NAME_CHARS).collect()
