@@ -11,7 +11,8 @@
 //!   subscribe to the streamer's video;
 //! * webcam: join the channel and subscribe to the target's camera on the
 //!   voice connection;
-//! * link: not built yet (`link_unavailable`).
+//! * link: a share link posted to the channel (`link.rs`, with `share-core`'s
+//!   rules); its frames come in over HTTP, not from mediad.
 //!
 //! `frameReady` turns true when mediad delivers a decoded frame of the
 //! target.
