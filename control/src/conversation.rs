@@ -63,6 +63,9 @@ pub struct ConversationDeps {
     pub provider: Arc<dyn Provider>,
     /// Spoken turns in, spoken replies out.
     pub voice: Option<VoiceHandle>,
+    /// The text channel of `--voice-channel`, if given: spoken requests'
+    /// watches post there.
+    pub home_text_channel: Option<u64>,
 }
 
 /// Where a turn came from, and so where its reply goes.
@@ -77,6 +80,8 @@ enum Origin {
         /// The agent's voice place: a guild, or a call's channel.
         guild_id: Option<u64>,
         call_id: Option<u64>,
+        /// Where the watch posts, if known.
+        text_channel: Option<u64>,
     },
 }
 
@@ -95,11 +100,13 @@ impl Origin {
                 user_id,
                 guild_id,
                 call_id,
+                text_channel,
             } => StartRequest {
                 guild_id: guild_id.map(|g| g.to_string()).unwrap_or_default(),
                 channel_id: call_id.map(|c| c.to_string()),
                 requester_id: user_id.to_string(),
                 target: target.map(str::to_owned),
+                text_channel_id: text_channel.map(|c| c.to_string()),
                 ..StartRequest::default()
             },
         }
@@ -222,6 +229,7 @@ async fn spoken_turn(deps: ConversationDeps, h: Arc<Heard>, text: String) {
         user_id: h.user_id,
         guild_id: id_of("guildId"),
         call_id: id_of("callId"),
+        text_channel: deps.home_text_channel,
     };
     handle_turn(deps, origin, speaker, text).await;
 }

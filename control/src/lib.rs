@@ -125,8 +125,9 @@ pub struct Cli {
     pub leave_voice_on_stop: bool,
     /// A voice channel the agent joins at start and stays in, as
     /// `GUILD_ID/CHANNEL_ID`, so users can speak to it ("agent, look at my
-    /// screen") before any watch. Without it the agent joins voice when it
-    /// starts watching.
+    /// screen") before any watch; `GUILD_ID/CHANNEL_ID/TEXT_CHANNEL_ID` also
+    /// names the text channel where spoken requests' watches post. Without
+    /// it the agent joins voice when it starts watching.
     #[arg(long, env = "VOICE_CHANNEL")]
     pub voice_channel: Option<watch::HomeVoice>,
     /// Speech to text and text to speech.
@@ -362,6 +363,7 @@ pub async fn main_with(
                 rest: rest.clone(),
                 provider: provider.clone(),
                 voice: voice.clone(),
+                home_text_channel: cli.voice_channel.and_then(|h| h.text).map(|c| c.0),
             },
             stopped(stop_rx.clone()),
         );

@@ -34,6 +34,23 @@ pub use providers::{SpeechArgs, SpeechProviders};
 /// dropped (and counted) rather than queued without bound.
 pub const MAX_PENDING_TRANSCRIPTIONS: u32 = 4;
 
+/// Transcripts kept for the views.
+pub const RECENT_TRANSCRIPTS: usize = 8;
+
+/// A transcript as the views show it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscriptView {
+    /// Who spoke (a snowflake, as a string like the rest of the API).
+    pub user_id: String,
+    /// What was recognized.
+    pub text: String,
+    /// How long the utterance was.
+    pub utterance_ms: u32,
+    /// How long recognition took.
+    pub stt_ms: u64,
+}
+
 /// One transcribed utterance.
 #[derive(Clone, Debug)]
 pub struct Heard {
@@ -77,6 +94,9 @@ pub struct VoiceState {
     pub dropped: u64,
     /// The latest transcript.
     pub last_transcript: Option<String>,
+    /// The newest transcripts, oldest first (at most
+    /// [`RECENT_TRANSCRIPTS`]).
+    pub recent_transcripts: Vec<TranscriptView>,
     /// The latest speech failure.
     pub last_error: Option<String>,
 }
@@ -335,6 +355,18 @@ impl VoiceTask {
                     Ok(t) if !t.text.trim().is_empty() => {
                         self.state.heard += 1;
                         self.state.last_transcript = Some(t.text.clone());
+                        self.state.recent_transcripts.push(TranscriptView {
+                            user_id: user.to_string(),
+                            text: t.text.clone(),
+                            utterance_ms: ms,
+                            stt_ms: t.elapsed.as_millis() as u64,
+                        });
+                        let excess = self
+                            .state
+                            .recent_transcripts
+                            .len()
+                            .saturating_sub(RECENT_TRANSCRIPTS);
+                        self.state.recent_transcripts.drain(..excess);
                         tracing::info!(
                             event = "voice_transcript",
                             user,

@@ -15,23 +15,28 @@ pub struct WatchConfig {
     pub home_voice: Option<HomeVoice>,
 }
 
-/// A guild's voice channel, given as `GUILD_ID/CHANNEL_ID`.
+/// A guild's voice channel, given as `GUILD_ID/CHANNEL_ID`, optionally
+/// with the text channel that goes with it: `GUILD_ID/CHANNEL_ID/TEXT_ID`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HomeVoice {
     /// The guild.
     pub guild: GuildId,
     /// Its voice channel.
     pub channel: ChannelId,
+    /// Where spoken requests' watches post (link offers, commentary when
+    /// `textChannelReplies`).
+    pub text: Option<ChannelId>,
 }
 
 impl std::str::FromStr for HomeVoice {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (g, c) = s
-            .trim()
-            .split_once('/')
-            .ok_or_else(|| format!("{s:?}: expected GUILD_ID/CHANNEL_ID"))?;
+        let mut parts = s.trim().split('/');
+        let (Some(g), Some(c), t, None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(format!("{s:?}: expected GUILD_ID/CHANNEL_ID[/TEXT_CHANNEL_ID]"));
+        };
         let id = |what: &str, v: &str| {
             v.trim()
                 .parse::<u64>()
@@ -42,6 +47,7 @@ impl std::str::FromStr for HomeVoice {
         Ok(Self {
             guild: GuildId(id("guild", g)?),
             channel: ChannelId(id("channel", c)?),
+            text: t.map(|t| id("text channel", t)).transpose()?.map(ChannelId),
         })
     }
 }
@@ -355,9 +361,13 @@ mod home_voice_tests {
     #[test]
     fn parses_guild_slash_channel_and_names_what_is_wrong() {
         let h: HomeVoice = " 900000000000000001/900000000000000011 ".parse().unwrap();
-        assert_eq!((h.guild.0, h.channel.0), (900000000000000001, 900000000000000011));
+        assert_eq!((h.guild.0, h.channel.0, h.text), (900000000000000001, 900000000000000011, None));
+        let h: HomeVoice = "1/2/3".parse().unwrap();
+        assert_eq!(h.text.map(|t| t.0), Some(3));
         for (bad, says) in [
             ("900000000000000001", "GUILD_ID/CHANNEL_ID"),
+            ("1/2/3/4", "GUILD_ID/CHANNEL_ID"),
+            ("1/2/x", "text channel id"),
             ("x/1", "guild id"),
             ("1/0", "channel id"),
             ("1/-5", "channel id"),
