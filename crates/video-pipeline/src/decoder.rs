@@ -1,6 +1,6 @@
 //! The [`VideoDecoder`] seam shared by the H264 and VP8 decoders (and fakes).
 
-use crate::error::{Codec, Result};
+use crate::error::{Codec, Result, VideoError};
 use crate::frame::YuvFrame;
 
 /// After this many consecutive failed access units a decoder replaces its
@@ -137,6 +137,60 @@ impl ErrorPolicy {
 
     pub(crate) fn take_request(&mut self) -> bool {
         std::mem::take(&mut self.pending_request)
+    }
+
+    /// A rejected access unit, for every codec: references are now broken
+    /// until the next keyframe, so ask for one (once per episode; the reset
+    /// path raises a fresh request), count the run, and when it reaches the
+    /// limit replace the `native` decoder with a new one from `make`.
+    /// Returns the error to report (`Init` when no new one can be made).
+    pub(crate) fn reject<N>(
+        &mut self,
+        codec: Codec,
+        status: u32,
+        native: &mut N,
+        make: impl FnOnce() -> Result<N>,
+    ) -> VideoError {
+        self.need_keyframe();
+        let decoder_reset = self.failure();
+        if decoder_reset {
+            match make() {
+                Ok(fresh) => *native = fresh,
+                Err(e) => return e,
+            }
+        }
+        VideoError::Decode {
+            codec,
+            status,
+            decoder_reset,
+        }
+    }
+
+    /// The start of every decode: counts the access unit and gives its
+    /// length in the native library's type, `None` for an empty unit
+    /// (nothing to decode), or the too-large error, which counts towards
+    /// the error run like any rejected unit.
+    pub(crate) fn admit<L: TryFrom<usize>, N>(
+        &mut self,
+        codec: Codec,
+        access_unit: &[u8],
+        native: &mut N,
+        make: impl FnOnce() -> Result<N>,
+    ) -> Result<Option<L>> {
+        self.stats.access_units += 1;
+        if access_unit.is_empty() {
+            return Ok(None);
+        }
+        match native_len::<L>(access_unit) {
+            Some(len) => Ok(Some(len)),
+            None => match self.reject(codec, 0, native, make) {
+                e @ VideoError::Init { .. } => Err(e),
+                _ => Err(VideoError::AccessUnitTooLarge {
+                    len: access_unit.len(),
+                    max: MAX_ACCESS_UNIT_BYTES,
+                }),
+            },
+        }
     }
 }
 

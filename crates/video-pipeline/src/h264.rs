@@ -18,7 +18,7 @@ use std::ptr::null_mut;
 use openh264::decoder::Decoder;
 use openh264_sys2 as sys;
 
-use crate::decoder::{DecoderStats, ErrorPolicy, MAX_ACCESS_UNIT_BYTES, VideoDecoder, native_len};
+use crate::decoder::{DecoderStats, ErrorPolicy, VideoDecoder};
 use crate::error::{Codec, Result, VideoError};
 use crate::frame::{YuvFrame, chroma_extent};
 
@@ -121,23 +121,10 @@ impl H264Decoder {
     }
 
     /// Counts a rejected access unit and resets the native decoder when the
-    /// error run reaches the limit.
+    /// error run reaches the limit ([`ErrorPolicy::reject`]).
     fn fail(&mut self, status: u32) -> VideoError {
-        // References are now broken until the next keyframe: ask for one
-        // (once per episode; the reset path raises a fresh request).
-        self.policy.need_keyframe();
-        let decoder_reset = self.policy.failure();
-        if decoder_reset {
-            match new_native() {
-                Ok(native) => self.native = native,
-                Err(e) => return e,
-            }
-        }
-        VideoError::Decode {
-            codec: Codec::H264,
-            status,
-            decoder_reset,
-        }
+        self.policy
+            .reject(Codec::H264, status, &mut self.native, new_native)
     }
 }
 
@@ -147,22 +134,14 @@ impl VideoDecoder for H264Decoder {
     }
 
     fn decode(&mut self, access_unit: &[u8]) -> Result<Option<YuvFrame<'_>>> {
-        self.policy.stats.access_units += 1;
-        if access_unit.is_empty() {
+        let admitted = self.policy.admit::<c_int, _>(
+            Codec::H264,
+            access_unit,
+            &mut self.native,
+            new_native,
+        )?;
+        let Some(len) = admitted else {
             return Ok(None);
-        }
-        let len = match native_len::<c_int>(access_unit) {
-            Some(len) => len,
-            None => {
-                // Counts towards the error run like any rejected unit.
-                if let e @ VideoError::Init { .. } = self.fail(0) {
-                    return Err(e);
-                }
-                return Err(VideoError::AccessUnitTooLarge {
-                    len: access_unit.len(),
-                    max: MAX_ACCESS_UNIT_BYTES,
-                });
-            }
         };
         let kind = classify_access_unit(access_unit);
         if kind == SliceKind::NonIdr && !self.policy.seen_keyframe() {

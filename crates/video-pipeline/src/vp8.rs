@@ -11,7 +11,7 @@ use std::ptr::null_mut;
 
 use vpx_sys as vpx;
 
-use crate::decoder::{DecoderStats, ErrorPolicy, MAX_ACCESS_UNIT_BYTES, VideoDecoder, native_len};
+use crate::decoder::{DecoderStats, ErrorPolicy, VideoDecoder};
 use crate::error::{Codec, Result, VideoError};
 use crate::frame::{YuvFrame, chroma_extent};
 
@@ -109,22 +109,11 @@ impl Vp8Decoder {
         })
     }
 
+    /// Counts a rejected frame and resets the libvpx context when the
+    /// error run reaches the limit ([`ErrorPolicy::reject`]).
     fn fail(&mut self, status: u32) -> VideoError {
-        // References are now broken until the next keyframe: ask for one
-        // (once per episode; the reset path raises a fresh request).
-        self.policy.need_keyframe();
-        let decoder_reset = self.policy.failure();
-        if decoder_reset {
-            match Context::new() {
-                Ok(ctx) => self.ctx = ctx,
-                Err(e) => return e,
-            }
-        }
-        VideoError::Decode {
-            codec: Codec::Vp8,
-            status,
-            decoder_reset,
-        }
+        self.policy
+            .reject(Codec::Vp8, status, &mut self.ctx, Context::new)
     }
 }
 
@@ -134,22 +123,11 @@ impl VideoDecoder for Vp8Decoder {
     }
 
     fn decode(&mut self, access_unit: &[u8]) -> Result<Option<YuvFrame<'_>>> {
-        self.policy.stats.access_units += 1;
-        if access_unit.is_empty() {
+        let admitted =
+            self.policy
+                .admit::<c_uint, _>(Codec::Vp8, access_unit, &mut self.ctx, Context::new)?;
+        let Some(len) = admitted else {
             return Ok(None);
-        }
-        let len = match native_len::<c_uint>(access_unit) {
-            Some(len) => len,
-            None => {
-                // Counts towards the error run like any rejected unit.
-                if let e @ VideoError::Init { .. } = self.fail(0) {
-                    return Err(e);
-                }
-                return Err(VideoError::AccessUnitTooLarge {
-                    len: access_unit.len(),
-                    max: MAX_ACCESS_UNIT_BYTES,
-                });
-            }
         };
         let keyframe = is_vp8_keyframe(access_unit);
         if !keyframe && !self.policy.seen_keyframe() {
