@@ -27,8 +27,12 @@
 //!   unknown opcodes 4001, commands before Identify 4003.
 //! * REST (`rest_base()`): `GET /users/@me`, `POST /channels/{id}/messages`,
 //!   rate-limit headers, 429 on demand.
-//! * Admin (`admin_base()`, loopback only): what the sim received, and
+//! * Admin (`admin_base()`, loopback only unless [`SimNetwork`] asks
+//!   otherwise: it has no authentication): what the sim received, and
 //!   every [`Action`] (the scenario timeline vocabulary, faults included).
+//! * Reached by name ([`start_with`], `--advertise-host`): the certificate,
+//!   the URLs and the media endpoints name a host (a compose service)
+//!   while the sim listens on `0.0.0.0`.
 //! * Media: two media servers, one for guild voice and one for Go Live
 //!   streams, so a stream-server crash leaves voice untouched. The world
 //!   grants a client there before handing out its token, revokes with 4014
@@ -50,6 +54,7 @@
 mod actions;
 mod admin;
 mod admin_speech;
+mod advertise;
 mod error;
 mod gateway;
 mod hub;
@@ -77,7 +82,7 @@ pub use media::{
 pub use rest_limit::{RateDecision, RestLimiter};
 pub use rng::SimRng;
 pub use scenario::{ChannelSpec, GuildSpec, Scenario, ScenarioSettings, UserSpec};
-pub use server::{SimConfig, SimHandle, start};
+pub use server::{SimConfig, SimHandle, SimNetwork, start, start_with};
 pub use voice_servers::{MediaBackend, MediaFault, MediaLogEntry, MediaServer, PublishedFrameOut};
 pub use world::{
     Audience, ChannelKind, ChannelRecord, ChannelRef, Effect, MessageSource, PostedMessage,

@@ -19,9 +19,11 @@ SCENARIOS
   users[{id,name,token,bot?}], timeline[{at_ms, every_ms?, action, ...}]} (see the crate docs).
 
 TLS: gateway (wss://), REST (https://), voice and Go Live servers (wss://host:port) are
-  TLS-only with a CA made at start; its file is printed as ca_file=.
+  TLS-only with a CA made at start; its file is printed as ca_file=. The certificate names
+  localhost, 127.0.0.1, ::1, the --listen address and --advertise-host.
 
-ADMIN API (plain HTTP on its own port, loopback only, no auth), under admin_base:
+ADMIN API (plain HTTP on its own port, no auth; loopback only unless --admin-listen is a
+  non-loopback address), under admin_base:
   GET  /state /sessions /voice_states /streams /messages
   GET  /media/{voice|stream}/report | /log | /frames/{room}/{user}[/latest.jpg]
   POST /actions            body {\"action\": NAME, ...}
@@ -34,10 +36,24 @@ ADMIN API (plain HTTP on its own port, loopback only, no auth), under admin_base
 #[derive(Parser, Debug)]
 #[command(version, about, after_help = AFTER_HELP)]
 struct Args {
-    /// Address for gateway and REST (port 0 = any free port); the admin API
-    /// takes another port on the same address.
-    #[arg(long, default_value = "127.0.0.1:0")]
+    /// Address for gateway and REST (port 0 = any free port). The voice and
+    /// Go Live servers listen on the same IP (0.0.0.0 without
+    /// --advertise-host: loopback).
+    #[arg(long, env = "SIM_LISTEN", default_value = "127.0.0.1:0")]
     listen: std::net::SocketAddr,
+    /// The host name (or IP) clients reach the sim at, e.g. a compose
+    /// service name while listening on 0.0.0.0. It is added to the TLS
+    /// certificate, and gateway_url, rest_base and the voice / Go Live
+    /// endpoints name it (with the real ports). With --listen 0.0.0.0 it
+    /// must resolve here: the media servers announce its IP for UDP.
+    #[arg(long, env = "SIM_ADVERTISE_HOST")]
+    advertise_host: Option<String>,
+    /// Address of the admin API (port 0 = any free port). Default: loopback
+    /// on a free port. The admin API has no authentication and drives the
+    /// whole simulated world, so it answers loopback peers only unless this
+    /// is a non-loopback address (then every peer that reaches it).
+    #[arg(long, env = "SIM_ADMIN_LISTEN")]
+    admin_listen: Option<std::net::SocketAddr>,
     /// Built-in scenario name or JSON file.
     #[arg(long, default_value = "demo")]
     scenario: String,
@@ -60,11 +76,17 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     daemon_support::init_tracing(args.log_format, "info");
     let scenario = discord_sim::Scenario::load(&args.scenario)?;
-    let sim = discord_sim::start(discord_sim::SimConfig {
-        listen: args.listen,
-        scenario,
-        seed: args.seed,
-    })
+    let sim = discord_sim::start_with(
+        discord_sim::SimConfig {
+            listen: args.listen,
+            scenario,
+            seed: args.seed,
+        },
+        discord_sim::SimNetwork {
+            advertise_host: args.advertise_host,
+            admin_listen: args.admin_listen,
+        },
+    )
     .await?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "gateway_url={}", sim.gateway_url())?;

@@ -2,9 +2,10 @@
 //! (`wss://…/gateway`) and REST (`https://…/api/v10`) are served over TLS
 //! only, with the certificate of the simulator's own CA (which the voice
 //! and Go Live servers share). The admin API (`/admin`), which Discord has
-//! no counterpart of, is plain HTTP on its own loopback-only listener.
+//! no counterpart of, is plain HTTP on its own listener, loopback-only
+//! unless told otherwise ([`SimNetwork`]).
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -41,8 +42,10 @@ pub(crate) struct AppState {
 /// ends; call [`SimHandle::shutdown`] to stop cleanly.
 pub struct SimHandle {
     hub: Arc<Hub>,
-    addr: SocketAddr,
-    admin_addr: SocketAddr,
+    /// `host:port` of gateway and REST, as clients are told.
+    host: String,
+    /// `host:port` of the admin API.
+    admin_host: String,
     tls: sim_tls::SimTls,
     server: JoinHandle<()>,
     timeline: JoinHandle<()>,
@@ -91,7 +94,9 @@ fn discord_router(app: AppState) -> Router {
         .with_state(app)
 }
 
-fn admin_router(app: AppState) -> Router {
+/// `open`: answer every peer (asked for with a non-loopback
+/// `--admin-listen`); else loopback peers only.
+fn admin_router(app: AppState, open: bool) -> Router {
     let admin = Router::new()
         .route("/", get(admin::index))
         .route("/state", get(admin::state))
@@ -113,51 +118,105 @@ fn admin_router(app: AppState) -> Router {
             "/recordings",
             get(admin_speech::recordings).delete(admin_speech::clear_recordings),
         )
-        .route("/recordings/{file}", get(admin_speech::recording_wav))
-        .route_layer(axum::middleware::from_fn(admin::loopback_only));
+        .route("/recordings/{file}", get(admin_speech::recording_wav));
+    let admin = if open {
+        admin
+    } else {
+        admin.route_layer(axum::middleware::from_fn(admin::loopback_only))
+    };
     Router::new().nest("/admin", admin).with_state(app)
+}
+
+/// How the sim is reached from elsewhere; the default (no advertised name,
+/// admin API on loopback) is what tests on one machine want.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SimNetwork {
+    /// The host name (or IP) clients are given instead of the listen
+    /// address (`--advertise-host`): it is added to the leaf certificate,
+    /// and the gateway and REST URLs and the voice / Go Live endpoints of
+    /// VOICE_SERVER_UPDATE / STREAM_SERVER_UPDATE name it, with the real
+    /// ports. The sim keeps listening on [`SimConfig::listen`]; with an
+    /// unspecified listen address (`0.0.0.0`) the media servers listen
+    /// everywhere too and announce the IP the name resolves to for UDP.
+    pub advertise_host: Option<String>,
+    /// Where the admin API listens (`--admin-listen`). `None`: loopback
+    /// (the listen address when it is loopback, else 127.0.0.1 / ::1) on a
+    /// free port. The admin API has no authentication and can drive the
+    /// whole world (make users speak, crash servers, read messages and
+    /// recordings), so it answers loopback peers only unless it is told to
+    /// listen beyond loopback.
+    pub admin_listen: Option<SocketAddr>,
 }
 
 /// Makes the CA, starts media servers, applies the scenario's time-zero
 /// actions, then serves gateway and REST over TLS on `config.listen` and
-/// the admin API on another port of the same address.
+/// the admin API on another port of the same address (loopback).
 pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
+    start_with(config, SimNetwork::default()).await
+}
+
+/// [`start`], reached through `network` (an advertised host name, the
+/// admin API's address).
+pub async fn start_with(config: SimConfig, network: SimNetwork) -> Result<SimHandle, SimError> {
+    let advertise = network
+        .advertise_host
+        .as_deref()
+        .map(sim_tls::SubjectName::parse)
+        .transpose()
+        .map_err(|e| SimError::Io(format!("--advertise-host: {e}")))?;
+    let resolved: Vec<IpAddr> = match &advertise {
+        Some(sim_tls::SubjectName::Dns(name)) if config.listen.ip().is_unspecified() => {
+            match tokio::net::lookup_host((name.as_str(), 0)).await {
+                Ok(addrs) => addrs.map(|a| a.ip()).collect(),
+                Err(e) => {
+                    tracing::warn!(host = %name, error = %e, "--advertise-host does not resolve");
+                    Vec::new()
+                }
+            }
+        }
+        _ => Vec::new(),
+    };
+    let plan = crate::advertise::plan(
+        config.listen.ip(),
+        advertise.as_ref(),
+        &resolved,
+        network.admin_listen,
+    )?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| SimError::Io(format!("bind {}: {e}", config.listen)))?;
-    let mut addr = listener
+    let port = listener
         .local_addr()
-        .map_err(|e| SimError::Io(e.to_string()))?;
-    if addr.ip().is_unspecified() {
-        // URLs must be connectable: advertise loopback for 0.0.0.0.
-        addr.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
-    }
-    let admin_listener = tokio::net::TcpListener::bind(SocketAddr::new(config.listen.ip(), 0))
+        .map_err(|e| SimError::Io(e.to_string()))?
+        .port();
+    let admin_listener = tokio::net::TcpListener::bind(plan.admin_bind)
         .await
-        .map_err(|e| SimError::Io(format!("bind the admin API on {}: {e}", config.listen.ip())))?;
-    let mut admin_addr = admin_listener
+        .map_err(|e| SimError::Io(format!("bind the admin API on {}: {e}", plan.admin_bind)))?;
+    let admin_bound = admin_listener
         .local_addr()
         .map_err(|e| SimError::Io(e.to_string()))?;
-    admin_addr.set_ip(addr.ip());
-    let tls = sim_tls::SimTls::generate(&[addr.ip()], None)
+    let admin_host = plan.admin_host(admin_bound);
+    let tls = sim_tls::SimTls::generate_for(&plan.cert_names, None)
         .map_err(|e| SimError::Io(format!("TLS: {e}")))?;
     let scenario = config.scenario;
     let media = MediaServers::start(&MediaConfig {
         dave: scenario.settings.dave,
         heartbeat_interval_ms: scenario.settings.media_heartbeat_interval_ms,
-        bind_ip: addr.ip(),
+        bind_ip: plan.media_bind,
+        advertise_ip: plan.media_ip,
         tls: tls.clone(),
     })
     .await?;
     let settings = WorldSettings {
-        voice_endpoint: media.voice.endpoint(),
-        stream_endpoint: media.stream.endpoint(),
+        voice_endpoint: plan.media_endpoint(&media.voice.endpoint()),
+        stream_endpoint: plan.media_endpoint(&media.stream.endpoint()),
         stream_server_update_delay: scenario.stream_server_update_delay(),
         dave: scenario.settings.dave,
         max_viewers: 50,
     };
     let world = scenario.build_world(config.seed, settings)?;
-    let gateway_url = format!("wss://{addr}/gateway");
+    let host = format!("{}:{port}", plan.url_host);
+    let gateway_url = format!("wss://{host}/gateway");
     let hub = Arc::new(Hub::new(
         world,
         scenario.settings.clone(),
@@ -176,7 +235,11 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
     let tls_listener = crate::tls_listener::TlsListener::new(listener, tls.clone())
         .map_err(|e| SimError::Io(e.to_string()))?;
     let discord = discord_router(app.clone()).into_make_service();
-    let admin = admin_router(app).into_make_service_with_connect_info::<SocketAddr>();
+    if plan.admin_open {
+        tracing::warn!(admin = %admin_bound, "the admin API (no authentication) answers every peer that reaches {admin_bound}: anyone there can drive the simulated world");
+    }
+    let admin =
+        admin_router(app, plan.admin_open).into_make_service_with_connect_info::<SocketAddr>();
     let server = tokio::spawn(async move {
         let serve = axum::serve(tls_listener, discord).with_graceful_shutdown(async move {
             let _ = stop.wait_for(|s| *s).await;
@@ -189,11 +252,11 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
             tracing::error!(error = %e, "discord-sim HTTP server failed");
         }
     });
-    tracing::info!(%addr, %admin_addr, ca_file = %tls.ca_file().display(), scenario = %scenario.name, "discord-sim listening");
+    tracing::info!(listen = %config.listen, %host, admin = %admin_bound, media_ip = %plan.media_ip, ca_file = %tls.ca_file().display(), scenario = %scenario.name, "discord-sim listening");
     Ok(SimHandle {
         hub,
-        addr,
-        admin_addr,
+        host,
+        admin_host,
         tls,
         server,
         timeline,
@@ -201,20 +264,22 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
 }
 
 impl SimHandle {
-    /// `wss://127.0.0.1:PORT/gateway` (clients append `?v=10&encoding=json`).
+    /// `wss://127.0.0.1:PORT/gateway`, or `wss://NAME:PORT/gateway` with an
+    /// advertised host (clients append `?v=10&encoding=json`).
     pub fn gateway_url(&self) -> String {
-        format!("wss://{}/gateway", self.addr)
+        format!("wss://{}/gateway", self.host)
     }
 
-    /// `https://127.0.0.1:PORT/api/v10`.
+    /// `https://127.0.0.1:PORT/api/v10` (or the advertised host).
     pub fn rest_base(&self) -> String {
-        format!("https://{}/api/v10", self.addr)
+        format!("https://{}/api/v10", self.host)
     }
 
-    /// `http://127.0.0.1:ADMIN_PORT/admin` (plain HTTP, loopback only: the
-    /// simulator's control panel, not a Discord surface).
+    /// `http://127.0.0.1:ADMIN_PORT/admin` (plain HTTP, loopback only
+    /// unless [`SimNetwork::admin_listen`] says otherwise: the simulator's
+    /// control panel, not a Discord surface).
     pub fn admin_base(&self) -> String {
-        format!("http://{}/admin", self.admin_addr)
+        format!("http://{}/admin", self.admin_host)
     }
 
     /// The CA every TLS listener of this sim (gateway, REST, voice, Go

@@ -343,6 +343,9 @@ pub struct MediaConfig {
     pub heartbeat_interval_ms: u64,
     /// Bind address.
     pub bind_ip: std::net::IpAddr,
+    /// The IP announced in Ready for UDP (differs from `bind_ip` when that
+    /// is `0.0.0.0`).
+    pub advertise_ip: std::net::IpAddr,
     /// The certificate both servers' WebSockets are served with.
     pub tls: sim_tls::SimTls,
 }
@@ -352,6 +355,7 @@ impl MediaServers {
     pub async fn start(config: &MediaConfig) -> Result<Self, crate::SimError> {
         let server = |name: &str| sim_voice::VoiceServerConfig {
             bind_ip: config.bind_ip,
+            advertise_ip: Some(config.advertise_ip),
             name: name.to_owned(),
             heartbeat_interval: Duration::from_millis(config.heartbeat_interval_ms.max(1)),
             dave: config.dave,

@@ -3,7 +3,8 @@
 //!
 //! At start the simulator makes a throw-away certificate authority and one
 //! leaf certificate for the names it serves (`localhost`, `127.0.0.1`,
-//! `::1` and the address it is bound to), writes the CA to a PEM file, and
+//! `::1`, the address it is bound to, and the host name it advertises, e.g.
+//! a compose service name: [`SubjectName`]), writes the CA to a PEM file, and
 //! clients are pointed at that file (`--extra-ca-file` on the daemons,
 //! `NODE_EXTRA_CA_CERTS` for Node peers). Clients verify the chain and the
 //! host name exactly as they would against Discord; nothing is disabled.
@@ -31,6 +32,10 @@ pub enum SimTlsError {
     /// rustls refused the server configuration.
     #[error("TLS server set-up failed: {0}")]
     Setup(String),
+    /// A name for the leaf certificate is neither an IP address nor a
+    /// valid DNS name.
+    #[error("{0:?} is neither an IP address nor a valid DNS name")]
+    BadName(String),
     /// The CA file could not be written.
     #[error("cannot write the CA file {path}: {reason}")]
     Write {
@@ -39,6 +44,53 @@ pub enum SimTlsError {
         /// Why.
         reason: String,
     },
+}
+
+/// A name the leaf certificate is valid for (a subject alternative name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubjectName {
+    /// A DNS name (`discord-sim`, `sim.example.test`).
+    Dns(String),
+    /// An IP address.
+    Ip(IpAddr),
+}
+
+impl SubjectName {
+    /// An IP address when `name` parses as one (IPv6 with or without
+    /// brackets), else a DNS name, which must be valid as a TLS server name
+    /// (letters, digits, `-`, dots between labels).
+    pub fn parse(name: &str) -> Result<Self, SimTlsError> {
+        let bare = name
+            .strip_prefix('[')
+            .and_then(|n| n.strip_suffix(']'))
+            .unwrap_or(name);
+        if let Ok(ip) = bare.parse::<IpAddr>() {
+            return Ok(Self::Ip(ip));
+        }
+        match rustls_pki_types::DnsName::try_from(name) {
+            Ok(_) => Ok(Self::Dns(name.to_ascii_lowercase())),
+            Err(_) => Err(SimTlsError::BadName(name.to_owned())),
+        }
+    }
+
+    /// How the name is written as the host of a URL or a `host:port`
+    /// endpoint (IPv6 in brackets).
+    pub fn url_host(&self) -> String {
+        match self {
+            Self::Dns(n) => n.clone(),
+            Self::Ip(IpAddr::V6(ip)) => format!("[{ip}]"),
+            Self::Ip(ip) => ip.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for SubjectName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Dns(n) => f.write_str(n),
+            Self::Ip(ip) => write!(f, "{ip}"),
+        }
+    }
 }
 
 /// The simulator's CA, its leaf, and the acceptor that serves with them.
@@ -79,6 +131,17 @@ impl SimTls {
     /// written to `ca_file`, or to a private temporary directory that lives
     /// as long as this value.
     pub fn generate(extra_ips: &[IpAddr], ca_file: Option<&Path>) -> Result<Self, SimTlsError> {
+        let names: Vec<SubjectName> = extra_ips.iter().copied().map(SubjectName::Ip).collect();
+        Self::generate_for(&names, ca_file)
+    }
+
+    /// [`SimTls::generate`] with any extra names: the leaf is valid for
+    /// `localhost`, `127.0.0.1`, `::1` and each of `extra` (unspecified
+    /// addresses such as `0.0.0.0` are skipped: no client connects to them).
+    pub fn generate_for(
+        extra: &[SubjectName],
+        ca_file: Option<&Path>,
+    ) -> Result<Self, SimTlsError> {
         let gen_err = |e: rcgen::Error| SimTlsError::Generate(e.to_string());
         let ca_key = KeyPair::generate().map_err(gen_err)?;
         let mut ca_params = CertificateParams::default();
@@ -94,14 +157,19 @@ impl SimTls {
         let ca_cert = ca_params.self_signed(&ca_key).map_err(gen_err)?;
         let issuer = rcgen::Issuer::new(ca_params, ca_key);
 
-        let mut names: Vec<SanType> =
-            vec![SanType::DnsName("localhost".try_into().map_err(gen_err)?)];
+        let mut dns: Vec<String> = vec!["localhost".to_owned()];
         let mut ips: Vec<IpAddr> =
             vec![[127, 0, 0, 1].into(), std::net::Ipv6Addr::LOCALHOST.into()];
-        for ip in extra_ips {
-            if !ips.contains(ip) && !ip.is_unspecified() {
-                ips.push(*ip);
+        for name in extra {
+            match name {
+                SubjectName::Ip(ip) if !ips.contains(ip) && !ip.is_unspecified() => ips.push(*ip),
+                SubjectName::Dns(n) if !dns.contains(n) => dns.push(n.clone()),
+                _ => {}
             }
+        }
+        let mut names: Vec<SanType> = Vec::with_capacity(dns.len() + ips.len());
+        for n in dns {
+            names.push(SanType::DnsName(n.try_into().map_err(gen_err)?));
         }
         names.extend(ips.into_iter().map(SanType::IpAddress));
         let leaf_key = KeyPair::generate().map_err(gen_err)?;

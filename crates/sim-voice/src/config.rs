@@ -10,8 +10,14 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq)]
 pub struct VoiceServerConfig {
     /// Address both the WebSocket and the UDP socket bind to (ports are
-    /// chosen by the OS); also the `ip` advertised in Ready.
+    /// chosen by the OS); also the `ip` advertised in Ready unless
+    /// `advertise_ip` is set.
     pub bind_ip: IpAddr,
+    /// The address clients are told to reach this server at (Ready's `ip`
+    /// for UDP, the host of [`crate::VoiceServerHandle::endpoint`]) when it
+    /// differs from `bind_ip`: a server bound to `0.0.0.0` in a container
+    /// advertises the container's address. `None`: `bind_ip`.
+    pub advertise_ip: Option<IpAddr>,
     /// `"voice"` or `"stream"`; only used in logs and the report.
     pub name: String,
     /// Advertised in Hello; a client that sends nothing for more than two
@@ -31,10 +37,19 @@ pub struct VoiceServerConfig {
     pub tls: Option<sim_tls::SimTls>,
 }
 
+impl VoiceServerConfig {
+    /// The address clients reach this server at: `advertise_ip`, else
+    /// `bind_ip`.
+    pub fn public_ip(&self) -> IpAddr {
+        self.advertise_ip.unwrap_or(self.bind_ip)
+    }
+}
+
 impl Default for VoiceServerConfig {
     fn default() -> Self {
         Self {
             bind_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            advertise_ip: None,
             name: "voice".to_owned(),
             heartbeat_interval: Duration::from_millis(13_750),
             modes: vec![

@@ -146,7 +146,7 @@ pub(crate) async fn start(
         tls.clone(),
     )
     .await?;
-    let endpoint = format!("{}:{}", config.bind_ip, ws_port);
+    let endpoint = std::net::SocketAddr::new(config.public_ip(), ws_port).to_string();
     let shared = Arc::new(Mutex::new(Shared::default()));
     let unix_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -561,7 +561,7 @@ impl Core {
         rooms.sort_by_key(|r| r.room);
         ServerReport {
             name: self.config.name.clone(),
-            endpoint: format!("{}:{}", self.config.bind_ip, self.ws_port),
+            endpoint: std::net::SocketAddr::new(self.config.public_ip(), self.ws_port).to_string(),
             udp_port: self.udp_port,
             crashed: self.crashed,
             ws_connections_total: self.ws_connections_total,

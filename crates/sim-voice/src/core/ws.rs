@@ -362,7 +362,7 @@ impl Core {
         }
         let ready = VoiceMessage::Ready(Ready {
             ssrc,
-            ip: self.config.bind_ip.to_string(),
+            ip: self.config.public_ip().to_string(),
             port: self.udp_port,
             modes: self.config.modes.clone(),
             experiments: vec!["fixed_keyframe_interval".to_owned()],
