@@ -29,18 +29,7 @@ impl Default for PacketizerConfig {
     }
 }
 
-/// One RTP packet's worth of output; the caller builds the RTP header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Packet<'a> {
-    /// RTP sequence number (wraps at 2^16).
-    pub seq: u16,
-    /// RTP timestamp, 90 kHz, equal for all packets of an access unit.
-    pub timestamp: u32,
-    /// Set on the last packet of the access unit.
-    pub marker: bool,
-    /// The RTP payload.
-    pub payload: &'a [u8],
-}
+pub use rtp::payloads::{Packet, Packets, rtp_timestamp_90khz};
 
 /// Splits access units into RTP payloads, keeping sequence numbers and
 /// timestamps. Output lives in internal buffers reused across calls.
@@ -128,15 +117,12 @@ impl H264Packetizer {
             }
             i += group.max(1);
         }
-        let first_seq = self.next_seq;
-        self.next_seq = first_seq.wrapping_add(self.packets.len() as u16);
-        Ok(Packets {
-            buf: &self.buf,
-            ranges: self.packets.iter(),
-            seq: first_seq,
-            timestamp: rtp_timestamp_90khz(self.timestamp_base, frame_time),
-            remaining: self.packets.len(),
-        })
+        Ok(Packets::new(
+            &self.buf,
+            &self.packets,
+            &mut self.next_seq,
+            rtp_timestamp_90khz(self.timestamp_base, frame_time),
+        ))
     }
 
     /// How many NAL units starting at `first` fit in one STAP-A.
@@ -195,44 +181,4 @@ impl H264Packetizer {
             self.packets.push(start..self.buf.len());
         }
     }
-}
-
-/// The packets of one access unit, from [`H264Packetizer::packetize`].
-#[derive(Debug, Clone)]
-pub struct Packets<'a> {
-    buf: &'a [u8],
-    ranges: std::slice::Iter<'a, Range<usize>>,
-    seq: u16,
-    timestamp: u32,
-    remaining: usize,
-}
-
-impl<'a> Iterator for Packets<'a> {
-    type Item = Packet<'a>;
-
-    fn next(&mut self) -> Option<Packet<'a>> {
-        let range = self.ranges.next()?.clone();
-        self.remaining -= 1;
-        let packet = Packet {
-            seq: self.seq,
-            timestamp: self.timestamp,
-            marker: self.remaining == 0,
-            payload: self.buf.get(range).unwrap_or_default(),
-        };
-        self.seq = self.seq.wrapping_add(1);
-        Some(packet)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.remaining, Some(self.remaining))
-    }
-}
-
-impl ExactSizeIterator for Packets<'_> {}
-
-/// `base` + `frame_time` in 90 kHz units, wrapping at 2^32 like RTP time.
-pub fn rtp_timestamp_90khz(base: u32, frame_time: Duration) -> u32 {
-    let ticks = frame_time.as_nanos() * 90_000 / 1_000_000_000;
-    // Truncation to 32 bits is the RTP wrap-around.
-    base.wrapping_add(ticks as u32)
 }

@@ -45,6 +45,7 @@ mod builder;
 mod error;
 mod ext;
 mod packet;
+pub mod payloads;
 mod reorder;
 pub mod rtcp;
 mod rtx;

@@ -23,18 +23,8 @@ impl Default for PacketizerConfig {
     }
 }
 
-/// One RTP packet's worth of output; the caller builds the RTP header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Packet<'a> {
-    /// RTP sequence number (wraps at 2^16).
-    pub seq: u16,
-    /// RTP timestamp (90 kHz), equal for all packets of a frame.
-    pub timestamp: u32,
-    /// Set on the last packet of the frame.
-    pub marker: bool,
-    /// Descriptor + VP8 data.
-    pub payload: &'a [u8],
-}
+use rtp::payloads::rtp_timestamp_90khz;
+pub use rtp::payloads::{Packet, Packets};
 
 /// Splits VP8 frames into RTP payloads with a 15-bit PictureID that
 /// increments per frame and the S bit on each frame's first packet.
@@ -105,49 +95,11 @@ impl Vp8Packetizer {
             self.buf.extend_from_slice(chunk);
             self.packets.push(start..self.buf.len());
         }
-        let first_seq = self.next_seq;
-        self.next_seq = first_seq.wrapping_add(self.packets.len() as u16);
-        let ticks = frame_time.as_nanos() * 90_000 / 1_000_000_000;
-        Ok(Packets {
-            buf: &self.buf,
-            ranges: self.packets.iter(),
-            seq: first_seq,
-            // Truncation to 32 bits is the RTP timestamp wrap-around.
-            timestamp: self.timestamp_base.wrapping_add(ticks as u32),
-            remaining: self.packets.len(),
-        })
+        Ok(Packets::new(
+            &self.buf,
+            &self.packets,
+            &mut self.next_seq,
+            rtp_timestamp_90khz(self.timestamp_base, frame_time),
+        ))
     }
 }
-
-/// The packets of one frame, from [`Vp8Packetizer::packetize`].
-#[derive(Debug, Clone)]
-pub struct Packets<'a> {
-    buf: &'a [u8],
-    ranges: std::slice::Iter<'a, Range<usize>>,
-    seq: u16,
-    timestamp: u32,
-    remaining: usize,
-}
-
-impl<'a> Iterator for Packets<'a> {
-    type Item = Packet<'a>;
-
-    fn next(&mut self) -> Option<Packet<'a>> {
-        let range = self.ranges.next()?.clone();
-        self.remaining -= 1;
-        let packet = Packet {
-            seq: self.seq,
-            timestamp: self.timestamp,
-            marker: self.remaining == 0,
-            payload: self.buf.get(range).unwrap_or_default(),
-        };
-        self.seq = self.seq.wrapping_add(1);
-        Some(packet)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.remaining, Some(self.remaining))
-    }
-}
-
-impl ExactSizeIterator for Packets<'_> {}
