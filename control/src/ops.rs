@@ -8,7 +8,6 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// `control watch ...`.
 #[derive(Debug, clap::Subcommand)]
@@ -242,60 +241,48 @@ fn exit_code(status: u16, v: &Value) -> i32 {
     0
 }
 
+/// One request over plain http with hyper's client (`addr` is `host:port`
+/// of the local control); the answer's status and JSON body (`null` when
+/// the body is not JSON).
 async fn request(
     addr: &str,
     method: &str,
     path: &str,
     body: Option<&Value>,
     token: Option<&str>,
-) -> std::io::Result<(u16, Value)> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+) -> Result<(u16, Value), String> {
+    use http_body_util::{BodyExt, Full};
     let payload = body.map(Value::to_string).unwrap_or_default();
-    let auth = token
-        .map(|t| format!("x-dashboard-token: {t}\r\n"))
-        .unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-type: application/json\r\n{auth}content-length: {}\r\n\r\n{payload}",
-        payload.len()
-    );
-    stream.write_all(req.as_bytes()).await?;
-    let mut resp = Vec::new();
-    stream.read_to_end(&mut resp).await?;
-    let text = String::from_utf8_lossy(&resp);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_owned()
-    };
+    let mut req = hyper::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"))
+        .header(hyper::header::CONTENT_TYPE, "application/json");
+    if let Some(t) = token {
+        req = req.header("x-dashboard-token", t);
+    }
+    let req = req
+        .body(Full::new(hyper::body::Bytes::from(payload)))
+        .map_err(|e| format!("bad request: {e}"))?;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<hyper::body::Bytes>>();
+    let resp = client.request(req).await.map_err(|e| {
+        // The connect error's source says why (refused, unreachable, ...).
+        match std::error::Error::source(&e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        }
+    })?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("reading the answer: {e}"))?
+        .to_bytes();
     Ok((
         status,
-        serde_json::from_str(body.trim()).unwrap_or(Value::Null),
+        serde_json::from_slice(body.trim_ascii()).unwrap_or(Value::Null),
     ))
-}
-
-/// Joins an HTTP/1.1 chunked body.
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        body = rest[n..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 #[cfg(test)]
@@ -320,12 +307,56 @@ mod tests {
         assert_eq!(exit_code(503, &json!({})), 3);
     }
 
-    #[test]
-    fn chunked_bodies_are_joined() {
-        assert_eq!(
-            dechunk("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"),
-            "hello world"
+    /// A chunked JSON answer from a server speaking HTTP/1.1 by hand is
+    /// read whole, with its status; the request carries the token and the
+    /// JSON content type.
+    #[tokio::test]
+    async fn chunked_answers_are_read_whole() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = s.read(&mut buf).await.unwrap();
+                assert!(n > 0, "request head cut short");
+                head.extend_from_slice(&buf[..n]);
+            }
+            s.write_all(
+                b"HTTP/1.1 409 Conflict\r\ntransfer-encoding: chunked\r\n\r\n\
+                  9\r\n{\"ok\":fal\r\n7\r\nse, \"a\"\r\n4\r\n: 1}\r\n0\r\n\r\n",
+            )
+            .await
+            .unwrap();
+            String::from_utf8_lossy(&head).to_ascii_lowercase()
+        });
+        let (status, v) = request(&addr, "GET", "/api/voice/state", None, Some("tok"))
+            .await
+            .expect("answer");
+        assert_eq!(status, 409);
+        assert_eq!(v, json!({"ok": false, "a": 1}));
+        let head = server.await.unwrap();
+        assert!(
+            head.starts_with("get /api/voice/state http/1.1\r\n"),
+            "{head}"
         );
-        assert_eq!(dechunk("zz\r\n"), "");
+        assert!(head.contains("x-dashboard-token: tok\r\n"), "{head}");
+        assert!(
+            head.contains("content-type: application/json\r\n"),
+            "{head}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_control_is_an_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        drop(listener);
+        let e = request(&addr, "GET", "/healthz", None, None)
+            .await
+            .expect_err("nothing listens");
+        assert!(!e.is_empty());
     }
 }
