@@ -23,7 +23,6 @@
 
 mod dave;
 mod publish;
-mod sink;
 mod slot;
 mod video;
 mod voice;

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use futures_util::SinkExt;
 use ipc_schema::{
-    Speaking, Ssrc, StreamType, TransportParams, TransportRole, TransportState, TransportStats,
-    TransportStatus, UserId, UserVideoState, VideoStreamInfo, VideoSubscription,
+    Speaking, Ssrc, TransportParams, TransportRole, TransportState, TransportStats,
+    TransportStatus, UserId, VideoSubscription,
 };
+use stream_plan::{Action, ReceivePlan, Route};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -18,9 +19,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use video_pipeline::PipelineSettings;
 use video_receiver::PayloadCodec;
-use voice_proto::{Video, VoiceMessage};
+use voice_proto::VoiceMessage;
 use voice_session::{
     ConnectionConfig, Event, H264_PT, H264_RTX_PT, Input, LinkStatus, MediaInfo, Role, Transmit,
     VoiceConnection,
@@ -28,7 +28,6 @@ use voice_session::{
 
 use super::dave::SharedDave;
 use super::publish::{PublishSpec, Publisher, StreamIds};
-use super::sink::{self, Layer, UserWants};
 use super::video::{VideoWorker, WorkerSpec};
 use super::voice::VoiceAudio;
 use super::{TransportEvent, TransportMsg};
@@ -102,7 +101,7 @@ pub fn spawn_slot(
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (config, watched_user) = connection_config(role, params);
     let dave = SharedDave::new(config.user_id, dave_group_id(params));
-    let payload_codecs = sink::payload_codecs(&config.codecs);
+    let payload_codecs = stream_plan::payload_codecs(&config.codecs);
     let audio = (role == TransportRole::Voice).then(|| {
         VoiceAudio::new(
             role,
@@ -113,8 +112,15 @@ pub fn spawn_slot(
             cmd_tx.clone(),
         )
     });
+    let plan = ReceivePlan::new(
+        role,
+        watched_user,
+        audio.as_ref().map(VoiceAudio::payload_type),
+        subscriptions,
+    );
     let slot = Slot {
         audio,
+        plan,
         tls,
         payload_codecs,
         dave,
@@ -127,9 +133,6 @@ pub fn spawn_slot(
         events,
         cmd_tx: cmd_tx.clone(),
         cmd_rx,
-        subscriptions,
-        watched_user,
-        users: BTreeMap::new(),
         workers: BTreeMap::new(),
         media: None,
         reconnects: 0,
@@ -205,16 +208,11 @@ fn connection_config(
     (config, watched)
 }
 
-/// A user's announced video on this connection: its active simulcast
-/// layers (each with its own SSRC).
-#[derive(Debug, Clone)]
-struct UserVideo {
-    layers: Vec<Layer>,
-}
-
 struct Slot {
     /// Voice audio (voice role only).
     audio: Option<VoiceAudio>,
+    /// The receive decisions: layers, workers, routing, op 15.
+    plan: ReceivePlan,
     /// The video payload types we declared in op 1, with their codecs.
     payload_codecs: Vec<PayloadCodec>,
     dave: SharedDave,
@@ -227,11 +225,7 @@ struct Slot {
     events: mpsc::Sender<TransportMsg>,
     cmd_tx: mpsc::UnboundedSender<SlotCmd>,
     cmd_rx: mpsc::UnboundedReceiver<SlotCmd>,
-    subscriptions: Vec<VideoSubscription>,
-    /// The streamer on a stream_watch slot.
-    watched_user: Option<u64>,
-    users: BTreeMap<u64, UserVideo>,
-    /// Workers by media SSRC.
+    /// Running workers by media SSRC (the ones `plan` asked for).
     workers: BTreeMap<u32, VideoWorker>,
     media: Option<MediaInfo>,
     reconnects: u64,
@@ -325,9 +319,8 @@ impl Slot {
         match cmd {
             SlotCmd::Stop(_) => {}
             SlotCmd::Subscriptions(subs) => {
-                self.subscriptions = subs;
-                self.sync_workers();
-                self.send_sink_wants();
+                let actions = self.plan.set_subscriptions(subs);
+                self.apply(actions);
             }
             SlotCmd::Keyframe(ssrc) => {
                 if let Err(e) = self.conn.request_keyframe(ssrc) {
@@ -509,15 +502,16 @@ impl Slot {
                     a.on_media_ready(&mut self.conn, info.ssrc);
                 }
                 self.media = Some(info);
-                self.sync_workers();
-                self.send_sink_wants();
+                let actions = self.plan.media_ready();
+                self.apply(actions);
                 self.start_publishing();
             }
             Event::Resumed => {
                 if let Some(a) = &self.audio {
                     a.resend_speaking(&mut self.conn);
                 }
-                self.send_sink_wants();
+                let actions = self.plan.resumed();
+                self.apply(actions);
                 self.announce_publish();
             }
             Event::Rtp(packet) => self.route_rtp(packet),
@@ -542,14 +536,16 @@ impl Slot {
                 if let Some(a) = &mut self.audio {
                     a.on_video(&v);
                 }
-                self.on_video(v)
+                let actions = self.plan.on_video(&v);
+                self.apply(actions);
             }
             Event::ClientDisconnect(user) => {
                 if let Some(a) = &mut self.audio {
                     a.user_gone(user);
                 }
                 self.dave.client_disconnect(user);
-                self.user_gone(user);
+                let actions = self.plan.user_gone(user);
+                self.apply(actions);
             }
             Event::ClientsConnect(users) => self.dave.clients_connect(&users),
             Event::Dave(msg) => self.dave.on_binary(&mut self.conn, msg),
@@ -664,199 +660,72 @@ impl Slot {
         }
     }
 
-    fn on_video(&mut self, v: Video) {
-        let Some(user) = v.user_id.map(|u| u.0) else {
-            return;
-        };
-        let layers = sink::layers_of(&v);
-        if layers.is_empty() {
-            self.user_gone(user);
-            return;
-        }
-        let stream_type = self.stream_type();
-        self.users.insert(user, UserVideo { layers });
-        let chosen = self.chosen_layer(user);
-        let state = UserVideoState {
-            user_id: UserId(user),
-            role: self.role,
-            audio_ssrc: v.audio_ssrc.filter(|s| *s != 0).map(Ssrc),
-            video_ssrc: chosen.map(|l| Ssrc(l.ssrc)),
-            // Known per packet from its payload type, not from op 12 or
-            // op 4 (see sink.rs).
-            codec: None,
-            streams: v
-                .streams
-                .iter()
-                .filter_map(|s| {
-                    Some(VideoStreamInfo {
-                        ssrc: Ssrc(s.ssrc?),
-                        rtx_ssrc: s.rtx_ssrc_or_derived().map(Ssrc),
-                        rid: Some(s.rid.clone()),
-                        quality: Some(s.quality),
-                        stream_type: Some(stream_type),
-                        active: s.active.unwrap_or(true),
-                        max_bitrate: s.max_bitrate.map(|b| b.min(u64::from(u32::MAX)) as u32),
-                        max_framerate: s.max_framerate,
-                        max_resolution: s.max_resolution.as_ref().map(|r| (r.width, r.height)),
-                    })
-                })
-                .collect(),
-        };
-        self.emit(TransportEvent::UserVideo(state));
-        self.sync_workers();
-        self.send_sink_wants();
-    }
-
-    /// Output size limit of `user`'s subscription (the default box when
-    /// not subscribed).
-    fn max_pixels(&self, user: u64) -> u32 {
-        self.subscription(user)
-            .map_or(PipelineSettings::default(), Self::settings)
-            .max_pixels
-    }
-
-    /// The layer of `user` to receive (see `sink::choose_layer`).
-    fn chosen_layer(&self, user: u64) -> Option<Layer> {
-        let v = self.users.get(&user)?;
-        sink::choose_layer(&v.layers, self.max_pixels(user))
-    }
-
-    fn user_gone(&mut self, user: u64) {
-        let chosen = self.chosen_layer(user);
-        if self.users.remove(&user).is_some() {
-            self.workers.retain(|_, w| w.user_id != user);
-            self.emit(TransportEvent::UserVideoEnd {
-                user_id: UserId(user),
-                ssrc: chosen.map(|l| Ssrc(l.ssrc)),
-            });
-            self.send_sink_wants();
-        }
-    }
-
-    fn stream_type(&self) -> StreamType {
-        match self.role {
-            TransportRole::Voice => StreamType::Camera,
-            _ => StreamType::Screen,
-        }
-    }
-
-    /// The subscription that applies to `user` on this slot.
-    fn subscription(&self, user: u64) -> Option<&VideoSubscription> {
-        let wanted = self.stream_type();
-        if self.watched_user.is_some_and(|w| w != user) {
-            return None;
-        }
-        self.subscriptions
-            .iter()
-            .find(|s| s.user_id.0 == user && s.stream_type.is_none_or(|t| t == wanted))
-    }
-
-    fn settings(sub: &VideoSubscription) -> PipelineSettings {
-        let mut s = PipelineSettings {
-            max_fps: sub.max_fps,
-            jpeg_quality: sub.jpeg_quality,
-            ..PipelineSettings::default()
-        };
-        if let Some(p) = sub.preferred_pixel_count {
-            s.max_pixels = p;
-        }
-        s
-    }
-
-    /// Starts workers for subscribed users with announced video, stops the
-    /// others, and pushes changed settings.
-    fn sync_workers(&mut self) {
-        if self.media.is_none() {
-            return;
-        }
-        let wanted: Vec<(u64, Layer, PipelineSettings)> = self
-            .users
-            .keys()
-            .filter_map(|u| {
-                let settings = Self::settings(self.subscription(*u)?);
-                Some((*u, self.chosen_layer(*u)?, settings))
-            })
-            .collect();
-        // A worker whose layer is no longer the chosen one (new op 12, other
-        // output size) stops; the new layer's worker starts below.
-        self.workers.retain(|_, w| {
-            wanted
-                .iter()
-                .any(|(u, l, _)| *u == w.user_id && l.ssrc == w.ssrc && l.rtx_ssrc == w.rtx_ssrc)
-        });
-        for (user, layer, settings) in wanted {
-            if let Some(w) = self.workers.get(&layer.ssrc) {
-                w.set_settings(settings);
-                continue;
-            }
-            let spec = WorkerSpec {
-                role: self.role,
-                generation: self.generation,
-                user_id: user,
-                stream_type: self.stream_type(),
-                ssrc: layer.ssrc,
-                rtx_ssrc: layer.rtx_ssrc,
-                payload_codecs: self.payload_codecs.clone(),
-                settings,
-                dave: self.dave.clone(),
-            };
-            match VideoWorker::spawn(spec, self.events.clone(), self.cmd_tx.clone()) {
-                Ok(w) => {
-                    tracing::info!(role = %self.role, user, ssrc = layer.ssrc, "video worker started");
-                    self.workers.insert(layer.ssrc, w);
-                    // Start from a keyframe rather than wait for the next one.
-                    let _ = self.conn.request_keyframe(layer.ssrc);
+    /// Carries out the receive plan's actions, in order.
+    fn apply(&mut self, actions: Vec<Action>) {
+        for action in actions {
+            match action {
+                Action::StartWorker(planned) => {
+                    let spec = WorkerSpec {
+                        role: self.role,
+                        generation: self.generation,
+                        user_id: planned.user_id,
+                        stream_type: self.plan.stream_type(),
+                        ssrc: planned.ssrc,
+                        rtx_ssrc: planned.rtx_ssrc,
+                        payload_codecs: self.payload_codecs.clone(),
+                        settings: planned.settings,
+                        dave: self.dave.clone(),
+                    };
+                    match VideoWorker::spawn(spec, self.events.clone(), self.cmd_tx.clone()) {
+                        Ok(w) => {
+                            tracing::info!(role = %self.role, user = planned.user_id, ssrc = planned.ssrc, "video worker started");
+                            self.workers.insert(planned.ssrc, w);
+                            // Start from a keyframe rather than wait for the next one.
+                            let _ = self.conn.request_keyframe(planned.ssrc);
+                        }
+                        Err(e) => {
+                            self.plan.worker_failed(planned.ssrc);
+                            tracing::error!(role = %self.role, error = %e, "cannot start a video worker")
+                        }
+                    }
                 }
-                Err(e) => {
-                    tracing::error!(role = %self.role, error = %e, "cannot start a video worker")
+                Action::UpdateWorker { ssrc, settings } => {
+                    if let Some(w) = self.workers.get(&ssrc) {
+                        w.set_settings(settings);
+                    }
+                }
+                Action::StopWorker { ssrc } => {
+                    self.workers.remove(&ssrc);
+                }
+                Action::SinkWants(wants) => {
+                    self.conn.send_message(&VoiceMessage::MediaSinkWants(wants));
+                }
+                Action::UserVideo(state) => self.emit(TransportEvent::UserVideo(state)),
+                Action::UserVideoEnd { user_id, ssrc } => {
+                    self.emit(TransportEvent::UserVideoEnd { user_id, ssrc })
                 }
             }
         }
     }
 
     fn route_rtp(&mut self, packet: Vec<u8>) {
-        let Some(ssrc) = rtp::peek_ssrc(&packet) else {
+        let (Some(ssrc), Some(b1)) = (rtp::peek_ssrc(&packet), packet.get(1)) else {
             return;
         };
-        let ssrc = ssrc.0;
         let now = Instant::now();
-        let packet = match (&mut self.audio, packet.get(1)) {
-            (Some(a), Some(b1)) => match a.on_rtp(b1 & 0x7f, ssrc, packet, now) {
-                Some(p) => p,
-                None => return,
-            },
-            _ => packet,
-        };
-        if let Some(w) = self.workers.get(&ssrc) {
-            w.push(packet, now);
-        } else if let Some(w) = self.workers.values().find(|w| w.rtx_ssrc == Some(ssrc)) {
-            w.push(packet, now);
+        match self.plan.route(b1 & 0x7f, ssrc.0) {
+            Route::Audio => {
+                if let Some(a) = &mut self.audio {
+                    let _ = a.on_rtp(b1 & 0x7f, ssrc.0, packet, now);
+                }
+            }
+            Route::Worker(media_ssrc) => {
+                if let Some(w) = self.workers.get(&media_ssrc) {
+                    w.push(packet, now);
+                }
+            }
+            Route::Drop => {}
         }
-    }
-
-    /// Op 15: the chosen layer of each subscribed user, every other layer
-    /// off (decisions and sources in `sink.rs`).
-    fn send_sink_wants(&mut self) {
-        if self.media.is_none() {
-            return;
-        }
-        let users: Vec<(u64, Option<Layer>, u32)> = self
-            .users
-            .keys()
-            .map(|u| (*u, self.chosen_layer(*u), self.max_pixels(*u)))
-            .collect();
-        let wants = sink::sink_wants(
-            self.role == TransportRole::StreamWatch,
-            users.iter().filter_map(|(u, chosen, max_pixels)| {
-                Some(UserWants {
-                    layers: &self.users.get(u)?.layers,
-                    chosen: *chosen,
-                    subscription: self.subscription(*u),
-                    max_pixels: *max_pixels,
-                })
-            }),
-        );
-        self.conn.send_message(&VoiceMessage::MediaSinkWants(wants));
     }
 
     fn send_stats(&self) {

@@ -36,7 +36,7 @@ pub(crate) struct WorkerSpec {
     pub ssrc: u32,
     pub rtx_ssrc: Option<u32>,
     /// Every video payload type we declared, with its codec: the worker
-    /// follows the payload type of the packets (see `sink.rs`).
+    /// follows the payload type of the packets (see `stream_plan::sink`).
     pub payload_codecs: Vec<PayloadCodec>,
     pub settings: PipelineSettings,
     /// The slot's DAVE session: frames are decrypted after reassembly.
@@ -57,10 +57,9 @@ pub(crate) struct WorkerCounters {
 }
 
 /// Handle of one worker thread; dropping it stops the thread.
+/// Which user and SSRCs it serves is the slot's receive plan's record
+/// (`stream_plan::ReceivePlan::workers`).
 pub(crate) struct VideoWorker {
-    pub user_id: u64,
-    pub ssrc: u32,
-    pub rtx_ssrc: Option<u32>,
     tx: Option<SyncSender<WorkerIn>>,
     thread: Option<JoinHandle<()>>,
     pub counters: Arc<WorkerCounters>,
@@ -90,14 +89,11 @@ impl VideoWorker {
         let (tx, rx) = mpsc::sync_channel(WORKER_QUEUE);
         let counters = Arc::new(WorkerCounters::default());
         let shared = counters.clone();
-        let (user_id, ssrc, rtx_ssrc) = (spec.user_id, spec.ssrc, spec.rtx_ssrc);
+        let ssrc = spec.ssrc;
         let thread = std::thread::Builder::new()
             .name(format!("video-{}-{ssrc}", spec.role.as_str()))
             .spawn(move || run(spec, config, rx, events, slot, shared))?;
         Ok(Self {
-            user_id,
-            ssrc,
-            rtx_ssrc,
             tx: Some(tx),
             thread: Some(thread),
             counters,

@@ -140,6 +140,12 @@ impl VoiceAudio {
         }
     }
 
+    /// The Opus payload type declared in op 1: packets of this type are
+    /// audio (see `stream_plan::Route`).
+    pub(crate) fn payload_type(&self) -> u8 {
+        self.opus_pt
+    }
+
     /// An RTP packet of payload type `pt`: taken (true) when it is audio.
     pub(crate) fn on_rtp(
         &mut self,

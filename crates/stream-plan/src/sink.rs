@@ -58,9 +58,12 @@ use voice_proto::{CodecDescriptor, CodecKind, MediaSinkWants, ResolutionType, Vi
 
 /// One simulcast layer of a user's video, from their op 12.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Layer {
+pub struct Layer {
+    /// The layer's media SSRC.
     pub ssrc: u32,
+    /// Its retransmission SSRC, when announced or derivable.
     pub rtx_ssrc: Option<u32>,
+    /// Its announced quality (100 = full).
     pub quality: u8,
     /// Picture size when announced (`None` for unknown / source size).
     pub size: Option<(u32, u32)>,
@@ -76,7 +79,7 @@ impl Layer {
 
 /// The active layers of an op 12 (non-zero SSRC, not `active: false`);
 /// a payload without `streams` but with a `video_ssrc` is one layer.
-pub(crate) fn layers_of(v: &Video) -> Vec<Layer> {
+pub fn layers_of(v: &Video) -> Vec<Layer> {
     let mut out: Vec<Layer> = v
         .streams
         .iter()
@@ -112,7 +115,7 @@ pub(crate) fn layers_of(v: &Video) -> Vec<Layer> {
 /// The layer to receive for an output of at most `max_pixels`: the
 /// smallest layer at least that large; if none is, the largest. Ties go to
 /// the higher quality.
-pub(crate) fn choose_layer(layers: &[Layer], max_pixels: u32) -> Option<Layer> {
+pub fn choose_layer(layers: &[Layer], max_pixels: u32) -> Option<Layer> {
     let target = u64::from(max_pixels);
     let covering = layers
         .iter()
@@ -129,9 +132,12 @@ pub(crate) fn choose_layer(layers: &[Layer], max_pixels: u32) -> Option<Layer> {
 
 /// One user's part of op 15: the layers announced and, if subscribed, the
 /// subscription.
-pub(crate) struct UserWants<'a> {
+pub struct UserWants<'a> {
+    /// Every active layer the user announced.
     pub layers: &'a [Layer],
+    /// The layer chosen for the subscription's output size.
     pub chosen: Option<Layer>,
+    /// The subscription that applies to the user, if any.
     pub subscription: Option<&'a VideoSubscription>,
     /// Output size of the subscription, in pixels.
     pub max_pixels: u32,
@@ -140,7 +146,7 @@ pub(crate) struct UserWants<'a> {
 /// Op 15 for a receiving slot. `any` is 100 on stream_watch (a stream
 /// connection carries only the watched stream) and left out on the voice
 /// connection, where unknown cameras should not be sent at all.
-pub(crate) fn sink_wants<'a>(
+pub fn sink_wants<'a>(
     stream_watch: bool,
     users: impl IntoIterator<Item = UserWants<'a>>,
 ) -> MediaSinkWants {
@@ -165,7 +171,7 @@ pub(crate) fn sink_wants<'a>(
 /// The video payload types we declared (op 1 `codecs`) that we can decode,
 /// with their codecs; other codecs (AV1, VP9, H265) are not listed, so
 /// their packets are refused rather than misdecoded.
-pub(crate) fn payload_codecs(declared: &[CodecDescriptor]) -> Vec<PayloadCodec> {
+pub fn payload_codecs(declared: &[CodecDescriptor]) -> Vec<PayloadCodec> {
     declared
         .iter()
         .filter(|c| c.kind == CodecKind::Video && c.decode != Some(false))
