@@ -199,6 +199,20 @@ impl PublicHostGate {
 }
 
 impl PublicHostGate {
+    /// Whether a request came through the public host, from every place it
+    /// names its host ([`HostSources`]): `Ok(true)` if any of them names
+    /// the public host, `Err` if they are ambiguous (whether or not a
+    /// public host is configured: two `Host` lines are never a valid
+    /// request). The route is the caller's: a server that serves only its
+    /// public routes to a public request needs no path here.
+    pub fn is_public_request(&self, sources: &HostSources<'_>) -> Result<bool, Ambiguity> {
+        let names = sources.names()?;
+        Ok(self
+            .public_host
+            .as_deref()
+            .is_some_and(|p| names.iter().any(|n| n == p)))
+    }
+
     /// The decision for one request from every place it names its host
     /// ([`HostSources`]): public if any of them names the public host,
     /// refused if they are ambiguous (whether or not a public host is
@@ -419,6 +433,27 @@ mod tests {
 
     const TOK: &str = "AbCdEfGhIjKlMnOpQrStUvWx";
     const PUBLIC: &str = "share.example.com";
+
+    #[test]
+    fn a_public_request_is_named_by_any_host_source() {
+        let g = gate();
+        let local = HostSources {
+            host: vec![b"127.0.0.1:8787"],
+            ..HostSources::default()
+        };
+        assert_eq!(g.is_public_request(&local), Ok(false));
+        let fwd = HostSources {
+            forwarded_host: vec![b"share.example.com"],
+            ..local.clone()
+        };
+        assert_eq!(g.is_public_request(&fwd), Ok(true));
+        let two = HostSources {
+            host: vec![b"127.0.0.1", b"share.example.com"],
+            ..HostSources::default()
+        };
+        assert_eq!(g.is_public_request(&two), Err(Ambiguity::SeveralHosts));
+        assert_eq!(PublicHostGate::new(None).is_public_request(&fwd), Ok(false));
+    }
 
     fn gate() -> PublicHostGate {
         PublicHostGate::new(Some("https://share.example.com"))
