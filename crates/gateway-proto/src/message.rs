@@ -4,11 +4,12 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::dispatch::Dispatch;
 use crate::error::GatewayProtoError;
 use crate::opcode::GatewayOpcode;
+use voice_proto::envelope as wire;
 
 /// An untyped main gateway message: `{"op":N,"d":…,"s":N|null,"t":"…"|null}`.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,29 +62,15 @@ impl GatewayMessage {
     /// Parses a text frame. Missing `d`/`s`/`t` read as null.
     pub fn from_text(text: &str) -> Result<Self, GatewayProtoError> {
         let envelope = |message: String| GatewayProtoError::Envelope { message };
-        // A map, not a derived struct: serde would accept arrays for structs.
-        let mut obj: Map<String, Value> =
-            serde_json::from_str(text).map_err(|e| envelope(e.to_string()))?;
-        let op = match obj.get("op") {
-            Some(v) => v
-                .as_u64()
-                .and_then(|n| u8::try_from(n).ok())
-                .ok_or_else(|| envelope(format!("`op` is not an opcode number: {v}")))?,
-            None => return Err(envelope("missing `op`".to_owned())),
-        };
-        let s = match obj.get("s") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(
-                v.as_u64()
-                    .ok_or_else(|| envelope(format!("`s` is not a sequence number: {v}")))?,
-            ),
-        };
+        let mut obj = wire::object(text).map_err(envelope)?;
+        let op = wire::opcode(&obj).map_err(envelope)?;
+        let s = wire::sequence(&obj, "s").map_err(envelope)?;
         let t = match obj.remove("t") {
             None | Some(Value::Null) => None,
             Some(Value::String(t)) => Some(t),
             Some(v) => return Err(envelope(format!("`t` is not a string: {v}"))),
         };
-        let d = obj.remove("d").unwrap_or(Value::Null);
+        let d = wire::take_payload(&mut obj);
         Ok(Self {
             op: GatewayOpcode::from_u8(op),
             d,

@@ -54,6 +54,8 @@ mod wire_enum;
 mod close;
 mod codec;
 mod dave;
+#[doc(hidden)]
+pub mod envelope;
 mod error;
 mod handshake;
 mod heartbeat;

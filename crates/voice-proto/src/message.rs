@@ -2,12 +2,13 @@
 //! with the `{"op":N,"d":…,"seq"?:N}` envelope codec.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::codec::CodecDescriptor;
 use crate::dave::{
     ExecuteTransition, InvalidCommitWelcome, PrepareEpoch, PrepareTransition, TransitionReady,
 };
+use crate::envelope;
 use crate::error::VoiceProtoError;
 use crate::handshake::{Hello, Identify, Ready, Resume, SelectProtocol, SessionDescription};
 use crate::heartbeat::{Heartbeat, HeartbeatAck};
@@ -143,25 +144,10 @@ impl VoiceMessage {
     /// (present on replayable server messages from v8).
     pub fn from_text(text: &str) -> Result<(Self, Option<u64>), VoiceProtoError> {
         let envelope = |message: String| VoiceProtoError::Envelope { message };
-        // Read as a map rather than a derived struct: serde would also
-        // accept a JSON array for a struct.
-        let mut obj: Map<String, Value> =
-            serde_json::from_str(text).map_err(|e| envelope(e.to_string()))?;
-        let op = match obj.get("op") {
-            Some(v) => v
-                .as_u64()
-                .and_then(|n| u8::try_from(n).ok())
-                .ok_or_else(|| envelope(format!("`op` is not an opcode number: {v}")))?,
-            None => return Err(envelope("missing `op`".to_owned())),
-        };
-        let seq = match obj.get("seq") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(
-                v.as_u64()
-                    .ok_or_else(|| envelope(format!("`seq` is not a sequence number: {v}")))?,
-            ),
-        };
-        let d = obj.remove("d").unwrap_or(Value::Null);
+        let mut obj = envelope::object(text).map_err(envelope)?;
+        let op = envelope::opcode(&obj).map_err(envelope)?;
+        let seq = envelope::sequence(&obj, "seq").map_err(envelope)?;
+        let d = envelope::take_payload(&mut obj);
         Ok((Self::from_parts(op, d)?, seq))
     }
 
