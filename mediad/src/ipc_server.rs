@@ -5,7 +5,9 @@
 //! once (more are closed at accept, before a byte is read or written), each
 //! has [`HANDSHAKE_TIMEOUT`] and may make mediad buffer at most
 //! [`ipc_link::MAX_HELLO_FRAME_LEN`]. Every refused peer gets one WARN line,
-//! rate-limited by [`RefusalLog`].
+//! rate-limited by [`RefusalLog`], except a peer that hangs up before
+//! sending a single byte: that is a probe (a health check reading mediad's
+//! Hello, `mediad health`), logged at debug and counted.
 
 use crate::Config;
 use crate::supervisor::SupervisorMsg;
@@ -13,8 +15,13 @@ use ipc_link::socket::SocketListener;
 use ipc_link::{Link, LinkConfig, MAX_PENDING_HANDSHAKES, RefusalLog, handshake};
 use ipc_schema::{ControlMsg, Hello, MediadMsg, PeerRole};
 use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{Semaphore, mpsc};
 
 /// How long a connecting peer has to send its hello.
@@ -54,7 +61,7 @@ pub async fn serve_with(
 ) {
     tokio::pin!(shutdown);
     let pending = Arc::new(Semaphore::new(max_pending.max(1)));
-    let refusals = Arc::new(Mutex::new(RefusalLog::default()));
+    let refusals = Arc::new(Refusals::default());
     let mut handshakes = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
@@ -90,9 +97,19 @@ pub async fn serve_with(
     drop(listener); // removes the socket file
 }
 
+/// What the server keeps about refused peers.
+#[derive(Default)]
+struct Refusals {
+    /// Rate limit of the WARN lines.
+    log: Mutex<RefusalLog>,
+    /// Peers that hung up before sending a byte (probes), since start.
+    probes: AtomicU64,
+}
+
 /// One WARN line for a refused peer, unless the rate limit says quiet.
-fn refused(log: &Mutex<RefusalLog>, reason: &str) {
-    let decision = log
+fn refused(refusals: &Refusals, reason: &str) {
+    let decision = refusals
+        .log
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .on_refusal(Instant::now());
@@ -105,18 +122,99 @@ fn refused(log: &Mutex<RefusalLog>, reason: &str) {
     }
 }
 
+/// Whether a failed handshake is a peer that left without a word: it sent
+/// nothing, and the connection ended (EOF, or a reset / broken pipe because
+/// it closed with our Hello unread).
+fn is_silent_hangup(error: &ipc_link::LinkError, bytes_from_peer: u64) -> bool {
+    if bytes_from_peer != 0 {
+        return false;
+    }
+    match error {
+        ipc_link::LinkError::Closed => true,
+        ipc_link::LinkError::Io(e) => matches!(
+            e.kind(),
+            io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::BrokenPipe
+                | io::ErrorKind::UnexpectedEof
+        ),
+        _ => false,
+    }
+}
+
 async fn accept_one(
-    mut stream: ipc_link::socket::Stream,
+    stream: ipc_link::socket::Stream,
     hello: Hello,
     supervisor: mpsc::Sender<SupervisorMsg>,
-    refusals: Arc<Mutex<RefusalLog>>,
+    refusals: Arc<Refusals>,
 ) {
+    let mut stream = CountReads::new(stream);
     match handshake::<MediadMsg, ControlMsg, _>(&mut stream, hello, HANDSHAKE_TIMEOUT).await {
         Ok((peer, rest)) => {
-            let link = Link::spawn(stream, peer, rest, LinkConfig::default());
+            let link = Link::spawn(stream.into_inner(), peer, rest, LinkConfig::default());
             let _ = supervisor.send(SupervisorMsg::Attach(link)).await;
         }
+        Err(e) if is_silent_hangup(&e, stream.bytes_read) => {
+            let total = refusals.probes.fetch_add(1, Ordering::Relaxed) + 1;
+            tracing::debug!(
+                error = %e,
+                probes_total = total,
+                "a peer hung up before sending anything (a health check?)"
+            );
+        }
         Err(e) => refused(&refusals, &e.to_string()),
+    }
+}
+
+/// A stream that counts the bytes read from it (during the handshake only:
+/// the link gets the inner stream).
+struct CountReads<S> {
+    inner: S,
+    bytes_read: u64,
+}
+
+impl<S> CountReads<S> {
+    fn new(inner: S) -> Self {
+        Self {
+            inner,
+            bytes_read: 0,
+        }
+    }
+
+    fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for CountReads<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let added = buf.filled().len().saturating_sub(before);
+        self.bytes_read = self.bytes_read.saturating_add(added as u64);
+        poll
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for CountReads<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 
@@ -149,6 +247,30 @@ mod tests {
         .await
         .ok()?;
         Some(out)
+    }
+
+    #[test]
+    fn only_a_peer_that_sent_nothing_and_left_is_a_silent_hangup() {
+        use ipc_link::LinkError;
+        let reset = || LinkError::Io(io::Error::from(io::ErrorKind::ConnectionReset));
+        assert!(is_silent_hangup(&LinkError::Closed, 0));
+        assert!(is_silent_hangup(&reset(), 0));
+        assert!(is_silent_hangup(
+            &LinkError::Io(io::Error::from(io::ErrorKind::BrokenPipe)),
+            0
+        ));
+        // It said something first: a refused peer, worth a warning.
+        assert!(!is_silent_hangup(&LinkError::Closed, 3));
+        assert!(!is_silent_hangup(&reset(), 1));
+        // Silent but still there until the timeout: it held a slot.
+        assert!(!is_silent_hangup(
+            &LinkError::HandshakeTimeout(HANDSHAKE_TIMEOUT),
+            0
+        ));
+        assert!(!is_silent_hangup(
+            &LinkError::Io(io::Error::from(io::ErrorKind::PermissionDenied)),
+            0
+        ));
     }
 
     #[tokio::test]

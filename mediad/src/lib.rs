@@ -20,6 +20,7 @@
 //! snapshot of everything held and carries on; after the grace period,
 //! everything is torn down.
 
+pub mod health;
 pub mod ipc_server;
 pub mod replay;
 pub mod state;
@@ -84,6 +85,10 @@ pub struct Cli {
 pub enum Command {
     /// Replay a captured RTP video stream through the receive chain and write JPEG frames.
     Replay(replay::ReplayArgs),
+    /// Check that a mediad answers on its IPC socket (reads its Hello, hangs
+    /// up without a word); exit 0 or 1 with a one-line reason. For health
+    /// checks: it never takes control's place.
+    Health(health::HealthArgs),
 }
 
 /// The default socket path: `$XDG_RUNTIME_DIR/screenwatch/mediad.sock`, else
