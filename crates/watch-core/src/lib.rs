@@ -21,11 +21,15 @@
 //! 4. Our own Go Live ([`OwnGoLive`], issue 15 item 18): `start` gives
 //!    op 18 + op 22; registry events give the stream_publish credentials;
 //!    `set_paused` (op 22) and `stop` (op 19).
-//! 5. A watch request: [`select_target`] → [`plan_transport`] →
-//!    [`WatchBook::start`] (reuse of the same target) → act on the plan
-//!    (OP20 with the key, webcam subscription, or a share link, calling
-//!    [`suppress_link`] before creating the link session and after
-//!    composing the offer).
+//! 5. A watch request: [`plan_start`] ([`select_target`] →
+//!    [`plan_transport`] → one screen at a time) gives a typed
+//!    [`StartPlan`]: a watch to start with [`WatchBook::start`] (reuse of
+//!    the same target) after ending the screens it replaces, a share link
+//!    (waiting at most [`LINK_WAIT`] for our voice connection and for a
+//!    native watch still connecting, [`link_can_proceed`]), or a refusal.
+//!    The shell acts on it (OP20 with the key, webcam subscription, or a
+//!    share link, calling [`suppress_link`] before creating the link
+//!    session and after composing the offer).
 //!
 //! # Selection rules ([`select_target`])
 //!
@@ -140,6 +144,7 @@ mod recovery;
 mod registry;
 mod resume;
 mod select;
+mod start;
 
 #[cfg(test)]
 mod tests;
@@ -169,3 +174,7 @@ pub use registry::{
 };
 pub use resume::{ResumeDecision, resume_decision};
 pub use select::{MAX_TARGET_CHARS, Selection, SelectionReason, normalize_target, select_target};
+pub use start::{
+    LINK_FRAME_WINDOW, LINK_WAIT, REPLACED_BY_NEW_WATCH, StartPlan, StartRefusal, link_can_proceed,
+    plan_start,
+};

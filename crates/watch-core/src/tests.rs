@@ -463,3 +463,5 @@ fn primary_stream_prefers_credentials() {
 
 #[path = "tests_select_plan.rs"]
 mod tests_select_plan;
+#[path = "tests_start.rs"]
+mod tests_start;
