@@ -43,8 +43,10 @@ snowflake!(
     ChannelId
 );
 
-/// An RTP synchronisation source identifier.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// An RTP synchronisation source identifier (RFC 3550 §5.1), on the IPC
+/// and in the media crates (`rtp` re-exports it): the workspace's one
+/// `Ssrc`. Shown in decimal, as Discord's JSON (op 2, op 5) carries it.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Ssrc(pub u32);
 

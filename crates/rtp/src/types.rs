@@ -2,15 +2,10 @@
 
 use crate::RtpError;
 
-/// Synchronisation source identifier (RFC 3550 §5.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct Ssrc(pub u32);
-
-impl std::fmt::Display for Ssrc {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:#010x}", self.0)
-    }
-}
+/// Synchronisation source identifier (RFC 3550 §5.1): the workspace's one
+/// `Ssrc`, the IPC's (`ipc_schema::Ssrc`), so the media crates and the
+/// daemons' messages share it.
+pub use ipc_schema::Ssrc;
 
 /// 16-bit RTP sequence number with wrap-around (serial number) arithmetic.
 ///
