@@ -7,9 +7,6 @@ use super::*;
 const _: () =
     assert!(watch_core::MAX_WATCHES >= share_core::ShareSettings::DEFAULT_MAX_ACTIVE_SESSIONS);
 
-/// Internal marker: `plan_start` chose the share link.
-pub(super) const LINK_PLAN: &str = "__link_plan__";
-
 /// The registry as share-core's view of voice presence.
 pub(super) struct RegistryPresence<'a>(&'a Registry);
 
@@ -317,7 +314,7 @@ impl Manager {
             target,
             channel,
             reply,
-            deadline: Instant::now() + std::time::Duration::from_secs(8),
+            deadline: Instant::now() + watch_core::LINK_WAIT,
         };
         if self
             .registry
@@ -496,7 +493,7 @@ impl Manager {
         }
         let now = Instant::now();
         let window = self.ingest_windows.entry(watch.id).or_insert((now, 0));
-        if now.duration_since(window.0) >= std::time::Duration::from_secs(60) {
+        if now.duration_since(window.0) >= watch_core::LINK_FRAME_WINDOW {
             *window = (now, 0);
         }
         if window.1 >= settings.max_frames_per_minute {
@@ -571,22 +568,17 @@ impl Manager {
         }
     }
 
-    /// A native (or webcam) watch of `target` exists and has not delivered
-    /// yet: a link requested now waits for it to succeed or fail, so one
-    /// target never gets two transports.
+    /// A native (or webcam) watch of `target` is still connecting
+    /// (watch-core's [`WatchBook::native_resolving`]).
     pub(super) fn native_resolving(&self, guild: GuildId, target: UserId) -> bool {
-        self.book
-            .find_by_target(guild, target)
-            .is_some_and(|w| w.transport != WatchTransport::Link && !w.native_active)
+        self.book.native_resolving(guild, target)
     }
 
-    /// A pending link can be created: our voice connection is in the
-    /// requester's channel and no native watch of the target is resolving.
+    /// A pending link can be created (watch-core's
+    /// [`watch_core::link_can_proceed`]).
     pub(super) fn link_can_proceed(&self, p: &PendingLink) -> bool {
-        self.registry
-            .own_voice(p.guild)
-            .is_some_and(|v| v.channel_id == p.channel)
-            && !self.native_resolving(p.guild, p.target)
+        let own = self.registry.own_voice(p.guild).map(|v| v.channel_id);
+        watch_core::link_can_proceed(&self.book, p.guild, own, p.channel, p.target)
     }
 
     /// Link starts whose voice connection is now there.

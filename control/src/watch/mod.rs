@@ -40,8 +40,8 @@ use ipc_schema::{
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use watch_core::{
-    Place, PlanOptions, Registry, RegistryEvent, StartOutcome, TransportPlan, WatchBook, WatchId,
-    WatchRequest, WatchTransport,
+    Place, PlanOptions, Registry, RegistryEvent, StartOutcome, StartPlan, StartRefusal, WatchBook,
+    WatchId, WatchRequest, WatchTransport,
 };
 
 use crate::discord::{GatewayEvent, GatewayHandle};
@@ -62,7 +62,7 @@ pub use api::{
     Admission, Admitted, GoLiveRequest, HomeVoice, IngestFrame, LinkAnswer, LinkConfig, LinkFrame,
     SharedTracker, StartRequest, VoiceStateView, WatchConfig, WatchHandle, WatchResult, WatchView,
 };
-use link::{LINK_PLAN, PendingLink};
+use link::PendingLink;
 use subscription::{VideoPath, video_subscription};
 
 /// A reply to send once the loop iteration is done.
@@ -380,52 +380,19 @@ impl Manager {
         }
     }
 
-    async fn plan_start(&mut self, req: StartRequest) -> WatchResult {
+    /// `start_screen_watch`: watch-core's [`watch_core::plan_start`]
+    /// decides; native and webcam start at once; the link path may wait
+    /// for our voice connection (the reply is sent when it is ready).
+    async fn start(
+        &mut self,
+        req: StartRequest,
+        reply: oneshot::Sender<WatchResult>,
+    ) -> Option<Reply> {
         let (Some(guild), Some(requester)) = (request_place(&req), parse_id(&req.requester_id))
         else {
-            return refused("invalid_guild_or_requester_id");
+            return Some(Reply(reply, refused("invalid_guild_or_requester_id")));
         };
         let requester = UserId(requester);
-        let selection = match watch_core::select_target(
-            &self.registry,
-            guild,
-            requester,
-            req.target.as_deref(),
-        ) {
-            Ok(s) => s,
-            Err(refusal) => {
-                // Nobody sharing and no target named: a link for the
-                // requester (the reference's behaviour), when links are on.
-                let options = PlanOptions {
-                    bot_account: self.config.bot_account,
-                    link_fallback_enabled: self.config.link_fallback_enabled,
-                    preferred_link: false,
-                };
-                if let Some((target, plan)) = options.no_sharer_plan(
-                    &self.registry,
-                    &refusal,
-                    req.target.as_deref(),
-                    requester,
-                ) {
-                    tracing::info!(event = "screen_watch_requested", place = %guild, target = target.0, ?plan, "nobody sharing; offering the requester a link");
-                    let mut r = refused(LINK_PLAN);
-                    r.target_user_id = Some(target.0.to_string());
-                    r.transport = Some("link".into());
-                    return r;
-                }
-                tracing::info!(
-                    event = "screen_watch_refused",
-                    place = %guild,
-                    requester = requester.0,
-                    reason = refusal.reason(),
-                    "screen watch refused"
-                );
-                let mut r = refused(refusal.reason());
-                r.target_user_id = refusal.target_user().map(|u| u.0.to_string());
-                return r;
-            }
-        };
-        let target = selection.target;
         let options = PlanOptions {
             bot_account: self.config.bot_account,
             link_fallback_enabled: self.config.link_fallback_enabled,
@@ -434,49 +401,78 @@ impl Manager {
                 .as_deref()
                 .is_some_and(|t| t.eq_ignore_ascii_case("link")),
         };
-        let plan = watch_core::plan_transport(&self.registry, guild, target, options);
-        tracing::info!(event = "screen_watch_requested", place = %guild, target = target.0, ?plan, reason = ?selection.reason, "screen watch requested");
-        let transport = match &plan {
-            TransportPlan::Link { reason } => {
-                // Carried out by `start` (it may have to join voice first).
-                let mut r = refused(LINK_PLAN);
-                r.target_user_id = Some(target.0.to_string());
-                r.transport = Some("link".into());
-                tracing::info!(
-                    event = "link_fallback_unavailable",
-                    target = target.0,
-                    plan_reason = reason.as_str(),
-                    "link fallback unavailable"
-                );
-                return r;
-            }
-            TransportPlan::Unavailable { reason } => {
-                let mut r = refused(reason.as_str());
-                r.target_user_id = Some(target.0.to_string());
-                return r;
-            }
-            other => match other.watch_transport() {
-                Some(t) => t,
-                None => return refused("no_transport"),
-            },
-        };
-        // One screen at a time: a watch of someone else ends first.
-        let others: Vec<WatchId> = self
-            .book
-            .watches()
-            .filter(|w| w.target != target || w.guild != guild)
-            .map(|w| w.id)
-            .collect();
-        for id in others {
-            self.teardown(id, "replaced_by_new_watch").await;
-        }
-        let request = WatchRequest {
+        let plan = watch_core::plan_start(
+            &self.registry,
+            &self.book,
             guild,
-            target,
             requester,
-            channel: selection.channel,
-            transport,
-        };
+            req.target.as_deref(),
+            options,
+        );
+        match plan {
+            StartPlan::Refused { refusal, target } => {
+                match &refusal {
+                    StartRefusal::Selection(_) => tracing::info!(
+                        event = "screen_watch_refused",
+                        place = %guild,
+                        requester = requester.0,
+                        reason = refusal.reason(),
+                        "screen watch refused"
+                    ),
+                    StartRefusal::Unavailable(reason) => {
+                        tracing::info!(event = "screen_watch_requested", place = %guild, target = ?target.map(|t| t.0), plan_reason = reason.as_str(), "screen watch requested; no transport")
+                    }
+                }
+                let mut r = refused(refusal.reason());
+                r.target_user_id = target.map(|u| u.0.to_string());
+                Some(Reply(reply, r))
+            }
+            StartPlan::Watch {
+                request,
+                replace,
+                reason,
+            } => {
+                tracing::info!(event = "screen_watch_requested", place = %guild, target = request.target.0, transport = ?request.transport, reason = ?reason, "screen watch requested");
+                let r = self.start_watch(&req, request, replace, reason).await;
+                Some(Reply(reply, r))
+            }
+            StartPlan::Link {
+                target,
+                reason,
+                selection,
+            } => {
+                match selection {
+                    None => {
+                        tracing::info!(event = "screen_watch_requested", place = %guild, target = target.0, plan_reason = reason.as_str(), "nobody sharing; offering the requester a link")
+                    }
+                    Some(selection) => {
+                        tracing::info!(event = "screen_watch_requested", place = %guild, target = target.0, plan_reason = reason.as_str(), reason = ?selection, "screen watch requested");
+                        tracing::info!(
+                            event = "link_fallback_unavailable",
+                            target = target.0,
+                            plan_reason = reason.as_str(),
+                            "link fallback unavailable"
+                        );
+                    }
+                }
+                self.start_link(req, guild, requester, target, reply).await
+            }
+        }
+    }
+
+    /// A [`StartPlan::Watch`]: the screens it replaces end first (one
+    /// screen at a time), then the watch starts (or is reused).
+    async fn start_watch(
+        &mut self,
+        req: &StartRequest,
+        request: WatchRequest,
+        replace: Vec<WatchId>,
+        reason: watch_core::SelectionReason,
+    ) -> WatchResult {
+        for id in replace {
+            self.teardown(id, watch_core::REPLACED_BY_NEW_WATCH).await;
+        }
+        let (guild, target, transport) = (request.guild, request.target, request.transport);
         let outcome = match self.book.start(request, Instant::now()) {
             Ok(o) => o,
             Err(refusal) => return refused(refusal.reason()),
@@ -500,7 +496,7 @@ impl Manager {
             ok: true,
             started: matches!(outcome, StartOutcome::Started(_)),
             reused: matches!(outcome, StartOutcome::Reused(_)),
-            reason: Some(selection.reason.as_str().to_owned()),
+            reason: Some(reason.as_str().to_owned()),
             frame_ready: frames > 0,
             transport: Some(transport_name(&transport).into()),
             target_user_id: Some(target.0.to_string()),
@@ -510,28 +506,22 @@ impl Manager {
         }
     }
 
-    /// `start_screen_watch`: native and webcam at once; the link path may
-    /// wait for our voice connection (the reply is sent when it is ready).
-    async fn start(
+    /// A [`StartPlan::Link`]: join the requester's channel if we are not
+    /// there, and create the link once watch-core's
+    /// [`watch_core::link_can_proceed`] says so (at most
+    /// [`watch_core::LINK_WAIT`] later).
+    async fn start_link(
         &mut self,
         req: StartRequest,
+        place: Place,
+        requester: UserId,
+        target: UserId,
         reply: oneshot::Sender<WatchResult>,
     ) -> Option<Reply> {
-        let r = self.plan_start(req.clone()).await;
-        if r.reason.as_deref() != Some(LINK_PLAN) {
-            return Some(Reply(reply, r));
-        }
-        if request_place(&req).is_some_and(Place::is_call) {
-            // The share-link path is a guild text-channel offer; in a call
-            // there is no link fallback (yet).
+        // The share-link path is a guild text-channel offer; in a call
+        // there is no link fallback (yet).
+        let Some(guild) = place.guild_id() else {
             return Some(Reply(reply, refused("link_unavailable_in_call")));
-        }
-        let (Some(guild), Some(requester), Some(target)) = (
-            parse_id(&req.guild_id).map(GuildId),
-            parse_id(&req.requester_id).map(UserId),
-            r.target_user_id.as_deref().and_then(parse_id).map(UserId),
-        ) else {
-            return Some(Reply(reply, refused("invalid_guild_or_requester_id")));
         };
         let Some(channel) = self.registry.voice_channel(guild, requester) else {
             return Some(Reply(reply, refused("requester_not_in_voice")));
@@ -544,7 +534,7 @@ impl Manager {
             target,
             channel,
             reply,
-            deadline: Instant::now() + std::time::Duration::from_secs(8),
+            deadline: Instant::now() + watch_core::LINK_WAIT,
         };
         if self.link_can_proceed(&pending) {
             let result = self.create_link(&pending).await;
