@@ -7,10 +7,6 @@ use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
-
-type Connector = tls_client::HttpsConnector;
 
 /// `User-Agent` of every REST request. Discord requires bots to send
 /// `DiscordBot ($url, $versionNumber)` (discord-api-docs `reference.mdx`,
@@ -29,7 +25,7 @@ pub const USER_AGENT: &str = concat!(
 pub struct RestClient {
     base: String,
     authorization: String,
-    client: Client<Connector, Full<Bytes>>,
+    client: tls_client::HttpsClient<Full<Bytes>>,
 }
 
 impl std::fmt::Debug for RestClient {
@@ -49,10 +45,7 @@ impl RestClient {
         bot: bool,
         tls: &tls_client::TlsClient,
     ) -> Result<Self, String> {
-        let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
-        http.enforce_http(false);
-        let connector = tls.https_connector(http);
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let client = tls.https_client(None);
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             authorization: if bot {

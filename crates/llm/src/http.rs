@@ -11,9 +11,6 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use hyper::{Method, StatusCode, Uri};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::error::LlmError;
 use crate::key::ApiKey;
@@ -133,7 +130,7 @@ pub(crate) fn secret_header(prefix: &str, key: &ApiKey) -> Result<HeaderValue, L
 
 /// One provider's HTTP client.
 pub(crate) struct HttpClient {
-    client: Client<tls_client::HttpsConnector, Full<Bytes>>,
+    client: tls_client::HttpsClient<Full<Bytes>>,
     provider: String,
     timeout: Duration,
     retry: RetryPolicy,
@@ -160,19 +157,11 @@ impl HttpClient {
         if timeout.is_zero() {
             return Err(LlmError::InvalidConfig("timeout must be above zero".into()));
         }
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(timeout));
-        http.set_nodelay(true);
         // The daemon's one TLS configuration (webpki roots plus its
         // --extra-ca-file), installed at start.
-        let https = tls_client::TlsClient::global()
+        let client = tls_client::TlsClient::global()
             .map_err(|e| LlmError::InvalidConfig(format!("TLS set-up failed: {e}")))?
-            .https_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(https);
+            .https_client(Some(timeout));
         Ok(HttpClient {
             client,
             provider: provider.to_owned(),

@@ -10,9 +10,6 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use hyper::{Method, StatusCode, Uri};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use crate::error::SpeechError;
 use crate::secret::Secret;
@@ -116,7 +113,7 @@ pub(crate) struct Answer {
 
 /// One provider's HTTP client.
 pub(crate) struct HttpClient {
-    client: Client<tls_client::HttpsConnector, Full<Bytes>>,
+    client: tls_client::HttpsClient<Full<Bytes>>,
     provider: String,
     timeout: Duration,
     retry: RetryPolicy,
@@ -145,19 +142,11 @@ impl HttpClient {
                 "timeout must be above zero".into(),
             ));
         }
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(timeout));
-        http.set_nodelay(true);
         // The daemon's one TLS configuration (webpki roots plus its
-        // --extra-ca-file).
-        let https = tls_client::TlsClient::global()
+        // --extra-ca-file), installed at start.
+        let client = tls_client::TlsClient::global()
             .map_err(|e| SpeechError::InvalidConfig(format!("TLS set-up failed: {e}")))?
-            .https_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(https);
+            .https_client(Some(timeout));
         Ok(HttpClient {
             client,
             provider: provider.to_owned(),

@@ -31,6 +31,9 @@ pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 pub type HttpsConnector =
     hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
+/// An HTTPS client from [`TlsClient::https_client`], sending bodies `B`.
+pub type HttpsClient<B> = hyper_util::client::legacy::Client<HttpsConnector, B>;
+
 /// What can go wrong setting up or using TLS.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -182,6 +185,25 @@ impl TlsClient {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http)
+    }
+
+    /// The daemons' one way to build an HTTPS client (Discord REST, the LLM
+    /// and speech providers): [`Self::https_connector`] over a TCP
+    /// connector with `TCP_NODELAY` and the optional `connect_timeout`,
+    /// pooled connections dropped after 30 s idle.
+    pub fn https_client<B>(&self, connect_timeout: Option<Duration>) -> HttpsClient<B>
+    where
+        B: hyper::body::Body + Send,
+        B::Data: Send,
+    {
+        let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(connect_timeout);
+        http.set_nodelay(true);
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .pool_timer(hyper_util::rt::TokioTimer::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build(self.https_connector(http))
     }
 
     /// Opens a WebSocket to `url` (`wss://` through this configuration, or
