@@ -12,16 +12,16 @@
 mod requests;
 mod view;
 use requests::*;
-pub use view::*;
 use std::sync::Arc;
 use std::time::Instant;
+pub use view::*;
 
 use brain_core::{
     BusyKind, CommentaryDecision, CommentaryLoop, Compactor, FrameIntake, FrameMeta, NoteBook,
     NoteLoop, NoteOrigin, Settings, SpeakKind, parse_commentary,
 };
 use ipc_schema::MediadMsg;
-use llm::{Message, Part, Provider, Request, Role};
+use llm::{Message, Part, Provider, Request, RequestKind, Role};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::discord::rest::RestClient;
@@ -380,14 +380,7 @@ impl Brain {
         let Some(job) = self.memory.poll(Instant::now()) else {
             return;
         };
-        let req = summary_request(
-            format!(
-                "{} Fold the new items into the session summary of a screen-share watch: \
-                 at most 6 short factual sentences, no speculation.",
-                llm::SUMMARY_MARKER
-            ),
-            vec![Part::text(job.prompt)],
-        );
+        let req = summary_request(job.prompt);
         spawn_call(
             self.provider.clone(),
             req,
@@ -419,22 +412,7 @@ impl Brain {
         let w = a.watch;
         let reason = reason.to_owned();
         tokio::spawn(async move {
-            let req = Request {
-                system: format!(
-                    "{} Write a one-sentence recap of a screen share that just ended. Reply as JSON \
-                     {{\"shouldStore\": bool, \"recap\": string}}; shouldStore is false when \
-                     nothing worth remembering happened.",
-                    llm::RECAP_MARKER
-                ),
-                messages: vec![Message {
-                    role: Role::User,
-                    parts: vec![Part::text(recap.prompt.clone())],
-                }],
-                max_tokens: 160,
-                model: String::new(),
-                temperature: Some(0.2),
-                ..Request::default()
-            };
+            let req = recap_request(recap.prompt.clone());
             let made = match provider.complete(req).await {
                 Ok(r) => brain_core::parse_recap(&r.text).unwrap_or(recap.fallback),
                 Err(e) => {
@@ -703,23 +681,14 @@ impl Brain {
             return;
         };
         let context = a.book.prompt_context(Instant::now());
-        let user = format!(
-            "Previous notes:\n{}\n\nCurrent frame of {}'s screen (trigger {}): change={:.2} scene_cut={}",
-            if context.is_empty() {
-                "(none)"
-            } else {
-                &context
-            },
-            a.watch.target_name,
+        let prompt = brain_core::note_prompt(
+            &self.settings,
+            &context,
+            &a.watch.target_name,
             job.trigger.as_str(),
-            job.frame.change_score,
-            job.frame.scene_cut,
+            &job.frame,
         );
-        let req = note_request(
-            &call,
-            self.settings.effective_note_prompt(),
-            vec![Part::text(user), Part::jpeg(jpeg.as_ref().clone())],
-        );
+        let req = note_request(&call, prompt, jpeg.as_ref().clone());
         spawn_call(
             provider,
             req,

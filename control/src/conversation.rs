@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use brain_core::TurnIntent;
 use gateway_proto::{Dispatch, MessageCreate, User};
-use llm::{Message, Part, Provider, Request, Role, ToolCall, ToolSpec};
+use llm::{Message, Part, Provider, Request, RequestKind, Role, ToolCall, ToolSpec};
 use serde_json::json;
 
 use crate::brain::BrainHandle;
@@ -377,7 +377,8 @@ async fn chat(deps: &ConversationDeps, origin: &Origin, speaker: &str, text: &st
         speaker,
         text,
     );
-    let mut parts = vec![Part::text(prompt)];
+    let prompt = brain_core::chat_turn_prompt(prompt);
+    let mut parts = vec![Part::text(prompt.user)];
     if about_screen && let Some(jpeg) = &recent {
         tracing::info!(
             event = "conversation_frame_attached",
@@ -385,17 +386,16 @@ async fn chat(deps: &ConversationDeps, origin: &Origin, speaker: &str, text: &st
         );
         parts.push(Part::jpeg(jpeg.as_ref().clone()));
     }
+    let call = &brain_core::CHAT_CALL;
     let mut req = Request {
-        system: "You are a friendly voice agent in a Discord call who can watch screen shares. \
-                 Answer briefly (one or two sentences), grounded in the screen notes and \
-                 frames; say so when you cannot see something."
-            .to_owned(),
+        kind: RequestKind::Chat,
+        system: prompt.system,
         messages: vec![Message {
             role: Role::User,
             parts,
         }],
-        max_tokens: 300,
-        temperature: Some(0.4),
+        max_tokens: call.max_tokens,
+        temperature: Some(call.temperature),
         tools: tools(recent.is_some()),
         ..Request::default()
     };

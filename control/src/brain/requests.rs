@@ -4,24 +4,53 @@
 
 use super::*;
 
-/// The session summary's request (compaction). It goes to the
-/// orchestrator, so it uses the orchestrator's own model (empty: the
-/// provider's default) at temperature 0.2 and 256 tokens, as the
-/// reference's compaction does; never `noteModel`, which belongs to
-/// `noteProvider` (with another orchestrator it names a model that
-/// provider does not serve).
-pub(super) fn summary_request(system: String, parts: Vec<Part>) -> Request {
+/// A request of `kind` made with `call` from `prompt`'s words
+/// (`brain_core::prompts`), with `image` after the user text.
+pub(super) fn request(
+    kind: RequestKind,
+    call: &brain_core::CallSpec,
+    prompt: brain_core::Prompt,
+    image: Option<Vec<u8>>,
+) -> Request {
+    let mut parts = vec![Part::text(prompt.user)];
+    if let Some(jpeg) = image {
+        parts.push(Part::jpeg(jpeg));
+    }
     Request {
-        system,
+        kind,
+        system: prompt.system,
         messages: vec![Message {
             role: Role::User,
             parts,
         }],
-        max_tokens: 256,
-        model: String::new(),
-        temperature: Some(0.2),
+        max_tokens: call.max_tokens,
+        model: call.model.clone(),
+        temperature: Some(call.temperature),
         ..Request::default()
     }
+}
+
+/// The session summary's request (compaction): the orchestrator's own
+/// model (`brain_core::SUMMARY_CALL`), never `noteModel`, which belongs to
+/// `noteProvider` (with another orchestrator it names a model that
+/// provider does not serve).
+pub(super) fn summary_request(items: String) -> Request {
+    request(
+        RequestKind::Summary,
+        &brain_core::SUMMARY_CALL,
+        brain_core::summary_prompt(items),
+        None,
+    )
+}
+
+/// The recap request of an ended watch (`brain_core::RECAP_CALL`).
+pub(super) fn recap_request(recap: String) -> Request {
+    request(
+        RequestKind::Recap,
+        &brain_core::RECAP_CALL,
+        brain_core::recap_prompt(recap),
+        None,
+    )
 }
 
 /// Whether a call can be made: the provider, or `None` when it cannot,
@@ -64,28 +93,19 @@ pub(super) fn note_call(
 }
 
 /// The note call: the settings' note model, temperature and token limit
-/// (`brain_core::Settings::note_call`), one user message with the frame.
+/// (`brain_core::Settings::note_call`), one user message with the notes,
+/// the metrics and the frame (`brain_core::note_prompt`).
 pub(super) fn note_request(
     call: &brain_core::CallSpec,
-    system: String,
-    parts: Vec<Part>,
+    prompt: brain_core::Prompt,
+    jpeg: Vec<u8>,
 ) -> Request {
-    Request {
-        system,
-        messages: vec![Message {
-            role: Role::User,
-            parts,
-        }],
-        max_tokens: call.max_tokens,
-        model: call.model.clone(),
-        temperature: Some(call.temperature),
-        ..Request::default()
-    }
+    request(RequestKind::Note, call, prompt, Some(jpeg))
 }
 
 /// The commentary turn: the settings' eagerness tier and note guidance in
-/// the system prompt (`brain_core::commentary_settings_lines`), the notes
-/// and the trigger in the user message (current metrics last), the frame.
+/// the system prompt, the notes and the trigger in the user message
+/// (current metrics last), the frame (`brain_core::commentary_prompt`).
 pub(super) fn commentary_request(
     settings: &Settings,
     call: &brain_core::CallSpec,
@@ -114,37 +134,8 @@ pub(super) fn commentary_request_from(
     meta: &FrameMeta,
     jpeg: Option<Vec<u8>>,
 ) -> Request {
-    let user = format!(
-        "Notes so far:\n{}\n\nTrigger: {trigger}. Current frame: change={:.2} scene_cut={}",
-        if context.is_empty() {
-            "(none)"
-        } else {
-            context
-        },
-        meta.change_score,
-        meta.scene_cut,
-    );
-    let mut parts = vec![Part::text(user)];
-    if let Some(jpeg) = jpeg {
-        parts.push(Part::jpeg(jpeg));
-    }
-    Request {
-        system: format!(
-            "COMMENTARY. Live screen watch: you can see {target_name}'s screen directly in the \
-             attached image, in a Discord call with them. Say one short, useful remark about \
-             what just changed on screen, or answer [SKIP] if nothing is worth saying. You may \
-             add [[NOTE:...]] to remember something.\n{}",
-            brain_core::commentary_settings_lines(settings)
-        ),
-        messages: vec![Message {
-            role: Role::User,
-            parts,
-        }],
-        max_tokens: call.max_tokens,
-        model: call.model.clone(),
-        temperature: Some(call.temperature),
-        ..Request::default()
-    }
+    let prompt = brain_core::commentary_prompt(settings, target_name, context, trigger, meta);
+    request(RequestKind::Commentary, call, prompt, jpeg)
 }
 
 pub(super) fn spawn_call(
@@ -224,7 +215,12 @@ mod model_settings_tests {
             ..Settings::default()
         };
         let call = settings.note_call().unwrap();
-        let req = note_request(&call, "sys".into(), vec![Part::text("x")]);
+        let prompt = brain_core::Prompt {
+            system: "sys".into(),
+            user: "x".into(),
+        };
+        let req = note_request(&call, prompt, vec![1]);
+        assert_eq!(req.kind, RequestKind::Note);
         assert_eq!(req.temperature, Some(0.3));
         assert_eq!(req.max_tokens, 256);
         assert_eq!(req.model, "vision-mini");
@@ -235,7 +231,8 @@ mod model_settings_tests {
     /// Anthropic) and 300 tokens.
     #[test]
     fn the_summary_request_uses_the_orchestrator_model() {
-        let req = summary_request("SUMMARY".into(), vec![Part::text("x")]);
+        let req = summary_request("x".into());
+        assert_eq!(req.kind, RequestKind::Summary);
         assert_eq!(req.model, "", "the orchestrator's default model");
         assert_eq!(req.temperature, Some(0.2));
         assert_eq!(req.max_tokens, 256);
@@ -255,6 +252,7 @@ mod model_settings_tests {
         let call = settings.commentary_call();
         let req = commentary_request_from(&settings, &call, "Alice", "", "interval", &meta(), None);
         assert_eq!(req.model, "grok-4");
+        assert_eq!(req.kind, RequestKind::Commentary);
         assert_eq!(call.provider.as_deref(), Some("xai"));
         assert!(req.system.contains("COMMENTARY"));
         assert!(

@@ -40,6 +40,12 @@
 //!    call [`Compactor::retire_ended_watch`] when a new watch starts.
 //!    [`chat_prompt`] renders a chat turn's context (live or earlier
 //!    notes, summary, recent turns).
+//! 7. The words of every model call (note, commentary, summary, recap,
+//!    chat) and the fixed calls' parameters are built by the `prompts`
+//!    module ([`note_prompt`], [`commentary_prompt`], [`summary_prompt`],
+//!    [`recap_prompt`], [`chat_turn_prompt`], [`SUMMARY_CALL`],
+//!    [`RECAP_CALL`], [`CHAT_CALL`]); control wraps them in `llm`
+//!    requests of the matching `llm::RequestKind`.
 //!
 //! # Note loop rules ([`NoteLoop`])
 //!
@@ -228,6 +234,7 @@ mod intake;
 mod memory;
 mod note_loop;
 mod notebook;
+mod prompts;
 mod question;
 mod settings;
 mod settings_reference;
@@ -255,6 +262,10 @@ pub use note_loop::{NoteJob, NoteLoop, NoteTrigger, parse_note_reply};
 pub use notebook::{
     MAX_NOTE_CHARS, MAX_PENDING_COMPACTION, NOTE_ENTRIES_RANGE, Note, NoteBook, NoteOrigin,
     PushOutcome,
+};
+pub use prompts::{
+    CHAT_CALL, CHAT_SYSTEM, Prompt, RECAP_CALL, SUMMARY_CALL, chat_turn_prompt, commentary_prompt,
+    note_prompt, recap_prompt, summary_prompt,
 };
 pub use question::{is_screen_question, is_screen_question_in};
 pub use settings::{

@@ -73,18 +73,19 @@
 //!
 //! # Offline conventions
 //!
-//! The offline provider decides what a request is from its shape:
+//! The offline provider decides what a request is from its
+//! [`Request::kind`] ([`RequestKind`]), then, for note and chat requests,
+//! from its shape; it never reads the system prompt:
 //!
 //! 0. **Snapshot tool call**: the request offers the tool [`SNAPSHOT_TOOL`]
 //!    (`see_screenshare_snapshot`), carries no [`Part::ToolResult`] and no
-//!    image, its system prompt has none of the markers below, and the text
+//!    image, is a [`RequestKind::Chat`] (or `Note`) request, and the text
 //!    of its last user message is about the screen
 //!    ([`offline::is_about_the_screen`]: a word starting with `screen` or
 //!    `look`, the words `see`, `seeing`, `showing`, `this`, or `on my`;
 //!    case-insensitive). The reply has empty text and one [`ToolCall`]:
 //!    id [`OFFLINE_TOOL_CALL_ID`] (`offline-1`), that tool, input `{}`.
-//! 1. **Commentary request**: the system prompt contains the word
-//!    [`COMMENTARY_MARKER`] (`COMMENTARY`, exact case). The reply follows
+//! 1. **Commentary request** ([`RequestKind::Commentary`]). The reply follows
 //!    [`offline::commentary_text`]: speak on a scene cut, speak on new
 //!    readable text, otherwise answer [`SKIP`] (`[SKIP]`). "Current text" is
 //!    the OCR of the request's last image; with no image, it is the last
@@ -92,7 +93,7 @@
 //!    user text (the notes and context the prompt carries): a word is new
 //!    when it has 3+ letters and appears nowhere in it (case-insensitive);
 //!    two new words are needed to speak.
-//! 2. **Note request**: any other request with an image, including an
+//! 2. **Note request**: a note or chat request with an image, including an
 //!    image in a [`Part::ToolResult`] (the snapshot the offline provider
 //!    asked for is answered like a note). The last image is
 //!    OCR'd with `tesseract stdin stdout -l eng` (Debian package
@@ -101,10 +102,10 @@
 //!    reads: "…".` with at most 30 words of cleaned OCR text, or `Screen
 //!    shows no readable text.`, followed by the change metrics when the
 //!    prompt carries them.
-//! 3. **Recap request**: the system prompt contains [`RECAP_MARKER`]. The
+//! 3. **Recap request** ([`RequestKind::Recap`]). The
 //!    reply is JSON `{"shouldStore", "recap"}` from the prompt's `Streamer:`
 //!    line and newest readable note ([`offline::recap_text`]).
-//! 4. **Summary request**: the system prompt contains [`SUMMARY_MARKER`].
+//! 4. **Summary request** ([`RequestKind::Summary`]).
 //!    The reply joins the previous summary and the `- ` items to fold in,
 //!    without repeats ([`offline::summary_text`]).
 //! 5. **Tool result without an image**: the reply repeats the text of the
@@ -157,15 +158,14 @@ pub use factory::{
 pub use http::RetryPolicy;
 pub use key::ApiKey;
 pub use offline::{
-    COMMENTARY_MARKER, ChangeMetrics, OFFLINE_CHAT_REPLY, OFFLINE_MODEL, OFFLINE_TOOL_CALL_ID,
-    OfflineConfig, OfflineProvider, RECAP_MARKER, SKIP, SNAPSHOT_TOOL, SUMMARY_MARKER,
-    parse_metrics,
+    ChangeMetrics, OFFLINE_CHAT_REPLY, OFFLINE_MODEL, OFFLINE_TOOL_CALL_ID, OfflineConfig,
+    OfflineProvider, SKIP, SNAPSHOT_TOOL, parse_metrics,
 };
 pub use openai::{
     OPENAI_DEFAULT_BASE_URL, OPENAI_DEFAULT_MODEL, OpenAiConfig, OpenAiFlavor, OpenAiProvider,
 };
 pub use registry::{ProviderSet, Unconfigured, XAI_DEFAULT_BASE_URL, provider_family};
-pub use types::{Message, Part, Request, Response, Role, ToolCall, ToolSpec, Usage};
+pub use types::{Message, Part, Request, RequestKind, Response, Role, ToolCall, ToolSpec, Usage};
 
 /// The future a [`Provider`] returns.
 pub type CompletionFuture<'a> =

@@ -10,18 +10,9 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt as _;
 
 use crate::error::LlmError;
-use crate::types::{Part, Request, Response, Role, ToolCall};
+use crate::types::{Part, Request, RequestKind, Response, Role, ToolCall};
 use crate::{CompletionFuture, Provider};
 
-/// A system prompt containing this word (exact case) makes a request a
-/// commentary request.
-pub const COMMENTARY_MARKER: &str = "COMMENTARY";
-/// A system prompt containing this word (exact case) makes a request an
-/// end-of-watch recap request.
-pub const RECAP_MARKER: &str = "RECAP";
-/// A system prompt containing this word (exact case) makes a request a
-/// summary (memory compaction) request.
-pub const SUMMARY_MARKER: &str = "SUMMARY";
 /// The reply that means "say nothing".
 pub const SKIP: &str = "[SKIP]";
 /// The `model` reported in the offline provider's responses.
@@ -126,13 +117,24 @@ impl OfflineProvider {
                 ..Response::default()
             });
         }
-        let text = if req.system.contains(COMMENTARY_MARKER) {
-            self.commentary(&req).await?
-        } else if req.system.contains(RECAP_MARKER) {
-            recap_text(&req.user_text())
-        } else if req.system.contains(SUMMARY_MARKER) {
-            summary_text(&req.user_text())
-        } else if let Some((_, image)) = req.last_image() {
+        let text = match req.kind {
+            RequestKind::Commentary => self.commentary(&req).await?,
+            RequestKind::Recap => recap_text(&req.user_text()),
+            RequestKind::Summary => summary_text(&req.user_text()),
+            RequestKind::Note | RequestKind::Chat => self.note_or_chat(&req).await?,
+        };
+        Ok(Response {
+            text,
+            model: OFFLINE_MODEL.to_owned(),
+            ..Response::default()
+        })
+    }
+
+    /// A note or chat request, answered by its shape: an image is read as
+    /// a note (a chat turn's attached frame or snapshot too), a tool
+    /// result without one is repeated, anything else is chat.
+    async fn note_or_chat(&self, req: &Request) -> Result<String, LlmError> {
+        Ok(if let Some((_, image)) = req.last_image() {
             let raw = self.ocr_cached(image).await?;
             let words = ocr_words(&raw);
             note_text(
@@ -140,15 +142,10 @@ impl OfflineProvider {
                 &parse_metrics(&req.user_text()),
                 self.config.max_note_words,
             )
-        } else if let Some(result) = last_tool_result_text(&req) {
+        } else if let Some(result) = last_tool_result_text(req) {
             tool_result_reply(&result)
         } else {
             chat_text(&req.user_text())
-        };
-        Ok(Response {
-            text,
-            model: OFFLINE_MODEL.to_owned(),
-            ..Response::default()
         })
     }
 
@@ -178,15 +175,16 @@ impl Provider for OfflineProvider {
 
 /// Whether the offline provider answers `req` with a call of
 /// [`SNAPSHOT_TOOL`]: the request offers that tool, carries no tool result
-/// and no image, is not a commentary, recap or summary request, and the
-/// text of its last user message [`is_about_the_screen`].
+/// and no image, is a chat (or note) request, and the text of its last
+/// user message [`is_about_the_screen`].
 pub fn wants_snapshot(req: &Request) -> bool {
     if req.tool(SNAPSHOT_TOOL).is_none()
         || req.has_tool_result()
         || req.has_image()
-        || [COMMENTARY_MARKER, RECAP_MARKER, SUMMARY_MARKER]
-            .iter()
-            .any(|m| req.system.contains(m))
+        || matches!(
+            req.kind,
+            RequestKind::Commentary | RequestKind::Recap | RequestKind::Summary
+        )
     {
         return false;
     }

@@ -113,7 +113,8 @@ fn commentary_rules() {
 async fn text_only_commentary_uses_the_last_line() {
     let provider = OfflineProvider::default();
     let req = |text: &str| Request {
-        system: "You are the COMMENTARY voice.".into(),
+        kind: crate::RequestKind::Commentary,
+        system: "You are the commentary voice.".into(),
         messages: vec![crate::types::Message::user_text(text)],
         max_tokens: 100,
         model: String::new(),
@@ -136,6 +137,7 @@ async fn text_only_commentary_uses_the_last_line() {
         Ok("New on screen: \"current terminal shows compile errors\".".to_owned())
     );
     let chat = Request {
+        kind: crate::RequestKind::Chat,
         system: "chat".into(),
         ..req("hello?")
     };
@@ -294,10 +296,21 @@ fn snapshot_decision() {
     let mut with_image = chat(&["look at this"], true);
     with_image.messages[0].parts.push(Part::jpeg(vec![1]));
     assert!(!wants_snapshot(&with_image));
-    // Marker requests keep their conventions.
-    let mut commentary = chat(&["look at this"], true);
-    commentary.system = COMMENTARY_MARKER.into();
-    assert!(!wants_snapshot(&commentary));
+    // Commentary, recap and summary requests keep their conventions.
+    for kind in [
+        crate::RequestKind::Commentary,
+        crate::RequestKind::Recap,
+        crate::RequestKind::Summary,
+    ] {
+        let mut other = chat(&["look at this"], true);
+        other.kind = kind;
+        assert!(!wants_snapshot(&other));
+    }
+    // The kind decides, not the words: a chat prompt naming commentary
+    // still asks for the snapshot.
+    let mut worded = chat(&["look at this"], true);
+    worded.system = "COMMENTARY".into();
+    assert!(wants_snapshot(&worded));
 }
 
 #[tokio::test]

@@ -156,9 +156,29 @@ impl Message {
     }
 }
 
+/// Which of the agent's calls a request is. HTTP providers send the same
+/// wire request whatever the kind (a model reads the prompt); the offline
+/// provider answers by it (crate docs, "Offline conventions").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum RequestKind {
+    /// A screen note from a frame.
+    Note,
+    /// A live-commentary turn: one remark, or `[SKIP]`.
+    Commentary,
+    /// A conversation turn, or any request that is none of the others.
+    #[default]
+    Chat,
+    /// Folding items into the session summary (memory compaction).
+    Summary,
+    /// The recap of a screen share that ended.
+    Recap,
+}
+
 /// One completion request.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Request {
+    /// Which call this is (default [`RequestKind::Chat`]).
+    pub kind: RequestKind,
     /// The system prompt (may be empty).
     pub system: String,
     /// The conversation, oldest first.

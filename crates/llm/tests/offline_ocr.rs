@@ -6,8 +6,8 @@
 //! it the tests are skipped, except under CI where they fail.
 
 use llm::{
-    COMMENTARY_MARKER, Message, OFFLINE_TOOL_CALL_ID, OfflineProvider, Part, Provider, Request,
-    Role, SKIP, SNAPSHOT_TOOL, ToolSpec,
+    Message, OFFLINE_TOOL_CALL_ID, OfflineProvider, Part, Provider, Request, RequestKind, Role,
+    SKIP, SNAPSHOT_TOOL, ToolSpec,
 };
 
 /// Glyph rows, top first; `#` is ink.
@@ -138,8 +138,9 @@ fn frame() -> Vec<u8> {
     render_png(&["BUILD FAILED", "RUN TESTS AGAIN"], 4)
 }
 
-fn request(system: &str, text: &str, image: Vec<u8>) -> Request {
+fn request(kind: RequestKind, system: &str, text: &str, image: Vec<u8>) -> Request {
     Request {
+        kind,
         system: system.into(),
         messages: vec![Message {
             role: Role::User,
@@ -166,6 +167,7 @@ async fn note_reads_the_rendered_text() {
     let provider = OfflineProvider::default();
     let resp = provider
         .complete(request(
+            RequestKind::Note,
             "Write one short factual note about the screen.",
             "Frame metrics: change=0.62 scene_cut=true",
             frame(),
@@ -192,7 +194,12 @@ async fn blank_frame_has_no_readable_text() {
     }
     let provider = OfflineProvider::default();
     let resp = provider
-        .complete(request("note", "", render_png(&["   "], 4)))
+        .complete(request(
+            RequestKind::Note,
+            "note",
+            "",
+            render_png(&["   "], 4),
+        ))
         .await
         .expect("note");
     assert_eq!(resp.text, "Screen shows no readable text.");
@@ -204,12 +211,13 @@ async fn commentary_speaks_on_new_text_and_skips_otherwise() {
         return;
     }
     let provider = OfflineProvider::default();
-    let system = format!("{COMMENTARY_MARKER}: comment only when something changed.");
+    let system = "Commentary: comment only when something changed.";
 
     // The notes know the first line only: the second line is new.
     let fresh = provider
         .complete(request(
-            &system,
+            RequestKind::Commentary,
+            system,
             "Notes:\n- Screen text reads: \"BUILD FAILED\".\nCurrent frame: change=0.05 scene_cut=false",
             frame(),
         ))
@@ -222,7 +230,8 @@ async fn commentary_speaks_on_new_text_and_skips_otherwise() {
     // Everything on screen is already in the notes: skip.
     let stale = provider
         .complete(request(
-            &system,
+            RequestKind::Commentary,
+            system,
             "Notes:\n- Screen text reads: \"BUILD FAILED RUN TESTS AGAIN\".\nCurrent frame: change=0.05 scene_cut=false",
             frame(),
         ))
@@ -233,7 +242,8 @@ async fn commentary_speaks_on_new_text_and_skips_otherwise() {
     // A scene cut speaks even when the text is known.
     let cut = provider
         .complete(request(
-            &system,
+            RequestKind::Commentary,
+            system,
             "Notes:\n- Screen text reads: \"BUILD FAILED RUN TESTS AGAIN\".\nTrigger: change_detected (scene cut)",
             frame(),
         ))
@@ -253,7 +263,12 @@ async fn garbage_image_is_an_error_not_a_panic() {
     }
     let provider = OfflineProvider::default();
     let err = provider
-        .complete(request("note", "", b"definitely not an image".to_vec()))
+        .complete(request(
+            RequestKind::Note,
+            "note",
+            "",
+            b"definitely not an image".to_vec(),
+        ))
         .await
         .expect_err("not an image");
     assert!(matches!(err, llm::LlmError::Ocr(_)), "{err:?}");
