@@ -238,13 +238,17 @@ async fn control_with_another_major_version_is_refused_clearly() {
     })
     .await;
     assert!(
-        err.contains("this control speaks 2.0") && err.contains("peer speaks 1.0"),
+        err.contains("this control speaks 2.0")
+            && err.contains(&format!("peer speaks {}", ipc_schema::PROTOCOL_VERSION)),
         "{err}"
     );
     wait_for(T, "mediad to log the refusal", || async {
         let log = mediad.log_text();
         (log.contains("protocol version mismatch")
-            && log.contains("this mediad speaks 1.0")
+            && log.contains(&format!(
+                "this mediad speaks {}",
+                ipc_schema::PROTOCOL_VERSION
+            ))
             && log.contains("2.0"))
         .then_some(())
     })
