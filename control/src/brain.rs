@@ -213,7 +213,7 @@ pub fn spawn_brain(
     rest: Option<RestClient>,
     media: &MediaHandle,
     voice: Option<VoiceHandle>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    tasks: &mut crate::tasks::Tasks,
 ) -> BrainHandle {
     let (tx, rx) = mpsc::channel(32);
     let (interest_tx, interest) = watch::channel(Interest::default());
@@ -241,7 +241,7 @@ pub fn spawn_brain(
         voice_state: voice.as_ref().map(VoiceHandle::state),
         voice,
     };
-    tokio::spawn(task.run(shutdown));
+    tasks.spawn("brain", task.run(tasks.stopped()));
     BrainHandle {
         tx,
         interest,

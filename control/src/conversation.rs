@@ -121,13 +121,11 @@ impl Origin {
 }
 
 /// Starts the conversation task.
-pub fn spawn_conversation(
-    deps: ConversationDeps,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) {
+pub fn spawn_conversation(deps: ConversationDeps, tasks: &mut crate::tasks::Tasks) {
     let mut events = deps.gateway.events();
     let mut heard = deps.voice.as_ref().map(VoiceHandle::heard);
-    tokio::spawn(async move {
+    let shutdown = tasks.stopped();
+    tasks.spawn("conversation", async move {
         tokio::pin!(shutdown);
         let mut own: Option<User> = None;
         loop {
@@ -251,7 +249,10 @@ async fn handle_turn(deps: ConversationDeps, origin: Origin, speaker: String, te
     deps.brain.record_turn(&speaker, &text).await;
     let reply = match brain_core::classify_turn(&text) {
         TurnIntent::StartWatch { target } => {
-            let r = deps.watch.start(origin.start_request(target.as_deref())).await;
+            let r = deps
+                .watch
+                .start(origin.start_request(target.as_deref()))
+                .await;
             watch_reply(&r)
         }
         TurnIntent::StopWatch => {

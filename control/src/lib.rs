@@ -17,6 +17,7 @@ pub mod media;
 pub mod ops;
 pub mod settings;
 pub mod store;
+pub mod tasks;
 pub mod voice;
 pub mod watch;
 
@@ -66,6 +67,11 @@ pub struct Cli {
     /// of the built-in one.
     #[arg(long, hide = true)]
     pub ipc_protocol_override: Option<ipc_schema::ProtocolVersion>,
+    /// Testing aid: the long-lived task of this name (`media client`,
+    /// `gateway`, `watch manager`, `brain`, `conversation`, `voice`, `http`)
+    /// panics as it starts, to show that a panicking task stops the daemon.
+    #[arg(long, hide = true)]
+    pub test_panic_task: Option<String>,
     /// Discord token. Without one, control runs without a gateway session
     /// (media admin API only).
     #[arg(long, env = "DISCORD_TOKEN", hide_env_values = true)]
@@ -233,12 +239,10 @@ pub async fn main_with(
         media::client::MediaClientConfig::new(cli.mediad_socket.clone(), protocol, instance_id);
     let (client, handle) = media::MediaClient::new(media_config);
 
-    // One shutdown signal fanned out to every task.
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
-    let media_task = tokio::spawn(client.run(stopped(stop_rx.clone())));
+    // The long-lived tasks in one set with one stop signal, awaited at
+    // shutdown (`tasks.rs`).
+    let mut tasks = tasks::Tasks::new(cli.test_panic_task.clone());
+    tasks.spawn("media client", client.run(tasks.stopped()));
     let listener = tokio::net::TcpListener::bind(cli.http_addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot bind HTTP on {}: {e}", cli.http_addr))?;
@@ -299,7 +303,10 @@ pub async fn main_with(
         });
     // Spoken turns and replies (only with a Discord session: there is no
     // voice channel without one).
-    let voice = match gateway.as_ref().map(|_| cli.speech.providers(|k| std::env::var(k).ok())) {
+    let voice = match gateway
+        .as_ref()
+        .map(|_| cli.speech.providers(|k| std::env::var(k).ok()))
+    {
         Some(Ok(p)) => {
             tracing::info!(
                 stt = p.stt.as_ref().map(|s| s.describe()),
@@ -311,7 +318,7 @@ pub async fn main_with(
                 p,
                 &handle,
                 settings.subscribe(),
-                stopped(stop_rx.clone()),
+                &mut tasks,
             ))
         }
         Some(Err(e)) => anyhow::bail!("speech settings: {e}"),
@@ -330,7 +337,7 @@ pub async fn main_with(
             rest.clone(),
             &handle,
             voice.clone(),
-            stopped(stop_rx.clone()),
+            &mut tasks,
         )
     });
     let watch = gateway.as_ref().map(|(g, _)| {
@@ -351,7 +358,7 @@ pub async fn main_with(
                 stream_watch_settings: Some(settings.subscribe()),
             },
             rest.clone(),
-            stopped(stop_rx.clone()),
+            &mut tasks,
         )
     });
     if let (Some((g, _)), Some(w), Some(b)) = (&gateway, &watch, &brain) {
@@ -365,16 +372,19 @@ pub async fn main_with(
                 voice: voice.clone(),
                 home_text_channel: cli.voice_channel.and_then(|h| h.text).map(|c| c.0),
             },
-            stopped(stop_rx.clone()),
+            &mut tasks,
         );
     }
     // Everyone that listens to gateway events has subscribed: connect.
-    let gateway = gateway.map(|(h, starter)| (h, starter.start(stopped(stop_rx.clone()))));
+    let gateway = gateway.map(|(h, starter)| {
+        starter.start(&mut tasks);
+        h
+    });
     let app = http::router(http::AppState::new(http::AppParts {
         media: handle,
         dashboard_token: token,
         public_api_token: cli.public_api_token.clone(),
-        gateway: gateway.as_ref().map(|(h, _)| h.clone()),
+        gateway: gateway.clone(),
         watch,
         brain,
         speech: voice,
@@ -385,29 +395,43 @@ pub async fn main_with(
         admin_hosts: cli.admin_hosts.clone(),
         bound_addr: addr,
     }));
-    let http_task = tokio::spawn(async move {
-        axum::serve(
+    let http_stopped = tasks.stopped();
+    tasks.spawn("http", async move {
+        let served = axum::serve(
             http::serve::JsonRefusalListener::new(listener),
             app.into_make_service_with_connect_info::<http::serve::Peer>(),
         )
-        .with_graceful_shutdown(stopped(stop_rx))
-        .await
+        .with_graceful_shutdown(http_stopped)
+        .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "http server failed");
+        }
     });
-    shutdown.await;
-    let _ = stop_tx.send(true);
-    if let Some((_, task)) = gateway
-        && let Err(e) = task.await
-    {
-        tracing::error!(error = %e, "gateway task failed");
+    // Run until the shutdown signal, or until a task panics.
+    let mut panicked: Option<(&'static str, String)> = None;
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            Some(ended) = tasks.next() => {
+                if let Some((name, message)) = tasks::log_end(&ended, false) {
+                    panicked = Some((name, message.to_owned()));
+                    break;
+                }
+            }
+        }
     }
-    if let Err(e) = media_task.await {
-        tracing::error!(error = %e, "media client task failed");
-    }
-    match http_task.await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::error!(error = %e, "http server failed"),
-        Err(e) => tracing::error!(error = %e, "http task failed"),
+    tasks.stop();
+    while let Some(ended) = tasks.next().await {
+        if let Some((name, message)) = tasks::log_end(&ended, true)
+            && panicked.is_none()
+        {
+            panicked = Some((name, message.to_owned()));
+        }
     }
     tracing::info!("control stopped");
-    Ok(())
+    match panicked {
+        Some((name, message)) => anyhow::bail!("the {name} task panicked: {message}"),
+        None => Ok(()),
+    }
 }

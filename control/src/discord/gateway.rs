@@ -115,12 +115,11 @@ pub struct GatewayStarter {
 }
 
 impl GatewayStarter {
-    /// Connects; the task runs until `shutdown` resolves.
-    pub fn start(
-        self,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> JoinHandle<()> {
-        tokio::spawn(self.task.run(shutdown))
+    /// Connects; the task (named `gateway` in `tasks`) runs until the
+    /// daemon stops.
+    pub fn start(self, tasks: &mut crate::tasks::Tasks) {
+        let shutdown = tasks.stopped();
+        tasks.spawn("gateway", self.task.run(shutdown));
     }
 }
 

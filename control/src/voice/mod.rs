@@ -160,7 +160,7 @@ pub fn spawn_voice(
     providers: SpeechProviders,
     media: &MediaHandle,
     settings: watch::Receiver<Settings>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    tasks: &mut crate::tasks::Tasks,
 ) -> VoiceHandle {
     let (tx, commands) = mpsc::channel(32);
     let (heard, _) = broadcast::channel(32);
@@ -193,7 +193,7 @@ pub fn spawn_voice(
         cancels: HashMap::new(),
         started_at: HashMap::new(),
     };
-    tokio::spawn(task.run(shutdown));
+    tasks.spawn("voice", task.run(tasks.stopped()));
     VoiceHandle {
         tx,
         heard,
@@ -270,11 +270,7 @@ impl VoiceTask {
                     self.started_at.insert(s.user_id.0, now);
                 }
                 self.floor.on_user_speech(now, s.user_id.0, s.speaking, out);
-                if s.speaking
-                    && out
-                        .iter()
-                        .any(|a| matches!(a, FloorAction::Cancel { .. }))
-                {
+                if s.speaking && out.iter().any(|a| matches!(a, FloorAction::Cancel { .. })) {
                     tracing::info!(
                         event = "voice_barge_in",
                         user = s.user_id.0,
@@ -401,7 +397,11 @@ impl VoiceTask {
                     if let Some(flag) = self.cancels.remove(&id) {
                         flag.store(true, Ordering::Relaxed);
                     }
-                    tracing::info!(utterance = id, reason = reason.as_str(), "utterance cancelled");
+                    tracing::info!(
+                        utterance = id,
+                        reason = reason.as_str(),
+                        "utterance cancelled"
+                    );
                     if self.media.voice_cancel(UtteranceId(id)).await.is_err() {
                         tracing::debug!("media client gone; cancel not sent");
                     }
@@ -489,10 +489,7 @@ async fn stream_to_mediad(
             pcm: samples.iter().flat_map(|s| s.to_le_bytes()).collect(),
             last: seq + 1 == n,
         };
-        media
-            .voice_play(chunk)
-            .await
-            .map_err(|e| e.to_string())?;
+        media.voice_play(chunk).await.map_err(|e| e.to_string())?;
     }
     Ok(())
 }

@@ -104,7 +104,7 @@ pub fn spawn_watch_manager(
     brain: Option<crate::brain::BrainHandle>,
     links: LinkConfig,
     rest: Option<crate::discord::rest::RestClient>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    tasks: &mut crate::tasks::Tasks,
 ) -> WatchHandle {
     let (tx, rx) = mpsc::channel(32);
     let mut shares = share_core::SessionManager::new(links.share.clone());
@@ -183,7 +183,7 @@ pub fn spawn_watch_manager(
         adoption_deadline: None,
         adoption_done: false,
     };
-    tokio::spawn(manager.run(shutdown));
+    tasks.spawn("watch manager", manager.run(tasks.stopped()));
     WatchHandle { tx }
 }
 
