@@ -496,3 +496,108 @@ async fn admin_hosts_flag_and_the_bound_address() {
         assert!(help.contains(needle), "--help lacks {needle:?}:\n{help}");
     }
 }
+
+/// Issue 19 §3: the public host is served by the share router alone. Its
+/// routes answer there (503: this control has no Discord session), every
+/// other route, another method on a share route and a path token that is
+/// not a share token are the same JSON 404 as an unknown route.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_host_reaches_only_the_share_routes() {
+    let c = control(&[]).await;
+    let a = &c.addr;
+    const TOK: &str = "AbCdEfGhIjKlMnOpQrStUvWx";
+    let on_public = |line: &str| format!("{line} HTTP/1.1\r\nhost: {PUBLIC}");
+    for line in [
+        format!("POST /api/voice/share-session/{TOK}/frame"),
+        format!("POST /api/voice/share-session/{TOK}/stop"),
+    ] {
+        let (status, head, _b) = send(a, &on_public(&line), b"").await;
+        assert_eq!(status, 503, "{line}: {head}{_b}");
+    }
+    let (status, head, body) = send(a, &on_public(&format!("GET /share/{TOK}")), b"").await;
+    assert_eq!(status, 503, "{head}");
+    assert!(body.contains("not connected to Discord"), "{body}");
+    for line in [
+        "GET /healthz".to_owned(),
+        "GET /api/settings/reference".into(),
+        "GET /api/openapi.json".into(),
+        "GET /api/voice/state".into(),
+        "POST /api/voice/share-session".into(),
+        format!("GET /api/voice/share-session/{TOK}/frame"),
+        format!("DELETE /share/{TOK}"),
+        "POST /api/voice/share-session/short/frame".into(),
+        "POST /api/voice/share-session/short/stop".into(),
+        "GET /share/not-a-token".into(),
+        "GET /nope".into(),
+    ] {
+        let (status, head, body) = send(a, &on_public(&line), b"").await;
+        assert_eq!(status, 404, "{line}");
+        let v = json(&head, &body);
+        assert_eq!(
+            v,
+            serde_json::json!({"ok": false, "error": "Not found.", "reason": "not_found"}),
+            "{line}"
+        );
+    }
+    // Locally the same malformed token reaches the handler, and the method
+    // is named: 405.
+    let local = |line: &str| format!("{line} HTTP/1.1\r\nhost: {a}");
+    let (status, _, _) = send(a, &local("POST /api/voice/share-session/short/frame"), b"").await;
+    assert_eq!(status, 503);
+    let r = refused(
+        a,
+        &local(&format!("GET /api/voice/share-session/{TOK}/frame")),
+        b"",
+    )
+    .await;
+    assert_eq!(r, (405, "method_not_allowed".into()));
+}
+
+/// Issue 19 §3: the OpenAPI document is an admin route (401 without the
+/// token) and describes the routes the daemon answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_is_served_to_the_admin() {
+    let c = control(&["--dashboard-token", "s3cret"]).await;
+    let a = &c.addr;
+    let r = refused(
+        a,
+        &format!("GET /api/openapi.json HTTP/1.1\r\nhost: {a}"),
+        b"",
+    )
+    .await;
+    assert_eq!(r, (401, "unauthorized".into()));
+    let (status, head, body) = send(
+        a,
+        &format!("GET /api/openapi.json HTTP/1.1\r\nhost: {a}\r\nx-dashboard-token: s3cret"),
+        b"",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let doc = json(&head, &body);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().expect("paths");
+    for p in [
+        "/healthz",
+        "/api/voice/state",
+        "/api/voice/share-session/{token}/frame",
+    ] {
+        assert!(paths.contains_key(p), "{p} missing");
+    }
+    // Each documented GET route without parameters answers something other
+    // than the unknown-route 404.
+    for (path, item) in paths {
+        if path.contains('{') || item.get("get").is_none() || path == "/api/voice/events" {
+            continue;
+        }
+        let (status, _, body) = send(
+            a,
+            &format!("GET {path} HTTP/1.1\r\nhost: {a}\r\nx-dashboard-token: s3cret"),
+            b"",
+        )
+        .await;
+        assert!(
+            !(status == 404 && body.contains("\"error\":\"Not found.\"")),
+            "{path}: {status} {body}"
+        );
+    }
+}

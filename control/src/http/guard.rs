@@ -4,12 +4,15 @@
 //! extractor reads or validates a body), and one JSON error shape for
 //! whatever axum itself answers (rejections, 405, 413).
 
-use axum::extract::{Request, State};
+use axum::Json;
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::time::Instant;
 
-use super::{AppState, error_with, require_admin, require_admin_browser};
+use super::serve::Peer;
+use super::{AppState, ThroughPublicHost, error_with, require_admin, require_admin_browser};
 
 /// Every line of one header.
 fn lines<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a [u8]> {
@@ -31,6 +34,16 @@ pub(super) fn host_sources(req: &Request) -> share_core::HostSources<'_> {
     }
 }
 
+/// Where an admin route takes its token from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TokenFrom {
+    /// `x-dashboard-token` only.
+    Header,
+    /// The header or a `token` query parameter (pages a browser opens by
+    /// URL, which cannot set headers).
+    HeaderOrQuery,
+}
+
 /// The admin routes' check, as a route layer: host, origin and content
 /// type (`share_core::AdminPolicy`), then the token; only then do the
 /// handler's extractors run, so an unauthenticated request is a 401
@@ -40,10 +53,30 @@ pub(super) async fn admin_guard(
     req: Request,
     next: Next,
 ) -> Response {
+    match admin_check(&state, &req, TokenFrom::Header) {
+        Ok(()) => next.run(req).await,
+        Err(r) => r,
+    }
+}
+
+/// [`admin_guard`] for the browser routes: the token may come in the
+/// query.
+pub(super) async fn admin_browser_guard(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match admin_check(&state, &req, TokenFrom::HeaderOrQuery) {
+        Ok(()) => next.run(req).await,
+        Err(r) => r,
+    }
+}
+
+fn admin_check(state: &AppState, req: &Request, from: TokenFrom) -> Result<(), Response> {
     let headers = req.headers();
     let check = share_core::AdminRequest {
         method: req.method().as_str(),
-        hosts: host_sources(&req),
+        hosts: host_sources(req),
         origin: lines(headers, "origin"),
         sec_fetch_site: lines(headers, "sec-fetch-site"),
         content_type: lines(headers, "content-type"),
@@ -55,21 +88,93 @@ pub(super) async fn admin_guard(
             path = req.uri().path(),
             "admin request refused"
         );
-        return error_with(status, refusal.reason(), refusal.reason());
+        return Err(error_with(status, refusal.reason(), refusal.reason()));
     }
-    // Browser routes (the dashboard, its event stream and frame) cannot set
-    // headers: they may carry the token in the query.
-    let browser = matches!(
-        req.uri().path(),
-        "/dashboard" | "/api/voice/events" | "/api/voice/frame.jpg"
-    ) && matches!(req.method().as_str(), "GET" | "HEAD");
-    let auth = if browser {
-        require_admin_browser(&state, req.headers(), req.uri().query())
-    } else {
-        require_admin(&state, req.headers())
+    match from {
+        TokenFrom::HeaderOrQuery => require_admin_browser(state, headers, req.uri().query()),
+        TokenFrom::Header => require_admin(state, headers),
+    }
+}
+
+/// Share routes: a declared oversize body is refused before anything
+/// reads it (and the connection closed).
+pub(super) async fn declared_length(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if let Some(len) = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && let Err(r) = share_core::check_declared_length(len, state.share.max_body_bytes)
+    {
+        let mut resp = super::share::share_answer((r.http_status(), r.body()));
+        resp.headers_mut().insert(
+            header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return resp;
+    }
+    next.run(req).await
+}
+
+/// Frame routes: the per-client and (for a share link's frames) the
+/// per-token rate limits; stopping is never held back. Behind the public
+/// host's proxy the client is the first `X-Forwarded-For` address;
+/// locally, the peer.
+pub(super) async fn frame_rate(
+    State(state): State<AppState>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    token: Option<Path<String>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let public = req.extensions().get::<ThroughPublicHost>().is_some();
+    let client = public
+        .then(|| {
+            req.headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok())
+        })
+        .flatten()
+        .unwrap_or(peer.ip());
+    let limited = |r: share_core::RateLimited| {
+        let r: share_core::FrameRejection = r.into();
+        (StatusCode::TOO_MANY_REQUESTS, Json(r.body())).into_response()
     };
-    if let Err(r) = auth {
-        return r;
+    let verdict = state
+        .ingest_limit
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .check(&client, Instant::now());
+    if let Err(r) = verdict {
+        return limited(r);
+    }
+    if let Some(Path(token)) = token.filter(|t| !t.0.is_empty()) {
+        let verdict = state
+            .token_limit
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .check(&token, Instant::now());
+        if let Err(r) = verdict {
+            return limited(r);
+        }
+    }
+    next.run(req).await
+}
+
+/// Share routes on the public host: a path token that is not a
+/// well-formed share token is the public host's 404, as for any route it
+/// does not serve.
+pub(super) async fn public_token(Path(token): Path<String>, req: Request, next: Next) -> Response {
+    if req.extensions().get::<ThroughPublicHost>().is_some()
+        && share_core::ShareToken::parse(&token).is_err()
+    {
+        return error_with(StatusCode::NOT_FOUND, "not_found", "Not found.");
     }
     next.run(req).await
 }

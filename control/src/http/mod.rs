@@ -4,24 +4,20 @@
 #![allow(clippy::result_large_err)]
 
 use crate::media::MediaHandle;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use ipc_schema::*;
-use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 
+mod admin;
+mod api_doc;
 mod guard;
 pub mod serve;
 mod share;
-use share::{
-    create_share, list_shares, share_answer, share_frame, share_page, share_stop, stop_shares,
-    stream_ingest,
-};
 
 /// Shared state of the HTTP handlers.
 #[derive(Clone)]
@@ -65,14 +61,14 @@ impl IngestCounters {
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
-    fn view(&self) -> serde_json::Value {
+    fn view(&self) -> api_doc::IngestView {
         let get = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
-        json!({
-            "admitted": get(&self.admitted),
-            "refused": get(&self.refused),
-            "jpegDecoded": get(&self.jpeg_decoded),
-            "jpegDecodeCpuNs": get(&self.jpeg_decode_cpu_ns),
-        })
+        api_doc::IngestView {
+            admitted: get(&self.admitted),
+            refused: get(&self.refused),
+            jpeg_decoded: get(&self.jpeg_decoded),
+            jpeg_decode_cpu_ns: get(&self.jpeg_decode_cpu_ns),
+        }
     }
 }
 
@@ -144,160 +140,253 @@ impl AppState {
     }
 }
 
-/// All routes.
-pub fn router(state: AppState) -> Router {
+/// One group of routes and the `(method, path)` pairs it serves, built by
+/// the same calls, so the list cannot miss a route the router has (the
+/// OpenAPI document is checked against it).
+pub(crate) struct Routes {
+    router: Router<AppState>,
+    list: Vec<(&'static str, &'static str)>,
+}
+
+impl Routes {
+    fn new() -> Self {
+        Self {
+            router: Router::new(),
+            list: Vec::new(),
+        }
+    }
+
+    /// `path` served for `methods` (upper case, as in the method router).
+    fn route(
+        mut self,
+        path: &'static str,
+        methods: &[&'static str],
+        handler: axum::routing::MethodRouter<AppState>,
+    ) -> Self {
+        self.router = self.router.route(path, handler);
+        self.list.extend(methods.iter().map(|m| (*m, path)));
+        self
+    }
+}
+
+/// Health and the static settings reference: no token, local hosts only.
+fn health_routes() -> Routes {
+    Routes::new()
+        .route("/healthz", &["GET"], get(healthz))
+        .route("/api/settings/reference", &["GET"], get(settings_reference))
+}
+
+/// The share routes: the token in the path (or the ingest token) is the
+/// capability. The only routes the public host reaches; there
+/// (`public`), a path token that is not a well-formed share token is the
+/// public host's 404.
+fn share_routes(state: &AppState, public: bool) -> Routes {
     // Frame routes take bodies up to the share rules' limit (plus slack).
     let frame_limit = axum::extract::DefaultBodyLimit::max(
         usize::try_from(state.share.max_body_bytes)
             .unwrap_or(usize::MAX)
             .saturating_add(1024),
     );
-    // Admin routes: the guard (host, origin, content type, token) runs
-    // before any extractor reads a body.
-    let admin = Router::new()
-        .route("/api/media/state", get(media_state))
-        .route("/api/voice/screen-watch", post(screen_watch))
-        .route("/api/voice/go-live", post(go_live))
-        .route("/api/voice/state", get(voice_state))
-        .route("/api/settings", get(get_settings).patch(patch_settings))
-        .route("/api/voice/recaps", get(recaps))
-        .route("/dashboard", get(dashboard))
-        .route("/api/voice/events", get(events))
-        .route("/api/voice/frame.jpg", get(latest_frame))
-        .route("/api/voice/share-session", post(create_share))
-        .route("/api/voice/share-sessions", get(list_shares))
-        .route("/api/voice/share-sessions/stop", post(stop_shares))
-        .route("/api/media/voice", put(put_voice).delete(delete_voice))
+    let declared = || axum::middleware::from_fn_with_state(state.clone(), guard::declared_length);
+    let rate = || axum::middleware::from_fn_with_state(state.clone(), guard::frame_rate);
+    let frame = post(share::share_frame)
+        .layer(frame_limit)
+        .route_layer(rate())
+        .route_layer(declared());
+    let stop = post(share::share_stop).route_layer(declared());
+    let ingest = || {
+        post(share::stream_ingest)
+            .layer(frame_limit)
+            .route_layer(rate())
+            .route_layer(declared())
+    };
+    let (frame, stop, page) = if public {
+        let token = || axum::middleware::from_fn(guard::public_token);
+        (
+            frame.route_layer(token()),
+            stop.route_layer(token()),
+            get(share::share_page).route_layer(token()),
+        )
+    } else {
+        (frame, stop, get(share::share_page))
+    };
+    Routes::new()
+        .route("/api/voice/share-session/{token}/frame", &["POST"], frame)
+        .route("/api/voice/share-session/{token}/stop", &["POST"], stop)
+        .route("/api/voice/stream-ingest/frame", &["POST"], ingest())
+        .route("/api/voice/stream-ingest/frame/", &["POST"], ingest())
+        .route("/share/{token}", &["GET"], page)
+}
+
+/// The admin routes that take the token in `x-dashboard-token` only.
+fn admin_routes() -> Routes {
+    Routes::new()
+        .route("/api/media/state", &["GET"], get(admin::media_state))
+        .route(
+            "/api/voice/screen-watch",
+            &["POST"],
+            post(admin::screen_watch),
+        )
+        .route("/api/voice/go-live", &["POST"], post(admin::go_live))
+        .route("/api/voice/state", &["GET"], get(admin::voice_state))
+        .route(
+            "/api/settings",
+            &["GET", "PATCH"],
+            get(admin::get_settings).patch(admin::patch_settings),
+        )
+        .route("/api/voice/recaps", &["GET"], get(admin::recaps))
+        .route(
+            "/api/voice/share-session",
+            &["POST"],
+            post(share::create_share),
+        )
+        .route(
+            "/api/voice/share-sessions",
+            &["GET"],
+            get(share::list_shares),
+        )
+        .route(
+            "/api/voice/share-sessions/stop",
+            &["POST"],
+            post(share::stop_shares),
+        )
+        .route(
+            "/api/media/voice",
+            &["PUT", "DELETE"],
+            put(admin::put_voice).delete(admin::delete_voice),
+        )
         .route(
             "/api/media/subscriptions/{user_id}",
-            put(put_subscription).delete(delete_subscription),
+            &["PUT", "DELETE"],
+            put(admin::put_subscription).delete(admin::delete_subscription),
         )
+        .route("/api/openapi.json", &["GET"], get(api_doc::openapi_json))
+}
+
+/// The admin routes a browser opens by URL (the dashboard, its event
+/// stream and frame), which cannot set headers: the token may also come
+/// as a `token` query parameter.
+fn admin_browser_routes() -> Routes {
+    Routes::new()
+        .route("/dashboard", &["GET"], get(admin::dashboard))
+        .route("/api/voice/events", &["GET"], get(admin::events))
+        .route("/api/voice/frame.jpg", &["GET"], get(admin::latest_frame))
+}
+
+/// Every `(method, path)` control serves (`GET` routes answer `HEAD`
+/// too).
+#[cfg(test)]
+pub(crate) fn route_list() -> Vec<(&'static str, &'static str)> {
+    [
+        health_routes().list,
+        admin_routes().list,
+        admin_browser_routes().list,
+    ]
+    .into_iter()
+    .flatten()
+    .chain(route_list_share())
+    .collect()
+}
+
+/// The share routes' pairs (their router needs the state for its layers;
+/// the list does not).
+fn route_list_share() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("POST", "/api/voice/share-session/{token}/frame"),
+        ("POST", "/api/voice/share-session/{token}/stop"),
+        ("POST", "/api/voice/stream-ingest/frame"),
+        ("POST", "/api/voice/stream-ingest/frame/"),
+        ("GET", "/share/{token}"),
+    ]
+}
+
+/// All routes: health, share and admin routers merged for local hosts;
+/// a request through the public host is served by the share router alone
+/// (anything else there is the same JSON 404). The admin routers' route
+/// layer (`guard::admin_guard`) checks host, origin, content type and the
+/// token before any extractor runs.
+pub fn router(state: AppState) -> Router {
+    let admin = admin_routes()
+        .router
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::admin_guard,
         ));
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/api/settings/reference", get(settings_reference))
-        .route(
-            "/api/voice/share-session/{token}/frame",
-            post(share_frame).layer(frame_limit),
-        )
-        .route("/api/voice/share-session/{token}/stop", post(share_stop))
-        .route(
-            "/api/voice/stream-ingest/frame",
-            post(stream_ingest).layer(frame_limit),
-        )
-        .route(
-            "/api/voice/stream-ingest/frame/",
-            post(stream_ingest).layer(frame_limit),
-        )
-        .route("/share/{token}", get(share_page))
-        .merge(admin)
-        .fallback(|| async { error_with(StatusCode::NOT_FOUND, "not_found", "Not found.") })
-        .layer(axum::middleware::from_fn_with_state(
+    let browser = admin_browser_routes()
+        .router
+        .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            guard::admin_browser_guard,
+        ));
+    let local_share = share_routes(&state, false);
+    debug_assert_eq!(local_share.list, route_list_share());
+    let public = share_routes(&state, true)
+        .router
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_found)
+        .with_state(state.clone());
+    let local = Router::new()
+        .merge(health_routes().router)
+        .merge(local_share.router)
+        .merge(admin)
+        .merge(browser)
+        .fallback(not_found)
+        .with_state(state.clone());
+    // The gate runs before any routing: the local router is the outer
+    // router's fallback, so no route of it has matched (nor taken path
+    // parameters) when a public request goes to the share router instead.
+    Router::new()
+        .fallback_service(local)
+        .layer(axum::middleware::from_fn_with_state(
+            PublicRouter {
+                gate: state.gate.clone(),
+                public,
+            },
             public_gate,
         ))
         .layer(axum::middleware::from_fn(guard::json_errors))
         .layer(axum::middleware::from_fn(guard::head_limits))
-        .with_state(state)
 }
 
-/// Public-host gating and the per-IP ingest limit. Requests whose
-/// `X-Forwarded-Host` or `Host` is the public host reach only the share
-/// routes (frame, stop, the page); everything else answers 404 there.
+/// The JSON 404 of an unknown route (and of any non-share route on the
+/// public host).
+async fn not_found() -> Response {
+    error_with(StatusCode::NOT_FOUND, "not_found", "Not found.")
+}
+
+/// What the public-host gate hands a public request to.
+#[derive(Clone)]
+struct PublicRouter {
+    gate: Arc<share_core::PublicHostGate>,
+    public: Router,
+}
+
+/// A request that came through the public host (an extension set by the
+/// gate; the frame rate limit then takes the client from
+/// `X-Forwarded-For`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ThroughPublicHost;
+
+/// Public-host gating: every Host / X-Forwarded-Host / Forwarded line and
+/// an absolute-form URI are read; ambiguous ones are refused, a request
+/// naming the public host is served by the share router alone, any other
+/// goes on to every route.
 async fn public_gate(
-    State(state): State<AppState>,
-    axum::extract::ConnectInfo(serve::Peer(peer)): axum::extract::ConnectInfo<serve::Peer>,
-    req: axum::extract::Request,
+    State(p): State<PublicRouter>,
+    mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    // Every Host / X-Forwarded-Host / Forwarded line and an absolute-form
-    // URI: public if any names the public host; ambiguous ones refused.
-    let decision = state.gate.check_all(
-        req.method().as_str(),
-        req.uri().path(),
-        &guard::host_sources(&req),
-    );
-    let headers = req.headers();
-    let public = match decision {
-        share_core::GateDecision::AllowLocal => false,
-        share_core::GateDecision::AllowPublic(_) => true,
-        share_core::GateDecision::NotFound(_) => {
-            return error_with(StatusCode::NOT_FOUND, "not_found", "Not found.");
-        }
-        share_core::GateDecision::Ambiguous(a) => {
-            return error_with(StatusCode::BAD_REQUEST, a.reason(), a.reason());
-        }
-    };
-    let is_ingest = req.method() == axum::http::Method::POST
-        && (req.uri().path().starts_with("/api/voice/share-session/")
-            || req
-                .uri()
-                .path()
-                .trim_end_matches('/')
-                .ends_with("/api/voice/stream-ingest/frame"));
-    if is_ingest {
-        // Refuse a declared oversize body before anything reads it.
-        if let Some(len) = headers
-            .get(axum::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok())
-            && let Err(r) = share_core::check_declared_length(len, state.share.max_body_bytes)
-        {
-            let mut resp = share_answer((r.http_status(), r.body()));
-            resp.headers_mut().insert(
-                axum::http::header::CONNECTION,
-                axum::http::HeaderValue::from_static("close"),
-            );
-            return resp;
-        }
-    }
-    // Rate limits apply to frames only: stopping is never held back.
-    let is_frame = is_ingest && req.uri().path().trim_end_matches('/').ends_with("/frame");
-    if is_frame {
-        // Behind the public host's proxy, the client is the first
-        // X-Forwarded-For address; locally, the peer.
-        let client = public
-            .then(|| {
-                headers
-                    .get("x-forwarded-for")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.split(',').next())
-                    .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok())
-            })
-            .flatten()
-            .unwrap_or(peer.ip());
-        let verdict = state
-            .ingest_limit
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .check(&client, Instant::now());
-        if let Err(limited) = verdict {
-            let r: share_core::FrameRejection = limited.into();
-            return (StatusCode::TOO_MANY_REQUESTS, Json(r.body())).into_response();
-        }
-        // …and per token (`/api/voice/share-session/{token}/frame`).
-        if let Some(token) = req
-            .uri()
-            .path()
-            .strip_prefix("/api/voice/share-session/")
-            .and_then(|rest| rest.strip_suffix("/frame"))
-            .filter(|t| !t.is_empty() && !t.contains('/'))
-        {
-            let verdict = state
-                .token_limit
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .check(&token.to_owned(), Instant::now());
-            if let Err(limited) = verdict {
-                let r: share_core::FrameRejection = limited.into();
-                return (StatusCode::TOO_MANY_REQUESTS, Json(r.body())).into_response();
+    match p.gate.is_public_request(&guard::host_sources(&req)) {
+        Err(a) => error_with(StatusCode::BAD_REQUEST, a.reason(), a.reason()),
+        Ok(false) => next.run(req).await,
+        Ok(true) => {
+            req.extensions_mut().insert(ThroughPublicHost);
+            match tower::ServiceExt::oneshot(p.public, req).await {
+                Ok(r) => r,
+                Err(never) => match never {},
             }
         }
     }
-    next.run(req).await
 }
 
 /// 503 for Discord routes when control runs without a gateway session.
@@ -308,12 +397,8 @@ fn no_session() -> Response {
     )
 }
 
-/// The admin check and the watch manager, for the admin Discord routes.
-fn admin_watch<'a>(
-    state: &'a AppState,
-    headers: &HeaderMap,
-) -> Result<&'a crate::watch::WatchHandle, Response> {
-    require_admin(state, headers)?;
+/// The watch manager, or the 503 of a control without a Discord session.
+fn watch_of(state: &AppState) -> Result<&crate::watch::WatchHandle, Response> {
     state.watch.as_ref().ok_or_else(no_session)
 }
 
@@ -334,11 +419,12 @@ fn error(status: StatusCode, message: &str) -> Response {
 
 /// A JSON error response with an explicit stable reason.
 fn error_with(status: StatusCode, reason: &str, message: &str) -> Response {
-    (
-        status,
-        Json(json!({"ok": false, "error": message, "reason": reason})),
-    )
-        .into_response()
+    let body = api_doc::ErrorBody {
+        error: message.to_owned(),
+        ok: false,
+        reason: reason.to_owned(),
+    };
+    (status, Json(body)).into_response()
 }
 
 /// A JSON request body, or the 400 that names why it is not one.
@@ -403,17 +489,22 @@ fn require_admin_browser(
     require_admin(state, headers)
 }
 
-async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
+/// `GET /healthz`.
+async fn healthz(State(state): State<AppState>) -> Response {
     let link = state.media.status();
     let gateway = state.gateway.as_ref().map(|g| g.status());
     let gateway_ok = gateway.as_ref().is_none_or(|g| g.connected);
-    Json(json!({
-        "status": if link.connected && gateway_ok { "ok" } else { "degraded" },
-        "uptimeSecs": state.started.elapsed().as_secs(),
-        "mediad": link,
-        "gateway": gateway,
-        "frameIngest": state.ingest.view(),
-    }))
+    api_doc::sorted_json(&api_doc::Health {
+        status: if link.connected && gateway_ok {
+            "ok"
+        } else {
+            "degraded"
+        },
+        uptime_secs: state.started.elapsed().as_secs(),
+        mediad: link,
+        gateway,
+        frame_ingest: state.ingest.view(),
+    })
 }
 
 /// The dashboard's combined state (media, voice + brain, share links).
@@ -441,369 +532,10 @@ async fn combined_state(state: &AppState) -> serde_json::Value {
     json!({ "media": media, "voice": voice, "shares": shares })
 }
 
-/// `GET /dashboard` (admin; never on the public host).
-async fn dashboard(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-) -> Response {
-    if let Err(r) = require_admin_browser(&state, &headers, uri.query()) {
-        return r;
-    }
-    axum::response::Html(include_str!("dashboard.html")).into_response()
-}
-
-/// `GET /api/voice/events` (admin): server-sent events, the combined state
-/// once a second.
-async fn events(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-) -> Response {
-    if let Err(r) = require_admin_browser(&state, &headers, uri.query()) {
-        return r;
-    }
-    let stream = futures_util::stream::unfold((state, true), |(state, first)| async move {
-        if !first {
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        }
-        let v = combined_state(&state).await;
-        let event = axum::response::sse::Event::default().data(v.to_string());
-        Some((Ok::<_, std::convert::Infallible>(event), (state, false)))
-    });
-    axum::response::Sse::new(stream)
-        .keep_alive(axum::response::sse::KeepAlive::default())
-        .into_response()
-}
-
-/// `GET /api/voice/frame.jpg` (admin): the latest frame of the watch.
-async fn latest_frame(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-) -> Response {
-    if let Err(r) = require_admin_browser(&state, &headers, uri.query()) {
-        return r;
-    }
-    match &state.brain {
-        Some(b) => match b.latest_frame().await {
-            Some(jpeg) => (
-                [
-                    (axum::http::header::CONTENT_TYPE, "image/jpeg"),
-                    (axum::http::header::CACHE_CONTROL, "no-store"),
-                ],
-                jpeg,
-            )
-                .into_response(),
-            None => error(StatusCode::NOT_FOUND, "no frame yet"),
-        },
-        None => error(StatusCode::NOT_FOUND, "no frame yet"),
-    }
-}
-
-/// `POST /api/voice/screen-watch`: `{"action": "start"|"stop", "guildId",
-/// "requesterId", "target"?, "preferredTransport"?}`. In a DM / group DM
-/// call, `"channelId"` (the DM channel) replaces `"guildId"`.
-async fn screen_watch(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let watch = match admin_watch(&state, &headers) {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Body {
-        action: String,
-        #[serde(flatten)]
-        start: crate::watch::StartRequest,
-    }
-    let body: Body = match json_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let result = match body.action.as_str() {
-        "start" => watch.start(body.start).await,
-        "stop" => {
-            // A call is named `call:<channelId>` on the stop path.
-            let guild = Some(body.start.guild_id)
-                .filter(|g| !g.trim().is_empty())
-                .or_else(|| body.start.channel_id.map(|c| format!("call:{}", c.trim())));
-            watch.stop(guild).await
-        }
-        other => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                &format!("unknown action {other:?} (start or stop)"),
-            );
-        }
-    };
-    Json(result).into_response()
-}
-
-/// `POST /api/voice/go-live` (admin): `{action: start|pause|resume|stop,
-/// guildId}`: our own Go Live through the gateway (op 18/22/19).
-async fn go_live(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let watch = match admin_watch(&state, &headers) {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
-    match json_body::<crate::watch::GoLiveRequest>(&body) {
-        Ok(req) => Json(watch.go_live(req).await).into_response(),
-        Err(r) => r,
-    }
-}
-
-/// `GET /api/settings` (admin): the live `voice.streamWatch` settings.
 /// `GET /api/settings/reference`: every `voice.streamWatch` key with its
 /// meaning, default, range and reader (static documentation, no secrets).
 async fn settings_reference() -> Response {
     Json(json!({"ok": true, "settings": brain_core::settings_reference()})).into_response()
-}
-
-async fn get_settings(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = require_admin(&state, &headers) {
-        return r;
-    }
-    Json(json!({"ok": true, "settings": state.settings.current()})).into_response()
-}
-
-/// `PATCH /api/settings` (admin): a JSON object with some of the
-/// `voice.streamWatch` keys. Strict: unknown or legacy keys, wrong types
-/// and out-of-range values are refused (400) with every problem named;
-/// nothing changes unless everything is valid. Saved before it applies.
-async fn patch_settings(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    if let Err(r) = require_admin(&state, &headers) {
-        return r;
-    }
-    let patch: serde_json::Value = match json_body(&body) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    match state.settings.patch(&patch).await {
-        Ok(s) => Json(json!({"ok": true, "settings": s})).into_response(),
-        Err(crate::settings::PatchError::Invalid(problems)) => {
-            let errors: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            (
-                StatusCode::BAD_REQUEST,
-                Json(json!({"ok": false, "error": errors.join("; "), "errors": errors})),
-            )
-                .into_response()
-        }
-        Err(crate::settings::PatchError::NotSaved(e)) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("settings not saved, nothing changed: {e}"),
-        ),
-    }
-}
-
-/// `GET /api/voice/recaps` (admin): the newest saved watch recaps.
-async fn recaps(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = require_admin(&state, &headers) {
-        return r;
-    }
-    match state.store.load_recaps(20).await {
-        Ok(list) => Json(json!({"ok": true, "recaps": list})).into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
-    }
-}
-
-/// `GET /api/voice/state`: sharers, streams, own voice and watches.
-async fn voice_state(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let watch = match admin_watch(&state, &headers) {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
-    let Some(view) = watch.state().await else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "watch manager stopped");
-    };
-    let mut v = serde_json::to_value(view).unwrap_or_default();
-    if let Some(brain) = &state.brain
-        && let Some(b) = brain.view().await
-    {
-        v["brain"] = serde_json::to_value(b).unwrap_or_default();
-    }
-    if let Some(sp) = &state.speech {
-        v["speech"] = serde_json::to_value(&*sp.state().borrow()).unwrap_or_default();
-    }
-    Json(v).into_response()
-}
-
-async fn media_state(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = require_admin(&state, &headers) {
-        return r;
-    }
-    match state.media.view().await {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
-    }
-}
-
-fn parse_id(s: &str, field: &str) -> Result<u64, Response> {
-    s.trim()
-        .parse::<u64>()
-        .map_err(|_| error(StatusCode::BAD_REQUEST, &format!("{field}_invalid")))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct VoiceBody {
-    guild_id: String,
-    channel_id: String,
-    user_id: String,
-    session_id: String,
-    endpoint: String,
-    token: String,
-}
-
-async fn put_voice(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    if let Err(r) = require_admin(&state, &headers) {
-        return r;
-    }
-    let Ok(b) = serde_json::from_slice::<VoiceBody>(&body) else {
-        return error(StatusCode::BAD_REQUEST, "invalid_json_body");
-    };
-    let ids = (|| {
-        Ok::<_, Response>((
-            parse_id(&b.guild_id, "guild_id")?,
-            parse_id(&b.channel_id, "channel_id")?,
-            parse_id(&b.user_id, "user_id")?,
-        ))
-    })();
-    let (guild, channel, user) = match ids {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    if b.endpoint.trim().is_empty() {
-        return error(StatusCode::BAD_REQUEST, "endpoint_required");
-    }
-    let v = VoiceConnect {
-        guild_id: GuildId(guild),
-        channel_id: ChannelId(channel),
-        user_id: UserId(user),
-        session_id: Secret::new(b.session_id),
-        endpoint: b.endpoint,
-        token: Secret::new(b.token),
-        dave_group_id: channel,
-    };
-    match state.media.set_voice(Some(v), "admin_api").await {
-        Ok(()) => Json(json!({"ok": true})).into_response(),
-        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
-    }
-}
-
-async fn delete_voice(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = require_admin(&state, &headers) {
-        return r;
-    }
-    match state.media.set_voice(None, "admin_api").await {
-        Ok(()) => Json(json!({"ok": true})).into_response(),
-        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
-    }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-struct SubscriptionBody {
-    stream_type: Option<String>,
-    max_fps: Option<f32>,
-    quality: Option<u8>,
-    preferred_pixel_count: Option<u32>,
-    jpeg_quality: Option<u8>,
-}
-
-async fn put_subscription(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(user_id): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
-    if let Err(r) = require_admin(&state, &headers) {
-        return r;
-    }
-    let user = match parse_id(&user_id, "user_id") {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let b = match subscription_body(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let stream_type = match b.stream_type.as_deref() {
-        None => None,
-        Some("screen") => Some(StreamType::Screen),
-        Some("camera") | Some("video") => Some(StreamType::Camera),
-        Some(_) => return error(StatusCode::BAD_REQUEST, "stream_type_invalid"),
-    };
-    let s = VideoSubscription {
-        user_id: UserId(user),
-        stream_type,
-        max_fps: b.max_fps.unwrap_or(2.0),
-        quality: b.quality.unwrap_or(100),
-        preferred_pixel_count: b.preferred_pixel_count,
-        jpeg_quality: b.jpeg_quality.unwrap_or(75),
-    };
-    match state.media.subscribe(s).await {
-        Ok(()) => Json(json!({"ok": true})).into_response(),
-        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
-    }
-}
-
-/// A subscription body: a JSON object naming at least one known field.
-/// `[]`, `{}`, unknown keys and an empty body are refused (they used to
-/// create a subscription with every default).
-fn subscription_body(body: &[u8]) -> Result<SubscriptionBody, Response> {
-    let v: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|_| error(StatusCode::BAD_REQUEST, "invalid_json_body"))?;
-    match &v {
-        serde_json::Value::Object(m) if !m.is_empty() => {}
-        serde_json::Value::Object(_) => {
-            return Err(error(
-                StatusCode::BAD_REQUEST,
-                "subscription_fields_required",
-            ));
-        }
-        _ => return Err(error(StatusCode::BAD_REQUEST, "json_object_required")),
-    }
-    serde_json::from_value(v).map_err(|e| {
-        error_with(
-            StatusCode::BAD_REQUEST,
-            "invalid_subscription",
-            &format!("invalid subscription: {e}"),
-        )
-    })
-}
-
-async fn delete_subscription(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(user_id): Path<String>,
-) -> Response {
-    if let Err(r) = require_admin(&state, &headers) {
-        return r;
-    }
-    let user = match parse_id(&user_id, "user_id") {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    match state.media.unsubscribe(UserId(user)).await {
-        Ok(()) => Json(json!({"ok": true})).into_response(),
-        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
-    }
 }
 
 #[cfg(test)]

@@ -8,16 +8,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{AppState, admin_watch, constant_time_eq, error, json_body, no_session, require_admin};
+use super::{AppState, constant_time_eq, error, json_body, no_session, require_admin, watch_of};
 
 /// `POST /api/voice/share-session` (admin): a share link for a target, as
 /// `start_screen_watch` with `preferredTransport: "link"`.
 pub(super) async fn create_share(
     State(state): State<AppState>,
-    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let watch = match admin_watch(&state, &headers) {
+    let watch = match watch_of(&state) {
         Ok(w) => w,
         Err(r) => return r,
     };
@@ -39,10 +38,7 @@ fn default_target_to_requester(req: &mut crate::watch::StartRequest) {
 }
 
 /// `GET /api/voice/share-sessions` (admin): live links, by suffix.
-pub(super) async fn list_shares(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(r) = require_admin(&state, &headers) {
-        return r;
-    }
+pub(super) async fn list_shares(State(state): State<AppState>) -> Response {
     match &state.watch {
         Some(w) => match w.share_list().await {
             Some(v) => Json(v).into_response(),
@@ -56,10 +52,9 @@ pub(super) async fn list_shares(State(state): State<AppState>, headers: HeaderMa
 /// `{"all": true}`.
 pub(super) async fn stop_shares(
     State(state): State<AppState>,
-    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let w = match admin_watch(&state, &headers) {
+    let w = match watch_of(&state) {
         Ok(w) => w,
         Err(r) => return r,
     };
@@ -91,7 +86,7 @@ pub(super) async fn share_frame(
     let Some(watch) = &state.watch else {
         return no_session();
     };
-    // Declared oversize bodies were refused by `public_gate` before this
+    // Declared oversize bodies were refused by `guard::declared_length` before this
     // extractor read anything; undeclared ones stop at the body limit.
     let max_body = state.share.max_body_bytes;
     let frame = match share_core::FrameBody::parse(&body, max_body) {

@@ -1,0 +1,441 @@
+//! The API's shapes in one place: the typed answers of the routes whose
+//! shape is part of the API, and the OpenAPI document served at
+//! `GET /api/openapi.json` (admin), generated with `utoipa`. Every route
+//! the router has is in it (checked against `super::route_list`).
+//!
+//! Answers that went through a `serde_json::Value` before they were typed
+//! (health, voice state, share listings, errors) are still written through
+//! one ([`sorted_json`]), so their bytes are unchanged: keys in sorted
+//! order at every level.
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// A JSON answer written through a `serde_json::Value` (keys sorted).
+pub(super) fn sorted_json<T: Serialize>(v: &T) -> Response {
+    Json(serde_json::to_value(v).unwrap_or_default()).into_response()
+}
+
+/// Every error answer: `error` says it, `reason` is stable.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(super) struct ErrorBody {
+    /// What went wrong, for a person.
+    pub error: String,
+    /// Always `false`.
+    pub ok: bool,
+    /// A stable `snake_case` code.
+    pub reason: String,
+}
+
+/// Frames through the two frame routes since start.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct IngestView {
+    /// Admitted by the watch manager.
+    pub admitted: u64,
+    /// Refused (session, presence, MIME, size, rate).
+    pub refused: u64,
+    /// JPEGs decoded at 1/8 scale for change metrics.
+    pub jpeg_decoded: u64,
+    /// Thread CPU time those decodes took, in ns.
+    pub jpeg_decode_cpu_ns: u64,
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Health {
+    /// `ok`, or `degraded` when mediad or the Discord gateway is not
+    /// connected.
+    pub status: &'static str,
+    /// Seconds since control started.
+    pub uptime_secs: u64,
+    /// The link to mediad.
+    #[schema(value_type = Object)]
+    pub mediad: crate::media::MediaLinkStatus,
+    /// The Discord gateway session (`null` without one).
+    #[schema(value_type = Option<Object>)]
+    pub gateway: Option<crate::discord::GatewayStatus>,
+    /// Frame ingest counters.
+    pub frame_ingest: IngestView,
+}
+
+/// `GET /api/voice/state`: the watch manager's view, with the brain's and
+/// speech's when they run.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(super) struct VoiceState {
+    /// Own user, voice channels, sharers, streams and watches
+    /// (`userId`, `voice`, `sharers`, `streams`, `watches`).
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub view: crate::watch::VoiceStateView,
+    /// The brain's notes, loops and calls (absent without a brain).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub brain: Option<crate::brain::BrainView>,
+    /// Speech in and out (absent without speech).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub speech: Option<crate::voice::VoiceState>,
+}
+
+/// The token header the admin routes take.
+struct DashboardToken;
+
+impl Modify for DashboardToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "dashboardToken",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "x-dashboard-token",
+                "DASHBOARD_TOKEN (browser routes also take `?token=`); without one, control listens on loopback only",
+            ))),
+        );
+        components.add_security_scheme(
+            "publicApiToken",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "x-public-api-token",
+                "PUBLIC_API_TOKEN, for the direct ingest route",
+            ))),
+        );
+    }
+}
+
+/// The OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "control",
+        description = "control's HTTP API: health, the admin API (media, voice, watches, share links, settings, the dashboard) and the public share-link routes. Every error is JSON: `{\"ok\": false, \"error\": …, \"reason\": …}`. Only the share routes are reachable through the public host."
+    ),
+    paths(
+        doc::healthz,
+        doc::settings_reference,
+        doc::share_frame,
+        doc::share_stop,
+        doc::stream_ingest,
+        doc::stream_ingest_slash,
+        doc::share_page,
+        doc::media_state,
+        doc::screen_watch,
+        doc::go_live,
+        doc::voice_state,
+        doc::get_settings,
+        doc::patch_settings,
+        doc::recaps,
+        doc::create_share,
+        doc::list_shares,
+        doc::stop_shares,
+        doc::put_voice,
+        doc::delete_voice,
+        doc::put_subscription,
+        doc::delete_subscription,
+        doc::openapi,
+        doc::dashboard,
+        doc::events,
+        doc::latest_frame,
+    ),
+    components(schemas(ErrorBody, Health, IngestView, VoiceState)),
+    modifiers(&DashboardToken),
+    tags(
+        (name = "health", description = "No token; local hosts only."),
+        (name = "share", description = "Share-link routes: the token in the path (or PUBLIC_API_TOKEN) is the capability; the only routes of the public host."),
+        (name = "admin", description = "Admin routes: Host allowlist, same-origin, JSON writes and the dashboard token, checked before anything reads the request."),
+    )
+)]
+pub(crate) struct ApiDoc;
+
+/// The document as JSON.
+pub(crate) fn document() -> serde_json::Value {
+    serde_json::to_value(ApiDoc::openapi()).unwrap_or_default()
+}
+
+/// `GET /api/openapi.json` (admin).
+pub(super) async fn openapi_json() -> Response {
+    Json(document()).into_response()
+}
+
+/// The routes' descriptions (the handlers are in `mod.rs`, `admin.rs` and
+/// `share.rs`).
+#[allow(dead_code)]
+mod doc {
+    use super::{ErrorBody, Health, VoiceState};
+
+    #[utoipa::path(get, path = "/healthz", tag = "health",
+        responses((status = 200, description = "Health (status `degraded` when mediad or the gateway is down)", body = Health)))]
+    fn healthz() {}
+
+    #[utoipa::path(get, path = "/api/settings/reference", tag = "health",
+        responses((status = 200, description = "`{ok, settings}`: every `voice.streamWatch` key with its meaning, default, range and reader", body = Object)))]
+    fn settings_reference() {}
+
+    #[utoipa::path(post, path = "/api/voice/share-session/{token}/frame", tag = "share",
+        params(("token" = String, Path, description = "The share link's token")),
+        request_body(content = Object, description = "`{dataBase64, mimeType?, …}`", content_type = "application/json"),
+        responses(
+            (status = 200, description = "`{accepted: true, reason: null}`", body = Object),
+            (status = 400, description = "`{accepted: false, reason}`: a refused frame", body = Object),
+            (status = 413, description = "Declared body over the limit", body = Object),
+            (status = 429, description = "Rate limited (per client, per token)", body = Object),
+            (status = 503, description = "No Discord session", body = ErrorBody)))]
+    fn share_frame() {}
+
+    #[utoipa::path(post, path = "/api/voice/share-session/{token}/stop", tag = "share",
+        params(("token" = String, Path, description = "The share link's token")),
+        responses(
+            (status = 200, description = "Stopped", body = Object),
+            (status = 404, description = "No such link", body = Object),
+            (status = 503, description = "No Discord session", body = ErrorBody)))]
+    fn share_stop() {}
+
+    #[utoipa::path(post, path = "/api/voice/stream-ingest/frame", tag = "share",
+        request_body(content = Object, description = "`{dataBase64, mimeType?, guildId, streamerUserId?}`", content_type = "application/json"),
+        responses(
+            (status = 200, description = "`{accepted: true, reason: null}`", body = Object),
+            (status = 400, description = "`{accepted: false, reason}`", body = Object),
+            (status = 401, description = "Neither `x-public-api-token` nor the dashboard token", body = Object),
+            (status = 429, description = "Rate limited", body = Object)),
+        security(("publicApiToken" = []), ("dashboardToken" = [])))]
+    fn stream_ingest() {}
+
+    #[utoipa::path(post, path = "/api/voice/stream-ingest/frame/", tag = "share",
+        request_body(content = Object, description = "As without the trailing slash", content_type = "application/json"),
+        responses((status = 200, description = "As `/api/voice/stream-ingest/frame`", body = Object)),
+        security(("publicApiToken" = []), ("dashboardToken" = [])))]
+    fn stream_ingest_slash() {}
+
+    #[utoipa::path(get, path = "/share/{token}", tag = "share",
+        params(("token" = String, Path, description = "The share link's token")),
+        responses(
+            (status = 200, description = "The capture page", content_type = "text/html"),
+            (status = 404, description = "Expired or unknown link", content_type = "text/html"),
+            (status = 503, description = "No Discord session", content_type = "text/html")))]
+    fn share_page() {}
+
+    #[utoipa::path(get, path = "/api/media/state", tag = "admin",
+        responses(
+            (status = 200, description = "Desired and known media state", body = Object),
+            (status = 401, description = "No or wrong token", body = ErrorBody),
+            (status = 503, description = "The media link task stopped", body = ErrorBody)),
+        security(("dashboardToken" = [])))]
+    fn media_state() {}
+
+    #[utoipa::path(post, path = "/api/voice/screen-watch", tag = "admin",
+        request_body(content = Object, description = "`{action: start|stop, guildId | channelId (a DM call), requesterId, target?, preferredTransport?, textChannelId?}`; ids are snowflake strings", content_type = "application/json"),
+        responses(
+            (status = 200, description = "The watch result (`ok`, `reason`, `transport`, `targetUserId`, `linkUrl`, `watchId`, …)", body = Object),
+            (status = 400, description = "Bad JSON, unknown action, or an id that is not a snowflake (`reason`: `<field>_invalid`)", body = ErrorBody),
+            (status = 401, description = "No or wrong token", body = ErrorBody),
+            (status = 503, description = "No Discord session", body = ErrorBody)),
+        security(("dashboardToken" = [])))]
+    fn screen_watch() {}
+
+    #[utoipa::path(post, path = "/api/voice/go-live", tag = "admin",
+        request_body(content = Object, description = "`{action: start|pause|resume|stop, guildId}`", content_type = "application/json"),
+        responses(
+            (status = 200, description = "The result (`ok`, `reason`)", body = Object),
+            (status = 400, description = "Bad JSON or id", body = ErrorBody),
+            (status = 503, description = "No Discord session", body = ErrorBody)),
+        security(("dashboardToken" = [])))]
+    fn go_live() {}
+
+    #[utoipa::path(get, path = "/api/voice/state", tag = "admin",
+        responses(
+            (status = 200, description = "Sharers, streams, own voice, watches, brain and speech", body = VoiceState),
+            (status = 503, description = "No Discord session, or the watch manager stopped", body = ErrorBody)),
+        security(("dashboardToken" = [])))]
+    fn voice_state() {}
+
+    #[utoipa::path(get, path = "/api/settings", tag = "admin",
+        responses((status = 200, description = "`{ok, settings}`: the live `voice.streamWatch` settings", body = Object)),
+        security(("dashboardToken" = [])))]
+    fn get_settings() {}
+
+    #[utoipa::path(patch, path = "/api/settings", tag = "admin",
+        request_body(content = Object, description = "Some `voice.streamWatch` keys", content_type = "application/json"),
+        responses(
+            (status = 200, description = "`{ok, settings}` after saving", body = Object),
+            (status = 400, description = "`{ok: false, error, errors}`: every problem named; nothing changed", body = Object),
+            (status = 500, description = "Not saved; nothing changed", body = ErrorBody)),
+        security(("dashboardToken" = [])))]
+    fn patch_settings() {}
+
+    #[utoipa::path(get, path = "/api/voice/recaps", tag = "admin",
+        responses((status = 200, description = "`{ok, recaps}`: the newest saved watch recaps", body = Object)),
+        security(("dashboardToken" = [])))]
+    fn recaps() {}
+
+    #[utoipa::path(post, path = "/api/voice/share-session", tag = "admin",
+        request_body(content = Object, description = "`{guildId, requesterId, target?, textChannelId?}` (target defaults to the requester)", content_type = "application/json"),
+        responses(
+            (status = 200, description = "The watch result, with `linkUrl` and `expiresInMinutes`", body = Object),
+            (status = 400, description = "Bad JSON or id", body = ErrorBody),
+            (status = 503, description = "No Discord session", body = ErrorBody)),
+        security(("dashboardToken" = [])))]
+    fn create_share() {}
+
+    #[utoipa::path(get, path = "/api/voice/share-sessions", tag = "admin",
+        responses(
+            (status = 200, description = "`{sessions: [{suffix, guildId, requesterId, targetId, expiresInMinutes, framesAccepted}]}` (token suffixes only)", body = Object),
+            (status = 503, description = "No Discord session", body = ErrorBody)),
+        security(("dashboardToken" = [])))]
+    fn list_shares() {}
+
+    #[utoipa::path(post, path = "/api/voice/share-sessions/stop", tag = "admin",
+        request_body(content = Object, description = "`{suffix}` or `{all: true}`", content_type = "application/json"),
+        responses(
+            (status = 200, description = "Stopped", body = Object),
+            (status = 400, description = "Neither suffix nor all", body = ErrorBody),
+            (status = 404, description = "No link with that suffix", body = Object)),
+        security(("dashboardToken" = [])))]
+    fn stop_shares() {}
+
+    #[utoipa::path(put, path = "/api/media/voice", tag = "admin",
+        request_body(content = Object, description = "`{guildId, channelId, userId, sessionId, endpoint, token}`", content_type = "application/json"),
+        responses(
+            (status = 200, description = "`{ok: true}`", body = Object),
+            (status = 400, description = "`invalid_json_body`, `<field>_invalid`, `endpoint_required`", body = ErrorBody),
+            (status = 503, description = "mediad unreachable", body = ErrorBody)),
+        security(("dashboardToken" = [])))]
+    fn put_voice() {}
+
+    #[utoipa::path(delete, path = "/api/media/voice", tag = "admin",
+        responses((status = 200, description = "`{ok: true}`", body = Object)),
+        security(("dashboardToken" = [])))]
+    fn delete_voice() {}
+
+    #[utoipa::path(put, path = "/api/media/subscriptions/{user_id}", tag = "admin",
+        params(("user_id" = String, Path, description = "The user (snowflake)")),
+        request_body(content = Object, description = "`{streamType?, maxFps?, quality?, preferredPixelCount?, jpegQuality?}` (at least one)", content_type = "application/json"),
+        responses(
+            (status = 200, description = "`{ok: true}`", body = Object),
+            (status = 400, description = "`user_id_invalid`, `json_object_required`, `subscription_fields_required`, `invalid_subscription`, `stream_type_invalid`", body = ErrorBody)),
+        security(("dashboardToken" = [])))]
+    fn put_subscription() {}
+
+    #[utoipa::path(delete, path = "/api/media/subscriptions/{user_id}", tag = "admin",
+        params(("user_id" = String, Path, description = "The user (snowflake)")),
+        responses(
+            (status = 200, description = "`{ok: true}`", body = Object),
+            (status = 400, description = "`user_id_invalid`", body = ErrorBody)),
+        security(("dashboardToken" = [])))]
+    fn delete_subscription() {}
+
+    #[utoipa::path(get, path = "/api/openapi.json", tag = "admin",
+        responses((status = 200, description = "This document", body = Object)),
+        security(("dashboardToken" = [])))]
+    fn openapi() {}
+
+    #[utoipa::path(get, path = "/dashboard", tag = "admin",
+        params(("token" = Option<String>, Query, description = "The dashboard token, for a browser")),
+        responses((status = 200, description = "The dashboard page", content_type = "text/html")),
+        security(("dashboardToken" = [])))]
+    fn dashboard() {}
+
+    #[utoipa::path(get, path = "/api/voice/events", tag = "admin",
+        params(("token" = Option<String>, Query, description = "The dashboard token, for a browser")),
+        responses((status = 200, description = "Server-sent events: `{media, voice, shares}` once a second", content_type = "text/event-stream")),
+        security(("dashboardToken" = [])))]
+    fn events() {}
+
+    #[utoipa::path(get, path = "/api/voice/frame.jpg", tag = "admin",
+        params(("token" = Option<String>, Query, description = "The dashboard token, for a browser")),
+        responses(
+            (status = 200, description = "The latest frame", content_type = "image/jpeg"),
+            (status = 404, description = "No frame yet", body = ErrorBody)),
+        security(("dashboardToken" = [])))]
+    fn latest_frame() {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every route the router has is in the document, with its method, and
+    /// the document names no route the router lacks.
+    #[test]
+    fn the_document_covers_every_route() {
+        let doc = document();
+        assert_eq!(doc["openapi"], "3.1.0", "{}", doc["openapi"]);
+        assert_eq!(doc["info"]["title"], "control");
+        assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+        let mut documented = std::collections::BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for method in item.as_object().expect("path item").keys() {
+                documented.insert((method.to_ascii_uppercase(), path.clone()));
+            }
+        }
+        let routes: std::collections::BTreeSet<(String, String)> = super::super::route_list()
+            .into_iter()
+            .map(|(m, p)| (m.to_owned(), p.to_owned()))
+            .collect();
+        assert_eq!(
+            routes.len(),
+            super::super::route_list().len(),
+            "a route listed twice"
+        );
+        let missing: Vec<_> = routes.difference(&documented).collect();
+        let extra: Vec<_> = documented.difference(&routes).collect();
+        assert!(
+            missing.is_empty(),
+            "routes not in the document: {missing:?}"
+        );
+        assert!(
+            extra.is_empty(),
+            "documented routes the router lacks: {extra:?}"
+        );
+        // Parses back as JSON text, as served.
+        let text = serde_json::to_string(&doc).expect("serialize");
+        let back: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(back, doc);
+        assert!(
+            doc["components"]["securitySchemes"]["dashboardToken"].is_object(),
+            "{}",
+            doc["components"]
+        );
+        assert!(doc["components"]["schemas"]["Health"].is_object());
+    }
+
+    /// The typed answers write the same bytes as the `json!` views they
+    /// replaced.
+    #[test]
+    fn typed_answers_keep_their_bytes() {
+        let e = ErrorBody {
+            error: "Not found.".into(),
+            ok: false,
+            reason: "not_found".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            serde_json::json!({"ok": false, "error": "Not found.", "reason": "not_found"})
+                .to_string()
+        );
+        let h = Health {
+            status: "degraded",
+            uptime_secs: 7,
+            mediad: crate::media::MediaLinkStatus::default(),
+            gateway: None,
+            frame_ingest: IngestView {
+                admitted: 1,
+                refused: 2,
+                jpeg_decoded: 3,
+                jpeg_decode_cpu_ns: 4,
+            },
+        };
+        let old = serde_json::json!({
+            "status": "degraded",
+            "uptimeSecs": 7,
+            "mediad": crate::media::MediaLinkStatus::default(),
+            "gateway": Option::<crate::discord::GatewayStatus>::None,
+            "frameIngest": {"admitted": 1, "refused": 2, "jpegDecoded": 3, "jpegDecodeCpuNs": 4},
+        });
+        assert_eq!(
+            serde_json::to_value(&h).unwrap().to_string(),
+            old.to_string()
+        );
+    }
+}
