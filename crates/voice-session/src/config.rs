@@ -97,14 +97,14 @@ pub struct ConnectionConfig {
 
 impl fmt::Debug for ConnectionConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Session ids and tokens are secrets: never printed.
+        // Session ids and tokens are secrets: printed redacted.
         f.debug_struct("ConnectionConfig")
             .field("role", &self.role)
             .field("endpoint", &self.endpoint)
             .field("server_id", &self.server_id)
             .field("user_id", &self.user_id)
-            .field("session_id", &"<redacted>")
-            .field("token", &"<redacted>")
+            .field("session_id", &voice_proto::Redacted(&self.session_id))
+            .field("token", &voice_proto::Redacted(&self.token))
             .field("gateway_version", &self.gateway_version)
             .field("max_dave_protocol_version", &self.max_dave_protocol_version)
             .finish_non_exhaustive()

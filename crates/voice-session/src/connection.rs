@@ -47,7 +47,7 @@ pub enum Input<'a> {
 }
 
 /// Something the shell must do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Transmit {
     /// Open a WebSocket to `url`, silently replacing any open one.
     WsConnect {
@@ -71,6 +71,28 @@ pub enum Transmit {
     },
     /// Send a datagram to the media server.
     Udp(Vec<u8>),
+}
+
+impl std::fmt::Debug for Transmit {
+    /// A text frame prints as the message it holds, whose tokens and
+    /// session ids print redacted (Identify and Resume carry them); other
+    /// frames as they are, datagrams by length.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::WsConnect { url } => f.debug_struct("WsConnect").field("url", url).finish(),
+            Self::WsText(text) => match voice_proto::VoiceMessage::from_text(text) {
+                Ok((message, _)) => f.debug_tuple("WsText").field(&message).finish(),
+                Err(_) => write!(f, "WsText(<{} bytes, not a voice message>)", text.len()),
+            },
+            Self::WsBinary(bytes) => f.debug_tuple("WsBinary").field(bytes).finish(),
+            Self::WsClose { code } => f.debug_struct("WsClose").field("code", code).finish(),
+            Self::UdpConnect { server } => f
+                .debug_struct("UdpConnect")
+                .field("server", server)
+                .finish(),
+            Self::Udp(bytes) => write!(f, "Udp(<{} bytes>)", bytes.len()),
+        }
+    }
 }
 
 /// Lifecycle of the connection, as reported to control.

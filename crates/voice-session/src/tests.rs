@@ -236,6 +236,29 @@ impl Harness {
 }
 
 #[test]
+fn debug_output_never_holds_the_token_or_session_id() {
+    let token = "voice-token-very-secret-X1";
+    let session = "voice-session-secret-Y2";
+    let cfg = ConnectionConfig::new(Role::Voice, "127.0.0.1:9000", 500, 42, session, token);
+    let config = format!("{cfg:?}");
+    let mut c = VoiceConnection::new(cfg, Instant::now());
+    c.handle_input(Input::WsConnected, Instant::now());
+    let sent: Vec<Transmit> = std::iter::from_fn(|| c.poll_transmit()).collect();
+    // The Identify goes out with both, verbatim...
+    assert!(
+        sent.iter()
+            .any(|t| matches!(t, Transmit::WsText(s) if s.contains(token) && s.contains(session))),
+        "{sent:?}"
+    );
+    // ...and prints without them.
+    let printed = format!("{config} {sent:?}");
+    assert!(printed.contains("Identify"), "{printed}");
+    for secret in [token, session] {
+        assert!(!printed.contains(secret), "{secret}: {printed}");
+    }
+}
+
+#[test]
 fn identify_differs_per_role() {
     let mut v = Harness::new(Role::Voice);
     let id = v.handshake();
