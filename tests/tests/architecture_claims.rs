@@ -79,6 +79,7 @@ const PURE_CRATES: &[(&str, &str)] = &[
     ("watch-core", "crates/watch-core"),
     ("brain-core", "crates/brain-core"),
     ("share-core", "crates/share-core"),
+    ("stream-plan", "crates/stream-plan"),
     ("sim-media", "crates/sim-media"),
     ("voice-audio", "crates/voice-audio"),
 ];
