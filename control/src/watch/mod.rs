@@ -3,8 +3,10 @@
 //! ([`watch_core::WatchBook`]), and turns `start_screen_watch` /
 //! `stop_screen_watch` into gateway commands and mediad transports.
 //!
-//! Decisions (whom to watch, which transport, when to tear down) are made
-//! by `watch-core`; this file only carries them out:
+//! Decisions (whom to watch, which transport, which other screen ends,
+//! when to tear down) are made by `watch-core`: a start request becomes a
+//! typed [`watch_core::StartPlan`] that `start` matches on. This file only
+//! carries them out:
 //! * native Go Live: join the target's voice channel (op 4), hand the voice
 //!   credentials to mediad, watch the stream (op 20), and once
 //!   STREAM_SERVER_UPDATE arrived connect mediad's stream_watch slot and

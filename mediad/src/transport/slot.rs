@@ -1,5 +1,8 @@
 //! One transport slot: the tokio task that owns a role's WebSocket, UDP
-//! socket and timers, and drives a [`VoiceConnection`].
+//! socket and timers, and drives a [`VoiceConnection`]. What it receives
+//! is decided by a [`ReceivePlan`] (`stream-plan`: layer choice, which
+//! decoder workers exist, where each RTP packet goes, op 15); the slot
+//! feeds it events and carries out its [`Action`]s.
 
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
