@@ -173,7 +173,7 @@ mod tests {
 
     /// Runs the daemon with `--test-panic-task NAME` and returns how
     /// `main_with` ended (it must end by itself: the shutdown never fires).
-    async fn run_with_panic_in(name: &str, discord: bool) -> anyhow::Result<()> {
+    async fn run_with_panic_in(name: &str, discord: bool) -> Result<(), String> {
         use clap::Parser as _;
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
@@ -201,6 +201,7 @@ mod tests {
         )
         .await
         .expect("a panicking task stops the daemon by itself")
+        .map_err(|e| e.to_string())
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,7 +209,7 @@ mod tests {
         for name in ["media client", "http"] {
             let err = run_with_panic_in(name, false).await.unwrap_err();
             assert_eq!(
-                err.to_string(),
+                err,
                 format!(
                     "the {name} task panicked: injected panic in the {name} task (--test-panic-task)"
                 )
