@@ -26,9 +26,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use brain_core::TurnIntent;
-use gateway_proto::{Dispatch, MessageCreate, User};
+use gateway_proto::{ChannelId, Dispatch, GuildId, MessageCreate, User, UserId};
 use llm::{Message, Part, Provider, Request, RequestKind, Role, ToolCall, ToolSpec};
 use serde_json::json;
+use watch_core::Place;
 
 use crate::brain::BrainHandle;
 use crate::discord::rest::RestClient;
@@ -101,21 +102,25 @@ impl Origin {
                 guild_id,
                 call_id,
                 text_channel,
-            } => StartRequest {
-                guild_id: guild_id.map(|g| g.to_string()).unwrap_or_default(),
-                channel_id: call_id.map(|c| c.to_string()),
-                requester_id: user_id.to_string(),
-                target: target.map(str::to_owned),
-                text_channel_id: text_channel.map(|c| c.to_string()),
-                ..StartRequest::default()
-            },
+            } => {
+                // A guild, else the call (a DM / group DM channel).
+                let place = guild_id
+                    .map(|g| Place::Guild(GuildId(g)))
+                    .or_else(|| call_id.map(|c| Place::Call(ChannelId(c))));
+                StartRequest {
+                    target: target.map(str::to_owned),
+                    text_channel: text_channel.map(ChannelId),
+                    ..StartRequest::new(place, UserId(*user_id))
+                }
+            }
         }
     }
 
-    fn guild(&self) -> Option<String> {
+    /// The guild whose watches a stop request ends (none: every watch).
+    fn guild(&self) -> Option<Place> {
         match self {
-            Self::Text(m) => m.guild_id.map(|g| g.0.to_string()),
-            Self::Voice { guild_id, .. } => guild_id.map(|g| g.to_string()),
+            Self::Text(m) => m.guild_id.map(Place::Guild),
+            Self::Voice { guild_id, .. } => guild_id.map(|g| Place::Guild(GuildId(g))),
         }
     }
 }
@@ -283,12 +288,10 @@ async fn handle_turn(deps: ConversationDeps, origin: Origin, speaker: String, te
 
 fn start_request(m: &MessageCreate, target: Option<&str>) -> StartRequest {
     StartRequest {
-        guild_id: m.guild_id.map(|g| g.0.to_string()).unwrap_or_default(),
-        requester_id: m.author.id.0.to_string(),
         target: target.map(str::to_owned),
         preferred_transport: None,
-        text_channel_id: Some(m.channel_id.0.to_string()),
-        ..StartRequest::default()
+        text_channel: Some(m.channel_id),
+        ..StartRequest::new(m.guild_id.map(Place::Guild), m.author.id)
     }
 }
 

@@ -70,21 +70,23 @@ pub(super) async fn screen_watch(
     struct Body {
         action: String,
         #[serde(flatten)]
-        start: crate::watch::StartRequest,
+        start: super::ids::StartBody,
     }
     let body: Body = match json_body(&body) {
         Ok(b) => b,
         Err(r) => return r,
     };
     let result = match body.action.as_str() {
-        "start" => watch.start(body.start).await,
-        "stop" => {
-            // A call is named `call:<channelId>` on the stop path.
-            let guild = Some(body.start.guild_id)
-                .filter(|g| !g.trim().is_empty())
-                .or_else(|| body.start.channel_id.map(|c| format!("call:{}", c.trim())));
-            watch.stop(guild).await
-        }
+        "start" => match body.start.into_request() {
+            Ok(req) => watch.start(req).await,
+            Err(r) => return r,
+        },
+        // The guild, else the call; neither: every watch. The requester
+        // is not needed to stop.
+        "stop" => match body.start.place() {
+            Ok(place) => watch.stop(place).await,
+            Err(r) => return r,
+        },
         other => {
             return error(
                 StatusCode::BAD_REQUEST,
@@ -102,7 +104,8 @@ pub(super) async fn go_live(State(state): State<AppState>, body: axum::body::Byt
         Ok(w) => w,
         Err(r) => return r,
     };
-    match json_body::<crate::watch::GoLiveRequest>(&body) {
+    match json_body::<super::ids::GoLiveBody>(&body).and_then(super::ids::GoLiveBody::into_request)
+    {
         Ok(req) => Json(watch.go_live(req).await).into_response(),
         Err(r) => r,
     }

@@ -16,6 +16,7 @@ use std::time::Instant;
 mod admin;
 mod api_doc;
 mod guard;
+mod ids;
 pub mod serve;
 mod share;
 

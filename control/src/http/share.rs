@@ -20,7 +20,11 @@ pub(super) async fn create_share(
         Ok(w) => w,
         Err(r) => return r,
     };
-    let mut req: crate::watch::StartRequest = match json_body(&body) {
+    let body: super::ids::StartBody = match json_body(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let mut req = match body.into_request() {
         Ok(r) => r,
         Err(r) => return r,
     };
@@ -33,7 +37,7 @@ pub(super) async fn create_share(
 /// CLI's `share create` (it used to go to whoever was sharing).
 fn default_target_to_requester(req: &mut crate::watch::StartRequest) {
     if req.target.as_deref().is_none_or(|t| t.trim().is_empty()) {
-        req.target = Some(req.requester_id.clone());
+        req.target = Some(req.requester.0.to_string());
     }
 }
 
@@ -267,8 +271,19 @@ pub(super) async fn stream_ingest(
         Ok(f) => f,
         Err(r) => return share_answer((r.http_status(), r.body())),
     };
-    let Some(guild_id) = frame.guild_id.clone().filter(|g| !g.trim().is_empty()) else {
+    let Some(guild_id) = frame.guild_id.as_deref().filter(|g| !g.trim().is_empty()) else {
         return refuse(StatusCode::BAD_REQUEST, "guild_id_required");
+    };
+    // Ids parsed here, once; a bad one is named.
+    let Ok(guild) = super::ids::snowflake(guild_id, "guild_id") else {
+        return refuse(StatusCode::BAD_REQUEST, "guild_id_invalid");
+    };
+    let streamer = match frame.streamer_user_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(s) => match super::ids::snowflake(s, "streamer_user_id") {
+            Ok(u) => Some(gateway_proto::UserId(u)),
+            Err(_) => return refuse(StatusCode::BAD_REQUEST, "streamer_user_id_invalid"),
+        },
     };
     let (data, decoded_len) = match decode_base64(&state, &frame) {
         Ok(d) => d,
@@ -281,8 +296,8 @@ pub(super) async fn stream_ingest(
     };
     let admission = watch
         .ingest_frame(crate::watch::IngestFrame {
-            guild_id,
-            streamer_user_id: frame.streamer_user_id,
+            guild: gateway_proto::GuildId(guild),
+            streamer,
             mime: mime.clone(),
             decoded: !data.is_empty(),
             decoded_len,
@@ -362,10 +377,7 @@ mod tests {
     /// so selection picked whoever was sharing); a given target is kept.
     #[test]
     fn a_link_without_a_target_is_for_the_requester() {
-        let mut req = crate::watch::StartRequest {
-            requester_id: "42".into(),
-            ..Default::default()
-        };
+        let mut req = crate::watch::StartRequest::new(None, gateway_proto::UserId(42));
         super::default_target_to_requester(&mut req);
         assert_eq!(req.target.as_deref(), Some("42"));
         req.target = Some("  ".into());

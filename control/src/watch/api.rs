@@ -35,7 +35,9 @@ impl std::str::FromStr for HomeVoice {
         let mut parts = s.trim().split('/');
         let (Some(g), Some(c), t, None) = (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return Err(format!("{s:?}: expected GUILD_ID/CHANNEL_ID[/TEXT_CHANNEL_ID]"));
+            return Err(format!(
+                "{s:?}: expected GUILD_ID/CHANNEL_ID[/TEXT_CHANNEL_ID]"
+            ));
         };
         let id = |what: &str, v: &str| {
             v.trim()
@@ -69,28 +71,34 @@ pub struct LinkConfig {
     pub stream_watch_settings: Option<tokio::sync::watch::Receiver<brain_core::Settings>>,
 }
 
-/// `start_screen_watch`.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// `start_screen_watch`, its ids already parsed (by the HTTP edge, or
+/// taken from gateway events by the conversation).
+#[derive(Clone, Debug)]
 pub struct StartRequest {
-    /// Guild id (empty for a DM / group DM call, see `channel_id`).
-    #[serde(default)]
-    pub guild_id: String,
-    /// The call's channel (the DM / group DM channel) when `guild_id` is
-    /// empty: watching in a call (issue 15 item 14). Ignored with a guild.
-    #[serde(default)]
-    pub channel_id: Option<String>,
+    /// Where: a guild, or a DM / group DM call (its channel; issue 15
+    /// item 14). `None`: neither was named (refused).
+    pub place: Option<Place>,
     /// Who asked.
-    pub requester_id: String,
+    pub requester: UserId,
     /// Whom to watch (display name, username, mention or id).
-    #[serde(default)]
     pub target: Option<String>,
     /// `"link"` skips native watching.
-    #[serde(default)]
     pub preferred_transport: Option<String>,
     /// Text channel for commentary and link offers.
-    #[serde(default)]
-    pub text_channel_id: Option<String>,
+    pub text_channel: Option<ChannelId>,
+}
+
+impl StartRequest {
+    /// A request by `requester` in `place`, nothing else named.
+    pub fn new(place: Option<Place>, requester: UserId) -> Self {
+        Self {
+            place,
+            requester,
+            target: None,
+            preferred_transport: None,
+            text_channel: None,
+        }
+    }
 }
 
 /// The result of `start_screen_watch`, as the reference reports it.
@@ -206,21 +214,19 @@ pub(super) enum Cmd {
     IngestFrame(Box<IngestFrame>, oneshot::Sender<Admission>),
     ShareStop(String, oneshot::Sender<LinkAnswer>),
     Start(StartRequest, oneshot::Sender<WatchResult>),
-    Stop(Option<String>, oneshot::Sender<WatchResult>),
+    Stop(Option<Place>, oneshot::Sender<WatchResult>),
     State(oneshot::Sender<VoiceStateView>),
     GoLive(GoLiveRequest, oneshot::Sender<WatchResult>),
 }
 
 /// `POST /api/voice/go-live`: our own Go Live through the gateway
 /// (op 18 / 22 / 19; issue 15 item 18).
-#[derive(Clone, Debug, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug)]
 pub struct GoLiveRequest {
     /// `start`, `pause`, `resume` or `stop`.
     pub action: String,
-    /// The guild whose voice channel we are in.
-    #[serde(default)]
-    pub guild_id: String,
+    /// The guild whose voice channel we are in (needed to start).
+    pub guild: Option<GuildId>,
 }
 
 /// A frame posted to the direct ingest route
@@ -228,9 +234,9 @@ pub struct GoLiveRequest {
 #[derive(Debug)]
 pub struct IngestFrame {
     /// Guild of the watch it feeds.
-    pub guild_id: String,
+    pub guild: GuildId,
     /// The watched user (optional when the guild has one watch).
-    pub streamer_user_id: Option<String>,
+    pub streamer: Option<UserId>,
     /// Declared MIME type.
     pub mime: String,
     /// Whether the handler decoded the picture (not when it was over the
@@ -265,10 +271,10 @@ impl WatchHandle {
         rx.await.unwrap_or_else(|_| refused("control_stopping"))
     }
 
-    /// `stop_screen_watch` (one guild, or every watch).
-    pub async fn stop(&self, guild_id: Option<String>) -> WatchResult {
+    /// `stop_screen_watch` (one guild or call, or every watch).
+    pub async fn stop(&self, place: Option<Place>) -> WatchResult {
         let (tx, rx) = oneshot::channel();
-        if self.tx.send(Cmd::Stop(guild_id, tx)).await.is_err() {
+        if self.tx.send(Cmd::Stop(place, tx)).await.is_err() {
             return refused("control_stopping");
         }
         rx.await.unwrap_or_else(|_| refused("control_stopping"))
@@ -361,7 +367,10 @@ mod home_voice_tests {
     #[test]
     fn parses_guild_slash_channel_and_names_what_is_wrong() {
         let h: HomeVoice = " 900000000000000001/900000000000000011 ".parse().unwrap();
-        assert_eq!((h.guild.0, h.channel.0, h.text), (900000000000000001, 900000000000000011, None));
+        assert_eq!(
+            (h.guild.0, h.channel.0, h.text),
+            (900000000000000001, 900000000000000011, None)
+        );
         let h: HomeVoice = "1/2/3".parse().unwrap();
         assert_eq!(h.text.map(|t| t.0), Some(3));
         for (bad, says) in [

@@ -29,7 +29,7 @@ impl Manager {
                     // Discord refuses bots with STREAM_DELETE `unauthorized`.
                     return refused("bot_cannot_go_live");
                 }
-                let Some(guild) = parse_id(&req.guild_id).map(GuildId) else {
+                let Some(guild) = req.guild else {
                     return refused("invalid_guild_id");
                 };
                 if let Some(live) = &self.own_live {

@@ -176,7 +176,7 @@ impl Manager {
             self.link_ended(ended.session.id.0, "share_session_expired")
                 .await;
         }
-        let text_channel = p.req.text_channel_id.as_deref().and_then(parse_id);
+        let text_channel = p.req.text_channel.map(|c| c.0);
         let request = share_core::CreateRequest {
             guild: p.guild,
             requester: p.requester,
@@ -289,7 +289,7 @@ impl Manager {
         guild: GuildId,
         requester: UserId,
         target: UserId,
-        text_channel: String,
+        text_channel: ChannelId,
     ) {
         let Some(channel) = self.registry.voice_channel(guild, requester) else {
             return;
@@ -302,12 +302,11 @@ impl Manager {
         let (reply, _) = oneshot::channel();
         let pending = PendingLink {
             req: StartRequest {
-                guild_id: guild.0.to_string(),
-                requester_id: requester.0.to_string(),
+                place: Some(Place::Guild(guild)),
+                requester,
                 target: Some(target.0.to_string()),
                 preferred_transport: Some("link".into()),
-                text_channel_id: Some(text_channel),
-                ..StartRequest::default()
+                text_channel: Some(text_channel),
             },
             guild,
             requester,
@@ -460,13 +459,11 @@ impl Manager {
             }
             Err((400, body))
         };
-        let Some(guild) = parse_id(&f.guild_id).map(GuildId) else {
-            return reject("guild_id_required", serde_json::Value::Null);
-        };
+        let guild = f.guild;
         if !self.shares.settings().stream_watch_enabled {
             return reject("stream_watch_disabled", serde_json::Value::Null);
         }
-        let streamer = f.streamer_user_id.as_deref().and_then(parse_id).map(UserId);
+        let streamer = f.streamer;
         let in_guild: Vec<&watch_core::Watch> = self
             .book
             .watches()

@@ -87,7 +87,7 @@ fn refused(reason: &str) -> WatchResult {
 #[derive(Default)]
 struct Progress {
     /// Where to offer a link if native watching fails.
-    text_channel: Option<String>,
+    text_channel: Option<ChannelId>,
     watch_sent: bool,
     stream_connected: Option<(String, u64)>,
     /// The video subscription last sent for this watch, and its path
@@ -252,18 +252,6 @@ fn parse_place(s: &str) -> Option<Place> {
     }
 }
 
-/// Where a start request asks to watch: `guildId`, else the call named by
-/// `channelId` (a DM / group DM call: its voice channel is the DM channel).
-fn request_place(req: &StartRequest) -> Option<Place> {
-    if !req.guild_id.trim().is_empty() {
-        return parse_id(&req.guild_id).map(|g| Place::Guild(GuildId(g)));
-    }
-    req.channel_id
-        .as_deref()
-        .and_then(parse_id)
-        .map(|c| Place::Call(ChannelId(c)))
-}
-
 impl Manager {
     async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
@@ -355,7 +343,6 @@ impl Manager {
                 let _ = reply.send(answer);
             }
             Cmd::Stop(guild, reply) => {
-                let guild = guild.as_deref().and_then(parse_place);
                 let ids: Vec<WatchId> = self
                     .book
                     .watches()
@@ -390,11 +377,10 @@ impl Manager {
         req: StartRequest,
         reply: oneshot::Sender<WatchResult>,
     ) -> Option<Reply> {
-        let (Some(guild), Some(requester)) = (request_place(&req), parse_id(&req.requester_id))
-        else {
+        let Some(guild) = req.place else {
             return Some(Reply(reply, refused("invalid_guild_or_requester_id")));
         };
-        let requester = UserId(requester);
+        let requester = req.requester;
         let options = PlanOptions {
             bot_account: self.config.bot_account,
             link_fallback_enabled: self.config.link_fallback_enabled,
@@ -480,7 +466,7 @@ impl Manager {
             Err(refusal) => return refused(refusal.reason()),
         };
         let id = outcome.id();
-        self.progress.entry(id).or_default().text_channel = req.text_channel_id.clone();
+        self.progress.entry(id).or_default().text_channel = req.text_channel;
         if let Some(brain) = &self.brain {
             brain
                 .watch_started(crate::brain::BrainWatch {
@@ -488,7 +474,7 @@ impl Manager {
                     guild: guild.guild_id().map_or(0, |g| g.0),
                     target: target.0,
                     target_name: self.registry.display_name(guild, target),
-                    text_channel: req.text_channel_id.as_deref().and_then(parse_id),
+                    text_channel: req.text_channel.map(|c| c.0),
                 })
                 .await;
         }
@@ -765,16 +751,7 @@ mod call_request_tests {
     use super::*;
 
     #[test]
-    fn a_start_request_names_a_call_by_channel_id_and_a_guild_as_before() {
-        let call: StartRequest =
-            serde_json::from_str(r#"{"channelId":"500","requesterId":"202"}"#).unwrap();
-        assert_eq!(request_place(&call), Some(Place::Call(ChannelId(500))));
-        let guild: StartRequest =
-            serde_json::from_str(r#"{"guildId":"1","channelId":"500","requesterId":"202"}"#)
-                .unwrap();
-        assert_eq!(request_place(&guild), Some(Place::Guild(GuildId(1))));
-        let neither: StartRequest = serde_json::from_str(r#"{"requesterId":"202"}"#).unwrap();
-        assert_eq!(request_place(&neither), None);
+    fn a_stored_place_names_a_call_or_a_guild() {
         assert_eq!(parse_place("call:500"), Some(Place::Call(ChannelId(500))));
         assert_eq!(parse_place("7"), Some(Place::Guild(GuildId(7))));
         assert_eq!(parse_place("call:x"), None);

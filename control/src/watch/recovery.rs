@@ -124,7 +124,7 @@ impl Manager {
                     .book
                     .get(id)
                     .cloned()
-                    .zip(self.progress.get(&id).and_then(|p| p.text_channel.clone()));
+                    .zip(self.progress.get(&id).and_then(|p| p.text_channel));
                 self.teardown(id, STREAM_TRANSPORT_LOST).await;
                 // Offer the link once, when requester and text channel are known.
                 if let Some((w, text_channel)) = fallback

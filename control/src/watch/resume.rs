@@ -46,7 +46,9 @@ impl Manager {
                         transport = transport_name(&w.transport),
                         "screen watch taken up after a restart"
                     );
-                    self.progress.entry(id).or_default().text_channel = stored.text_channel.clone();
+                    // The store keeps the id as text.
+                    let text_channel = stored.text_channel.as_deref().and_then(parse_id);
+                    self.progress.entry(id).or_default().text_channel = text_channel.map(ChannelId);
                     if let Some(sid) = stored.share_session {
                         self.link_watches.insert(sid, id);
                     }
@@ -57,7 +59,7 @@ impl Manager {
                                 guild: w.guild.guild_id().map_or(0, |g| g.0),
                                 target: w.target.0,
                                 target_name: self.registry.display_name(w.guild, w.target),
-                                text_channel: stored.text_channel.as_deref().and_then(parse_id),
+                                text_channel,
                             })
                             .await;
                     }
@@ -129,7 +131,7 @@ impl Manager {
                 let text = self
                     .progress
                     .get(&w.id)
-                    .and_then(|p| p.text_channel.clone());
+                    .and_then(|p| p.text_channel.map(|c| c.0.to_string()));
                 let session = self
                     .link_watches
                     .iter()
