@@ -604,6 +604,45 @@ async fn the_dashboard_streams_the_watch_behind_the_admin_token() {
         .await
         .expect("control");
     assert_eq!(status, 401, "admin routes need the token");
+    // Issue 19 §3: ids are parsed at the HTTP edge; a field that is not a
+    // snowflake is a 400 naming it, and nothing starts or stops.
+    for (path, bad, reason) in [
+        (
+            "/api/voice/screen-watch",
+            json!({"action": "start", "guildId": "guild-one", "requesterId": BOB}),
+            "guild_id_invalid",
+        ),
+        (
+            "/api/voice/screen-watch",
+            json!({"action": "start", "guildId": GUILD, "requesterId": "bob"}),
+            "requester_id_invalid",
+        ),
+        (
+            "/api/voice/screen-watch",
+            json!({"action": "stop", "guildId": "x", "requesterId": ""}),
+            "guild_id_invalid",
+        ),
+        (
+            "/api/voice/share-session",
+            json!({"guildId": GUILD, "requesterId": BOB, "textChannelId": "#general"}),
+            "text_channel_id_invalid",
+        ),
+    ] {
+        let (status, v) = e2e::http_with(
+            &s.http,
+            "POST",
+            path,
+            Some(&bad),
+            &[("x-dashboard-token", "dash-secret")],
+        )
+        .await
+        .expect("control");
+        assert_eq!(
+            (status, v["reason"].clone()),
+            (400, json!(reason)),
+            "{bad}: {v}"
+        );
+    }
     let r = http_with_token(&s.http, "/api/voice/screen-watch", &body, "dash-secret").await;
     assert_eq!(r["ok"], json!(true), "{r}");
     wait_for(Duration::from_secs(40), "a screen note", || async {

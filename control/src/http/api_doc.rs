@@ -139,7 +139,15 @@ impl Modify for DashboardToken {
         doc::events,
         doc::latest_frame,
     ),
-    components(schemas(ErrorBody, Health, IngestView, VoiceState)),
+    components(schemas(
+        ErrorBody,
+        Health,
+        IngestView,
+        VoiceState,
+        crate::watch::WatchResult,
+        crate::watch::ShareListing,
+        crate::watch::ShareSessionView
+    )),
     modifiers(&DashboardToken),
     tags(
         (name = "health", description = "No token; local hosts only."),
@@ -227,7 +235,7 @@ mod doc {
     #[utoipa::path(post, path = "/api/voice/screen-watch", tag = "admin",
         request_body(content = Object, description = "`{action: start|stop, guildId | channelId (a DM call), requesterId, target?, preferredTransport?, textChannelId?}`; ids are snowflake strings", content_type = "application/json"),
         responses(
-            (status = 200, description = "The watch result (`ok`, `reason`, `transport`, `targetUserId`, `linkUrl`, `watchId`, …)", body = Object),
+            (status = 200, description = "The watch result", body = crate::watch::WatchResult),
             (status = 400, description = "Bad JSON, unknown action, or an id that is not a snowflake (`reason`: `<field>_invalid`)", body = ErrorBody),
             (status = 401, description = "No or wrong token", body = ErrorBody),
             (status = 503, description = "No Discord session", body = ErrorBody)),
@@ -237,7 +245,7 @@ mod doc {
     #[utoipa::path(post, path = "/api/voice/go-live", tag = "admin",
         request_body(content = Object, description = "`{action: start|pause|resume|stop, guildId}`", content_type = "application/json"),
         responses(
-            (status = 200, description = "The result (`ok`, `reason`)", body = Object),
+            (status = 200, description = "The result (`ok`, `reason`)", body = crate::watch::WatchResult),
             (status = 400, description = "Bad JSON or id", body = ErrorBody),
             (status = 503, description = "No Discord session", body = ErrorBody)),
         security(("dashboardToken" = [])))]
@@ -272,7 +280,7 @@ mod doc {
     #[utoipa::path(post, path = "/api/voice/share-session", tag = "admin",
         request_body(content = Object, description = "`{guildId, requesterId, target?, textChannelId?}` (target defaults to the requester)", content_type = "application/json"),
         responses(
-            (status = 200, description = "The watch result, with `linkUrl` and `expiresInMinutes`", body = Object),
+            (status = 200, description = "The watch result, with `linkUrl` and `expiresInMinutes`", body = crate::watch::WatchResult),
             (status = 400, description = "Bad JSON or id", body = ErrorBody),
             (status = 503, description = "No Discord session", body = ErrorBody)),
         security(("dashboardToken" = [])))]
@@ -280,7 +288,7 @@ mod doc {
 
     #[utoipa::path(get, path = "/api/voice/share-sessions", tag = "admin",
         responses(
-            (status = 200, description = "`{sessions: [{suffix, guildId, requesterId, targetId, expiresInMinutes, framesAccepted}]}` (token suffixes only)", body = Object),
+            (status = 200, description = "Live links (token suffixes only)", body = crate::watch::ShareListing),
             (status = 503, description = "No Discord session", body = ErrorBody)),
         security(("dashboardToken" = [])))]
     fn list_shares() {}
@@ -397,7 +405,23 @@ mod tests {
             "{}",
             doc["components"]
         );
-        assert!(doc["components"]["schemas"]["Health"].is_object());
+        for schema in [
+            "Health",
+            "ErrorBody",
+            "VoiceState",
+            "WatchResult",
+            "ShareListing",
+        ] {
+            assert!(
+                doc["components"]["schemas"][schema].is_object(),
+                "{schema} missing"
+            );
+        }
+        assert_eq!(
+            doc["paths"]["/api/voice/share-session"]["post"]["responses"]["200"]["content"]["application/json"]
+                ["schema"]["$ref"],
+            "#/components/schemas/WatchResult"
+        );
     }
 
     /// The typed answers write the same bytes as the `json!` views they
@@ -435,6 +459,28 @@ mod tests {
         });
         assert_eq!(
             serde_json::to_value(&h).unwrap().to_string(),
+            old.to_string()
+        );
+        let listing = crate::watch::ShareListing {
+            sessions: vec![crate::watch::ShareSessionView {
+                suffix: "QrStUvWx".into(),
+                guild_id: "1".into(),
+                requester_id: "2".into(),
+                target_id: "3".into(),
+                expires_in_minutes: 14,
+                frames_accepted: 5,
+            }],
+        };
+        let old = serde_json::json!({"sessions": [{
+            "suffix": "QrStUvWx",
+            "guildId": "1",
+            "requesterId": "2",
+            "targetId": "3",
+            "expiresInMinutes": 14,
+            "framesAccepted": 5,
+        }]});
+        assert_eq!(
+            serde_json::to_value(&listing).unwrap().to_string(),
             old.to_string()
         );
     }

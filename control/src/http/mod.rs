@@ -520,7 +520,7 @@ async fn combined_state(state: &AppState) -> serde_json::Value {
         if let Some(v) = w.state().await {
             voice = serde_json::to_value(v).unwrap_or_default();
         }
-        shares = w.share_list().await.unwrap_or_default();
+        shares = serde_json::to_value(w.share_list().await.unwrap_or_default()).unwrap_or_default();
     }
     if let Some(b) = &state.brain
         && let Some(view) = b.view().await

@@ -45,7 +45,7 @@ fn default_target_to_requester(req: &mut crate::watch::StartRequest) {
 pub(super) async fn list_shares(State(state): State<AppState>) -> Response {
     match &state.watch {
         Some(w) => match w.share_list().await {
-            Some(v) => Json(v).into_response(),
+            Some(v) => super::api_doc::sorted_json(&v),
             None => error(StatusCode::SERVICE_UNAVAILABLE, "watch manager stopped"),
         },
         None => no_session(),

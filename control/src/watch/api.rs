@@ -101,8 +101,9 @@ impl StartRequest {
     }
 }
 
-/// The result of `start_screen_watch`, as the reference reports it.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+/// The result of `start_screen_watch`, as the reference reports it (also
+/// the answer of `POST /api/voice/share-session`).
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WatchResult {
     /// Accepted.
@@ -171,6 +172,31 @@ pub struct VoiceStateView {
     pub watches: Vec<WatchView>,
 }
 
+/// `GET /api/voice/share-sessions`: the live links.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct ShareListing {
+    /// Live links, token suffixes only.
+    pub sessions: Vec<ShareSessionView>,
+}
+
+/// One live share link (never its whole token).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ShareSessionView {
+    /// The token's last characters.
+    pub suffix: String,
+    /// Guild.
+    pub guild_id: String,
+    /// Who asked for it.
+    pub requester_id: String,
+    /// Whose screen.
+    pub target_id: String,
+    /// Minutes left.
+    pub expires_in_minutes: u64,
+    /// Frames accepted so far.
+    pub frames_accepted: u64,
+}
+
 /// A frame posted to a share link, as the watch manager admits it. The
 /// picture stays with the HTTP handler, which scores it (a 1/8-scale JPEG
 /// decode) only once the frame is admitted: a rejected frame costs no
@@ -207,7 +233,7 @@ pub struct Admitted {
 pub type Admission = Result<Option<Admitted>, LinkAnswer>;
 
 pub(super) enum Cmd {
-    ShareList(oneshot::Sender<serde_json::Value>),
+    ShareList(oneshot::Sender<ShareListing>),
     ShareStopSuffix(Option<String>, oneshot::Sender<LinkAnswer>),
     ShareInfo(String, oneshot::Sender<Option<u64>>),
     ShareFrame(Box<LinkFrame>, oneshot::Sender<Admission>),
@@ -308,7 +334,7 @@ impl WatchHandle {
     }
 
     /// Live share links (suffixes only, never whole tokens).
-    pub async fn share_list(&self) -> Option<serde_json::Value> {
+    pub async fn share_list(&self) -> Option<ShareListing> {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Cmd::ShareList(tx)).await.ok()?;
         rx.await.ok()

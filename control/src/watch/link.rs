@@ -58,22 +58,20 @@ impl Manager {
         match cmd {
             Cmd::ShareList(reply) => {
                 let now = std::time::SystemTime::now();
-                let list: Vec<serde_json::Value> = self
+                let sessions = self
                     .shares
                     .list()
                     .filter(|s| s.is_live(now))
-                    .map(|s| {
-                        serde_json::json!({
-                            "suffix": s.token.suffix(),
-                            "guildId": s.guild.0.to_string(),
-                            "requesterId": s.requester.0.to_string(),
-                            "targetId": s.target.0.to_string(),
-                            "expiresInMinutes": s.expires_in_minutes(now),
-                            "framesAccepted": s.frames_accepted,
-                        })
+                    .map(|s| ShareSessionView {
+                        suffix: s.token.suffix().to_string(),
+                        guild_id: s.guild.0.to_string(),
+                        requester_id: s.requester.0.to_string(),
+                        target_id: s.target.0.to_string(),
+                        expires_in_minutes: s.expires_in_minutes(now),
+                        frames_accepted: s.frames_accepted,
                     })
                     .collect();
-                let _ = reply.send(serde_json::json!({ "sessions": list }));
+                let _ = reply.send(ShareListing { sessions });
             }
             Cmd::ShareStopSuffix(suffix, reply) => {
                 let tokens: Vec<share_core::ShareToken> = match &suffix {

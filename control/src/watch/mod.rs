@@ -62,7 +62,8 @@ mod view;
 use api::Cmd;
 pub use api::{
     Admission, Admitted, GoLiveRequest, HomeVoice, IngestFrame, LinkAnswer, LinkConfig, LinkFrame,
-    SharedTracker, StartRequest, VoiceStateView, WatchConfig, WatchHandle, WatchResult, WatchView,
+    ShareListing, ShareSessionView, SharedTracker, StartRequest, VoiceStateView, WatchConfig,
+    WatchHandle, WatchResult, WatchView,
 };
 use link::PendingLink;
 use subscription::{VideoPath, video_subscription};
