@@ -134,11 +134,22 @@ pub enum PlaybackReport {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Phase {
-    Synthesizing { since: Instant },
+    /// Being synthesized and streamed to mediad; mediad may already have
+    /// started playing the first chunks (a long utterance streams for a
+    /// while), so `started` can be set here too.
+    Synthesizing {
+        since: Instant,
+        started: bool,
+    },
     /// Sent to mediad; `deadline` frees the floor if no end is reported.
-    Sent { deadline: Instant, started: bool },
+    Sent {
+        deadline: Instant,
+        started: bool,
+    },
     /// A cancel was sent; waiting for mediad's `Cancelled`.
-    Cancelling { deadline: Instant },
+    Cancelling {
+        deadline: Instant,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,7 +217,9 @@ impl SpeechFloor {
     /// The utterance being played (after mediad reported its start).
     pub fn playing(&self) -> Option<u64> {
         self.current.as_ref().and_then(|c| match c.phase {
-            Phase::Sent { started: true, .. } => Some(c.id),
+            Phase::Sent { started: true, .. } | Phase::Synthesizing { started: true, .. } => {
+                Some(c.id)
+            }
             _ => None,
         })
     }
@@ -269,10 +282,10 @@ impl SpeechFloor {
             return;
         };
         match (result, &cur.phase) {
-            (Ok(length), Phase::Synthesizing { .. }) => {
+            (Ok(length), Phase::Synthesizing { started, .. }) => {
                 cur.phase = Phase::Sent {
                     deadline: now + START_TIMEOUT + length + PLAYBACK_SLACK,
-                    started: false,
+                    started: *started,
                 };
             }
             (Err(()), _) => {
@@ -299,7 +312,9 @@ impl SpeechFloor {
         };
         match report {
             PlaybackReport::Started => {
-                if let Phase::Sent { started, .. } = &mut cur.phase {
+                if let Phase::Sent { started, .. } | Phase::Synthesizing { started, .. } =
+                    &mut cur.phase
+                {
                     *started = true;
                 }
                 return;
@@ -374,7 +389,7 @@ impl SpeechFloor {
     pub fn poll_timeout(&self) -> Option<Instant> {
         match &self.current {
             Some(c) => Some(match c.phase {
-                Phase::Synthesizing { since } => since + SYNTHESIS_TIMEOUT,
+                Phase::Synthesizing { since, .. } => since + SYNTHESIS_TIMEOUT,
                 Phase::Sent { deadline, .. } | Phase::Cancelling { deadline } => deadline,
             }),
             None => self
@@ -423,7 +438,13 @@ impl SpeechFloor {
         self.advance(now, out);
     }
 
-    fn drop_one(&mut self, id: u64, kind: SpeakKind, reason: DropReason, out: &mut Vec<FloorAction>) {
+    fn drop_one(
+        &mut self,
+        id: u64,
+        kind: SpeakKind,
+        reason: DropReason,
+        out: &mut Vec<FloorAction>,
+    ) {
         self.stats.dropped += 1;
         out.push(FloorAction::Dropped { id, kind, reason });
     }
@@ -440,7 +461,10 @@ impl SpeechFloor {
             self.current = Some(Current {
                 id: q.id,
                 kind: q.kind,
-                phase: Phase::Synthesizing { since: now },
+                phase: Phase::Synthesizing {
+                    since: now,
+                    started: false,
+                },
             });
             out.push(FloorAction::Synthesize {
                 id: q.id,

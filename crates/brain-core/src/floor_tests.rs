@@ -25,8 +25,12 @@ fn answers_play_one_at_a_time_in_order() {
     let t = t0();
     let mut f = SpeechFloor::new(100, true);
     let mut out = Vec::new();
-    let a = f.request(t, "first answer", SpeakKind::Answer, &mut out).unwrap();
-    let b = f.request(t, "second answer", SpeakKind::Answer, &mut out).unwrap();
+    let a = f
+        .request(t, "first answer", SpeakKind::Answer, &mut out)
+        .unwrap();
+    let b = f
+        .request(t, "second answer", SpeakKind::Answer, &mut out)
+        .unwrap();
     assert_eq!((a, b), (100, 101));
     assert_eq!(synth_ids(&out), vec![100], "only the first is synthesized");
     assert!(f.busy());
@@ -36,7 +40,11 @@ fn answers_play_one_at_a_time_in_order() {
     assert_eq!(f.playing(), Some(a));
     assert!(out.is_empty());
     f.on_playback(ms(t, 2400), a, PlaybackReport::Finished, &mut out);
-    assert_eq!(synth_ids(&out), vec![b], "the next starts when the first ends");
+    assert_eq!(
+        synth_ids(&out),
+        vec![b],
+        "the next starts when the first ends"
+    );
     out.clear();
     f.on_synthesized(ms(t, 2500), b, Ok(Duration::from_secs(1)), &mut out);
     f.on_playback(ms(t, 3600), b, PlaybackReport::Finished, &mut out);
@@ -49,9 +57,15 @@ fn a_user_speaking_cancels_playback_and_the_queue_waits_for_them() {
     let t = t0();
     let mut f = SpeechFloor::new(1, true);
     let mut out = Vec::new();
-    let a = f.request(t, "an answer", SpeakKind::Answer, &mut out).unwrap();
-    let c = f.request(t, "a comment", SpeakKind::Commentary, &mut out).unwrap();
-    let b = f.request(t, "another answer", SpeakKind::Answer, &mut out).unwrap();
+    let a = f
+        .request(t, "an answer", SpeakKind::Answer, &mut out)
+        .unwrap();
+    let c = f
+        .request(t, "a comment", SpeakKind::Commentary, &mut out)
+        .unwrap();
+    let b = f
+        .request(t, "another answer", SpeakKind::Answer, &mut out)
+        .unwrap();
     f.on_synthesized(t, a, Ok(Duration::from_secs(3)), &mut out);
     f.on_playback(t, a, PlaybackReport::Started, &mut out);
     out.clear();
@@ -93,7 +107,9 @@ fn without_barge_in_playback_continues() {
     let t = t0();
     let mut f = SpeechFloor::new(1, false);
     let mut out = Vec::new();
-    let a = f.request(t, "an answer", SpeakKind::Answer, &mut out).unwrap();
+    let a = f
+        .request(t, "an answer", SpeakKind::Answer, &mut out)
+        .unwrap();
     f.on_synthesized(t, a, Ok(Duration::from_secs(3)), &mut out);
     out.clear();
     f.on_user_speech(ms(t, 500), 7, true, &mut out);
@@ -107,9 +123,16 @@ fn nothing_starts_over_a_speaker_and_waiting_commentary_goes_stale() {
     let mut f = SpeechFloor::new(1, true);
     let mut out = Vec::new();
     f.on_user_speech(t, 7, true, &mut out);
-    let c = f.request(t, "look at that", SpeakKind::Commentary, &mut out).unwrap();
-    let a = f.request(ms(t, 100), "sure", SpeakKind::Answer, &mut out).unwrap();
-    assert!(out.is_empty(), "nothing starts while a user speaks: {out:?}");
+    let c = f
+        .request(t, "look at that", SpeakKind::Commentary, &mut out)
+        .unwrap();
+    let a = f
+        .request(ms(t, 100), "sure", SpeakKind::Answer, &mut out)
+        .unwrap();
+    assert!(
+        out.is_empty(),
+        "nothing starts while a user speaks: {out:?}"
+    );
     assert!(f.busy());
     // The commentary's freshness is the next deadline.
     assert_eq!(f.poll_timeout(), Some(t + COMMENTARY_MAX_WAIT));
@@ -134,7 +157,9 @@ fn commentary_that_waited_briefly_still_plays() {
     let mut f = SpeechFloor::new(1, true);
     let mut out = Vec::new();
     f.on_user_speech(t, 7, true, &mut out);
-    let c = f.request(t, "nice move", SpeakKind::Commentary, &mut out).unwrap();
+    let c = f
+        .request(t, "nice move", SpeakKind::Commentary, &mut out)
+        .unwrap();
     f.on_user_speech(ms(t, 3_000), 7, false, &mut out);
     assert_eq!(synth_ids(&out), vec![c]);
 }
@@ -144,7 +169,11 @@ fn empty_and_wordless_texts_are_not_spoken() {
     let mut f = SpeechFloor::new(1, true);
     let mut out = Vec::new();
     for text in ["", "   ", "…", "[ ] !!"] {
-        assert_eq!(f.request(t0(), text, SpeakKind::Answer, &mut out), None, "{text:?}");
+        assert_eq!(
+            f.request(t0(), text, SpeakKind::Answer, &mut out),
+            None,
+            "{text:?}"
+        );
     }
     assert!(out.is_empty() && !f.busy());
 }
@@ -155,7 +184,9 @@ fn a_full_queue_drops_commentary_before_answers() {
     let mut f = SpeechFloor::new(1, true);
     let mut out = Vec::new();
     f.request(t, "playing", SpeakKind::Answer, &mut out);
-    let c = f.request(t, "comment", SpeakKind::Commentary, &mut out).unwrap();
+    let c = f
+        .request(t, "comment", SpeakKind::Commentary, &mut out)
+        .unwrap();
     for i in 0..MAX_QUEUED - 1 {
         f.request(t, &format!("answer {i}"), SpeakKind::Answer, &mut out);
     }
@@ -182,7 +213,10 @@ fn a_lost_report_frees_the_floor_after_the_length_and_slack() {
     let b = f.request(t, "next", SpeakKind::Answer, &mut out).unwrap();
     f.on_synthesized(t, a, Ok(Duration::from_secs(2)), &mut out);
     let due = f.poll_timeout().unwrap();
-    assert_eq!(due, t + START_TIMEOUT + Duration::from_secs(2) + PLAYBACK_SLACK);
+    assert_eq!(
+        due,
+        t + START_TIMEOUT + Duration::from_secs(2) + PLAYBACK_SLACK
+    );
     out.clear();
     f.handle_timeout(due - Duration::from_millis(1), &mut out);
     assert!(out.is_empty(), "not before the deadline");
@@ -231,4 +265,19 @@ fn reports_for_other_utterances_change_nothing() {
     f.on_synthesized(t, a + 50, Err(()), &mut out);
     assert!(out.is_empty());
     assert!(f.busy());
+}
+
+#[test]
+fn playback_may_start_before_the_whole_utterance_is_streamed() {
+    let t = t0();
+    let mut f = SpeechFloor::new(1, true);
+    let mut out = Vec::new();
+    let a = f.request(t, "a long answer", SpeakKind::Answer, &mut out).unwrap();
+    // mediad plays the first chunks while the rest are still being sent.
+    f.on_playback(ms(t, 300), a, PlaybackReport::Started, &mut out);
+    assert_eq!(f.playing(), Some(a));
+    f.on_synthesized(ms(t, 900), a, Ok(Duration::from_secs(12)), &mut out);
+    assert_eq!(f.playing(), Some(a), "still playing once streamed");
+    f.on_playback(ms(t, 12_400), a, PlaybackReport::Finished, &mut out);
+    assert!(!f.busy());
 }
