@@ -16,6 +16,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// What control's commentary calls are answered with.
 pub const COMMENTARY_LINE: &str = "The build log keeps scrolling.";
+/// What chat turns are answered with unless a test sets another line.
+pub const CHAT_LINE: &str = "All good here, thanks for asking.";
 
 /// What a request was for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +63,7 @@ pub struct ModelServer {
     pub addr: std::net::SocketAddr,
     seen: Arc<Mutex<Vec<Seen>>>,
     chat_delay: Arc<Mutex<Duration>>,
+    chat_answer: Arc<Mutex<String>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -79,16 +82,18 @@ impl ModelServer {
         let addr = listener.local_addr().expect("addr");
         let seen = Arc::new(Mutex::new(Vec::new()));
         let chat_delay = Arc::new(Mutex::new(Duration::ZERO));
-        let (s, d) = (seen.clone(), chat_delay.clone());
+        let chat_answer = Arc::new(Mutex::new(CHAT_LINE.to_owned()));
+        let (s, d, a) = (seen.clone(), chat_delay.clone(), chat_answer.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve_connection(stream, s.clone(), d.clone()));
+                tokio::spawn(serve_connection(stream, s.clone(), d.clone(), a.clone()));
             }
         });
         ModelServer {
             addr,
             seen,
             chat_delay,
+            chat_answer,
             task,
         }
     }
@@ -111,6 +116,11 @@ impl ModelServer {
     /// Delays the answers to chat turns.
     pub fn set_chat_delay(&self, d: Duration) {
         *self.chat_delay.lock().expect("lock") = d;
+    }
+
+    /// Answers chat turns with `text` from now on.
+    pub fn set_chat_answer(&self, text: &str) {
+        *self.chat_answer.lock().expect("lock") = text.to_owned();
     }
 
     /// A one-line summary of everything seen (for failure messages).
@@ -140,6 +150,7 @@ async fn serve_connection(
     mut stream: tokio::net::TcpStream,
     seen: Arc<Mutex<Vec<Seen>>>,
     chat_delay: Arc<Mutex<Duration>>,
+    chat_answer: Arc<Mutex<String>>,
 ) {
     let mut buf: Vec<u8> = Vec::new();
     loop {
@@ -186,10 +197,11 @@ async fn serve_connection(
                 let delay = *chat_delay.lock().expect("lock");
                 tokio::time::sleep(delay).await;
             }
+            let chat = chat_answer.lock().expect("lock").clone();
             let text = match kind {
                 Kind::Note => "Terminal shows a build log scrolling.",
                 Kind::Commentary => COMMENTARY_LINE,
-                Kind::Chat => "All good here, thanks for asking.",
+                Kind::Chat => chat.as_str(),
                 Kind::Summary => "Alice watched a build log.",
                 Kind::Recap => r#"{"shouldStore": false, "recap": "A build log scrolled."}"#,
                 Kind::Other => "ok",

@@ -17,7 +17,7 @@ use std::time::Duration;
 use e2e::model_server::{COMMENTARY_LINE, ModelServer};
 use e2e::stack::{SERIAL, Stack};
 use e2e::voice::*;
-use e2e::wait_for;
+use e2e::{http, wait_for};
 use serde_json::Value;
 
 const T: Duration = Duration::from_secs(90);
@@ -114,7 +114,26 @@ async fn a_spoken_request_starts_a_watch_its_commentary_is_spoken_and_barge_in_s
         "the recording of {text:?} was recognized as {heard:?}"
     );
 
-    // 5. Barge-in: Bob asks something, and speaks over the answer.
+    // 5. Barge-in: Bob asks something, and speaks over the (long) answer.
+    // Commentary off, so the answer is the only thing the agent says.
+    let (status, v) = http(
+        &s.http,
+        "PATCH",
+        "/api/settings",
+        Some(&serde_json::json!({"autonomousCommentaryEnabled": false})),
+    )
+    .await
+    .expect("control answers");
+    assert_eq!(status, 200, "{v}");
+    wait_for(T, "the agent silent", || async {
+        speech_state(&s).await["busy"].as_bool().is_some_and(|b| !b).then_some(())
+    })
+    .await;
+    model.set_chat_answer(
+        "I can see a terminal with a build log that keeps scrolling, several crates compiling one \
+         after another, a few warnings about retries, and at the bottom a summary of the tests that \
+         have passed so far, with the total time of the build.",
+    );
     let q = say(&s, "bob", "agent, what do you see on my screen").await;
     wait_for(T, "the agent speaking its answer", || async {
         let sp = speech_state(&s).await;
@@ -122,9 +141,22 @@ async fn a_spoken_request_starts_a_watch_its_commentary_is_spoken_and_barge_in_s
     })
     .await;
     tokio::time::sleep(Duration::from_millis(400)).await;
+    let playing = speech_state(&s).await["playing"].clone();
+    assert!(playing.is_u64(), "the answer still plays 400 ms in: {playing}");
     let before = speech_state(&s).await["bargeIns"].as_u64().unwrap_or(0);
     let over = say(&s, "bob", "no wait, stop").await;
-    let cut = agent_recording_after(&s, q.end_ms, T).await;
+    // The agent's utterance that was playing when Bob began.
+    let cut = wait_for(T, "the cut answer's recording", || async {
+        recordings(&s)
+            .await
+            .into_iter()
+            .filter(|r| {
+                r["user_id"].as_str() == Some(&AGENT.to_string())
+                    && r["started_unix_ms"].as_u64().is_some_and(|t| t >= q.end_ms && t < over.start_ms)
+            })
+            .last()
+    })
+    .await;
     let stopped_after = cut["ended_unix_ms"].as_i64().unwrap_or(0) - over.start_ms as i64;
     eprintln!(
         "barge-in: Bob's first packet at {}, the agent's last voiced packet at {} ({stopped_after} ms later; the recording is {} ms)",
