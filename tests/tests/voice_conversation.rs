@@ -150,11 +150,13 @@ async fn a_spoken_request_starts_a_watch_its_commentary_is_spoken_and_barge_in_s
         recordings(&s)
             .await
             .into_iter()
-            .filter(|r| {
+            .rev()
+            .find(|r| {
                 r["user_id"].as_str() == Some(&AGENT.to_string())
-                    && r["started_unix_ms"].as_u64().is_some_and(|t| t >= q.end_ms && t < over.start_ms)
+                    && r["started_unix_ms"]
+                        .as_u64()
+                        .is_some_and(|t| t >= q.end_ms && t < over.start_ms)
             })
-            .last()
     })
     .await;
     let stopped_after = cut["ended_unix_ms"].as_i64().unwrap_or(0) - over.start_ms as i64;
