@@ -17,7 +17,11 @@
 //!   its expiry unchanged. A refusal carries a reason, a status, and
 //!   possibly sessions it ended.
 //! * **Frame** (`POST /api/voice/share-session/:token/frame`):
-//!   1. [`PublicHostGate::check`] (on every request, every route);
+//!   1. [`PublicHostGate::is_public_request`] (on every request, every
+//!      route): a public request reaches only the share routes (control
+//!      serves it with its share router alone; [`PublicHostGate::check_all`]
+//!      is the same rule with the route list written out, as
+//!      [`PublicRoute::classify`]);
 //!   2. [`ShareSettings::check_declared_length`] on `Content-Length`
 //!      before reading, and cap the read at
 //!      [`ShareSettings::max_body_bytes`];
