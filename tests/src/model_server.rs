@@ -300,4 +300,3 @@ fn record(at: Instant, body: &Value) -> Seen {
         messages,
     }
 }
-

@@ -165,7 +165,9 @@ pub fn common_words(said: &str, heard: &str) -> Vec<String> {
         .into_iter()
         .filter(|h| {
             said.iter().any(|s| {
-                s == h || (s.len().min(h.len()) >= 4 && (s.starts_with(h.as_str()) || h.starts_with(s.as_str())))
+                s == h
+                    || (s.len().min(h.len()) >= 4
+                        && (s.starts_with(h.as_str()) || h.starts_with(s.as_str())))
             })
         })
         .collect()

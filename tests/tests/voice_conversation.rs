@@ -37,7 +37,9 @@ async fn a_spoken_request_starts_a_watch_its_commentary_is_spoken_and_barge_in_s
             .output()
             .is_err()
     {
-        eprintln!("skipped: pocketsphinx_continuous or espeak-ng is not installed (scripts/setup installs them)");
+        eprintln!(
+            "skipped: pocketsphinx_continuous or espeak-ng is not installed (scripts/setup installs them)"
+        );
         return;
     }
     let _serial = SERIAL.lock().await;
@@ -62,7 +64,9 @@ async fn a_spoken_request_starts_a_watch_its_commentary_is_spoken_and_barge_in_s
     .await;
     let sp = speech_state(&s).await;
     assert!(
-        sp["stt"].as_str().is_some_and(|d| d.contains("pocketsphinx"))
+        sp["stt"]
+            .as_str()
+            .is_some_and(|d| d.contains("pocketsphinx"))
             && sp["tts"].as_str().is_some_and(|d| d.contains("espeak")),
         "{sp}"
     );
@@ -79,13 +83,19 @@ async fn a_spoken_request_starts_a_watch_its_commentary_is_spoken_and_barge_in_s
     .await;
     assert_eq!(watch["transport"], "native", "{watch}");
     let sp = speech_state(&s).await;
-    let heard = sp["lastTranscript"].as_str().unwrap_or_default().to_lowercase();
+    let heard = sp["lastTranscript"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
     assert!(heard.contains("look at my screen"), "{sp}");
     s.frame_ready().await;
     // The agent answered aloud, after Bob finished.
     let answer = agent_recording_after(&s, asked.end_ms, T).await;
     let answer_id = answer["id"].as_u64().expect("id");
-    assert!(answer["duration_ms"].as_u64().unwrap_or(0) >= 500, "{answer}");
+    assert!(
+        answer["duration_ms"].as_u64().unwrap_or(0) >= 500,
+        "{answer}"
+    );
 
     // 3. A spoken commentary.
     let commentary = wait_for(T, "a spoken commentary", || async {
@@ -108,7 +118,10 @@ async fn a_spoken_request_starts_a_watch_its_commentary_is_spoken_and_barge_in_s
     let wav = recording_wav(&s, rec["id"].as_u64().expect("id")).await;
     let heard = transcribe_wav(&wav).await;
     let common = common_words(&text, &heard);
-    eprintln!("commentary {text:?}; recorded {} ms; recognized {heard:?}; common {common:?}", rec["duration_ms"]);
+    eprintln!(
+        "commentary {text:?}; recorded {} ms; recognized {heard:?}; common {common:?}",
+        rec["duration_ms"]
+    );
     assert!(
         !common.is_empty(),
         "the recording of {text:?} was recognized as {heard:?}"
@@ -126,7 +139,10 @@ async fn a_spoken_request_starts_a_watch_its_commentary_is_spoken_and_barge_in_s
     .expect("control answers");
     assert_eq!(status, 200, "{v}");
     wait_for(T, "the agent silent", || async {
-        speech_state(&s).await["busy"].as_bool().is_some_and(|b| !b).then_some(())
+        speech_state(&s).await["busy"]
+            .as_bool()
+            .is_some_and(|b| !b)
+            .then_some(())
     })
     .await;
     model.set_chat_answer(
@@ -142,21 +158,20 @@ async fn a_spoken_request_starts_a_watch_its_commentary_is_spoken_and_barge_in_s
     .await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     let playing = speech_state(&s).await["playing"].clone();
-    assert!(playing.is_u64(), "the answer still plays 400 ms in: {playing}");
+    assert!(
+        playing.is_u64(),
+        "the answer still plays 400 ms in: {playing}"
+    );
     let before = speech_state(&s).await["bargeIns"].as_u64().unwrap_or(0);
     let over = say(&s, "bob", "no wait, stop").await;
     // The agent's utterance that was playing when Bob began.
     let cut = wait_for(T, "the cut answer's recording", || async {
-        recordings(&s)
-            .await
-            .into_iter()
-            .rev()
-            .find(|r| {
-                r["user_id"].as_str() == Some(&AGENT.to_string())
-                    && r["started_unix_ms"]
-                        .as_u64()
-                        .is_some_and(|t| t >= q.end_ms && t < over.start_ms)
-            })
+        recordings(&s).await.into_iter().rev().find(|r| {
+            r["user_id"].as_str() == Some(&AGENT.to_string())
+                && r["started_unix_ms"]
+                    .as_u64()
+                    .is_some_and(|t| t >= q.end_ms && t < over.start_ms)
+        })
     })
     .await;
     let stopped_after = cut["ended_unix_ms"].as_i64().unwrap_or(0) - over.start_ms as i64;

@@ -109,4 +109,3 @@ pub struct TurnContext {
     /// The latest frame (JPEG) and how old it is.
     pub frame: Option<(Arc<Vec<u8>>, std::time::Duration)>,
 }
-

@@ -187,7 +187,9 @@ impl SpeechArgs {
             .clone()
             .filter(|b| !b.trim().is_empty())
             .ok_or_else(|| {
-                format!("{what}_PROVIDER=openai-compatible needs --speech-base-url / SPEECH_BASE_URL")
+                format!(
+                    "{what}_PROVIDER=openai-compatible needs --speech-base-url / SPEECH_BASE_URL"
+                )
             })
     }
 }

@@ -137,19 +137,11 @@ enum Phase {
     /// Being synthesized and streamed to mediad; mediad may already have
     /// started playing the first chunks (a long utterance streams for a
     /// while), so `started` can be set here too.
-    Synthesizing {
-        since: Instant,
-        started: bool,
-    },
+    Synthesizing { since: Instant, started: bool },
     /// Sent to mediad; `deadline` frees the floor if no end is reported.
-    Sent {
-        deadline: Instant,
-        started: bool,
-    },
+    Sent { deadline: Instant, started: bool },
     /// A cancel was sent; waiting for mediad's `Cancelled`.
-    Cancelling {
-        deadline: Instant,
-    },
+    Cancelling { deadline: Instant },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

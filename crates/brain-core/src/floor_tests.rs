@@ -272,7 +272,9 @@ fn playback_may_start_before_the_whole_utterance_is_streamed() {
     let t = t0();
     let mut f = SpeechFloor::new(1, true);
     let mut out = Vec::new();
-    let a = f.request(t, "a long answer", SpeakKind::Answer, &mut out).unwrap();
+    let a = f
+        .request(t, "a long answer", SpeakKind::Answer, &mut out)
+        .unwrap();
     // mediad plays the first chunks while the rest are still being sent.
     f.on_playback(ms(t, 300), a, PlaybackReport::Started, &mut out);
     assert_eq!(f.playing(), Some(a));

@@ -38,9 +38,9 @@
 //! use davey's internal clock — davey 0.2 offers no way to pass time in.
 
 mod decode;
+mod encrypt_guard;
 mod error;
 mod frame;
-mod encrypt_guard;
 mod media;
 mod messages;
 mod session;

@@ -112,11 +112,9 @@ async fn say_refusals_and_recording_routes() {
         let list = admin_get(&sim, "/recordings").await;
         assert_eq!(list, serde_json::json!([]));
         let base = sim.admin_base();
-        let (status, _, body) =
-            http("GET", &format!("{base}/recordings/1.wav"), &[], b"").await;
+        let (status, _, body) = http("GET", &format!("{base}/recordings/1.wav"), &[], b"").await;
         assert_eq!(status, 404, "{}", String::from_utf8_lossy(&body));
-        let (status, _, _) =
-            http("GET", &format!("{base}/recordings/one.mp3"), &[], b"").await;
+        let (status, _, _) = http("GET", &format!("{base}/recordings/one.mp3"), &[], b"").await;
         assert_eq!(status, 400);
         let (status, _, body) = http("DELETE", &format!("{base}/recordings"), &[], b"").await;
         assert_eq!(status, 200);

@@ -66,9 +66,11 @@ async fn typed(s: &Stack, n: u64) -> Vec<f64> {
     for _ in 0..n {
         let before = messages(s).await;
         let t0 = Instant::now();
-        s.action(json!({"action": "post_message", "user": "bob", "channel": GENERAL,
-                        "content": format!("<@{AGENT}> stop watching")}))
-            .await;
+        s.action(
+            json!({"action": "post_message", "user": "bob", "channel": GENERAL,
+                        "content": format!("<@{AGENT}> stop watching")}),
+        )
+        .await;
         loop {
             let now = messages(s).await;
             if now > before + 1 {
@@ -119,7 +121,10 @@ async fn main() {
     .await;
     let t0 = Instant::now();
     while !s.voice_ready().await {
-        assert!(t0.elapsed() < Duration::from_secs(60), "the agent never joined voice");
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "the agent never joined voice"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let mediad = s.mediad_pid();
@@ -141,14 +146,19 @@ async fn main() {
     let baseline = typed(&s, n).await;
     let stt = stt_times(&s.log());
 
-    println!("bench-voice: {n} utterances per row, offline providers (pocketsphinx, espeak-ng, offline model)");
+    println!(
+        "bench-voice: {n} utterances per row, offline providers (pocketsphinx, espeak-ng, offline model)"
+    );
     println!(
         "{:<58} {:>5} {:>8} {:>8} {:>8}",
         "end of the user's turn → the agent's first audio (ms)", "n", "p50", "p99", "max"
     );
     row("spoken \"agent, stop watching\" (no model call)", command);
     row("spoken \"agent, how are you\" (offline model)", chat);
-    row("baseline: typed \"@agent stop watching\" → reply posted", baseline);
+    row(
+        "baseline: typed \"@agent stop watching\" → reply posted",
+        baseline,
+    );
     row("speech to text per utterance (control log)", stt);
     let per_speech = (cpu - idle_rate * wall).max(0.0) / speech_s;
     println!(
