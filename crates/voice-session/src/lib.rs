@@ -53,6 +53,7 @@
 mod config;
 mod connection;
 mod error;
+mod interface;
 mod media;
 mod speaking;
 
@@ -62,6 +63,7 @@ mod tests;
 pub use config::{
     ConnectionConfig, H264_PT, H264_RTX_PT, OPUS_PT, Role, VP8_PT, VP8_RTX_PT, default_codecs,
 };
-pub use connection::{Counters, Event, Input, LinkStatus, MediaInfo, Transmit, VoiceConnection};
+pub use connection::VoiceConnection;
 pub use error::VoiceSessionError;
+pub use interface::{Counters, Event, Input, LinkStatus, MediaInfo, Transmit};
 pub use speaking::{SpeakingChange, SpeakingTracker};
