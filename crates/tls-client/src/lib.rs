@@ -13,6 +13,8 @@
 //! the ring provider verifies the chain and the name (DNS or IP address) of
 //! every server.
 
+pub mod retry;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
