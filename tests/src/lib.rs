@@ -5,7 +5,9 @@
 //! directory; `scripts/test` builds them (`cargo build --bins`) first.
 
 pub mod model_server;
+pub mod peer;
 pub mod sim_gateway;
+pub mod sim_mediad;
 pub mod stack;
 pub mod voice;
 

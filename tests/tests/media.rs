@@ -5,14 +5,13 @@
 
 use std::time::{Duration, Instant};
 
-use discord_sim::{Scenario, SimConfig, SimHandle};
+use discord_sim::SimHandle;
 use e2e::sim_gateway::{AGENT_TOKEN, SimUser};
+use e2e::sim_mediad::{SimMediad, T};
 use e2e::*;
 use ipc_link::Link;
 use ipc_schema::*;
 use sim_voice::Fault;
-
-const T: Duration = Duration::from_secs(60);
 
 type Ctl = Link<ControlMsg, MediadMsg>;
 
@@ -28,31 +27,12 @@ struct Rig {
 
 impl Rig {
     async fn start(scenario: &str) -> Self {
-        let sim = discord_sim::start(SimConfig {
-            listen: "127.0.0.1:0".parse().expect("literal"),
-            scenario: Scenario::builtin(scenario).expect("built-in scenario"),
-            seed: 7,
-        })
-        .await
-        .expect("sim starts");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let socket = dir.path().join("mediad.sock");
-        let mediad = Daemon::start(
-            "mediad",
-            "mediad",
-            dir.path(),
-            &[
-                "--ipc-socket",
-                socket.to_str().expect("utf-8 path"),
-                "--extra-ca-file",
-                sim.ca_file().to_str().expect("utf-8 path"),
-            ],
-        );
-        let link = wait_for(T, "mediad accepts", || {
-            let s = socket.clone();
-            async move { connect_tool(&s, PROTOCOL_VERSION).await.ok() }
-        })
-        .await;
+        let SimMediad {
+            dir,
+            mediad,
+            sim,
+            link,
+        } = SimMediad::start(scenario).await;
         let user = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
         Self {
             _dir: dir,

@@ -28,124 +28,21 @@
 //! lockfile under tests/peers/discordjs).
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use discord_sim::{Scenario, SimConfig, SimHandle};
+use discord_sim::{Scenario, SimHandle};
+use e2e::peer::NodePeer;
 use e2e::sim_gateway::{AGENT_TOKEN, SimUser};
+use e2e::sim_mediad::{SimMediad, T, drain, lock, wait_voice_ready};
 use e2e::*;
 use ipc_schema::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use sim_voice::{RoomReport, SessionReport};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
-const T: Duration = Duration::from_secs(60);
 const CAROL_TOKEN: &str = "sim-user-carol";
 /// What @discordjs/voice should pick from the sim's offer.
 const GCM_RTPSIZE: &str = "aead_aes256_gcm_rtpsize";
-
-fn peer_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/discordjs")
-}
-
-/// The Node binary: Node 22 from the `node` npm package (what
-/// @discordjs/voice 0.19 asks for), installed by scripts/setup-peers.
-fn node_bin() -> PathBuf {
-    let node = peer_dir().join("node_modules/.bin/node");
-    assert!(
-        node.exists(),
-        "{} not found: run scripts/setup-peers (npm ci in tests/peers/discordjs)",
-        node.display()
-    );
-    node
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The running Node peer: its JSON event lines, its stderr in a file.
-struct NodePeer {
-    child: tokio::process::Child,
-    events: Arc<Mutex<Vec<Value>>>,
-    stderr: PathBuf,
-}
-
-impl NodePeer {
-    fn start(dir: &Path, ca_file: &Path, cfg: &Value) -> Self {
-        let stderr = dir.join("peer-discordjs.log");
-        let err = std::fs::File::create(&stderr).expect("peer log file");
-        let mut child = tokio::process::Command::new(node_bin())
-            .arg(peer_dir().join("peer.js"))
-            .arg(cfg.to_string())
-            .current_dir(peer_dir())
-            .env("NODE_EXTRA_CA_CERTS", ca_file)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(err)
-            .kill_on_drop(true)
-            .spawn()
-            .expect("node peer starts");
-        let out = child.stdout.take().expect("piped stdout");
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let sink = events.clone();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(out).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let v = serde_json::from_str(&line)
-                    .unwrap_or_else(|_| json!({ "event": "unparsed", "line": line }));
-                lock(&sink).push(v);
-            }
-        });
-        Self {
-            child,
-            events,
-            stderr,
-        }
-    }
-
-    fn events(&self) -> Vec<Value> {
-        lock(&self.events).clone()
-    }
-
-    fn named(&self, name: &str) -> Vec<Value> {
-        self.events()
-            .into_iter()
-            .filter(|e| e["event"] == name)
-            .collect()
-    }
-
-    fn last(&self, name: &str) -> Option<Value> {
-        self.named(name).pop()
-    }
-
-    /// Events and the end of the debug log, for failure messages.
-    fn describe(&self) -> String {
-        let events: Vec<String> = self
-            .events()
-            .iter()
-            .filter(|e| e["event"] != "sent" && e["event"] != "decoded")
-            .map(Value::to_string)
-            .collect();
-        let log = std::fs::read_to_string(&self.stderr).unwrap_or_default();
-        let tail: Vec<&str> = log.lines().rev().take(40).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        format!(
-            "peer events: {events:#?}\npeer log tail:\n{}",
-            tail.join("\n")
-        )
-    }
-
-    /// Closes stdin (the peer's stop signal) and waits for its exit.
-    async fn stop(&mut self) -> std::process::ExitStatus {
-        drop(self.child.stdin.take());
-        tokio::time::timeout(Duration::from_secs(10), self.child.wait())
-            .await
-            .expect("peer exits after stdin closes")
-            .expect("peer wait")
-    }
-}
 
 /// Polls `f` every 25 ms for up to [`T`]; on timeout panics with `what`,
 /// the peer's events and log, and the end of mediad's log.
@@ -171,18 +68,6 @@ where
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-}
-
-/// Everything mediad sent, drained by a task.
-fn drain(mut rx: ipc_link::LinkReceiver<MediadMsg>) -> Arc<Mutex<Vec<MediadMsg>>> {
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let sink = log.clone();
-    tokio::spawn(async move {
-        while let Some(Ok(m)) = rx.recv().await {
-            lock(&sink).push(m);
-        }
-    });
-    log
 }
 
 /// The last MLS epoch mediad's voice slot logged (`DaveEvent::EpochChanged`
@@ -244,31 +129,12 @@ async fn discordjs_voice_commits_mediad_into_its_group_and_agrees_on_the_epoch()
 }
 
 async fn run(first: First) {
-    let sim = discord_sim::start(SimConfig {
-        listen: "127.0.0.1:0".parse().expect("literal"),
-        scenario: Scenario::builtin("dave").expect("built-in scenario"),
-        seed: 7,
-    })
-    .await
-    .expect("sim starts");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let socket = dir.path().join("mediad.sock");
-    let mediad = Daemon::start(
-        "mediad",
-        "mediad",
-        dir.path(),
-        &[
-            "--ipc-socket",
-            socket.to_str().expect("utf-8 path"),
-            "--extra-ca-file",
-            sim.ca_file().to_str().expect("utf-8 path"),
-        ],
-    );
-    let link = wait_for(T, "mediad accepts", || {
-        let s = socket.clone();
-        async move { connect_tool(&s, PROTOCOL_VERSION).await.ok() }
-    })
-    .await;
+    let SimMediad {
+        dir,
+        mediad,
+        sim,
+        link,
+    } = SimMediad::start("dave").await;
     let from_mediad = drain(link.receiver);
     let (carol, bob) = (user_id("carol"), user_id("bob"));
 
@@ -279,14 +145,7 @@ async fn run(first: First) {
         link.sender
             .send(ControlMsg::VoiceConnect(voice))
             .expect("send to mediad");
-        wait_for(T, "mediad's voice slot ready", || {
-            let ready = lock(&from_mediad).iter().any(|m| {
-                matches!(m, MediadMsg::TransportState(s)
-                    if s.role == TransportRole::Voice && s.status == TransportStatus::Ready)
-            });
-            async move { ready.then_some(()) }
-        })
-        .await;
+        wait_voice_ready(&from_mediad).await;
     };
     if first == First::Mediad {
         join_mediad(&mut agent).await;
@@ -431,7 +290,7 @@ async fn run(first: First) {
         let s = voice_session(&sim, user).expect("session");
         assert_eq!(s.dave_errors, 0, "user {user}: {:?}", s.dave_last_error);
     }
-    let status = peer.stop().await;
+    let status = peer.stop().await.expect("peer exits after stdin closes");
     assert!(status.success(), "peer exit {status:?}");
     let done = peer.last("done").expect("done summary");
     assert_eq!(done["joins"], 1, "{done}");
@@ -483,31 +342,12 @@ fn playback(log: &Mutex<Vec<MediadMsg>>, id: u64) -> Vec<PlaybackEvent> {
 /// with a reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discordjs_decodes_what_the_agent_says() {
-    let sim = discord_sim::start(SimConfig {
-        listen: "127.0.0.1:0".parse().expect("literal"),
-        scenario: Scenario::builtin("dave").expect("built-in scenario"),
-        seed: 7,
-    })
-    .await
-    .expect("sim starts");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let socket = dir.path().join("mediad.sock");
-    let mediad = Daemon::start(
-        "mediad",
-        "mediad",
-        dir.path(),
-        &[
-            "--ipc-socket",
-            socket.to_str().expect("utf-8 path"),
-            "--extra-ca-file",
-            sim.ca_file().to_str().expect("utf-8 path"),
-        ],
-    );
-    let link = wait_for(T, "mediad accepts", || {
-        let s = socket.clone();
-        async move { connect_tool(&s, PROTOCOL_VERSION).await.ok() }
-    })
-    .await;
+    let SimMediad {
+        dir,
+        mediad,
+        sim,
+        link,
+    } = SimMediad::start("dave").await;
     let from_mediad = drain(link.receiver);
     let (carol, agent_id) = (user_id("carol"), user_id("agent"));
 
@@ -516,14 +356,7 @@ async fn discordjs_decodes_what_the_agent_says() {
     link.sender
         .send(ControlMsg::VoiceConnect(voice))
         .expect("send to mediad");
-    wait_for(T, "mediad's voice slot ready", || {
-        let ready = lock(&from_mediad).iter().any(|m| {
-            matches!(m, MediadMsg::TransportState(s)
-                if s.role == TransportRole::Voice && s.status == TransportStatus::Ready)
-        });
-        async move { ready.then_some(()) }
-    })
-    .await;
+    wait_voice_ready(&from_mediad).await;
 
     let mut carol_gw = SimUser::connect(&sim.gateway_url(), CAROL_TOKEN, sim.ca_pem()).await;
     let grant = carol_gw.join_voice().await;
@@ -697,7 +530,7 @@ async fn discordjs_decodes_what_the_agent_says() {
         .collect();
     eprintln!("mediad heard: {heard:?}");
 
-    let _ = peer.stop().await;
+    peer.stop().await.expect("peer exits after stdin closes");
     drop(carol_gw);
     drop(agent);
     sim.shutdown().await;
@@ -784,30 +617,12 @@ async fn mediad_hears_what_discordjs_says() {
     ) else {
         return;
     };
-    let sim = discord_sim::start(SimConfig {
-        listen: "127.0.0.1:0".parse().expect("literal"),
-        scenario: Scenario::builtin("dave").expect("built-in scenario"),
-        seed: 7,
-    })
-    .await
-    .expect("sim starts");
-    let socket = dir.path().join("mediad.sock");
-    let mediad = Daemon::start(
-        "mediad",
-        "mediad",
-        dir.path(),
-        &[
-            "--ipc-socket",
-            socket.to_str().expect("utf-8 path"),
-            "--extra-ca-file",
-            sim.ca_file().to_str().expect("utf-8 path"),
-        ],
-    );
-    let link = wait_for(T, "mediad accepts", || {
-        let s = socket.clone();
-        async move { connect_tool(&s, PROTOCOL_VERSION).await.ok() }
-    })
-    .await;
+    let SimMediad {
+        dir,
+        mediad,
+        sim,
+        link,
+    } = SimMediad::start_in(dir, "dave").await;
     let from_mediad = drain(link.receiver);
     let carol = user_id("carol");
     let mut agent = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
@@ -906,7 +721,7 @@ async fn mediad_hears_what_discordjs_says() {
         s.dave_encrypted_frames_sent > 0 || s.rtp_received > 0,
         "{s:?}"
     );
-    let _ = peer.stop().await;
+    peer.stop().await.expect("peer exits after stdin closes");
     drop(carol_gw);
     drop(agent);
     sim.shutdown().await;

@@ -13,96 +13,15 @@
 //!
 //! Needs the Node project installed: `scripts/setup-peers`.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use discord_sim::{Scenario, SimConfig, SimHandle};
+use e2e::peer::NodePeer;
 use e2e::sim_gateway::SimUser;
+use e2e::sim_mediad::T;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-
-const T: Duration = Duration::from_secs(60);
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const CAROL_TOKEN: &str = "sim-user-carol";
-
-fn peer_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/discordjs")
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The Node peer: JSON event lines collected by a task.
-struct NodePeer {
-    child: tokio::process::Child,
-    events: Arc<Mutex<Vec<Value>>>,
-    stderr: PathBuf,
-}
-
-impl NodePeer {
-    fn start(dir: &Path, ca_file: &Path, cfg: &Value) -> Self {
-        let node = peer_dir().join("node_modules/.bin/node");
-        assert!(node.exists(), "run scripts/setup-peers first");
-        let stderr = dir.join("peer-discordjs.log");
-        let err = std::fs::File::create(&stderr).expect("peer log file");
-        let mut child = tokio::process::Command::new(node)
-            .arg(peer_dir().join("peer.js"))
-            .arg(cfg.to_string())
-            .current_dir(peer_dir())
-            .env("NODE_EXTRA_CA_CERTS", ca_file)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(err)
-            .kill_on_drop(true)
-            .spawn()
-            .expect("node peer starts");
-        let out = child.stdout.take().expect("piped stdout");
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let sink = events.clone();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(out).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let v = serde_json::from_str(&line)
-                    .unwrap_or_else(|_| json!({ "event": "unparsed", "line": line }));
-                lock(&sink).push(v);
-            }
-        });
-        Self {
-            child,
-            events,
-            stderr,
-        }
-    }
-
-    fn named(&self, name: &str) -> Vec<Value> {
-        lock(&self.events)
-            .iter()
-            .filter(|e| e["event"] == name)
-            .cloned()
-            .collect()
-    }
-
-    fn describe(&self) -> String {
-        let events: Vec<String> = lock(&self.events)
-            .iter()
-            .filter(|e| e["event"] != "sent")
-            .map(Value::to_string)
-            .collect();
-        let log = std::fs::read_to_string(&self.stderr).unwrap_or_default();
-        let tail: Vec<&str> = log.lines().rev().take(30).collect();
-        format!(
-            "peer events: {events:#?}\nlog tail (newest first):\n{}",
-            tail.join("\n")
-        )
-    }
-
-    async fn stop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
-    }
-}
 
 /// Polls `f` every 50 ms for up to [`T`].
 async fn poll<R>(peer: &NodePeer, what: &str, mut f: impl FnMut() -> Option<R>) -> R {
