@@ -10,6 +10,7 @@ pub mod sim_gateway;
 pub mod sim_mediad;
 pub mod stack;
 pub mod voice;
+pub mod watch_http;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use e2e::stack::{SERIAL, Stack};
+use e2e::watch_http::*;
 use e2e::*;
 use serde_json::{Value, json};
 
@@ -233,25 +234,6 @@ async fn notes_and_commentary_from_the_sims_go_live_reach_state_and_the_text_cha
     let needle = serde_json::to_string(&needle).expect("json");
     assert!(messages.contains(needle.trim_matches('"')), "{messages}");
     s.sim.shutdown().await;
-}
-
-fn jpeg_frame(cell: usize) -> Vec<u8> {
-    let (w, h) = (320, 180);
-    let mut b = video_pipeline::YuvBuffer::new(w, h);
-    let (y, u, v) = b.planes_mut();
-    for (i, p) in y.iter_mut().enumerate() {
-        *p = if ((i % w) / cell + (i / w) / cell).is_multiple_of(2) {
-            220
-        } else {
-            30
-        };
-    }
-    u.fill(128);
-    v.fill(128);
-    video_pipeline::JpegEncoder::new()
-        .expect("encoder")
-        .encode(&b.as_frame(), 80)
-        .expect("jpeg")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -582,14 +564,6 @@ async fn an_explicit_webcam_target_is_watched_on_voice_and_ends_when_they_leave(
     s.sim.shutdown().await;
 }
 
-/// A GET with an explicit Host header; (status, headers and body).
-async fn raw_get(addr: &str, path: &str, host: &str) -> (u16, String) {
-    let r = e2e::http_raw(addr, "GET", path, Some(host), &[], None)
-        .await
-        .expect("GET");
-    (r.status, format!("{}\r\n\r\n{}", r.head, r.body))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_streams_the_watch_behind_the_admin_token() {
     let _serial = SERIAL.lock().await;
@@ -698,38 +672,6 @@ async fn the_dashboard_streams_the_watch_behind_the_admin_token() {
     s.sim.shutdown().await;
 }
 
-/// The `data:` of the first server-sent event at `path`.
-async fn first_sse_event(addr: &str, path: &str) -> String {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let req = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\naccept: text/event-stream\r\n\r\n");
-    stream.write_all(req.as_bytes()).await.expect("write");
-    let mut lines = BufReader::new(stream).lines();
-    let read = async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(data) = line.strip_prefix("data: ") {
-                return data.to_owned();
-            }
-        }
-        String::new()
-    };
-    tokio::time::timeout(Duration::from_secs(10), read)
-        .await
-        .expect("an event within 10 s")
-}
-
-async fn http_with_token(addr: &str, path: &str, body: &Value, token: &str) -> Value {
-    e2e::http_with(
-        addr,
-        "POST",
-        path,
-        Some(body),
-        &[("x-dashboard-token", token)],
-    )
-    .await
-    .map_or(Value::Null, |(_, v)| v)
-}
-
 /// Issue 15 item 14: a Go Live in a group DM call that was already running
 /// when control connected is watchable. The `call` scenario's Trio call
 /// (Alice live, Bob) starts before the agent's gateway session; control
@@ -769,52 +711,6 @@ async fn a_go_live_in_a_running_group_dm_call_is_watched() {
         "{v}"
     );
     s.sim.shutdown().await;
-}
-
-/// `GET path` from control as raw bytes (the body after the header block).
-async fn get_bytes(addr: &str, path: &str) -> Vec<u8> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
-        return Vec::new();
-    };
-    let req = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n");
-    if stream.write_all(req.as_bytes()).await.is_err() {
-        return Vec::new();
-    }
-    let mut resp = Vec::new();
-    let _ = stream.read_to_end(&mut resp).await;
-    if !resp.starts_with(b"HTTP/1.1 200") {
-        return Vec::new();
-    }
-    resp.windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|i| resp[i + 4..].to_vec())
-        .unwrap_or_default()
-}
-
-/// A JPEG's (width, height) from its SOF segment and the first (DC)
-/// entry of its first quantization table, which the encoder's quality
-/// scales (IJG: 16 × (q < 50 ? 5000 / q : 200 − 2q) / 100).
-fn jpeg_facts(jpeg: &[u8]) -> Option<((u32, u32), u8)> {
-    let (mut size, mut dc_quant) = (None, None);
-    let mut i = 2;
-    while i + 4 <= jpeg.len() && jpeg[i] == 0xFF {
-        let marker = jpeg[i + 1];
-        let len = usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
-        let seg = jpeg.get(i + 4..i + 2 + len)?;
-        match marker {
-            0xDB if dc_quant.is_none() => dc_quant = seg.get(1).copied(),
-            0xC0..=0xC2 => {
-                let h = u32::from(u16::from_be_bytes([seg[1], seg[2]]));
-                let w = u32::from(u16::from_be_bytes([seg[3], seg[4]]));
-                size = Some((w, h));
-            }
-            0xDA => break,
-            _ => {}
-        }
-        i += 2 + len;
-    }
-    Some((size?, dc_quant?))
 }
 
 /// Frames the watch received during `d`.
