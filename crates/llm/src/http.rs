@@ -11,6 +11,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use hyper::{Method, StatusCode, Uri};
+use tls_client::retry::StatusClass;
 
 use crate::error::LlmError;
 use crate::key::ApiKey;
@@ -61,22 +62,23 @@ impl RetryPolicy {
 
     /// The exponential wait before retry number `retry` (1-based).
     pub fn backoff(&self, retry: u32) -> Duration {
-        let shift = retry.saturating_sub(1).min(20);
-        self.initial_backoff
-            .saturating_mul(1u32 << shift)
-            .min(self.max_backoff)
+        self.shared().backoff(retry)
     }
 
     /// The wait before sending again after `err` on attempt `attempt`
     /// (1-based), or `None` when the error is final.
     pub fn delay_after(&self, err: &LlmError, attempt: u32) -> Option<Duration> {
-        if !err.is_retryable() || attempt >= self.max_attempts {
-            return None;
-        }
-        match err.retry_after() {
-            Some(wait) if wait > self.max_retry_after => None,
-            Some(wait) => Some(wait),
-            None => Some(self.backoff(attempt)),
+        self.shared()
+            .delay_after(err.is_retryable(), err.retry_after(), attempt)
+    }
+
+    /// The same numbers for `tls_client::retry`.
+    fn shared(&self) -> tls_client::retry::Backoff {
+        tls_client::retry::Backoff {
+            max_attempts: self.max_attempts,
+            initial_backoff: self.initial_backoff,
+            max_backoff: self.max_backoff,
+            max_retry_after: self.max_retry_after,
         }
     }
 }
@@ -190,28 +192,13 @@ impl HttpClient {
         body: Bytes,
         key: Option<&ApiKey>,
     ) -> Result<Bytes, LlmError> {
-        let mut attempt = 1u32;
-        loop {
-            let result = self.attempt(uri, headers, body.clone(), key).await;
-            let err = match result {
-                Ok(bytes) => return Ok(bytes),
-                Err(err) => err,
-            };
-            match self.retry.delay_after(&err, attempt) {
-                Some(wait) => {
-                    tracing::warn!(
-                        provider = %self.provider,
-                        attempt,
-                        wait_ms = wait.as_millis() as u64,
-                        error = %err,
-                        "LLM request failed; retrying"
-                    );
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                None => return Err(err),
-            }
-        }
+        tls_client::retry::run(
+            &self.provider,
+            "LLM request",
+            || self.attempt(uri, headers, body.clone(), key),
+            |err, attempt| self.retry.delay_after(err, attempt),
+        )
+        .await
     }
 
     async fn attempt(
@@ -295,49 +282,29 @@ impl HttpClient {
         }
         let provider = self.provider.clone();
         let code = status.as_u16();
-        match code {
-            429 => LlmError::RateLimited {
+        match tls_client::retry::classify(code) {
+            StatusClass::RateLimited => LlmError::RateLimited {
                 provider,
-                retry_after: retry_after(headers),
+                retry_after: tls_client::retry::retry_after(headers),
                 message,
             },
-            401 | 403 => LlmError::Auth {
-                provider,
-                status: code,
-                message,
-            },
-            500..=599 => LlmError::Server {
+            StatusClass::Auth => LlmError::Auth {
                 provider,
                 status: code,
                 message,
             },
-            _ => LlmError::Api {
+            StatusClass::Server => LlmError::Server {
+                provider,
+                status: code,
+                message,
+            },
+            StatusClass::Other => LlmError::Api {
                 provider,
                 status: code,
                 message,
             },
         }
     }
-}
-
-/// The wait a 429 asks for: `retry-after-ms` (milliseconds) or `retry-after`
-/// (seconds, possibly fractional). HTTP dates are ignored (the backoff
-/// applies instead).
-pub(crate) fn retry_after(headers: &hyper::HeaderMap) -> Option<Duration> {
-    let parse = |name: &str| -> Option<f64> {
-        let value = headers
-            .get(name)?
-            .to_str()
-            .ok()?
-            .trim()
-            .parse::<f64>()
-            .ok()?;
-        (value.is_finite() && value >= 0.0).then_some(value)
-    };
-    if let Some(ms) = parse("retry-after-ms") {
-        return Some(Duration::from_secs_f64((ms / 1000.0).min(86_400.0)));
-    }
-    parse("retry-after").map(|s| Duration::from_secs_f64(s.min(86_400.0)))
 }
 
 /// A short message from an error body: `error.message` (both APIs),
@@ -453,21 +420,5 @@ mod tests {
         let long = "x".repeat(1000);
         assert_eq!(error_message(long.as_bytes()).chars().count(), 301);
         assert_eq!(error_message(&[0xff, 0xfe]), "\u{fffd}\u{fffd}");
-    }
-
-    #[test]
-    fn retry_after_headers() {
-        let mut headers = hyper::HeaderMap::new();
-        assert_eq!(retry_after(&headers), None);
-        headers.insert("retry-after", HeaderValue::from_static("2"));
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
-        headers.insert("retry-after-ms", HeaderValue::from_static("150"));
-        assert_eq!(retry_after(&headers), Some(Duration::from_millis(150)));
-        headers.insert("retry-after-ms", HeaderValue::from_static("-1"));
-        headers.insert(
-            "retry-after",
-            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
-        );
-        assert_eq!(retry_after(&headers), None);
     }
 }
