@@ -10,6 +10,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use hyper::{Method, StatusCode, Uri};
+use tls_client::retry::StatusClass;
 
 use crate::error::SpeechError;
 use crate::secret::Secret;
@@ -51,21 +52,13 @@ impl RetryPolicy {
     /// The wait before sending again after `err` on attempt `attempt`
     /// (1-based), or `None` when the error is final.
     pub fn delay_after(&self, err: &SpeechError, attempt: u32) -> Option<Duration> {
-        if !err.is_retryable() || attempt >= self.max_attempts {
-            return None;
+        tls_client::retry::Backoff {
+            max_attempts: self.max_attempts,
+            initial_backoff: self.initial_backoff,
+            max_backoff: self.max_backoff,
+            max_retry_after: self.max_retry_after,
         }
-        match err.retry_after() {
-            Some(wait) if wait > self.max_retry_after => None,
-            Some(wait) => Some(wait),
-            None => {
-                let shift = attempt.saturating_sub(1).min(20);
-                Some(
-                    self.initial_backoff
-                        .saturating_mul(1u32 << shift)
-                        .min(self.max_backoff),
-                )
-            }
-        }
+        .delay_after(err.is_retryable(), err.retry_after(), attempt)
     }
 }
 
@@ -165,27 +158,13 @@ impl HttpClient {
         key: Option<&Secret>,
         max_bytes: usize,
     ) -> Result<Answer, SpeechError> {
-        let mut attempt = 1u32;
-        loop {
-            let err = match self.attempt(uri, body, key, max_bytes).await {
-                Ok(answer) => return Ok(answer),
-                Err(err) => err,
-            };
-            match self.retry.delay_after(&err, attempt) {
-                Some(wait) => {
-                    tracing::warn!(
-                        provider = %self.provider,
-                        attempt,
-                        wait_ms = wait.as_millis() as u64,
-                        error = %err,
-                        "speech request failed; retrying"
-                    );
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                None => return Err(err),
-            }
-        }
+        tls_client::retry::run(
+            &self.provider,
+            "speech request",
+            || self.attempt(uri, body, key, max_bytes),
+            |err, attempt| self.retry.delay_after(err, attempt),
+        )
+        .await
     }
 
     async fn attempt(
@@ -290,47 +269,29 @@ impl HttpClient {
         }
         let provider = self.provider.clone();
         let code = status.as_u16();
-        match code {
-            429 => SpeechError::RateLimited {
+        match tls_client::retry::classify(code) {
+            StatusClass::RateLimited => SpeechError::RateLimited {
                 provider,
-                retry_after: retry_after(headers),
+                retry_after: tls_client::retry::retry_after(headers),
                 message,
             },
-            401 | 403 => SpeechError::Auth {
-                provider,
-                status: code,
-                message,
-            },
-            500..=599 => SpeechError::Server {
+            StatusClass::Auth => SpeechError::Auth {
                 provider,
                 status: code,
                 message,
             },
-            _ => SpeechError::Api {
+            StatusClass::Server => SpeechError::Server {
+                provider,
+                status: code,
+                message,
+            },
+            StatusClass::Other => SpeechError::Api {
                 provider,
                 status: code,
                 message,
             },
         }
     }
-}
-
-/// A 429's wait: `retry-after-ms` or `retry-after` (seconds).
-fn retry_after(headers: &hyper::HeaderMap) -> Option<Duration> {
-    let parse = |name: &str| -> Option<f64> {
-        let v = headers
-            .get(name)?
-            .to_str()
-            .ok()?
-            .trim()
-            .parse::<f64>()
-            .ok()?;
-        (v.is_finite() && v >= 0.0).then_some(v)
-    };
-    if let Some(ms) = parse("retry-after-ms") {
-        return Some(Duration::from_secs_f64((ms / 1000.0).min(86_400.0)));
-    }
-    parse("retry-after").map(|s| Duration::from_secs_f64(s.min(86_400.0)))
 }
 
 /// A short message from an error body: `error.message`, `error` as a
