@@ -134,6 +134,54 @@ pub fn retry_after(headers: &hyper::HeaderMap) -> Option<Duration> {
     parse("retry-after").map(|s| Duration::from_secs_f64(s.min(86_400.0)))
 }
 
+/// A short message from a non-success answer's body: `error.message`
+/// (OpenAI, Anthropic), `error` as a string (some OpenAI-compatible
+/// servers), `message`, or the raw body; whitespace collapsed, at most
+/// `max_chars` characters.
+pub fn error_message(body: &[u8], max_chars: usize) -> String {
+    let from_json = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            let error = v.get("error");
+            error
+                .and_then(|e| e.get("message"))
+                .and_then(|m| m.as_str())
+                .or_else(|| error.and_then(|e| e.as_str()))
+                .or_else(|| v.get("message").and_then(|m| m.as_str()))
+                .map(str::to_owned)
+        });
+    let text = from_json.unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        return "(empty body)".to_owned();
+    }
+    truncate_chars(&text, max_chars)
+}
+
+/// `text` cut to at most `max` characters (with an ellipsis when cut).
+pub fn truncate_chars(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max).collect();
+    out.push('…');
+    out
+}
+
+/// A hyper client error as one line (the error and its causes, joined with
+/// `: `), and whether the connection could not be made at all.
+pub fn describe_client_error(err: &hyper_util::client::legacy::Error) -> (String, bool) {
+    use std::error::Error as _;
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    (message, err.is_connect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,5 +284,34 @@ mod tests {
         )
         .await;
         assert_eq!(result, Ok(2));
+    }
+
+    #[test]
+    fn error_messages_are_extracted_and_bounded() {
+        assert_eq!(
+            error_message(
+                br#"{"type":"error","error":{"type":"x","message":"bad key"}}"#,
+                300
+            ),
+            "bad key"
+        );
+        assert_eq!(
+            error_message(br#"{"error":"model not found"}"#, 300),
+            "model not found"
+        );
+        assert_eq!(
+            error_message(br#"{"message":"  two   words "}"#, 300),
+            "two words"
+        );
+        assert_eq!(error_message(b"", 300), "(empty body)");
+        assert_eq!(
+            error_message("x".repeat(1000).as_bytes(), 300)
+                .chars()
+                .count(),
+            301
+        );
+        assert_eq!(error_message(&[0xff, 0xfe], 300), "\u{fffd}\u{fffd}");
+        assert_eq!(truncate_chars("héllo", 2), "hé…");
+        assert_eq!(truncate_chars("hé", 2), "hé");
     }
 }
