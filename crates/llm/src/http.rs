@@ -3,7 +3,6 @@
 //! https), a per-attempt timeout, bounded response bodies, status
 //! classification and retries with exponential backoff.
 
-use std::error::Error as _;
 use std::fmt;
 use std::time::Duration;
 
@@ -249,14 +248,8 @@ impl HttpClient {
     }
 
     fn client_error(&self, err: &hyper_util::client::legacy::Error) -> LlmError {
-        let mut message = err.to_string();
-        let mut source = err.source();
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        if err.is_connect() {
+        let (message, is_connect) = tls_client::retry::describe_client_error(err);
+        if is_connect {
             LlmError::Connect {
                 provider: self.provider.clone(),
                 message,
@@ -307,38 +300,13 @@ impl HttpClient {
     }
 }
 
-/// A short message from an error body: `error.message` (both APIs),
-/// `error` as a string (some OpenAI-compatible servers), `message`, or the
-/// start of the raw body.
+/// A short message from an error body (see
+/// [`tls_client::retry::error_message`]), at most `MAX_ERROR_CHARS` long.
 pub(crate) fn error_message(body: &[u8]) -> String {
-    let from_json = serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| {
-            let error = v.get("error");
-            error
-                .and_then(|e| e.get("message"))
-                .and_then(|m| m.as_str())
-                .or_else(|| error.and_then(|e| e.as_str()))
-                .or_else(|| v.get("message").and_then(|m| m.as_str()))
-                .map(str::to_owned)
-        });
-    let text = from_json.unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.is_empty() {
-        return "(empty body)".to_owned();
-    }
-    truncate_chars(&text, MAX_ERROR_CHARS)
+    tls_client::retry::error_message(body, MAX_ERROR_CHARS)
 }
 
-/// `text` cut to at most `max` characters (with an ellipsis when cut).
-pub(crate) fn truncate_chars(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut out: String = text.chars().take(max).collect();
-    out.push('…');
-    out
-}
+pub(crate) use tls_client::retry::truncate_chars;
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,6 @@
 //! configuration (`tls-client`), a per-attempt timeout, bounded answers,
 //! status classification and retries with exponential backoff.
 
-use std::error::Error as _;
 use std::fmt;
 use std::time::Duration;
 
@@ -241,15 +240,9 @@ impl HttpClient {
     }
 
     fn client_error(&self, err: &hyper_util::client::legacy::Error) -> SpeechError {
-        let mut message = err.to_string();
-        let mut source = err.source();
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
+        let (message, is_connect) = tls_client::retry::describe_client_error(err);
         let provider = self.provider.clone();
-        if err.is_connect() {
+        if is_connect {
             SpeechError::Connect { provider, message }
         } else {
             SpeechError::Transport { provider, message }
@@ -294,37 +287,13 @@ impl HttpClient {
     }
 }
 
-/// A short message from an error body: `error.message`, `error` as a
-/// string, `message`, or the start of the raw body.
+/// A short message from an error body (see
+/// [`tls_client::retry::error_message`]), at most `MAX_ERROR_CHARS` long.
 pub(crate) fn error_message(body: &[u8]) -> String {
-    let from_json = serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| {
-            let error = v.get("error");
-            error
-                .and_then(|e| e.get("message"))
-                .and_then(|m| m.as_str())
-                .or_else(|| error.and_then(|e| e.as_str()))
-                .or_else(|| v.get("message").and_then(|m| m.as_str()))
-                .map(str::to_owned)
-        });
-    let text = from_json.unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.is_empty() {
-        return "(empty body)".to_owned();
-    }
-    truncate_chars(&text, MAX_ERROR_CHARS)
+    tls_client::retry::error_message(body, MAX_ERROR_CHARS)
 }
 
-/// `text` cut to at most `max` characters (with an ellipsis when cut).
-pub(crate) fn truncate_chars(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut out: String = text.chars().take(max).collect();
-    out.push('…');
-    out
-}
+pub(crate) use tls_client::retry::truncate_chars;
 
 #[cfg(test)]
 mod tests {
