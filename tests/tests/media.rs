@@ -48,6 +48,12 @@ impl Rig {
         self.link.sender.send(msg).expect("send to mediad");
     }
 
+    /// Joins voice through the sim's gateway and hands the grant to mediad.
+    async fn join_voice(&mut self) {
+        let voice = self.user.join_voice().await;
+        self.send(ControlMsg::VoiceConnect(voice));
+    }
+
     /// Receives until `pred` matches a message; returns it.
     async fn until<R>(&mut self, what: &str, mut pred: impl FnMut(&MediadMsg) -> Option<R>) -> R {
         let deadline = tokio::time::Instant::now() + T;
@@ -127,8 +133,7 @@ async fn go_live_watch_survives_stream_faults_without_touching_voice() {
         .streaming
         .first()
         .expect("alice is live in the demo");
-    let voice = rig.user.join_voice().await;
-    rig.send(ControlMsg::VoiceConnect(voice));
+    rig.join_voice().await;
     rig.status(TransportRole::Voice, TransportStatus::Ready)
         .await;
 
@@ -228,8 +233,7 @@ async fn ten_percent_loss_with_reordering_still_decodes_95_percent() {
     // server from the start.
     let mut rig = Rig::start("lossy").await;
     let alice = *rig.user.streaming.first().expect("alice is live");
-    let voice = rig.user.join_voice().await;
-    rig.send(ControlMsg::VoiceConnect(voice));
+    rig.join_voice().await;
     let stream = rig.user.watch(alice).await;
     rig.send(ControlMsg::SubscribeUserVideo(subscription(alice, 2.0)));
     rig.send(ControlMsg::StreamWatchConnect(stream));
@@ -347,8 +351,7 @@ fn picture(cell: usize) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn published_frames_reach_the_sim_as_pictures_close_to_the_input() {
     let mut rig = Rig::start("demo").await;
-    let voice = rig.user.join_voice().await;
-    rig.send(ControlMsg::VoiceConnect(voice));
+    rig.join_voice().await;
     let publish = rig.user.go_live().await;
     let room = publish.server_id;
     rig.send(ControlMsg::StreamPublishConnect(publish));
@@ -422,8 +425,7 @@ async fn dave_encrypted_go_live_video_decodes() {
     // external sender on openmls), and Alice's client encrypts with davey.
     let mut rig = Rig::start("dave").await;
     let alice = *rig.user.streaming.first().expect("alice is live");
-    let voice = rig.user.join_voice().await;
-    rig.send(ControlMsg::VoiceConnect(voice));
+    rig.join_voice().await;
     rig.status(TransportRole::Voice, TransportStatus::Ready)
         .await;
     let stream = rig.user.watch(alice).await;
@@ -503,8 +505,7 @@ fn encrypted_frames(sim: &SimHandle, user: u64) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn published_video_lost_on_the_way_is_repaired_by_rtx() {
     let mut rig = Rig::start("demo").await;
-    let voice = rig.user.join_voice().await;
-    rig.send(ControlMsg::VoiceConnect(voice));
+    rig.join_voice().await;
     let publish = rig.user.go_live().await;
     let room = sim_voice::RoomId(publish.server_id);
     rig.send(ControlMsg::StreamPublishConnect(publish));
@@ -579,8 +580,7 @@ fn my_session(server: &sim_voice::VoiceServerHandle, me: u64) -> Option<sim_voic
 async fn vp8_go_live_is_decoded() {
     let mut rig = Rig::start("vp8-streamer").await;
     let alice = *rig.user.streaming.first().expect("alice is live");
-    let voice = rig.user.join_voice().await;
-    rig.send(ControlMsg::VoiceConnect(voice));
+    rig.join_voice().await;
     let stream = rig.user.watch(alice).await;
     rig.send(ControlMsg::SubscribeUserVideo(subscription(alice, 5.0)));
     rig.send(ControlMsg::StreamWatchConnect(stream));
@@ -612,8 +612,7 @@ async fn vp8_go_live_is_decoded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn camera_switching_codec_keeps_producing_frames() {
     let mut rig = Rig::start("vp8-streamer").await;
-    let voice = rig.user.join_voice().await;
-    rig.send(ControlMsg::VoiceConnect(voice));
+    rig.join_voice().await;
     let carol = rig
         .until("carol's camera", |m| match m {
             MediadMsg::UserVideoState(v) if v.role == TransportRole::Voice => Some(v.user_id.0),
@@ -676,8 +675,7 @@ async fn camera_switching_codec_keeps_producing_frames() {
 async fn go_live_watch_takes_the_smallest_layer_covering_the_output() {
     let mut rig = Rig::start("demo").await;
     let alice = *rig.user.streaming.first().expect("alice is live");
-    let voice = rig.user.join_voice().await;
-    rig.send(ControlMsg::VoiceConnect(voice));
+    rig.join_voice().await;
     let stream = rig.user.watch(alice).await;
     rig.send(ControlMsg::SubscribeUserVideo(subscription(alice, 5.0)));
     rig.send(ControlMsg::StreamWatchConnect(stream));
