@@ -35,7 +35,7 @@ const TOKIO_USERS: &[&str] = &[
     "speech",
     // the simulator's shells
     "discord-sim",
-    "sim-voice",
+    "sim-media-server",
     "sim-tls",
     // end-to-end tests
     "e2e",
@@ -75,12 +75,12 @@ const PURE_CRATES: &[(&str, &str)] = &[
     ("video-receiver", "crates/video-receiver"),
     ("video-pipeline", "crates/video-pipeline"),
     ("dave-session", "crates/dave-session"),
-    ("dave-gateway", "crates/dave-gateway"),
+    ("sim-dave", "crates/sim-dave"),
     ("watch-core", "crates/watch-core"),
     ("brain-core", "crates/brain-core"),
     ("share-core", "crates/share-core"),
     ("stream-plan", "crates/stream-plan"),
-    ("sim-media", "crates/sim-media"),
+    ("sim-content", "crates/sim-content"),
     ("voice-audio", "crates/voice-audio"),
 ];
 

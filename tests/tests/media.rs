@@ -11,7 +11,7 @@ use e2e::sim_mediad::{SimMediad, T};
 use e2e::*;
 use ipc_link::Link;
 use ipc_schema::*;
-use sim_voice::Fault;
+use sim_media_server::Fault;
 
 type Ctl = Link<ControlMsg, MediadMsg>;
 
@@ -371,7 +371,7 @@ async fn published_frames_reach_the_sim_as_pictures_close_to_the_input() {
         let f = rig
             .sim
             .stream()
-            .published_frames(sim_voice::RoomId(room), me);
+            .published_frames(sim_media_server::RoomId(room), me);
         async move { (!f.is_empty()).then_some(f) }
     })
     .await;
@@ -399,7 +399,7 @@ async fn published_frames_reach_the_sim_as_pictures_close_to_the_input() {
             .report()
             .sessions
             .iter()
-            .filter(|s| s.user_id == me && s.room == sim_voice::RoomId(room))
+            .filter(|s| s.user_id == me && s.room == sim_media_server::RoomId(room))
             .map(|s| s.published_frames)
             .sum()
     };
@@ -439,7 +439,7 @@ async fn dave_encrypted_go_live_video_decodes() {
         let r = rig.sim.stream().report();
         let in_group = r.sessions.iter().any(|s| {
             s.user_id == me
-                && s.room == sim_voice::RoomId(rtc)
+                && s.room == sim_media_server::RoomId(rtc)
                 && s.dave_protocol_version == 1
                 && s.dave_in_group
         });
@@ -477,7 +477,7 @@ async fn dave_encrypted_go_live_video_decodes() {
         .report()
         .sessions
         .iter()
-        .find(|s| s.user_id == me && s.room == sim_voice::RoomId(rtc))
+        .find(|s| s.user_id == me && s.room == sim_media_server::RoomId(rtc))
         .and_then(|s| s.dave_group_id);
     assert_eq!(group, Some(rtc - 1), "stream group id is rtc_server_id - 1");
     rig.sim.shutdown().await;
@@ -507,7 +507,7 @@ async fn published_video_lost_on_the_way_is_repaired_by_rtx() {
     let mut rig = Rig::start("demo").await;
     rig.join_voice().await;
     let publish = rig.user.go_live().await;
-    let room = sim_voice::RoomId(publish.server_id);
+    let room = sim_media_server::RoomId(publish.server_id);
     rig.send(ControlMsg::StreamPublishConnect(publish));
     rig.status(TransportRole::StreamPublish, TransportStatus::Ready)
         .await;
@@ -561,7 +561,7 @@ async fn published_video_lost_on_the_way_is_repaired_by_rtx() {
 }
 
 /// Our session's report on a sim media server.
-fn my_session(server: &sim_voice::VoiceServerHandle, me: u64) -> Option<sim_voice::SessionReport> {
+fn my_session(server: &sim_media_server::VoiceServerHandle, me: u64) -> Option<sim_media_server::SessionReport> {
     server
         .report()
         .sessions

@@ -38,7 +38,7 @@ use e2e::sim_mediad::{SimMediad, T, drain, lock, wait_voice_ready};
 use e2e::*;
 use ipc_schema::*;
 use serde_json::json;
-use sim_voice::{RoomReport, SessionReport};
+use sim_media_server::{RoomReport, SessionReport};
 
 const CAROL_TOKEN: &str = "sim-user-carol";
 /// What @discordjs/voice should pick from the sim's offer.

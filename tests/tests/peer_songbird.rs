@@ -49,7 +49,7 @@ use discord_sim::{Scenario, SimConfig, SimHandle, TimelineEntry};
 use e2e::sim_gateway::{AGENT_TOKEN, SimUser};
 use ipc_schema::VoiceConnect;
 use serde_json::{Value, json};
-use sim_voice::SessionReport;
+use sim_media_server::SessionReport;
 
 /// How long the peer listens after connecting.
 const LISTEN_SECS: u64 = 4;

@@ -232,7 +232,7 @@ async fn discordjs_hears_a_said_line_and_the_sim_records_its_tone() {
     assert_eq!(rec["wav"], format!("/admin/recordings/{id}.wav"));
     let (status, wav) = admin(&sim, "GET", &format!("/recordings/{id}.wav"), "").await;
     assert_eq!(status, 200);
-    let pcm = sim_media::parse_wav_s16(&wav).expect("WAV");
+    let pcm = sim_content::parse_wav_s16(&wav).expect("WAV");
     assert_eq!(pcm.sample_rate, 48_000);
     assert_eq!(pcm.samples.len() as u64, ms * 48);
     let f = dominant(&pcm.samples[4800..pcm.samples.len() - 4800]);

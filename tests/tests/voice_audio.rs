@@ -67,7 +67,7 @@ impl Rig {
         .await
     }
 
-    fn agent_session(&self) -> sim_voice::SessionReport {
+    fn agent_session(&self) -> sim_media_server::SessionReport {
         let me = self.user.user_id;
         self.sim
             .voice()

@@ -1,4 +1,4 @@
-//! dave-session (davey) clients against dave-gateway (openmls): independent
+//! dave-session (davey) clients against sim-dave (openmls): independent
 //! implementations meeting in the middle.
 
 mod common;
@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use dave_gateway::ServerDaveMsg;
+use sim_dave::ServerDaveMsg;
 use dave_session::{DaveError, DaveEvent, Decrypted, MediaCodec, Passthrough};
 
 fn exchange(net: &mut Net, from: u64, to: u64) {

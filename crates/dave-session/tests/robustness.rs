@@ -85,10 +85,10 @@ proptest! {
             let _ = fresh.on_session_description(1, now);
             let mutate = |b: &[u8]| { let mut v = b.to_vec(); if !v.is_empty() { let i = pos.index(v.len()); v[i] ^= xor; } v };
             match m {
-                dave_gateway::ServerDaveMsg::ExternalSender(b) => { let _ = fresh.on_external_sender(&mutate(b)); }
-                dave_gateway::ServerDaveMsg::Proposals { vector, .. } => { let _ = net.session(A).on_proposals(0, &mutate(vector)); }
-                dave_gateway::ServerDaveMsg::AnnounceCommit { commit, .. } => { let _ = net.session(A).on_announce_commit(9, &mutate(commit), now); }
-                dave_gateway::ServerDaveMsg::Welcome { welcome, .. } => { let _ = fresh.on_welcome(9, &mutate(welcome), now); }
+                sim_dave::ServerDaveMsg::ExternalSender(b) => { let _ = fresh.on_external_sender(&mutate(b)); }
+                sim_dave::ServerDaveMsg::Proposals { vector, .. } => { let _ = net.session(A).on_proposals(0, &mutate(vector)); }
+                sim_dave::ServerDaveMsg::AnnounceCommit { commit, .. } => { let _ = net.session(A).on_announce_commit(9, &mutate(commit), now); }
+                sim_dave::ServerDaveMsg::Welcome { welcome, .. } => { let _ = fresh.on_welcome(9, &mutate(welcome), now); }
                 _ => {}
             }
         }

@@ -46,7 +46,7 @@ struct RecordingOut {
     packets: u64,
     concealed_packets: u64,
     dave: bool,
-    end_reason: sim_voice::EndReason,
+    end_reason: sim_media_server::EndReason,
     /// Where the WAV is.
     wav: String,
 }
@@ -77,7 +77,7 @@ pub(crate) async fn say(hub: &Hub, user: &UserRef, text: &str) -> Result<Value, 
     let o = hub
         .media
         .voice_handle
-        .say(sim_voice::RoomId(room), user_id, text)
+        .say(sim_media_server::RoomId(room), user_id, text)
         .await
         .map_err(|e| {
             if e.is_request_error() {

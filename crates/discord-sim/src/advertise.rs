@@ -111,7 +111,7 @@ pub(crate) fn plan(
 
 impl Plan {
     /// `host:port` of a media server whose WebSocket port ends `endpoint`
-    /// (`sim-voice` reports `ip:port`).
+    /// (`sim-media-server` reports `ip:port`).
     pub(crate) fn media_endpoint(&self, endpoint: &str) -> String {
         match endpoint.rsplit_once(':') {
             Some((_, port)) => format!("{}:{port}", self.url_host),

@@ -49,7 +49,7 @@ pub enum SimError {
     /// Binding or serving a socket failed.
     #[error("io: {0}")]
     Io(String),
-    /// A media server (sim-voice) failed to start.
+    /// A media server (sim-media-server) failed to start.
     #[error("media server: {0}")]
     Media(String),
     /// Speech synthesis for a line failed (espeak-ng missing or failing):

@@ -3,7 +3,7 @@
 //! scenario's video description.
 //!
 //! These are plain data owned by this crate, so the world model stays pure
-//! and testable; `voice_servers` converts them into `sim-voice` calls.
+//! and testable; `voice_servers` converts them into `sim-media-server` calls.
 
 use serde::{Deserialize, Serialize};
 

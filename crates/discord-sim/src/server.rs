@@ -301,12 +301,12 @@ impl SimHandle {
     }
 
     /// The guild voice media server (room = guild id).
-    pub fn voice(&self) -> &sim_voice::VoiceServerHandle {
+    pub fn voice(&self) -> &sim_media_server::VoiceServerHandle {
         &self.hub.media.voice_handle
     }
 
     /// The Go Live stream media server (room = rtc_server_id).
-    pub fn stream(&self) -> &sim_voice::VoiceServerHandle {
+    pub fn stream(&self) -> &sim_media_server::VoiceServerHandle {
         &self.hub.media.stream_handle
     }
 

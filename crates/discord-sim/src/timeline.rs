@@ -101,7 +101,7 @@ pub(crate) fn run_action(hub: &Arc<Hub>, action: &Action) -> Result<Value, SimEr
             let voice = hub.media.voice_handle.clone();
             let text = text.clone();
             tokio::spawn(async move {
-                match voice.say(sim_voice::RoomId(room), user, &text).await {
+                match voice.say(sim_media_server::RoomId(room), user, &text).await {
                     Ok(o) => tracing::info!(user, duration_ms = o.duration_ms, "line said"),
                     Err(e) => tracing::warn!(user, error = %e, "say failed"),
                 }

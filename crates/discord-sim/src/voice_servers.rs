@@ -2,10 +2,10 @@
 //! interface, plus a log of every request the world made of them (the
 //! admin API shows it; tests assert on it).
 //!
-//! The servers themselves are `sim-voice`'s. The world speaks its own plain
+//! The servers themselves are `sim-media-server`'s. The world speaks its own plain
 //! data ([`MediaAction`], [`MediaFault`]); this file is the single place
-//! that converts to `sim-voice` types. [`MediaBackend`] is the seam: it is
-//! implemented for `sim_voice::VoiceServerHandle`.
+//! that converts to `sim-media-server` types. [`MediaBackend`] is the seam: it is
+//! implemented for `sim_media_server::VoiceServerHandle`.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -14,13 +14,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
-use sim_voice::{RoomId, VoiceServerHandle};
+use sim_media_server::{RoomId, VoiceServerHandle};
 
 use crate::media::{
     Grant, GrantKind, MediaAction, ServerKind, VideoCodec, VideoKind, VideoSpecConfig,
 };
 
-/// A fault for a media server (mirrors `sim_voice::Fault`).
+/// A fault for a media server (mirrors `sim_media_server::Fault`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "fault", rename_all = "snake_case")]
 pub enum MediaFault {
@@ -92,17 +92,17 @@ pub trait MediaBackend: Send + Sync {
     fn shutdown(&self) -> BoxFuture<'_>;
 }
 
-fn video_spec(v: &VideoSpecConfig) -> sim_voice::VideoSpec {
-    sim_voice::VideoSpec {
+fn video_spec(v: &VideoSpecConfig) -> sim_media_server::VideoSpec {
+    sim_media_server::VideoSpec {
         kind: match v.kind {
-            VideoKind::Screen => sim_voice::VideoKind::Screen,
-            VideoKind::Camera => sim_voice::VideoKind::Camera,
+            VideoKind::Screen => sim_media_server::VideoKind::Screen,
+            VideoKind::Camera => sim_media_server::VideoKind::Camera,
         },
         codec: match v.codec {
-            VideoCodec::H264 => sim_voice::VideoCodecSpec::H264,
-            VideoCodec::Vp8 => sim_voice::VideoCodecSpec::Vp8,
+            VideoCodec::H264 => sim_media_server::VideoCodecSpec::H264,
+            VideoCodec::Vp8 => sim_media_server::VideoCodecSpec::Vp8,
             VideoCodec::Alternate { every_frames } => {
-                sim_voice::VideoCodecSpec::Alternate { every_frames }
+                sim_media_server::VideoCodecSpec::Alternate { every_frames }
             }
         },
         width: v.width,
@@ -114,8 +114,8 @@ fn video_spec(v: &VideoSpecConfig) -> sim_voice::VideoSpec {
     }
 }
 
-fn session_grant(g: &Grant) -> sim_voice::SessionGrant {
-    sim_voice::SessionGrant {
+fn session_grant(g: &Grant) -> sim_media_server::SessionGrant {
+    sim_media_server::SessionGrant {
         room: RoomId(g.room),
         user_id: g.user_id,
         session_id: g.session_id.clone(),
@@ -124,7 +124,7 @@ fn session_grant(g: &Grant) -> sim_voice::SessionGrant {
             GrantKind::Voice {
                 guild_id,
                 channel_id,
-            } => sim_voice::RoomKind::Voice {
+            } => sim_media_server::RoomKind::Voice {
                 guild_id: *guild_id,
                 channel_id: *channel_id,
             },
@@ -132,7 +132,7 @@ fn session_grant(g: &Grant) -> sim_voice::SessionGrant {
                 stream_key,
                 streamer_id,
                 rtc_server_id,
-            } => sim_voice::RoomKind::Stream {
+            } => sim_media_server::RoomKind::Stream {
                 stream_key: stream_key.clone(),
                 streamer_id: *streamer_id,
                 rtc_server_id: *rtc_server_id,
@@ -141,27 +141,27 @@ fn session_grant(g: &Grant) -> sim_voice::SessionGrant {
     }
 }
 
-fn fault(f: &MediaFault) -> sim_voice::Fault {
+fn fault(f: &MediaFault) -> sim_media_server::Fault {
     match f {
         MediaFault::Netem {
             loss,
             reorder,
             duplicate,
             seed,
-        } => sim_voice::Fault::Netem {
+        } => sim_media_server::Fault::Netem {
             loss: *loss,
             reorder: *reorder,
             duplicate: *duplicate,
             seed: *seed,
         },
-        MediaFault::Close { room, code } => sim_voice::Fault::Close {
+        MediaFault::Close { room, code } => sim_media_server::Fault::Close {
             room: room.map(RoomId),
             code: *code,
         },
-        MediaFault::Crash => sim_voice::Fault::Crash,
-        MediaFault::Restart => sim_voice::Fault::Restart,
-        MediaFault::Padding(on) => sim_voice::Fault::Padding(*on),
-        MediaFault::HandshakeDelay(ms) => sim_voice::Fault::HandshakeDelay(*ms),
+        MediaFault::Crash => sim_media_server::Fault::Crash,
+        MediaFault::Restart => sim_media_server::Fault::Restart,
+        MediaFault::Padding(on) => sim_media_server::Fault::Padding(*on),
+        MediaFault::HandshakeDelay(ms) => sim_media_server::Fault::HandshakeDelay(*ms),
     }
 }
 
@@ -185,7 +185,7 @@ impl MediaBackend for VoiceServerHandle {
                 room, participant, ..
             } => self.add_participant(
                 RoomId(*room),
-                sim_voice::ParticipantSpec {
+                sim_media_server::ParticipantSpec {
                     user_id: participant.user_id,
                     audio: participant.audio,
                     video: participant.video.as_ref().map(video_spec),
@@ -328,7 +328,7 @@ pub struct MediaServers {
     pub voice: MediaServer,
     /// Go Live streams.
     pub stream: MediaServer,
-    /// The sim-voice handles behind `voice` and `stream`.
+    /// The sim-media-server handles behind `voice` and `stream`.
     pub voice_handle: VoiceServerHandle,
     /// See `voice_handle`.
     pub stream_handle: VoiceServerHandle,
@@ -353,18 +353,18 @@ pub struct MediaConfig {
 impl MediaServers {
     /// Starts both servers.
     pub async fn start(config: &MediaConfig) -> Result<Self, crate::SimError> {
-        let server = |name: &str| sim_voice::VoiceServerConfig {
+        let server = |name: &str| sim_media_server::VoiceServerConfig {
             bind_ip: config.bind_ip,
             advertise_ip: Some(config.advertise_ip),
             name: name.to_owned(),
             heartbeat_interval: Duration::from_millis(config.heartbeat_interval_ms.max(1)),
             dave: config.dave,
             tls: Some(config.tls.clone()),
-            ..sim_voice::VoiceServerConfig::default()
+            ..sim_media_server::VoiceServerConfig::default()
         };
-        let media_err = |e: sim_voice::SimVoiceError| crate::SimError::Media(e.to_string());
-        let voice = sim_voice::start(server("voice")).await.map_err(media_err)?;
-        let stream = sim_voice::start(server("stream"))
+        let media_err = |e: sim_media_server::SimVoiceError| crate::SimError::Media(e.to_string());
+        let voice = sim_media_server::start(server("voice")).await.map_err(media_err)?;
+        let stream = sim_media_server::start(server("stream"))
             .await
             .map_err(media_err)?;
         Ok(Self {

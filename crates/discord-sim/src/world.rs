@@ -135,7 +135,7 @@ pub struct VoiceStateRecord {
     pub self_stream: bool,
     /// Camera on.
     pub self_video: bool,
-    /// A scenario-driven participant (media from sim-voice) rather than a
+    /// A scenario-driven participant (media from sim-media-server) rather than a
     /// real client connected to the gateway.
     pub simulated: bool,
     /// The simulated participant's camera, when on.

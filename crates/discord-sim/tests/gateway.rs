@@ -252,7 +252,7 @@ async fn join_voice_gives_state_and_server_update_with_a_grant() {
         assert!(granted, "no grant for the token in {log}");
         assert!(
             admin_get(&sim, "/media/voice/report").await.is_object(),
-            "sim-voice report is served"
+            "sim-media-server report is served"
         );
         // Leaving revokes with 4014.
         c.send(&ClientCommand::UpdateVoiceState(UpdateVoiceState::leave(

@@ -1,5 +1,5 @@
 //! DAVE media frames against a real MLS group: two `dave-session` members
-//! (A and B) joined through `dave-gateway` (openmls, the independent
+//! (A and B) joined through `sim-dave` (openmls, the independent
 //! external sender), built once per process, so B holds A's keys and every
 //! input reaches davey's decryptor instead of the "no key" exit that
 //! `dave_unwrap` stops at.
@@ -18,7 +18,7 @@
 //! `DAVE_FUZZ_SEED_DIR=DIR` (with `-runs=0`) writes such seeds from frames
 //! this process encrypts.
 #![no_main]
-use dave_gateway::{
+use sim_dave::{
     ClientDaveMsg, DaveGateway, GatewayConfig, GatewaySigner, Recipient, ServerDaveMsg,
 };
 use dave_session::{DaveConfig, DaveSession, Decrypted, MediaCodec, Outgoing, SessionOutput};

@@ -56,7 +56,7 @@ struct Run {
     peak_kb: u64,
     decoded: u64,
     seconds: f64,
-    sent: Vec<sim_voice::SentFrame>,
+    sent: Vec<sim_media_server::SentFrame>,
     me: u64,
 }
 

@@ -1,11 +1,11 @@
-//! A gateway (openmls, dave-gateway) with dave-session clients and davey
+//! A gateway (openmls, sim-dave) with dave-session clients and davey
 //! simulated members; every message goes through the gateway's outputs.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use dave_gateway::{
+use sim_dave::{
     ClientDaveMsg, DaveGateway, GatewayConfig, GatewaySigner, Recipient, ServerDaveMsg, SimMember,
 };
 use dave_session::{DaveConfig, DaveEvent, DaveSession, Outgoing, SessionOutput};

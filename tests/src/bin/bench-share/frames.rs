@@ -27,16 +27,16 @@ pub fn paint_picture(y: &mut [u8], width: usize, rect: (usize, usize, usize, usi
 }
 
 /// `FRAMES` JPEGs of 1280×720 screen content as a browser tab would post
-/// it at 3 frames/s: sim-media's desktop (a window whose text grows line by
+/// it at 3 frames/s: sim-content's desktop (a window whose text grows line by
 /// line, a different kind of window every 10 s) with a picture panel beside
 /// it, at the quality whose average size is closest to
 /// `FRAME_TARGET_BYTES`.
 pub fn make_frames() -> anyhow::Result<(Vec<Vec<u8>>, u8)> {
     let (w, h) = (1280usize, 720usize);
-    let config = sim_media::ScreenConfig::new(1280, 720);
+    let config = sim_content::ScreenConfig::new(1280, 720);
     // The source runs at 30 fps: every 10th frame is 1/3 s apart.
     let step = u64::from(config.fps / 3);
-    let mut source = sim_media::ScreenSource::new(config).context("screen source")?;
+    let mut source = sim_content::ScreenSource::new(config).context("screen source")?;
     let pictures: Vec<video_pipeline::YuvBuffer> = (0..FRAMES)
         .map(|i| {
             let index = i as u64 * step;
