@@ -19,9 +19,8 @@
 //! * **Frame** (`POST /api/voice/share-session/:token/frame`):
 //!   1. [`PublicHostGate::is_public_request`] (on every request, every
 //!      route): a public request reaches only the share routes (control
-//!      serves it with its share router alone; [`PublicHostGate::check_all`]
-//!      is the same rule with the route list written out, as
-//!      [`PublicRoute::classify`]);
+//!      serves it with its share router alone, so which routes those are
+//!      is written once, in the router);
 //!   2. [`ShareSettings::check_declared_length`] on `Content-Length`
 //!      before reading, and cap the read at
 //!      [`ShareSettings::max_body_bytes`];
@@ -93,10 +92,9 @@
 //!   frame that is merely too big reaches the size check and gets
 //!   `frame_too_large`, which the page does adapt to. 413 is left for
 //!   bodies no valid frame could produce.
-//! * **The share page loses its stylesheet on the public host**: the page's
-//!   own assets live under `/share/assets/<name>`, which the public
-//!   allowlist includes ([`PublicRoute::ShareAsset`]); the page should
-//!   still inline what it needs.
+//! * **The share page loses its stylesheet on the public host**: the page
+//!   is self-contained (everything inline, no external assets), so it
+//!   loads completely through any host.
 //!
 //! # Other deliberate differences from the reference
 //!
@@ -115,10 +113,12 @@
 //!   decoded size, not `floor(len × 3 / 4)`.
 //! * Public host: the host is compared without its port and without a
 //!   trailing dot, and a request is public if *either* an
-//!   `X-Forwarded-Host` entry *or* `Host` names the public host
-//!   ([`PublicHostGate::request_host`] still gives the reference's
-//!   `X-Forwarded-Host`-first host). A client on the tunnel therefore
-//!   cannot escape the gate by sending its own `X-Forwarded-Host`.
+//!   `X-Forwarded-Host` entry, *or* `Host`, *or* a `Forwarded` `host=`,
+//!   *or* an absolute-form URI names the public host
+//!   ([`PublicHostGate::is_public_request`]; sources that disagree in ways
+//!   a proxy never produces are refused as [`Ambiguity`]). A client on the
+//!   tunnel therefore cannot escape the gate by sending its own
+//!   `X-Forwarded-Host`.
 //! * No admin access on the public host at all, even with
 //!   `x-dashboard-token` (the reference allowed it): every dashboard and
 //!   admin route answers 404 there.
@@ -149,10 +149,7 @@ pub use frame::{
     check_declared_length, decode_capped,
 };
 pub use head::{HeadLimits, HeadRefusal, automatic_refusal_as_json};
-pub use host::{
-    Ambiguity, GateDecision, GateRequest, HostSources, MAX_ASSET_NAME, NotFound, PublicHostGate,
-    PublicRoute,
-};
+pub use host::{Ambiguity, HostSources, PublicHostGate};
 pub use manager::{
     Accepted, CreateRefusal, CreateRefusalKind, CreateRequest, Created, DEFAULT_STOP_REASON,
     EndReason, Ended, Expired, FRAME_WINDOW, FrameMeta, MAX_REASON_CHARS, Presence,
