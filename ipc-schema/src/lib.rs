@@ -14,7 +14,7 @@
 //! whether a whole frame is there ([`frame::Split::Incomplete`] is not an
 //! error), then [`frame::decode_payload`] turns the payload into a message.
 //! [`frame::encode_frame`] appends one frame to a buffer. Sockets, lanes and
-//! back-pressure live in the `ipc-link` crate.
+//! back-pressure live in the `ipc-conn` crate.
 //!
 //! # Handshake and versioning
 //! The first frame each way is [`Hello`] (variant 0 of both message enums;

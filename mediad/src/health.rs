@@ -12,7 +12,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use ipc_link::split_hello;
+use ipc_conn::split_hello;
 use ipc_schema::frame::Split;
 use ipc_schema::{MediadMsg, PeerRole, VersionCheck, WireMessage as _};
 

@@ -4,15 +4,15 @@
 //! at most [`MAX_PENDING_HANDSHAKES`] connections are in the handshake at
 //! once (more are closed at accept, before a byte is read or written), each
 //! has [`HANDSHAKE_TIMEOUT`] and may make mediad buffer at most
-//! [`ipc_link::MAX_HELLO_FRAME_LEN`]. Every refused peer gets one WARN line,
+//! [`ipc_conn::MAX_HELLO_FRAME_LEN`]. Every refused peer gets one WARN line,
 //! rate-limited by [`RefusalLog`], except a peer that hangs up before
 //! sending a single byte: that is a probe (a health check reading mediad's
 //! Hello, `mediad health`), logged at debug and counted.
 
 use crate::Config;
 use crate::supervisor::SupervisorMsg;
-use ipc_link::socket::SocketListener;
-use ipc_link::{Link, LinkConfig, MAX_PENDING_HANDSHAKES, RefusalLog, handshake};
+use ipc_conn::socket::SocketListener;
+use ipc_conn::{Connection, ConnConfig, MAX_PENDING_HANDSHAKES, RefusalLog, handshake};
 use ipc_schema::{ControlMsg, Hello, MediadMsg, PeerRole};
 use std::future::Future;
 use std::io;
@@ -125,13 +125,13 @@ fn refused(refusals: &Refusals, reason: &str) {
 /// Whether a failed handshake is a peer that left without a word: it sent
 /// nothing, and the connection ended (EOF, or a reset / broken pipe because
 /// it closed with our Hello unread).
-fn is_silent_hangup(error: &ipc_link::LinkError, bytes_from_peer: u64) -> bool {
+fn is_silent_hangup(error: &ipc_conn::ConnError, bytes_from_peer: u64) -> bool {
     if bytes_from_peer != 0 {
         return false;
     }
     match error {
-        ipc_link::LinkError::Closed => true,
-        ipc_link::LinkError::Io(e) => matches!(
+        ipc_conn::ConnError::Closed => true,
+        ipc_conn::ConnError::Io(e) => matches!(
             e.kind(),
             io::ErrorKind::ConnectionReset
                 | io::ErrorKind::ConnectionAborted
@@ -143,7 +143,7 @@ fn is_silent_hangup(error: &ipc_link::LinkError, bytes_from_peer: u64) -> bool {
 }
 
 async fn accept_one(
-    stream: ipc_link::socket::Stream,
+    stream: ipc_conn::socket::Stream,
     hello: Hello,
     supervisor: mpsc::Sender<SupervisorMsg>,
     refusals: Arc<Refusals>,
@@ -151,8 +151,8 @@ async fn accept_one(
     let mut stream = CountReads::new(stream);
     match handshake::<MediadMsg, ControlMsg, _>(&mut stream, hello, HANDSHAKE_TIMEOUT).await {
         Ok((peer, rest)) => {
-            let link = Link::spawn(stream.into_inner(), peer, rest, LinkConfig::default());
-            let _ = supervisor.send(SupervisorMsg::Attach(link)).await;
+            let conn = Connection::spawn(stream.into_inner(), peer, rest, ConnConfig::default());
+            let _ = supervisor.send(SupervisorMsg::Attach(conn)).await;
         }
         Err(e) if is_silent_hangup(&e, stream.bytes_read) => {
             let total = refusals.probes.fetch_add(1, Ordering::Relaxed) + 1;
@@ -167,7 +167,7 @@ async fn accept_one(
 }
 
 /// A stream that counts the bytes read from it (during the handshake only:
-/// the link gets the inner stream).
+/// the connection gets the inner stream).
 struct CountReads<S> {
     inner: S,
     bytes_read: u64,
@@ -233,7 +233,7 @@ mod tests {
     }
 
     /// Reads until EOF or `limit`; returns the bytes read.
-    async fn read_some(s: &mut ipc_link::socket::Stream, limit: Duration) -> Option<Vec<u8>> {
+    async fn read_some(s: &mut ipc_conn::socket::Stream, limit: Duration) -> Option<Vec<u8>> {
         let mut out = Vec::new();
         let mut chunk = [0u8; 1024];
         tokio::time::timeout(limit, async {
@@ -251,24 +251,24 @@ mod tests {
 
     #[test]
     fn only_a_peer_that_sent_nothing_and_left_is_a_silent_hangup() {
-        use ipc_link::LinkError;
-        let reset = || LinkError::Io(io::Error::from(io::ErrorKind::ConnectionReset));
-        assert!(is_silent_hangup(&LinkError::Closed, 0));
+        use ipc_conn::ConnError;
+        let reset = || ConnError::Io(io::Error::from(io::ErrorKind::ConnectionReset));
+        assert!(is_silent_hangup(&ConnError::Closed, 0));
         assert!(is_silent_hangup(&reset(), 0));
         assert!(is_silent_hangup(
-            &LinkError::Io(io::Error::from(io::ErrorKind::BrokenPipe)),
+            &ConnError::Io(io::Error::from(io::ErrorKind::BrokenPipe)),
             0
         ));
         // It said something first: a refused peer, worth a warning.
-        assert!(!is_silent_hangup(&LinkError::Closed, 3));
+        assert!(!is_silent_hangup(&ConnError::Closed, 3));
         assert!(!is_silent_hangup(&reset(), 1));
         // Silent but still there until the timeout: it held a slot.
         assert!(!is_silent_hangup(
-            &LinkError::HandshakeTimeout(HANDSHAKE_TIMEOUT),
+            &ConnError::HandshakeTimeout(HANDSHAKE_TIMEOUT),
             0
         ));
         assert!(!is_silent_hangup(
-            &LinkError::Io(io::Error::from(io::ErrorKind::PermissionDenied)),
+            &ConnError::Io(io::Error::from(io::ErrorKind::PermissionDenied)),
             0
         ));
     }
@@ -277,7 +277,7 @@ mod tests {
     async fn connections_beyond_the_pending_limit_are_closed_without_a_hello() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.sock");
-        let listener = ipc_link::socket::listen(&path).await.unwrap();
+        let listener = ipc_conn::socket::listen(&path).await.unwrap();
         let (sup_tx, _sup_rx) = mpsc::channel(4);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(serve_with(listener, hello(), 2, sup_tx, async {
@@ -286,13 +286,13 @@ mod tests {
         // Two silent peers hold both handshake slots (each gets our hello).
         let mut held = Vec::new();
         for _ in 0..2 {
-            let mut s = ipc_link::socket::connect(&path).await.unwrap();
+            let mut s = ipc_conn::socket::connect(&path).await.unwrap();
             let mut first = [0u8; 4];
             s.read_exact(&mut first).await.expect("hello prefix");
             held.push(s);
         }
         // The third is closed at once, before any byte of a hello.
-        let mut third = ipc_link::socket::connect(&path).await.unwrap();
+        let mut third = ipc_conn::socket::connect(&path).await.unwrap();
         let got = read_some(&mut third, Duration::from_secs(2))
             .await
             .expect("closed promptly, not held until the handshake timeout");
@@ -300,7 +300,7 @@ mod tests {
         // A slot frees when a pending peer leaves: the next one is served.
         drop(held.pop());
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let mut fourth = ipc_link::socket::connect(&path).await.unwrap();
+        let mut fourth = ipc_conn::socket::connect(&path).await.unwrap();
         let mut first = [0u8; 4];
         fourth.read_exact(&mut first).await.expect("served again");
         let _ = stop_tx.send(());
@@ -311,13 +311,13 @@ mod tests {
     async fn a_huge_first_frame_is_refused_without_waiting_for_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.sock");
-        let listener = ipc_link::socket::listen(&path).await.unwrap();
+        let listener = ipc_conn::socket::listen(&path).await.unwrap();
         let (sup_tx, _sup_rx) = mpsc::channel(4);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(serve_with(listener, hello(), 2, sup_tx, async {
             let _ = stop_rx.await;
         }));
-        let mut s = ipc_link::socket::connect(&path).await.unwrap();
+        let mut s = ipc_conn::socket::connect(&path).await.unwrap();
         s.write_all(&(16u32 * 1024 * 1024 - 1).to_be_bytes())
             .await
             .unwrap();

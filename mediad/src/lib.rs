@@ -6,7 +6,7 @@
 //!
 //! # Shape
 //! - [`ipc_server`] accepts control connections on a 0600 file socket,
-//!   performs the handshake, and hands each link to the supervisor.
+//!   performs the handshake, and hands each connection to the supervisor.
 //! - [`supervisor`] is the one task that owns mediad's state ([`state`]): it
 //!   applies control's commands, answers pings and snapshot requests, and
 //!   keeps everything through a control restart for a grace period.
@@ -167,9 +167,9 @@ pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()>) -> anyhow::
 }
 
 /// Runs the daemon until `shutdown` resolves; then stops accepting, closes
-/// the control link, tears transports down and removes the socket file.
+/// the control connection, tears transports down and removes the socket file.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let listener = ipc_link::socket::listen(&config.ipc_socket)
+    let listener = ipc_conn::socket::listen(&config.ipc_socket)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.ipc_socket.display()))?;
     tracing::info!(socket = %config.ipc_socket.display(), protocol = %config.protocol, "mediad listening");

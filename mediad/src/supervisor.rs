@@ -1,7 +1,7 @@
-//! The task that owns mediad's state and the control link.
+//! The task that owns mediad's state and the control connection.
 //!
 //! Everything that changes state arrives as a [`SupervisorMsg`] or from the
-//! attached control link, and is handled here, one at a time: no shared
+//! attached control connection, and is handled here, one at a time: no shared
 //! locks. While no control is attached, a grace deadline runs; when it
 //! passes, everything is torn down.
 
@@ -10,7 +10,7 @@ use crate::state::{Effect, MediaState};
 use crate::transport::{
     PublishSettings, SlotCmd, SlotHandle, TransportEvent, TransportMsg, spawn_slot,
 };
-use ipc_link::{Link, LinkError};
+use ipc_conn::{Connection, ConnError};
 use ipc_schema::*;
 use std::collections::{BTreeMap, VecDeque};
 use tokio::sync::mpsc;
@@ -19,16 +19,16 @@ use tokio::time::{Instant, sleep_until};
 /// Messages to the supervisor.
 pub enum SupervisorMsg {
     /// A handshaken control connection wants to attach.
-    Attach(Link<MediadMsg, ControlMsg>),
+    Attach(Connection<MediadMsg, ControlMsg>),
 }
 
 /// The attached control.
 struct Attached {
-    link: Link<MediadMsg, ControlMsg>,
+    conn: Connection<MediadMsg, ControlMsg>,
     since: Instant,
 }
 
-/// Owner of [`MediaState`] and of the control link.
+/// Owner of [`MediaState`] and of the control connection.
 pub struct Supervisor {
     config: Config,
     /// TLS for every slot's WebSocket.
@@ -105,7 +105,7 @@ impl Supervisor {
             let grace = self.grace_deadline;
             tokio::select! {
                 msg = inbox.recv() => match msg {
-                    Some(SupervisorMsg::Attach(link)) => self.attach(link),
+                    Some(SupervisorMsg::Attach(conn)) => self.attach(conn),
                     None => break,
                 },
                 incoming = recv_control(&mut self.control) => self.on_control(incoming),
@@ -117,28 +117,28 @@ impl Supervisor {
         let effects = self.state.teardown("mediad_shutdown");
         self.run_effects(effects);
         if let Some(c) = self.control.take() {
-            drop(c.link.sender);
+            drop(c.conn.sender);
         }
         tracing::info!("supervisor stopped");
     }
 
-    fn attach(&mut self, link: Link<MediadMsg, ControlMsg>) {
-        let peer = link.peer.hello.clone();
+    fn attach(&mut self, conn: Connection<MediadMsg, ControlMsg>) {
+        let peer = conn.peer.hello.clone();
         if let Some(current) = &self.control {
             tracing::warn!(
                 peer_instance = format!("{:016x}", peer.instance_id),
-                current_instance = format!("{:016x}", current.link.peer.hello.instance_id),
+                current_instance = format!("{:016x}", current.conn.peer.hello.instance_id),
                 "refusing a second control connection"
             );
-            let _ = link.sender.send(MediadMsg::Error(ErrorReport {
+            let _ = conn.sender.send(MediadMsg::Error(ErrorReport {
                 code: ErrorCode::ControlAlreadyConnected,
                 message: format!(
                     "another control (instance {:016x}, connected {}s ago) is already attached to this mediad; only one control may be connected at a time",
-                    current.link.peer.hello.instance_id,
+                    current.conn.peer.hello.instance_id,
                     current.since.elapsed().as_secs()
                 ),
             }));
-            // Dropping the link closes it once the error is written.
+            // Dropping the connection closes it once the error is written.
             return;
         }
         self.control_sessions += 1;
@@ -155,18 +155,18 @@ impl Supervisor {
         );
         let snapshot = self.snapshot();
         self.control = Some(Attached {
-            link,
+            conn,
             since: Instant::now(),
         });
         self.send(snapshot);
     }
 
-    fn on_control(&mut self, incoming: Option<Result<ControlMsg, LinkError>>) {
+    fn on_control(&mut self, incoming: Option<Result<ControlMsg, ConnError>>) {
         match incoming {
             Some(Ok(msg)) => self.handle(msg),
             Some(Err(e)) => {
-                tracing::warn!(error = %e, "control link failed");
-                self.detach("link_error");
+                tracing::warn!(error = %e, "control connection failed");
+                self.detach("connection_error");
             }
             None => self.detach("control_disconnected"),
         }
@@ -273,9 +273,9 @@ impl Supervisor {
 
     fn send(&mut self, msg: MediadMsg) {
         let Some(control) = &self.control else { return };
-        if let Err(e) = control.link.sender.send(msg) {
+        if let Err(e) = control.conn.sender.send(msg) {
             // The reliable lane is full (control stopped reading) or gone:
-            // drop the link; control will reconnect and get a snapshot.
+            // drop the connection; control will reconnect and get a snapshot.
             tracing::warn!(error = %e, "cannot send to control; detaching it");
             self.detach("send_failed");
         }
@@ -285,8 +285,8 @@ impl Supervisor {
         let Some(control) = &self.control else { return };
         let stats = Stats {
             uptime_ms: self.uptime_ms(),
-            video_lane_dropped: control.link.sender.lossy_dropped(),
-            video_lane_sent: control.link.sender.lossy_sent(),
+            video_lane_dropped: control.conn.sender.lossy_dropped(),
+            video_lane_sent: control.conn.sender.lossy_sent(),
             transports: self.transport_stats.values().cloned().collect(),
         };
         self.send(MediadMsg::Stats(stats));
@@ -357,9 +357,9 @@ impl Supervisor {
     }
 }
 
-async fn recv_control(control: &mut Option<Attached>) -> Option<Result<ControlMsg, LinkError>> {
+async fn recv_control(control: &mut Option<Attached>) -> Option<Result<ControlMsg, ConnError>> {
     match control {
-        Some(c) => c.link.receiver.recv().await,
+        Some(c) => c.conn.receiver.recv().await,
         None => std::future::pending().await,
     }
 }

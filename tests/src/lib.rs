@@ -318,9 +318,9 @@ where
 pub async fn connect_tool(
     socket: &Path,
     protocol: ipc_schema::ProtocolVersion,
-) -> Result<ipc_link::Link<ipc_schema::ControlMsg, ipc_schema::MediadMsg>, ipc_link::LinkError> {
+) -> Result<ipc_conn::Connection<ipc_schema::ControlMsg, ipc_schema::MediadMsg>, ipc_conn::ConnError> {
     use ipc_schema::{ControlMsg, Hello, MediadMsg, PeerRole};
-    let mut stream = ipc_link::socket::connect(socket).await?;
+    let mut stream = ipc_conn::socket::connect(socket).await?;
     let hello = Hello {
         protocol,
         role: PeerRole::Tool,
@@ -328,13 +328,13 @@ pub async fn connect_tool(
         instance_id: 7,
     };
     let (peer, rest) =
-        ipc_link::handshake::<ControlMsg, MediadMsg, _>(&mut stream, hello, Duration::from_secs(5))
+        ipc_conn::handshake::<ControlMsg, MediadMsg, _>(&mut stream, hello, Duration::from_secs(5))
             .await?;
-    Ok(ipc_link::Link::spawn(
+    Ok(ipc_conn::Connection::spawn(
         stream,
         peer,
         rest,
-        ipc_link::LinkConfig::default(),
+        ipc_conn::ConnConfig::default(),
     ))
 }
 

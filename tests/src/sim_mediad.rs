@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use discord_sim::{Scenario, SimConfig, SimHandle};
-use ipc_link::Link;
+use ipc_conn::Connection;
 use ipc_schema::{ControlMsg, MediadMsg, PROTOCOL_VERSION, TransportRole, TransportStatus};
 
 use crate::{Daemon, connect_tool, wait_for};
@@ -26,8 +26,8 @@ pub struct SimMediad {
     pub mediad: Daemon,
     /// The simulator.
     pub sim: SimHandle,
-    /// The IPC link to mediad, after the tool hello.
-    pub link: Link<ControlMsg, MediadMsg>,
+    /// The IPC connection to mediad, after the tool hello.
+    pub conn: Connection<ControlMsg, MediadMsg>,
 }
 
 impl SimMediad {
@@ -57,7 +57,7 @@ impl SimMediad {
                 sim.ca_file().to_str().expect("utf-8 path"),
             ],
         );
-        let link = wait_for(T, "mediad accepts", || {
+        let conn = wait_for(T, "mediad accepts", || {
             let s = socket.clone();
             async move { connect_tool(&s, PROTOCOL_VERSION).await.ok() }
         })
@@ -66,13 +66,13 @@ impl SimMediad {
             dir,
             mediad,
             sim,
-            link,
+            conn,
         }
     }
 }
 
 /// Everything mediad sends on `rx`, collected by a task.
-pub fn drain(mut rx: ipc_link::LinkReceiver<MediadMsg>) -> Arc<Mutex<Vec<MediadMsg>>> {
+pub fn drain(mut rx: ipc_conn::ConnReceiver<MediadMsg>) -> Arc<Mutex<Vec<MediadMsg>>> {
     let log = Arc::new(Mutex::new(Vec::new()));
     let sink = log.clone();
     tokio::spawn(async move {

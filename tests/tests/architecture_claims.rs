@@ -28,7 +28,7 @@ const TOKIO_USERS: &[&str] = &[
     "mediad",
     "ipc-tap",
     // their IO crates
-    "ipc-link",
+    "ipc-conn",
     "daemon-support",
     "tls-client",
     "llm",

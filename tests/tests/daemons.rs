@@ -90,7 +90,7 @@ async fn sigkilled_mediad_gets_desired_state_replayed_within_3s() {
     let mut mediad = st.mediad("mediad-1", "30");
     st.wait_mediad_up().await;
     let mut control = st.control("control", &[]);
-    wait_for(T, "control linked to mediad", || async {
+    wait_for(T, "control connected to mediad", || async {
         (get_json(&st.http, "/healthz").await["mediad"]["connected"] == true).then_some(())
     })
     .await;
@@ -110,8 +110,8 @@ async fn sigkilled_mediad_gets_desired_state_replayed_within_3s() {
     let restarted = Instant::now();
     wait_for(T, "state replayed to the new mediad", || async {
         let s = st.state().await;
-        (s["link"]["mediadInstance"] != first_instance
-            && s["link"]["connected"] == true
+        (s["connection"]["mediadInstance"] != first_instance
+            && s["connection"]["connected"] == true
             && mediad_holds_desired(&s))
         .then_some(())
     })
@@ -142,7 +142,7 @@ async fn control_restarted_within_grace_finds_state_kept() {
     let mediad = st.mediad("mediad", "30");
     st.wait_mediad_up().await;
     let mut control = st.control("control-1", &[]);
-    wait_for(T, "control linked", || async {
+    wait_for(T, "control connected", || async {
         (get_json(&st.http, "/healthz").await["mediad"]["connected"] == true).then_some(())
     })
     .await;
@@ -161,9 +161,9 @@ async fn control_restarted_within_grace_finds_state_kept() {
     .await;
 
     let _control2 = st.control("control-2", &[]);
-    let state = wait_for(T, "restarted control linked", || async {
+    let state = wait_for(T, "restarted control connected", || async {
         let s = st.state().await;
-        (s["link"]["connected"] == true).then_some(s)
+        (s["connection"]["connected"] == true).then_some(s)
     })
     .await;
     assert!(
@@ -192,10 +192,10 @@ async fn state_is_torn_down_after_the_grace_period() {
     let mediad = st.mediad("mediad", "1");
     st.wait_mediad_up().await;
     {
-        let link = connect_tool(&st.socket, ipc_schema::PROTOCOL_VERSION)
+        let conn = connect_tool(&st.socket, ipc_schema::PROTOCOL_VERSION)
             .await
             .expect("connect");
-        link.sender
+        conn.sender
             .send(ipc_schema::ControlMsg::SubscribeUserVideo(
                 ipc_schema::VideoSubscription {
                     user_id: ipc_schema::UserId(5),
@@ -265,14 +265,14 @@ async fn a_second_control_is_refused_while_one_is_attached() {
     let _mediad = st.mediad("mediad", "30");
     st.wait_mediad_up().await;
     let _control = st.control("control", &[]);
-    wait_for(T, "first control linked", || async {
+    wait_for(T, "first control connected", || async {
         (get_json(&st.http, "/healthz").await["mediad"]["connected"] == true).then_some(())
     })
     .await;
-    let mut link = connect_tool(&st.socket, ipc_schema::PROTOCOL_VERSION)
+    let mut conn = connect_tool(&st.socket, ipc_schema::PROTOCOL_VERSION)
         .await
         .expect("handshake still succeeds");
-    match tokio::time::timeout(Duration::from_secs(5), link.receiver.recv()).await {
+    match tokio::time::timeout(Duration::from_secs(5), conn.receiver.recv()).await {
         Ok(Some(Ok(ipc_schema::MediadMsg::Error(e)))) => {
             assert_eq!(e.code, ipc_schema::ErrorCode::ControlAlreadyConnected);
             assert!(e.message.contains("only one control"), "{}", e.message);
@@ -299,7 +299,7 @@ async fn hostile_bytes_end_only_that_connection_with_a_logged_reason() {
     let mediad = st.mediad("mediad", "30");
     st.wait_mediad_up().await;
     // A well-behaved handshake, then an oversized length prefix.
-    let mut raw = ipc_link::socket::connect(&st.socket)
+    let mut raw = ipc_conn::socket::connect(&st.socket)
         .await
         .expect("connect");
     let hello = ipc_schema::Hello {
@@ -308,7 +308,7 @@ async fn hostile_bytes_end_only_that_connection_with_a_logged_reason() {
         build: "e2e".into(),
         instance_id: 1,
     };
-    ipc_link::handshake::<ipc_schema::ControlMsg, ipc_schema::MediadMsg, _>(
+    ipc_conn::handshake::<ipc_schema::ControlMsg, ipc_schema::MediadMsg, _>(
         &mut raw,
         hello,
         Duration::from_secs(5),
@@ -318,7 +318,7 @@ async fn hostile_bytes_end_only_that_connection_with_a_logged_reason() {
     raw.write_all(&u32::MAX.to_be_bytes()).await.expect("write");
     wait_for(T, "mediad to log the bad frame", || async {
         let log = mediad.log_text();
-        (log.contains("control link failed") && log.contains("exceeds the 16777216-byte limit"))
+        (log.contains("control connection failed") && log.contains("exceeds the 16777216-byte limit"))
             .then_some(())
     })
     .await;
@@ -358,7 +358,7 @@ async fn unauthenticated_peers_cannot_make_mediad_buffer_megabytes() {
     let started = Instant::now();
     let mut writers = Vec::new();
     for _ in 0..10 {
-        let mut s = ipc_link::socket::connect(&st.socket)
+        let mut s = ipc_conn::socket::connect(&st.socket)
             .await
             .expect("connect");
         writers.push(tokio::spawn(async move {

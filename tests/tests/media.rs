@@ -9,17 +9,17 @@ use discord_sim::SimHandle;
 use e2e::sim_gateway::{AGENT_TOKEN, SimUser};
 use e2e::sim_mediad::{SimMediad, T};
 use e2e::*;
-use ipc_link::Link;
+use ipc_conn::Connection;
 use ipc_schema::*;
 use sim_media_server::Fault;
 
-type Ctl = Link<ControlMsg, MediadMsg>;
+type Ctl = Connection<ControlMsg, MediadMsg>;
 
 struct Rig {
     _dir: tempfile::TempDir,
     _mediad: Daemon,
     sim: SimHandle,
-    link: Ctl,
+    conn: Ctl,
     user: SimUser,
     /// Everything received, in order.
     log: Vec<(Instant, MediadMsg)>,
@@ -31,21 +31,21 @@ impl Rig {
             dir,
             mediad,
             sim,
-            link,
+            conn,
         } = SimMediad::start(scenario).await;
         let user = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
         Self {
             _dir: dir,
             _mediad: mediad,
             sim,
-            link,
+            conn,
             user,
             log: Vec::new(),
         }
     }
 
     fn send(&self, msg: ControlMsg) {
-        self.link.sender.send(msg).expect("send to mediad");
+        self.conn.sender.send(msg).expect("send to mediad");
     }
 
     /// Joins voice through the sim's gateway and hands the grant to mediad.
@@ -58,12 +58,12 @@ impl Rig {
     async fn until<R>(&mut self, what: &str, mut pred: impl FnMut(&MediadMsg) -> Option<R>) -> R {
         let deadline = tokio::time::Instant::now() + T;
         loop {
-            let msg = tokio::time::timeout_at(deadline, self.link.receiver.recv())
+            let msg = tokio::time::timeout_at(deadline, self.conn.receiver.recv())
                 .await
                 .unwrap_or_else(|_| {
                     panic!("timed out waiting for {what}; saw {:?}", self.summary())
                 })
-                .expect("mediad link open")
+                .expect("mediad connection open")
                 .expect("mediad message decodes");
             let hit = pred(&msg);
             self.log.push((Instant::now(), msg));

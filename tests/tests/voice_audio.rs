@@ -12,14 +12,14 @@ use discord_sim::SimHandle;
 use e2e::sim_gateway::{AGENT_TOKEN, SimUser};
 use e2e::sim_mediad::{SimMediad, T};
 use e2e::*;
-use ipc_link::Link;
+use ipc_conn::Connection;
 use ipc_schema::*;
 
 struct Rig {
     _dir: tempfile::TempDir,
     _mediad: Daemon,
     sim: SimHandle,
-    link: Link<ControlMsg, MediadMsg>,
+    conn: Connection<ControlMsg, MediadMsg>,
     user: SimUser,
 }
 
@@ -29,29 +29,29 @@ impl Rig {
             dir,
             mediad,
             sim,
-            link,
+            conn,
         } = SimMediad::start(scenario).await;
         let user = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
         Self {
             _dir: dir,
             _mediad: mediad,
             sim,
-            link,
+            conn,
             user,
         }
     }
 
     fn send(&self, msg: ControlMsg) {
-        self.link.sender.send(msg).expect("send to mediad");
+        self.conn.sender.send(msg).expect("send to mediad");
     }
 
     async fn until<R>(&mut self, what: &str, mut pred: impl FnMut(&MediadMsg) -> Option<R>) -> R {
         let deadline = tokio::time::Instant::now() + T;
         loop {
-            let msg = tokio::time::timeout_at(deadline, self.link.receiver.recv())
+            let msg = tokio::time::timeout_at(deadline, self.conn.receiver.recv())
                 .await
                 .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
-                .expect("mediad link open")
+                .expect("mediad connection open")
                 .expect("mediad message decodes");
             if let Some(r) = pred(&msg) {
                 return r;

@@ -55,7 +55,7 @@ pub(super) struct Health {
     pub uptime_secs: u64,
     /// The link to mediad.
     #[schema(value_type = Object)]
-    pub mediad: crate::media::MediaLinkStatus,
+    pub mediad: crate::media::MediadConnStatus,
     /// The Discord gateway session (`null` without one).
     #[schema(value_type = Option<Object>)]
     pub gateway: Option<crate::discord::GatewayStatus>,
@@ -441,7 +441,7 @@ mod tests {
         let h = Health {
             status: "degraded",
             uptime_secs: 7,
-            mediad: crate::media::MediaLinkStatus::default(),
+            mediad: crate::media::MediadConnStatus::default(),
             gateway: None,
             frame_ingest: IngestView {
                 admitted: 1,
@@ -453,7 +453,7 @@ mod tests {
         let old = serde_json::json!({
             "status": "degraded",
             "uptimeSecs": 7,
-            "mediad": crate::media::MediaLinkStatus::default(),
+            "mediad": crate::media::MediadConnStatus::default(),
             "gateway": Option::<crate::discord::GatewayStatus>::None,
             "frameIngest": {"admitted": 1, "refused": 2, "jpegDecoded": 3, "jpegDecodeCpuNs": 4},
         });

@@ -1,10 +1,10 @@
-//! The task that keeps control linked to mediad.
+//! The task that keeps control connected to mediad.
 
 use super::desired::{
     DesiredMedia, StreamConnectView, VoiceConnectView, connect_msg, disconnect_msg,
 };
 use gateway_session::RetryBackoff as Backoff;
-use ipc_link::{Link, LinkConfig, LinkError, handshake};
+use ipc_conn::{Connection, ConnConfig, ConnError, handshake};
 use ipc_schema::*;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -47,13 +47,13 @@ impl MediaClientConfig {
     }
 }
 
-/// The link's state, for `/healthz` and logs.
+/// The connection's state, for `/healthz` and logs.
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct MediaLinkStatus {
-    /// Whether a handshaken link to mediad exists.
+pub struct MediadConnStatus {
+    /// Whether a handshaken connection to mediad exists.
     pub connected: bool,
-    /// When the current link (or the last failure) started, ms since epoch.
+    /// When the current connection (or the last failure) started, ms since epoch.
     pub since_ms: Option<u64>,
     /// mediad's instance id (hex).
     pub mediad_instance: Option<String>,
@@ -65,7 +65,7 @@ pub struct MediaLinkStatus {
     pub connects: u64,
     /// Failed attempts since the last success.
     pub failed_attempts: u32,
-    /// Why the last attempt or link failed.
+    /// Why the last attempt or connection failed.
     pub last_error: Option<String>,
     /// Round trip of the last ping, in ms.
     pub rtt_ms: Option<f64>,
@@ -165,10 +165,12 @@ pub struct MediaView {
     pub desired: DesiredMedia,
     /// Desired subscriptions.
     pub desired_subscriptions: Vec<SubscriptionView>,
-    /// What mediad last reported (None until a link was made).
+    /// What mediad last reported (None until a connection was made).
     pub mediad: Option<MediadView>,
-    /// The link.
-    pub link: MediaLinkStatus,
+    /// The connection to mediad (the JSON key stays `link`, as the
+    /// dashboard and API clients read it).
+    #[serde(rename = "link")]
+    pub conn: MediadConnStatus,
 }
 
 enum MediaCommand {
@@ -186,7 +188,7 @@ enum MediaCommand {
 #[derive(Clone)]
 pub struct MediaHandle {
     cmd: mpsc::Sender<MediaCommand>,
-    status: watch::Receiver<MediaLinkStatus>,
+    status: watch::Receiver<MediadConnStatus>,
     events: broadcast::Sender<Arc<MediadMsg>>,
 }
 
@@ -246,8 +248,8 @@ impl MediaHandle {
         self.command(MediaCommand::View(tx)).await?;
         rx.await.map_err(|_| MediaClientGone)
     }
-    /// The link status right now.
-    pub fn status(&self) -> MediaLinkStatus {
+    /// The connection status right now.
+    pub fn status(&self) -> MediadConnStatus {
         self.status.borrow().clone()
     }
     /// Every message mediad sends (video frames may be skipped when a
@@ -262,7 +264,7 @@ pub struct MediaClient {
     config: MediaClientConfig,
     desired: DesiredMedia,
     known: Option<MediadView>,
-    status_tx: watch::Sender<MediaLinkStatus>,
+    status_tx: watch::Sender<MediadConnStatus>,
     events: broadcast::Sender<Arc<MediadMsg>>,
     cmd_rx: mpsc::Receiver<MediaCommand>,
     pending_ping: Option<(u64, Instant)>,
@@ -276,7 +278,7 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-enum LinkEnd {
+enum ConnEnd {
     Shutdown,
     Lost(String),
 }
@@ -285,7 +287,7 @@ impl MediaClient {
     /// Creates the task and its handle; run it with [`MediaClient::run`].
     pub fn new(config: MediaClientConfig) -> (Self, MediaHandle) {
         let (cmd_tx, cmd_rx) = mpsc::channel(64);
-        let (status_tx, status_rx) = watch::channel(MediaLinkStatus::default());
+        let (status_tx, status_rx) = watch::channel(MediadConnStatus::default());
         let (events, _) = broadcast::channel(256);
         let handle = MediaHandle {
             cmd: cmd_tx,
@@ -311,12 +313,12 @@ impl MediaClient {
         let mut attempt: u32 = 0;
         loop {
             match self.connect_once().await {
-                Ok(link) => {
+                Ok(conn) => {
                     attempt = 0;
-                    match self.drive(link, &mut shutdown).await {
-                        LinkEnd::Shutdown => return,
-                        LinkEnd::Lost(why) => {
-                            tracing::warn!(reason = %why, "lost the link to mediad; reconnecting");
+                    match self.drive(conn, &mut shutdown).await {
+                        ConnEnd::Shutdown => return,
+                        ConnEnd::Lost(why) => {
+                            tracing::warn!(reason = %why, "lost the connection to mediad; reconnecting");
                             self.status_tx.send_modify(|s| {
                                 s.connected = false;
                                 s.since_ms = Some(now_ms());
@@ -362,8 +364,8 @@ impl MediaClient {
         }
     }
 
-    async fn connect_once(&mut self) -> Result<Link<ControlMsg, MediadMsg>, LinkError> {
-        let mut stream = ipc_link::socket::connect(&self.config.socket).await?;
+    async fn connect_once(&mut self) -> Result<Connection<ControlMsg, MediadMsg>, ConnError> {
+        let mut stream = ipc_conn::socket::connect(&self.config.socket).await?;
         let hello = Hello {
             protocol: self.config.protocol,
             role: PeerRole::Control,
@@ -376,29 +378,29 @@ impl MediaClient {
             self.config.handshake_timeout,
         )
         .await?;
-        let mut link = Link::spawn(stream, peer, rest, LinkConfig::default());
+        let mut conn = Connection::spawn(stream, peer, rest, ConnConfig::default());
         // mediad sends a snapshot right after attaching, or an error if it
         // refuses this connection.
-        let first = tokio::time::timeout(self.config.handshake_timeout, link.receiver.recv())
+        let first = tokio::time::timeout(self.config.handshake_timeout, conn.receiver.recv())
             .await
-            .map_err(|_| LinkError::HandshakeTimeout(self.config.handshake_timeout))?;
+            .map_err(|_| ConnError::HandshakeTimeout(self.config.handshake_timeout))?;
         match first {
             Some(Ok(MediadMsg::Snapshot(snap))) => {
-                self.on_attached(&link, &snap);
-                Ok(link)
+                self.on_attached(&conn, &snap);
+                Ok(conn)
             }
-            Some(Ok(MediadMsg::Error(e))) => Err(LinkError::Io(std::io::Error::other(format!(
+            Some(Ok(MediadMsg::Error(e))) => Err(ConnError::Io(std::io::Error::other(format!(
                 "mediad refused the connection ({:?}): {}",
                 e.code, e.message
             )))),
-            Some(Ok(other)) => Err(LinkError::NoHello(other.kind())),
+            Some(Ok(other)) => Err(ConnError::NoHello(other.kind())),
             Some(Err(e)) => Err(e),
-            None => Err(LinkError::Closed),
+            None => Err(ConnError::Closed),
         }
     }
 
-    fn on_attached(&mut self, link: &Link<ControlMsg, MediadMsg>, snap: &Snapshot) {
-        let hello = &link.peer.hello;
+    fn on_attached(&mut self, conn: &Connection<ControlMsg, MediadMsg>, snap: &Snapshot) {
+        let hello = &conn.peer.hello;
         let commands = if self.desired.initialized {
             self.desired.reconcile(snap)
         } else {
@@ -421,7 +423,7 @@ impl MediaClient {
         );
         for c in commands {
             tracing::info!(kind = c.kind(), "replaying desired state to mediad");
-            if let Err(e) = link.sender.send(c) {
+            if let Err(e) = conn.sender.send(c) {
                 tracing::warn!(error = %e, "replay failed");
             }
         }
@@ -440,50 +442,50 @@ impl MediaClient {
 
     async fn drive(
         &mut self,
-        mut link: Link<ControlMsg, MediadMsg>,
+        mut conn: Connection<ControlMsg, MediadMsg>,
         shutdown: &mut std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
-    ) -> LinkEnd {
+    ) -> ConnEnd {
         // One ping right away (measures the round trip, shows up in
         // ipc-tap), then periodically.
-        self.ping(&link);
+        self.ping(&conn);
         let mut ping = tokio::time::interval_at(
             Instant::now() + self.config.ping_interval,
             self.config.ping_interval,
         );
         loop {
             tokio::select! {
-                () = shutdown.as_mut() => return LinkEnd::Shutdown,
+                () = shutdown.as_mut() => return ConnEnd::Shutdown,
                 _ = ping.tick() => {
                     if let Some((nonce, at)) = self.pending_ping {
                         if at.elapsed() > self.config.ping_interval * 3 {
-                            return LinkEnd::Lost(format!("no pong for ping {nonce} in {:?}", at.elapsed()));
+                            return ConnEnd::Lost(format!("no pong for ping {nonce} in {:?}", at.elapsed()));
                         }
                     } else {
-                        self.ping(&link);
+                        self.ping(&conn);
                     }
                 }
                 cmd = self.cmd_rx.recv() => match cmd {
-                    Some(c) => if let Some(why) = self.apply_online(c, &link) { return LinkEnd::Lost(why) },
-                    None => return LinkEnd::Shutdown,
+                    Some(c) => if let Some(why) = self.apply_online(c, &conn) { return ConnEnd::Lost(why) },
+                    None => return ConnEnd::Shutdown,
                 },
-                msg = link.receiver.recv() => match msg {
+                msg = conn.receiver.recv() => match msg {
                     Some(Ok(m)) => {
                         if self.on_event(m) {
                             // Refresh the known state after a change.
-                            let _ = link.sender.send(ControlMsg::SnapshotRequest);
+                            let _ = conn.sender.send(ControlMsg::SnapshotRequest);
                         }
                     }
-                    Some(Err(e)) => return LinkEnd::Lost(e.to_string()),
-                    None => return LinkEnd::Lost("mediad closed the connection".into()),
+                    Some(Err(e)) => return ConnEnd::Lost(e.to_string()),
+                    None => return ConnEnd::Lost("mediad closed the connection".into()),
                 },
             }
         }
     }
 
-    fn ping(&mut self, link: &Link<ControlMsg, MediadMsg>) {
+    fn ping(&mut self, conn: &Connection<ControlMsg, MediadMsg>) {
         let nonce = self.next_nonce;
         self.next_nonce += 1;
-        if link.sender.send(ControlMsg::Ping { nonce }).is_ok() {
+        if conn.sender.send(ControlMsg::Ping { nonce }).is_ok() {
             self.pending_ping = Some((nonce, Instant::now()));
         }
     }
@@ -574,7 +576,7 @@ impl MediaClient {
     fn apply_online(
         &mut self,
         c: MediaCommand,
-        link: &Link<ControlMsg, MediadMsg>,
+        conn: &Connection<ControlMsg, MediadMsg>,
     ) -> Option<String> {
         let msg = self.update_desired(c)?;
         let changes_state = !matches!(
@@ -583,11 +585,11 @@ impl MediaClient {
                 | ControlMsg::VoicePlay(_)
                 | ControlMsg::VoiceCancel { .. }
         );
-        if let Err(e) = link.sender.send(msg) {
+        if let Err(e) = conn.sender.send(msg) {
             return Some(format!("cannot send to mediad: {e}"));
         }
         if changes_state {
-            let _ = link.sender.send(ControlMsg::SnapshotRequest);
+            let _ = conn.sender.send(ControlMsg::SnapshotRequest);
         }
         None
     }
@@ -602,7 +604,7 @@ impl MediaClient {
                 .map(SubscriptionView::from)
                 .collect(),
             mediad: self.known.clone(),
-            link: self.status_tx.borrow().clone(),
+            conn: self.status_tx.borrow().clone(),
         }
     }
 }

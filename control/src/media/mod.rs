@@ -1,7 +1,7 @@
 //! control's side of the IPC with mediad.
 //!
 //! control owns the *desired* media state ([`desired::DesiredMedia`]): which
-//! transports and video subscriptions should exist. [`client`] keeps a link
+//! transports and video subscriptions should exist. [`client`] keeps a connection
 //! to mediad alive (reconnecting with capped backoff while mediad is absent)
 //! and, after every handshake, reconciles mediad's snapshot with the desired
 //! state, so a restarted mediad gets everything replayed and a mediad that
@@ -10,5 +10,5 @@
 pub mod client;
 pub mod desired;
 
-pub use client::{MediaClient, MediaHandle, MediaLinkStatus};
+pub use client::{MediaClient, MediaHandle, MediadConnStatus};
 pub use desired::DesiredMedia;

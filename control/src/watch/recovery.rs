@@ -8,18 +8,18 @@
 
 use super::*;
 use watch_core::{
-    RecoveryAction, RecoveryPolicy, STREAM_TRANSPORT_LOST, StreamLinkStatus, StreamRecovery,
+    RecoveryAction, RecoveryPolicy, STREAM_TRANSPORT_LOST, StreamStatus, StreamRecovery,
 };
 
-fn link_status(s: TransportStatus) -> StreamLinkStatus {
+fn link_status(s: TransportStatus) -> StreamStatus {
     match s {
-        TransportStatus::Connecting => StreamLinkStatus::Connecting,
-        TransportStatus::Ready => StreamLinkStatus::Ready,
-        TransportStatus::Resuming => StreamLinkStatus::Resuming,
-        TransportStatus::Reconnecting => StreamLinkStatus::Reconnecting,
-        TransportStatus::RejoinRequired => StreamLinkStatus::RejoinRequired,
-        TransportStatus::Failed => StreamLinkStatus::Failed,
-        TransportStatus::Disconnected => StreamLinkStatus::Disconnected,
+        TransportStatus::Connecting => StreamStatus::Connecting,
+        TransportStatus::Ready => StreamStatus::Ready,
+        TransportStatus::Resuming => StreamStatus::Resuming,
+        TransportStatus::Reconnecting => StreamStatus::Reconnecting,
+        TransportStatus::RejoinRequired => StreamStatus::RejoinRequired,
+        TransportStatus::Failed => StreamStatus::Failed,
+        TransportStatus::Disconnected => StreamStatus::Disconnected,
     }
 }
 
@@ -44,7 +44,7 @@ impl Manager {
     pub(super) async fn on_stream_status(&mut self, s: &ipc_schema::TransportState) {
         let now = Instant::now();
         let status = link_status(s.status);
-        if status == StreamLinkStatus::Ready {
+        if status == StreamStatus::Ready {
             let native: Vec<WatchId> = self
                 .book
                 .watches()
@@ -65,7 +65,7 @@ impl Manager {
             let action = recovery.on_status(now, status, s.close_code, s.reason.as_deref());
             if !matches!(
                 status,
-                StreamLinkStatus::Ready | StreamLinkStatus::Connecting
+                StreamStatus::Ready | StreamStatus::Connecting
             ) {
                 tracing::warn!(event = "stream_transport_lost", watch = %id, status = s.status.as_str(), close_code = ?s.close_code, reason = ?s.reason, retries = recovery.attempts(), "stream transport of a native watch reported a problem");
             }

@@ -31,7 +31,7 @@ struct Seen {
 
 /// Runs the tap until `shutdown` resolves.
 pub async fn run(config: TapConfig, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let listener = ipc_link::socket::listen(&config.listen)
+    let listener = ipc_conn::socket::listen(&config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen.display()))?;
     let mut recorder = match &config.record {
@@ -87,7 +87,7 @@ pub async fn run(config: TapConfig, shutdown: impl Future<Output = ()>) -> anyho
             accepted = listener.accept() => match accepted {
                 Ok(client) => {
                     session += 1;
-                    match ipc_link::socket::connect(&config.upstream).await {
+                    match ipc_conn::socket::connect(&config.upstream).await {
                         Ok(upstream) => {
                             tracing::info!(session, "control connected; relaying to mediad");
                             sessions.spawn(relay_session(session, client, upstream, tx.clone(), recording));

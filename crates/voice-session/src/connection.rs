@@ -13,7 +13,7 @@ use voice_proto::{
 
 use crate::config::{ConnectionConfig, Role};
 use crate::error::VoiceSessionError;
-use crate::interface::{Counters, Event, Input, LinkStatus, MediaInfo, Transmit};
+use crate::interface::{Counters, Event, Input, ConnectionStatus, MediaInfo, Transmit};
 use crate::media::{Datagram, MediaSession};
 use crate::speaking::{SpeakingChange, SpeakingTracker};
 
@@ -39,7 +39,7 @@ enum Ws {
 pub struct VoiceConnection {
     config: ConnectionConfig,
     ws: Ws,
-    status: LinkStatus,
+    status: ConnectionStatus,
     /// Session that a Resume can continue (READY seen and keyed).
     resumable: bool,
     last_seq: Option<u64>,
@@ -73,7 +73,7 @@ impl VoiceConnection {
         let mut c = Self {
             config,
             ws: Ws::Down,
-            status: LinkStatus::Connecting,
+            status: ConnectionStatus::Connecting,
             resumable: false,
             last_seq: None,
             heartbeat_interval: None,
@@ -91,13 +91,13 @@ impl VoiceConnection {
             events: VecDeque::new(),
             identified_once: false,
         };
-        c.set_status(LinkStatus::Connecting, "connecting", None);
+        c.set_status(ConnectionStatus::Connecting, "connecting", None);
         c.open(now, false);
         c
     }
 
     /// Current status.
-    pub fn status(&self) -> LinkStatus {
+    pub fn status(&self) -> ConnectionStatus {
         self.status
     }
 
@@ -238,7 +238,7 @@ impl VoiceConnection {
         }
         self.ws = Ws::Down;
         self.stop_timers();
-        self.set_status(LinkStatus::Disconnected, reason, None);
+        self.set_status(ConnectionStatus::Disconnected, reason, None);
     }
 
     /// Feeds one input.
@@ -390,7 +390,7 @@ impl VoiceConnection {
                     self.ws = Ws::Up;
                     self.failures = 0;
                     self.counters.resumes += 1;
-                    self.set_status(LinkStatus::Ready, "resumed", None);
+                    self.set_status(ConnectionStatus::Ready, "resumed", None);
                     self.events.push_back(Event::Resumed);
                 }
             }
@@ -482,14 +482,14 @@ impl VoiceConnection {
         };
         let Ok(mode) = CryptoMode::from_wire_str(mode) else {
             self.fail_final(
-                LinkStatus::Failed,
+                ConnectionStatus::Failed,
                 "unsupported_mode_in_session_description",
                 None,
             );
             return;
         };
         if let Err(e) = self.media.key(mode, key.as_bytes(), now) {
-            self.fail_final(LinkStatus::Failed, &format!("keying_failed: {e}"), None);
+            self.fail_final(ConnectionStatus::Failed, &format!("keying_failed: {e}"), None);
             return;
         }
         self.ws = Ws::Up;
@@ -502,7 +502,7 @@ impl VoiceConnection {
             video_codec: desc.video_codec.clone(),
             dave_protocol_version: desc.dave_protocol_version,
         };
-        self.set_status(LinkStatus::Ready, "session_ready", None);
+        self.set_status(ConnectionStatus::Ready, "session_ready", None);
         self.events.push_back(Event::MediaReady(info));
     }
 
@@ -539,16 +539,16 @@ impl VoiceConnection {
                 self.resumable = false;
                 self.failed_attempt(now, false, reason, code);
             }
-            CloseAction::Rejoin => self.fail_final(LinkStatus::RejoinRequired, &reason, code),
+            CloseAction::Rejoin => self.fail_final(ConnectionStatus::RejoinRequired, &reason, code),
             CloseAction::Stop => {
                 let status = match close {
                     CloseCode::Normal | CloseCode::Disconnected | CloseCode::CallTerminated => {
-                        LinkStatus::Disconnected
+                        ConnectionStatus::Disconnected
                     }
                     _ if was_resume && close == CloseCode::AuthenticationFailed => {
-                        LinkStatus::RejoinRequired
+                        ConnectionStatus::RejoinRequired
                     }
-                    _ => LinkStatus::Failed,
+                    _ => ConnectionStatus::Failed,
                 };
                 self.fail_final(status, &reason, code);
             }
@@ -560,7 +560,7 @@ impl VoiceConnection {
             Datagram::Discovered { address, port } => {
                 let Some(ready) = &self.ready else { return };
                 let Some(mode) = CryptoMode::choose(ready.modes.iter().map(String::as_str)) else {
-                    self.fail_final(LinkStatus::Failed, "no_supported_encryption_mode", None);
+                    self.fail_final(ConnectionStatus::Failed, "no_supported_encryption_mode", None);
                     return;
                 };
                 let select = SelectProtocol::udp(
@@ -652,7 +652,7 @@ impl VoiceConnection {
         self.failures += 1;
         if attempt as usize > self.config.reconnect_delays.len() {
             let why = format!("gave_up_after_{attempt}_attempts: {reason}");
-            self.fail_final(LinkStatus::Failed, &why, code);
+            self.fail_final(ConnectionStatus::Failed, &why, code);
             return;
         }
         let delay = match attempt {
@@ -660,11 +660,11 @@ impl VoiceConnection {
             n => self.config.reconnect_delays[n as usize - 1],
         };
         let status = if resume {
-            LinkStatus::Resuming
-        } else if self.identified_once && self.status != LinkStatus::Connecting {
-            LinkStatus::Reconnecting
+            ConnectionStatus::Resuming
+        } else if self.identified_once && self.status != ConnectionStatus::Connecting {
+            ConnectionStatus::Reconnecting
         } else {
-            LinkStatus::Connecting
+            ConnectionStatus::Connecting
         };
         self.set_status(status, &reason, code);
         if delay.is_zero() {
@@ -674,7 +674,7 @@ impl VoiceConnection {
         }
     }
 
-    fn fail_final(&mut self, status: LinkStatus, reason: &str, code: Option<u16>) {
+    fn fail_final(&mut self, status: ConnectionStatus, reason: &str, code: Option<u16>) {
         if self.ws != Ws::Down {
             self.transmits.push_back(Transmit::WsClose { code: 1000 });
             self.ws = Ws::Down;
@@ -691,7 +691,7 @@ impl VoiceConnection {
         self.resumable = false;
     }
 
-    fn set_status(&mut self, status: LinkStatus, reason: &str, close_code: Option<u16>) {
+    fn set_status(&mut self, status: ConnectionStatus, reason: &str, close_code: Option<u16>) {
         if self.status == status && self.last_reason == reason {
             return;
         }

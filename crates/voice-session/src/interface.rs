@@ -1,6 +1,6 @@
 //! What goes in and out of [`VoiceConnection`](crate::VoiceConnection):
 //! the socket events the shell feeds ([`Input`]), the actions it must take
-//! ([`Transmit`]), what it reports ([`Event`], [`LinkStatus`],
+//! ([`Transmit`]), what it reports ([`Event`], [`ConnectionStatus`],
 //! [`MediaInfo`]) and the drop counters ([`Counters`]).
 
 use std::net::SocketAddr;
@@ -85,7 +85,7 @@ impl std::fmt::Debug for Transmit {
 
 /// Lifecycle of the connection, as reported to control.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum LinkStatus {
+pub enum ConnectionStatus {
     /// First connection in progress.
     Connecting,
     /// Keyed and flowing.
@@ -103,7 +103,7 @@ pub enum LinkStatus {
     Disconnected,
 }
 
-impl LinkStatus {
+impl ConnectionStatus {
     /// True once the connection will not try again on its own.
     pub fn is_final(self) -> bool {
         matches!(
@@ -134,7 +134,7 @@ pub enum Event {
     /// The status changed.
     Status {
         /// New status.
-        status: LinkStatus,
+        status: ConnectionStatus,
         /// Why, snake_case.
         reason: String,
         /// The close code that caused it, if any.

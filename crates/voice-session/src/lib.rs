@@ -65,5 +65,5 @@ pub use config::{
 };
 pub use connection::VoiceConnection;
 pub use error::VoiceSessionError;
-pub use interface::{Counters, Event, Input, LinkStatus, MediaInfo, Transmit};
+pub use interface::{Counters, Event, Input, ConnectionStatus, MediaInfo, Transmit};
 pub use speaking::{SpeakingChange, SpeakingTracker};

@@ -94,7 +94,7 @@ impl Harness {
         self.now = end;
     }
 
-    fn statuses(events: &[Event]) -> Vec<(LinkStatus, String, Option<u16>)> {
+    fn statuses(events: &[Event]) -> Vec<(ConnectionStatus, String, Option<u16>)> {
         events
             .iter()
             .filter_map(|e| match e {
@@ -206,7 +206,7 @@ impl Harness {
             bandwidth_estimation_experiment: None,
             sdp: None,
         }));
-        assert_eq!(self.c.status(), LinkStatus::Ready);
+        assert_eq!(self.c.status(), ConnectionStatus::Ready);
         identify
     }
 
@@ -290,7 +290,7 @@ fn identify_differs_per_role() {
     assert_eq!(ready.streams[0].ssrc, Some(OWN_SSRC + 1));
     assert_eq!(
         Harness::statuses(&ev).last().map(|s| s.0),
-        Some(LinkStatus::Ready)
+        Some(ConnectionStatus::Ready)
     );
 }
 
@@ -371,7 +371,7 @@ fn heartbeats_carry_seq_ack_and_a_missed_ack_resumes() {
     let st = Harness::statuses(&h.events());
     assert_eq!(
         st,
-        vec![(LinkStatus::Resuming, "heartbeat_ack_missed".into(), None)]
+        vec![(ConnectionStatus::Resuming, "heartbeat_ack_missed".into(), None)]
     );
     h.input(Input::WsConnected);
     let sent = h.texts();
@@ -389,7 +389,7 @@ fn heartbeats_carry_seq_ack_and_a_missed_ack_resumes() {
     assert!(ev.contains(&Event::Resumed));
     assert_eq!(
         Harness::statuses(&ev),
-        vec![(LinkStatus::Ready, "resumed".into(), None)]
+        vec![(ConnectionStatus::Ready, "resumed".into(), None)]
     );
     // UDP and keys survived: media still sends and opens.
     h.c.send_rtp(vec![0x80, 120, 0, 1, 0, 0, 0, 1, 0, 0, 0, 11, 1])
@@ -399,24 +399,24 @@ fn heartbeats_carry_seq_ack_and_a_missed_ack_resumes() {
 
 #[test]
 fn close_code_policy() {
-    let cases: &[(Option<u16>, LinkStatus, bool)] = &[
-        (Some(4015), LinkStatus::Resuming, true),
-        (None, LinkStatus::Resuming, true),
-        (Some(4006), LinkStatus::RejoinRequired, false),
-        (Some(4009), LinkStatus::RejoinRequired, false),
-        (Some(4014), LinkStatus::Disconnected, false),
-        (Some(4022), LinkStatus::Disconnected, false),
-        (Some(4021), LinkStatus::Failed, false),
-        (Some(4004), LinkStatus::Failed, false),
-        (Some(4001), LinkStatus::Reconnecting, true),
+    let cases: &[(Option<u16>, ConnectionStatus, bool)] = &[
+        (Some(4015), ConnectionStatus::Resuming, true),
+        (None, ConnectionStatus::Resuming, true),
+        (Some(4006), ConnectionStatus::RejoinRequired, false),
+        (Some(4009), ConnectionStatus::RejoinRequired, false),
+        (Some(4014), ConnectionStatus::Disconnected, false),
+        (Some(4022), ConnectionStatus::Disconnected, false),
+        (Some(4021), ConnectionStatus::Failed, false),
+        (Some(4004), ConnectionStatus::Failed, false),
+        (Some(4001), ConnectionStatus::Reconnecting, true),
         // Issue 15 item 8: every code below 4000 resumes, 1000/1001
         // included (@discordjs/voice and Discord-video-stream: `canResume =
         // code === 4_015 || code < 4_000`). The old policy ended on 1000.
-        (Some(1000), LinkStatus::Resuming, true),
-        (Some(1001), LinkStatus::Resuming, true),
-        (Some(1011), LinkStatus::Resuming, true),
-        (Some(3999), LinkStatus::Resuming, true),
-        (Some(4017), LinkStatus::Failed, false),
+        (Some(1000), ConnectionStatus::Resuming, true),
+        (Some(1001), ConnectionStatus::Resuming, true),
+        (Some(1011), ConnectionStatus::Resuming, true),
+        (Some(3999), ConnectionStatus::Resuming, true),
+        (Some(4017), ConnectionStatus::Failed, false),
     ];
     for &(code, status, retries) in cases {
         let mut h = Harness::new(Role::Voice);
@@ -435,7 +435,7 @@ fn close_code_policy() {
         if !retries {
             assert_eq!(h.c.poll_timeout(), None, "a final state has no timers");
         }
-        if status == LinkStatus::Reconnecting {
+        if status == ConnectionStatus::Reconnecting {
             h.input(Input::WsConnected);
             assert!(
                 matches!(h.texts()[..], [VoiceMessage::Identify(_)]),
@@ -472,7 +472,7 @@ fn unreachable_server_backs_off_then_fails() {
     assert_eq!(connects, [0, 250, 750, 1750, 3750, 5750].map(ms).to_vec());
     let st = Harness::statuses(&h.events());
     let last = st.last().unwrap();
-    assert_eq!(last.0, LinkStatus::Failed);
+    assert_eq!(last.0, ConnectionStatus::Failed);
     assert!(last.1.starts_with("gave_up_after_6_attempts"), "{}", last.1);
     assert_eq!(h.c.poll_timeout(), None);
 }
@@ -531,7 +531,7 @@ fn keepalive_and_receiver_reports() {
     assert_eq!(blocks.len(), 1);
     assert_eq!(blocks[0].ssrc, Ssrc(900));
     assert_eq!(blocks[0].cumulative_lost, 9, "every other packet missing");
-    assert_eq!(h.c.status(), LinkStatus::Ready);
+    assert_eq!(h.c.status(), ConnectionStatus::Ready);
 }
 
 #[test]
@@ -592,7 +592,7 @@ fn close_by_control_is_final() {
     assert_eq!(h.transmits(), vec![Transmit::WsClose { code: 1000 }]);
     assert_eq!(
         Harness::statuses(&h.events()),
-        vec![(LinkStatus::Disconnected, "closed_by_control".into(), None)]
+        vec![(ConnectionStatus::Disconnected, "closed_by_control".into(), None)]
     );
     h.input(Input::WsClosed { code: Some(4015) });
     assert!(h.transmits().is_empty());
@@ -613,7 +613,7 @@ proptest! {
                 _ => h.input(Input::Udp(bytes)),
             }
         }
-        prop_assert_eq!(h.c.status(), LinkStatus::Ready);
+        prop_assert_eq!(h.c.status(), ConnectionStatus::Ready);
         let (plain, sealed) = h.sealed_rtp(101, 900, 5, &[9, 9]);
         h.events();
         h.input(Input::Udp(&sealed));
@@ -736,14 +736,14 @@ fn close_4017_is_final_with_a_clear_reason() {
     assert_eq!(
         st,
         vec![(
-            LinkStatus::Failed,
+            ConnectionStatus::Failed,
             "close_4017_e2ee_required: channel requires DAVE, identify offered \
              max_dave_protocol_version 0"
                 .into(),
             Some(4017)
         )]
     );
-    assert!(LinkStatus::Failed.is_final());
+    assert!(ConnectionStatus::Failed.is_final());
     assert!(h.transmits().is_empty(), "no reconnect");
     assert_eq!(h.c.poll_timeout(), None);
 }

@@ -49,7 +49,7 @@ pub const STREAM_TRANSPORT_LOST: &str = "stream_transport_lost";
 /// A stream_watch transport's state as mediad reports it (mirrors
 /// `ipc_schema::TransportStatus`; watch-core does not depend on the IPC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamLinkStatus {
+pub enum StreamStatus {
     /// Handshake in progress.
     Connecting,
     /// Media flows.
@@ -66,7 +66,7 @@ pub enum StreamLinkStatus {
     Disconnected,
 }
 
-impl StreamLinkStatus {
+impl StreamStatus {
     fn as_str(self) -> &'static str {
         match self {
             Self::Connecting => "connecting",
@@ -163,25 +163,25 @@ impl StreamRecovery {
     pub fn on_status(
         &mut self,
         now: Instant,
-        status: StreamLinkStatus,
+        status: StreamStatus,
         close_code: Option<u16>,
         reason: Option<&str>,
     ) -> RecoveryAction {
         match status {
-            StreamLinkStatus::Ready => {
+            StreamStatus::Ready => {
                 self.attempts = 0;
                 self.retry_at = None;
                 self.attempt_deadline = None;
                 self.last_problem = None;
                 RecoveryAction::None
             }
-            StreamLinkStatus::Connecting
-            | StreamLinkStatus::Resuming
-            | StreamLinkStatus::Reconnecting => RecoveryAction::None,
-            StreamLinkStatus::Disconnected if close_code.is_none() => RecoveryAction::None,
-            StreamLinkStatus::Disconnected
-            | StreamLinkStatus::Failed
-            | StreamLinkStatus::RejoinRequired => {
+            StreamStatus::Connecting
+            | StreamStatus::Resuming
+            | StreamStatus::Reconnecting => RecoveryAction::None,
+            StreamStatus::Disconnected if close_code.is_none() => RecoveryAction::None,
+            StreamStatus::Disconnected
+            | StreamStatus::Failed
+            | StreamStatus::RejoinRequired => {
                 let mut problem = status.as_str().to_owned();
                 if let Some(code) = close_code {
                     problem.push_str(&format!(" (close {code})"));

@@ -17,12 +17,12 @@ fn server_disconnect_is_retried_after_a_backoff() {
     let t0 = Instant::now();
     let mut r = StreamRecovery::new(policy());
     assert_eq!(
-        r.on_status(t0, StreamLinkStatus::Ready, None, None),
+        r.on_status(t0, StreamStatus::Ready, None, None),
         RecoveryAction::None
     );
     let a = r.on_status(
         t0,
-        StreamLinkStatus::Disconnected,
+        StreamStatus::Disconnected,
         Some(4014),
         Some("close_4014_disconnected"),
     );
@@ -40,7 +40,7 @@ fn server_disconnect_is_retried_after_a_backoff() {
     // The retry connects: everything is reset.
     r.on_status(
         t0 + Duration::from_secs(2),
-        StreamLinkStatus::Ready,
+        StreamStatus::Ready,
         None,
         None,
     );
@@ -56,7 +56,7 @@ fn requested_disconnect_is_ignored() {
     let mut r = StreamRecovery::new(policy());
     let a = r.on_status(
         t0,
-        StreamLinkStatus::Disconnected,
+        StreamStatus::Disconnected,
         None,
         Some("replaced_by_new_watch"),
     );
@@ -64,9 +64,9 @@ fn requested_disconnect_is_ignored() {
     assert_eq!(r.poll_timeout(), None);
     // mediad working on it by itself is not a loss either.
     for s in [
-        StreamLinkStatus::Connecting,
-        StreamLinkStatus::Resuming,
-        StreamLinkStatus::Reconnecting,
+        StreamStatus::Connecting,
+        StreamStatus::Resuming,
+        StreamStatus::Reconnecting,
     ] {
         assert_eq!(r.on_status(t0, s, None, None), RecoveryAction::None);
     }
@@ -85,7 +85,7 @@ fn failures_end_the_watch_after_bounded_retries_with_a_reason() {
     let end = loop {
         let a = r.on_status(
             now,
-            StreamLinkStatus::Failed,
+            StreamStatus::Failed,
             Some(4016),
             Some("unknown_encryption_mode"),
         );
@@ -123,7 +123,7 @@ fn a_retry_that_never_connects_times_out() {
         max_attempts: 1,
         ..policy()
     });
-    r.on_status(t0, StreamLinkStatus::RejoinRequired, Some(4006), None);
+    r.on_status(t0, StreamStatus::RejoinRequired, Some(4006), None);
     let t1 = r.poll_timeout().expect("retry");
     assert_eq!(r.handle_timeout(t1), RecoveryAction::Rewatch { attempt: 1 });
     let deadline = r.poll_timeout().expect("attempt deadline");
@@ -139,9 +139,9 @@ fn a_retry_that_never_connects_times_out() {
 fn losses_while_a_retry_waits_do_not_stack() {
     let t0 = Instant::now();
     let mut r = StreamRecovery::new(policy());
-    r.on_status(t0, StreamLinkStatus::Failed, None, None);
+    r.on_status(t0, StreamStatus::Failed, None, None);
     let due = r.poll_timeout();
-    r.on_status(t0, StreamLinkStatus::Disconnected, Some(1000), None);
+    r.on_status(t0, StreamStatus::Disconnected, Some(1000), None);
     assert_eq!(r.poll_timeout(), due);
     assert_eq!(r.attempts(), 0);
 }

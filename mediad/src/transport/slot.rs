@@ -25,7 +25,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use video_receiver::PayloadCodec;
 use voice_proto::VoiceMessage;
 use voice_session::{
-    ConnectionConfig, Event, H264_PT, H264_RTX_PT, Input, LinkStatus, MediaInfo, Role, Transmit,
+    ConnectionConfig, Event, H264_PT, H264_RTX_PT, Input, ConnectionStatus, MediaInfo, Role, Transmit,
     VoiceConnection,
 };
 
@@ -477,7 +477,7 @@ impl Slot {
                 reason,
                 close_code,
             } => {
-                if status == LinkStatus::Reconnecting {
+                if status == ConnectionStatus::Reconnecting {
                     self.reconnects += 1;
                 }
                 tracing::info!(role = %self.role, ?status, %reason, ?close_code, "transport status");
@@ -757,14 +757,14 @@ impl Slot {
     }
 }
 
-fn map_status(s: LinkStatus) -> TransportStatus {
+fn map_status(s: ConnectionStatus) -> TransportStatus {
     match s {
-        LinkStatus::Connecting => TransportStatus::Connecting,
-        LinkStatus::Ready => TransportStatus::Ready,
-        LinkStatus::Resuming => TransportStatus::Resuming,
-        LinkStatus::Reconnecting => TransportStatus::Reconnecting,
-        LinkStatus::RejoinRequired => TransportStatus::RejoinRequired,
-        LinkStatus::Failed => TransportStatus::Failed,
-        LinkStatus::Disconnected => TransportStatus::Disconnected,
+        ConnectionStatus::Connecting => TransportStatus::Connecting,
+        ConnectionStatus::Ready => TransportStatus::Ready,
+        ConnectionStatus::Resuming => TransportStatus::Resuming,
+        ConnectionStatus::Reconnecting => TransportStatus::Reconnecting,
+        ConnectionStatus::RejoinRequired => TransportStatus::RejoinRequired,
+        ConnectionStatus::Failed => TransportStatus::Failed,
+        ConnectionStatus::Disconnected => TransportStatus::Disconnected,
     }
 }

@@ -5,8 +5,8 @@ use ipc_schema::{ControlMsg, MediadMsg, VersionCheck, WireMessage};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(Split::Frame { payload, .. }) = ipc_link::split_hello(data) {
-        assert!(payload.len() <= ipc_link::MAX_HELLO_FRAME_LEN);
+    if let Ok(Split::Frame { payload, .. }) = ipc_conn::split_hello(data) {
+        assert!(payload.len() <= ipc_conn::MAX_HELLO_FRAME_LEN);
         if let Ok(m) = decode_payload::<ControlMsg>(payload)
             && let Some(h) = m.as_hello()
         {

@@ -1,6 +1,6 @@
 //! The `Hello` exchange.
 
-use crate::LinkError;
+use crate::ConnError;
 use ipc_schema::frame::{FrameBuffer, LEN_PREFIX, Split, encode_to_vec, split_frame};
 use ipc_schema::{Hello, VersionCheck, WireMessage};
 use std::time::Duration;
@@ -32,11 +32,11 @@ pub const MAX_HELLO_FRAME_LEN: usize = 4096;
 /// Looks for the peer's hello frame at the start of `buf`, refusing a
 /// length prefix above [`MAX_HELLO_FRAME_LEN`] as soon as its four bytes
 /// have arrived, before any of its payload is waited for or stored.
-pub fn split_hello(buf: &[u8]) -> Result<Split<'_>, LinkError> {
+pub fn split_hello(buf: &[u8]) -> Result<Split<'_>, ConnError> {
     if let Some(prefix) = buf.get(..LEN_PREFIX) {
         let len = u32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) as usize;
         if len > MAX_HELLO_FRAME_LEN {
-            return Err(LinkError::HelloTooLarge {
+            return Err(ConnError::HelloTooLarge {
                 len,
                 max: MAX_HELLO_FRAME_LEN,
             });
@@ -50,16 +50,16 @@ pub fn split_hello(buf: &[u8]) -> Result<Split<'_>, LinkError> {
 /// the other's version even when they are incompatible.
 ///
 /// Returns the peer info and any bytes read past the hello (the start of
-/// the peer's next frames), which must seed the link's receive buffer.
+/// the peer's next frames), which must seed the connection's receive buffer.
 ///
 /// Until the hello has arrived at most [`MAX_HELLO_FRAME_LEN`] plus one
 /// read (4 KiB) is buffered: a larger announced frame ends the handshake
-/// with [`LinkError::HelloTooLarge`].
+/// with [`ConnError::HelloTooLarge`].
 pub async fn handshake<Out, In, S>(
     stream: &mut S,
     ours: Hello,
     timeout: Duration,
-) -> Result<(PeerInfo, FrameBuffer), LinkError>
+) -> Result<(PeerInfo, FrameBuffer), ConnError>
 where
     Out: WireMessage,
     In: WireMessage,
@@ -82,22 +82,22 @@ where
                         rest.extend(&buf[consumed..]);
                         Ok((h.clone(), rest))
                     }
-                    None => Err(LinkError::NoHello(msg.kind())),
+                    None => Err(ConnError::NoHello(msg.kind())),
                 };
             }
             let n = stream.read(&mut chunk).await?;
             if n == 0 {
-                return Err(LinkError::Closed);
+                return Err(ConnError::Closed);
             }
             buf.extend_from_slice(&chunk[..n]);
         }
     };
     let (hello, rest) = tokio::time::timeout(timeout, exchange)
         .await
-        .map_err(|_| LinkError::HandshakeTimeout(timeout))??;
+        .map_err(|_| ConnError::HandshakeTimeout(timeout))??;
     let check = VersionCheck::compare(our_version, hello.protocol);
     if !check.is_compatible() {
-        return Err(LinkError::VersionMismatch {
+        return Err(ConnError::VersionMismatch {
             our_role,
             ours: our_version,
             their_role: hello.role,

@@ -7,10 +7,10 @@
 //!   before it completes at most [`MAX_HELLO_FRAME_LEN`] is buffered.
 //! - [`RefusalLog`] and [`MAX_PENDING_HANDSHAKES`]: how a server admits
 //!   peers that have not finished the handshake, and logs refusals.
-//! - [`Link`]: a handshaken connection split into a [`LinkSender`] and a
-//!   [`LinkReceiver`], with two lanes per direction. The reliable lane is
+//! - [`Connection`]: a handshaken connection split into a [`ConnSender`] and a
+//!   [`ConnReceiver`], with two lanes per direction. The reliable lane is
 //!   ordered and never drops, but is bounded: when it overflows, the peer is
-//!   declared stuck and the link is closed (the peer reconnects and resyncs
+//!   declared stuck and the connection is closed (the peer reconnects and resyncs
 //!   from a snapshot) rather than buffering without bound. The lossy lane
 //!   (video frames) keeps at most a few messages and drops the oldest.
 //!
@@ -21,11 +21,11 @@ mod admission;
 mod error;
 mod handshake;
 mod lanes;
-mod link;
+mod conn;
 pub mod socket;
 
 pub use admission::{MAX_PENDING_HANDSHAKES, RefusalLog};
-pub use error::LinkError;
+pub use error::ConnError;
 pub use handshake::{MAX_HELLO_FRAME_LEN, PeerInfo, handshake, split_hello};
 pub use lanes::LossyLane;
-pub use link::{Link, LinkConfig, LinkCounters, LinkReceiver, LinkSender};
+pub use conn::{Connection, ConnConfig, ConnCounters, ConnReceiver, ConnSender};

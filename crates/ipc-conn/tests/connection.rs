@@ -1,6 +1,6 @@
-//! Link behaviour over in-memory pipes: handshake rules, ordering, lanes.
+//! Connection behaviour over in-memory pipes: handshake rules, ordering, lanes.
 
-use ipc_link::{Link, LinkConfig, LinkError, handshake};
+use ipc_conn::{Connection, ConnConfig, ConnError, handshake};
 use ipc_schema::*;
 use std::time::Duration;
 
@@ -17,8 +17,8 @@ async fn pair(
     c_ver: (u16, u16),
     m_ver: (u16, u16),
 ) -> (
-    Result<Link<ControlMsg, MediadMsg>, LinkError>,
-    Result<Link<MediadMsg, ControlMsg>, LinkError>,
+    Result<Connection<ControlMsg, MediadMsg>, ConnError>,
+    Result<Connection<MediadMsg, ControlMsg>, ConnError>,
 ) {
     let (mut a, mut b) = tokio::io::duplex(1 << 20);
     let t = Duration::from_secs(2);
@@ -30,8 +30,8 @@ async fn pair(
         ),
         handshake::<MediadMsg, ControlMsg, _>(&mut b, hello(PeerRole::Mediad, m_ver.0, m_ver.1), t),
     );
-    let c = ca.map(|(peer, rest)| Link::spawn(a, peer, rest, LinkConfig::default()));
-    let m = mb.map(|(peer, rest)| Link::spawn(b, peer, rest, LinkConfig::default()));
+    let c = ca.map(|(peer, rest)| Connection::spawn(a, peer, rest, ConnConfig::default()));
+    let m = mb.map(|(peer, rest)| Connection::spawn(b, peer, rest, ConnConfig::default()));
     (c, m)
 }
 
@@ -69,7 +69,7 @@ async fn reliable_messages_arrive_in_order_and_close_cleanly() {
             ControlMsg::Ping { nonce }
         );
     }
-    let Link {
+    let Connection {
         sender,
         receiver,
         tasks,
@@ -116,18 +116,18 @@ async fn lossy_lane_drops_oldest_when_reader_is_slow_and_reliable_still_flows() 
     );
     let (cp, crest) = ca.unwrap();
     let (mp, mrest) = mb.unwrap();
-    let cfg = LinkConfig {
+    let cfg = ConnConfig {
         lossy_capacity: 2,
         inbound_capacity: 1,
-        ..LinkConfig::default()
+        ..ConnConfig::default()
     };
-    let mediad: Link<MediadMsg, ControlMsg> = Link::spawn(b, mp, mrest, cfg);
+    let mediad: Connection<MediadMsg, ControlMsg> = Connection::spawn(b, mp, mrest, cfg);
     // Control side reads only after mediad has queued everything.
     for seq in 0..500 {
         mediad.sender.send(frame(seq)).unwrap();
     }
     mediad.sender.send(MediadMsg::Pong { nonce: 9 }).unwrap();
-    let mut control: Link<ControlMsg, MediadMsg> = Link::spawn(a, cp, crest, LinkConfig::default());
+    let mut control: Connection<ControlMsg, MediadMsg> = Connection::spawn(a, cp, crest, ConnConfig::default());
     let mut seqs = Vec::new();
     loop {
         match tokio::time::timeout(Duration::from_secs(2), control.receiver.recv())
@@ -164,7 +164,7 @@ async fn lossy_lane_drops_oldest_when_reader_is_slow_and_reliable_still_flows() 
 }
 
 #[tokio::test]
-async fn garbage_after_handshake_ends_the_link_with_an_error() {
+async fn garbage_after_handshake_ends_the_connection_with_an_error() {
     use tokio::io::AsyncWriteExt;
     let (mut a, mut b) = tokio::io::duplex(1 << 16);
     let t = Duration::from_secs(2);
@@ -174,10 +174,10 @@ async fn garbage_after_handshake_ends_the_link_with_an_error() {
     );
     let (mp, mrest) = mb.unwrap();
     drop(ca);
-    let mut mediad: Link<MediadMsg, ControlMsg> = Link::spawn(b, mp, mrest, LinkConfig::default());
+    let mut mediad: Connection<MediadMsg, ControlMsg> = Connection::spawn(b, mp, mrest, ConnConfig::default());
     a.write_all(&[0, 0, 0, 3, 0xEE, 0xEE, 0xEE]).await.unwrap();
     let got = mediad.receiver.recv().await.unwrap();
-    assert!(matches!(got, Err(LinkError::Frame(_))), "{got:?}");
+    assert!(matches!(got, Err(ConnError::Frame(_))), "{got:?}");
     assert!(mediad.receiver.recv().await.is_none());
 }
 
@@ -192,7 +192,7 @@ async fn silent_peer_times_out() {
     .await
     .err()
     .unwrap();
-    assert!(matches!(err, LinkError::HandshakeTimeout(_)));
+    assert!(matches!(err, ConnError::HandshakeTimeout(_)));
 }
 
 /// A peer that announces a huge first frame and streams its payload: the
@@ -225,7 +225,7 @@ async fn oversized_first_frame_is_refused_at_its_prefix() {
     .await
     .expect_err("refused");
     assert!(
-        matches!(err, LinkError::HelloTooLarge { max, .. } if max == ipc_link::MAX_HELLO_FRAME_LEN),
+        matches!(err, ConnError::HelloTooLarge { max, .. } if max == ipc_conn::MAX_HELLO_FRAME_LEN),
         "{err}"
     );
     assert!(
@@ -240,15 +240,15 @@ async fn oversized_first_frame_is_refused_at_its_prefix() {
 
 #[tokio::test]
 async fn hello_prefix_at_the_limit_is_waited_for_above_is_refused() {
-    let at = (ipc_link::MAX_HELLO_FRAME_LEN as u32).to_be_bytes();
+    let at = (ipc_conn::MAX_HELLO_FRAME_LEN as u32).to_be_bytes();
     assert!(matches!(
-        ipc_link::split_hello(&at),
+        ipc_conn::split_hello(&at),
         Ok(ipc_schema::frame::Split::Incomplete { .. })
     ));
-    let above = (ipc_link::MAX_HELLO_FRAME_LEN as u32 + 1).to_be_bytes();
+    let above = (ipc_conn::MAX_HELLO_FRAME_LEN as u32 + 1).to_be_bytes();
     assert!(matches!(
-        ipc_link::split_hello(&above),
-        Err(LinkError::HelloTooLarge { .. })
+        ipc_conn::split_hello(&above),
+        Err(ConnError::HelloTooLarge { .. })
     ));
     // A real hello fits with room to spare.
     let frame = ipc_schema::frame::encode_to_vec(&ControlMsg::from_hello(Hello {
@@ -256,5 +256,5 @@ async fn hello_prefix_at_the_limit_is_waited_for_above_is_refused() {
         ..hello(PeerRole::Control, 1, 0)
     }))
     .unwrap();
-    assert!(frame.len() < ipc_link::MAX_HELLO_FRAME_LEN / 4);
+    assert!(frame.len() < ipc_conn::MAX_HELLO_FRAME_LEN / 4);
 }

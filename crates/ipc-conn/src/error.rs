@@ -3,10 +3,10 @@
 use ipc_schema::frame::FrameError;
 use ipc_schema::{PeerRole, ProtocolVersion};
 
-/// Why a link could not be set up or ended.
+/// Why a connection could not be set up or ended.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum LinkError {
+pub enum ConnError {
     /// The socket failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
@@ -49,11 +49,11 @@ pub enum LinkError {
     ReliableLaneFull(usize),
 }
 
-impl LinkError {
+impl ConnError {
     /// Whether trying again later may succeed. A version mismatch will not
     /// fix itself until one side is upgraded, but retrying (slowly) is still
     /// right for a daemon: the peer may be replaced by a matching build.
     pub fn is_transient(&self) -> bool {
-        !matches!(self, LinkError::VersionMismatch { .. })
+        !matches!(self, ConnError::VersionMismatch { .. })
     }
 }

@@ -1,6 +1,6 @@
 //! A handshaken connection: writer and reader tasks, two lanes each way.
 
-use crate::LinkError;
+use crate::ConnError;
 use crate::handshake::PeerInfo;
 use crate::lanes::LossyLane;
 use ipc_schema::frame::{FrameBuffer, encode_frame};
@@ -13,9 +13,9 @@ use tokio::task::JoinHandle;
 
 /// Lane sizes.
 #[derive(Clone, Debug)]
-pub struct LinkConfig {
+pub struct ConnConfig {
     /// Reliable messages that may wait for the socket before the peer is
-    /// declared stuck and the link closed.
+    /// declared stuck and the connection closed.
     pub reliable_capacity: usize,
     /// Lossy messages kept; older ones are dropped.
     pub lossy_capacity: usize,
@@ -25,7 +25,7 @@ pub struct LinkConfig {
     pub inbound_capacity: usize,
 }
 
-impl Default for LinkConfig {
+impl Default for ConnConfig {
     fn default() -> Self {
         Self {
             reliable_capacity: 4096,
@@ -35,9 +35,9 @@ impl Default for LinkConfig {
     }
 }
 
-/// Counters of one link, readable at any time.
+/// Counters of one connection, readable at any time.
 #[derive(Debug, Default)]
-pub struct LinkCounters {
+pub struct ConnCounters {
     /// Frames written.
     pub frames_sent: AtomicU64,
     /// Frames read and delivered.
@@ -50,13 +50,13 @@ pub struct LinkCounters {
 
 /// The sending half. Cheap to clone; the writer task ends (after flushing
 /// what is queued) when every clone is dropped.
-pub struct LinkSender<Out> {
+pub struct ConnSender<Out> {
     reliable: mpsc::Sender<Out>,
     lossy: Arc<LossyLane<Out>>,
     capacity: usize,
 }
 
-impl<Out> Clone for LinkSender<Out> {
+impl<Out> Clone for ConnSender<Out> {
     fn clone(&self) -> Self {
         Self {
             reliable: self.reliable.clone(),
@@ -66,23 +66,23 @@ impl<Out> Clone for LinkSender<Out> {
     }
 }
 
-impl<Out: WireMessage> LinkSender<Out> {
+impl<Out: WireMessage> ConnSender<Out> {
     /// Queues `msg` on its lane without waiting. A lossy message always
     /// succeeds (possibly evicting an older one). A reliable message fails
-    /// with [`LinkError::ReliableLaneFull`] when the peer has stopped
-    /// reading, or [`LinkError::Closed`] when the link is gone.
-    pub fn send(&self, msg: Out) -> Result<(), LinkError> {
+    /// with [`ConnError::ReliableLaneFull`] when the peer has stopped
+    /// reading, or [`ConnError::Closed`] when the connection is gone.
+    pub fn send(&self, msg: Out) -> Result<(), ConnError> {
         match msg.lane() {
             Lane::Lossy => {
                 if self.reliable.is_closed() {
-                    return Err(LinkError::Closed);
+                    return Err(ConnError::Closed);
                 }
                 self.lossy.push(msg);
                 Ok(())
             }
             Lane::Reliable => self.reliable.try_send(msg).map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => LinkError::ReliableLaneFull(self.capacity),
-                mpsc::error::TrySendError::Closed(_) => LinkError::Closed,
+                mpsc::error::TrySendError::Full(_) => ConnError::ReliableLaneFull(self.capacity),
+                mpsc::error::TrySendError::Closed(_) => ConnError::Closed,
             }),
         }
     }
@@ -104,36 +104,36 @@ impl<Out: WireMessage> LinkSender<Out> {
 }
 
 /// The receiving half.
-pub struct LinkReceiver<In> {
-    rx: mpsc::Receiver<Result<In, LinkError>>,
+pub struct ConnReceiver<In> {
+    rx: mpsc::Receiver<Result<In, ConnError>>,
 }
 
-impl<In> LinkReceiver<In> {
-    /// The next message; `Err` once when the link fails, then `None`.
+impl<In> ConnReceiver<In> {
+    /// The next message; `Err` once when the connection fails, then `None`.
     /// `None` alone means the peer closed cleanly.
-    pub async fn recv(&mut self) -> Option<Result<In, LinkError>> {
+    pub async fn recv(&mut self) -> Option<Result<In, ConnError>> {
         self.rx.recv().await
     }
 }
 
-/// A running link: its halves, its peer and its tasks.
-pub struct Link<Out, In> {
+/// A running connection: its halves, its peer and its tasks.
+pub struct Connection<Out, In> {
     /// Send half.
-    pub sender: LinkSender<Out>,
+    pub sender: ConnSender<Out>,
     /// Receive half.
-    pub receiver: LinkReceiver<In>,
+    pub receiver: ConnReceiver<In>,
     /// Who is on the other side.
     pub peer: PeerInfo,
     /// Counters.
-    pub counters: Arc<LinkCounters>,
-    /// The writer and reader tasks; both end when the link is done.
+    pub counters: Arc<ConnCounters>,
+    /// The writer and reader tasks; both end when the connection is done.
     pub tasks: [JoinHandle<()>; 2],
 }
 
-impl<Out: WireMessage, In: WireMessage> Link<Out, In> {
+impl<Out: WireMessage, In: WireMessage> Connection<Out, In> {
     /// Starts the reader and writer tasks over a handshaken `stream`.
     /// `leftover` holds bytes the handshake read past the peer's hello.
-    pub fn spawn<S>(stream: S, peer: PeerInfo, leftover: FrameBuffer, config: LinkConfig) -> Self
+    pub fn spawn<S>(stream: S, peer: PeerInfo, leftover: FrameBuffer, config: ConnConfig) -> Self
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
@@ -141,7 +141,7 @@ impl<Out: WireMessage, In: WireMessage> Link<Out, In> {
         let (reliable_tx, reliable_rx) = mpsc::channel(config.reliable_capacity.max(1));
         let lossy = Arc::new(LossyLane::new(config.lossy_capacity));
         let (in_tx, in_rx) = mpsc::channel(config.inbound_capacity.max(1));
-        let counters = Arc::new(LinkCounters::default());
+        let counters = Arc::new(ConnCounters::default());
         let writer = tokio::spawn(write_loop(
             write_half,
             reliable_rx,
@@ -156,12 +156,12 @@ impl<Out: WireMessage, In: WireMessage> Link<Out, In> {
             counters.clone(),
         ));
         Self {
-            sender: LinkSender {
+            sender: ConnSender {
                 reliable: reliable_tx,
                 lossy,
                 capacity: config.reliable_capacity,
             },
-            receiver: LinkReceiver { rx: in_rx },
+            receiver: ConnReceiver { rx: in_rx },
             peer,
             counters,
             tasks: [writer, reader],
@@ -173,7 +173,7 @@ async fn write_loop<Out: WireMessage, W: AsyncWrite + Unpin>(
     mut w: W,
     mut reliable: mpsc::Receiver<Out>,
     lossy: Arc<LossyLane<Out>>,
-    counters: Arc<LinkCounters>,
+    counters: Arc<ConnCounters>,
 ) {
     let mut buf = Vec::with_capacity(64 * 1024);
     loop {
@@ -211,7 +211,7 @@ async fn write_loop<Out: WireMessage, W: AsyncWrite + Unpin>(
             continue;
         }
         if let Err(e) = w.write_all(&buf).await {
-            tracing::debug!(error = %e, "ipc write failed; closing link");
+            tracing::debug!(error = %e, "ipc write failed; closing connection");
             return;
         }
         counters.frames_sent.fetch_add(frames, Ordering::Relaxed);
@@ -233,9 +233,9 @@ fn encode_or_log<M: WireMessage>(m: &M, buf: &mut Vec<u8>, frames: &mut u64) {
 async fn read_loop<In: WireMessage, R: AsyncRead + Unpin>(
     mut r: R,
     mut buf: FrameBuffer,
-    tx: mpsc::Sender<Result<In, LinkError>>,
+    tx: mpsc::Sender<Result<In, ConnError>>,
     peer_newer: bool,
-    counters: Arc<LinkCounters>,
+    counters: Arc<ConnCounters>,
 ) {
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
@@ -284,7 +284,7 @@ async fn read_loop<In: WireMessage, R: AsyncRead + Unpin>(
         match read {
             Ok(0) => {
                 if buf.pending() > 0 {
-                    let _ = tx.send(Err(LinkError::Closed)).await;
+                    let _ = tx.send(Err(ConnError::Closed)).await;
                 }
                 return; // clean close: the channel ends with None
             }
