@@ -6,7 +6,7 @@
 
 pub mod model_server;
 pub mod peer;
-pub mod sim_gateway;
+pub mod gateway_client;
 pub mod sim_mediad;
 pub mod stack;
 pub mod voice;

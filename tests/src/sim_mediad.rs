@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use discord_sim::{Scenario, SimConfig, SimHandle};
+use sim_gateway::{Scenario, SimConfig, SimHandle};
 use ipc_conn::Connection;
 use ipc_schema::{ControlMsg, MediadMsg, PROTOCOL_VERSION, TransportRole, TransportStatus};
 
@@ -38,7 +38,7 @@ impl SimMediad {
 
     /// Like [`SimMediad::start`], in a temp dir the test already made.
     pub async fn start_in(dir: tempfile::TempDir, scenario: &str) -> Self {
-        let sim = discord_sim::start(SimConfig {
+        let sim = sim_gateway::start(SimConfig {
             listen: "127.0.0.1:0".parse().expect("literal"),
             scenario: Scenario::builtin(scenario).expect("built-in scenario"),
             seed: 7,

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use discord_sim::{Scenario, SimConfig, SimHandle};
+use sim_gateway::{Scenario, SimConfig, SimHandle};
 use serde_json::{Value, json};
 
 use crate::{Daemon, get_json, get_json_token, http, http_with, wait_for};
@@ -63,7 +63,7 @@ impl Stack {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Self {
-        let sim = discord_sim::start(SimConfig {
+        let sim = sim_gateway::start(SimConfig {
             listen: "127.0.0.1:0".parse().expect("literal"),
             scenario,
             seed: 3,

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use discord_sim::Scenario;
+use sim_gateway::Scenario;
 use serde_json::{Value, json};
 
 use crate::stack::Stack;

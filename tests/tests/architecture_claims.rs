@@ -6,7 +6,7 @@
 //!   binaries' edges only; every library returns its own error enum);
 //! - every pure crate has a `clippy.toml` banning clock reads, thread
 //!   spawns and ambient randomness, and reaches no tokio;
-//! - the pure modules inside IO crates (discord-sim's world model,
+//! - the pure modules inside IO crates (sim-gateway's world model,
 //!   `mediad::state`, `control::media::desired`) read no clock, spawn
 //!   nothing and use no tokio.
 //!
@@ -35,6 +35,7 @@ const TOKIO_USERS: &[&str] = &[
     "speech",
     // the simulator's shells
     "discord-sim",
+    "sim-gateway",
     "sim-media-server",
     "sim-tls",
     // end-to-end tests
@@ -96,7 +97,7 @@ const BANNED_METHODS: &[&str] = &[
 ];
 
 /// Pure modules inside crates that also do IO (checked by source scan,
-/// since clippy.toml is per crate), besides discord-sim's `world*.rs`.
+/// since clippy.toml is per crate), besides sim-gateway's `world*.rs`.
 const PURE_MODULES: &[&str] = &["mediad/src/state.rs", "control/src/media/desired.rs"];
 
 fn root() -> PathBuf {
@@ -278,17 +279,17 @@ fn pure_crates_ban_clock_threads_and_randomness_and_reach_no_tokio() {
 
 #[test]
 fn pure_modules_of_io_crates_read_no_clock() {
-    let sim = root().join("crates/discord-sim/src");
+    let sim = root().join("crates/sim-gateway/src");
     let mut files: Vec<String> = std::fs::read_dir(&sim)
         .unwrap()
         .flatten()
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|n| n.starts_with("world") && n.ends_with(".rs") && !n.ends_with("_tests.rs"))
-        .map(|n| format!("crates/discord-sim/src/{n}"))
+        .map(|n| format!("crates/sim-gateway/src/{n}"))
         .collect();
     assert!(
         files.len() >= 3,
-        "discord-sim's world model files: {files:?}"
+        "sim-gateway's world model files: {files:?}"
     );
     files.extend(PURE_MODULES.iter().map(|s| (*s).to_owned()));
     for rel in &files {

@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use discord_sim::SimHandle;
-use e2e::sim_gateway::{AGENT_TOKEN, SimUser};
+use sim_gateway::SimHandle;
+use e2e::gateway_client::{AGENT_TOKEN, SimUser};
 use e2e::sim_mediad::{SimMediad, T};
 use e2e::*;
 use ipc_conn::Connection;

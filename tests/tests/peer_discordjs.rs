@@ -31,9 +31,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use discord_sim::{Scenario, SimHandle};
+use sim_gateway::{Scenario, SimHandle};
 use e2e::peer::NodePeer;
-use e2e::sim_gateway::{AGENT_TOKEN, SimUser};
+use e2e::gateway_client::{AGENT_TOKEN, SimUser};
 use e2e::sim_mediad::{SimMediad, T, drain, lock, wait_voice_ready};
 use e2e::*;
 use ipc_schema::*;
@@ -133,16 +133,16 @@ async fn run(first: First) {
         dir,
         mediad,
         sim,
-        link,
+        conn,
     } = SimMediad::start("dave").await;
-    let from_mediad = drain(link.receiver);
+    let from_mediad = drain(conn.receiver);
     let (carol, bob) = (user_id("carol"), user_id("bob"));
 
     // mediad joins as the agent.
     let mut agent = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
     let join_mediad = async |agent: &mut SimUser| {
         let voice = agent.join_voice().await;
-        link.sender
+        conn.sender
             .send(ControlMsg::VoiceConnect(voice))
             .expect("send to mediad");
         wait_voice_ready(&from_mediad).await;
@@ -346,14 +346,14 @@ async fn discordjs_decodes_what_the_agent_says() {
         dir,
         mediad,
         sim,
-        link,
+        conn,
     } = SimMediad::start("dave").await;
-    let from_mediad = drain(link.receiver);
+    let from_mediad = drain(conn.receiver);
     let (carol, agent_id) = (user_id("carol"), user_id("agent"));
 
     let mut agent = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
     let voice = agent.join_voice().await;
-    link.sender
+    conn.sender
         .send(ControlMsg::VoiceConnect(voice))
         .expect("send to mediad");
     wait_voice_ready(&from_mediad).await;
@@ -395,7 +395,7 @@ async fn discordjs_decodes_what_the_agent_says() {
     // 1. Two seconds of speech.
     let sent_at = std::time::Instant::now();
     for m in tone_chunks(1, 2000) {
-        link.sender.send(m).expect("send chunk");
+        conn.sender.send(m).expect("send chunk");
     }
     let events = wait_peer(&peer, &mediad, "playback finished", || {
         let ev = playback(&from_mediad, 1);
@@ -455,10 +455,10 @@ async fn discordjs_decodes_what_the_agent_says() {
         .and_then(|d| d["frames"].as_u64())
         .unwrap_or(0);
     for m in tone_chunks(2, 3000) {
-        link.sender.send(m).expect("send chunk");
+        conn.sender.send(m).expect("send chunk");
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    link.sender
+    conn.sender
         .send(ControlMsg::VoiceCancel { id: UtteranceId(2) })
         .expect("send cancel");
     let ev = wait_peer(&peer, &mediad, "playback cancelled", || {
@@ -494,14 +494,14 @@ async fn discordjs_decodes_what_the_agent_says() {
     assert_eq!(s.dave_errors, 0, "{:?}", s.dave_last_error);
 
     // 3. Without a voice connection, playback fails with a reason.
-    link.sender
+    conn.sender
         .send(ControlMsg::VoiceDisconnect(Disconnect {
             reason: "test".into(),
         }))
         .expect("send");
     tokio::time::sleep(Duration::from_millis(300)).await;
     for m in tone_chunks(3, 200) {
-        link.sender.send(m).expect("send chunk");
+        conn.sender.send(m).expect("send chunk");
     }
     let ev = wait_peer(&peer, &mediad, "playback refused", || {
         let ev = playback(&from_mediad, 3);
@@ -621,13 +621,13 @@ async fn mediad_hears_what_discordjs_says() {
         dir,
         mediad,
         sim,
-        link,
+        conn,
     } = SimMediad::start_in(dir, "dave").await;
-    let from_mediad = drain(link.receiver);
+    let from_mediad = drain(conn.receiver);
     let carol = user_id("carol");
     let mut agent = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
     let voice = agent.join_voice().await;
-    link.sender
+    conn.sender
         .send(ControlMsg::VoiceConnect(voice))
         .expect("send to mediad");
     let mut carol_gw = SimUser::connect(&sim.gateway_url(), CAROL_TOKEN, sim.ca_pem()).await;

@@ -45,8 +45,8 @@ use std::time::{Duration, Instant};
 
 use tokio::io::AsyncReadExt;
 
-use discord_sim::{Scenario, SimConfig, SimHandle, TimelineEntry};
-use e2e::sim_gateway::{AGENT_TOKEN, SimUser};
+use sim_gateway::{Scenario, SimConfig, SimHandle, TimelineEntry};
+use e2e::gateway_client::{AGENT_TOKEN, SimUser};
 use ipc_schema::VoiceConnect;
 use serde_json::{Value, json};
 use sim_media_server::SessionReport;
@@ -76,7 +76,7 @@ fn scenario(name: &str) -> Scenario {
     // Several of songbird's (v4, bare-nonce) heartbeats within the window.
     s.settings.media_heartbeat_interval_ms = HEARTBEAT_MS;
     s.timeline
-        .retain(|e| !matches!(e.action, discord_sim::Action::Speak { .. }));
+        .retain(|e| !matches!(e.action, sim_gateway::Action::Speak { .. }));
     let speak: TimelineEntry =
         serde_json::from_value(json!({"at_ms": 0, "action": "speak", "user": "bob", "on": true}))
             .expect("timeline entry");
@@ -221,7 +221,7 @@ async fn songbird_hears_bob(scenario_name: &str, crypto: &str) -> Option<Heard> 
     }
     let scenario = scenario(scenario_name);
     let bob = user_id(&scenario, "bob");
-    let sim = discord_sim::start(SimConfig {
+    let sim = sim_gateway::start(SimConfig {
         listen: "127.0.0.1:0".parse().expect("literal"),
         scenario,
         seed: 7,

@@ -15,9 +15,9 @@
 
 use std::time::Duration;
 
-use discord_sim::{Scenario, SimConfig, SimHandle};
+use sim_gateway::{Scenario, SimConfig, SimHandle};
 use e2e::peer::NodePeer;
-use e2e::sim_gateway::SimUser;
+use e2e::gateway_client::SimUser;
 use e2e::sim_mediad::T;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -103,7 +103,7 @@ async fn discordjs_hears_a_said_line_and_the_sim_records_its_tone() {
     // Bob speaks only when told to.
     scenario.timeline.retain(|e| e.at_ms == 0);
     let (bob, carol) = (user_id(&scenario, "bob"), user_id(&scenario, "carol"));
-    let sim = discord_sim::start(SimConfig {
+    let sim = sim_gateway::start(SimConfig {
         listen: "127.0.0.1:0".parse().expect("literal"),
         scenario,
         seed: 11,

@@ -5,15 +5,15 @@
 
 use std::time::Duration;
 
-use discord_sim::{Scenario, SimConfig};
-use e2e::sim_gateway::{AGENT_TOKEN, SimUser};
+use sim_gateway::{Scenario, SimConfig};
+use e2e::gateway_client::{AGENT_TOKEN, SimUser};
 use e2e::{Daemon, get_json, wait_for};
 use ipc_schema::{ControlMsg, MediadMsg, PROTOCOL_VERSION, TransportRole, TransportStatus};
 
 const T: Duration = Duration::from_secs(20);
 
-async fn sim() -> discord_sim::SimHandle {
-    discord_sim::start(SimConfig {
+async fn sim() -> sim_gateway::SimHandle {
+    sim_gateway::start(SimConfig {
         listen: "127.0.0.1:0".parse().expect("literal"),
         scenario: Scenario::builtin("demo").expect("demo"),
         seed: 11,

@@ -75,14 +75,14 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     daemon_support::init_tracing(args.log_format, "info");
-    let scenario = discord_sim::Scenario::load(&args.scenario)?;
-    let sim = discord_sim::start_with(
-        discord_sim::SimConfig {
+    let scenario = sim_gateway::Scenario::load(&args.scenario)?;
+    let sim = sim_gateway::start_with(
+        sim_gateway::SimConfig {
             listen: args.listen,
             scenario,
             seed: args.seed,
         },
-        discord_sim::SimNetwork {
+        sim_gateway::SimNetwork {
             advertise_host: args.advertise_host,
             admin_listen: args.admin_listen,
         },

@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use discord_sim::{Action, Scenario, SimConfig, VideoSpecConfig};
-use e2e::sim_gateway::{AGENT_TOKEN, SimUser};
+use sim_gateway::{Action, Scenario, SimConfig, VideoSpecConfig};
+use e2e::gateway_client::{AGENT_TOKEN, SimUser};
 use e2e::{Daemon, connect_tool};
 use ipc_schema::*;
 
@@ -61,7 +61,7 @@ struct Run {
 }
 
 async fn run(width: u32, height: u32, fps: u32, max_fps: f32, seconds: u64) -> anyhow::Result<Run> {
-    let sim = discord_sim::start(SimConfig {
+    let sim = sim_gateway::start(SimConfig {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         scenario: scenario(width, height, fps)?,
         seed: 1,

@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use base64::Engine;
-use discord_sim::{Scenario, SimConfig};
+use sim_gateway::{Scenario, SimConfig};
 use e2e::{Daemon, bin, http};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -127,7 +127,7 @@ fn start_daemon(name: &str, dir: &Path, args: &[&str]) -> anyhow::Result<Daemon>
     })
 }
 
-async fn start_stack(sim: &discord_sim::SimHandle) -> anyhow::Result<Stack> {
+async fn start_stack(sim: &sim_gateway::SimHandle) -> anyhow::Result<Stack> {
     let dir = tempfile::tempdir().context("tempdir")?;
     let socket = dir.path().join("mediad.sock");
     let socket = socket
@@ -437,7 +437,7 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
-    let sim = discord_sim::start(SimConfig {
+    let sim = sim_gateway::start(SimConfig {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         scenario: crowd_scenario(users)?,
         seed: 1,

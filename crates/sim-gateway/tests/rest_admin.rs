@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use discord_sim::{Scenario, SimError};
+use sim_gateway::{Scenario, SimError};
 
 #[tokio::test]
 async fn rest_me_and_auth() {
@@ -210,7 +210,7 @@ async fn named_scenarios_load_and_start() {
         }
         assert!(Scenario::builtin("dave").expect("dave").settings.dave);
         let lossy = Scenario::builtin("lossy").expect("lossy");
-        assert!(lossy.timeline.iter().any(|e| matches!(e.action, discord_sim::Action::Netem { loss, .. } if (loss - 0.1).abs() < 1e-6)));
+        assert!(lossy.timeline.iter().any(|e| matches!(e.action, sim_gateway::Action::Netem { loss, .. } if (loss - 0.1).abs() < 1e-6)));
     })
     .await;
 }

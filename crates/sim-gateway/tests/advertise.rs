@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{ALICE, Client, GUILD, LOUNGE, USER_TOKEN, demo_with, within};
-use discord_sim::{SimConfig, SimHandle, SimNetwork};
+use sim_gateway::{SimConfig, SimHandle, SimNetwork};
 use gateway_proto::{
     ChannelId, ClientCommand, Dispatch, GuildId, StreamKey, UpdateVoiceState, UserId,
 };
@@ -17,7 +17,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::Connector;
 
 async fn start(listen: &str, advertise: &str, admin_listen: Option<SocketAddr>) -> SimHandle {
-    discord_sim::start_with(
+    sim_gateway::start_with(
         SimConfig {
             listen: listen.parse().expect("addr"),
             scenario: demo_with(|_| {}),
@@ -255,7 +255,7 @@ async fn a_bad_or_unresolvable_name_fails_the_start_clearly() {
         scenario: demo_with(|_| {}),
         seed: 1,
     };
-    let bad = discord_sim::start_with(
+    let bad = sim_gateway::start_with(
         config(),
         SimNetwork {
             advertise_host: Some("not a name".to_owned()),
@@ -266,7 +266,7 @@ async fn a_bad_or_unresolvable_name_fails_the_start_clearly() {
     .err()
     .expect("refused");
     assert!(bad.to_string().contains("--advertise-host"), "{bad}");
-    let unresolvable = discord_sim::start_with(
+    let unresolvable = sim_gateway::start_with(
         config(),
         SimNetwork {
             advertise_host: Some("no-such-host.invalid".to_owned()),

@@ -423,7 +423,7 @@ async fn rate_limit_closes_4008() {
 async fn garbage_frames_get_a_close_code_not_a_crash() {
     within(async {
         let sim = start(demo_with(|_| {})).await;
-        let mut rng = discord_sim::SimRng::new(9);
+        let mut rng = sim_gateway::SimRng::new(9);
         let mut garbage: Vec<String> = [
             "",
             "{",
@@ -481,7 +481,7 @@ async fn garbage_frames_get_a_close_code_not_a_crash() {
 #[tokio::test]
 async fn dave_scenario_runs_dave_in_the_media_servers() {
     within(async {
-        let sim = start(discord_sim::Scenario::builtin("dave").expect("dave")).await;
+        let sim = start(sim_gateway::Scenario::builtin("dave").expect("dave")).await;
         let (mut c, _) = Client::ready_user(&sim).await;
         c.send(&join_lounge()).await;
         c.dispatch("VOICE_SERVER_UPDATE").await;
@@ -639,7 +639,7 @@ async fn names_until_quiet(c: &mut Client) -> Vec<String> {
 #[tokio::test]
 async fn a_running_call_arrives_as_call_create_after_ready_with_auto_call_connect() {
     within(async {
-        let sim = start(discord_sim::Scenario::builtin("call").expect("call parses")).await;
+        let sim = start(sim_gateway::Scenario::builtin("call").expect("call parses")).await;
         let mut c = Client::connect(&sim).await;
         identify_with_capabilities(&mut c, "sim-user-agent", gateway_proto::USER_CAPABILITIES)
             .await;

@@ -9,12 +9,12 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use discord_sim::TimelineEntry;
+use sim_gateway::TimelineEntry;
 
 const BOB: &str = "900000000000000102";
 
 /// Bob's `speaking` in the voice server's report.
-async fn bob_speaking(sim: &discord_sim::SimHandle) -> Option<bool> {
+async fn bob_speaking(sim: &sim_gateway::SimHandle) -> Option<bool> {
     let r = admin_get(sim, "/media/voice/report").await;
     r["rooms"].as_array()?.iter().find_map(|room| {
         room["participants"]
@@ -25,7 +25,7 @@ async fn bob_speaking(sim: &discord_sim::SimHandle) -> Option<bool> {
     })
 }
 
-async fn wait_speaking(sim: &discord_sim::SimHandle, want: bool, within: Duration) -> bool {
+async fn wait_speaking(sim: &sim_gateway::SimHandle, want: bool, within: Duration) -> bool {
     let end = Instant::now() + within;
     while Instant::now() < end {
         if bob_speaking(sim).await == Some(want) {

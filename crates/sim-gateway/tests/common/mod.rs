@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use discord_sim::{Scenario, SimConfig, SimHandle};
+use sim_gateway::{Scenario, SimConfig, SimHandle};
 use futures_util::{SinkExt as _, StreamExt as _};
 use gateway_proto::{
     BotIdentify, ClientCommand, ConnectionProperties, Dispatch, Identify, Intents, Presence,
@@ -40,7 +40,7 @@ pub fn demo_with(edit: impl FnOnce(&mut Scenario)) -> Scenario {
 }
 
 pub async fn start(scenario: Scenario) -> SimHandle {
-    let sim = discord_sim::start(SimConfig {
+    let sim = sim_gateway::start(SimConfig {
         listen: "127.0.0.1:0".parse().expect("addr"),
         scenario,
         seed: 42,

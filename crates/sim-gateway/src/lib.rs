@@ -5,10 +5,10 @@
 //! # How to drive it
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), discord_sim::SimError> {
-//! let sim = discord_sim::start(discord_sim::SimConfig {
+//! # async fn demo() -> Result<(), sim_gateway::SimError> {
+//! let sim = sim_gateway::start(sim_gateway::SimConfig {
 //!     listen: "127.0.0.1:0".parse().expect("literal address"),
-//!     scenario: discord_sim::Scenario::builtin("demo")?,
+//!     scenario: sim_gateway::Scenario::builtin("demo")?,
 //!     seed: 1,
 //! })
 //! .await?;
