@@ -9,8 +9,8 @@
 //! a heartbeat or ping back for long, one chunk carries at most
 //! [`VOICE_PLAY_MAX_CHUNK_BYTES`] (100 ms of audio, 9 600 bytes): a ping
 //! queued behind a chunk waits for ~10 KB of local socket writes, and mediad
-//! takes chunks off the link at once (they go to the player's own queue,
-//! never to the IO tasks), so the link's inbound queue never backs up behind
+//! takes chunks off the connection at once (they go to the player's own queue,
+//! never to the IO tasks), so the connection's inbound queue never backs up behind
 //! audio. mediad refuses a larger or odd-length chunk with
 //! [`PlaybackState::Failed`]. [`ControlMsg::VoiceCancel`](crate::ControlMsg)
 //! stops an utterance within one 20 ms frame (barge-in).
