@@ -5,7 +5,7 @@
 //! the dashboard) and drives `mediad` over IPC for everything media.
 //!
 //! # Shape
-//! - [`media`]: the link to mediad, with the desired media state that is
+//! - [`media`]: the connection to mediad, with the desired media state that is
 //!   replayed after every reconnect.
 //! - [`http`]: the HTTP server (`/healthz`, admin API).
 
@@ -34,7 +34,7 @@ use std::path::PathBuf;
     about = "Control daemon: Discord gateway, screen-watch logic, share links and dashboard; drives mediad over IPC.",
     long_about = "Control daemon. Connects to mediad at --mediad-socket (retrying with capped backoff while \
                   mediad is absent), keeps the desired media state and replays it after every reconnect, \
-                  and serves HTTP on --http-addr (GET /healthz shows the mediad link). Admin routes need the \
+                  and serves HTTP on --http-addr (GET /healthz shows the mediad connection). Admin routes need the \
                   x-dashboard-token header when DASHBOARD_TOKEN is set; without it, control only binds to \
                   loopback addresses."
 )]
