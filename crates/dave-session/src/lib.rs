@@ -44,6 +44,8 @@ mod frame;
 mod media;
 mod messages;
 mod session;
+#[cfg(feature = "test-support")]
+pub mod test_group;
 
 pub use error::DaveError;
 pub use media::{Decrypted, MediaCodec, Passthrough, UserStats};

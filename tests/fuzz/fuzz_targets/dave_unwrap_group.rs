@@ -18,14 +18,11 @@
 //! `DAVE_FUZZ_SEED_DIR=DIR` (with `-runs=0`) writes such seeds from frames
 //! this process encrypts.
 #![no_main]
-use sim_dave::{
-    ClientDaveMsg, DaveGateway, GatewayConfig, GatewaySigner, Recipient, ServerDaveMsg,
-};
-use dave_session::{DaveConfig, DaveSession, Decrypted, MediaCodec, Outgoing, SessionOutput};
+use dave_session::test_group::two_members;
+use dave_session::{DaveSession, Decrypted, MediaCodec};
 use libfuzzer_sys::fuzz_target;
 use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const GROUP_ID: u64 = 998_877_665_544;
 const A: u64 = 2001;
@@ -38,116 +35,11 @@ struct Group {
     now: Instant,
 }
 
-fn to_client(o: Outgoing) -> ClientDaveMsg {
-    match o {
-        Outgoing::ReadyForTransition { transition_id } => {
-            ClientDaveMsg::ReadyForTransition { transition_id }
-        }
-        Outgoing::KeyPackage(b) => ClientDaveMsg::KeyPackage(b),
-        Outgoing::CommitWelcome(b) => ClientDaveMsg::CommitWelcome(b),
-        Outgoing::InvalidCommitWelcome { transition_id } => {
-            ClientDaveMsg::InvalidCommitWelcome { transition_id }
-        }
-    }
-}
-
-fn deliver(s: &mut DaveSession, msg: &ServerDaveMsg, now: Instant) {
-    let _ = match msg {
-        ServerDaveMsg::ClientsConnect { user_ids } => {
-            s.on_clients_connect(user_ids);
-            Ok(())
-        }
-        ServerDaveMsg::ClientDisconnect { user_id } => {
-            s.on_client_disconnect(*user_id);
-            Ok(())
-        }
-        ServerDaveMsg::PrepareTransition {
-            transition_id,
-            protocol_version,
-        } => s.on_prepare_transition(*transition_id, *protocol_version, now),
-        ServerDaveMsg::ExecuteTransition { transition_id } => {
-            s.on_execute_transition(*transition_id, now)
-        }
-        ServerDaveMsg::PrepareEpoch {
-            protocol_version,
-            epoch,
-        } => s.on_prepare_epoch(*protocol_version, *epoch, now),
-        ServerDaveMsg::ExternalSender(b) => s.on_external_sender(b),
-        ServerDaveMsg::Proposals { operation, vector } => {
-            s.on_proposals(operation.to_byte(), vector)
-        }
-        ServerDaveMsg::AnnounceCommit {
-            transition_id,
-            commit,
-        } => s.on_announce_commit(*transition_id, commit, now),
-        ServerDaveMsg::Welcome {
-            transition_id,
-            welcome,
-        } => s.on_welcome(*transition_id, welcome, now),
-        _ => Ok(()),
-    };
-}
-
-/// Runs the gateway and both sessions until nobody has anything to say.
-fn pump(gw: &mut DaveGateway, sessions: &mut [(u64, DaveSession)], now: Instant) {
-    for _ in 0..10_000 {
-        let mut replies: VecDeque<(u64, ClientDaveMsg)> = VecDeque::new();
-        for (u, s) in sessions.iter_mut() {
-            while let Some(o) = s.poll_output() {
-                if let SessionOutput::Send(m) = o {
-                    replies.push_back((*u, to_client(m)));
-                }
-            }
-        }
-        while let Some(out) = gw.poll_output() {
-            let targets: Vec<u64> = match out.recipient {
-                Recipient::User(u) => vec![u],
-                Recipient::Broadcast => gw.group_mut(GROUP_ID).connected_users(),
-            };
-            for t in targets {
-                if let Some((_, s)) = sessions.iter_mut().find(|(u, _)| *u == t) {
-                    deliver(s, &out.msg, now);
-                    while let Some(o) = s.poll_output() {
-                        if let SessionOutput::Send(m) = o {
-                            replies.push_back((t, to_client(m)));
-                        }
-                    }
-                }
-            }
-        }
-        if replies.is_empty() {
-            return;
-        }
-        while let Some((u, msg)) = replies.pop_front() {
-            let _ = gw.group_mut(GROUP_ID).handle_client(u, msg, now);
-        }
-    }
-    panic!("the DAVE group did not settle");
-}
-
+/// A and B in one group (dave-session's `test_group`, feature
+/// `test-support`), and the seeds if asked for.
 fn build() -> Group {
     let now = Instant::now();
-    let config = GatewayConfig {
-        transition_timeout: Duration::from_secs(2),
-        initial_protocol_version: 1,
-    };
-    let mut gw =
-        DaveGateway::with_config(&GatewaySigner::generate(), config).expect("a DAVE gateway");
-    let mut sessions: Vec<(u64, DaveSession)> = Vec::new();
-    for user in [A, B] {
-        let mut s = DaveSession::new(user, GROUP_ID, DaveConfig::default());
-        gw.group_mut(GROUP_ID)
-            .client_connected(user)
-            .expect("client connects");
-        s.on_session_description(1, now).expect("op 4");
-        sessions.push((user, s));
-        pump(&mut gw, &mut sessions, now);
-    }
-    let (_, b) = sessions.pop().expect("B");
-    let (_, a) = sessions.pop().expect("A");
-    assert_eq!(a.epoch(), Some(1), "A in the group");
-    assert_eq!(b.epoch(), Some(1), "B in the group");
-    assert!(a.can_encrypt() && b.can_encrypt(), "both hold keys");
+    let (a, b) = two_members(GROUP_ID, A, B, now);
     let mut g = Group { a, b, now };
     if let Some(dir) = std::env::var_os("DAVE_FUZZ_SEED_DIR") {
         write_seeds(&mut g, std::path::Path::new(&dir));

@@ -3,12 +3,11 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use sim_dave::{
-    ClientDaveMsg, DaveGateway, GatewayConfig, GatewaySigner, Recipient, ServerDaveMsg, SimMember,
-};
-use dave_session::{DaveConfig, DaveEvent, DaveSession, Outgoing, SessionOutput};
+use dave_session::test_group::to_client;
+use dave_session::{DaveConfig, DaveEvent, DaveSession, SessionOutput};
+use sim_dave::{ClientDaveMsg, DaveGateway, Recipient, ServerDaveMsg, SimMember};
 
 pub const GROUP: u64 = 998_877_665_544;
 pub const A: u64 = 2001;
@@ -32,71 +31,23 @@ pub struct Net {
     pub tamper: Option<Tamper>,
 }
 
-fn to_client(o: Outgoing) -> ClientDaveMsg {
-    match o {
-        Outgoing::ReadyForTransition { transition_id } => {
-            ClientDaveMsg::ReadyForTransition { transition_id }
-        }
-        Outgoing::KeyPackage(b) => ClientDaveMsg::KeyPackage(b),
-        Outgoing::CommitWelcome(b) => ClientDaveMsg::CommitWelcome(b),
-        Outgoing::InvalidCommitWelcome { transition_id } => {
-            ClientDaveMsg::InvalidCommitWelcome { transition_id }
-        }
-    }
-}
-
-/// Feeds one gateway message to a dave-session client.
+/// Feeds one gateway message to a dave-session client (a message a session
+/// does not take is a test failure).
 pub fn deliver(
     s: &mut DaveSession,
     msg: &ServerDaveMsg,
     now: Instant,
 ) -> Result<(), dave_session::DaveError> {
-    match msg {
-        ServerDaveMsg::ClientsConnect { user_ids } => {
-            s.on_clients_connect(user_ids);
-            Ok(())
-        }
-        ServerDaveMsg::ClientDisconnect { user_id } => {
-            s.on_client_disconnect(*user_id);
-            Ok(())
-        }
-        ServerDaveMsg::PrepareTransition {
-            transition_id,
-            protocol_version,
-        } => s.on_prepare_transition(*transition_id, *protocol_version, now),
-        ServerDaveMsg::ExecuteTransition { transition_id } => {
-            s.on_execute_transition(*transition_id, now)
-        }
-        ServerDaveMsg::PrepareEpoch {
-            protocol_version,
-            epoch,
-        } => s.on_prepare_epoch(*protocol_version, *epoch, now),
-        ServerDaveMsg::ExternalSender(b) => s.on_external_sender(b),
-        ServerDaveMsg::Proposals { operation, vector } => {
-            s.on_proposals(operation.to_byte(), vector)
-        }
-        ServerDaveMsg::AnnounceCommit {
-            transition_id,
-            commit,
-        } => s.on_announce_commit(*transition_id, commit, now),
-        ServerDaveMsg::Welcome {
-            transition_id,
-            welcome,
-        } => s.on_welcome(*transition_id, welcome, now),
-        other => panic!("unexpected message {other:?}"),
-    }
+    dave_session::test_group::deliver(s, msg, now)
+        .unwrap_or_else(|| panic!("unexpected message {msg:?}"))
 }
 
 impl Net {
     // The test's one clock read: a base instant; time then advances virtually.
     #[allow(clippy::disallowed_methods)]
     pub fn new() -> Self {
-        let config = GatewayConfig {
-            transition_timeout: Duration::from_secs(2),
-            initial_protocol_version: 1,
-        };
         Self {
-            gw: DaveGateway::with_config(&GatewaySigner::generate(), config).unwrap(),
+            gw: dave_session::test_group::gateway(),
             clients: BTreeMap::new(),
             now: Instant::now(),
             events: Vec::new(),
