@@ -1,47 +1,16 @@
 //! Newtype ids and the redacting [`Secret`] wrapper as they travel on the wire.
 //!
-//! These are wire types: daemons convert their own domain ids at the edge.
+//! The snowflake ids are `wire-ids`' (shared with the Discord wire crates,
+//! so no daemon converts them); [`Ssrc`] and [`Secret`] are defined here.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-macro_rules! snowflake {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(pub u64);
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({})", stringify!($name), self.0)
-            }
-        }
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(&self.0, f)
-            }
-        }
-        impl From<u64> for $name {
-            fn from(v: u64) -> Self {
-                Self(v)
-            }
-        }
-    };
-}
-
-snowflake!(
-    /// A Discord user id (snowflake).
-    UserId
-);
-snowflake!(
-    /// A Discord guild id (snowflake).
-    GuildId
-);
-snowflake!(
-    /// A Discord channel id (snowflake).
-    ChannelId
-);
+/// Discord's snowflake ids, the workspace's one definition (`wire-ids`):
+/// bincode carries them as plain `u64`s (the bytes are those of a
+/// transparent `u64` newtype; the golden vectors prove it), JSON as
+/// decimal strings.
+pub use wire_ids::{ChannelId, GuildId, UserId};
 
 /// An RTP synchronisation source identifier (RFC 3550 §5.1), on the IPC
 /// and in the media crates (`rtp` re-exports it): the workspace's one

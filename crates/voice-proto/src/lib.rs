@@ -34,8 +34,8 @@
 //!   exactly one conversion table and an `Unknown`/`Other` variant, so new
 //!   values from Discord are data, not errors.
 //! * Snowflakes ([`UserId`], [`GuildId`], [`ChannelId`], [`ServerId`],
-//!   [`MessageId`]) are strings on the wire; they are defined here (the
-//!   lowest layer) and re-exported by `gateway-proto`.
+//!   [`MessageId`]) are strings on the wire; they are `wire-ids`' (the one
+//!   definition, also the IPC's), re-exported here and by `gateway-proto`.
 //! * Transport encryption mode names stay `String`s: `voice-crypto` owns
 //!   that mapping. SSRCs are `u32`: this crate does not depend on `rtp`.
 //! * Decoding is lenient where real peers differ (float heartbeat
