@@ -42,10 +42,20 @@ impl<T> LossyLane<T> {
     /// Queues `item`, evicting the oldest entry if full. Returns whether an
     /// entry was dropped.
     pub fn push(&self, item: T) -> bool {
+        self.push_evicting(item, |_| true)
+    }
+
+    /// Queues `item`; when full, evicts the oldest entry that is
+    /// `evictable` (the oldest entry of all if none is), so that entries
+    /// that must not be lost (a state edge between media packets) survive
+    /// while perishable ones around them are dropped. The queue never holds
+    /// more than its capacity. Returns whether an entry was dropped.
+    pub fn push_evicting(&self, item: T, evictable: impl Fn(&T) -> bool) -> bool {
         let dropped = {
             let mut q = self.lock();
             let dropped = if q.len() >= self.capacity {
-                q.pop_front().is_some()
+                let at = q.iter().position(&evictable).unwrap_or(0);
+                q.remove(at).is_some()
             } else {
                 false
             };
@@ -112,5 +122,25 @@ mod tests {
         assert_eq!(lane.pop(), Some(8));
         assert_eq!(lane.pop(), Some(9));
         assert_eq!(lane.pop(), None);
+    }
+
+    #[test]
+    fn push_evicting_keeps_what_must_not_be_lost() {
+        // Negative entries are edges that must survive; others perish.
+        let lane = LossyLane::new(3);
+        lane.push(-1);
+        for i in 1..=5 {
+            lane.push_evicting(i, |v| *v >= 0);
+        }
+        assert_eq!((lane.dropped(), lane.pushed(), lane.len()), (3, 6, 3));
+        assert_eq!(lane.pop(), Some(-1));
+        assert_eq!(lane.pop(), Some(4));
+        assert_eq!(lane.pop(), Some(5));
+        // Nothing evictable: the oldest goes, the bound holds.
+        for i in 0..4 {
+            lane.push_evicting(-10 - i, |v| *v >= 0);
+        }
+        assert_eq!(lane.len(), 3);
+        assert_eq!(lane.pop(), Some(-11));
     }
 }
