@@ -180,10 +180,15 @@ impl Supervisor {
             ControlMsg::Hello(_) => {
                 tracing::warn!("ignoring a second hello from control");
             }
-            ControlMsg::VoicePlay(chunk) => match self.slots.get(&TransportRole::Voice) {
-                Some(slot) => slot.send(SlotCmd::VoicePlay(chunk)),
-                None => self.refuse_playback(chunk.id),
-            },
+            ControlMsg::VoicePlay(chunk) => {
+                let refused = match self.slots.get(&TransportRole::Voice) {
+                    Some(slot) => slot.play(chunk).err().map(|r| (r.id, r.reason)),
+                    None => Some((chunk.id, "no voice connection".to_string())),
+                };
+                if let Some((id, reason)) = refused {
+                    self.refuse_playback(id, reason);
+                }
+            }
             ControlMsg::VoiceCancel { id } => {
                 if let Some(slot) = self.slots.get(&TransportRole::Voice) {
                     slot.send(SlotCmd::VoiceCancel(id));
@@ -196,8 +201,9 @@ impl Supervisor {
         }
     }
 
-    /// `VoicePlay` without a voice transport: `Failed`, once per utterance.
-    fn refuse_playback(&mut self, id: UtteranceId) {
+    /// `VoicePlay` without a voice transport (or that its slot could not
+    /// take): `Failed`, once per utterance.
+    fn refuse_playback(&mut self, id: UtteranceId, reason: String) {
         if self.refused_playback.contains(&id) {
             return;
         }
@@ -205,10 +211,10 @@ impl Supervisor {
             self.refused_playback.pop_front();
         }
         self.refused_playback.push_back(id);
-        tracing::warn!(id = id.0, "voice_play without a voice connection");
+        tracing::warn!(id = id.0, %reason, "voice_play refused");
         self.send(MediadMsg::Playback(PlaybackEvent {
             id,
-            state: PlaybackState::Failed("no voice connection".into()),
+            state: PlaybackState::Failed(reason),
             played_ms: 0,
         }));
     }

@@ -6,6 +6,10 @@
 //! # Invariants
 //! * A slot owns its WebSocket, its UDP socket and its timers; slots share
 //!   nothing, so one failing or reconnecting never disturbs another.
+//! * Nothing reaching a slot grows without bound: its inbound commands
+//!   travel on lanes split by kind, each bounded with its own policy when
+//!   full ([`lanes`]: stop always delivered, state as the newest value,
+//!   media drop-oldest and counted, an utterance that does not fit fails).
 //! * The slot task never decodes, scales or JPEG-encodes: it decrypts,
 //!   routes RTP to the per-stream worker thread with a bounded, non-blocking
 //!   hand-off (full ⇒ the packet is dropped and counted, NACK recovers it),
@@ -22,6 +26,7 @@
 //!   events of the old one are ignored by the supervisor.
 
 mod dave;
+mod lanes;
 mod publish;
 mod slot;
 mod video;
@@ -29,7 +34,8 @@ mod voice;
 mod voice_listen;
 mod voice_send;
 
-pub use slot::{PublishSettings, SlotCmd, SlotHandle, spawn_slot};
+pub use lanes::{Refused, SlotCmd};
+pub use slot::{PublishSettings, SlotHandle, spawn_slot};
 
 use ipc_schema::{
     DecodedVideoFrame, PlaybackEvent, Speaking, TransportRole, TransportState, TransportStats,

@@ -18,11 +18,10 @@ use rtp::send::{PLAYOUT_DELAY_ID, playout_delay};
 use rtp::{
     ExtensionElement, PayloadType, RtpBuilder, RtpTimestamp, SendConfig, SendStream, SeqNo, Ssrc,
 };
-use tokio::sync::mpsc as tmpsc;
 use video_pipeline::{EncoderSettings, InputFormat, PublishEncoder};
 use voice_proto::{MaxResolution, ResolutionType, StreamDescriptor, Video};
 
-use super::slot::SlotCmd;
+use super::lanes::SlotLanes;
 
 /// Frames waiting for the encoder; older ones are dropped (newest wins).
 const QUEUE: usize = 4;
@@ -77,10 +76,7 @@ fn send_stream(ids: StreamIds) -> SendStream {
 }
 
 impl Publisher {
-    pub(crate) fn spawn(
-        spec: PublishSpec,
-        slot: tmpsc::UnboundedSender<SlotCmd>,
-    ) -> std::io::Result<Self> {
+    pub(crate) fn spawn(spec: PublishSpec, slot: SlotLanes) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::sync_channel(QUEUE);
         let stream = send_stream(spec.ids);
         std::thread::Builder::new()
@@ -160,7 +156,7 @@ fn input_format(f: PublishFormat) -> InputFormat {
     }
 }
 
-fn run(spec: PublishSpec, rx: mpsc::Receiver<PubIn>, slot: tmpsc::UnboundedSender<SlotCmd>) {
+fn run(spec: PublishSpec, rx: mpsc::Receiver<PubIn>, slot: SlotLanes) {
     let mut encoder = match PublishEncoder::new(spec.settings) {
         Ok(e) => e,
         Err(e) => {
@@ -270,9 +266,9 @@ fn run(spec: PublishSpec, rx: mpsc::Receiver<PubIn>, slot: tmpsc::UnboundedSende
                 continue;
             }
         };
-        if slot.send(SlotCmd::SendRtp(packets)).is_err() {
-            break;
-        }
+        // Never waits on the slot (which may be waiting on `paused`): a
+        // busy slot drops the oldest batch and asks for an IDR.
+        slot.send_rtp(packets);
     }
     tracing::debug!(ssrc = spec.ids.ssrc, "publisher stopped");
 }

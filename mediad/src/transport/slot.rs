@@ -25,11 +25,12 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use video_receiver::PayloadCodec;
 use voice_proto::VoiceMessage;
 use voice_session::{
-    ConnectionConfig, Event, H264_PT, H264_RTX_PT, Input, ConnectionStatus, MediaInfo, Role, Transmit,
-    VoiceConnection,
+    ConnectionConfig, ConnectionStatus, Event, H264_PT, H264_RTX_PT, Input, MediaInfo, Role,
+    Transmit, VoiceConnection,
 };
 
 use super::dave::SharedDave;
+use super::lanes::{self, Inbox, Outbox, Refused, SlotCmd, SlotLanes, VoiceCmd, WorkerAsk};
 use super::publish::{PublishSpec, Publisher, StreamIds};
 use super::video::{VideoWorker, WorkerSpec};
 use super::voice::VoiceAudio;
@@ -42,50 +43,33 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often a slot reports its counters.
 const STATS_EVERY: Duration = Duration::from_secs(2);
 
-/// Commands to a slot.
-#[derive(Debug)]
-pub enum SlotCmd {
-    /// Close and end the task.
-    Stop(String),
-    /// The video subscriptions changed.
-    Subscriptions(Vec<VideoSubscription>),
-    /// A worker wants a keyframe on this SSRC.
-    Keyframe(u32),
-    /// A worker wants these packets again.
-    Nack(u32, Vec<rtp::SeqNo>),
-    /// A frame to publish (stream_publish).
-    Publish(ipc_schema::PublishFrame),
-    /// Publishing paused or resumed.
-    PublishPaused(bool),
-    /// Encoded RTP packets from the publisher thread, to seal and send.
-    SendRtp(Vec<Vec<u8>>),
-    /// One chunk of an utterance to speak (voice).
-    VoicePlay(ipc_schema::VoicePlayChunk),
-    /// Barge-in (voice).
-    VoiceCancel(ipc_schema::UtteranceId),
-    /// From the voice sender: op 5 microphone on or off.
-    AudioSpeaking(bool),
-    /// From the voice sender: one audio RTP packet to seal and send.
-    SendAudio(Vec<u8>),
-}
-
-/// The supervisor's handle on a slot.
+/// The supervisor's handle on a slot. Nothing here waits: each kind of
+/// command has its own bounded lane with its own policy when full
+/// ([`lanes`](super::lanes)). Dropping the handle ends the slot as
+/// [`stop`](Self::stop) does.
 pub struct SlotHandle {
     /// Generation of this slot (events carry it).
     pub generation: u64,
-    cmd: mpsc::UnboundedSender<SlotCmd>,
+    lanes: Outbox,
     task: JoinHandle<()>,
 }
 
 impl SlotHandle {
-    /// Sends a command; a slot that already ended ignores it.
+    /// Hands a command over; a slot that already ended ignores it.
     pub fn send(&self, cmd: SlotCmd) {
-        let _ = self.cmd.send(cmd);
+        self.lanes.send(cmd);
     }
 
-    /// Asks the slot to close and end.
-    pub fn stop(self, reason: String) {
-        let _ = self.cmd.send(SlotCmd::Stop(reason));
+    /// Hands one chunk to speak over (voice). `Err`: the voice lane is
+    /// full and the slot could not be told either, so the caller reports
+    /// the utterance `Failed`; otherwise a failure is reported by the slot.
+    pub fn play(&self, chunk: ipc_schema::VoicePlayChunk) -> Result<(), Refused> {
+        self.lanes.play(chunk)
+    }
+
+    /// Asks the slot to close and end (always delivered).
+    pub fn stop(mut self, reason: String) {
+        self.lanes.stop(reason);
         // Not awaited: the task closes its sockets on its own.
         drop(self.task);
     }
@@ -101,7 +85,7 @@ pub fn spawn_slot(
     tls: tls_client::TlsClient,
     events: mpsc::Sender<TransportMsg>,
 ) -> SlotHandle {
-    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (outbox, inbox, lanes) = super::lanes::slot_lanes(subscriptions.clone(), publish.paused);
     let (config, watched_user) = connection_config(role, params);
     let dave = SharedDave::new(config.user_id, dave_group_id(params));
     let payload_codecs = stream_plan::payload_codecs(&config.codecs);
@@ -112,7 +96,7 @@ pub fn spawn_slot(
             &config.codecs,
             dave.clone(),
             events.clone(),
-            cmd_tx.clone(),
+            lanes.clone(),
         )
     });
     let plan = ReceivePlan::new(
@@ -134,8 +118,10 @@ pub fn spawn_slot(
         connecting: None,
         udp: None,
         events,
-        cmd_tx: cmd_tx.clone(),
-        cmd_rx,
+        lanes,
+        inbox,
+        rtp_drops_seen: 0,
+        lane_drops_logged: 0,
         workers: BTreeMap::new(),
         media: None,
         reconnects: 0,
@@ -146,7 +132,7 @@ pub fn spawn_slot(
     let task = tokio::spawn(slot.run());
     SlotHandle {
         generation,
-        cmd: cmd_tx,
+        lanes: outbox,
         task,
     }
 }
@@ -226,8 +212,16 @@ struct Slot {
     connecting: Option<JoinHandle<Result<Ws, String>>>,
     udp: Option<(UdpSocket, SocketAddr)>,
     events: mpsc::Sender<TransportMsg>,
-    cmd_tx: mpsc::UnboundedSender<SlotCmd>,
-    cmd_rx: mpsc::UnboundedReceiver<SlotCmd>,
+    /// The threads' side of the lanes (given to workers, the publisher and
+    /// the voice sender), and the drop-oldest lanes drained here.
+    lanes: SlotLanes,
+    /// The supervisor's lanes.
+    inbox: Inbox,
+    /// RTP batches dropped so far, as last seen (a new drop asks the
+    /// encoder for an IDR).
+    rtp_drops_seen: u64,
+    /// Lane drops as last logged.
+    lane_drops_logged: u64,
     /// Running workers by media SSRC (the ones `plan` asked for).
     workers: BTreeMap<u32, VideoWorker>,
     media: Option<MediaInfo>,
@@ -268,11 +262,32 @@ impl Slot {
             }
             let deadline = self.conn.poll_timeout();
             tokio::select! {
-                cmd = self.cmd_rx.recv() => match cmd {
-                    None => { self.conn.close("slot_dropped"); self.drive().await; break; }
-                    Some(SlotCmd::Stop(reason)) => { self.conn.close(&reason); self.drive().await; break; }
-                    Some(cmd) => self.on_cmd(cmd),
-                },
+                reason = &mut self.inbox.stop => {
+                    // A dropped handle stops the slot too.
+                    let reason = reason.unwrap_or_else(|_| "slot_dropped".into());
+                    // Chunks already handed over reach the voice sender,
+                    // which reports their utterances as it ends.
+                    while let Some(cmd) = self.inbox.voice.try_recv() {
+                        self.on_voice(cmd);
+                    }
+                    self.conn.close(&reason);
+                    self.drive().await;
+                    break;
+                }
+                () = lanes::changed(&mut self.inbox.subscriptions) => {
+                    let subs = self.inbox.subscriptions.borrow_and_update().clone();
+                    let actions = self.plan.set_subscriptions(subs);
+                    self.apply(actions);
+                }
+                () = lanes::changed(&mut self.inbox.paused) => {
+                    let paused = *self.inbox.paused.borrow_and_update();
+                    self.on_paused(paused);
+                }
+                cmd = self.inbox.voice.recv() => self.on_voice(cmd),
+                () = self.lanes.shared().feedback.notified() => self.drain_feedback(),
+                () = self.lanes.shared().audio.notified() => self.drain_audio(),
+                () = self.lanes.shared().rtp.notified() => self.drain_rtp(),
+                () = self.lanes.shared().publish.notified() => self.drain_publish(),
                 r = daemon_support::join_pending(&mut self.connecting) => match r {
                     Ok(ws) => {
                         self.ws = Some(ws);
@@ -318,72 +333,106 @@ impl Slot {
         }
     }
 
-    fn on_cmd(&mut self, cmd: SlotCmd) {
-        match cmd {
-            SlotCmd::Stop(_) => {}
-            SlotCmd::Subscriptions(subs) => {
-                let actions = self.plan.set_subscriptions(subs);
-                self.apply(actions);
-            }
-            SlotCmd::Keyframe(ssrc) => {
-                if let Err(e) = self.conn.request_keyframe(ssrc) {
-                    tracing::debug!(role = %self.role, error = %e, "keyframe request not sent");
+    fn drain_feedback(&mut self) {
+        for ask in lanes::take_batch(&self.lanes.shared().feedback, lanes::FEEDBACK_LANE) {
+            match ask {
+                WorkerAsk::Keyframe(ssrc) => {
+                    if let Err(e) = self.conn.request_keyframe(ssrc) {
+                        tracing::debug!(role = %self.role, error = %e, "keyframe request not sent");
+                    }
+                }
+                WorkerAsk::Nack(ssrc, seqs) => {
+                    if let Err(e) = self.conn.send_nack(ssrc, &seqs) {
+                        tracing::debug!(role = %self.role, error = %e, "nack not sent");
+                    }
                 }
             }
-            SlotCmd::Nack(ssrc, seqs) => {
-                if let Err(e) = self.conn.send_nack(ssrc, &seqs) {
-                    tracing::debug!(role = %self.role, error = %e, "nack not sent");
-                }
-            }
-            SlotCmd::Publish(frame) => match &self.publisher {
+        }
+    }
+
+    fn drain_publish(&mut self) {
+        // A pause or resume sent before these frames applies first.
+        if self.inbox.paused.has_changed().unwrap_or(false) {
+            let paused = *self.inbox.paused.borrow_and_update();
+            self.on_paused(paused);
+        }
+        for frame in lanes::take_batch(&self.lanes.shared().publish, lanes::PUBLISH_LANE) {
+            match &self.publisher {
                 Some(p) => {
                     if !p.frame(frame) {
                         tracing::debug!(role = %self.role, "publisher busy; frame dropped");
                     }
                 }
-                None => tracing::debug!(role = %self.role, "no publish session yet; frame dropped"),
-            },
-            SlotCmd::PublishPaused(paused) => {
-                self.publish.paused = paused;
-                if let Some(p) = &self.publisher {
-                    p.paused(paused);
-                }
-                // Op 12 with `active` following the pause.
-                self.announce_publish();
-            }
-            cmd @ (SlotCmd::VoicePlay(_)
-            | SlotCmd::VoiceCancel(_)
-            | SlotCmd::AudioSpeaking(_)
-            | SlotCmd::SendAudio(_)) => match &mut self.audio {
-                Some(a) => a.on_cmd(&mut self.conn, cmd),
                 None => {
-                    tracing::debug!(role = %self.role, "voice audio command on a non-voice slot")
-                }
-            },
-            SlotCmd::SendRtp(packets) => {
-                let Some(publisher) = self.publisher.as_mut() else {
-                    return;
-                };
-                let now = Instant::now();
-                for mut p in packets {
-                    if !publisher.on_send(&mut p, now) {
-                        continue;
-                    }
-                    if self.conn.send_rtp(p).is_err() {
-                        break;
-                    }
-                }
-                // Sender reports ride on the video: due only while it flows.
-                let ntp = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(rtp::send::ntp_from_unix)
-                    .unwrap_or(0);
-                if let Some(sr) = publisher.sender_report(now, ntp)
-                    && let Err(e) = self.conn.send_rtcp(sr)
-                {
-                    tracing::debug!(role = %self.role, error = %e, "sender report not sent");
+                    tracing::debug!(role = %self.role, "no publish session yet; frame dropped")
                 }
             }
+        }
+    }
+
+    fn on_paused(&mut self, paused: bool) {
+        self.publish.paused = paused;
+        if let Some(p) = &self.publisher {
+            p.paused(paused);
+        }
+        // Op 12 with `active` following the pause.
+        self.announce_publish();
+    }
+
+    fn on_voice(&mut self, cmd: VoiceCmd) {
+        match &mut self.audio {
+            Some(a) => a.on_voice(cmd),
+            None => tracing::debug!(role = %self.role, "voice command on a non-voice slot"),
+        }
+    }
+
+    fn drain_audio(&mut self) {
+        for out in lanes::take_batch(&self.lanes.shared().audio, lanes::AUDIO_LANE) {
+            if let Some(a) = &mut self.audio {
+                a.on_audio_out(&mut self.conn, out);
+            }
+        }
+    }
+
+    fn drain_rtp(&mut self) {
+        for packets in lanes::take_batch(&self.lanes.shared().rtp, lanes::RTP_LANE) {
+            self.send_rtp(packets);
+        }
+        let dropped = self.lanes.shared().rtp.dropped();
+        if dropped != self.rtp_drops_seen {
+            // Whole encoded frames were lost: viewers need an IDR to
+            // decode again (no NACK can repair what was never sent).
+            self.rtp_drops_seen = dropped;
+            tracing::debug!(role = %self.role, dropped, "slot busy; encoded frames dropped, asking for a keyframe");
+            if let Some(p) = &self.publisher {
+                p.keyframe();
+            }
+        }
+    }
+
+    /// Encoded RTP packets from the publisher thread: seal and send.
+    fn send_rtp(&mut self, packets: Vec<Vec<u8>>) {
+        let Some(publisher) = self.publisher.as_mut() else {
+            return;
+        };
+        let now = Instant::now();
+        for mut p in packets {
+            if !publisher.on_send(&mut p, now) {
+                continue;
+            }
+            if self.conn.send_rtp(p).is_err() {
+                break;
+            }
+        }
+        // Sender reports ride on the video: due only while it flows.
+        let ntp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(rtp::send::ntp_from_unix)
+            .unwrap_or(0);
+        if let Some(sr) = publisher.sender_report(now, ntp)
+            && let Err(e) = self.conn.send_rtcp(sr)
+        {
+            tracing::debug!(role = %self.role, error = %e, "sender report not sent");
         }
     }
 
@@ -582,7 +631,7 @@ impl Slot {
                 settings: self.publish.encoder,
                 dave: self.dave.clone(),
             };
-            match Publisher::spawn(spec, self.cmd_tx.clone()) {
+            match Publisher::spawn(spec, self.lanes.clone()) {
                 Ok(p) => {
                     p.paused(self.publish.paused);
                     self.publisher = Some(p);
@@ -679,7 +728,7 @@ impl Slot {
                         settings: planned.settings,
                         dave: self.dave.clone(),
                     };
-                    match VideoWorker::spawn(spec, self.events.clone(), self.cmd_tx.clone()) {
+                    match VideoWorker::spawn(spec, self.events.clone(), self.lanes.clone()) {
                         Ok(w) => {
                             tracing::info!(role = %self.role, user = planned.user_id, ssrc = planned.ssrc, "video worker started");
                             self.workers.insert(planned.ssrc, w);
@@ -731,7 +780,7 @@ impl Slot {
         }
     }
 
-    fn send_stats(&self) {
+    fn send_stats(&mut self) {
         use std::sync::atomic::Ordering::Relaxed;
         let c = self.conn.counters();
         let mut s = TransportStats {
@@ -754,6 +803,21 @@ impl Slot {
             s.keyframe_requests += w.counters.keyframe_requests.load(Relaxed);
         }
         self.emit(TransportEvent::Stats(s));
+        let drops = self.lanes.drops();
+        if drops.total() != self.lane_drops_logged {
+            // Not in `TransportStats` (an IPC schema change): logged.
+            self.lane_drops_logged = drops.total();
+            tracing::debug!(
+                role = %self.role,
+                publish_frames = drops.publish_frames,
+                rtp_batches = drops.rtp_batches,
+                audio_packets = drops.audio_packets,
+                feedback = drops.feedback,
+                voice_refused = drops.voice_refused,
+                voice_cancels = drops.voice_cancels,
+                "slot lane drops"
+            );
+        }
     }
 }
 

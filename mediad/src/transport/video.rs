@@ -15,7 +15,7 @@ use video_receiver::{
     FrameTransform, Output, PayloadCodec, ReceiverConfig, RtxConfig, VideoCodec, VideoReceiver,
 };
 
-use super::slot::SlotCmd;
+use super::lanes::{SlotLanes, WorkerAsk};
 use super::{TransportEvent, TransportMsg};
 
 /// Packets queued per worker before new ones are dropped (about 1 s of
@@ -69,7 +69,7 @@ impl VideoWorker {
     pub(crate) fn spawn(
         spec: WorkerSpec,
         events: tmpsc::Sender<TransportMsg>,
-        slot: tmpsc::UnboundedSender<SlotCmd>,
+        slot: SlotLanes,
     ) -> std::io::Result<Self> {
         // The first codec is only where the receiver starts: it switches at
         // the first packet whose payload type says otherwise.
@@ -161,7 +161,7 @@ fn run(
     config: ReceiverConfig,
     rx: mpsc::Receiver<WorkerIn>,
     events: tmpsc::Sender<TransportMsg>,
-    slot: tmpsc::UnboundedSender<SlotCmd>,
+    slot: SlotLanes,
     counters: Arc<WorkerCounters>,
 ) {
     let mut receiver = match VideoReceiver::new(config) {
@@ -221,10 +221,10 @@ fn run(
                     }
                 }
                 Output::Nack(seqs) => {
-                    let _ = slot.send(SlotCmd::Nack(spec.ssrc, seqs));
+                    slot.ask(WorkerAsk::Nack(spec.ssrc, seqs));
                 }
                 Output::KeyframeRequest => {
-                    let _ = slot.send(SlotCmd::Keyframe(spec.ssrc));
+                    slot.ask(WorkerAsk::Keyframe(spec.ssrc));
                 }
                 Output::Event(ev) => {
                     tracing::debug!(ssrc = spec.ssrc, event = ?ev, "video receiver")

@@ -14,7 +14,7 @@ use voice_proto::{Speaking, SpeakingFlags, VoiceMessage};
 use voice_session::VoiceConnection;
 
 use super::dave::SharedDave;
-use super::slot::SlotCmd;
+use super::lanes::{AudioOut, SlotLanes, VoiceCmd};
 use super::voice_listen::VoiceListener;
 use super::voice_send::{SendSpec, VoiceSender};
 use super::{TransportEvent, TransportMsg};
@@ -37,7 +37,7 @@ pub(crate) struct VoiceAudio {
     /// Utterances already refused while not ready (one report each).
     refused: VecDeque<UtteranceId>,
     events: mpsc::Sender<TransportMsg>,
-    slot: mpsc::UnboundedSender<SlotCmd>,
+    slot: SlotLanes,
 }
 
 fn random_u32() -> u32 {
@@ -53,7 +53,7 @@ impl VoiceAudio {
         codecs: &[voice_proto::CodecDescriptor],
         dave: SharedDave,
         events: mpsc::Sender<TransportMsg>,
-        slot: mpsc::UnboundedSender<SlotCmd>,
+        slot: SlotLanes,
     ) -> Self {
         // The Opus payload type we declare in op 1 (120 by default).
         let opus_pt = codecs
@@ -189,6 +189,10 @@ impl VoiceAudio {
     /// A chunk to speak.
     pub(crate) fn play(&mut self, chunk: VoicePlayChunk) {
         let id = chunk.id;
+        if self.refused.contains(&id) {
+            // Already failed here: the rest would play with a hole.
+            return;
+        }
         let result = match &self.sender {
             Some(s) => s.chunk(chunk),
             None => Err("voice connection not ready (no media session yet)".into()),
@@ -205,23 +209,33 @@ impl VoiceAudio {
         }
     }
 
-    /// The slot's voice-audio commands.
-    pub(crate) fn on_cmd(&mut self, conn: &mut VoiceConnection, cmd: SlotCmd) {
+    /// The voice lane's commands (from control, in order).
+    pub(crate) fn on_voice(&mut self, cmd: VoiceCmd) {
         match cmd {
-            SlotCmd::VoicePlay(chunk) => self.play(chunk),
-            SlotCmd::VoiceCancel(id) => self.cancel(id),
-            SlotCmd::AudioSpeaking(on) => {
+            VoiceCmd::Play(chunk) => self.play(chunk),
+            VoiceCmd::Cancel(id) => self.cancel(id),
+            VoiceCmd::Fail(id, reason) => match &self.sender {
+                // The sender stops what it has of it and reports once.
+                Some(s) if !self.refused.contains(&id) => s.fail(id, reason),
+                _ => self.refuse(id, reason),
+            },
+        }
+    }
+
+    /// The voice sender's output (in order).
+    pub(crate) fn on_audio_out(&mut self, conn: &mut VoiceConnection, out: AudioOut) {
+        match out {
+            AudioOut::Speaking(on) => {
                 // Op 5 with the microphone flag before the first packet,
                 // 0 after the silence tail.
                 self.speaking = on;
                 self.send_speaking(conn);
             }
-            SlotCmd::SendAudio(packet) => {
+            AudioOut::Packet(packet) => {
                 if let Err(e) = conn.send_rtp(packet) {
                     tracing::trace!(error = %e, "audio packet not sent");
                 }
             }
-            _ => {}
         }
     }
 

@@ -1,7 +1,9 @@
 //! The voice sender thread: control's PCM chunks are paced (the sans-IO
 //! `voice_audio::Pacer`), Opus-encoded, DAVE-encrypted when the group can
 //! encrypt, and written as RTP; the slot only seals and sends the packets
-//! ([`SlotCmd::SendAudio`]) and the op 5 edges ([`SlotCmd::AudioSpeaking`]).
+//! ([`AudioOut::Packet`]) and the op 5 edges ([`AudioOut::Speaking`]), which
+//! reach it in order on the slot's audio lane (drop-oldest packets when the
+//! slot is behind; an edge is never dropped).
 //!
 //! The thread sleeps until the pacer's next deadline or the next input,
 //! whichever comes first; encoding never runs on the slot's task. Playback
@@ -9,6 +11,7 @@
 //! dropped), every utterance still queued or playing is reported
 //! `Failed("voice connection closed")`.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
@@ -21,17 +24,22 @@ use tokio::sync::mpsc as tmpsc;
 use voice_audio::{FrameAudio, OPUS_SILENCE, OpusEncoder, Pacer, PacerConfig, PacerOutput};
 
 use super::dave::SharedDave;
-use super::slot::SlotCmd;
+use super::lanes::{AudioOut, SlotLanes};
 use super::{TransportEvent, TransportMsg};
 
 /// Inputs waiting for the thread (a 100 ms chunk each: 100 s of audio).
-const QUEUE: usize = 1024;
+pub(crate) const QUEUE: usize = 1024;
+/// Utterances remembered as ended, and as failing (see [`SendIn::Fail`]).
+const REMEMBERED: usize = 64;
 /// Opus bitrate for speech.
 const BITRATE: i32 = 64_000;
 
 enum SendIn {
     Chunk(VoicePlayChunk),
     Cancel(UtteranceId),
+    /// The utterance cannot be completed (the slot's voice lane
+    /// overflowed): it stops and is reported `Failed(reason)`, once.
+    Fail(UtteranceId, String),
     Ssrc(u32),
 }
 
@@ -60,7 +68,7 @@ pub(crate) struct VoiceSender {
 impl VoiceSender {
     pub(crate) fn spawn(
         spec: SendSpec,
-        slot: tmpsc::UnboundedSender<SlotCmd>,
+        slot: SlotLanes,
         events: tmpsc::Sender<TransportMsg>,
     ) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel();
@@ -87,6 +95,11 @@ impl VoiceSender {
         let _ = self.tx.send(SendIn::Cancel(id));
     }
 
+    /// Stops `id` and reports it `Failed(reason)`.
+    pub(crate) fn fail(&self, id: UtteranceId, reason: String) {
+        let _ = self.tx.send(SendIn::Fail(id, reason));
+    }
+
     /// A new session allocated another SSRC.
     pub(crate) fn set_ssrc(&self, ssrc: u32) {
         let _ = self.tx.send(SendIn::Ssrc(ssrc));
@@ -97,12 +110,62 @@ struct Shell {
     spec: SendSpec,
     pt: PayloadType,
     encoder: OpusEncoder,
-    slot: tmpsc::UnboundedSender<SlotCmd>,
+    slot: SlotLanes,
     events: tmpsc::Sender<TransportMsg>,
+    outcomes: Outcomes,
+}
+
+/// Which utterances ended, and which are to end `Failed` rather than
+/// `Cancelled` (the pacer only cancels from outside).
+#[derive(Default)]
+struct Outcomes {
+    ended: VecDeque<UtteranceId>,
+    failing: VecDeque<(UtteranceId, String)>,
+}
+
+impl Outcomes {
+    /// Rewrites a cancel of a failing utterance, and remembers ends.
+    fn on_event(&mut self, mut e: PlaybackEvent) -> PlaybackEvent {
+        if matches!(e.state, PlaybackState::Started) {
+            return e;
+        }
+        if let Some(i) = self.failing.iter().position(|(id, _)| *id == e.id)
+            && let Some((_, reason)) = self.failing.remove(i)
+            && matches!(e.state, PlaybackState::Cancelled)
+        {
+            e.state = PlaybackState::Failed(reason);
+        }
+        if !self.ended.contains(&e.id) {
+            if self.ended.len() >= REMEMBERED {
+                self.ended.pop_front();
+            }
+            self.ended.push_back(e.id);
+        }
+        e
+    }
+
+    /// `id` is to fail: false if it already ended.
+    fn fail(&mut self, id: UtteranceId, reason: String) -> bool {
+        if self.ended.contains(&id) {
+            return false;
+        }
+        if self.failing.len() >= REMEMBERED {
+            self.failing.pop_front();
+        }
+        self.failing.push_back((id, reason));
+        true
+    }
+
+    /// The failure still owed for `id` (the pacer had nothing of it).
+    fn owed(&mut self, id: UtteranceId) -> Option<String> {
+        let i = self.failing.iter().position(|(f, _)| *f == id)?;
+        self.failing.remove(i).map(|(_, reason)| reason)
+    }
 }
 
 impl Shell {
-    fn report(&self, e: PlaybackEvent) {
+    fn report(&mut self, e: PlaybackEvent) {
+        let e = self.outcomes.on_event(e);
         tracing::info!(
             id = e.id.0,
             state = e.state.as_str(),
@@ -121,9 +184,7 @@ impl Shell {
 
     fn output(&mut self, o: PacerOutput) {
         match o {
-            PacerOutput::Speaking(on) => {
-                let _ = self.slot.send(SlotCmd::AudioSpeaking(on));
-            }
+            PacerOutput::Speaking(on) => self.slot.audio(AudioOut::Speaking(on)),
             PacerOutput::Playback(e) => self.report(e),
             PacerOutput::Frame(f) => {
                 let payload = match f.audio {
@@ -150,7 +211,7 @@ impl Shell {
                 match b.write_to_slice(&payload, &mut packet) {
                     Ok(n) => {
                         packet.truncate(n);
-                        let _ = self.slot.send(SlotCmd::SendAudio(packet));
+                        self.slot.audio(AudioOut::Packet(packet));
                     }
                     Err(e) => tracing::warn!(error = %e, "audio RTP not built"),
                 }
@@ -159,11 +220,42 @@ impl Shell {
     }
 }
 
+/// Fails `id` with `reason`: what to carry out now. A queued or playing
+/// utterance stops (the pacer's cancel, reported as the failure); one never
+/// seen is reported here, and its late chunks are ignored by the pacer; one
+/// already over is left alone.
+fn fail_utterance(
+    pacer: &mut Pacer,
+    outcomes: &mut Outcomes,
+    id: UtteranceId,
+    reason: String,
+    now: Instant,
+) -> Vec<PacerOutput> {
+    if !outcomes.fail(id, reason) {
+        return Vec::new();
+    }
+    pacer.cancel(id);
+    let mut out: Vec<PacerOutput> = std::iter::from_fn(|| pacer.poll(now))
+        .map(|o| match o {
+            PacerOutput::Playback(e) => PacerOutput::Playback(outcomes.on_event(e)),
+            o => o,
+        })
+        .collect();
+    if let Some(reason) = outcomes.owed(id) {
+        out.push(PacerOutput::Playback(outcomes.on_event(PlaybackEvent {
+            id,
+            state: PlaybackState::Failed(reason),
+            played_ms: 0,
+        })));
+    }
+    out
+}
+
 fn run(
     spec: SendSpec,
     rx: mpsc::Receiver<SendIn>,
     queued: Arc<AtomicUsize>,
-    slot: tmpsc::UnboundedSender<SlotCmd>,
+    slot: SlotLanes,
     events: tmpsc::Sender<TransportMsg>,
 ) {
     let mut pacer = Pacer::new(PacerConfig::default(), spec.seq, spec.timestamp);
@@ -198,6 +290,7 @@ fn run(
         encoder,
         slot,
         events,
+        outcomes: Outcomes::default(),
     };
     loop {
         let now = Instant::now();
@@ -214,6 +307,13 @@ fn run(
                 pacer.push_chunk(c)
             }
             Ok(SendIn::Cancel(id)) => pacer.cancel(id),
+            Ok(SendIn::Fail(id, reason)) => {
+                let outputs =
+                    fail_utterance(&mut pacer, &mut shell.outcomes, id, reason, Instant::now());
+                for o in outputs {
+                    shell.output(o);
+                }
+            }
             Ok(SendIn::Ssrc(s)) => shell.spec.ssrc = s,
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
@@ -226,5 +326,111 @@ fn run(
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn event(id: u64, state: PlaybackState) -> PlaybackEvent {
+        PlaybackEvent {
+            id: UtteranceId(id),
+            state,
+            played_ms: 40,
+        }
+    }
+
+    #[test]
+    fn a_failing_utterance_is_reported_failed_once() {
+        let mut o = Outcomes::default();
+        assert!(o.fail(UtteranceId(1), "voice slot busy".into()));
+        // The pacer's cancel of it becomes the failure.
+        let e = o.on_event(event(1, PlaybackState::Cancelled));
+        assert_eq!(e.state, PlaybackState::Failed("voice slot busy".into()));
+        assert_eq!(e.played_ms, 40);
+        assert_eq!(o.owed(UtteranceId(1)), None);
+        // Ended: a second failure is not reported.
+        assert!(!o.fail(UtteranceId(1), "again".into()));
+        // Other utterances' cancels stay cancels.
+        let e = o.on_event(event(2, PlaybackState::Cancelled));
+        assert_eq!(e.state, PlaybackState::Cancelled);
+    }
+
+    #[test]
+    fn a_failing_utterance_the_pacer_never_saw_is_owed() {
+        let mut o = Outcomes::default();
+        assert!(o.fail(UtteranceId(3), "busy".into()));
+        assert_eq!(o.owed(UtteranceId(3)), Some("busy".into()));
+        assert_eq!(o.owed(UtteranceId(3)), None);
+        // Started is not an end.
+        o.on_event(event(4, PlaybackState::Started));
+        assert!(o.fail(UtteranceId(4), "busy".into()));
+        let e = o.on_event(event(4, PlaybackState::Finished));
+        assert_eq!(
+            e.state,
+            PlaybackState::Finished,
+            "a finished one stays finished"
+        );
+    }
+
+    fn playback(out: &[PacerOutput]) -> Vec<(u64, PlaybackState)> {
+        out.iter()
+            .filter_map(|o| match o {
+                PacerOutput::Playback(e) => Some((e.id.0, e.state.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn chunk(id: u64, seq: u32) -> VoicePlayChunk {
+        VoicePlayChunk {
+            id: UtteranceId(id),
+            seq,
+            pcm: vec![0; 9_600],
+            last: false,
+        }
+    }
+
+    #[test]
+    fn failing_a_playing_utterance_stops_it_with_one_failed_event() {
+        let t0 = Instant::now();
+        let mut pacer = Pacer::new(PacerConfig::default(), 1, 1);
+        let mut outcomes = Outcomes::default();
+        pacer.push_chunk(chunk(1, 0));
+        pacer.push_chunk(chunk(1, 1));
+        let started: Vec<_> = std::iter::from_fn(|| pacer.poll(t0)).collect();
+        assert_eq!(playback(&started), vec![(1, PlaybackState::Started)]);
+        let busy = "voice slot busy".to_string();
+        let out = fail_utterance(&mut pacer, &mut outcomes, UtteranceId(1), busy.clone(), t0);
+        assert_eq!(
+            playback(&out),
+            vec![(1, PlaybackState::Failed(busy.clone()))]
+        );
+        // Its late chunks are ignored; nothing more is reported for it.
+        pacer.push_chunk(chunk(1, 2));
+        let mut later = Vec::new();
+        for ms in (20..400).step_by(20) {
+            later.extend(std::iter::from_fn(|| {
+                pacer.poll(t0 + Duration::from_millis(ms))
+            }));
+        }
+        assert!(playback(&later).is_empty(), "{:?}", playback(&later));
+        assert!(fail_utterance(&mut pacer, &mut outcomes, UtteranceId(1), busy, t0).is_empty());
+    }
+
+    #[test]
+    fn failing_an_utterance_never_seen_reports_it_and_ignores_its_chunks() {
+        let t0 = Instant::now();
+        let mut pacer = Pacer::new(PacerConfig::default(), 1, 1);
+        let mut outcomes = Outcomes::default();
+        let out = fail_utterance(&mut pacer, &mut outcomes, UtteranceId(9), "busy".into(), t0);
+        assert_eq!(
+            playback(&out),
+            vec![(9, PlaybackState::Failed("busy".into()))]
+        );
+        pacer.push_chunk(chunk(9, 0));
+        assert!(std::iter::from_fn(|| pacer.poll(t0)).next().is_none());
     }
 }
