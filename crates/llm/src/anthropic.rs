@@ -4,15 +4,14 @@ use std::fmt;
 use std::time::Duration;
 
 use base64::Engine as _;
-use hyper::Uri;
 use hyper::header::{HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
 use crate::error::LlmError;
-use crate::http::{self, HttpClient, RetryPolicy};
-use crate::key::ApiKey;
+use crate::http::{DEFAULT_RETRY, Hosted, RetryPolicy};
 use crate::types::{Part, Request, Response, ToolCall, Usage};
 use crate::{CompletionFuture, Provider, tools};
+use provider_http::ApiKey;
 
 /// The public Anthropic API.
 pub const ANTHROPIC_DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -44,7 +43,7 @@ impl AnthropicConfig {
             base_url: ANTHROPIC_DEFAULT_BASE_URL.to_owned(),
             api_key: ApiKey::new(api_key),
             timeout: Duration::from_secs(60),
-            retry: RetryPolicy::default(),
+            retry: DEFAULT_RETRY,
             default_model: ANTHROPIC_DEFAULT_MODEL.to_owned(),
         }
     }
@@ -54,21 +53,15 @@ impl AnthropicConfig {
 /// images as base64 `image` blocks, `x-api-key` and `anthropic-version`
 /// headers.
 pub struct AnthropicProvider {
-    base_url: String,
-    endpoint: Uri,
-    api_key: ApiKey,
+    api: Hosted,
     default_model: String,
-    http: HttpClient,
 }
 
 impl fmt::Debug for AnthropicProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AnthropicProvider")
-            .field("base_url", &self.base_url)
-            .field("api_key", &self.api_key)
+            .field("api", &self.api)
             .field("default_model", &self.default_model)
-            .field("timeout", &self.http.timeout())
-            .field("retry", &self.http.retry())
             .finish()
     }
 }
@@ -81,47 +74,40 @@ impl AnthropicProvider {
                 "the anthropic provider needs an API key (ANTHROPIC_API_KEY)".to_owned(),
             ));
         }
-        // Fails early (as a config error) on keys that cannot be a header.
-        http::secret_header("", &config.api_key)?;
-        let base_url = http::normalize_base_url(&config.base_url)?;
-        let endpoint = http::endpoint(&base_url, "/v1/messages")?;
-        let http = HttpClient::new("anthropic", config.timeout, config.retry)?;
-        Ok(AnthropicProvider {
-            base_url,
-            endpoint,
-            api_key: config.api_key,
-            default_model: config.default_model,
-            http,
-        })
-    }
-
-    /// The API root in use.
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    async fn run(&self, req: Request) -> Result<Response, LlmError> {
-        let body = request_body(&req, &self.default_model)?;
-        let body = serde_json::to_vec(&body)
-            .map_err(|e| LlmError::InvalidRequest(format!("cannot encode request: {e}")))?;
-        let headers = [
+        // A key that cannot be a header fails here, as a config error.
+        let headers = vec![
             (
                 HeaderName::from_static("x-api-key"),
-                http::secret_header("", &self.api_key)?,
+                config.api_key.header("")?,
             ),
             (
                 HeaderName::from_static("anthropic-version"),
                 HeaderValue::from_static(ANTHROPIC_VERSION),
             ),
         ];
-        let bytes = self
-            .http
-            .post_json(&self.endpoint, &headers, body.into(), Some(&self.api_key))
-            .await?;
-        parse_response(&bytes).map_err(|message| LlmError::InvalidResponse {
-            provider: "anthropic".to_owned(),
-            message: self.api_key.scrub(&message),
+        let api = Hosted::new(
+            "anthropic",
+            &config.base_url,
+            "/v1/messages",
+            Some(config.api_key),
+            headers,
+            config.timeout,
+            config.retry,
+        )?;
+        Ok(AnthropicProvider {
+            api,
+            default_model: config.default_model,
         })
+    }
+
+    /// The API root in use.
+    pub fn base_url(&self) -> &str {
+        self.api.base_url()
+    }
+
+    async fn run(&self, req: Request) -> Result<Response, LlmError> {
+        let body = request_body(&req, &self.default_model)?;
+        self.api.call(&body, parse_response).await
     }
 }
 
@@ -178,20 +164,7 @@ pub(crate) fn request_body(req: &Request, default_model: &str) -> Result<Value, 
     if let Some(t) = crate::temperature(req) {
         body["temperature"] = Value::from(t);
     }
-    if !req.tools.is_empty() {
-        let specs: Vec<Value> = req
-            .tools
-            .iter()
-            .map(|t| {
-                let mut spec = json!({"name": t.name, "input_schema": t.input_schema});
-                if !t.description.is_empty() {
-                    spec["description"] = Value::from(t.description.as_str());
-                }
-                spec
-            })
-            .collect();
-        body["tools"] = Value::Array(specs);
-    }
+    tools::set_specs(&mut body, &req.tools, |t| tools::spec(t, "input_schema"));
     Ok(body)
 }
 
@@ -228,7 +201,10 @@ pub(crate) fn parse_response(body: &[u8]) -> Result<Response, String> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| format!("response is not JSON: {e}"))?;
     if value.get("type").and_then(Value::as_str) == Some("error") {
-        return Err(format!("error object: {}", http::error_message(body)));
+        return Err(format!(
+            "error object: {}",
+            crate::http::error_message(body)
+        ));
     }
     let content = value
         .get("content")

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+pub use provider_http::HttpError;
+
 /// Everything that can go wrong while asking a provider for a completion.
 ///
 /// Messages never contain API keys: server error bodies are truncated and
@@ -15,78 +17,12 @@ pub enum LlmError {
     /// The request itself cannot be sent (e.g. no messages).
     #[error("invalid LLM request: {0}")]
     InvalidRequest(String),
-    /// The TCP or TLS connection could not be established.
-    #[error("cannot connect to {provider}: {message}")]
-    Connect {
-        /// Provider name.
-        provider: String,
-        /// What failed.
-        message: String,
-    },
-    /// The connection failed after it was established (reset, closed early).
-    #[error("{provider} connection failed: {message}")]
-    Transport {
-        /// Provider name.
-        provider: String,
-        /// What failed.
-        message: String,
-    },
-    /// One attempt took longer than the configured timeout.
-    #[error("{provider} did not answer within {}ms", timeout.as_millis())]
-    Timeout {
-        /// Provider name.
-        provider: String,
-        /// The per-attempt timeout that expired.
-        timeout: Duration,
-    },
-    /// HTTP 429: too many requests.
-    #[error("{provider} rate limited the request (HTTP 429): {message}")]
-    RateLimited {
-        /// Provider name.
-        provider: String,
-        /// The server's `retry-after`, when it sent one.
-        retry_after: Option<Duration>,
-        /// The server's message.
-        message: String,
-    },
-    /// HTTP 401 or 403: the key is missing, wrong or not allowed.
-    #[error("{provider} refused the credentials (HTTP {status}): {message}")]
-    Auth {
-        /// Provider name.
-        provider: String,
-        /// 401 or 403.
-        status: u16,
-        /// The server's message.
-        message: String,
-    },
-    /// HTTP 5xx (including Anthropic's 529 "overloaded").
-    #[error("{provider} server error (HTTP {status}): {message}")]
-    Server {
-        /// Provider name.
-        provider: String,
-        /// The status code.
-        status: u16,
-        /// The server's message.
-        message: String,
-    },
-    /// Any other non-success status (400 bad request, 404 unknown model, …).
-    #[error("{provider} rejected the request (HTTP {status}): {message}")]
-    Api {
-        /// Provider name.
-        provider: String,
-        /// The status code.
-        status: u16,
-        /// The server's message.
-        message: String,
-    },
-    /// A success status with a body that is not the expected JSON.
-    #[error("{provider} sent an unusable response: {message}")]
-    InvalidResponse {
-        /// Provider name.
-        provider: String,
-        /// What was wrong with it.
-        message: String,
-    },
+    /// The exchange with the provider failed: no connection, a broken
+    /// one, no answer within the timeout, a non-success status (429,
+    /// 401/403, 5xx, any other) or a success with a body that is not the
+    /// expected JSON. See [`HttpError`] for each kind.
+    #[error(transparent)]
+    Http(HttpError),
     /// The offline provider's OCR step failed (tesseract missing, crashed
     /// or timed out).
     #[error("offline OCR failed: {0}")]
@@ -97,20 +33,13 @@ impl LlmError {
     /// Whether the same request may succeed when sent again later: rate
     /// limits, server errors, timeouts and connection failures.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            LlmError::Connect { .. }
-                | LlmError::Transport { .. }
-                | LlmError::Timeout { .. }
-                | LlmError::RateLimited { .. }
-                | LlmError::Server { .. }
-        )
+        matches!(self, LlmError::Http(err) if err.is_retryable())
     }
 
     /// Whether the credentials are the problem: the caller should stop using
     /// this provider until its settings change.
     pub fn is_auth(&self) -> bool {
-        matches!(self, LlmError::Auth { .. })
+        matches!(self, LlmError::Http(err) if err.is_auth())
     }
 
     /// Whether the configuration is the problem (no use retrying until the
@@ -122,7 +51,7 @@ impl LlmError {
     /// How long the server asked us to wait, if it said.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            LlmError::RateLimited { retry_after, .. } => *retry_after,
+            LlmError::Http(err) => err.retry_after(),
             _ => None,
         }
     }
@@ -130,11 +59,34 @@ impl LlmError {
     /// The HTTP status behind the error, if there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            LlmError::RateLimited { .. } => Some(429),
-            LlmError::Auth { status, .. }
-            | LlmError::Server { status, .. }
-            | LlmError::Api { status, .. } => Some(*status),
+            LlmError::Http(err) => err.status(),
             _ => None,
+        }
+    }
+}
+
+impl provider_http::retry::Retryable for LlmError {
+    fn is_retryable(&self) -> bool {
+        LlmError::is_retryable(self)
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        LlmError::retry_after(self)
+    }
+}
+
+impl From<HttpError> for LlmError {
+    /// Settings problems are this crate's [`LlmError::InvalidConfig`]; an
+    /// answer above the size limit is a broken transfer, sent again like
+    /// one; everything else is kept as it is.
+    fn from(err: HttpError) -> Self {
+        match err {
+            HttpError::Config(message) => LlmError::InvalidConfig(message),
+            HttpError::TooLarge { provider, limit } => LlmError::Http(HttpError::Transport {
+                provider,
+                message: format!("the answer is larger than {limit} bytes"),
+            }),
+            other => LlmError::Http(other),
         }
     }
 }

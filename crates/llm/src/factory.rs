@@ -5,9 +5,9 @@ use std::sync::Arc;
 use crate::Provider;
 use crate::anthropic::{AnthropicConfig, AnthropicProvider};
 use crate::error::LlmError;
-use crate::key::ApiKey;
 use crate::offline::OfflineProvider;
 use crate::openai::{OpenAiConfig, OpenAiProvider};
+use provider_http::ApiKey;
 
 /// The provider kinds [`provider_from_settings`] understands.
 pub const PROVIDER_KINDS: [&str; 4] = ["anthropic", "openai", "openai-compatible", "offline"];

@@ -1,377 +1,168 @@
-//! The HTTP transport shared by the hosted providers: one hyper client per
-//! provider (rustls with webpki roots and the ring provider, http and
-//! https), a per-attempt timeout, bounded response bodies, status
-//! classification and retries with exponential backoff.
+//! The HTTP side of the hosted providers: their retry policy and
+//! [`Hosted`], what each of them holds (API root, endpoint, key, headers,
+//! the `provider-http` client) and how it sends one JSON request, retried
+//! per the policy, and parses the answer.
 
 use std::fmt;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Bytes;
-use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
-use hyper::{Method, StatusCode, Uri};
-use tls_client::retry::StatusClass;
+use hyper::Uri;
+use hyper::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use provider_http::{ApiClient, ApiKey, Caller, HttpError, Post};
 
 use crate::error::LlmError;
-use crate::key::ApiKey;
+use crate::types::Response;
 
 /// Largest response body accepted (a completion is a few KiB).
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// How much of a server's error message is kept.
 const MAX_ERROR_CHARS: usize = 300;
+pub use provider_http::retry::RetryPolicy;
 
-/// When and how often a failed request is sent again.
-///
-/// Only errors with [`LlmError::is_retryable`] are retried. The wait before
-/// retry `n` (1-based) is `initial_backoff × 2^(n-1)`, capped at
-/// `max_backoff`; a 429's `retry-after` (or `retry-after-ms`) replaces it,
-/// unless it exceeds `max_retry_after`, in which case the error is returned
-/// at once (the caller's loop will come back later anyway).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts in total, the first one included (at least 1 is made).
-    pub max_attempts: u32,
-    /// Wait before the first retry.
-    pub initial_backoff: Duration,
-    /// Upper bound on the exponential wait.
-    pub max_backoff: Duration,
-    /// Longest `retry-after` honoured.
-    pub max_retry_after: Duration,
+/// The hosted providers' retry policy unless configured otherwise: 3
+/// attempts, 500 ms doubling up to 8 s, a server's `retry-after` honoured
+/// up to 30 s.
+pub const DEFAULT_RETRY: RetryPolicy = RetryPolicy {
+    max_attempts: 3,
+    initial_backoff: Duration::from_millis(500),
+    max_backoff: Duration::from_secs(8),
+    max_retry_after: Duration::from_secs(30),
+};
+
+/// A hosted provider's connection: its API root, the endpoint, its key
+/// (scrubbed from every message), the headers sent with every request and
+/// the HTTP client with its retry policy.
+pub(crate) struct Hosted {
+    base_url: String,
+    endpoint: Uri,
+    key: Option<ApiKey>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    client: ApiClient,
 }
 
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(8),
-            max_retry_after: Duration::from_secs(30),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// No retries: one attempt only.
-    pub fn none() -> Self {
-        RetryPolicy {
-            max_attempts: 1,
-            ..RetryPolicy::default()
-        }
-    }
-
-    /// The exponential wait before retry number `retry` (1-based).
-    pub fn backoff(&self, retry: u32) -> Duration {
-        self.shared().backoff(retry)
-    }
-
-    /// The wait before sending again after `err` on attempt `attempt`
-    /// (1-based), or `None` when the error is final.
-    pub fn delay_after(&self, err: &LlmError, attempt: u32) -> Option<Duration> {
-        self.shared()
-            .delay_after(err.is_retryable(), err.retry_after(), attempt)
-    }
-
-    /// The same numbers for `tls_client::retry`.
-    fn shared(&self) -> tls_client::retry::Backoff {
-        tls_client::retry::Backoff {
-            max_attempts: self.max_attempts,
-            initial_backoff: self.initial_backoff,
-            max_backoff: self.max_backoff,
-            max_retry_after: self.max_retry_after,
-        }
-    }
-}
-
-/// Checks a base URL (`http` or `https`, with a host, no query) and returns
-/// it without a trailing slash.
-pub(crate) fn normalize_base_url(base_url: &str) -> Result<String, LlmError> {
-    let trimmed = base_url.trim().trim_end_matches('/');
-    let uri: Uri = trimmed
-        .parse()
-        .map_err(|e| LlmError::InvalidConfig(format!("base URL {trimmed:?} is not a URL: {e}")))?;
-    match uri.scheme_str() {
-        Some("http") | Some("https") => {}
-        _ => {
-            return Err(LlmError::InvalidConfig(format!(
-                "base URL {trimmed:?} must start with http:// or https://"
-            )));
-        }
-    }
-    if uri.authority().is_none() {
-        return Err(LlmError::InvalidConfig(format!(
-            "base URL {trimmed:?} has no host"
-        )));
-    }
-    if uri.query().is_some() {
-        return Err(LlmError::InvalidConfig(format!(
-            "base URL {trimmed:?} must not have a query"
-        )));
-    }
-    Ok(trimmed.to_owned())
-}
-
-/// `base` (normalized) joined with `path` (starting with `/`).
-pub(crate) fn endpoint(base: &str, path: &str) -> Result<Uri, LlmError> {
-    let joined = format!("{base}{path}");
-    joined
-        .parse()
-        .map_err(|e| LlmError::InvalidConfig(format!("endpoint {joined:?} is not a URL: {e}")))
-}
-
-/// A header value holding a secret, marked sensitive so hyper never logs it.
-pub(crate) fn secret_header(prefix: &str, key: &ApiKey) -> Result<HeaderValue, LlmError> {
-    let mut value = HeaderValue::from_str(&format!("{prefix}{}", key.expose())).map_err(|_| {
-        LlmError::InvalidConfig(
-            "API key contains characters that are not allowed in an HTTP header".to_owned(),
-        )
-    })?;
-    value.set_sensitive(true);
-    Ok(value)
-}
-
-/// One provider's HTTP client.
-pub(crate) struct HttpClient {
-    client: tls_client::HttpsClient<Full<Bytes>>,
-    provider: String,
-    timeout: Duration,
-    retry: RetryPolicy,
-}
-
-impl fmt::Debug for HttpClient {
+impl fmt::Debug for Hosted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HttpClient")
-            .field("provider", &self.provider)
-            .field("timeout", &self.timeout)
-            .field("retry", &self.retry)
+        f.debug_struct("Hosted")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.key)
+            .field("timeout", &self.client.timeout())
+            .field("retry", &self.client.retry())
             .finish_non_exhaustive()
     }
 }
 
-impl HttpClient {
-    /// A client for `provider` (its name, used in errors) with a per-attempt
-    /// `timeout`.
+impl Hosted {
+    /// Checks `base_url` and joins `path` to it; `headers` (the key's
+    /// among them) go with every request, after `Content-Type:
+    /// application/json`. `provider` names it in errors and logs.
     pub(crate) fn new(
         provider: &str,
+        base_url: &str,
+        path: &str,
+        key: Option<ApiKey>,
+        headers: Vec<(HeaderName, HeaderValue)>,
         timeout: Duration,
         retry: RetryPolicy,
     ) -> Result<Self, LlmError> {
-        if timeout.is_zero() {
-            return Err(LlmError::InvalidConfig("timeout must be above zero".into()));
-        }
-        // The daemon's one TLS configuration (webpki roots plus its
-        // --extra-ca-file), installed at start.
-        let client = tls_client::TlsClient::global()
-            .map_err(|e| LlmError::InvalidConfig(format!("TLS set-up failed: {e}")))?
-            .https_client(Some(timeout));
-        Ok(HttpClient {
+        let base_url = provider_http::normalize_base_url(base_url)?;
+        let endpoint = provider_http::endpoint(&base_url, path)?;
+        let caller = Caller {
+            user_agent: concat!("llm-crate/", env!("CARGO_PKG_VERSION")),
+            what: "LLM request",
+        };
+        let client = ApiClient::new(provider, timeout, retry, caller)?;
+        let mut all = vec![(CONTENT_TYPE, HeaderValue::from_static("application/json"))];
+        all.extend(headers);
+        Ok(Hosted {
+            base_url,
+            endpoint,
+            key,
+            headers: all,
             client,
-            provider: provider.to_owned(),
-            timeout,
-            retry,
         })
     }
 
-    /// The per-attempt timeout.
-    pub(crate) fn timeout(&self) -> Duration {
-        self.timeout
+    /// The API root in use.
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base_url
     }
 
-    /// The retry policy.
-    pub(crate) fn retry(&self) -> RetryPolicy {
-        self.retry
-    }
-
-    /// POSTs `body` (JSON) to `uri` with `headers`, retrying per the policy,
-    /// and returns the body of the first 2xx answer. `key` is scrubbed from
-    /// every error message.
-    pub(crate) async fn post_json(
+    /// POSTs `body` as JSON, retrying per the policy, and `parse`s the
+    /// first 2xx answer; what `parse` refuses is an
+    /// [`HttpError::InvalidResponse`] (with the key scrubbed).
+    pub(crate) async fn call(
         &self,
-        uri: &Uri,
-        headers: &[(HeaderName, HeaderValue)],
-        body: Bytes,
-        key: Option<&ApiKey>,
-    ) -> Result<Bytes, LlmError> {
-        tls_client::retry::run(
-            &self.provider,
-            "LLM request",
-            || self.attempt(uri, headers, body.clone(), key),
-            |err, attempt| self.retry.delay_after(err, attempt),
-        )
-        .await
-    }
-
-    async fn attempt(
-        &self,
-        uri: &Uri,
-        headers: &[(HeaderName, HeaderValue)],
-        body: Bytes,
-        key: Option<&ApiKey>,
-    ) -> Result<Bytes, LlmError> {
-        let mut builder = hyper::Request::builder()
-            .method(Method::POST)
-            .uri(uri.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .header(USER_AGENT, concat!("llm-crate/", env!("CARGO_PKG_VERSION")));
-        for (name, value) in headers {
-            builder = builder.header(name, value.clone());
-        }
-        let request = builder
-            .body(Full::new(body))
-            .map_err(|e| LlmError::InvalidRequest(format!("cannot build HTTP request: {e}")))?;
-        let exchange = async {
-            let response = self
-                .client
-                .request(request)
-                .await
-                .map_err(|e| self.client_error(&e))?;
-            let (parts, incoming) = response.into_parts();
-            let bytes = Limited::new(incoming, MAX_BODY_BYTES)
-                .collect()
-                .await
-                .map_err(|e| LlmError::Transport {
-                    provider: self.provider.clone(),
-                    message: format!("reading the response body failed: {e}"),
-                })?
-                .to_bytes();
-            Ok::<_, LlmError>((parts.status, parts.headers, bytes))
+        body: &serde_json::Value,
+        parse: fn(&[u8]) -> Result<Response, String>,
+    ) -> Result<Response, LlmError> {
+        let body = serde_json::to_vec(body)
+            .map_err(|e| LlmError::InvalidRequest(format!("cannot encode request: {e}")))?;
+        let post = Post {
+            uri: &self.endpoint,
+            headers: &self.headers,
+            body: body.into(),
+            max_bytes: MAX_BODY_BYTES,
+            key: self.key.as_ref(),
         };
-        let (status, headers, bytes) = tokio::time::timeout(self.timeout, exchange)
-            .await
-            .map_err(|_| LlmError::Timeout {
-                provider: self.provider.clone(),
-                timeout: self.timeout,
-            })??;
-        if status.is_success() {
-            return Ok(bytes);
-        }
-        Err(self.status_error(status, &headers, &bytes, key))
-    }
-
-    fn client_error(&self, err: &hyper_util::client::legacy::Error) -> LlmError {
-        let (message, is_connect) = tls_client::retry::describe_client_error(err);
-        if is_connect {
-            LlmError::Connect {
-                provider: self.provider.clone(),
-                message,
-            }
-        } else {
-            LlmError::Transport {
-                provider: self.provider.clone(),
-                message,
-            }
-        }
-    }
-
-    fn status_error(
-        &self,
-        status: StatusCode,
-        headers: &hyper::HeaderMap,
-        body: &[u8],
-        key: Option<&ApiKey>,
-    ) -> LlmError {
-        let mut message = error_message(body);
-        if let Some(key) = key {
-            message = key.scrub(&message);
-        }
-        let provider = self.provider.clone();
-        let code = status.as_u16();
-        match tls_client::retry::classify(code) {
-            StatusClass::RateLimited => LlmError::RateLimited {
-                provider,
-                retry_after: tls_client::retry::retry_after(headers),
-                message,
-            },
-            StatusClass::Auth => LlmError::Auth {
-                provider,
-                status: code,
-                message,
-            },
-            StatusClass::Server => LlmError::Server {
-                provider,
-                status: code,
-                message,
-            },
-            StatusClass::Other => LlmError::Api {
-                provider,
-                status: code,
-                message,
-            },
-        }
+        let answer = self.client.post::<LlmError>(&post).await?;
+        parse(&answer.bytes).map_err(|message| {
+            LlmError::Http(HttpError::InvalidResponse {
+                provider: self.client.provider().to_owned(),
+                message: match &self.key {
+                    Some(key) => key.scrub(&message),
+                    None => message,
+                },
+            })
+        })
     }
 }
 
 /// A short message from an error body (see
-/// [`tls_client::retry::error_message`]), at most `MAX_ERROR_CHARS` long.
+/// [`provider_http::retry::error_message`]), at most `MAX_ERROR_CHARS` long.
 pub(crate) fn error_message(body: &[u8]) -> String {
-    tls_client::retry::error_message(body, MAX_ERROR_CHARS)
+    provider_http::retry::error_message(body, MAX_ERROR_CHARS)
 }
 
-pub(crate) use tls_client::retry::truncate_chars;
+pub(crate) use provider_http::retry::truncate_chars;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_and_caps() {
-        let policy = RetryPolicy {
-            max_attempts: 10,
-            initial_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_millis(700),
-            max_retry_after: Duration::from_secs(5),
-        };
-        assert_eq!(policy.backoff(1), Duration::from_millis(100));
-        assert_eq!(policy.backoff(2), Duration::from_millis(200));
-        assert_eq!(policy.backoff(3), Duration::from_millis(400));
-        assert_eq!(policy.backoff(4), Duration::from_millis(700));
-        assert_eq!(policy.backoff(u32::MAX), Duration::from_millis(700));
-    }
-
-    #[test]
     fn delay_follows_the_error_kind() {
         let policy = RetryPolicy {
             max_attempts: 3,
-            ..RetryPolicy::default()
+            ..DEFAULT_RETRY
         };
-        let limited = |secs| LlmError::RateLimited {
-            provider: "p".into(),
-            retry_after: Some(Duration::from_secs(secs)),
-            message: String::new(),
+        let limited = |secs| {
+            LlmError::Http(HttpError::RateLimited {
+                provider: "p".into(),
+                retry_after: Some(Duration::from_secs(secs)),
+                message: String::new(),
+            })
         };
         assert_eq!(
-            policy.delay_after(&limited(2), 1),
+            policy.delay_for(&limited(2), 1),
             Some(Duration::from_secs(2))
         );
-        assert_eq!(policy.delay_after(&limited(2), 3), None);
-        assert_eq!(policy.delay_after(&limited(3600), 1), None);
-        let auth = LlmError::Auth {
+        assert_eq!(policy.delay_for(&limited(2), 3), None);
+        assert_eq!(policy.delay_for(&limited(3600), 1), None);
+        let auth = LlmError::Http(HttpError::Auth {
             provider: "p".into(),
             status: 401,
             message: String::new(),
-        };
-        assert_eq!(policy.delay_after(&auth, 1), None);
-        let server = LlmError::Server {
+        });
+        assert_eq!(policy.delay_for(&auth, 1), None);
+        let server = LlmError::Http(HttpError::Server {
             provider: "p".into(),
             status: 503,
             message: String::new(),
-        };
+        });
         assert_eq!(
-            policy.delay_after(&server, 2),
+            policy.delay_for(&server, 2),
             Some(policy.initial_backoff * 2)
         );
-    }
-
-    #[test]
-    fn base_urls_are_checked() {
-        assert_eq!(
-            normalize_base_url("https://api.openai.com/v1/").ok(),
-            Some("https://api.openai.com/v1".to_owned())
-        );
-        assert!(normalize_base_url("localhost:11434").is_err());
-        assert!(normalize_base_url("ftp://x").is_err());
-        assert!(normalize_base_url("http://x/?a=b").is_err());
-        assert!(normalize_base_url("").is_err());
-        assert!(normalize_base_url("not a url").is_err());
     }
 
     #[test]

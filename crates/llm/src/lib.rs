@@ -13,14 +13,15 @@
 //!
 //! # HTTP behaviour
 //!
-//! Both HTTP providers use hyper 1 with rustls (webpki roots, ring), over
-//! `https` or plain `http` (local servers). Every attempt has a timeout
+//! Both HTTP providers go through `provider-http` (hyper 1 over
+//! `tls-client`'s rustls: webpki roots, ring), over `https` or plain
+//! `http` (local servers). Every attempt has a timeout
 //! covering connect, send and the whole answer; failures that
 //! [`LlmError::is_retryable`] (429 honouring `retry-after`, 5xx, timeouts,
 //! connect and connection errors) are retried with exponential backoff per
 //! [`RetryPolicy`]; 401/403 are [`LlmError::is_auth`] and never retried.
 //! Answers are bounded (8 MiB), malformed JSON is an
-//! [`LlmError::InvalidResponse`], and error messages never contain the API
+//! [`HttpError::InvalidResponse`], and error messages never contain the API
 //! key ([`ApiKey`] prints `[redacted]`; server messages are scrubbed).
 //!
 //! # Tool calling
@@ -69,7 +70,7 @@
 //! A tool call in an answer that breaks these rules (arguments that are not
 //! valid JSON or not an object, no function name, a `type` other than
 //! `function`, a `tool_use` block without id) makes the whole answer an
-//! [`LlmError::InvalidResponse`] (not retried).
+//! [`HttpError::InvalidResponse`] (not retried).
 //!
 //! # Offline conventions
 //!
@@ -137,7 +138,6 @@ mod anthropic;
 mod error;
 mod factory;
 mod http;
-mod key;
 pub mod offline;
 mod openai;
 mod registry;
@@ -155,8 +155,7 @@ pub use error::LlmError;
 pub use factory::{
     PROVIDER_KINDS, default_provider, default_provider_from_env, provider_from_settings,
 };
-pub use http::RetryPolicy;
-pub use key::ApiKey;
+pub use http::{DEFAULT_RETRY, RetryPolicy};
 pub use offline::{
     ChangeMetrics, OFFLINE_CHAT_REPLY, OFFLINE_MODEL, OFFLINE_TOOL_CALL_ID, OfflineConfig,
     OfflineProvider, SKIP, SNAPSHOT_TOOL, parse_metrics,
@@ -164,6 +163,7 @@ pub use offline::{
 pub use openai::{
     OPENAI_DEFAULT_BASE_URL, OPENAI_DEFAULT_MODEL, OpenAiConfig, OpenAiFlavor, OpenAiProvider,
 };
+pub use provider_http::{ApiKey, HttpError};
 pub use registry::{ProviderSet, Unconfigured, XAI_DEFAULT_BASE_URL, provider_family};
 pub use types::{Message, Part, Request, RequestKind, Response, Role, ToolCall, ToolSpec, Usage};
 

@@ -5,15 +5,14 @@ use std::fmt;
 use std::time::Duration;
 
 use base64::Engine as _;
-use hyper::Uri;
-use hyper::header::{AUTHORIZATION, HeaderName, HeaderValue};
+use hyper::header::AUTHORIZATION;
 use serde_json::{Value, json};
 
 use crate::error::LlmError;
-use crate::http::{self, HttpClient, RetryPolicy};
-use crate::key::ApiKey;
+use crate::http::{DEFAULT_RETRY, Hosted, RetryPolicy};
 use crate::types::{Message, Part, Request, Response, ToolCall, Usage};
 use crate::{CompletionFuture, Provider, tools};
+use provider_http::ApiKey;
 
 /// The public OpenAI API root.
 pub const OPENAI_DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -58,7 +57,7 @@ impl OpenAiConfig {
             base_url: OPENAI_DEFAULT_BASE_URL.to_owned(),
             api_key: Some(ApiKey::new(api_key)),
             timeout: Duration::from_secs(60),
-            retry: RetryPolicy::default(),
+            retry: DEFAULT_RETRY,
             default_model: OPENAI_DEFAULT_MODEL.to_owned(),
             flavor: OpenAiFlavor::OpenAi,
         }
@@ -71,7 +70,7 @@ impl OpenAiConfig {
             base_url: base_url.into(),
             api_key: None,
             timeout: Duration::from_secs(120),
-            retry: RetryPolicy::default(),
+            retry: DEFAULT_RETRY,
             default_model: String::new(),
             flavor: OpenAiFlavor::Compatible,
         }
@@ -82,23 +81,17 @@ impl OpenAiConfig {
 /// message, images as `image_url` parts holding `data:` URLs, and
 /// `Authorization: Bearer` when a key is set.
 pub struct OpenAiProvider {
-    base_url: String,
-    endpoint: Uri,
-    api_key: Option<ApiKey>,
+    api: Hosted,
     default_model: String,
     flavor: OpenAiFlavor,
-    http: HttpClient,
 }
 
 impl fmt::Debug for OpenAiProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OpenAiProvider")
-            .field("base_url", &self.base_url)
-            .field("api_key", &self.api_key)
+            .field("api", &self.api)
             .field("default_model", &self.default_model)
             .field("flavor", &self.flavor)
-            .field("timeout", &self.http.timeout())
-            .field("retry", &self.http.retry())
             .finish()
     }
 }
@@ -107,55 +100,40 @@ impl OpenAiProvider {
     /// Checks the settings and builds the HTTP client.
     pub fn new(config: OpenAiConfig) -> Result<Self, LlmError> {
         let api_key = config.api_key.filter(|k| !k.is_empty());
-        match (&api_key, config.flavor) {
+        // A key that cannot be a header fails here, as a config error.
+        let headers = match (&api_key, config.flavor) {
             (None, OpenAiFlavor::OpenAi) => {
                 return Err(LlmError::InvalidConfig(
                     "the openai provider needs an API key (OPENAI_API_KEY)".to_owned(),
                 ));
             }
-            (Some(key), _) => {
-                http::secret_header("Bearer ", key)?;
-            }
-            (None, OpenAiFlavor::Compatible) => {}
-        }
-        let base_url = http::normalize_base_url(&config.base_url)?;
-        let endpoint = http::endpoint(&base_url, "/chat/completions")?;
-        let name = flavor_name(config.flavor);
-        let http = HttpClient::new(name, config.timeout, config.retry)?;
-        Ok(OpenAiProvider {
-            base_url,
-            endpoint,
+            (Some(key), _) => vec![(AUTHORIZATION, key.header("Bearer ")?)],
+            (None, OpenAiFlavor::Compatible) => Vec::new(),
+        };
+        let api = Hosted::new(
+            flavor_name(config.flavor),
+            &config.base_url,
+            "/chat/completions",
             api_key,
+            headers,
+            config.timeout,
+            config.retry,
+        )?;
+        Ok(OpenAiProvider {
+            api,
             default_model: config.default_model,
             flavor: config.flavor,
-            http,
         })
     }
 
     /// The API root in use.
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        self.api.base_url()
     }
 
     async fn run(&self, req: Request) -> Result<Response, LlmError> {
         let body = request_body(&req, &self.default_model, self.flavor)?;
-        let body = serde_json::to_vec(&body)
-            .map_err(|e| LlmError::InvalidRequest(format!("cannot encode request: {e}")))?;
-        let mut headers: Vec<(HeaderName, HeaderValue)> = Vec::new();
-        if let Some(key) = &self.api_key {
-            headers.push((AUTHORIZATION, http::secret_header("Bearer ", key)?));
-        }
-        let bytes = self
-            .http
-            .post_json(&self.endpoint, &headers, body.into(), self.api_key.as_ref())
-            .await?;
-        parse_response(&bytes).map_err(|message| LlmError::InvalidResponse {
-            provider: self.name().to_owned(),
-            message: match &self.api_key {
-                Some(key) => key.scrub(&message),
-                None => message,
-            },
-        })
+        self.api.call(&body, parse_response).await
     }
 }
 
@@ -218,20 +196,11 @@ pub(crate) fn request_body(
     if let Some(t) = crate::temperature(req) {
         body["temperature"] = Value::from(t);
     }
-    if !req.tools.is_empty() {
-        let specs: Vec<Value> = req
-            .tools
-            .iter()
-            .map(|t| {
-                let mut function = json!({"name": t.name, "parameters": t.input_schema});
-                if !t.description.is_empty() {
-                    function["description"] = Value::from(t.description.as_str());
-                }
-                json!({"type": "function", "function": function})
-            })
-            .collect();
-        body["tools"] = Value::Array(specs);
-    }
+    tools::set_specs(
+        &mut body,
+        &req.tools,
+        |t| json!({"type": "function", "function": tools::spec(t, "parameters")}),
+    );
     Ok(body)
 }
 
@@ -354,7 +323,10 @@ pub(crate) fn parse_response(body: &[u8]) -> Result<Response, String> {
         .and_then(|c| c.first())
     else {
         if value.get("error").is_some() {
-            return Err(format!("error object: {}", http::error_message(body)));
+            return Err(format!(
+                "error object: {}",
+                crate::http::error_message(body)
+            ));
         }
         return Err("response has no choices".to_owned());
     };
@@ -430,7 +402,7 @@ fn tool_call(index: usize, call: &Value) -> Result<ToolCall, String> {
         Some(Value::String(text)) => Some(serde_json::from_str::<Value>(text).map_err(|e| {
             format!(
                 "tool call {id:?} ({name}) has arguments that are not valid JSON: {e}: {}",
-                http::truncate_chars(text, 200)
+                crate::http::truncate_chars(text, 200)
             )
         })?),
         other => other.cloned(),

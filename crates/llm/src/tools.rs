@@ -1,6 +1,6 @@
 //! Checks shared by both HTTP wire mappings of tool calling.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::error::LlmError;
 use crate::types::{Part, Role, ToolCall, ToolSpec};
@@ -108,5 +108,25 @@ pub(crate) fn received_input(id: &str, input: Option<&Value>) -> Result<Value, S
         Some(_) => Err(format!(
             "tool call {id:?} has an input that is not a JSON object"
         )),
+    }
+}
+
+/// A tool's wire spec as both APIs start it: `name`, the input schema under
+/// `schema_key` (Anthropic `input_schema`, OpenAI `parameters`) and the
+/// `description` when there is one.
+pub(crate) fn spec(tool: &ToolSpec, schema_key: &str) -> Value {
+    let mut spec = json!({ "name": tool.name });
+    spec[schema_key] = tool.input_schema.clone();
+    if !tool.description.is_empty() {
+        spec["description"] = Value::from(tool.description.as_str());
+    }
+    spec
+}
+
+/// Sets `tools` of a request body to each tool's `wire` spec; no key at all
+/// when there are none.
+pub(crate) fn set_specs(body: &mut Value, tools: &[ToolSpec], wire: impl Fn(&ToolSpec) -> Value) {
+    if !tools.is_empty() {
+        body["tools"] = Value::Array(tools.iter().map(wire).collect());
     }
 }

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use llm::{
-    AnthropicConfig, AnthropicProvider, LlmError, Message, OpenAiConfig, OpenAiProvider, Part,
-    Provider, Request, RetryPolicy, Role, ToolCall, ToolSpec,
+    AnthropicConfig, AnthropicProvider, HttpError, LlmError, Message, OpenAiConfig, OpenAiProvider,
+    Part, Provider, Request, RetryPolicy, Role, ToolCall, ToolSpec,
 };
 use serde_json::{Value, json};
 
@@ -42,7 +42,7 @@ async fn anthropic_request_shape_and_response() {
     assert_eq!(req.header("content-type"), Some("application/json"));
     assert_eq!(req.header("authorization"), None);
     assert_eq!(
-        req.body,
+        req.json,
         json!({
             "model": "claude-test-1",
             "max_tokens": 120,
@@ -92,7 +92,7 @@ async fn openai_request_shape_and_response() {
     );
     assert_eq!(req.header("x-api-key"), None);
     assert_eq!(
-        req.body,
+        req.json,
         json!({
             "model": llm::OPENAI_DEFAULT_MODEL,
             "max_completion_tokens": 120,
@@ -124,10 +124,10 @@ async fn openai_compatible_without_key() {
     let req = &seen[0];
     assert_eq!(req.path, "/v1/chat/completions");
     assert_eq!(req.header("authorization"), None);
-    assert_eq!(req.body["max_tokens"], json!(120));
-    assert_eq!(req.body.get("temperature"), None);
+    assert_eq!(req.json["max_tokens"], json!(120));
+    assert_eq!(req.json.get("temperature"), None);
     assert_eq!(
-        req.body["messages"][1]["content"][1]["image_url"]["url"],
+        req.json["messages"][1]["content"][1]["image_url"]["url"],
         json!("data:image/jpeg;base64,/9j/4AAQSkZJRg==")
     );
 }
@@ -136,7 +136,10 @@ async fn openai_compatible_without_key() {
 async fn rate_limit_is_retried_after_retry_after() {
     let limited = Reply {
         status: 429,
-        headers: vec![("content-type", "application/json"), ("retry-after", "0.3")],
+        headers: vec![
+            ("content-type", "application/json".into()),
+            ("retry-after", "0.3".into()),
+        ],
         body: r#"{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"}}"#.into(),
         delay: Duration::ZERO,
     };
@@ -178,7 +181,7 @@ async fn auth_error_is_not_retried_and_hides_the_key() {
         r#"{{"type":"error","error":{{"type":"authentication_error","message":"invalid x-api-key {KEY}"}}}}"#
     );
     let server = Server::start(vec![Reply {
-        body,
+        body: body.into(),
         ..Reply::json(401, "")
     }])
     .await;
@@ -209,7 +212,10 @@ async fn bad_request_is_final() {
         .complete(note_request("nope"))
         .await
         .expect_err("fails");
-    assert!(matches!(err, LlmError::Api { status: 400, .. }), "{err:?}");
+    assert!(
+        matches!(err, LlmError::Http(HttpError::Api { status: 400, .. })),
+        "{err:?}"
+    );
     assert!(!err.is_retryable() && !err.is_auth());
     assert_eq!(server.seen().len(), 1);
 }
@@ -228,7 +234,7 @@ async fn timeout_is_reported_and_retried() {
         .await
         .expect_err("times out");
     assert!(
-        matches!(err, LlmError::Timeout { timeout, .. } if timeout == Duration::from_millis(200)),
+        matches!(err, LlmError::Http(HttpError::Timeout { timeout, .. }) if timeout == Duration::from_millis(200)),
         "{err:?}"
     );
     assert!(err.is_retryable());
@@ -248,7 +254,7 @@ async fn malformed_bodies_are_errors_not_panics() {
         let server = Server::start(vec![Reply::json(200, body)]).await;
         let provider = anthropic(&server, 3, Duration::from_secs(5));
         match provider.complete(note_request("claude-test-1")).await {
-            Err(err @ LlmError::InvalidResponse { .. }) => {
+            Err(err @ LlmError::Http(HttpError::InvalidResponse { .. })) => {
                 assert!(!err.is_retryable());
                 assert_eq!(server.seen().len(), 1, "not retried: {body}");
             }
@@ -263,7 +269,10 @@ async fn malformed_bodies_are_errors_not_panics() {
             .complete(note_request("gpt-test"))
             .await
             .expect_err("invalid");
-        assert!(matches!(err, LlmError::InvalidResponse { .. }), "{err:?}");
+        assert!(
+            matches!(err, LlmError::Http(HttpError::InvalidResponse { .. })),
+            "{err:?}"
+        );
         assert_no_key(&err);
     }
 }
@@ -283,7 +292,10 @@ async fn connection_refused_is_a_retryable_connect_error() {
         .complete(note_request("m"))
         .await
         .expect_err("refused");
-    assert!(matches!(err, LlmError::Connect { .. }), "{err:?}");
+    assert!(
+        matches!(err, LlmError::Http(HttpError::Connect { .. })),
+        "{err:?}"
+    );
     assert!(err.is_retryable());
     assert_no_key(&err);
 }

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use llm::{
-    AnthropicConfig, AnthropicProvider, LlmError, Message, OpenAiConfig, OpenAiProvider, Part,
-    Provider, Request, RetryPolicy, Role, ToolCall, ToolSpec,
+    AnthropicConfig, AnthropicProvider, HttpError, LlmError, Message, OpenAiConfig, OpenAiProvider,
+    Part, Provider, Request, RetryPolicy, Role, ToolCall, ToolSpec,
 };
 use serde_json::{Value, json};
 
@@ -116,7 +116,7 @@ async fn anthropic_tool_use_round_trip() {
     let seen = server.seen();
     assert_eq!(seen.len(), 2);
     assert_eq!(
-        seen[0].body,
+        seen[0].json,
         json!({
             "model": "claude-test-1",
             "max_tokens": 300,
@@ -141,8 +141,8 @@ async fn anthropic_tool_use_round_trip() {
             ],
         })
     );
-    let body = &seen[1].body;
-    assert_eq!(body["tools"], seen[0].body["tools"]);
+    let body = &seen[1].json;
+    assert_eq!(body["tools"], seen[0].json["tools"]);
     assert_eq!(
         body["messages"],
         json!([
@@ -190,11 +190,11 @@ async fn anthropic_tool_results_go_before_other_content() {
     provider.complete(req).await.expect("completion");
     let seen = server.seen();
     assert_eq!(
-        seen[0].body["messages"][1]["content"],
+        seen[0].json["messages"][1]["content"],
         json!([{"type": "tool_use", "id": "toolu_9", "name": "see_screenshare_snapshot", "input": {}}])
     );
     assert_eq!(
-        seen[0].body["messages"][2]["content"],
+        seen[0].json["messages"][2]["content"],
         json!([
             {"type": "tool_result", "tool_use_id": "toolu_9"},
             {"type": "text", "text": "Here it is."},
@@ -229,7 +229,7 @@ async fn openai_tool_calls_round_trip() {
     let seen = server.seen();
     assert_eq!(seen.len(), 2);
     assert_eq!(
-        seen[0].body,
+        seen[0].json,
         json!({
             "model": "gpt-test",
             "max_completion_tokens": 300,
@@ -254,8 +254,8 @@ async fn openai_tool_calls_round_trip() {
             ],
         })
     );
-    let body = &seen[1].body;
-    assert_eq!(body["tools"], seen[0].body["tools"]);
+    let body = &seen[1].json;
+    assert_eq!(body["tools"], seen[0].json["tools"]);
     assert_eq!(
         body["messages"],
         json!([
@@ -322,7 +322,7 @@ async fn openai_compatible_tools_and_lenient_tool_calls() {
         ]
     );
     let seen = server.seen();
-    let body = &seen[0].body;
+    let body = &seen[0].json;
     assert_eq!(body["max_tokens"], json!(300));
     assert_eq!(body["tools"].as_array().map(Vec::len), Some(2));
     assert_eq!(
@@ -358,7 +358,7 @@ async fn malformed_tool_calls_are_invalid_responses() {
             .await
             .expect_err("malformed tool call");
         assert!(
-            matches!(&err, LlmError::InvalidResponse { provider, .. } if provider == "openai"),
+            matches!(&err, LlmError::Http(HttpError::InvalidResponse { provider, .. }) if provider == "openai"),
             "{err:?}"
         );
         assert!(!err.is_retryable());
@@ -387,7 +387,10 @@ async fn malformed_tool_calls_are_invalid_responses() {
             .complete(tool_request("claude-test-1"))
             .await
             .expect_err("malformed tool_use");
-        assert!(matches!(err, LlmError::InvalidResponse { .. }), "{err:?}");
+        assert!(
+            matches!(err, LlmError::Http(HttpError::InvalidResponse { .. })),
+            "{err:?}"
+        );
         assert_eq!(server.seen().len(), 1, "not retried: {body}");
     }
 }

@@ -1,20 +1,24 @@
-//! The retry rules every HTTPS client of the daemon shares (the LLM and
-//! speech providers): exponential backoff, a server's `Retry-After`, the
-//! class of a non-success status, and the send-again loop. Each crate keeps
-//! its own error enum and policy defaults; this is only the arithmetic and
-//! the loop.
+//! The retry rules the hosted providers share (LLM and speech):
+//! exponential backoff, a server's `Retry-After`, the class of a
+//! non-success status, the message of an error body, and the send-again
+//! loop. Each crate keeps its own error enum and policy defaults; this is
+//! only the arithmetic and the loop.
 
 use std::fmt::Display;
 use std::future::Future;
 use std::time::Duration;
 
-/// The numbers of a retry policy.
+/// When and how often a failed request is sent again. Each provider
+/// crate has its own defaults (`llm::DEFAULT_RETRY`,
+/// `speech::DEFAULT_RETRY`).
 ///
-/// The wait before retry `n` (1-based) is `initial_backoff × 2^(n-1)`,
-/// capped at `max_backoff`; a server's `retry-after` replaces it, unless it
-/// exceeds `max_retry_after`, in which case the error is returned at once.
+/// Only errors that are [`Retryable::is_retryable`] are retried. The wait
+/// before retry `n` (1-based) is `initial_backoff × 2^(n-1)`, capped at
+/// `max_backoff`; a server's `retry-after` replaces it, unless it exceeds
+/// `max_retry_after`, in which case the error is returned at once (the
+/// caller's loop will come back later anyway).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
+pub struct RetryPolicy {
     /// Attempts in total, the first one included (at least 1 is made).
     pub max_attempts: u32,
     /// Wait before the first retry.
@@ -25,7 +29,15 @@ pub struct Backoff {
     pub max_retry_after: Duration,
 }
 
-impl Backoff {
+impl RetryPolicy {
+    /// The same policy with one attempt only: no retries.
+    pub fn none(self) -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..self
+        }
+    }
+
     /// The exponential wait before retry number `retry` (1-based).
     pub fn backoff(&self, retry: u32) -> Duration {
         let shift = retry.saturating_sub(1).min(20);
@@ -53,6 +65,20 @@ impl Backoff {
             None => Some(self.backoff(attempt)),
         }
     }
+
+    /// The wait before sending again after `err` on attempt `attempt`
+    /// (1-based), or `None` when the error is final.
+    pub fn delay_for<E: Retryable>(&self, err: &E, attempt: u32) -> Option<Duration> {
+        self.delay_after(err.is_retryable(), err.retry_after(), attempt)
+    }
+}
+
+/// What the retry rules need to know of an error.
+pub trait Retryable {
+    /// Whether the same request may succeed when sent again later.
+    fn is_retryable(&self) -> bool;
+    /// How long the server asked to wait, if it said.
+    fn retry_after(&self) -> Option<Duration>;
 }
 
 /// Runs `attempt` until it succeeds or `delay_after` (given the error and
@@ -187,8 +213,8 @@ mod tests {
     use super::*;
     use hyper::header::HeaderValue;
 
-    fn policy() -> Backoff {
-        Backoff {
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
             max_attempts: 3,
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_millis(700),

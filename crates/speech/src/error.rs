@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+pub use provider_http::HttpError;
+
 /// Everything that can go wrong turning speech into text or text into
 /// speech.
 ///
@@ -43,71 +45,13 @@ pub enum SpeechError {
         /// The limit that expired.
         timeout: Duration,
     },
-    /// The TCP or TLS connection could not be established.
-    #[error("cannot connect to {provider}: {message}")]
-    Connect {
-        /// Provider name.
-        provider: String,
-        /// What failed.
-        message: String,
-    },
-    /// The connection failed after it was established.
-    #[error("{provider} connection failed: {message}")]
-    Transport {
-        /// Provider name.
-        provider: String,
-        /// What failed.
-        message: String,
-    },
-    /// HTTP 429: too many requests.
-    #[error("{provider} rate limited the request (HTTP 429): {message}")]
-    RateLimited {
-        /// Provider name.
-        provider: String,
-        /// The server's `retry-after`, when it sent one.
-        retry_after: Option<Duration>,
-        /// The server's message.
-        message: String,
-    },
-    /// HTTP 401 or 403: the key is missing, wrong or not allowed.
-    #[error("{provider} refused the credentials (HTTP {status}): {message}")]
-    Auth {
-        /// Provider name.
-        provider: String,
-        /// 401 or 403.
-        status: u16,
-        /// The server's message.
-        message: String,
-    },
-    /// HTTP 5xx.
-    #[error("{provider} server error (HTTP {status}): {message}")]
-    Server {
-        /// Provider name.
-        provider: String,
-        /// The status code.
-        status: u16,
-        /// The server's message.
-        message: String,
-    },
-    /// Any other non-success status (400 bad request, 404 unknown model, …).
-    #[error("{provider} rejected the request (HTTP {status}): {message}")]
-    Api {
-        /// Provider name.
-        provider: String,
-        /// The status code.
-        status: u16,
-        /// The server's message.
-        message: String,
-    },
-    /// A success status with a body that is not what was asked for (not
-    /// JSON, no `text`, not audio, too large).
-    #[error("{provider} sent an unusable response: {message}")]
-    InvalidResponse {
-        /// Provider name.
-        provider: String,
-        /// What was wrong with it.
-        message: String,
-    },
+    /// The exchange with the provider failed: no connection, a broken
+    /// one, a non-success status (429, 401/403, 5xx, any other) or a
+    /// success with a body that is not what was asked for (not JSON, no
+    /// `text`, not audio, too large). See [`HttpError`] for each kind; an
+    /// HTTP timeout is [`Self::Timeout`].
+    #[error(transparent)]
+    Http(HttpError),
     /// Audio bytes that are not a usable WAV file (see [`crate::parse_wav`]).
     #[error("bad WAV audio: {0}")]
     Wav(String),
@@ -117,20 +61,17 @@ impl SpeechError {
     /// Whether the same request may succeed when sent again later: rate
     /// limits, server errors, timeouts and connection failures.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            SpeechError::Connect { .. }
-                | SpeechError::Transport { .. }
-                | SpeechError::Timeout { .. }
-                | SpeechError::RateLimited { .. }
-                | SpeechError::Server { .. }
-        )
+        match self {
+            SpeechError::Timeout { .. } => true,
+            SpeechError::Http(err) => err.is_retryable(),
+            _ => false,
+        }
     }
 
     /// Whether the credentials are the problem: stop using this provider
     /// until its settings change.
     pub fn is_auth(&self) -> bool {
-        matches!(self, SpeechError::Auth { .. })
+        matches!(self, SpeechError::Http(err) if err.is_auth())
     }
 
     /// Whether the set-up is the problem (bad settings or a missing
@@ -150,7 +91,7 @@ impl SpeechError {
     /// How long the server asked us to wait, if it said.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            SpeechError::RateLimited { retry_after, .. } => *retry_after,
+            SpeechError::Http(err) => err.retry_after(),
             _ => None,
         }
     }
@@ -158,11 +99,37 @@ impl SpeechError {
     /// The HTTP status behind the error, if there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            SpeechError::RateLimited { .. } => Some(429),
-            SpeechError::Auth { status, .. }
-            | SpeechError::Server { status, .. }
-            | SpeechError::Api { status, .. } => Some(*status),
+            SpeechError::Http(err) => err.status(),
             _ => None,
+        }
+    }
+}
+
+impl provider_http::retry::Retryable for SpeechError {
+    fn is_retryable(&self) -> bool {
+        SpeechError::is_retryable(self)
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        SpeechError::retry_after(self)
+    }
+}
+
+impl From<HttpError> for SpeechError {
+    /// Settings problems are [`SpeechError::InvalidConfig`], a timeout is
+    /// [`SpeechError::Timeout`] (as for local programs) and an answer above
+    /// the size limit is an unusable one; everything else is kept as it is.
+    fn from(err: HttpError) -> Self {
+        match err {
+            HttpError::Config(message) => SpeechError::InvalidConfig(message),
+            HttpError::Timeout { provider, timeout } => SpeechError::Timeout { provider, timeout },
+            HttpError::TooLarge { provider, limit } => {
+                SpeechError::Http(HttpError::InvalidResponse {
+                    provider,
+                    message: format!("the answer is larger than {limit} bytes"),
+                })
+            }
+            other => SpeechError::Http(other),
         }
     }
 }
@@ -173,18 +140,18 @@ mod tests {
 
     #[test]
     fn recovery_policy_by_kind() {
-        let server = SpeechError::Server {
+        let server = SpeechError::Http(HttpError::Server {
             provider: "p".into(),
             status: 503,
             message: String::new(),
-        };
+        });
         assert!(server.is_retryable() && !server.is_auth());
         assert_eq!(server.status(), Some(503));
-        let auth = SpeechError::Auth {
+        let auth = SpeechError::Http(HttpError::Auth {
             provider: "p".into(),
             status: 401,
             message: String::new(),
-        };
+        });
         assert!(auth.is_auth() && !auth.is_retryable());
         let missing = SpeechError::ToolMissing {
             program: "espeak-ng".into(),
@@ -197,11 +164,11 @@ mod tests {
                 .to_string()
                 .contains("install the espeak-ng package")
         );
-        let limited = SpeechError::RateLimited {
+        let limited = SpeechError::Http(HttpError::RateLimited {
             provider: "p".into(),
             retry_after: Some(Duration::from_secs(3)),
             message: String::new(),
-        };
+        });
         assert_eq!(limited.retry_after(), Some(Duration::from_secs(3)));
         assert!(SpeechError::Wav("x".into()).is_input());
     }

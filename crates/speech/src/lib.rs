@@ -26,22 +26,23 @@ mod http;
 mod openai;
 mod pcm;
 mod process;
-mod secret;
 mod sphinx;
 pub mod sphinx_decide;
 mod wav;
 
 use std::time::{Duration, Instant};
 
-pub use error::SpeechError;
+pub use error::{HttpError, SpeechError};
 pub use espeak::EspeakConfig;
-pub use http::RetryPolicy;
+pub use http::{DEFAULT_RETRY, RetryPolicy};
 pub use openai::{
     OPENAI_BASE_URL, OPENAI_PCM_RATE, OpenAiSttConfig, OpenAiTtsConfig, TtsFormat, UPLOAD_RATE,
 };
 pub use pcm::{OUTPUT_RATE, Pcm, RATE_RANGE, resample, try_resample};
 pub use process::Priority;
-pub use secret::Secret;
+/// The API key type of the hosted providers (`provider-http`'s [`ApiKey`](provider_http::ApiKey)):
+/// `Debug` and `Display` print `[redacted]`.
+pub use provider_http::ApiKey as Secret;
 pub use sphinx::{DEBIAN_MODEL_DIR, DEFAULT_COMMANDS, PocketsphinxConfig, SPHINX_RATE};
 pub use sphinx_decide::Source;
 pub use wav::{parse_s16le, parse_wav, write_wav};

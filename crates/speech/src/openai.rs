@@ -18,11 +18,13 @@ use hyper::Uri;
 use hyper::body::Bytes;
 use serde::Deserialize;
 
-use crate::error::SpeechError;
-use crate::http::{Body, HttpClient, RetryPolicy, endpoint, normalize_base_url};
+use crate::Secret;
+use crate::error::{HttpError, SpeechError};
+use crate::http::{self, Body, DEFAULT_RETRY, RetryPolicy};
 use crate::pcm::{OUTPUT_RATE, Pcm, try_resample};
-use crate::secret::Secret;
 use crate::wav::{parse_s16le, parse_wav, write_wav};
+use provider_http::ApiClient;
+use provider_http::{endpoint, normalize_base_url};
 
 /// OpenAI's API root.
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
@@ -61,7 +63,7 @@ impl OpenAiSttConfig {
             model: "whisper-1".to_owned(),
             language: Some("en".to_owned()),
             timeout: Duration::from_secs(30),
-            retry: RetryPolicy::default(),
+            retry: DEFAULT_RETRY,
             max_audio: Duration::from_secs(60),
         }
     }
@@ -125,7 +127,7 @@ impl OpenAiTtsConfig {
                 sample_rate: OPENAI_PCM_RATE,
             },
             timeout: Duration::from_secs(30),
-            retry: RetryPolicy::default(),
+            retry: DEFAULT_RETRY,
             max_chars: 4096,
             max_audio_bytes: 32 * 1024 * 1024,
         }
@@ -176,7 +178,7 @@ pub(crate) struct OpenAiStt {
     config: OpenAiSttConfig,
     key: Option<Secret>,
     uri: Uri,
-    client: HttpClient,
+    client: ApiClient,
 }
 
 impl OpenAiStt {
@@ -184,7 +186,7 @@ impl OpenAiStt {
         check_name("transcription model", &config.model)?;
         let base = normalize_base_url(&config.base_url)?;
         let uri = endpoint(&base, "/audio/transcriptions")?;
-        let client = HttpClient::new(
+        let client = http::client(
             "openai-compatible transcription",
             config.timeout,
             config.retry,
@@ -231,10 +233,14 @@ impl OpenAiStt {
             content_type: format!("multipart/form-data; boundary={boundary}"),
             bytes: multipart(&boundary, &fields, "audio.wav", "audio/wav", &wav),
         };
-        let answer = self
-            .client
-            .post(&self.uri, &body, self.key.as_ref(), MAX_TRANSCRIPT_BYTES)
-            .await?;
+        let answer = http::post(
+            &self.client,
+            &self.uri,
+            &body,
+            self.key.as_ref(),
+            MAX_TRANSCRIPT_BYTES,
+        )
+        .await?;
         parse_transcript(&answer.bytes)
     }
 }
@@ -273,14 +279,16 @@ pub(crate) fn parse_transcript(body: &[u8]) -> Result<String, SpeechError> {
     struct Answer {
         text: String,
     }
-    let invalid = |message: String| SpeechError::InvalidResponse {
-        provider: "openai-compatible transcription".into(),
-        message,
+    let invalid = |message: String| {
+        SpeechError::Http(HttpError::InvalidResponse {
+            provider: "openai-compatible transcription".into(),
+            message,
+        })
     };
     let answer: Answer = serde_json::from_slice(body).map_err(|e| {
         invalid(format!(
             "expected JSON with a \"text\" string: {e} (body starts {:?})",
-            crate::http::truncate_chars(&String::from_utf8_lossy(body), 60)
+            http::truncate_chars(&String::from_utf8_lossy(body), 60)
         ))
     })?;
     Ok(answer.text.split_whitespace().collect::<Vec<_>>().join(" "))
@@ -292,7 +300,7 @@ pub(crate) struct OpenAiTts {
     config: OpenAiTtsConfig,
     key: Option<Secret>,
     uri: Uri,
-    client: HttpClient,
+    client: ApiClient,
 }
 
 impl OpenAiTts {
@@ -313,7 +321,7 @@ impl OpenAiTts {
         }
         let base = normalize_base_url(&config.base_url)?;
         let uri = endpoint(&base, "/audio/speech")?;
-        let client = HttpClient::new("openai-compatible speech", config.timeout, config.retry)?;
+        let client = http::client("openai-compatible speech", config.timeout, config.retry)?;
         Ok(OpenAiTts {
             key: check_key(&config.api_key),
             config,
@@ -357,15 +365,14 @@ impl OpenAiTts {
             content_type: "application/json".into(),
             bytes: Bytes::from(json.to_string()),
         };
-        let answer = self
-            .client
-            .post(
-                &self.uri,
-                &body,
-                self.key.as_ref(),
-                self.config.max_audio_bytes,
-            )
-            .await?;
+        let answer = http::post(
+            &self.client,
+            &self.uri,
+            &body,
+            self.key.as_ref(),
+            self.config.max_audio_bytes,
+        )
+        .await?;
         let format = self.config.format;
         let content_type = answer.content_type.unwrap_or_default();
         tokio::task::spawn_blocking(move || decode_speech(format, &content_type, &answer.bytes))
@@ -380,14 +387,16 @@ pub(crate) fn decode_speech(
     content_type: &str,
     body: &[u8],
 ) -> Result<Pcm, SpeechError> {
-    let invalid = |message: String| SpeechError::InvalidResponse {
-        provider: "openai-compatible speech".into(),
-        message,
+    let invalid = |message: String| {
+        SpeechError::Http(HttpError::InvalidResponse {
+            provider: "openai-compatible speech".into(),
+            message,
+        })
     };
     if content_type.starts_with("application/json") || content_type.starts_with("text/") {
         return Err(invalid(format!(
             "expected audio, got {content_type}: {}",
-            crate::http::error_message(body)
+            http::error_message(body)
         )));
     }
     let pcm = match format {
@@ -429,7 +438,10 @@ mod tests {
         );
         for bad in [&b"<html>"[..], br#"{"txt":"x"}"#, br#"{"text":3}"#] {
             let err = parse_transcript(bad).unwrap_err();
-            assert!(matches!(err, SpeechError::InvalidResponse { .. }), "{err}");
+            assert!(
+                matches!(err, SpeechError::Http(HttpError::InvalidResponse { .. })),
+                "{err}"
+            );
         }
     }
 

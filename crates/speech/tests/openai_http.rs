@@ -1,147 +1,21 @@
 //! The OpenAI-compatible providers against a local server that records each
-//! request and answers with scripted responses. No test leaves 127.0.0.1.
+//! request and answers with scripted responses (`http-recorder`). No test
+//! leaves 127.0.0.1.
 
-use std::collections::VecDeque;
-use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use http_recorder::{Reply, Server};
 use serde_json::{Value, json};
 use speech::{
-    OpenAiSttConfig, OpenAiTtsConfig, Pcm, RetryPolicy, Secret, SpeechError, SpeechToText,
-    TextToSpeech, TtsFormat, parse_wav,
+    HttpError, OpenAiSttConfig, OpenAiTtsConfig, Pcm, RetryPolicy, Secret, SpeechError,
+    SpeechToText, TextToSpeech, TtsFormat, parse_wav,
 };
 
 const KEY: &str = "sk-test-SECRET-0123456789";
 
-#[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Seen {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-#[derive(Clone)]
-struct Reply {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: Vec<u8>,
-    delay: Duration,
-}
-
-impl Reply {
-    fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
-        Reply {
-            status,
-            headers: vec![("content-type", content_type.to_owned())],
-            body: body.into(),
-            delay: Duration::ZERO,
-        }
-    }
-    fn json(status: u16, body: &str) -> Self {
-        Reply::new(status, "application/json", body)
-    }
-}
-
-struct Server {
-    addr: SocketAddr,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Server {
-    /// Serves `replies` in order (the last one repeats).
-    async fn start(replies: Vec<Reply>) -> Server {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let queue = Arc::new(Mutex::new(VecDeque::from(replies)));
-        let seen_task = seen.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let seen = seen_task.clone();
-                let queue = queue.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |req: hyper::Request<Incoming>| {
-                        let seen = seen.clone();
-                        let queue = queue.clone();
-                        async move {
-                            let (parts, body) = req.into_parts();
-                            let body = body
-                                .collect()
-                                .await
-                                .map(|b| b.to_bytes().to_vec())
-                                .unwrap_or_default();
-                            seen.lock().expect("lock").push(Seen {
-                                method: parts.method.to_string(),
-                                path: parts.uri.path().to_owned(),
-                                headers: parts
-                                    .headers
-                                    .iter()
-                                    .map(|(k, v)| {
-                                        (k.to_string(), v.to_str().unwrap_or_default().to_owned())
-                                    })
-                                    .collect(),
-                                body,
-                            });
-                            let reply = {
-                                let mut q = queue.lock().expect("lock");
-                                if q.len() > 1 {
-                                    q.pop_front().expect("reply")
-                                } else {
-                                    q.front().cloned().expect("reply")
-                                }
-                            };
-                            tokio::time::sleep(reply.delay).await;
-                            let mut resp = hyper::Response::builder().status(reply.status);
-                            for (k, v) in &reply.headers {
-                                resp = resp.header(*k, v.as_str());
-                            }
-                            Ok::<_, Infallible>(
-                                resp.body(Full::new(Bytes::from(reply.body)))
-                                    .expect("response"),
-                            )
-                        }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        Server { addr, seen, task }
-    }
-
-    fn base(&self) -> String {
-        format!("http://{}/v1", self.addr)
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().expect("lock").clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+/// The server's API root.
+fn base(server: &Server) -> String {
+    format!("{}/v1", server.url())
 }
 
 fn fast_retry(attempts: u32) -> RetryPolicy {
@@ -155,7 +29,7 @@ fn fast_retry(attempts: u32) -> RetryPolicy {
 
 fn stt(server: &Server, attempts: u32) -> SpeechToText {
     let mut cfg = OpenAiSttConfig::openai(KEY);
-    cfg.base_url = server.base();
+    cfg.base_url = base(server);
     cfg.retry = fast_retry(attempts);
     cfg.timeout = Duration::from_secs(5);
     SpeechToText::try_openai_compatible(cfg).expect("stt")
@@ -163,7 +37,7 @@ fn stt(server: &Server, attempts: u32) -> SpeechToText {
 
 fn tts(server: &Server, attempts: u32) -> TextToSpeech {
     let mut cfg = OpenAiTtsConfig::openai(KEY);
-    cfg.base_url = server.base();
+    cfg.base_url = base(server);
     cfg.retry = fast_retry(attempts);
     cfg.timeout = Duration::from_secs(5);
     TextToSpeech::try_openai_compatible(cfg).expect("tts")
@@ -297,7 +171,7 @@ async fn speech_request_and_pcm_answer() {
 async fn compatible_server_without_key_and_wav_answers() {
     let wav = speech::write_wav(&Pcm::new(22_050, vec![500; 2_205]));
     let server = Server::start(vec![Reply::new(200, "audio/wav", wav)]).await;
-    let mut cfg = OpenAiTtsConfig::compatible(server.base(), "kokoro", "af_sky");
+    let mut cfg = OpenAiTtsConfig::compatible(base(&server), "kokoro", "af_sky");
     cfg.format = TtsFormat::Wav;
     let provider = TextToSpeech::try_openai_compatible(cfg).expect("tts");
     let pcm = provider.synthesize("hello").await.expect("speech");
@@ -309,7 +183,7 @@ async fn compatible_server_without_key_and_wav_answers() {
     assert_eq!(body["model"], "kokoro");
 
     let server = Server::start(vec![Reply::json(200, r#"{"text":"hi"}"#)]).await;
-    let mut cfg = OpenAiSttConfig::compatible(server.base(), "base.en");
+    let mut cfg = OpenAiSttConfig::compatible(base(&server), "base.en");
     cfg.language = None;
     cfg.api_key = Some(Secret::new("  "));
     let provider = SpeechToText::try_openai_compatible(cfg).expect("stt");
@@ -334,7 +208,7 @@ async fn statuses_map_to_error_kinds_and_retries() {
     .await;
     let err = tts(&server, 3).synthesize("hi").await.unwrap_err();
     assert!(
-        matches!(err, SpeechError::Auth { status: 401, .. }),
+        matches!(err, SpeechError::Http(HttpError::Auth { status: 401, .. })),
         "{err}"
     );
     assert!(err.is_auth() && !err.is_retryable());
@@ -364,7 +238,10 @@ async fn statuses_map_to_error_kinds_and_retries() {
     let server = Server::start(vec![Reply::json(503, r#"{"error":"overloaded"}"#)]).await;
     let err = tts(&server, 3).synthesize("hi").await.unwrap_err();
     assert!(
-        matches!(err, SpeechError::Server { status: 503, .. }),
+        matches!(
+            err,
+            SpeechError::Http(HttpError::Server { status: 503, .. })
+        ),
         "{err}"
     );
     assert!(err.is_retryable());
@@ -380,7 +257,10 @@ async fn statuses_map_to_error_kinds_and_retries() {
         .transcribe(&Pcm::new(16_000, vec![0; 16]))
         .await
         .unwrap_err();
-    assert!(matches!(err, SpeechError::Api { status: 404, .. }), "{err}");
+    assert!(
+        matches!(err, SpeechError::Http(HttpError::Api { status: 404, .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("model not found"));
     assert_eq!(server.seen().len(), 1);
 }
@@ -397,12 +277,18 @@ async fn garbage_and_oversized_answers_are_clear_errors() {
         .transcribe(&Pcm::new(16_000, vec![0; 16]))
         .await
         .unwrap_err();
-    assert!(matches!(err, SpeechError::InvalidResponse { .. }), "{err}");
+    assert!(
+        matches!(err, SpeechError::Http(HttpError::InvalidResponse { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("\"text\""), "{err}");
 
     let server = Server::start(vec![Reply::json(200, r#"{"error":"quota"}"#)]).await;
     let err = tts(&server, 1).synthesize("hi").await.unwrap_err();
-    assert!(matches!(err, SpeechError::InvalidResponse { .. }), "{err}");
+    assert!(
+        matches!(err, SpeechError::Http(HttpError::InvalidResponse { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("expected audio"), "{err}");
 
     let server = Server::start(vec![Reply::new(
@@ -411,22 +297,28 @@ async fn garbage_and_oversized_answers_are_clear_errors() {
         b"RIFF\x00\x00\x00\x00WAVEjunk".to_vec(),
     )])
     .await;
-    let mut cfg = OpenAiTtsConfig::compatible(server.base(), "m", "v");
+    let mut cfg = OpenAiTtsConfig::compatible(base(&server), "m", "v");
     cfg.format = TtsFormat::Wav;
     let err = TextToSpeech::openai_compatible(cfg)
         .synthesize("hi")
         .await
         .unwrap_err();
-    assert!(matches!(err, SpeechError::InvalidResponse { .. }), "{err}");
+    assert!(
+        matches!(err, SpeechError::Http(HttpError::InvalidResponse { .. })),
+        "{err}"
+    );
 
     let server = Server::start(vec![Reply::new(200, "audio/pcm", vec![0u8; 50_000])]).await;
-    let mut cfg = OpenAiTtsConfig::compatible(server.base(), "m", "v");
+    let mut cfg = OpenAiTtsConfig::compatible(base(&server), "m", "v");
     cfg.max_audio_bytes = 10_000;
     let err = TextToSpeech::openai_compatible(cfg)
         .synthesize("hi")
         .await
         .unwrap_err();
-    assert!(matches!(err, SpeechError::InvalidResponse { .. }), "{err}");
+    assert!(
+        matches!(err, SpeechError::Http(HttpError::InvalidResponse { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("larger than 10000 bytes"), "{err}");
     assert!(!err.is_retryable());
 
@@ -447,7 +339,7 @@ async fn timeouts_connect_failures_and_bad_settings() {
     let mut slow = Reply::json(200, r#"{"text":"late"}"#);
     slow.delay = Duration::from_secs(3);
     let server = Server::start(vec![slow]).await;
-    let mut cfg = OpenAiSttConfig::compatible(server.base(), "m");
+    let mut cfg = OpenAiSttConfig::compatible(base(&server), "m");
     cfg.timeout = Duration::from_millis(200);
     cfg.retry = fast_retry(1);
     let err = SpeechToText::openai_compatible(cfg)
@@ -467,7 +359,10 @@ async fn timeouts_connect_failures_and_bad_settings() {
         .synthesize("hi")
         .await
         .unwrap_err();
-    assert!(matches!(err, SpeechError::Connect { .. }), "{err}");
+    assert!(
+        matches!(err, SpeechError::Http(HttpError::Connect { .. })),
+        "{err}"
+    );
     assert!(err.is_retryable());
 
     // Bad settings: refused at construction, and by every call.

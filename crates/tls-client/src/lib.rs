@@ -4,7 +4,8 @@
 //! `wss://` only, and REST over `https://`. Each daemon builds one
 //! [`TlsClient`] at start and hands clones of it to every connection it
 //! makes: the main gateway and REST in control, the voice and Go Live
-//! WebSockets in mediad, the LLM providers' HTTPS.
+//! WebSockets in mediad, the LLM and speech providers' HTTPS (through
+//! `provider-http`, which adds the API key, deadlines and retry rules).
 //!
 //! What it trusts: the webpki (Mozilla) roots, plus, optionally, the
 //! certificates of one extra CA bundle (a PEM file: a test's simulator CA, a
@@ -12,8 +13,6 @@
 //! way to turn verification off or to skip the host-name check: rustls with
 //! the ring provider verifies the chain and the name (DNS or IP address) of
 //! every server.
-
-pub mod retry;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};

@@ -1,151 +1,17 @@
-//! The local HTTP server the provider tests run against: it records each
-//! request and answers with queued, recorded responses. No test leaves
-//! 127.0.0.1.
+//! What the provider tests share: the local recording server
+//! (`http-recorder`: it records each request and answers with queued,
+//! recorded responses; no test leaves 127.0.0.1), recorded answers and
+//! providers pointed at the server.
 #![allow(dead_code, unused_imports)] // each test file uses a different part
 
-use std::collections::VecDeque;
-use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+pub use http_recorder::{Reply, Seen, Server};
 use llm::{
     AnthropicConfig, AnthropicProvider, LlmError, Message, OpenAiConfig, OpenAiProvider, Part,
     Provider, Request, RetryPolicy, Role, ToolCall, ToolSpec,
 };
 use serde_json::{Value, json};
-
-/// What the server saw.
-#[derive(Debug, Clone)]
-pub struct Seen {
-    pub method: String,
-    pub path: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Value,
-}
-
-impl Seen {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// One scripted answer.
-#[derive(Clone)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: Vec<(&'static str, &'static str)>,
-    pub body: String,
-    pub delay: Duration,
-}
-
-impl Reply {
-    pub fn json(status: u16, body: &str) -> Self {
-        Reply {
-            status,
-            headers: vec![("content-type", "application/json")],
-            body: body.to_owned(),
-            delay: Duration::ZERO,
-        }
-    }
-}
-
-pub struct Server {
-    pub addr: SocketAddr,
-    pub seen: Arc<Mutex<Vec<Seen>>>,
-    pub task: tokio::task::JoinHandle<()>,
-}
-
-impl Server {
-    /// Serves `replies` in order (the last one repeats).
-    pub async fn start(replies: Vec<Reply>) -> Server {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let queue = Arc::new(Mutex::new(VecDeque::from(replies)));
-        let seen_task = seen.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let seen = seen_task.clone();
-                let queue = queue.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |req: hyper::Request<Incoming>| {
-                        let seen = seen.clone();
-                        let queue = queue.clone();
-                        async move {
-                            let (parts, body) = req.into_parts();
-                            let bytes = body
-                                .collect()
-                                .await
-                                .map(|b| b.to_bytes())
-                                .unwrap_or_default();
-                            let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                            seen.lock().expect("lock").push(Seen {
-                                method: parts.method.to_string(),
-                                path: parts.uri.path().to_owned(),
-                                headers: parts
-                                    .headers
-                                    .iter()
-                                    .map(|(k, v)| {
-                                        (k.to_string(), v.to_str().unwrap_or_default().to_owned())
-                                    })
-                                    .collect(),
-                                body,
-                            });
-                            let reply = {
-                                let mut q = queue.lock().expect("lock");
-                                if q.len() > 1 {
-                                    q.pop_front().expect("reply")
-                                } else {
-                                    q.front().cloned().expect("reply")
-                                }
-                            };
-                            tokio::time::sleep(reply.delay).await;
-                            let mut resp = hyper::Response::builder().status(reply.status);
-                            for (k, v) in &reply.headers {
-                                resp = resp.header(*k, *v);
-                            }
-                            Ok::<_, Infallible>(
-                                resp.body(Full::new(Bytes::from(reply.body)))
-                                    .expect("response"),
-                            )
-                        }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        Server { addr, seen, task }
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    pub fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().expect("lock").clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
 
 pub const KEY: &str = "sk-test-SECRET-0123456789";
 pub const JPEG: &[u8] = &[0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, b'J', b'F', b'I', b'F'];
