@@ -163,14 +163,25 @@ impl VoiceAudio {
         None
     }
 
-    fn refuse(&mut self, id: UtteranceId, reason: String) {
+    /// Remembers `id` as refused: its later chunks are dropped here (they
+    /// would play with a hole). False if it already was.
+    fn remember_refused(&mut self, id: UtteranceId) -> bool {
         if self.refused.contains(&id) {
-            return;
+            return false;
         }
         if self.refused.len() >= 32 {
             self.refused.pop_front();
         }
         self.refused.push_back(id);
+        true
+    }
+
+    /// Reports `id` failed from here (the sender has none of it, or is
+    /// gone), once.
+    fn refuse(&mut self, id: UtteranceId, reason: String) {
+        if !self.remember_refused(id) {
+            return;
+        }
         tracing::warn!(id = id.0, %reason, "voice playback refused");
         let msg = TransportMsg {
             role: self.role,
@@ -186,19 +197,37 @@ impl VoiceAudio {
         }
     }
 
+    /// `id` cannot be completed: the sender stops what it has of it and
+    /// reports it `Failed(reason)` once; its later chunks are dropped here.
+    fn fail(&mut self, id: UtteranceId, reason: String) {
+        if self.refused.contains(&id) {
+            return;
+        }
+        match &self.sender {
+            Some(s) if s.fail(id, reason.clone()) => {
+                tracing::warn!(id = id.0, %reason, "voice playback fails");
+                self.remember_refused(id);
+            }
+            _ => self.refuse(id, reason),
+        }
+    }
+
     /// A chunk to speak.
     pub(crate) fn play(&mut self, chunk: VoicePlayChunk) {
         let id = chunk.id;
         if self.refused.contains(&id) {
-            // Already failed here: the rest would play with a hole.
             return;
         }
-        let result = match &self.sender {
-            Some(s) => s.chunk(chunk),
-            None => Err("voice connection not ready (no media session yet)".into()),
-        };
-        if let Err(reason) = result {
-            self.refuse(id, reason);
+        match &self.sender {
+            Some(s) => {
+                if let Err(reason) = s.chunk(chunk) {
+                    self.fail(id, reason);
+                }
+            }
+            None => self.refuse(
+                id,
+                "voice connection not ready (no media session yet)".into(),
+            ),
         }
     }
 
@@ -214,11 +243,7 @@ impl VoiceAudio {
         match cmd {
             VoiceCmd::Play(chunk) => self.play(chunk),
             VoiceCmd::Cancel(id) => self.cancel(id),
-            VoiceCmd::Fail(id, reason) => match &self.sender {
-                // The sender stops what it has of it and reports once.
-                Some(s) if !self.refused.contains(&id) => s.fail(id, reason),
-                _ => self.refuse(id, reason),
-            },
+            VoiceCmd::Fail(id, reason) => self.fail(id, reason),
         }
     }
 

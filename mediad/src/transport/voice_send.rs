@@ -95,9 +95,10 @@ impl VoiceSender {
         let _ = self.tx.send(SendIn::Cancel(id));
     }
 
-    /// Stops `id` and reports it `Failed(reason)`.
-    pub(crate) fn fail(&self, id: UtteranceId, reason: String) {
-        let _ = self.tx.send(SendIn::Fail(id, reason));
+    /// Stops `id` and reports it `Failed(reason)`; false if the thread
+    /// has stopped.
+    pub(crate) fn fail(&self, id: UtteranceId, reason: String) -> bool {
+        self.tx.send(SendIn::Fail(id, reason)).is_ok()
     }
 
     /// A new session allocated another SSRC.
