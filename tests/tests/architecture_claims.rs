@@ -33,6 +33,9 @@ const TOKIO_USERS: &[&str] = &[
     "tls-client",
     "llm",
     "speech",
+    "provider-http",
+    // dev-only: the recording HTTP server of llm, speech and provider-http tests
+    "http-recorder",
     // the simulator's shells
     "discord-sim",
     "sim-gateway",
