@@ -39,8 +39,8 @@ impl Manager {
         // call is the DM channel (§3.4).
         let connect = VoiceConnect {
             guild_id: ipc_schema::GuildId(guild.voice_server_id()),
-            channel_id: ipc_schema::ChannelId(channel.0),
-            user_id: ipc_schema::UserId(user.0),
+            channel_id: channel,
+            user_id: user,
             session_id: Secret::new(own.session_id),
             endpoint: server.endpoint,
             token: Secret::new(server.token),
@@ -100,8 +100,8 @@ impl Manager {
         tracing::info!(event = "stream_server_received", key = %key, rtc_server_id = creds.rtc_server_id.get(), "stream credentials to mediad");
         let connect = StreamConnect {
             stream_key: key.to_string(),
-            streamer_id: ipc_schema::UserId(target.0),
-            user_id: ipc_schema::UserId(own.0),
+            streamer_id: target,
+            user_id: own,
             server_id: creds.rtc_server_id.get(),
             session_id: Secret::new(own_voice.session_id),
             endpoint: creds.endpoint,

@@ -106,8 +106,8 @@ impl Manager {
                     tracing::info!(event = "go_live_server_received", key = %stream_key, rtc_server_id = credentials.rtc_server_id.get(), "our stream's credentials to mediad (stream_publish)");
                     let connect = StreamConnect {
                         stream_key: stream_key.to_string(),
-                        streamer_id: ipc_schema::UserId(own.0),
-                        user_id: ipc_schema::UserId(own.0),
+                        streamer_id: own,
+                        user_id: own,
                         server_id: credentials.rtc_server_id.get(),
                         session_id,
                         endpoint: credentials.endpoint,

@@ -611,7 +611,7 @@ impl Manager {
     async fn on_media(&mut self, msg: &MediadMsg) {
         match msg {
             MediadMsg::DecodedVideoFrame(f) => {
-                let target = UserId(f.user_id.0);
+                let target = f.user_id;
                 let id = self
                     .book
                     .watches()
@@ -726,7 +726,7 @@ impl Manager {
             }
             return;
         }
-        let _ = self.media.unsubscribe(ipc_schema::UserId(w.target.0)).await;
+        let _ = self.media.unsubscribe(w.target).await;
         if let WatchTransport::Native { stream_key } = w.transport {
             let _ = self
                 .media
