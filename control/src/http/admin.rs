@@ -11,8 +11,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use ipc_schema::*;
 use serde::Deserialize;
-use serde_json::json;
 
+use super::api_doc::sorted_json;
+use super::views::{Done, MediaState, Recaps, SettingsAnswer, SettingsRefused};
 use super::{AppState, combined_state, error, error_with, json_body, watch_of};
 
 /// `GET /dashboard` (admin; never on the public host).
@@ -27,7 +28,8 @@ pub(super) async fn events(State(state): State<AppState>) -> Response {
         if !first {
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         }
-        let v = combined_state(&state).await;
+        // Through a `Value`: keys sorted, as the dashboard has always had them.
+        let v = serde_json::to_value(combined_state(&state).await).unwrap_or_default();
         let event = axum::response::sse::Event::default().data(v.to_string());
         Some((Ok::<_, std::convert::Infallible>(event), (state, false)))
     });
@@ -113,7 +115,10 @@ pub(super) async fn go_live(State(state): State<AppState>, body: axum::body::Byt
 
 /// `GET /api/settings` (admin): the live `voice.streamWatch` settings.
 pub(super) async fn get_settings(State(state): State<AppState>) -> Response {
-    Json(json!({"ok": true, "settings": state.settings.current()})).into_response()
+    sorted_json(&SettingsAnswer {
+        ok: true,
+        settings: state.settings.current(),
+    })
 }
 
 /// `PATCH /api/settings` (admin): a JSON object with some of the
@@ -129,14 +134,15 @@ pub(super) async fn patch_settings(
         Err(r) => return r,
     };
     match state.settings.patch(&patch).await {
-        Ok(s) => Json(json!({"ok": true, "settings": s})).into_response(),
+        Ok(settings) => sorted_json(&SettingsAnswer { ok: true, settings }),
         Err(crate::settings::PatchError::Invalid(problems)) => {
             let errors: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            (
-                StatusCode::BAD_REQUEST,
-                Json(json!({"ok": false, "error": errors.join("; "), "errors": errors})),
-            )
-                .into_response()
+            let body = SettingsRefused {
+                error: errors.join("; "),
+                errors,
+                ok: false,
+            };
+            (StatusCode::BAD_REQUEST, sorted_json(&body)).into_response()
         }
         Err(crate::settings::PatchError::NotSaved(e)) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -148,7 +154,7 @@ pub(super) async fn patch_settings(
 /// `GET /api/voice/recaps` (admin): the newest saved watch recaps.
 pub(super) async fn recaps(State(state): State<AppState>) -> Response {
     match state.store.load_recaps(20).await {
-        Ok(list) => Json(json!({"ok": true, "recaps": list})).into_response(),
+        Ok(recaps) => sorted_json(&Recaps { ok: true, recaps }),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
 }
@@ -168,7 +174,7 @@ pub(super) async fn voice_state(State(state): State<AppState>) -> Response {
         None => None,
     };
     super::api_doc::sorted_json(&super::api_doc::VoiceState {
-        view,
+        view: Some(view),
         brain,
         speech: state.speech.as_ref().map(|sp| sp.state().borrow().clone()),
     })
@@ -177,7 +183,7 @@ pub(super) async fn voice_state(State(state): State<AppState>) -> Response {
 /// `GET /api/media/state`: desired and known media state.
 pub(super) async fn media_state(State(state): State<AppState>) -> Response {
     match state.media.view().await {
-        Ok(v) => Json(v).into_response(),
+        Ok(v) => Json(MediaState::from(v)).into_response(),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     }
 }
@@ -227,14 +233,14 @@ pub(super) async fn put_voice(State(state): State<AppState>, body: axum::body::B
         dave_group_id: channel,
     };
     match state.media.set_voice(Some(v), "admin_api").await {
-        Ok(()) => Json(json!({"ok": true})).into_response(),
+        Ok(()) => Json(Done::OK).into_response(),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     }
 }
 
 pub(super) async fn delete_voice(State(state): State<AppState>) -> Response {
     match state.media.set_voice(None, "admin_api").await {
-        Ok(()) => Json(json!({"ok": true})).into_response(),
+        Ok(()) => Json(Done::OK).into_response(),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     }
 }
@@ -277,7 +283,7 @@ pub(super) async fn put_subscription(
         jpeg_quality: b.jpeg_quality.unwrap_or(75),
     };
     match state.media.subscribe(s).await {
-        Ok(()) => Json(json!({"ok": true})).into_response(),
+        Ok(()) => Json(Done::OK).into_response(),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     }
 }
@@ -316,7 +322,7 @@ pub(super) async fn delete_subscription(
         Err(r) => return r,
     };
     match state.media.unsubscribe(UserId(user)).await {
-        Ok(()) => Json(json!({"ok": true})).into_response(),
+        Ok(()) => Json(Done::OK).into_response(),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     }
 }

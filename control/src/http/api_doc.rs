@@ -4,15 +4,18 @@
 //! the router has is in it (checked against `super::route_list`).
 //!
 //! Answers that went through a `serde_json::Value` before they were typed
-//! (health, voice state, share listings, errors) are still written through
-//! one ([`sorted_json`]), so their bytes are unchanged: keys in sorted
-//! order at every level.
+//! (health, voice state, share listings, errors, settings, recaps) are
+//! still written through one ([`sorted_json`]), so their bytes are
+//! unchanged: keys in sorted order at every level. The other typed answers
+//! are in `views.rs`.
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
+
+use super::views;
 
 /// A JSON answer written through a `serde_json::Value` (keys sorted).
 pub(super) fn sorted_json<T: Serialize>(v: &T) -> Response {
@@ -68,10 +71,12 @@ pub(super) struct Health {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub(super) struct VoiceState {
     /// Own user, voice channels, sharers, streams and watches
-    /// (`userId`, `voice`, `sharers`, `streams`, `watches`).
+    /// (`userId`, `voice`, `sharers`, `streams`, `watches`); always there
+    /// on `GET /api/voice/state`, absent from a dashboard event whose watch
+    /// manager did not answer.
     #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub view: crate::watch::VoiceStateView,
+    #[schema(value_type = crate::watch::VoiceStateView)]
+    pub view: Option<crate::watch::VoiceStateView>,
     /// The brain's notes, loops and calls (absent without a brain).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
@@ -146,7 +151,21 @@ impl Modify for DashboardToken {
         VoiceState,
         crate::watch::WatchResult,
         crate::watch::ShareListing,
-        crate::watch::ShareSessionView
+        crate::watch::ShareSessionView,
+        crate::watch::VoiceStateView,
+        crate::watch::WatchView,
+        views::Done,
+        views::SettingsAnswer,
+        views::SettingsRefused,
+        views::SettingsReference,
+        views::Recaps,
+        views::FrameAnswer,
+        views::ShareStopAnswer,
+        views::MediaState,
+        views::DesiredState,
+        views::VoiceConnectState,
+        views::StreamConnectState,
+        views::DashboardState
     )),
     modifiers(&DashboardToken),
     tags(
@@ -171,6 +190,10 @@ pub(super) async fn openapi_json() -> Response {
 /// `share.rs`).
 #[allow(dead_code)]
 mod doc {
+    use super::views::{
+        Done, FrameAnswer, MediaState, Recaps, SettingsAnswer, SettingsReference, SettingsRefused,
+        ShareStopAnswer,
+    };
     use super::{ErrorBody, Health, VoiceState};
 
     #[utoipa::path(get, path = "/healthz", tag = "health",
@@ -178,41 +201,42 @@ mod doc {
     fn healthz() {}
 
     #[utoipa::path(get, path = "/api/settings/reference", tag = "health",
-        responses((status = 200, description = "`{ok, settings}`: every `voice.streamWatch` key with its meaning, default, range and reader", body = Object)))]
+        responses((status = 200, description = "Every `voice.streamWatch` key with its meaning, default, range and reader", body = SettingsReference)))]
     fn settings_reference() {}
 
     #[utoipa::path(post, path = "/api/voice/share-session/{token}/frame", tag = "share",
         params(("token" = String, Path, description = "The share link's token")),
         request_body(content = Object, description = "`{dataBase64, mimeType?, …}`", content_type = "application/json"),
         responses(
-            (status = 200, description = "`{accepted: true, reason: null}`", body = Object),
-            (status = 400, description = "`{accepted: false, reason}`: a refused frame", body = Object),
-            (status = 413, description = "Declared body over the limit", body = Object),
-            (status = 429, description = "Rate limited (per client, per token)", body = Object),
+            (status = 200, description = "`{accepted: true, reason: null}`", body = FrameAnswer),
+            (status = 400, description = "`{accepted: false, reason}`: a refused frame", body = FrameAnswer),
+            (status = 413, description = "Declared body over the limit", body = FrameAnswer),
+            (status = 429, description = "Rate limited (per client, per token)", body = FrameAnswer),
             (status = 503, description = "No Discord session", body = ErrorBody)))]
     fn share_frame() {}
 
     #[utoipa::path(post, path = "/api/voice/share-session/{token}/stop", tag = "share",
         params(("token" = String, Path, description = "The share link's token")),
         responses(
-            (status = 200, description = "Stopped", body = Object),
-            (status = 404, description = "No such link", body = Object),
+            (status = 200, description = "Stopped", body = ShareStopAnswer),
+            (status = 400, description = "No such link (`share_session_not_found`)", body = ShareStopAnswer),
             (status = 503, description = "No Discord session", body = ErrorBody)))]
     fn share_stop() {}
 
     #[utoipa::path(post, path = "/api/voice/stream-ingest/frame", tag = "share",
         request_body(content = Object, description = "`{dataBase64, mimeType?, guildId, streamerUserId?}`", content_type = "application/json"),
         responses(
-            (status = 200, description = "`{accepted: true, reason: null}`", body = Object),
-            (status = 400, description = "`{accepted: false, reason}`", body = Object),
-            (status = 401, description = "Neither `x-public-api-token` nor the dashboard token", body = Object),
-            (status = 429, description = "Rate limited", body = Object)),
+            (status = 200, description = "`{accepted: true, reason: null}`", body = FrameAnswer),
+            (status = 400, description = "`{accepted: false, reason}`", body = FrameAnswer),
+            (status = 401, description = "Neither `x-public-api-token` nor the dashboard token", body = FrameAnswer),
+            (status = 429, description = "Rate limited", body = FrameAnswer),
+            (status = 503, description = "Neither token is configured, or no Discord session", body = FrameAnswer)),
         security(("publicApiToken" = []), ("dashboardToken" = [])))]
     fn stream_ingest() {}
 
     #[utoipa::path(post, path = "/api/voice/stream-ingest/frame/", tag = "share",
         request_body(content = Object, description = "As without the trailing slash", content_type = "application/json"),
-        responses((status = 200, description = "As `/api/voice/stream-ingest/frame`", body = Object)),
+        responses((status = 200, description = "As `/api/voice/stream-ingest/frame`", body = FrameAnswer)),
         security(("publicApiToken" = []), ("dashboardToken" = [])))]
     fn stream_ingest_slash() {}
 
@@ -226,7 +250,7 @@ mod doc {
 
     #[utoipa::path(get, path = "/api/media/state", tag = "admin",
         responses(
-            (status = 200, description = "Desired and known media state", body = Object),
+            (status = 200, description = "Desired and known media state", body = MediaState),
             (status = 401, description = "No or wrong token", body = ErrorBody),
             (status = 503, description = "The media link task stopped", body = ErrorBody)),
         security(("dashboardToken" = [])))]
@@ -259,21 +283,23 @@ mod doc {
     fn voice_state() {}
 
     #[utoipa::path(get, path = "/api/settings", tag = "admin",
-        responses((status = 200, description = "`{ok, settings}`: the live `voice.streamWatch` settings", body = Object)),
+        responses((status = 200, description = "The live `voice.streamWatch` settings", body = SettingsAnswer)),
         security(("dashboardToken" = [])))]
     fn get_settings() {}
 
     #[utoipa::path(patch, path = "/api/settings", tag = "admin",
         request_body(content = Object, description = "Some `voice.streamWatch` keys", content_type = "application/json"),
         responses(
-            (status = 200, description = "`{ok, settings}` after saving", body = Object),
-            (status = 400, description = "`{ok: false, error, errors}`: every problem named; nothing changed", body = Object),
+            (status = 200, description = "The settings after saving", body = SettingsAnswer),
+            (status = 400, description = "Every problem named; nothing changed", body = SettingsRefused),
             (status = 500, description = "Not saved; nothing changed", body = ErrorBody)),
         security(("dashboardToken" = [])))]
     fn patch_settings() {}
 
     #[utoipa::path(get, path = "/api/voice/recaps", tag = "admin",
-        responses((status = 200, description = "`{ok, recaps}`: the newest saved watch recaps", body = Object)),
+        responses(
+            (status = 200, description = "The newest saved watch recaps", body = Recaps),
+            (status = 500, description = "The store failed", body = ErrorBody)),
         security(("dashboardToken" = [])))]
     fn recaps() {}
 
@@ -296,23 +322,24 @@ mod doc {
     #[utoipa::path(post, path = "/api/voice/share-sessions/stop", tag = "admin",
         request_body(content = Object, description = "`{suffix}` or `{all: true}`", content_type = "application/json"),
         responses(
-            (status = 200, description = "Stopped", body = Object),
+            (status = 200, description = "`{ok: true, stopped}`", body = ShareStopAnswer),
             (status = 400, description = "Neither suffix nor all", body = ErrorBody),
-            (status = 404, description = "No link with that suffix", body = Object)),
+            (status = 404, description = "No link with that suffix", body = ShareStopAnswer),
+            (status = 409, description = "More than one link ends with that suffix", body = ShareStopAnswer)),
         security(("dashboardToken" = [])))]
     fn stop_shares() {}
 
     #[utoipa::path(put, path = "/api/media/voice", tag = "admin",
         request_body(content = Object, description = "`{guildId, channelId, userId, sessionId, endpoint, token}`", content_type = "application/json"),
         responses(
-            (status = 200, description = "`{ok: true}`", body = Object),
+            (status = 200, description = "`{ok: true}`", body = Done),
             (status = 400, description = "`invalid_json_body`, `<field>_invalid`, `endpoint_required`", body = ErrorBody),
             (status = 503, description = "mediad unreachable", body = ErrorBody)),
         security(("dashboardToken" = [])))]
     fn put_voice() {}
 
     #[utoipa::path(delete, path = "/api/media/voice", tag = "admin",
-        responses((status = 200, description = "`{ok: true}`", body = Object)),
+        responses((status = 200, description = "`{ok: true}`", body = Done)),
         security(("dashboardToken" = [])))]
     fn delete_voice() {}
 
@@ -320,7 +347,7 @@ mod doc {
         params(("user_id" = String, Path, description = "The user (snowflake)")),
         request_body(content = Object, description = "`{streamType?, maxFps?, quality?, preferredPixelCount?, jpegQuality?}` (at least one)", content_type = "application/json"),
         responses(
-            (status = 200, description = "`{ok: true}`", body = Object),
+            (status = 200, description = "`{ok: true}`", body = Done),
             (status = 400, description = "`user_id_invalid`, `json_object_required`, `subscription_fields_required`, `invalid_subscription`, `stream_type_invalid`", body = ErrorBody)),
         security(("dashboardToken" = [])))]
     fn put_subscription() {}
@@ -328,7 +355,7 @@ mod doc {
     #[utoipa::path(delete, path = "/api/media/subscriptions/{user_id}", tag = "admin",
         params(("user_id" = String, Path, description = "The user (snowflake)")),
         responses(
-            (status = 200, description = "`{ok: true}`", body = Object),
+            (status = 200, description = "`{ok: true}`", body = Done),
             (status = 400, description = "`user_id_invalid`", body = ErrorBody)),
         security(("dashboardToken" = [])))]
     fn delete_subscription() {}
@@ -422,6 +449,95 @@ mod tests {
                 ["schema"]["$ref"],
             "#/components/schemas/WatchResult"
         );
+    }
+
+    /// The schema a `$ref` names, or the schema itself.
+    fn resolve<'a>(
+        doc: &'a serde_json::Value,
+        schema: &'a serde_json::Value,
+    ) -> &'a serde_json::Value {
+        match schema["$ref"].as_str() {
+            Some(r) => {
+                let name = r
+                    .strip_prefix("#/components/schemas/")
+                    .unwrap_or_else(|| panic!("not a component: {r}"));
+                let found = &doc["components"]["schemas"][name];
+                assert!(found.is_object(), "{r} is not in the components");
+                found
+            }
+            None => schema,
+        }
+    }
+
+    /// Every documented answer of every route says what it is: a JSON 200
+    /// (and every JSON error) has a schema with named properties (not
+    /// `{"type": "object"}`), except the document itself; the page, event
+    /// stream and frame routes answer another content type.
+    #[test]
+    fn every_json_answer_has_a_schema_with_properties() {
+        let doc = document();
+        let mut json_200 = 0;
+        // The properties of a schema, through `$ref`s and `allOf` parts.
+        fn properties(doc: &serde_json::Value, schema: &serde_json::Value) -> Vec<String> {
+            let schema = resolve(doc, schema);
+            let mut out: Vec<String> = schema["properties"]
+                .as_object()
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default();
+            for part in schema["allOf"].as_array().into_iter().flatten() {
+                out.extend(properties(doc, part));
+            }
+            out
+        }
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("path item") {
+                let responses = op["responses"].as_object().expect("responses");
+                assert!(responses.contains_key("200"), "{method} {path}: no 200");
+                for (status, r) in responses {
+                    let content = r["content"].as_object();
+                    let Some(json) = content.and_then(|c| c.get("application/json")) else {
+                        assert!(
+                            content.is_some_and(|c| !c.is_empty()),
+                            "{method} {path} {status}: no content"
+                        );
+                        continue;
+                    };
+                    if path == "/api/openapi.json" {
+                        continue;
+                    }
+                    let props = properties(&doc, &json["schema"]);
+                    assert!(
+                        !props.is_empty(),
+                        "{method} {path} {status}: a schema without properties: {}",
+                        json["schema"]
+                    );
+                    if status == "200" {
+                        json_200 += 1;
+                    }
+                }
+            }
+        }
+        assert!(json_200 >= 18, "only {json_200} JSON 200 answers");
+        // The dashboard's event is documented too, and media state's
+        // desired voice connection is typed down to its fields.
+        let dash = &doc["components"]["schemas"]["DashboardState"]["properties"];
+        for key in ["media", "voice", "shares"] {
+            assert!(dash[key].is_object(), "DashboardState.{key}: {dash}");
+        }
+        let state = properties(&doc, &doc["components"]["schemas"]["VoiceState"]);
+        for key in [
+            "userId", "voice", "sharers", "streams", "watches", "brain", "speech",
+        ] {
+            assert!(
+                state.iter().any(|k| k == key),
+                "VoiceState.{key}: {state:?}"
+            );
+        }
+        let voice = &doc["components"]["schemas"]["VoiceConnectState"]["properties"];
+        for key in ["channelId", "daveGroupId", "endpoint", "guildId", "userId"] {
+            assert!(voice[key].is_object(), "VoiceConnectState.{key}: {voice}");
+        }
+        assert!(voice.get("token").is_none() && voice.get("sessionId").is_none());
     }
 
     /// The typed answers write the same bytes as the `json!` views they

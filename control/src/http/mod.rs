@@ -9,7 +9,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -19,6 +18,7 @@ mod guard;
 mod ids;
 pub mod serve;
 mod share;
+mod views;
 
 /// Shared state of the HTTP handlers.
 #[derive(Clone)]
@@ -509,34 +509,40 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 /// The dashboard's combined state (media, voice + brain, share links).
-async fn combined_state(state: &AppState) -> serde_json::Value {
-    let media = match state.media.view().await {
-        Ok(v) => serde_json::to_value(v).unwrap_or_default(),
-        Err(_) => serde_json::Value::Null,
-    };
-    let mut voice = serde_json::Value::Null;
-    let mut shares = serde_json::Value::Null;
+/// `voice` is `null` only when none of the watch manager, the brain and
+/// speech has a view.
+async fn combined_state(state: &AppState) -> views::DashboardState {
+    let media = state.media.view().await.ok().map(views::MediaState::from);
+    let (mut view, mut shares) = (None, None);
     if let Some(w) = &state.watch {
-        if let Some(v) = w.state().await {
-            voice = serde_json::to_value(v).unwrap_or_default();
-        }
-        shares = serde_json::to_value(w.share_list().await.unwrap_or_default()).unwrap_or_default();
+        view = w.state().await;
+        shares = Some(w.share_list().await.unwrap_or_default());
     }
-    if let Some(b) = &state.brain
-        && let Some(view) = b.view().await
-    {
-        voice["brain"] = serde_json::to_value(view).unwrap_or_default();
+    let brain = match &state.brain {
+        Some(b) => b.view().await,
+        None => None,
+    };
+    let speech = state.speech.as_ref().map(|sp| sp.state().borrow().clone());
+    let voice =
+        (view.is_some() || brain.is_some() || speech.is_some()).then_some(api_doc::VoiceState {
+            view,
+            brain,
+            speech,
+        });
+    views::DashboardState {
+        media,
+        voice,
+        shares,
     }
-    if let Some(sp) = &state.speech {
-        voice["speech"] = serde_json::to_value(&*sp.state().borrow()).unwrap_or_default();
-    }
-    json!({ "media": media, "voice": voice, "shares": shares })
 }
 
 /// `GET /api/settings/reference`: every `voice.streamWatch` key with its
 /// meaning, default, range and reader (static documentation, no secrets).
 async fn settings_reference() -> Response {
-    Json(json!({"ok": true, "settings": brain_core::settings_reference()})).into_response()
+    api_doc::sorted_json(&views::SettingsReference {
+        ok: true,
+        settings: brain_core::settings_reference(),
+    })
 }
 
 #[cfg(test)]

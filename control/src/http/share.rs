@@ -6,8 +6,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
+use super::views::{FrameAnswer, SharePageConfig};
 use super::{AppState, constant_time_eq, error, json_body, no_session, require_admin, watch_of};
 
 /// `POST /api/voice/share-session` (admin): a share link for a target, as
@@ -63,7 +63,7 @@ pub(super) async fn stop_shares(
         Err(r) => return r,
     };
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    let suffix = if v["all"] == json!(true) {
+    let suffix = if v["all"].as_bool() == Some(true) {
         None
     } else {
         match v["suffix"].as_str() {
@@ -146,7 +146,7 @@ pub(super) async fn feed(
     data: Vec<u8>,
     mime: &str,
 ) -> Response {
-    let accepted = || share_answer((200, json!({"accepted": true, "reason": null})));
+    let accepted = || Json(FrameAnswer::accepted()).into_response();
     let counters = &state.ingest;
     let admitted = match admission {
         Ok(Some(a)) => a,
@@ -243,7 +243,7 @@ pub(super) async fn stream_ingest(
     body: axum::body::Bytes,
 ) -> Response {
     let refuse = |status: StatusCode, reason: &str| {
-        (status, Json(json!({"accepted": false, "reason": reason}))).into_response()
+        (status, Json(FrameAnswer::refused(reason))).into_response()
     };
     let by_api_token = state.public_api_token.as_ref().is_some_and(|expected| {
         let given = headers
@@ -334,18 +334,19 @@ pub(super) async fn share_page(
             .into_response();
     };
     let share = state.settings.share();
-    let config = json!({
-        "keyframeIntervalMs": share.keyframe_interval_ms,
-        "maxWidthPx": share.share_page_max_width_px,
-        "jpegQuality": share.share_page_jpeg_quality,
-        "expiresInSeconds": left,
+    let config = SharePageConfig {
+        keyframe_interval_ms: share.keyframe_interval_ms,
+        max_width_px: share.share_page_max_width_px,
+        jpeg_quality: share.share_page_jpeg_quality,
+        expires_in_seconds: left,
         // Relative to the page (`…/share/{token}`), so they keep any path
         // prefix the page was served under. The token is a live session's,
         // so only base64url characters.
-        "frameUrl": format!("../api/voice/share-session/{token}/frame"),
-        "stopUrl": format!("../api/voice/share-session/{token}/stop"),
-    });
-    let page = include_str!("share_page.html").replace("__SHARE_CONFIG__", &config.to_string());
+        frame_url: format!("../api/voice/share-session/{token}/frame"),
+        stop_url: format!("../api/voice/share-session/{token}/stop"),
+    };
+    let config = serde_json::to_string(&config).unwrap_or_default();
+    let page = include_str!("share_page.html").replace("__SHARE_CONFIG__", &config);
     (
         [(axum::http::header::CACHE_CONTROL, "no-store")],
         axum::response::Html(page),

@@ -129,7 +129,7 @@ pub struct WatchResult {
 }
 
 /// One watch, for `GET /api/voice/state`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WatchView {
     /// Id.
@@ -157,16 +157,22 @@ pub struct WatchView {
 }
 
 /// `GET /api/voice/state`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VoiceStateView {
     /// Own user id.
     pub user_id: Option<String>,
-    /// Own voice channel per guild.
+    /// Own voice channel per guild (`guildId`, `callId`, `channelId`,
+    /// `mediadVoice`).
+    #[schema(value_type = Vec<Object>)]
     pub voice: Vec<serde_json::Value>,
-    /// Users sharing (Go Live or camera), per guild.
+    /// Users sharing (Go Live or camera), per guild (`guildId`, `callId`,
+    /// `userId`, `name`, `goLive`, `webcam`, `channelId`).
+    #[schema(value_type = Vec<Object>)]
     pub sharers: Vec<serde_json::Value>,
-    /// Known streams.
+    /// Known streams (`streamKey`, `owner`, `rtcServerId`, `credentials`,
+    /// `paused`, `viewers`).
+    #[schema(value_type = Vec<Object>)]
     pub streams: Vec<serde_json::Value>,
     /// Watches.
     pub watches: Vec<WatchView>,
