@@ -8,6 +8,7 @@ pub mod model_server;
 pub mod peer;
 pub mod gateway_client;
 pub mod sim_mediad;
+pub mod source_tree;
 pub mod stack;
 pub mod voice;
 pub mod watch_http;

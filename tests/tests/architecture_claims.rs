@@ -13,8 +13,8 @@
 //! A failure here means a change to the architecture: update ARCHITECTURE.md
 //! and the list below together.
 
+use e2e::source_tree::{production_sources, root};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
@@ -102,13 +102,6 @@ const BANNED_METHODS: &[&str] = &[
 /// Pure modules inside crates that also do IO (checked by source scan,
 /// since clippy.toml is per crate), besides sim-gateway's `world*.rs`.
 const PURE_MODULES: &[&str] = &["mediad/src/state.rs", "control/src/media/desired.rs"];
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_owned()
-}
 
 fn host_triple() -> String {
     let out = Command::new("rustc")
@@ -310,34 +303,4 @@ fn pure_modules_of_io_crates_read_no_clock() {
             assert!(!text.contains(needle), "{rel} uses {needle}");
         }
     }
-}
-
-/// Rust files of library and binary code (outside tests, benches,
-/// examples and test modules' own files) of the daemons and crates.
-fn production_sources() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack: Vec<PathBuf> = ["control", "mediad", "ipc-schema", "crates"]
-        .iter()
-        .map(|d| root().join(d))
-        .collect();
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if p.is_dir() {
-                if !matches!(name, "tests" | "benches" | "examples" | "target" | "fuzz") {
-                    stack.push(p);
-                }
-            } else if name.ends_with(".rs")
-                && !name.starts_with("tests")
-                && !name.ends_with("_tests.rs")
-            {
-                out.push(p);
-            }
-        }
-    }
-    out
 }

@@ -4,48 +4,17 @@
 //! `connect_async`, never a connector of their own), and no production
 //! code builds a `ws://` URL for Discord.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_owned()
-}
-
-/// Rust files of production code: the daemons, ipc-schema and the crates,
-/// outside test directories, test modules' own files and the simulator
-/// (which serves TLS; its tests are clients).
+/// Production sources: the daemons, ipc-schema and the crates, outside
+/// test directories and test modules' own files.
 fn production_sources() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack: Vec<PathBuf> = ["control", "mediad", "ipc-schema", "crates"]
-        .iter()
-        .map(|d| root().join(d))
-        .collect();
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if p.is_dir() {
-                if !matches!(name, "tests" | "benches" | "examples" | "target" | "fuzz") {
-                    stack.push(p);
-                }
-            } else if name.ends_with(".rs")
-                && !name.starts_with("tests")
-                && !name.ends_with("_tests.rs")
-            {
-                out.push(p);
-            }
-        }
-    }
+    let out = e2e::source_tree::production_sources();
     assert!(
         out.len() > 100,
         "found only {} sources under {}",
         out.len(),
-        root().display()
+        e2e::source_tree::root().display()
     );
     out
 }
