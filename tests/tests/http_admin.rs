@@ -517,6 +517,27 @@ async fn the_public_host_reaches_only_the_share_routes() {
     let (status, head, body) = send(a, &on_public(&format!("GET /share/{TOK}")), b"").await;
     assert_eq!(status, 503, "{head}");
     assert!(body.contains("not connected to Discord"), "{body}");
+    // The page with a query string, and by HEAD; the direct ingest route
+    // with and without its trailing slash (503: neither token is set).
+    for line in [
+        format!("GET /share/{TOK}?x=1"),
+        format!("HEAD /share/{TOK}"),
+    ] {
+        let (status, head, _b) = send(a, &on_public(&line), b"").await;
+        assert_eq!(status, 503, "{line}: {head}");
+    }
+    for path in [
+        "/api/voice/stream-ingest/frame",
+        "/api/voice/stream-ingest/frame/",
+    ] {
+        let (status, head, body) = send(a, &on_public(&format!("POST {path}")), b"").await;
+        assert_eq!(status, 503, "{path}: {head}");
+        assert_eq!(
+            json(&head, &body)["reason"],
+            "dashboard_or_public_api_token_required",
+            "{path}"
+        );
+    }
     for line in [
         "GET /healthz".to_owned(),
         "GET /api/settings/reference".into(),
@@ -528,7 +549,13 @@ async fn the_public_host_reaches_only_the_share_routes() {
         "POST /api/voice/share-session/short/frame".into(),
         "POST /api/voice/share-session/short/stop".into(),
         "GET /share/not-a-token".into(),
+        "GET /share/assets/share.css".into(),
         "GET /nope".into(),
+        "GET /".into(),
+        "GET /api".into(),
+        "GET /dashboard".into(),
+        "GET /api/voice/events".into(),
+        "PUT /api/media/voice".into(),
     ] {
         let (status, head, body) = send(a, &on_public(&line), b"").await;
         assert_eq!(status, 404, "{line}");
