@@ -249,7 +249,7 @@ pub async fn main_with(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, mediad_socket = %cli.mediad_socket.display(), protocol = %protocol, "control started");
     let gateway = cli.discord_token.clone().filter(|t| !t.trim().is_empty()).map(|t| {
-        let token = t.trim().trim_start_matches("Bot ").to_owned();
+        let token = ipc_schema::Secret::new(t.trim().trim_start_matches("Bot "));
         let account = match cli.discord_account {
             AccountKind::User => discord::Account::User { token },
             AccountKind::Bot => discord::Account::Bot {

@@ -25,14 +25,14 @@ pub struct SimUser {
     /// Own user id.
     pub user_id: u64,
     /// Main-gateway session id.
-    pub session_id: String,
+    pub session_id: Secret,
     /// The first guild.
     pub guild_id: u64,
     /// Its first voice channel.
     pub voice_channel: u64,
     /// Users streaming when READY arrived.
     pub streaming: Vec<u64>,
-    voice_session: Option<String>,
+    voice_session: Option<Secret>,
 }
 
 impl SimUser {
@@ -50,14 +50,14 @@ impl SimUser {
         let mut u = Self {
             ws,
             user_id: 0,
-            session_id: String::new(),
+            session_id: Secret::default(),
             guild_id: 0,
             voice_channel: 0,
             streaming: Vec::new(),
             voice_session: None,
         };
         let id = Identify::User(UserIdentify {
-            token: token.to_owned(),
+            token: Secret::new(token),
             capabilities: 16381,
             properties: ConnectionProperties::default(),
             presence: Some(Presence::user_default()),
@@ -130,9 +130,9 @@ impl SimUser {
             guild_id: GuildId(self.guild_id),
             channel_id: ChannelId(self.voice_channel),
             user_id: UserId(self.user_id),
-            session_id: Secret::new(session),
+            session_id: session,
             endpoint: server.endpoint.expect("endpoint"),
-            token: Secret::new(server.token),
+            token: server.token,
             dave_group_id: self.voice_channel,
         }
     }
@@ -183,9 +183,9 @@ impl SimUser {
             streamer_id: UserId(streamer),
             user_id: UserId(self.user_id),
             server_id: rtc,
-            session_id: Secret::new(self.voice_session.clone().expect("join voice first")),
+            session_id: self.voice_session.clone().expect("join voice first"),
             endpoint: server.endpoint.expect("endpoint"),
-            token: Secret::new(server.token),
+            token: server.token,
             dave_group_id: rtc.saturating_sub(1),
         }
     }

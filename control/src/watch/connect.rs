@@ -41,9 +41,9 @@ impl Manager {
             guild_id: ipc_schema::GuildId(guild.voice_server_id()),
             channel_id: channel,
             user_id: user,
-            session_id: Secret::new(own.session_id),
+            session_id: own.session_id,
             endpoint: server.endpoint,
-            token: Secret::new(server.token),
+            token: server.token,
             dave_group_id: channel.0,
         };
         if self
@@ -103,9 +103,9 @@ impl Manager {
             streamer_id: target,
             user_id: own,
             server_id: creds.rtc_server_id.get(),
-            session_id: Secret::new(own_voice.session_id),
+            session_id: own_voice.session_id,
             endpoint: creds.endpoint,
-            token: Secret::new(creds.token),
+            token: creds.token,
             dave_group_id: creds.dave_group_id,
         };
         if self

@@ -111,7 +111,7 @@ impl Manager {
                         server_id: credentials.rtc_server_id.get(),
                         session_id,
                         endpoint: credentials.endpoint,
-                        token: Secret::new(credentials.token),
+                        token: credentials.token,
                         dave_group_id: credentials.dave_group_id,
                     };
                     let _ = self

@@ -90,7 +90,7 @@ struct Progress {
     /// Where to offer a link if native watching fails.
     text_channel: Option<ChannelId>,
     watch_sent: bool,
-    stream_connected: Option<(String, u64)>,
+    stream_connected: Option<(Secret, u64)>,
     /// The video subscription last sent for this watch, and its path
     /// (re-sent when the `nativeDiscord*` settings change it).
     subscribed: Option<(VideoPath, VideoSubscription)>,
@@ -224,7 +224,7 @@ struct Manager {
     /// Voice channel we asked to join, per guild or call.
     join_sent: BTreeMap<Place, ChannelId>,
     /// Voice credentials handed to mediad, per guild or call (session, token).
-    voice_sent: BTreeMap<Place, (String, String)>,
+    voice_sent: BTreeMap<Place, (Secret, Secret)>,
     /// Our own Go Live, when one was started through the gateway.
     own_live: Option<watch_core::OwnGoLive>,
     /// Where the watches are kept across restarts (`None`: no file).

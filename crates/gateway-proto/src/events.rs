@@ -3,10 +3,8 @@
 //! Only the fields this project uses are modelled; unknown fields are
 //! ignored on decode (and therefore dropped by a round trip).
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
-use voice_proto::{ChannelId, GuildId, MessageId, Redacted, ServerId, UserId};
+use voice_proto::{ChannelId, GuildId, MessageId, Secret, ServerId, UserId};
 
 use crate::stream_key::StreamKey;
 
@@ -104,7 +102,7 @@ pub struct Guild {
 }
 
 /// READY.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ready {
     /// API version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,7 +110,7 @@ pub struct Ready {
     /// Own user.
     pub user: User,
     /// Session id for Resume.
-    pub session_id: String,
+    pub session_id: Secret,
     /// URL to resume on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume_gateway_url: Option<String>,
@@ -128,24 +126,11 @@ pub struct Ready {
     pub private_channels: Vec<Channel>,
 }
 
-impl fmt::Debug for Ready {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Ready")
-            .field("v", &self.v)
-            .field("user", &self.user)
-            .field("session_id", &Redacted(&self.session_id))
-            .field("resume_gateway_url", &self.resume_gateway_url)
-            .field("guilds", &self.guilds)
-            .field("private_channels", &self.private_channels)
-            .finish()
-    }
-}
-
 /// A voice state (VOICE_STATE_UPDATE, GUILD_CREATE `voice_states`).
 ///
 /// The own VOICE_STATE_UPDATE's `session_id` is used by both the voice and
 /// the stream connection.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VoiceState {
     /// Guild (absent for DMs and inside GUILD_CREATE).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -159,7 +144,7 @@ pub struct VoiceState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member: Option<Member>,
     /// Voice session id.
-    pub session_id: String,
+    pub session_id: Secret,
     /// Server-deafened.
     #[serde(default)]
     pub deaf: bool,
@@ -186,29 +171,6 @@ pub struct VoiceState {
     pub request_to_speak_timestamp: Option<String>,
 }
 
-impl fmt::Debug for VoiceState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VoiceState")
-            .field("guild_id", &self.guild_id)
-            .field("channel_id", &self.channel_id)
-            .field("user_id", &self.user_id)
-            .field("member", &self.member)
-            .field("session_id", &Redacted(&self.session_id))
-            .field("deaf", &self.deaf)
-            .field("mute", &self.mute)
-            .field("self_deaf", &self.self_deaf)
-            .field("self_mute", &self.self_mute)
-            .field("self_stream", &self.self_stream)
-            .field("self_video", &self.self_video)
-            .field("suppress", &self.suppress)
-            .field(
-                "request_to_speak_timestamp",
-                &self.request_to_speak_timestamp,
-            )
-            .finish()
-    }
-}
-
 impl VoiceState {
     /// True when the user is streaming (Go Live).
     pub fn is_streaming(&self) -> bool {
@@ -217,10 +179,10 @@ impl VoiceState {
 }
 
 /// VOICE_SERVER_UPDATE.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VoiceServerUpdate {
     /// Voice token for Identify.
-    pub token: String,
+    pub token: Secret,
     /// Guild (`null` for DM calls). Always serialized.
     #[serde(default)]
     pub guild_id: Option<GuildId>,
@@ -231,17 +193,6 @@ pub struct VoiceServerUpdate {
     /// DM / private calls only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<ChannelId>,
-}
-
-impl fmt::Debug for VoiceServerUpdate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VoiceServerUpdate")
-            .field("token", &Redacted(&self.token))
-            .field("guild_id", &self.guild_id)
-            .field("endpoint", &self.endpoint)
-            .field("channel_id", &self.channel_id)
-            .finish()
-    }
 }
 
 /// The stream object of STREAM_CREATE and STREAM_UPDATE.
@@ -278,7 +229,7 @@ impl StreamInfo {
 }
 
 /// STREAM_SERVER_UPDATE.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StreamServerUpdate {
     /// Which stream.
     pub stream_key: StreamKey,
@@ -286,21 +237,10 @@ pub struct StreamServerUpdate {
     #[serde(default)]
     pub endpoint: Option<String>,
     /// Token for the stream connection's Identify.
-    pub token: String,
+    pub token: Secret,
     /// Guild (`null` for calls). Always serialized.
     #[serde(default)]
     pub guild_id: Option<GuildId>,
-}
-
-impl fmt::Debug for StreamServerUpdate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StreamServerUpdate")
-            .field("stream_key", &self.stream_key)
-            .field("endpoint", &self.endpoint)
-            .field("token", &Redacted(&self.token))
-            .field("guild_id", &self.guild_id)
-            .finish()
-    }
 }
 
 crate::string_enum! {

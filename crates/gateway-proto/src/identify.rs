@@ -1,13 +1,11 @@
 //! Op 2 Identify for user and bot accounts, and op 6 Resume.
 
-use std::fmt;
-
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::intents::Intents;
-use voice_proto::Redacted;
+use voice_proto::Secret;
 
 /// `properties` of Identify. Bots send `os`/`browser`/`device`; user
 /// clients add locale, user agent and build number fields. Fields not
@@ -161,10 +159,10 @@ impl Presence {
 }
 
 /// Identify for a user account: capabilities instead of intents.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserIdentify {
     /// User token.
-    pub token: String,
+    pub token: Secret,
     /// Capabilities bitfield (e.g. 16381).
     pub capabilities: u64,
     /// Client properties.
@@ -180,24 +178,11 @@ pub struct UserIdentify {
     pub client_state: Option<Value>,
 }
 
-impl fmt::Debug for UserIdentify {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserIdentify")
-            .field("token", &Redacted(&self.token))
-            .field("capabilities", &self.capabilities)
-            .field("properties", &self.properties)
-            .field("presence", &self.presence)
-            .field("compress", &self.compress)
-            .field("client_state", &self.client_state)
-            .finish()
-    }
-}
-
 /// Identify for a bot account.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BotIdentify {
     /// Bot token.
-    pub token: String,
+    pub token: Secret,
     /// Client properties (`os`, `browser`, `device`).
     pub properties: ConnectionProperties,
     /// Gateway intents.
@@ -214,20 +199,6 @@ pub struct BotIdentify {
     /// Member count above which offline members are not sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub large_threshold: Option<u32>,
-}
-
-impl fmt::Debug for BotIdentify {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BotIdentify")
-            .field("token", &Redacted(&self.token))
-            .field("properties", &self.properties)
-            .field("intents", &self.intents)
-            .field("shard", &self.shard)
-            .field("presence", &self.presence)
-            .field("compress", &self.compress)
-            .field("large_threshold", &self.large_threshold)
-            .finish()
-    }
 }
 
 /// Op 2 Identify. Bots send `intents`; user accounts send `capabilities`
@@ -257,7 +228,7 @@ impl<'de> Deserialize<'de> for Identify {
 
 impl Identify {
     /// The token.
-    pub fn token(&self) -> &str {
+    pub fn token(&self) -> &Secret {
         match self {
             Identify::User(u) => &u.token,
             Identify::Bot(b) => &b.token,
@@ -266,23 +237,13 @@ impl Identify {
 }
 
 /// Op 6 Resume, sent to READY's `resume_gateway_url`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resume {
     /// The token used to identify.
-    pub token: String,
+    pub token: Secret,
     /// READY's session id.
-    pub session_id: String,
+    pub session_id: Secret,
     /// Last dispatch sequence number received. Always serialized.
     #[serde(default)]
     pub seq: Option<u64>,
-}
-
-impl fmt::Debug for Resume {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Resume")
-            .field("token", &Redacted(&self.token))
-            .field("session_id", &Redacted(&self.session_id))
-            .field("seq", &self.seq)
-            .finish()
-    }
 }

@@ -50,7 +50,7 @@ fn streaming_state() -> VoiceState {
         channel_id: Some(ChannelId(20)),
         user_id: UserId(30),
         member: None,
-        session_id: "abc".into(),
+        session_id: Secret::new("abc"),
         deaf: false,
         mute: false,
         self_deaf: false,
@@ -112,7 +112,7 @@ fn ready_with_guild_voice_states() {
         Dispatch::Ready(Ready {
             v: Some(9),
             user: user(30, "agent", false),
-            session_id: "sess".into(),
+            session_id: Secret::new("sess"),
             resume_gateway_url: Some("wss://gateway-us-east1-b.discord.gg".into()),
             guilds: vec![
                 Guild {
@@ -191,7 +191,7 @@ fn voice_state_update_with_stream_and_video() {
             user: Some(user(31, "cam", false)),
             nick: None,
         }),
-        session_id: "vs".into(),
+        session_id: Secret::new("vs"),
         deaf: false,
         mute: false,
         self_deaf: true,
@@ -228,7 +228,7 @@ fn voice_server_update_guild_dm_and_reallocating() {
         dispatch(
             5,
             Dispatch::VoiceServerUpdate(VoiceServerUpdate {
-                token: "tok".into(),
+                token: Secret::new("tok"),
                 guild_id: Some(GuildId(10)),
                 endpoint: Some("c-fra05.discord.media:443".into()),
                 channel_id: None,
@@ -240,7 +240,7 @@ fn voice_server_update_guild_dm_and_reallocating() {
         dispatch(
             6,
             Dispatch::VoiceServerUpdate(VoiceServerUpdate {
-                token: "tok".into(),
+                token: Secret::new("tok"),
                 guild_id: None,
                 endpoint: None,
                 channel_id: Some(ChannelId(77)),
@@ -279,7 +279,7 @@ fn stream_create_update_server_update_delete() {
             Dispatch::StreamServerUpdate(StreamServerUpdate {
                 stream_key: key,
                 endpoint: Some("rotterdam1234.discord.media:443".into()),
-                token: "st".into(),
+                token: Secret::new("st"),
                 guild_id: Some(GuildId(10)),
             }),
         ),
@@ -406,7 +406,7 @@ fn identify_user_account() {
     let mut extra = serde_json::Map::new();
     extra.insert("client_event_source".into(), Value::Null);
     let expected = ClientCommand::Identify(Box::new(Identify::User(UserIdentify {
-        token: "user-token".into(),
+        token: Secret::new("user-token"),
         capabilities: 16381,
         properties: ConnectionProperties {
             os: "Linux".into(),
@@ -433,7 +433,7 @@ fn identify_bot_account() {
     let text = r#"{"op":2,"d":{"token":"Bot x","properties":{"os":"linux","browser":"agent","device":"agent"},
         "intents":641,"shard":[0,1],"large_threshold":50}}"#;
     let expected = ClientCommand::Identify(Box::new(Identify::Bot(BotIdentify {
-        token: "Bot x".into(),
+        token: Secret::new("Bot x"),
         properties: ConnectionProperties {
             os: "linux".into(),
             browser: "agent".into(),
@@ -450,7 +450,7 @@ fn identify_bot_account() {
     let ClientCommand::Identify(id) = expected else {
         unreachable!()
     };
-    assert_eq!(id.token(), "Bot x");
+    assert_eq!(id.token().expose(), "Bot x");
 }
 
 #[test]
@@ -460,8 +460,8 @@ fn heartbeat_resume_and_voice_server_ping() {
     client_same(
         r#"{"op":6,"d":{"token":"t","session_id":"sess","seq":1337}}"#,
         ClientCommand::Resume(Resume {
-            token: "t".into(),
-            session_id: "sess".into(),
+            token: Secret::new("t"),
+            session_id: Secret::new("sess"),
             seq: Some(1337),
         }),
     );
@@ -665,7 +665,7 @@ fn ready_with_private_channels() {
         Dispatch::Ready(Ready {
             v: None,
             user: user(30, "agent", false),
-            session_id: "sess".into(),
+            session_id: Secret::new("sess"),
             resume_gateway_url: None,
             guilds: vec![],
             private_channels: vec![Channel {

@@ -26,45 +26,32 @@ mod rate;
 use backoff::Backoff;
 use gateway_proto::{
     BotIdentify, ClientCommand, ConnectionProperties, Dispatch, GatewayCloseCode, Identify,
-    Intents, Presence, Ready, Resume, ServerMessage, USER_CAPABILITIES, UserIdentify,
+    Intents, Presence, Ready, Resume, Secret, ServerMessage, USER_CAPABILITIES, UserIdentify,
 };
 use rate::SendWindow;
 use std::collections::VecDeque;
-use std::fmt;
 use std::time::{Duration, Instant};
 
-/// How the session identifies.
-#[derive(Clone, PartialEq, Eq)]
+/// How the session identifies. The token is a [`Secret`]: `Debug` prints
+/// it redacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Account {
     /// A user account (the path that can watch Go Live).
     User {
         /// The user token.
-        token: String,
+        token: Secret,
     },
     /// A bot account.
     Bot {
         /// The bot token (without the `Bot ` prefix).
-        token: String,
+        token: Secret,
         /// Gateway intents.
         intents: Intents,
     },
 }
 
-impl fmt::Debug for Account {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Tokens never appear in logs.
-        match self {
-            Account::User { .. } => f.write_str("Account::User { token: <redacted> }"),
-            Account::Bot { intents, .. } => write!(
-                f,
-                "Account::Bot {{ token: <redacted>, intents: {intents:?} }}"
-            ),
-        }
-    }
-}
-
 impl Account {
-    fn token(&self) -> &str {
+    fn token(&self) -> &Secret {
         match self {
             Account::User { token } | Account::Bot { token, .. } => token,
         }
@@ -255,7 +242,7 @@ impl SessionError {
 /// Resume state of an identified session.
 #[derive(Clone, Debug)]
 struct Resumable {
-    session_id: String,
+    session_id: Secret,
     resume_url: Option<String>,
 }
 
@@ -537,7 +524,7 @@ impl GatewaySession {
                 self.awaiting_ack = false;
                 self.next_heartbeat =
                     Some(now + interval.mul_f64(self.config.jitter.clamp(0.0, 1.0)));
-                let token = self.config.account.token().to_string();
+                let token = self.config.account.token().clone();
                 let cmd = match &self.resumable {
                     Some(r) => {
                         self.phase = Phase::Resuming;

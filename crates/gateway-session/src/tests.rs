@@ -15,7 +15,7 @@ fn user() -> SessionConfig {
     SessionConfig::new(
         "ws://gw.test",
         Account::User {
-            token: "user-token-xyz".into(),
+            token: Secret::new("user-token-xyz"),
         },
     )
 }
@@ -75,11 +75,12 @@ fn identifies_as_a_user_and_reports_ready() {
     assert!(sent[0]["d"]["capabilities"].is_number());
     s.handle_input(t0, Input::Text(READY));
     let (_, e) = drain(&mut s);
-    assert!(matches!(&e[0], Event::Ready(r) if r.session_id == "sess-1"));
+    assert!(matches!(&e[0], Event::Ready(r) if r.session_id.expose() == "sess-1"));
     assert!(s.can_resume());
+    let debug = format!("{:?} {s:?}", user());
     assert!(
-        !format!("{:?}", user()).contains("user-token-xyz"),
-        "tokens never in Debug output"
+        !debug.contains("user-token-xyz") && !debug.contains("sess-1"),
+        "tokens and session ids never in Debug output: {debug}"
     );
 }
 
@@ -89,7 +90,7 @@ fn bots_identify_with_intents() {
     let cfg = SessionConfig::new(
         "ws://gw.test",
         Account::Bot {
-            token: "bot-token".into(),
+            token: Secret::new("bot-token"),
             intents: Intents::GUILDS | Intents::GUILD_VOICE_STATES,
         },
     );

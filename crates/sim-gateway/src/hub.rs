@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use gateway_proto::{Dispatch, Identify, Ready, Resume, ServerMessage, UserId};
+use gateway_proto::{Dispatch, Identify, Ready, Resume, Secret, ServerMessage, UserId};
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -169,7 +169,7 @@ impl Hub {
     /// token → `Err(4004)`.
     pub fn identify(self: &Arc<Self>, conn: ConnLink, identify: &Identify) -> Result<String, u16> {
         let mut st = self.lock();
-        let Some(user) = st.world.user_by_token(identify.token()).cloned() else {
+        let Some(user) = st.world.user_by_token(identify.token().expose()).cloned() else {
             return Err(4004);
         };
         let session_id = st.world.fresh_token();
@@ -216,7 +216,7 @@ impl Hub {
         let ready = Ready {
             v: Some(10),
             user: user_obj,
-            session_id: session_id.clone(),
+            session_id: Secret::new(session_id.clone()),
             resume_gateway_url: Some(self.gateway_url.clone()),
             guilds: ready_guilds,
             // User accounts only: bots are in no DM calls.
@@ -271,13 +271,13 @@ impl Hub {
     pub fn resume(&self, conn: ConnLink, resume: &Resume) -> Result<String, ()> {
         let mut st = self.lock();
         let st = &mut *st;
-        let Some(session) = st.sessions.get_mut(&resume.session_id) else {
+        let Some(session) = st.sessions.get_mut(resume.session_id.expose()) else {
             return Err(());
         };
         let token_ok = st
             .world
             .user(session.user_id)
-            .is_ok_and(|u| u.token == resume.token);
+            .is_ok_and(|u| u.token == resume.token.expose());
         let after = resume.seq.unwrap_or(0);
         let oldest = session.buffer.front().map_or(session.seq + 1, |(s, _)| *s);
         if !token_ok || after > session.seq || oldest > after + 1 {

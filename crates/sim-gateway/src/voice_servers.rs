@@ -13,6 +13,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use gateway_proto::Secret;
 use serde::Serialize;
 use sim_media_server::{RoomId, VoiceServerHandle};
 
@@ -118,8 +119,8 @@ fn session_grant(g: &Grant) -> sim_media_server::SessionGrant {
     sim_media_server::SessionGrant {
         room: RoomId(g.room),
         user_id: g.user_id,
-        session_id: g.session_id.clone(),
-        token: g.token.clone(),
+        session_id: Secret::new(g.session_id.clone()),
+        token: Secret::new(g.token.clone()),
         kind: match &g.kind {
             GrantKind::Voice {
                 guild_id,
@@ -363,7 +364,9 @@ impl MediaServers {
             ..sim_media_server::VoiceServerConfig::default()
         };
         let media_err = |e: sim_media_server::SimVoiceError| crate::SimError::Media(e.to_string());
-        let voice = sim_media_server::start(server("voice")).await.map_err(media_err)?;
+        let voice = sim_media_server::start(server("voice"))
+            .await
+            .map_err(media_err)?;
         let stream = sim_media_server::start(server("stream"))
             .await
             .map_err(media_err)?;

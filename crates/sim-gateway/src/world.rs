@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use gateway_proto::{
     CallCreate, CallDelete, Channel, ChannelId, Dispatch, Guild, GuildId, Member, MessageId,
-    StreamKey, User, UserId, VoiceState,
+    Secret, StreamKey, User, UserId, VoiceState,
 };
 use serde::{Deserialize, Serialize};
 
@@ -498,7 +498,7 @@ impl World {
             } else {
                 self.member_object(v.user_id)
             },
-            session_id: v.session_id.clone(),
+            session_id: Secret::new(v.session_id.clone()),
             deaf: false,
             mute: false,
             self_deaf: v.self_deaf,

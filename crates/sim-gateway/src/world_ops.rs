@@ -2,7 +2,7 @@
 //! effects (dispatches, media requests) Discord would produce for them.
 
 use gateway_proto::{
-    ChannelId, CreateStream, Dispatch, GuildId, ServerId, StreamDelete, StreamDeleteReason,
+    ChannelId, CreateStream, Dispatch, GuildId, Secret, ServerId, StreamDelete, StreamDeleteReason,
     StreamInfo, StreamKey, StreamKind, StreamServerUpdate, UpdateVoiceState, UserId,
     VoiceServerUpdate,
 };
@@ -122,7 +122,7 @@ impl World {
                 Dispatch::StreamServerUpdate(StreamServerUpdate {
                     stream_key: s.key,
                     endpoint: Some(self.settings.stream_endpoint.clone()),
-                    token,
+                    token: Secret::new(token),
                     guild_id: s.guild_id,
                 }),
             ),
@@ -245,7 +245,7 @@ impl World {
         fx.push(dispatch(
             Audience::Session(session_id.to_owned()),
             Dispatch::VoiceServerUpdate(VoiceServerUpdate {
-                token,
+                token: Secret::new(token),
                 guild_id: guild,
                 endpoint: Some(self.settings.voice_endpoint.clone()),
                 channel_id: guild.is_none().then_some(channel),

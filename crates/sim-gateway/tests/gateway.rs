@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use gateway_proto::{
-    ChannelId, ClientCommand, CreateStream, Dispatch, GuildId, Resume, ServerMessage,
+    ChannelId, ClientCommand, CreateStream, Dispatch, GuildId, Resume, Secret, ServerMessage,
     StreamDeleteReason, StreamKey, UpdateVoiceState, UserId,
 };
 
@@ -136,8 +136,8 @@ async fn resume_replays_missed_dispatches_then_resumed() {
         assert_eq!(status, 200);
         let mut c2 = Client::connect(&sim).await;
         c2.send(&ClientCommand::Resume(Resume {
-            token: USER_TOKEN.into(),
-            session_id: session_id.clone(),
+            token: Secret::new(USER_TOKEN),
+            session_id: Secret::new(session_id.clone()),
             seq,
         }))
         .await;
@@ -160,8 +160,8 @@ async fn resume_replays_missed_dispatches_then_resumed() {
         // A bad session id is refused with op 9 false.
         let mut c3 = Client::connect(&sim).await;
         c3.send(&ClientCommand::Resume(Resume {
-            token: USER_TOKEN.into(),
-            session_id: "nope".into(),
+            token: Secret::new(USER_TOKEN),
+            session_id: Secret::new("nope"),
             seq,
         }))
         .await;
@@ -235,7 +235,7 @@ async fn join_voice_gives_state_and_server_update_with_a_grant() {
             unreachable!()
         };
         assert_eq!(
-            (v.user_id, v.channel_id, v.session_id.as_str()),
+            (v.user_id, v.channel_id, v.session_id.expose()),
             (UserId(AGENT), Some(ChannelId(LOUNGE)), session_id.as_str())
         );
         let Dispatch::VoiceServerUpdate(vsu) = c.dispatch("VOICE_SERVER_UPDATE").await else {
@@ -246,7 +246,7 @@ async fn join_voice_gives_state_and_server_update_with_a_grant() {
         let log = admin_get(&sim, "/media/voice/log").await;
         let granted = log.as_array().expect("log").iter().any(|e| {
             e["op"] == "grant"
-                && e["grant"]["token"] == vsu.token.as_str()
+                && e["grant"]["token"] == vsu.token.expose()
                 && e["grant"]["session_id"] == session_id.as_str()
         });
         assert!(granted, "no grant for the token in {log}");
@@ -304,7 +304,7 @@ async fn watch_gives_create_and_delayed_server_update() {
                 .iter()
                 .any(|e| e["op"] == "grant"
                     && e["grant"]["room"] == rtc.get()
-                    && e["grant"]["token"] == ssu.token.as_str())
+                    && e["grant"]["token"] == ssu.token.expose())
         );
         // The owner stops: the viewer gets STREAM_DELETE.
         admin_post(&sim, "/actions/stop_stream", r#"{"user": "alice"}"#).await;
@@ -597,7 +597,7 @@ const TRIO: u64 = 900_000_000_000_000_050;
 /// Identify as `token` with exactly these capabilities.
 async fn identify_with_capabilities(c: &mut Client, token: &str, capabilities: u64) {
     let id = gateway_proto::Identify::User(gateway_proto::UserIdentify {
-        token: token.to_owned(),
+        token: Secret::new(token),
         capabilities,
         properties: gateway_proto::ConnectionProperties::default(),
         presence: Some(gateway_proto::Presence::user_default()),

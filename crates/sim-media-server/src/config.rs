@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use serde::Serialize;
+use voice_proto::Secret;
 
 /// How one media server (guild voice or Go Live stream) is started.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,9 +76,9 @@ pub struct SessionGrant {
     /// The client's user id.
     pub user_id: u64,
     /// The main-gateway voice session id of that user.
-    pub session_id: String,
+    pub session_id: Secret,
     /// The token handed out in VOICE_SERVER_UPDATE / STREAM_SERVER_UPDATE.
-    pub token: String,
+    pub token: Secret,
     /// What kind of room this is.
     pub kind: RoomKind,
 }

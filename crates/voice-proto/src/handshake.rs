@@ -9,23 +9,23 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::codec::{CodecDescriptor, StreamDescriptor};
 use crate::heartbeat::de_seq_ack;
 use crate::ids::{ChannelId, ServerId, UserId};
-use ipc_schema::Redacted;
+use ipc_schema::Secret;
 
 /// Op 0 Identify (client → server).
 ///
 /// For a Go Live stream connection `server_id` is the stream's
 /// `rtc_server_id`, `session_id` is the *main voice* session id, `video` is
 /// true and `streams` holds [`StreamDescriptor::screen_offer`].
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identify {
     /// Guild id, DM channel id, or stream `rtc_server_id`.
     pub server_id: ServerId,
     /// Own user id.
     pub user_id: UserId,
     /// Session id from the own VOICE_STATE_UPDATE.
-    pub session_id: String,
+    pub session_id: Secret,
     /// Token from VOICE_SERVER_UPDATE / STREAM_SERVER_UPDATE.
-    pub token: String,
+    pub token: Secret,
     /// Highest DAVE protocol version supported; absent or 0 means no DAVE,
     /// which the server answers with close 4017 where E2EE is required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,21 +39,6 @@ pub struct Identify {
     /// v9 only: voice channel id (or `rtc_channel_id` for a stream).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<ChannelId>,
-}
-
-impl fmt::Debug for Identify {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Identify")
-            .field("server_id", &self.server_id)
-            .field("user_id", &self.user_id)
-            .field("session_id", &Redacted(&self.session_id))
-            .field("token", &Redacted(&self.token))
-            .field("max_dave_protocol_version", &self.max_dave_protocol_version)
-            .field("video", &self.video)
-            .field("streams", &self.streams)
-            .field("channel_id", &self.channel_id)
-            .finish()
-    }
 }
 
 string_enum! {
@@ -176,7 +161,7 @@ impl fmt::Debug for SecretKey {
 /// `mode` and `secret_key` are absent for WebRTC sessions (which carry
 /// `sdp` instead), hence `Option`; a UDP client uses
 /// [`SessionDescription::udp_keying`].
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionDescription {
     /// Transport encryption mode wire name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -192,7 +177,7 @@ pub struct SessionDescription {
     pub video_codec: Option<String>,
     /// Hex session id (analytics only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media_session_id: Option<String>,
+    pub media_session_id: Option<Secret>,
     /// Initial DAVE protocol version; 0 (or absent) = transport encryption
     /// only.
     #[serde(default)]
@@ -208,28 +193,6 @@ pub struct SessionDescription {
     pub sdp: Option<String>,
 }
 
-impl fmt::Debug for SessionDescription {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionDescription")
-            .field("mode", &self.mode)
-            .field("secret_key", &self.secret_key)
-            .field("audio_codec", &self.audio_codec)
-            .field("video_codec", &self.video_codec)
-            .field(
-                "media_session_id",
-                &self.media_session_id.as_deref().map(Redacted),
-            )
-            .field("dave_protocol_version", &self.dave_protocol_version)
-            .field("keyframe_interval", &self.keyframe_interval)
-            .field(
-                "bandwidth_estimation_experiment",
-                &self.bandwidth_estimation_experiment,
-            )
-            .field("sdp", &self.sdp)
-            .finish()
-    }
-}
-
 impl SessionDescription {
     /// `(mode, key)` when both are present (UDP sessions).
     pub fn udp_keying(&self) -> Option<(&str, &SecretKey)> {
@@ -241,14 +204,14 @@ impl SessionDescription {
 }
 
 /// Op 7 Resume (client → server).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resume {
     /// Same as in Identify.
     pub server_id: ServerId,
     /// Same as in Identify.
-    pub session_id: String,
+    pub session_id: Secret,
     /// Same as in Identify.
-    pub token: String,
+    pub token: Secret,
     /// v8+: last sequence number seen; a negative value (sent by some
     /// clients before any seq) reads as `None`.
     #[serde(
@@ -260,18 +223,6 @@ pub struct Resume {
     /// v9 only: same as in Identify.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<ChannelId>,
-}
-
-impl fmt::Debug for Resume {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Resume")
-            .field("server_id", &self.server_id)
-            .field("session_id", &Redacted(&self.session_id))
-            .field("token", &Redacted(&self.token))
-            .field("seq_ack", &self.seq_ack)
-            .field("channel_id", &self.channel_id)
-            .finish()
-    }
 }
 
 /// Op 8 Hello (server → client).

@@ -2,14 +2,13 @@
 //! Client Disconnect (13), Session Update (14), Backend Version (16),
 //! Client Flags (18), Client Platform (20).
 
-use std::fmt;
 use std::ops::BitOr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::codec::{CodecDescriptor, StreamDescriptor};
 use crate::ids::UserId;
-use ipc_schema::Redacted;
+use ipc_schema::Secret;
 
 /// Speaking bitmask (v4+).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -114,7 +113,7 @@ pub struct ClientDisconnect {
 
 /// Op 14 Session Update. Clients send `{codecs}`; servers send the
 /// renegotiated codecs / keyframe interval.
-#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SessionUpdate {
     /// Client → server: new codec list.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -127,25 +126,10 @@ pub struct SessionUpdate {
     pub video_codec: Option<String>,
     /// Server → client: analytics session id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media_session_id: Option<String>,
+    pub media_session_id: Option<Secret>,
     /// Server → client: keyframe interval in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keyframe_interval: Option<u64>,
-}
-
-impl fmt::Debug for SessionUpdate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionUpdate")
-            .field("codecs", &self.codecs)
-            .field("audio_codec", &self.audio_codec)
-            .field("video_codec", &self.video_codec)
-            .field(
-                "media_session_id",
-                &self.media_session_id.as_deref().map(Redacted),
-            )
-            .field("keyframe_interval", &self.keyframe_interval)
-            .finish()
-    }
 }
 
 /// Op 16 Voice Backend Version: clients send `{}`, servers answer

@@ -1,10 +1,9 @@
 //! What one connection needs to know: who it is, where to go, what it
 //! offers, and its timing policy.
 
-use std::fmt;
 use std::time::Duration;
 
-use voice_proto::{CodecDescriptor, StreamDescriptor};
+use voice_proto::{CodecDescriptor, Secret, StreamDescriptor};
 
 /// Which kind of media connection this is. It changes the Identify.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -55,8 +54,9 @@ pub fn default_codecs() -> Vec<CodecDescriptor> {
     ]
 }
 
-/// Settings of one [`crate::VoiceConnection`].
-#[derive(Clone)]
+/// Settings of one [`crate::VoiceConnection`]. Its session id and token
+/// are [`Secret`]s: `Debug` prints them redacted.
+#[derive(Debug, Clone)]
 pub struct ConnectionConfig {
     /// Voice or stream.
     pub role: Role,
@@ -68,9 +68,9 @@ pub struct ConnectionConfig {
     /// Own user id.
     pub user_id: u64,
     /// Main-gateway voice session id.
-    pub session_id: String,
+    pub session_id: Secret,
     /// Voice/stream token.
-    pub token: String,
+    pub token: Secret,
     /// Voice gateway version (8 gives seq/seq_ack and buffered resume).
     pub gateway_version: u8,
     /// Highest DAVE protocol version announced (0 = transport crypto only).
@@ -95,22 +95,6 @@ pub struct ConnectionConfig {
     pub speaking_timeout: Duration,
 }
 
-impl fmt::Debug for ConnectionConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Session ids and tokens are secrets: printed redacted.
-        f.debug_struct("ConnectionConfig")
-            .field("role", &self.role)
-            .field("endpoint", &self.endpoint)
-            .field("server_id", &self.server_id)
-            .field("user_id", &self.user_id)
-            .field("session_id", &voice_proto::Redacted(&self.session_id))
-            .field("token", &voice_proto::Redacted(&self.token))
-            .field("gateway_version", &self.gateway_version)
-            .field("max_dave_protocol_version", &self.max_dave_protocol_version)
-            .finish_non_exhaustive()
-    }
-}
-
 impl ConnectionConfig {
     /// Defaults for a connection of `role`.
     pub fn new(
@@ -118,16 +102,16 @@ impl ConnectionConfig {
         endpoint: impl Into<String>,
         server_id: u64,
         user_id: u64,
-        session_id: impl Into<String>,
-        token: impl Into<String>,
+        session_id: Secret,
+        token: Secret,
     ) -> Self {
         Self {
             role,
             endpoint: endpoint.into(),
             server_id,
             user_id,
-            session_id: session_id.into(),
-            token: token.into(),
+            session_id,
+            token,
             gateway_version: 8,
             max_dave_protocol_version: 0,
             codecs: default_codecs(),
@@ -188,7 +172,15 @@ mod tests {
     use super::*;
 
     fn url(endpoint: &str) -> String {
-        ConnectionConfig::new(Role::Voice, endpoint, 1, 2, "s", "t").gateway_url()
+        ConnectionConfig::new(
+            Role::Voice,
+            endpoint,
+            1,
+            2,
+            Secret::new("s"),
+            Secret::new("t"),
+        )
+        .gateway_url()
     }
 
     #[test]
@@ -240,7 +232,8 @@ mod tests {
 
     #[test]
     fn debug_redacts() {
-        let c = ConnectionConfig::new(Role::Stream, "h:1", 1, 2, "secret-session", "secret-token");
+        let (session, token) = (Secret::new("secret-session"), Secret::new("secret-token"));
+        let c = ConnectionConfig::new(Role::Stream, "h:1", 1, 2, session, token);
         let d = format!("{c:?}");
         assert!(!d.contains("secret"), "{d}");
     }

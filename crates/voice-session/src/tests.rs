@@ -10,7 +10,7 @@ use rtp::rtcp::RtcpPacket;
 use rtp::{PayloadType, RtpBuilder, RtpTimestamp, SeqNo, Ssrc};
 use voice_crypto::{CryptoMode, NonceSeed, Sealer, TransportCipher};
 use voice_proto::{
-    Hello, IpDiscovery, Ready, SecretKey, SelectProtocolData, SessionDescription, Speaking,
+    Hello, IpDiscovery, Ready, Secret, SecretKey, SelectProtocolData, SessionDescription, Speaking,
     SpeakingFlags, StreamDescriptor, StreamType, UserId, VoiceMessage,
 };
 
@@ -34,7 +34,14 @@ fn ms(n: u64) -> Duration {
 }
 
 fn config(role: Role) -> ConnectionConfig {
-    ConnectionConfig::new(role, "127.0.0.1:9000", 500, 42, "sess", "tok")
+    ConnectionConfig::new(
+        role,
+        "127.0.0.1:9000",
+        500,
+        42,
+        Secret::new("sess"),
+        Secret::new("tok"),
+    )
 }
 
 impl Harness {
@@ -239,7 +246,14 @@ impl Harness {
 fn debug_output_never_holds_the_token_or_session_id() {
     let token = "voice-token-very-secret-X1";
     let session = "voice-session-secret-Y2";
-    let cfg = ConnectionConfig::new(Role::Voice, "127.0.0.1:9000", 500, 42, session, token);
+    let cfg = ConnectionConfig::new(
+        Role::Voice,
+        "127.0.0.1:9000",
+        500,
+        42,
+        Secret::new(session),
+        Secret::new(token),
+    );
     let config = format!("{cfg:?}");
     let mut c = VoiceConnection::new(cfg, Instant::now());
     c.handle_input(Input::WsConnected, Instant::now());
@@ -266,8 +280,8 @@ fn identify_differs_per_role() {
         (
             id.server_id.0,
             id.user_id.0,
-            id.session_id.as_str(),
-            id.token.as_str()
+            id.session_id.expose(),
+            id.token.expose()
         ),
         (500, 42, "sess", "tok")
     );
@@ -371,7 +385,11 @@ fn heartbeats_carry_seq_ack_and_a_missed_ack_resumes() {
     let st = Harness::statuses(&h.events());
     assert_eq!(
         st,
-        vec![(ConnectionStatus::Resuming, "heartbeat_ack_missed".into(), None)]
+        vec![(
+            ConnectionStatus::Resuming,
+            "heartbeat_ack_missed".into(),
+            None
+        )]
     );
     h.input(Input::WsConnected);
     let sent = h.texts();
@@ -379,7 +397,7 @@ fn heartbeats_carry_seq_ack_and_a_missed_ack_resumes() {
         panic!("{sent:?}")
     };
     assert_eq!(r.seq_ack, Some(h.seq));
-    assert_eq!((r.server_id.0, r.session_id.as_str()), (500, "sess"));
+    assert_eq!((r.server_id.0, r.session_id.expose()), (500, "sess"));
     h.server_says(VoiceMessage::Hello(Hello {
         heartbeat_interval_ms: 1000,
         v: Some(8),
@@ -592,7 +610,11 @@ fn close_by_control_is_final() {
     assert_eq!(h.transmits(), vec![Transmit::WsClose { code: 1000 }]);
     assert_eq!(
         Harness::statuses(&h.events()),
-        vec![(ConnectionStatus::Disconnected, "closed_by_control".into(), None)]
+        vec![(
+            ConnectionStatus::Disconnected,
+            "closed_by_control".into(),
+            None
+        )]
     );
     h.input(Input::WsClosed { code: Some(4015) });
     assert!(h.transmits().is_empty());

@@ -57,7 +57,7 @@ impl Registry {
                 channel_id: None,
                 user_id,
                 member: None,
-                session_id: String::new(),
+                session_id: Secret::default(),
                 deaf: false,
                 mute: false,
                 self_deaf: false,

@@ -82,7 +82,7 @@ pub struct OwnGoLive {
     paused: bool,
     /// (token, rtc_server_id) last handed out, so a repeated event does not
     /// reconnect.
-    connected_with: Option<(String, u64)>,
+    connected_with: Option<(Secret, u64)>,
 }
 
 impl OwnGoLive {
@@ -206,7 +206,7 @@ impl OwnGoLive {
         vec![GoLiveOutput::Connect {
             stream_key: self.key,
             credentials,
-            session_id: Secret::new(voice.session_id),
+            session_id: voice.session_id,
         }]
     }
 }

@@ -18,7 +18,7 @@ fn own_voice_state(channel: Option<ChannelId>) -> VoiceState {
         channel_id: channel,
         user_id: ME,
         member: None,
-        session_id: "voice-session".into(),
+        session_id: Secret::new("voice-session"),
         deaf: false,
         mute: false,
         self_deaf: false,
@@ -42,7 +42,7 @@ fn in_voice() -> Registry {
             global_name: None,
             bot: false,
         },
-        session_id: "gw".into(),
+        session_id: Secret::new("gw"),
         resume_gateway_url: None,
         guilds: Vec::new(),
         private_channels: Vec::new(),
@@ -57,7 +57,7 @@ fn in_voice() -> Registry {
     });
     reg.on_voice_state_update(&own_voice_state(Some(VC)));
     reg.on_voice_server_update(&VoiceServerUpdate {
-        token: "voice-token".into(),
+        token: Secret::new("voice-token"),
         guild_id: Some(G),
         endpoint: Some("voice.example:443".into()),
         channel_id: None,
@@ -88,7 +88,7 @@ fn server_update(token: &str) -> StreamServerUpdate {
     StreamServerUpdate {
         stream_key: own_key(),
         endpoint: Some("stream.example:443".into()),
-        token: token.into(),
+        token: Secret::new(token),
         guild_id: Some(G),
     }
 }
@@ -160,7 +160,7 @@ fn own_stream_connects_in_either_order() {
         assert_eq!(*stream_key, own_key());
         assert_eq!(credentials.rtc_server_id, ServerId(5002));
         assert_eq!(credentials.dave_group_id, 5001);
-        assert_eq!(credentials.token, "t1");
+        assert_eq!(credentials.token.expose(), "t1");
         assert_eq!(session_id.expose(), "voice-session");
     }
 }
@@ -230,7 +230,7 @@ fn new_server_update_reconnects_and_null_endpoint_disconnects() {
     let ev = reg.on_stream_server_update(&server_update("t2"));
     let out = feed(&mut live, &reg, ev);
     assert!(
-        matches!(&out[..], [GoLiveOutput::Connect { credentials, .. }] if credentials.token == "t2"),
+        matches!(&out[..], [GoLiveOutput::Connect { credentials, .. }] if credentials.token.expose() == "t2"),
         "{out:?}"
     );
 }

@@ -2,7 +2,7 @@
 //! and their credentials, our own voice, and [`RegistryEvent`].
 
 use super::*;
-use gateway_proto::Redacted;
+use gateway_proto::Secret;
 
 /// What we know of a user's names in a guild.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -97,7 +97,7 @@ pub struct Stream {
     /// From STREAM_SERVER_UPDATE: the stream server endpoint.
     pub endpoint: Option<String>,
     /// From STREAM_SERVER_UPDATE: the stream connection token.
-    pub token: Option<String>,
+    pub token: Option<Secret>,
     /// Paused by its owner.
     pub paused: bool,
     /// Current viewers (capped).
@@ -115,7 +115,7 @@ impl fmt::Debug for Stream {
             .field("rtc_channel_id", &self.rtc_channel_id)
             .field("region", &self.region)
             .field("endpoint", &self.endpoint)
-            .field("token", &self.token.as_deref().map(Redacted))
+            .field("token", &self.token)
             .field("paused", &self.paused)
             .field("viewers", &self.viewer_ids.len())
             .field("discovered_seq", &self.discovered_seq)
@@ -124,27 +124,16 @@ impl fmt::Debug for Stream {
 }
 
 /// What a stream connection needs from the main gateway.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamCredentials {
     /// Stream server endpoint.
     pub endpoint: String,
     /// Stream connection token.
-    pub token: String,
+    pub token: Secret,
     /// `server_id` to identify with.
     pub rtc_server_id: ServerId,
     /// DAVE group id ([`stream_dave_group_id`]).
     pub dave_group_id: u64,
-}
-
-impl fmt::Debug for StreamCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StreamCredentials")
-            .field("endpoint", &self.endpoint)
-            .field("token", &Redacted(&self.token))
-            .field("rtc_server_id", &self.rtc_server_id)
-            .field("dave_group_id", &self.dave_group_id)
-            .finish()
-    }
 }
 
 impl Stream {
@@ -172,43 +161,24 @@ impl Stream {
 }
 
 /// Credentials from our own VOICE_SERVER_UPDATE.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VoiceServer {
     /// Voice endpoint.
     pub endpoint: String,
     /// Voice token.
-    pub token: String,
-}
-
-impl fmt::Debug for VoiceServer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VoiceServer")
-            .field("endpoint", &self.endpoint)
-            .field("token", &Redacted(&self.token))
-            .finish()
-    }
+    pub token: Secret,
 }
 
 /// Our own voice connection in a guild ([`Registry::own_voice`]).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnVoice {
     /// Our voice channel.
     pub channel_id: ChannelId,
     /// Our voice session id (shared by the voice and stream connections).
-    pub session_id: String,
+    pub session_id: Secret,
     /// VOICE_SERVER_UPDATE credentials; `None` before the first one or
     /// while the endpoint is being reallocated.
     pub server: Option<VoiceServer>,
-}
-
-impl fmt::Debug for OwnVoice {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnVoice")
-            .field("channel_id", &self.channel_id)
-            .field("session_id", &Redacted(&self.session_id))
-            .field("server", &self.server)
-            .finish()
-    }
 }
 
 /// Why a stream left the registry.

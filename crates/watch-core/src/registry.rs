@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use gateway_proto::{
-    ChannelId, Guild, GuildId, Member, Ready, ServerId, StreamDelete, StreamDeleteReason,
+    ChannelId, Guild, GuildId, Member, Ready, Secret, ServerId, StreamDelete, StreamDeleteReason,
     StreamInfo, StreamKey, StreamServerUpdate, User, UserId, VoiceServerUpdate, VoiceState,
 };
 
@@ -95,11 +95,16 @@ fn credential(s: &str) -> Option<String> {
     (!s.is_empty() && s.len() <= MAX_CREDENTIAL_CHARS).then(|| s.to_owned())
 }
 
+/// A token or session id, or `None` when it is empty or oversized.
+fn secret(s: &Secret) -> Option<Secret> {
+    credential(s.expose()).map(|_| s.clone())
+}
+
 #[derive(Debug, Default)]
 struct GuildState {
     members: BTreeMap<UserId, Names>,
     voice: BTreeMap<UserId, VoicePresence>,
-    own_session: Option<String>,
+    own_session: Option<Secret>,
     voice_server: Option<VoiceServer>,
     streams: BTreeMap<(UserId, ChannelId), Stream>,
     /// A call announced by CALL_CREATE: kept while we are not in it.
@@ -254,7 +259,7 @@ impl GuildState {
             },
         );
         if is_self {
-            self.own_session = credential(&vs.session_id);
+            self.own_session = secret(&vs.session_id);
         }
         match (old, is_self) {
             (Some(o), _) if o.channel_id == channel => {}
@@ -439,7 +444,7 @@ impl Registry {
                 channel_id: None,
                 user_id: user,
                 member: None,
-                session_id: String::new(),
+                session_id: Secret::default(),
                 deaf: false,
                 mute: false,
                 self_deaf: false,
@@ -541,7 +546,7 @@ impl Registry {
         if let Some((state, ctx)) = self.guild_ctx(place, &mut out) {
             state.voice_server = match (
                 update.endpoint.as_deref().and_then(credential),
-                credential(&update.token),
+                secret(&update.token),
             ) {
                 (Some(endpoint), Some(token)) => Some(VoiceServer { endpoint, token }),
                 _ => None,
@@ -647,7 +652,7 @@ impl Registry {
             }
             Some(endpoint) => {
                 s.endpoint = Some(endpoint);
-                s.token = credential(&update.token);
+                s.token = secret(&update.token);
                 if s.credentials().is_some() {
                     out.push(RegistryEvent::StreamCredentialsReady { key: s.key });
                 }

@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use gateway_proto::{
-    ChannelId, Guild, GuildId, Member, Ready, ServerId, StreamDelete, StreamDeleteReason,
+    ChannelId, Guild, GuildId, Member, Ready, Secret, ServerId, StreamDelete, StreamDeleteReason,
     StreamInfo, StreamKey, StreamServerUpdate, User, UserId, VoiceServerUpdate, VoiceState,
 };
 use proptest::prelude::*;
@@ -52,7 +52,7 @@ fn vs(
         channel_id: channel,
         user_id,
         member: None,
-        session_id: format!("sess-{user_id}"),
+        session_id: Secret::new(format!("sess-{user_id}")),
         deaf: false,
         mute: false,
         self_deaf: false,
@@ -72,7 +72,7 @@ fn ready() -> Ready {
     Ready {
         v: Some(9),
         user: user(ME, "clanky", None),
-        session_id: "gw-session".into(),
+        session_id: Secret::new("gw-session"),
         resume_gateway_url: None,
         guilds: Vec::new(),
         private_channels: Vec::new(),
@@ -127,7 +127,7 @@ fn server_update(owner: UserId) -> StreamServerUpdate {
     StreamServerUpdate {
         stream_key: key(owner),
         endpoint: Some("stream.example:443".into()),
-        token: "stream-token".into(),
+        token: Secret::new("stream-token"),
         guild_id: Some(G),
     }
 }
@@ -261,7 +261,7 @@ fn server_update_before_create_keeps_credentials() {
         .and_then(Stream::credentials)
         .expect("credentials survive STREAM_CREATE");
     assert_eq!(creds.endpoint, "stream.example:443");
-    assert_eq!(creds.token, "stream-token");
+    assert_eq!(creds.token.expose(), "stream-token");
     assert_eq!(creds.rtc_server_id, ServerId(9002));
 }
 
@@ -274,7 +274,7 @@ fn create_with_new_server_id_after_its_update_keeps_the_new_token() {
     reg.on_stream_create(&stream_create(ALICE, 9002));
     reg.on_stream_server_update(&server_update(ALICE));
     let mut fresh = server_update(ALICE);
-    fresh.token = "fresh-token".into();
+    fresh.token = Secret::new("fresh-token");
     reg.on_stream_server_update(&fresh);
     let ev = reg.on_stream_create(&stream_create(ALICE, 7002));
     assert!(ev.contains(&RegistryEvent::StreamCredentialsReady { key: key(ALICE) }));
@@ -282,7 +282,7 @@ fn create_with_new_server_id_after_its_update_keeps_the_new_token() {
         .stream(&key(ALICE))
         .and_then(Stream::credentials)
         .expect("credentials");
-    assert_eq!(creds.token, "fresh-token");
+    assert_eq!(creds.token.expose(), "fresh-token");
     assert_eq!(creds.rtc_server_id, ServerId(7002));
 }
 
@@ -379,7 +379,7 @@ fn voice_transitions_and_own_voice() {
 
     assert_eq!(reg.own_voice(G).map(|v| v.server), Some(None));
     let ev = reg.on_voice_server_update(&VoiceServerUpdate {
-        token: "voice-token".into(),
+        token: Secret::new("voice-token"),
         guild_id: Some(G),
         endpoint: Some("voice.example:443".into()),
         channel_id: None,
@@ -393,9 +393,9 @@ fn voice_transitions_and_own_voice() {
     );
     let own = reg.own_voice(G).expect("in voice");
     assert_eq!(own.channel_id, VC);
-    assert_eq!(own.session_id, format!("sess-{ME}"));
+    assert_eq!(own.session_id.expose(), format!("sess-{ME}"));
     assert_eq!(
-        own.server.as_ref().map(|s| s.token.as_str()),
+        own.server.as_ref().map(|s| s.token.expose()),
         Some("voice-token")
     );
     let shown = format!("{own:?}");

@@ -16,7 +16,7 @@
 use std::time::Instant;
 
 use gateway_proto::{
-    ChannelId, Ready, ServerId, StreamDelete, StreamDeleteReason, StreamInfo, StreamKey,
+    ChannelId, Ready, Secret, ServerId, StreamDelete, StreamDeleteReason, StreamInfo, StreamKey,
     StreamServerUpdate, User, UserId, VoiceServerUpdate, VoiceState,
 };
 
@@ -35,7 +35,7 @@ fn call_vs(user_id: UserId, channel: Option<ChannelId>, stream: Option<bool>) ->
         channel_id: channel,
         user_id,
         member: None,
-        session_id: format!("sess-{user_id}"),
+        session_id: Secret::new(format!("sess-{user_id}")),
         deaf: false,
         mute: false,
         self_deaf: false,
@@ -57,7 +57,7 @@ fn ready() -> Ready {
             global_name: None,
             bot: false,
         },
-        session_id: "gw".into(),
+        session_id: Secret::new("gw"),
         resume_gateway_url: None,
         guilds: Vec::new(),
         private_channels: Vec::new(),
@@ -79,7 +79,7 @@ fn in_call() -> Registry {
     reg.on_voice_state_update(&call_vs(ALICE, Some(CALL), Some(true)));
     reg.on_voice_state_update(&call_vs(BOB, Some(CALL), None));
     reg.on_voice_server_update(&VoiceServerUpdate {
-        token: "voice-token".into(),
+        token: Secret::new("voice-token"),
         guild_id: None,
         endpoint: Some("voice.example:443".into()),
         channel_id: Some(CALL),
@@ -102,7 +102,7 @@ fn server_update() -> StreamServerUpdate {
     StreamServerUpdate {
         stream_key: call_key(ALICE),
         endpoint: Some("stream.example:443".into()),
-        token: "stream-token".into(),
+        token: Secret::new("stream-token"),
         guild_id: None,
     }
 }
@@ -145,10 +145,10 @@ fn guildless_voice_states_put_us_and_a_streamer_in_the_call() {
     // the call's channel_id.
     let own = reg.own_voice(P).expect("in the call");
     assert_eq!(own.channel_id, CALL);
-    assert_eq!(own.session_id, "sess-100");
+    assert_eq!(own.session_id.expose(), "sess-100");
     assert!(own.server.is_none());
     let events = reg.on_voice_server_update(&VoiceServerUpdate {
-        token: "voice-token".into(),
+        token: Secret::new("voice-token"),
         guild_id: None,
         endpoint: Some("voice.example:443".into()),
         channel_id: Some(CALL),
@@ -161,7 +161,7 @@ fn guildless_voice_states_put_us_and_a_streamer_in_the_call() {
         }]
     );
     assert_eq!(
-        reg.own_voice(P).unwrap().server.unwrap().token,
+        reg.own_voice(P).unwrap().server.unwrap().token.expose(),
         "voice-token"
     );
 }
@@ -170,7 +170,7 @@ fn guildless_voice_states_put_us_and_a_streamer_in_the_call() {
 fn voice_server_update_without_guild_or_channel_or_for_another_call_is_ignored() {
     let mut reg = in_call();
     let mut neither = VoiceServerUpdate {
-        token: "t2".into(),
+        token: Secret::new("t2"),
         guild_id: None,
         endpoint: Some("elsewhere:443".into()),
         channel_id: None,
@@ -180,7 +180,7 @@ fn voice_server_update_without_guild_or_channel_or_for_another_call_is_ignored()
     assert!(reg.on_voice_server_update(&neither).is_empty());
     assert!(!reg.knows_guild(Place::Call(OTHER_CALL)));
     assert_eq!(
-        reg.own_voice(P).unwrap().server.unwrap().token,
+        reg.own_voice(P).unwrap().server.unwrap().token.expose(),
         "voice-token"
     );
 }
@@ -208,7 +208,7 @@ fn call_stream_create_and_server_update_in_either_order() {
         let c = s.credentials().expect("connectable");
         assert_eq!(c.rtc_server_id, ServerId(9000));
         assert_eq!(c.dave_group_id, 8999);
-        assert_eq!(c.token, "stream-token");
+        assert_eq!(c.token.expose(), "stream-token");
     }
 }
 

@@ -13,7 +13,7 @@
 use std::time::Instant;
 
 use gateway_proto::{
-    CallCreate, CallDelete, ChannelId, Ready, StreamKey, User, UserId, VoiceState,
+    CallCreate, CallDelete, ChannelId, Ready, Secret, StreamKey, User, UserId, VoiceState,
 };
 
 use crate::*;
@@ -30,7 +30,7 @@ fn vs(user_id: UserId, stream: bool) -> VoiceState {
         channel_id: Some(CALL),
         user_id,
         member: None,
-        session_id: format!("sess-{user_id}"),
+        session_id: Secret::new(format!("sess-{user_id}")),
         deaf: false,
         mute: false,
         self_deaf: false,
@@ -52,7 +52,7 @@ fn ready() -> Ready {
             global_name: None,
             bot: false,
         },
-        session_id: "gw".into(),
+        session_id: Secret::new("gw"),
         resume_gateway_url: None,
         guilds: Vec::new(),
         private_channels: Vec::new(),

@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use gateway_proto::{ChannelId, Guild, GuildId, Member, Ready, User, UserId, VoiceState};
+use gateway_proto::{ChannelId, Guild, GuildId, Member, Ready, Secret, User, UserId, VoiceState};
 
 use crate::*;
 
@@ -32,7 +32,7 @@ fn vs(user_id: UserId, stream: bool, video: bool) -> VoiceState {
         channel_id: Some(VC),
         user_id,
         member: None,
-        session_id: format!("sess-{user_id}"),
+        session_id: Secret::new(format!("sess-{user_id}")),
         deaf: false,
         mute: false,
         self_deaf: false,
@@ -51,7 +51,7 @@ fn registry(states: Option<Vec<VoiceState>>) -> Registry {
     reg.on_ready(&Ready {
         v: Some(9),
         user: user(ME),
-        session_id: "gw-2".into(),
+        session_id: Secret::new("gw-2"),
         resume_gateway_url: None,
         guilds: Vec::new(),
         private_channels: Vec::new(),

@@ -664,7 +664,7 @@ proptest! {
                 }
                 Op::Voice(g, u, c, s, v) => reg.on_voice_state_update(&pvs(g, u, c, s, v)),
                 Op::VoiceServer(g, endpoint) => reg.on_voice_server_update(&VoiceServerUpdate {
-                    token: "t".into(),
+                    token: Secret::new("t"),
                     guild_id: Some(GuildId(g)),
                     endpoint,
                     channel_id: None,
@@ -681,7 +681,7 @@ proptest! {
                     reg.on_stream_server_update(&StreamServerUpdate {
                         stream_key: pkey(g, c, u),
                         endpoint,
-                        token: "x".into(),
+                        token: Secret::new("x"),
                         guild_id: Some(GuildId(g)),
                     })
                 }

@@ -4,12 +4,12 @@
 use std::future::Future;
 use std::time::Duration;
 
-use sim_gateway::{Scenario, SimConfig, SimHandle};
 use futures_util::{SinkExt as _, StreamExt as _};
 use gateway_proto::{
     BotIdentify, ClientCommand, ConnectionProperties, Dispatch, Identify, Intents, Presence,
-    ServerMessage, UserIdentify,
+    Secret, ServerMessage, UserIdentify,
 };
+use sim_gateway::{Scenario, SimConfig, SimHandle};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -134,7 +134,7 @@ impl Client {
 
     pub async fn identify_user(&mut self, token: &str) {
         let id = Identify::User(UserIdentify {
-            token: token.to_owned(),
+            token: Secret::new(token),
             capabilities: 16381,
             properties: ConnectionProperties::default(),
             presence: Some(Presence::user_default()),
@@ -146,7 +146,7 @@ impl Client {
 
     pub async fn identify_bot(&mut self, token: &str) {
         let id = Identify::Bot(BotIdentify {
-            token: token.to_owned(),
+            token: Secret::new(token),
             properties: ConnectionProperties::default(),
             intents: Intents(Intents::GUILDS.0 | Intents::GUILD_VOICE_STATES.0),
             shard: None,
@@ -197,7 +197,7 @@ impl Client {
             unreachable!()
         };
         c.dispatch("GUILD_CREATE").await;
-        (c, r.session_id)
+        (c, r.session_id.expose().to_owned())
     }
 }
 

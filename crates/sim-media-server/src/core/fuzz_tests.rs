@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use voice_proto::{Identify, ServerId, UserId, VoiceMessage};
+use voice_proto::{Identify, Secret, ServerId, UserId, VoiceMessage};
 
 use super::{Command, Core, Output};
 use crate::config::{RoomId, RoomKind, SessionGrant, VoiceServerConfig};
@@ -30,8 +30,8 @@ fn core_with(config: VoiceServerConfig, max_dave: Option<u16>) -> (Core, Instant
         Command::Grant(SessionGrant {
             room: RoomId(1),
             user_id: 10,
-            session_id: "s".to_owned(),
-            token: "t".to_owned(),
+            session_id: Secret::new("s"),
+            token: Secret::new("t"),
             kind: RoomKind::Voice {
                 guild_id: 1,
                 channel_id: 2,
@@ -43,8 +43,8 @@ fn core_with(config: VoiceServerConfig, max_dave: Option<u16>) -> (Core, Instant
     let id = VoiceMessage::Identify(Identify {
         server_id: ServerId(1),
         user_id: UserId(10),
-        session_id: "s".to_owned(),
-        token: "t".to_owned(),
+        session_id: Secret::new("s"),
+        token: Secret::new("t"),
         max_dave_protocol_version: max_dave,
         video: None,
         streams: vec![],

@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use voice_proto::Secret;
 
 use super::{Command, Core, Output, WsFrame};
 use crate::config::{
@@ -53,8 +54,8 @@ fn setup() -> (Core, Instant, Vec<Output>) {
         Command::Grant(SessionGrant {
             room: ROOM,
             user_id: CLIENT,
-            session_id: "s".to_owned(),
-            token: "t".to_owned(),
+            session_id: Secret::new("s"),
+            token: Secret::new("t"),
             kind: RoomKind::Voice {
                 guild_id: 1,
                 channel_id: 2,

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use voice_crypto::{CryptoMode, NonceSeed, Sealer, TransportCipher};
+use voice_proto::Secret;
 
 use super::{Command, Core, Output, SayError, WsFrame};
 use crate::config::{ParticipantSpec, RoomId, RoomKind, SessionGrant, VoiceServerConfig};
@@ -37,8 +38,8 @@ fn setup() -> (Core, Instant, TransportCipher, u32) {
         Command::Grant(SessionGrant {
             room: ROOM,
             user_id: CLIENT,
-            session_id: "s".to_owned(),
-            token: "t".to_owned(),
+            session_id: Secret::new("s"),
+            token: Secret::new("t"),
             kind: RoomKind::Voice {
                 guild_id: 1,
                 channel_id: 2,

@@ -3,13 +3,14 @@
 
 use std::time::Instant;
 
-use sim_dave::ClientDaveMsg;
 use rand::Rng;
+use sim_dave::ClientDaveMsg;
 use voice_crypto::{CryptoMode, NonceSeed, Sealer, TransportCipher};
 use voice_proto::{
     BackendVersion, ClientsConnect, DaveBinary, Identify, MaxResolution, Protocol, Ready,
-    ResolutionType, Resume, SecretKey, SelectProtocol, SelectProtocolData, SessionDescription,
-    Speaking, SpeakingFlags, StreamDescriptor, StreamType, UserId, Video, VoiceMessage,
+    ResolutionType, Resume, Secret, SecretKey, SelectProtocol, SelectProtocolData,
+    SessionDescription, Speaking, SpeakingFlags, StreamDescriptor, StreamType, UserId, Video,
+    VoiceMessage,
 };
 
 use super::{ConnId, Core, MAX_DEFERRED, Output, Session, SessionKey, WsFrame};
@@ -312,7 +313,7 @@ impl Core {
         let report = SessionReport {
             room: key.0,
             user_id: key.1,
-            session_id: grant.session_id.clone(),
+            session_id: grant.session_id.expose().to_owned(),
             ssrc,
             video_ssrcs: streams.iter().filter_map(|s| s.ssrc).collect(),
             ..SessionReport::default()
@@ -479,7 +480,7 @@ impl Core {
             secret_key: Some(SecretKey(key_bytes)),
             audio_codec: Some("opus".to_owned()),
             video_codec: Some("H264".to_owned()),
-            media_session_id: Some(media_session_id),
+            media_session_id: Some(Secret::new(media_session_id)),
             dave_protocol_version: dave_version,
             keyframe_interval: None,
             bandwidth_estimation_experiment: None,
@@ -650,7 +651,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 
-    use voice_proto::{Identify, ServerId, UserId, Video, VoiceMessage};
+    use voice_proto::{Identify, Secret, ServerId, UserId, Video, VoiceMessage};
 
     use super::super::{Command, Core, Output, WsFrame};
     use crate::config::{
@@ -678,8 +679,8 @@ mod tests {
         let grant = SessionGrant {
             room: ROOM,
             user_id: CLIENT,
-            session_id: "s".to_owned(),
-            token: "t".to_owned(),
+            session_id: Secret::new("s"),
+            token: Secret::new("t"),
             kind: RoomKind::Voice {
                 guild_id: 1,
                 channel_id: 2,
@@ -694,8 +695,8 @@ mod tests {
         let id = VoiceMessage::Identify(Identify {
             server_id: ServerId(ROOM.0),
             user_id: UserId(CLIENT),
-            session_id: "s".to_owned(),
-            token: "t".to_owned(),
+            session_id: Secret::new("s"),
+            token: Secret::new("t"),
             max_dave_protocol_version: max_dave,
             video: None,
             streams: vec![],

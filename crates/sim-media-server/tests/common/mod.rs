@@ -13,8 +13,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use voice_crypto::{CryptoMode, NonceSeed, Sealer, TransportCipher};
 use voice_proto::{
-    CodecDescriptor, Identify, IpDiscovery, Ready, ServerId, SessionDescription, StreamDescriptor,
-    UserId, VoiceMessage,
+    CodecDescriptor, Identify, IpDiscovery, Ready, Secret, ServerId, SessionDescription,
+    StreamDescriptor, UserId, VoiceMessage,
 };
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -26,8 +26,8 @@ pub fn stream_grant(user: u64) -> SessionGrant {
     SessionGrant {
         room: STREAM_ROOM,
         user_id: user,
-        session_id: format!("sess-{user}"),
-        token: format!("tok-{user}"),
+        session_id: Secret::new(format!("sess-{user}")),
+        token: Secret::new(format!("tok-{user}")),
         kind: RoomKind::Stream {
             stream_key: "guild:1:2:900".to_owned(),
             streamer_id: 900,
@@ -40,8 +40,8 @@ pub fn voice_grant(user: u64) -> SessionGrant {
     SessionGrant {
         room: VOICE_ROOM,
         user_id: user,
-        session_id: format!("sess-{user}"),
-        token: format!("tok-{user}"),
+        session_id: Secret::new(format!("sess-{user}")),
+        token: Secret::new(format!("tok-{user}")),
         kind: RoomKind::Voice {
             guild_id: VOICE_ROOM.0,
             channel_id: 77,
