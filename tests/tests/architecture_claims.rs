@@ -86,6 +86,7 @@ const PURE_CRATES: &[(&str, &str)] = &[
     ("stream-plan", "crates/stream-plan"),
     ("sim-content", "crates/sim-content"),
     ("voice-audio", "crates/voice-audio"),
+    ("wire-ids", "crates/wire-ids"),
 ];
 
 /// What every pure crate's clippy.toml bans.
