@@ -110,8 +110,8 @@ async fn sigkilled_mediad_gets_desired_state_replayed_within_3s() {
     let restarted = Instant::now();
     wait_for(T, "state replayed to the new mediad", || async {
         let s = st.state().await;
-        (s["link"]["mediadInstance"] != first_instance
-            && s["link"]["connected"] == true
+        (s["connection"]["mediadInstance"] != first_instance
+            && s["connection"]["connected"] == true
             && mediad_holds_desired(&s))
         .then_some(())
     })
@@ -163,7 +163,7 @@ async fn control_restarted_within_grace_finds_state_kept() {
     let _control2 = st.control("control-2", &[]);
     let state = wait_for(T, "restarted control connected", || async {
         let s = st.state().await;
-        (s["link"]["connected"] == true).then_some(s)
+        (s["connection"]["connected"] == true).then_some(s)
     })
     .await;
     assert!(

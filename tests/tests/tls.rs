@@ -101,7 +101,7 @@ async fn mediad_without_the_sims_ca_names_the_certificate_in_the_transport_statu
                 .receiver
                 .recv()
                 .await
-                .expect("mediad link open")
+                .expect("mediad connection open")
                 .expect("mediad message decodes");
             if let MediadMsg::TransportState(s) = msg
                 && s.role == TransportRole::Voice

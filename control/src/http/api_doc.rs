@@ -56,7 +56,7 @@ pub(super) struct Health {
     pub status: &'static str,
     /// Seconds since control started.
     pub uptime_secs: u64,
-    /// The link to mediad.
+    /// The connection to mediad.
     #[schema(value_type = Object)]
     pub mediad: crate::media::MediadConnStatus,
     /// The Discord gateway session (`null` without one).
@@ -252,7 +252,7 @@ mod doc {
         responses(
             (status = 200, description = "Desired and known media state", body = MediaState),
             (status = 401, description = "No or wrong token", body = ErrorBody),
-            (status = 503, description = "The media link task stopped", body = ErrorBody)),
+            (status = 503, description = "The mediad connection task stopped", body = ErrorBody)),
         security(("dashboardToken" = [])))]
     fn media_state() {}
 

@@ -492,17 +492,17 @@ fn require_admin_browser(
 
 /// `GET /healthz`.
 async fn healthz(State(state): State<AppState>) -> Response {
-    let link = state.media.status();
+    let conn = state.media.status();
     let gateway = state.gateway.as_ref().map(|g| g.status());
     let gateway_ok = gateway.as_ref().is_none_or(|g| g.connected);
     api_doc::sorted_json(&api_doc::Health {
-        status: if link.connected && gateway_ok {
+        status: if conn.connected && gateway_ok {
             "ok"
         } else {
             "degraded"
         },
         uptime_secs: state.started.elapsed().as_secs(),
-        mediad: link,
+        mediad: conn,
         gateway,
         frame_ingest: state.ingest.view(),
     })

@@ -138,8 +138,8 @@ pub(super) struct MediaState {
     /// made.
     #[schema(value_type = Option<Object>)]
     pub mediad: Option<crate::media::client::MediadView>,
-    /// The connection to mediad (as in `/healthz`; the key stays `link`).
-    #[serde(rename = "link")]
+    /// The connection to mediad (as `mediad` in `/healthz`).
+    #[serde(rename = "connection")]
     #[schema(value_type = Object)]
     pub conn: crate::media::MediadConnStatus,
 }

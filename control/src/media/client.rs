@@ -167,9 +167,8 @@ pub struct MediaView {
     pub desired_subscriptions: Vec<SubscriptionView>,
     /// What mediad last reported (None until a connection was made).
     pub mediad: Option<MediadView>,
-    /// The connection to mediad (the JSON key stays `link`, as the
-    /// dashboard and API clients read it).
-    #[serde(rename = "link")]
+    /// The connection to mediad.
+    #[serde(rename = "connection")]
     pub conn: MediadConnStatus,
 }
 
