@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use voice_proto::{CodecDescriptor, Secret, StreamDescriptor};
+use voice_proto::{CodecDescriptor, Secret, ServerId, StreamDescriptor, UserId};
 
 /// Which kind of media connection this is. It changes the Identify.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -64,9 +64,9 @@ pub struct ConnectionConfig {
     /// (`host:port`, or a full `ws://`/`wss://` URL).
     pub endpoint: String,
     /// Guild id (voice) or `rtc_server_id` (stream).
-    pub server_id: u64,
+    pub server_id: ServerId,
     /// Own user id.
-    pub user_id: u64,
+    pub user_id: UserId,
     /// Main-gateway voice session id.
     pub session_id: Secret,
     /// Voice/stream token.
@@ -100,8 +100,8 @@ impl ConnectionConfig {
     pub fn new(
         role: Role,
         endpoint: impl Into<String>,
-        server_id: u64,
-        user_id: u64,
+        server_id: ServerId,
+        user_id: UserId,
         session_id: Secret,
         token: Secret,
     ) -> Self {
@@ -175,8 +175,8 @@ mod tests {
         ConnectionConfig::new(
             Role::Voice,
             endpoint,
-            1,
-            2,
+            ServerId(1),
+            UserId(2),
             Secret::new("s"),
             Secret::new("t"),
         )
@@ -233,7 +233,7 @@ mod tests {
     #[test]
     fn debug_redacts() {
         let (session, token) = (Secret::new("secret-session"), Secret::new("secret-token"));
-        let c = ConnectionConfig::new(Role::Stream, "h:1", 1, 2, session, token);
+        let c = ConnectionConfig::new(Role::Stream, "h:1", ServerId(1), UserId(2), session, token);
         let d = format!("{c:?}");
         assert!(!d.contains("secret"), "{d}");
     }

@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 
 use voice_crypto::CryptoMode;
 use voice_proto::{
-    CloseAction, CloseCode, DaveBinary, Heartbeat, Identify, Resume, SelectProtocol, ServerId,
-    SpeakingFlags, StreamDescriptor, UserId, Video, VoiceMessage,
+    CloseAction, CloseCode, DaveBinary, Heartbeat, Identify, Resume, SelectProtocol, SpeakingFlags,
+    StreamDescriptor, Video, VoiceMessage,
 };
 
 use crate::config::{ConnectionConfig, Role};
 use crate::error::VoiceSessionError;
-use crate::interface::{Counters, Event, Input, ConnectionStatus, MediaInfo, Transmit};
+use crate::interface::{ConnectionStatus, Counters, Event, Input, MediaInfo, Transmit};
 use crate::media::{Datagram, MediaSession};
 use crate::speaking::{SpeakingChange, SpeakingTracker};
 
@@ -323,7 +323,7 @@ impl VoiceConnection {
         let c = &self.config;
         let msg = if resume {
             VoiceMessage::Resume(Resume {
-                server_id: ServerId(c.server_id),
+                server_id: c.server_id,
                 session_id: c.session_id.clone(),
                 token: c.token.clone(),
                 seq_ack: self.last_seq,
@@ -338,8 +338,8 @@ impl VoiceConnection {
             self.ready = None;
             self.media.reset();
             VoiceMessage::Identify(Identify {
-                server_id: ServerId(c.server_id),
-                user_id: UserId(c.user_id),
+                server_id: c.server_id,
+                user_id: c.user_id,
                 session_id: c.session_id.clone(),
                 token: c.token.clone(),
                 max_dave_protocol_version: Some(c.max_dave_protocol_version),
@@ -489,7 +489,11 @@ impl VoiceConnection {
             return;
         };
         if let Err(e) = self.media.key(mode, key.as_bytes(), now) {
-            self.fail_final(ConnectionStatus::Failed, &format!("keying_failed: {e}"), None);
+            self.fail_final(
+                ConnectionStatus::Failed,
+                &format!("keying_failed: {e}"),
+                None,
+            );
             return;
         }
         self.ws = Ws::Up;
@@ -560,7 +564,11 @@ impl VoiceConnection {
             Datagram::Discovered { address, port } => {
                 let Some(ready) = &self.ready else { return };
                 let Some(mode) = CryptoMode::choose(ready.modes.iter().map(String::as_str)) else {
-                    self.fail_final(ConnectionStatus::Failed, "no_supported_encryption_mode", None);
+                    self.fail_final(
+                        ConnectionStatus::Failed,
+                        "no_supported_encryption_mode",
+                        None,
+                    );
                     return;
                 };
                 let select = SelectProtocol::udp(

@@ -10,8 +10,8 @@ use rtp::rtcp::RtcpPacket;
 use rtp::{PayloadType, RtpBuilder, RtpTimestamp, SeqNo, Ssrc};
 use voice_crypto::{CryptoMode, NonceSeed, Sealer, TransportCipher};
 use voice_proto::{
-    Hello, IpDiscovery, Ready, Secret, SecretKey, SelectProtocolData, SessionDescription, Speaking,
-    SpeakingFlags, StreamDescriptor, StreamType, UserId, VoiceMessage,
+    Hello, IpDiscovery, Ready, Secret, SecretKey, SelectProtocolData, ServerId, SessionDescription,
+    Speaking, SpeakingFlags, StreamDescriptor, StreamType, UserId, VoiceMessage,
 };
 
 use crate::*;
@@ -37,8 +37,8 @@ fn config(role: Role) -> ConnectionConfig {
     ConnectionConfig::new(
         role,
         "127.0.0.1:9000",
-        500,
-        42,
+        ServerId(500),
+        UserId(42),
         Secret::new("sess"),
         Secret::new("tok"),
     )
@@ -249,8 +249,8 @@ fn debug_output_never_holds_the_token_or_session_id() {
     let cfg = ConnectionConfig::new(
         Role::Voice,
         "127.0.0.1:9000",
-        500,
-        42,
+        ServerId(500),
+        UserId(42),
         Secret::new(session),
         Secret::new(token),
     );

@@ -87,7 +87,7 @@ pub fn spawn_slot(
 ) -> SlotHandle {
     let (outbox, inbox, lanes) = super::lanes::slot_lanes(subscriptions.clone(), publish.paused);
     let (config, watched_user) = connection_config(role, params);
-    let dave = SharedDave::new(config.user_id, dave_group_id(params));
+    let dave = SharedDave::new(config.user_id.get(), dave_group_id(params));
     let payload_codecs = stream_plan::payload_codecs(&config.codecs);
     let audio = (role == TransportRole::Voice).then(|| {
         VoiceAudio::new(
@@ -169,8 +169,8 @@ fn connection_config(
             ConnectionConfig::new(
                 Role::Voice,
                 v.endpoint.clone(),
-                v.guild_id.0,
-                v.user_id.0,
+                v.guild_id.into(),
+                v.user_id,
                 v.session_id.clone(),
                 v.token.clone(),
             ),
@@ -180,8 +180,8 @@ fn connection_config(
             ConnectionConfig::new(
                 Role::Stream,
                 s.endpoint.clone(),
-                s.server_id,
-                s.user_id.0,
+                voice_proto::ServerId(s.server_id),
+                s.user_id,
                 s.session_id.clone(),
                 s.token.clone(),
             ),
