@@ -4,8 +4,8 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::manager::{Ended, PresenceFailure};
 use crate::settings::ShareSettings;
@@ -128,25 +128,53 @@ impl FrameRejection {
     /// The JSON response body: `{accepted:false, reason}` plus
     /// `maxFrameBytes` / `maxFramesPerMinute` / `retryAfterMs` where they
     /// apply. Never contains a token.
-    pub fn body(&self) -> Value {
-        let mut v = json!({ "accepted": false, "reason": self.reason() });
+    pub fn body(&self) -> FrameRefusal {
+        let mut body = FrameRefusal {
+            accepted: false,
+            max_frame_bytes: None,
+            max_frames_per_minute: None,
+            reason: Cow::Borrowed(self.reason()),
+            retry_after_ms: None,
+        };
         match self {
             Self::FrameTooLarge { max_frame_bytes } => {
-                v["maxFrameBytes"] = json!(max_frame_bytes);
+                body.max_frame_bytes = Some(*max_frame_bytes);
             }
             Self::FrameRateLimited {
                 max_frames_per_minute,
             } => {
-                v["maxFramesPerMinute"] = json!(max_frames_per_minute);
+                body.max_frames_per_minute = Some(*max_frames_per_minute);
             }
             Self::IngestRateLimited { retry_after } => {
-                v["retryAfterMs"] =
-                    json!(u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX));
+                body.retry_after_ms =
+                    Some(u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX));
             }
             _ => {}
         }
-        v
+        body
     }
+}
+
+/// The JSON body of a refused frame ([`FrameRejection::body`]): what the
+/// share page reads. Fields in key order, so the bytes are the same as a
+/// sorted JSON object's; the limits appear only for the refusals they
+/// explain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FrameRefusal {
+    /// Always `false`.
+    pub accepted: bool,
+    /// `frame_too_large`: the live limit, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_frame_bytes: Option<usize>,
+    /// `frame_rate_limited`: the live limit per sliding minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_frames_per_minute: Option<u32>,
+    /// [`FrameRejection::reason`].
+    pub reason: Cow<'static, str>,
+    /// `ingest_rate_limited`: when a retry can succeed, in ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl ShareSettings {

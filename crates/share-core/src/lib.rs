@@ -145,7 +145,7 @@ mod tests;
 
 pub use admin::{AdminPolicy, AdminRefusal, AdminRequest};
 pub use frame::{
-    DecodedFrame, FrameBody, FrameRejection, MAX_SOURCE_CHARS, base64_decoded_len,
+    DecodedFrame, FrameBody, FrameRefusal, FrameRejection, MAX_SOURCE_CHARS, base64_decoded_len,
     check_declared_length, decode_capped,
 };
 pub use head::{HeadLimits, HeadRefusal, automatic_refusal_as_json};

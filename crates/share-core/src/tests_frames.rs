@@ -109,7 +109,7 @@ fn rejections_come_in_order_with_reference_reasons_and_statuses() {
         .check_frame(&s.token, jpeg(350_001, t0()), &w)
         .unwrap_err();
     assert_eq!((r.reason(), r.http_status()), ("frame_too_large", 400));
-    assert_eq!(r.body()["maxFrameBytes"], 350_000);
+    assert_eq!(r.body().max_frame_bytes, Some(350_000));
     assert!(m.check_frame(&s.token, jpeg(350_000, t0()), &w).is_ok());
     // 5. rate (rejected frames above did not count).
     for _ in 1..180 {
@@ -117,8 +117,8 @@ fn rejections_come_in_order_with_reference_reasons_and_statuses() {
     }
     let r = m.check_frame(&s.token, jpeg(10, t0()), &w).unwrap_err();
     assert_eq!((r.reason(), r.http_status()), ("frame_rate_limited", 400));
-    assert_eq!(r.body()["maxFramesPerMinute"], 180);
-    assert_eq!(r.body()["accepted"], false);
+    assert_eq!(r.body().max_frames_per_minute, Some(180));
+    assert!(!r.body().accepted);
     // ...but an oversize frame in a full window is still frame_too_large.
     let r = m
         .check_frame(&s.token, jpeg(400_000, t0()), &w)
@@ -147,7 +147,7 @@ fn rejections_come_in_order_with_reference_reasons_and_statuses() {
         (rl.reason(), rl.http_status()),
         ("ingest_rate_limited", 429)
     );
-    assert_eq!(rl.body()["retryAfterMs"], 50);
+    assert_eq!(rl.body().retry_after_ms, Some(50));
     assert_eq!(
         FrameRejection::TokenRequired.reason(),
         "share_session_token_required"
@@ -158,7 +158,11 @@ fn rejections_come_in_order_with_reference_reasons_and_statuses() {
         "invalid_frame_data"
     );
     // Bodies never carry the token.
-    assert!(!r.body().to_string().contains(s.token.reveal()));
+    assert!(
+        !serde_json::to_string(&r.body())
+            .unwrap()
+            .contains(s.token.reveal())
+    );
 }
 
 #[test]
@@ -515,10 +519,53 @@ fn frames_are_refused_while_stream_watch_is_disabled() {
     assert_eq!(r.reason(), "stream_watch_disabled");
     assert_eq!(r.http_status(), 400);
     assert!(!r.is_terminal() && r.ended().is_none());
-    assert_eq!(r.body()["reason"], "stream_watch_disabled");
+    assert_eq!(r.body().reason, "stream_watch_disabled");
     m.set_settings(ShareSettings {
         stream_watch_enabled: true,
         ..m.settings().clone()
     });
     assert!(m.check_frame(&s.token, jpeg(1000, t0()), &w).is_ok());
+}
+
+/// A refusal's typed body writes what the `json!` object it replaced
+/// wrote (a sorted object: `accepted`, the limit that applies, `reason`),
+/// and reads back as itself.
+#[test]
+fn refusal_bodies_keep_their_bytes_and_read_back() {
+    use serde_json::json;
+    let cases = [
+        (
+            FrameRejection::SessionNotFound,
+            json!({"accepted": false, "reason": "share_session_not_found"}),
+        ),
+        (
+            FrameRejection::FrameTooLarge {
+                max_frame_bytes: 350_000,
+            },
+            json!({"accepted": false, "reason": "frame_too_large", "maxFrameBytes": 350_000}),
+        ),
+        (
+            FrameRejection::FrameRateLimited {
+                max_frames_per_minute: 180,
+            },
+            json!({"accepted": false, "reason": "frame_rate_limited", "maxFramesPerMinute": 180}),
+        ),
+        (
+            FrameRejection::IngestRateLimited {
+                retry_after: Duration::from_millis(1250),
+            },
+            json!({"accepted": false, "reason": "ingest_rate_limited", "retryAfterMs": 1250}),
+        ),
+    ];
+    for (r, old) in cases {
+        let text = serde_json::to_string(&r.body()).unwrap();
+        assert_eq!(text, old.to_string(), "{r:?}");
+        let back: FrameRefusal = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, r.body());
+    }
+    // A body with a field the type does not name is not a refusal.
+    assert!(
+        serde_json::from_str::<FrameRefusal>(r#"{"accepted":false,"reason":"x","extra":1}"#)
+            .is_err()
+    );
 }
