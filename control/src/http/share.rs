@@ -74,7 +74,9 @@ pub(super) async fn stop_shares(
     share_answer(w.share_stop_suffix(suffix).await)
 }
 
-pub(super) fn share_answer((status, body): crate::watch::LinkAnswer) -> Response {
+/// A frame or stop answer with its status (the watch manager's, or
+/// share-core's refusal): typed until here.
+pub(super) fn share_answer<T: serde::Serialize>((status, body): (u16, T)) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     (status, Json(body)).into_response()
 }

@@ -8,8 +8,12 @@
 //! was written straight from its struct and still is (its fields in
 //! declaration order).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
+
+/// The frame and stop answers: built by the watch manager (and from
+/// share-core's refusals), written by the share handlers.
+pub(super) use crate::watch::{FrameAnswer, ShareStopAnswer};
 
 /// `{"ok": true}`: the change was handed to mediad.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -63,63 +67,6 @@ pub(super) struct Recaps {
     /// The newest saved watch recaps, newest first.
     #[schema(value_type = Vec<Object>)]
     pub recaps: Vec<crate::store::RecapRecord>,
-}
-
-/// The answer to a frame on either frame route: accepted, or why not
-/// (with the limit that refused it, when one did). Refusals come from
-/// share-core (`FrameRejection::body`) and the watch manager; the fields
-/// are the union of theirs.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(super) struct FrameAnswer {
-    /// Whether the frame was taken.
-    pub accepted: bool,
-    /// `frame_too_large`: the live `maxFrameBytes`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_frame_bytes: Option<u64>,
-    /// `frame_rate_limited`: the live `maxFramesPerMinute`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_frames_per_minute: Option<u64>,
-    /// Why not (`null` when accepted): a stable `snake_case` code.
-    pub reason: Option<String>,
-    /// `rate_limited`: when to try again, in ms.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry_after_ms: Option<u64>,
-}
-
-impl FrameAnswer {
-    /// `{"accepted": true, "reason": null}`.
-    pub(super) fn accepted() -> Self {
-        Self {
-            accepted: true,
-            ..Self::default()
-        }
-    }
-
-    /// `{"accepted": false, "reason": reason}`.
-    pub(super) fn refused(reason: &str) -> Self {
-        Self {
-            reason: Some(reason.to_owned()),
-            ..Self::default()
-        }
-    }
-}
-
-/// The answer of the stop routes (`…/{token}/stop`,
-/// `/api/voice/share-sessions/stop`), written by the watch manager.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(super) struct ShareStopAnswer {
-    /// Whether a link was stopped (`/share-sessions/stop`: whether the
-    /// request was carried out).
-    pub ok: bool,
-    /// Why not: `share_session_not_found`, `suffix_ambiguous`,
-    /// `control_stopping`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// `/share-sessions/stop`: how many links were stopped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stopped: Option<u64>,
 }
 
 /// `GET /api/media/state`: what control wants mediad to hold and what
@@ -442,7 +389,8 @@ mod tests {
                 max_frames_per_minute: 90,
             },
         ] {
-            let body = r.body();
+            let body = serde_json::to_value(r.body()).expect("value");
+            assert_eq!(sorted(&FrameAnswer::from(r.body())), body.to_string());
             let answer: FrameAnswer =
                 serde_json::from_value(body.clone()).unwrap_or_else(|e| panic!("{body}: {e}"));
             assert!(!answer.accepted);

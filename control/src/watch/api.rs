@@ -216,9 +216,6 @@ pub struct LinkFrame {
     pub decoded_len: usize,
 }
 
-/// The answer to a link frame: HTTP status and JSON body.
-pub type LinkAnswer = (u16, serde_json::Value);
-
 /// An admitted frame's change metrics, kept per share session (or per
 /// watch for direct ingest) and updated by whoever scores the frame.
 pub type SharedTracker = Arc<std::sync::Mutex<video_pipeline::ChangeTracker>>;
@@ -236,15 +233,15 @@ pub struct Admitted {
 /// A frame's admission: `Ok(Some)` accepted with a watch to feed,
 /// `Ok(None)` accepted with nothing to feed (a restored link whose watch
 /// cannot be armed), `Err` the rejection to answer.
-pub type Admission = Result<Option<Admitted>, LinkAnswer>;
+pub type Admission = Result<Option<Admitted>, FrameReply>;
 
 pub(super) enum Cmd {
     ShareList(oneshot::Sender<ShareListing>),
-    ShareStopSuffix(Option<String>, oneshot::Sender<LinkAnswer>),
+    ShareStopSuffix(Option<String>, oneshot::Sender<StopReply>),
     ShareInfo(String, oneshot::Sender<Option<u64>>),
     ShareFrame(Box<LinkFrame>, oneshot::Sender<Admission>),
     IngestFrame(Box<IngestFrame>, oneshot::Sender<Admission>),
-    ShareStop(String, oneshot::Sender<LinkAnswer>),
+    ShareStop(String, oneshot::Sender<StopReply>),
     Start(StartRequest, oneshot::Sender<WatchResult>),
     Stop(Option<Place>, oneshot::Sender<WatchResult>),
     State(oneshot::Sender<VoiceStateView>),
@@ -327,12 +324,7 @@ impl WatchHandle {
 
     async fn frame_cmd(&self, cmd: impl FnOnce(oneshot::Sender<Admission>) -> Cmd) -> Admission {
         let (tx, rx) = oneshot::channel();
-        let gone = || {
-            Err((
-                503,
-                serde_json::json!({"accepted": false, "reason": "control_stopping"}),
-            ))
-        };
+        let gone = || Err((503, FrameAnswer::refused("control_stopping")));
         if self.tx.send(cmd(tx)).await.is_err() {
             return gone();
         }
@@ -347,12 +339,9 @@ impl WatchHandle {
     }
 
     /// Stops the link whose token ends with `suffix`, or all of them.
-    pub async fn share_stop_suffix(&self, suffix: Option<String>) -> LinkAnswer {
+    pub async fn share_stop_suffix(&self, suffix: Option<String>) -> StopReply {
         let (tx, rx) = oneshot::channel();
-        let gone = (
-            503,
-            serde_json::json!({"ok": false, "reason": "control_stopping"}),
-        );
+        let gone = (503, ShareStopAnswer::refused("control_stopping"));
         if self
             .tx
             .send(Cmd::ShareStopSuffix(suffix, tx))
@@ -372,12 +361,9 @@ impl WatchHandle {
     }
 
     /// The page's Stop Sharing.
-    pub async fn share_stop(&self, token: String) -> LinkAnswer {
+    pub async fn share_stop(&self, token: String) -> StopReply {
         let (tx, rx) = oneshot::channel();
-        let gone = (
-            503,
-            serde_json::json!({"ok": false, "reason": "control_stopping"}),
-        );
+        let gone = (503, ShareStopAnswer::refused("control_stopping"));
         if self.tx.send(Cmd::ShareStop(token, tx)).await.is_err() {
             return gone;
         }

@@ -7,6 +7,102 @@ use super::*;
 const _: () =
     assert!(watch_core::MAX_WATCHES >= share_core::ShareSettings::DEFAULT_MAX_ACTIVE_SESSIONS);
 
+/// The answer to a frame on either frame route: accepted, or why not
+/// (with the limit that refused it, when one did). Refusals come from
+/// share-core ([`share_core::FrameRefusal`]) and the watch manager; the
+/// fields are the union of theirs, in key order (the bytes of the sorted
+/// `json!` objects they replaced).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FrameAnswer {
+    /// Whether the frame was taken.
+    pub accepted: bool,
+    /// `frame_too_large`: the live `maxFrameBytes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_frame_bytes: Option<u64>,
+    /// `frame_rate_limited`: the live `maxFramesPerMinute`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_frames_per_minute: Option<u64>,
+    /// Why not (`null` when accepted): a stable `snake_case` code.
+    pub reason: Option<String>,
+    /// `ingest_rate_limited`: when to try again, in ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+}
+
+impl FrameAnswer {
+    /// `{"accepted": true, "reason": null}`.
+    pub fn accepted() -> Self {
+        Self {
+            accepted: true,
+            ..Self::default()
+        }
+    }
+
+    /// `{"accepted": false, "reason": reason}`.
+    pub fn refused(reason: &str) -> Self {
+        Self {
+            reason: Some(reason.to_owned()),
+            ..Self::default()
+        }
+    }
+}
+
+impl From<share_core::FrameRefusal> for FrameAnswer {
+    fn from(r: share_core::FrameRefusal) -> Self {
+        Self {
+            accepted: r.accepted,
+            max_frame_bytes: r.max_frame_bytes.map(|n| n as u64),
+            max_frames_per_minute: r.max_frames_per_minute.map(u64::from),
+            reason: Some(r.reason.into_owned()),
+            retry_after_ms: r.retry_after_ms,
+        }
+    }
+}
+
+/// The answer of the stop routes (`…/{token}/stop`,
+/// `/api/voice/share-sessions/stop`), fields in key order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShareStopAnswer {
+    /// Whether a link was stopped (`/share-sessions/stop`: whether the
+    /// request was carried out).
+    pub ok: bool,
+    /// Why not: `share_session_not_found`, `suffix_ambiguous`,
+    /// `control_stopping`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `/share-sessions/stop`: how many links were stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<u64>,
+}
+
+impl ShareStopAnswer {
+    /// `{"ok": false, "reason": reason}`.
+    pub fn refused(reason: &str) -> Self {
+        Self {
+            ok: false,
+            reason: Some(reason.to_owned()),
+            stopped: None,
+        }
+    }
+
+    /// `{"ok": true}`, with `stopped` when given.
+    pub fn stopped(stopped: Option<u64>) -> Self {
+        Self {
+            ok: true,
+            reason: None,
+            stopped,
+        }
+    }
+}
+
+/// A frame's refusal: HTTP status and body.
+pub type FrameReply = (u16, FrameAnswer);
+
+/// A stop's answer: HTTP status and body.
+pub type StopReply = (u16, ShareStopAnswer);
+
 /// The registry as share-core's view of voice presence.
 pub(super) struct RegistryPresence<'a>(&'a Registry);
 
@@ -84,14 +180,8 @@ impl Manager {
                         .collect(),
                 };
                 let answer = match (&suffix, tokens.len()) {
-                    (Some(_), 0) => (
-                        404,
-                        serde_json::json!({"ok": false, "reason": "share_session_not_found"}),
-                    ),
-                    (Some(_), n) if n > 1 => (
-                        409,
-                        serde_json::json!({"ok": false, "reason": "suffix_ambiguous"}),
-                    ),
+                    (Some(_), 0) => (404, ShareStopAnswer::refused("share_session_not_found")),
+                    (Some(_), n) if n > 1 => (409, ShareStopAnswer::refused("suffix_ambiguous")),
                     _ => {
                         let mut stopped = 0;
                         for t in tokens {
@@ -101,7 +191,7 @@ impl Manager {
                                     .await;
                             }
                         }
-                        (200, serde_json::json!({"ok": true, "stopped": stopped}))
+                        (200, ShareStopAnswer::stopped(Some(stopped)))
                     }
                 };
                 // Durable before the answer: a stopped link stays stopped.
@@ -127,17 +217,11 @@ impl Manager {
                         Some(ended) => {
                             self.link_ended(ended.session.id.0, "share_stopped_by_user")
                                 .await;
-                            (200, serde_json::json!({"ok": true}))
+                            (200, ShareStopAnswer::stopped(None))
                         }
-                        None => (
-                            400,
-                            serde_json::json!({"ok": false, "reason": "share_session_not_found"}),
-                        ),
+                        None => (400, ShareStopAnswer::refused("share_session_not_found")),
                     },
-                    Err(_) => (
-                        400,
-                        serde_json::json!({"ok": false, "reason": "share_session_not_found"}),
-                    ),
+                    Err(_) => (400, ShareStopAnswer::refused("share_session_not_found")),
                 };
                 self.persist_shares().await;
                 let _ = reply.send(answer);
@@ -332,7 +416,7 @@ impl Manager {
     pub(super) async fn share_frame(&mut self, f: LinkFrame) -> Admission {
         let Ok(token) = share_core::ShareToken::parse(&f.token) else {
             let r = share_core::FrameRejection::SessionNotFound;
-            return Err((r.http_status(), r.body()));
+            return Err((r.http_status(), r.body().into()));
         };
         let meta = share_core::FrameMeta {
             mime: &f.mime,
@@ -350,7 +434,7 @@ impl Manager {
                         let id = ended.session.id.0;
                         self.link_ended(id, rejection.reason()).await;
                     }
-                    return Err((rejection.http_status(), rejection.body()));
+                    return Err((rejection.http_status(), rejection.body().into()));
                 }
             };
         let watch = match self.link_watches.get(&accepted.id.0) {
@@ -450,16 +534,10 @@ impl Manager {
     /// enabled (`stream_watch_disabled`, the reference's order), a watch,
     /// target match, MIME, size, frames per minute.
     pub(super) async fn ingest_frame(&mut self, f: IngestFrame) -> Admission {
-        let reject = |reason: &str, extra: serde_json::Value| {
-            let mut body = serde_json::json!({"accepted": false, "reason": reason});
-            if let (Some(b), serde_json::Value::Object(extra)) = (body.as_object_mut(), extra) {
-                b.extend(extra);
-            }
-            Err((400, body))
-        };
+        let reject = |answer: FrameAnswer| Err((400, answer));
         let guild = f.guild;
         if !self.shares.settings().stream_watch_enabled {
-            return reject("stream_watch_disabled", serde_json::Value::Null);
+            return reject(FrameAnswer::refused("stream_watch_disabled"));
         }
         let streamer = f.streamer;
         let in_guild: Vec<&watch_core::Watch> = self
@@ -468,23 +546,23 @@ impl Manager {
             .filter(|w| w.guild == Place::Guild(guild))
             .collect();
         let watch = match (streamer, in_guild.as_slice()) {
-            (_, []) => return reject("watch_not_active", serde_json::Value::Null),
+            (_, []) => return reject(FrameAnswer::refused("watch_not_active")),
             (Some(s), list) => match list.iter().find(|w| w.target == s) {
                 Some(w) => (*w).clone(),
-                None => return reject("target_user_mismatch", serde_json::Value::Null),
+                None => return reject(FrameAnswer::refused("target_user_mismatch")),
             },
             (None, [one]) => (*one).clone(),
-            (None, _) => return reject("streamer_user_id_required", serde_json::Value::Null),
+            (None, _) => return reject(FrameAnswer::refused("streamer_user_id_required")),
         };
         if !share_core::ShareSettings::mime_allowed(&f.mime) {
-            return reject("invalid_mime_type", serde_json::Value::Null);
+            return reject(FrameAnswer::refused("invalid_mime_type"));
         }
         let settings = self.shares.settings().clone();
         if !f.decoded || f.decoded_len > settings.max_frame_bytes {
-            return reject(
-                "frame_too_large",
-                serde_json::json!({"maxFrameBytes": settings.max_frame_bytes}),
-            );
+            return reject(FrameAnswer {
+                max_frame_bytes: Some(settings.max_frame_bytes as u64),
+                ..FrameAnswer::refused("frame_too_large")
+            });
         }
         let now = Instant::now();
         let window = self.ingest_windows.entry(watch.id).or_insert((now, 0));
@@ -492,10 +570,10 @@ impl Manager {
             *window = (now, 0);
         }
         if window.1 >= settings.max_frames_per_minute {
-            return reject(
-                "frame_rate_limited",
-                serde_json::json!({"maxFramesPerMinute": settings.max_frames_per_minute}),
-            );
+            return reject(FrameAnswer {
+                max_frames_per_minute: Some(u64::from(settings.max_frames_per_minute)),
+                ..FrameAnswer::refused("frame_rate_limited")
+            });
         }
         window.1 += 1;
         if let Some(p) = self.progress.get_mut(&watch.id) {

@@ -61,11 +61,12 @@ mod view;
 
 use api::Cmd;
 pub use api::{
-    Admission, Admitted, GoLiveRequest, HomeVoice, IngestFrame, LinkAnswer, LinkConfig, LinkFrame,
+    Admission, Admitted, GoLiveRequest, HomeVoice, IngestFrame, LinkConfig, LinkFrame,
     ShareListing, ShareSessionView, SharedTracker, StartRequest, VoiceStateView, WatchConfig,
     WatchHandle, WatchResult, WatchView,
 };
 use link::PendingLink;
+pub use link::{FrameAnswer, FrameReply, ShareStopAnswer, StopReply};
 use subscription::{VideoPath, video_subscription};
 
 /// A reply to send once the loop iteration is done.
