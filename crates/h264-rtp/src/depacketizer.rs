@@ -2,13 +2,11 @@
 
 use std::collections::VecDeque;
 
+use rtp::{SeqNo, SeqStep, SeqTracker};
+
 use crate::access_unit::{AccessUnit, Damage};
 use crate::error::H264Error;
 use crate::nal::{NalType, START_CODE};
-
-/// Packets this far behind the newest sequence number are "late" (dropped);
-/// further behind counts as a sequence jump (the sender restarted).
-const REORDER_WINDOW: u16 = 1000;
 
 /// Tuning for [`H264Depacketizer`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,11 +78,14 @@ pub struct H264Depacketizer {
     fu: Fu,
     /// The current access unit blew the size limit: ignore the rest of it.
     overflowed: bool,
-    last_seq: Option<u16>,
+    /// Duplicate, late, lost and jumped packets (`rtp`'s shared rules).
+    seq: SeqTracker,
     ready: VecDeque<AccessUnit>,
     /// Buffers handed back through [`recycle`](Self::recycle), reused for the
     /// next access units so the steady state does not allocate.
     spare: Vec<AccessUnit>,
+    /// Counters, but for the sequence ones (`duplicates`, `late`, `lost`),
+    /// which `seq` keeps.
     stats: DepacketizerStats,
 }
 
@@ -106,7 +107,7 @@ impl H264Depacketizer {
             damage: Damage::default(),
             fu: Fu::None,
             overflowed: false,
-            last_seq: None,
+            seq: SeqTracker::default(),
             ready: VecDeque::with_capacity(2),
             spare: Vec::new(),
             stats: DepacketizerStats::default(),
@@ -124,24 +125,11 @@ impl H264Depacketizer {
         payload: &[u8],
     ) -> Result<(), H264Error> {
         self.stats.packets += 1;
-        let mut lost = 0u32;
-        let mut jump = false;
-        if let Some(last) = self.last_seq {
-            let ahead = seq.wrapping_sub(last);
-            if ahead == 0 {
-                self.stats.duplicates += 1;
-                return Ok(());
-            } else if ahead < 0x8000 {
-                lost = u32::from(ahead - 1);
-            } else if ahead.wrapping_neg() <= REORDER_WINDOW {
-                self.stats.late += 1;
-                return Ok(());
-            } else {
-                jump = true;
-            }
-        }
-        self.last_seq = Some(seq);
-        self.stats.lost += u64::from(lost);
+        let (lost, jump) = match self.seq.observe(SeqNo(seq)) {
+            SeqStep::Duplicate | SeqStep::Late => return Ok(()),
+            SeqStep::InOrder { lost } => (u32::from(lost), false),
+            SeqStep::Jump => (0, true),
+        };
 
         if self.active && timestamp != self.timestamp {
             self.damage.missing_marker = true;
@@ -200,13 +188,19 @@ impl H264Depacketizer {
         self.damage.clear();
         self.fu = Fu::None;
         self.overflowed = false;
-        self.last_seq = None;
+        self.seq.restart();
         self.ready.clear();
     }
 
     /// Lifetime counters.
     pub fn stats(&self) -> DepacketizerStats {
-        self.stats
+        let seq = self.seq.counts();
+        DepacketizerStats {
+            duplicates: seq.duplicates,
+            late: seq.late,
+            lost: seq.lost,
+            ..self.stats
+        }
     }
 
     fn start(&mut self, timestamp: u32) {

@@ -176,6 +176,8 @@ fn large_backwards_jump_is_a_resync_not_late() {
     assert_eq!(aus.len(), 2);
     assert!(aus[1].damage.sequence_jump);
     assert_eq!(aus[1].data, annexb(&[&[0x41, 2]]));
+    let s = d.stats();
+    assert_eq!((s.late, s.lost, s.damaged_access_units), (0, 0, 1));
 }
 
 #[test]

@@ -22,6 +22,10 @@
 //!    [`ReorderBuffer::poll_timeout`] and call
 //!    [`ReorderBuffer::handle_timeout`].
 //!
+//! Depacketizers classify each packet's sequence number with a
+//! [`SeqTracker`] ([`SeqStep`]: duplicate, late, in order with a loss
+//! count, or a jump).
+//!
 //! Send path: [`RtpBuilder`] writes packets into a caller-owned buffer that
 //! can be reused for every packet; the RTCP builders in [`rtcp::build`]
 //! append to a `Vec` so a compound packet is a sequence of calls.
@@ -42,6 +46,7 @@
 //! [`RtpError::is_malformed_input`] says "drop this datagram".
 
 mod builder;
+mod continuity;
 mod error;
 mod ext;
 mod packet;
@@ -54,6 +59,7 @@ mod stats;
 mod types;
 
 pub use builder::RtpBuilder;
+pub use continuity::{SeqCounts, SeqStep, SeqTracker};
 pub use error::RtpError;
 pub use ext::{ExtensionElement, ExtensionElements, HeaderExtension, ONE_BYTE_PROFILE};
 pub use packet::{

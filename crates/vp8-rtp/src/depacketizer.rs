@@ -2,13 +2,11 @@
 
 use std::collections::VecDeque;
 
+use rtp::{SeqNo, SeqStep, SeqTracker};
+
 use crate::descriptor::{PayloadDescriptor, PictureId};
 use crate::error::Vp8Error;
 use crate::frame_header::{FrameSize, is_keyframe, keyframe_size};
-
-/// Packets this far behind the newest sequence number are "late" (dropped);
-/// further behind counts as a sequence jump (the sender restarted).
-const REORDER_WINDOW: u16 = 1000;
 
 /// One VP8 frame (all packets sharing an RTP timestamp).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,10 +86,13 @@ pub struct Vp8Depacketizer {
     lost_before: bool,
     picture_id: Option<PictureId>,
     last_picture_id: Option<PictureId>,
-    last_seq: Option<u16>,
+    /// Duplicate, late, lost and jumped packets (`rtp`'s shared rules).
+    seq: SeqTracker,
     ready: VecDeque<Vp8Frame>,
     /// Buffers handed back through [`recycle`](Self::recycle).
     spare: Vec<Vec<u8>>,
+    /// Counters, but for the sequence ones (`duplicates`, `late`, `lost`),
+    /// which `seq` keeps.
     stats: DepacketizerStats,
 }
 
@@ -115,7 +116,7 @@ impl Vp8Depacketizer {
             lost_before: false,
             picture_id: None,
             last_picture_id: None,
-            last_seq: None,
+            seq: SeqTracker::default(),
             ready: VecDeque::with_capacity(2),
             spare: Vec::new(),
             stats: DepacketizerStats::default(),
@@ -132,23 +133,11 @@ impl Vp8Depacketizer {
         payload: &[u8],
     ) -> Result<(), Vp8Error> {
         self.stats.packets += 1;
-        let mut lost = 0u16;
-        if let Some(last) = self.last_seq {
-            let ahead = seq.wrapping_sub(last);
-            if ahead == 0 {
-                self.stats.duplicates += 1;
-                return Ok(());
-            } else if ahead < 0x8000 {
-                lost = ahead - 1;
-            } else if ahead.wrapping_neg() <= REORDER_WINDOW {
-                self.stats.late += 1;
-                return Ok(());
-            } else {
-                lost = 1; // sequence jump: amount unknown, at least "some"
-            }
-        }
-        self.last_seq = Some(seq);
-        self.stats.lost += u64::from(lost);
+        let lost = match self.seq.observe(SeqNo(seq)) {
+            SeqStep::Duplicate | SeqStep::Late => return Ok(()),
+            SeqStep::InOrder { lost } => lost,
+            SeqStep::Jump => 1, // amount unknown, at least "some"
+        };
 
         if self.active && timestamp != self.timestamp {
             self.missing_marker = true;
@@ -199,14 +188,21 @@ impl Vp8Depacketizer {
     pub fn reset(&mut self) {
         self.active = false;
         self.data.clear();
-        self.last_seq = None;
+        self.seq.restart();
         self.last_picture_id = None;
         self.ready.clear();
     }
 
     /// Lifetime counters.
     pub fn stats(&self) -> DepacketizerStats {
-        self.stats
+        let seq = self.seq.counts();
+        DepacketizerStats {
+            duplicates: seq.duplicates,
+            late: seq.late,
+            // A sequence jump counts as one lost packet (amount unknown).
+            lost: seq.lost + seq.jumps,
+            ..self.stats
+        }
     }
 
     fn start(&mut self, timestamp: u32) {

@@ -140,6 +140,26 @@ fn out_of_order_duplicate_and_malformed() {
 }
 
 #[test]
+fn sequence_jump_counts_one_lost_and_reset_keeps_the_counters() {
+    let mut d = Vp8Depacketizer::default();
+    feed(&mut d, 40000, 1, &packets(&inter(20), 1, 10), None);
+    // The sender restarted its numbering: the next frame is whole, but a
+    // reference may be missing.
+    feed(&mut d, 30000, 2, &packets(&inter(20), 2, 10), None);
+    let frames = drain(&mut d);
+    assert_eq!(frames.len(), 2);
+    assert!(!frames[1].damaged && frames[1].lost_before);
+    assert_eq!(d.stats().lost, 1);
+    // After a reset the next packet is a first one (no 9997 lost).
+    d.reset();
+    feed(&mut d, 40000, 3, &packets(&inter(20), 3, 10), None);
+    let f = d.poll().unwrap();
+    assert!(!f.damaged && !f.lost_before);
+    let s = d.stats();
+    assert_eq!((s.lost, s.late, s.duplicates, s.frames), (1, 0, 0, 3));
+}
+
+#[test]
 fn keyframe_with_bad_start_code_is_damaged() {
     let mut d = Vp8Depacketizer::default();
     let mut kf = keyframe(4);
