@@ -2,7 +2,7 @@
 //! (`POST /admin/actions` takes exactly this JSON). Every fault the sim can
 //! inject is an action, so anything a test can do live it can also script.
 
-use gateway_proto::StreamDeleteReason;
+use gateway_proto::{Secret, StreamDeleteReason};
 use serde::{Deserialize, Serialize};
 
 use crate::media::{ServerKind, VideoSpecConfig};
@@ -154,7 +154,7 @@ pub enum Action {
     GatewayReconnect {
         /// One session.
         #[serde(default)]
-        session_id: Option<String>,
+        session_id: Option<Secret>,
         /// All sessions of a user.
         #[serde(default)]
         user: Option<UserRef>,
@@ -165,7 +165,7 @@ pub enum Action {
     GatewayInvalidSession {
         /// One session.
         #[serde(default)]
-        session_id: Option<String>,
+        session_id: Option<Secret>,
         /// All sessions of a user.
         #[serde(default)]
         user: Option<UserRef>,

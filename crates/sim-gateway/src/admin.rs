@@ -28,6 +28,7 @@ use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use gateway_proto::Secret;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -68,7 +69,10 @@ fn err_response(e: &SimError) -> Response {
 /// A session as reported.
 #[derive(Serialize)]
 struct SessionReport {
-    session_id: String,
+    /// Serialized in full (the admin API is the simulator's loopback
+    /// control panel; tests resume or target a session by it), never
+    /// `Debug`-printed: a `Secret`.
+    session_id: Secret,
     user_id: String,
     user_name: String,
     bot: bool,
@@ -80,8 +84,9 @@ struct SessionReport {
 
 fn sessions(app: &AppState) -> Vec<SessionReport> {
     let st = app.hub.lock();
-    st.sessions
-        .values()
+    st.session_ids()
+        .iter()
+        .filter_map(|id| st.sessions.get(id))
         .map(|s| SessionReport {
             session_id: s.id.clone(),
             user_id: s.user_id.to_string(),

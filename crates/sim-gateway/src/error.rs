@@ -14,7 +14,7 @@ pub enum SimError {
     /// `--scenario` names neither a built-in scenario nor a readable file.
     #[error("unknown scenario {0:?} (not a built-in name, and not a readable file: {1})")]
     UnknownScenario(String, String),
-    /// No user with this id, name or token.
+    /// No user with this id or name.
     #[error("unknown user {0}")]
     UnknownUser(String),
     /// No channel with this id or name.
@@ -26,9 +26,9 @@ pub enum SimError {
     /// No stream with this key (or for this owner).
     #[error("unknown stream {0}")]
     UnknownStream(String),
-    /// No gateway session with this id.
+    /// No gateway session with this id (shown redacted).
     #[error("unknown gateway session {0}")]
-    UnknownSession(String),
+    UnknownSession(gateway_proto::Secret),
     /// The action needs the user in a voice channel.
     #[error("user {0} is not in a voice channel")]
     NotInVoice(u64),

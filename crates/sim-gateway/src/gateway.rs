@@ -18,7 +18,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt as _, StreamExt as _};
-use gateway_proto::{ClientCommand, Hello, ServerMessage};
+use gateway_proto::{ClientCommand, Hello, Secret, ServerMessage};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
@@ -93,7 +93,7 @@ pub(crate) async fn upgrade(State(app): State<AppState>, mut req: Request) -> Re
 struct Conn {
     hub: Arc<Hub>,
     link: ConnLink,
-    session: Option<String>,
+    session: Option<Secret>,
     interval: Duration,
     deadline: tokio::time::Instant,
     /// Receive times within the last 60 s (rate limit).
@@ -268,10 +268,10 @@ impl Conn {
 }
 
 /// Applies an identified session's command to the world.
-fn run_command(hub: &Arc<Hub>, session_id: &str, cmd: ClientCommand) -> Result<(), SimError> {
+fn run_command(hub: &Arc<Hub>, session_id: &Secret, cmd: ClientCommand) -> Result<(), SimError> {
     let (user, _bot) = hub
         .session_user(session_id)
-        .ok_or_else(|| SimError::UnknownSession(session_id.to_owned()))?;
+        .ok_or_else(|| SimError::UnknownSession(session_id.clone()))?;
     let sid = session_id;
     match cmd {
         ClientCommand::UpdateVoiceState(v) => {

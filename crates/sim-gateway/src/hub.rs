@@ -7,7 +7,7 @@
 //! get their `seq` and are buffered for RESUME under the same lock that
 //! mutates the world, so every session sees events in world order.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -57,7 +57,7 @@ const OP_LOG_CAP: usize = 200;
 /// A main gateway session (survives its connection until invalidated, so
 /// it can be resumed).
 pub(crate) struct Session {
-    pub id: String,
+    pub id: Secret,
     pub user_id: UserId,
     pub bot: bool,
     /// Last assigned dispatch seq.
@@ -72,7 +72,8 @@ pub(crate) struct Session {
 /// The lock-protected part of the hub.
 pub(crate) struct HubState {
     pub world: World,
-    pub sessions: BTreeMap<String, Session>,
+    /// Keyed by session id; [`HubState::session_ids`] lists them in order.
+    pub sessions: HashMap<Secret, Session>,
     pub settings: ScenarioSettings,
     pub rest: RestLimiter,
 }
@@ -89,11 +90,21 @@ pub(crate) struct Hub {
     next_conn: std::sync::atomic::AtomicU64,
 }
 
+impl HubState {
+    /// The session ids in a stable order (by value, as the admin API has
+    /// always listed them), so a seed reproduces the admin answers.
+    pub fn session_ids(&self) -> Vec<Secret> {
+        let mut ids: Vec<Secret> = self.sessions.keys().cloned().collect();
+        ids.sort_by(|a, b| a.expose().cmp(b.expose()));
+        ids
+    }
+}
+
 /// Which sessions an admin action targets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum SessionSelector {
     All,
-    Session(String),
+    Session(Secret),
     User(UserId),
 }
 
@@ -108,7 +119,7 @@ impl Hub {
         Self {
             state: Mutex::new(HubState {
                 world,
-                sessions: BTreeMap::new(),
+                sessions: HashMap::new(),
                 settings,
                 rest: RestLimiter::default(),
             }),
@@ -167,7 +178,7 @@ impl Hub {
 
     /// Op 2: a new session on `conn`, READY and GUILD_CREATEs. Unknown
     /// token → `Err(4004)`.
-    pub fn identify(self: &Arc<Self>, conn: ConnLink, identify: &Identify) -> Result<String, u16> {
+    pub fn identify(self: &Arc<Self>, conn: ConnLink, identify: &Identify) -> Result<Secret, u16> {
         let mut st = self.lock();
         let Some(user) = st.world.user_by_token(identify.token().expose()).cloned() else {
             return Err(4004);
@@ -216,7 +227,7 @@ impl Hub {
         let ready = Ready {
             v: Some(10),
             user: user_obj,
-            session_id: Secret::new(session_id.clone()),
+            session_id: session_id.clone(),
             resume_gateway_url: Some(self.gateway_url.clone()),
             guilds: ready_guilds,
             // User accounts only: bots are in no DM calls.
@@ -252,7 +263,7 @@ impl Hub {
     /// to this session, if the call is ongoing and the user a recipient
     /// (userdoccers "Request Call Connect": "Fires a Call Create Gateway
     /// event if a call is found"). Anything else is ignored.
-    pub fn call_connect(&self, session_id: &str, channel: gateway_proto::ChannelId) {
+    pub fn call_connect(&self, session_id: &Secret, channel: gateway_proto::ChannelId) {
         let mut st = self.lock();
         let Some(user) = st.sessions.get(session_id).map(|s| s.user_id) else {
             return;
@@ -261,23 +272,23 @@ impl Hub {
             return;
         }
         if let Some(create) = st.world.call_create_object(channel) {
-            let to = Audience::Session(session_id.to_owned());
+            let to = Audience::Session(session_id.clone());
             deliver(&mut st, &to, &Dispatch::CallCreate(create));
         }
     }
 
     /// Op 6: re-attaches a session and replays dispatches after `seq`, then
     /// RESUMED. `Err` → the caller sends op 9 `false`.
-    pub fn resume(&self, conn: ConnLink, resume: &Resume) -> Result<String, ()> {
+    pub fn resume(&self, conn: ConnLink, resume: &Resume) -> Result<Secret, ()> {
         let mut st = self.lock();
         let st = &mut *st;
-        let Some(session) = st.sessions.get_mut(resume.session_id.expose()) else {
+        let Some(session) = st.sessions.get_mut(&resume.session_id) else {
             return Err(());
         };
         let token_ok = st
             .world
             .user(session.user_id)
-            .is_ok_and(|u| u.token == resume.token.expose());
+            .is_ok_and(|u| u.token == resume.token);
         let after = resume.seq.unwrap_or(0);
         let oldest = session.buffer.front().map_or(session.seq + 1, |(s, _)| *s);
         if !token_ok || after > session.seq || oldest > after + 1 {
@@ -301,7 +312,7 @@ impl Hub {
 
     /// A connection ended; `invalidate` (client closed with 1000/1001)
     /// drops the session and, as Discord does, its voice state.
-    pub fn detach(self: &Arc<Self>, session_id: &str, conn_id: u64, invalidate: bool) {
+    pub fn detach(self: &Arc<Self>, session_id: &Secret, conn_id: u64, invalidate: bool) {
         let mut st = self.lock();
         let Some(session) = st.sessions.get_mut(session_id) else {
             return;
@@ -314,14 +325,14 @@ impl Hub {
         }
     }
 
-    fn drop_session(self: &Arc<Self>, st: &mut HubState, session_id: &str) {
+    fn drop_session(self: &Arc<Self>, st: &mut HubState, session_id: &Secret) {
         if let Some(s) = st.sessions.remove(session_id) {
             let fx = st.world.session_ended(s.user_id, &s.id);
             self.apply(st, fx);
         }
     }
 
-    pub fn record_op(&self, session_id: &str, op: gateway_proto::GatewayOpcode) {
+    pub fn record_op(&self, session_id: &Secret, op: gateway_proto::GatewayOpcode) {
         let at_ms = self.elapsed_ms();
         let mut st = self.lock();
         if let Some(s) = st.sessions.get_mut(session_id) {
@@ -339,27 +350,26 @@ impl Hub {
     }
 
     /// `(user, bot)` of a session.
-    pub fn session_user(&self, session_id: &str) -> Option<(UserId, bool)> {
+    pub fn session_user(&self, session_id: &Secret) -> Option<(UserId, bool)> {
         self.lock()
             .sessions
             .get(session_id)
             .map(|s| (s.user_id, s.bot))
     }
 
-    fn select(st: &HubState, sel: &SessionSelector) -> Vec<String> {
-        st.sessions
-            .values()
-            .filter(|s| match sel {
+    fn select(st: &HubState, sel: &SessionSelector) -> Vec<Secret> {
+        st.session_ids()
+            .into_iter()
+            .filter(|id| match sel {
                 SessionSelector::All => true,
-                SessionSelector::Session(id) => &s.id == id,
-                SessionSelector::User(u) => s.user_id == *u,
+                SessionSelector::Session(want) => id == want,
+                SessionSelector::User(u) => st.sessions.get(id).is_some_and(|s| s.user_id == *u),
             })
-            .map(|s| s.id.clone())
             .collect()
     }
 
     /// Op 7 then close 4000 to the selected sessions; returns their ids.
-    pub fn reconnect(&self, sel: &SessionSelector) -> Vec<String> {
+    pub fn reconnect(&self, sel: &SessionSelector) -> Vec<Secret> {
         let st = self.lock();
         let ids = Self::select(&st, sel);
         for id in &ids {
@@ -380,7 +390,7 @@ impl Hub {
         self: &Arc<Self>,
         sel: &SessionSelector,
         resumable: bool,
-    ) -> Vec<String> {
+    ) -> Vec<Secret> {
         let mut st = self.lock();
         let ids = Self::select(&st, sel);
         for id in &ids {

@@ -5,6 +5,7 @@
 //! These are plain data owned by this crate, so the world model stays pure
 //! and testable; `voice_servers` converts them into `sim-media-server` calls.
 
+use gateway_proto::Secret;
 use serde::{Deserialize, Serialize};
 
 /// Which of the two media servers.
@@ -47,9 +48,9 @@ pub struct Grant {
     /// The user.
     pub user_id: u64,
     /// The user's main-gateway session id (voice and stream share it).
-    pub session_id: String,
+    pub session_id: Secret,
     /// The token handed out in VOICE_SERVER_UPDATE / STREAM_SERVER_UPDATE.
-    pub token: String,
+    pub token: Secret,
     /// Voice or stream.
     pub kind: GrantKind,
 }

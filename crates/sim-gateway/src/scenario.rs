@@ -31,7 +31,7 @@
 
 use std::time::Duration;
 
-use gateway_proto::{ChannelId, GuildId, UserId};
+use gateway_proto::{ChannelId, GuildId, Secret, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::actions::{Action, TimelineEntry};
@@ -106,7 +106,7 @@ pub struct UserSpec {
     pub name: String,
     /// Token (gateway Identify, REST `Authorization`: `Bot <token>` for
     /// bots, the bare token for users).
-    pub token: String,
+    pub token: Secret,
     /// Bot account.
     #[serde(default)]
     pub bot: bool,

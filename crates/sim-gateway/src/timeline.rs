@@ -6,7 +6,7 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gateway_proto::StreamDeleteReason;
+use gateway_proto::{Secret, StreamDeleteReason};
 use serde_json::{Value, json};
 
 use crate::actions::{Action, TimelineEntry};
@@ -28,7 +28,7 @@ fn check_prob(p: f32) -> Result<f32, SimError> {
 
 fn selector(
     hub: &Hub,
-    session_id: &Option<String>,
+    session_id: &Option<Secret>,
     user: &Option<UserRef>,
 ) -> Result<SessionSelector, SimError> {
     Ok(match (session_id, user) {

@@ -13,7 +13,6 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use gateway_proto::Secret;
 use serde::Serialize;
 use sim_media_server::{RoomId, VoiceServerHandle};
 
@@ -119,8 +118,8 @@ fn session_grant(g: &Grant) -> sim_media_server::SessionGrant {
     sim_media_server::SessionGrant {
         room: RoomId(g.room),
         user_id: g.user_id,
-        session_id: Secret::new(g.session_id.clone()),
-        token: Secret::new(g.token.clone()),
+        session_id: g.session_id.clone(),
+        token: g.token.clone(),
         kind: match &g.kind {
             GrantKind::Voice {
                 guild_id,

@@ -29,7 +29,7 @@ pub enum Audience {
     /// Every gateway session of this user.
     User(UserId),
     /// One gateway session (by session id).
-    Session(String),
+    Session(Secret),
 }
 
 /// One consequence of a world mutation, in the order it must happen.
@@ -64,7 +64,7 @@ pub struct UserRecord {
     /// Username (also how scenarios refer to the user).
     pub name: String,
     /// Gateway / REST token.
-    pub token: String,
+    pub token: Secret,
     /// Bot account (cannot Go Live or watch streams, `self_video` ignored).
     pub bot: bool,
 }
@@ -126,7 +126,7 @@ pub struct VoiceStateRecord {
     /// User.
     pub user_id: UserId,
     /// The gateway session that joined (a generated id for simulated users).
-    pub session_id: String,
+    pub session_id: Secret,
     /// Self-muted.
     pub self_mute: bool,
     /// Self-deafened.
@@ -175,11 +175,11 @@ pub struct StreamRecord {
     /// The stream connection's v9 `channel_id`.
     pub rtc_channel_id: u64,
     /// Viewers and the gateway session each watches from.
-    pub viewers: Vec<(UserId, String)>,
+    pub viewers: Vec<(UserId, Secret)>,
     /// Paused by the owner.
     pub paused: bool,
     /// The owner's gateway session (`None` for a simulated streamer).
-    pub owner_session: Option<String>,
+    pub owner_session: Option<Secret>,
     /// A simulated streamer's screen.
     pub simulated_video: Option<VideoSpecConfig>,
 }
@@ -385,13 +385,13 @@ impl World {
     }
 
     /// A fresh 32-hex-digit token or session id.
-    pub fn fresh_token(&mut self) -> String {
-        self.rng.hex_token()
+    pub fn fresh_token(&mut self) -> Secret {
+        Secret::new(self.rng.hex_token())
     }
 
     /// The account behind a gateway/REST token.
     pub fn user_by_token(&self, token: &str) -> Option<&UserRecord> {
-        self.users.values().find(|u| u.token == token)
+        self.users.values().find(|u| u.token.expose() == token)
     }
 
     /// A user by id.
@@ -498,7 +498,7 @@ impl World {
             } else {
                 self.member_object(v.user_id)
             },
-            session_id: Secret::new(v.session_id.clone()),
+            session_id: v.session_id.clone(),
             deaf: false,
             mute: false,
             self_deaf: v.self_deaf,

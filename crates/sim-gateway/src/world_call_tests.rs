@@ -11,8 +11,8 @@
 use std::time::Duration;
 
 use gateway_proto::{
-    ChannelId, CreateStream, Dispatch, GuildId, StreamDeleteReason, StreamKey, UpdateVoiceState,
-    UserId,
+    ChannelId, CreateStream, Dispatch, GuildId, Secret, StreamDeleteReason, StreamKey,
+    UpdateVoiceState, UserId,
 };
 
 use crate::media::{GrantKind, MediaAction, ServerKind, VideoSpecConfig};
@@ -42,7 +42,7 @@ fn uid(w: &World, name: &str) -> UserId {
 fn join_call(w: &mut World, user: UserId, session: &str) -> Vec<Effect> {
     w.update_voice_state(
         user,
-        session,
+        &Secret::new(session),
         &UpdateVoiceState::join(None, TRIO, false, true),
     )
     .expect("join the call")
@@ -93,7 +93,7 @@ fn joining_a_call_announces_a_guildless_state_and_a_server_update_with_the_chann
                 to: Audience::Session(s),
                 event: Dispatch::VoiceServerUpdate(u),
             } => {
-                assert_eq!(s, "S1");
+                assert_eq!(s.expose(), "S1");
                 assert_eq!(u.guild_id, None);
                 assert_eq!(u.channel_id, Some(TRIO));
                 saw_server = true;
@@ -120,7 +120,7 @@ fn the_call_refuses_outsiders_and_a_guild_id() {
     assert!(
         w.update_voice_state(
             carol,
-            "C1",
+            &Secret::new("C1"),
             &UpdateVoiceState::join(None, TRIO, false, true)
         )
         .is_err(),
@@ -129,7 +129,7 @@ fn the_call_refuses_outsiders_and_a_guild_id() {
     assert!(
         w.update_voice_state(
             agent,
-            "S1",
+            &Secret::new("S1"),
             &UpdateVoiceState::join(Some(GUILD), TRIO, false, true)
         )
         .is_err(),
@@ -146,7 +146,9 @@ fn watching_a_call_stream_answers_create_and_server_update_with_the_call_key() {
         user_id: alice,
     };
     let rtc = w.stream(&key).expect("alice's call stream").rtc_server_id;
-    let fx = w.watch_stream(agent, "S1", key).expect("watch");
+    let fx = w
+        .watch_stream(agent, &Secret::new("S1"), key)
+        .expect("watch");
     let mut created = false;
     let mut server = false;
     for e in &fx {
@@ -154,7 +156,7 @@ fn watching_a_call_stream_answers_create_and_server_update_with_the_call_key() {
             Effect::Dispatch {
                 to: Audience::Session(s),
                 event: Dispatch::StreamCreate(info),
-            } if s == "S1" => {
+            } if s.expose() == "S1" => {
                 assert_eq!(info.stream_key, key);
                 created = true;
             }
@@ -184,7 +186,9 @@ fn a_call_stream_is_refused_to_someone_not_in_the_call() {
         channel_id: TRIO,
         user_id: alice,
     };
-    let fx = w.watch_stream(carol, "C1", key).expect("answered");
+    let fx = w
+        .watch_stream(carol, &Secret::new("C1"), key)
+        .expect("answered");
     assert!(
         matches!(
             fx.as_slice(),
@@ -199,7 +203,7 @@ fn a_call_stream_is_refused_to_someone_not_in_the_call() {
 fn op18_in_a_call_needs_type_call() {
     let (mut w, _, agent) = running();
     let fx = w
-        .create_stream(agent, "S1", &CreateStream::call(TRIO))
+        .create_stream(agent, &Secret::new("S1"), &CreateStream::call(TRIO))
         .expect("answered");
     assert!(
         fx.iter().any(|e| matches!(e,
@@ -208,7 +212,7 @@ fn op18_in_a_call_needs_type_call() {
         "{fx:?}"
     );
     let fx = w
-        .create_stream(agent, "S1", &CreateStream::guild(GUILD, TRIO))
+        .create_stream(agent, &Secret::new("S1"), &CreateStream::guild(GUILD, TRIO))
         .expect("answered");
     assert!(
         fx.iter().any(|e| matches!(e,

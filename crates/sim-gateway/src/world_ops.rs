@@ -20,9 +20,9 @@ pub(crate) fn dispatch(to: Audience, event: Dispatch) -> Effect {
     Effect::Dispatch { to, event }
 }
 
-fn stream_delete(session: &str, key: StreamKey, reason: StreamDeleteReason) -> Effect {
+fn stream_delete(session: &Secret, key: StreamKey, reason: StreamDeleteReason) -> Effect {
     dispatch(
-        Audience::Session(session.to_owned()),
+        Audience::Session(session.clone()),
         Dispatch::StreamDelete(StreamDelete {
             stream_key: key,
             reason,
@@ -98,7 +98,7 @@ impl World {
         &mut self,
         s: &StreamRecord,
         user: UserId,
-        session: &str,
+        session: &Secret,
         fx: &mut Vec<Effect>,
     ) {
         let token = self.fresh_token();
@@ -108,7 +108,7 @@ impl World {
                 grant: Grant {
                     room: s.rtc_server_id,
                     user_id: user.get(),
-                    session_id: session.to_owned(),
+                    session_id: session.clone(),
                     token: token.clone(),
                     kind: GrantKind::Stream {
                         stream_key: s.key.to_string(),
@@ -118,11 +118,11 @@ impl World {
                 },
             }),
             dispatch(
-                Audience::Session(session.to_owned()),
+                Audience::Session(session.clone()),
                 Dispatch::StreamServerUpdate(StreamServerUpdate {
                     stream_key: s.key,
                     endpoint: Some(self.settings.stream_endpoint.clone()),
-                    token: Secret::new(token),
+                    token,
                     guild_id: s.guild_id,
                 }),
             ),
@@ -152,12 +152,12 @@ impl World {
         &mut self,
         s: &StreamRecord,
         user: UserId,
-        session: &str,
+        session: &Secret,
         after_create: Vec<Effect>,
         fx: &mut Vec<Effect>,
     ) {
         let mut create = vec![dispatch(
-            Audience::Session(session.to_owned()),
+            Audience::Session(session.clone()),
             Dispatch::StreamCreate(Self::stream_info(s, true)),
         )];
         create.extend(after_create);
@@ -177,7 +177,7 @@ impl World {
     pub fn update_voice_state(
         &mut self,
         user: UserId,
-        session_id: &str,
+        session_id: &Secret,
         cmd: &UpdateVoiceState,
     ) -> Result<Vec<Effect>, SimError> {
         let mut fx = Vec::new();
@@ -210,7 +210,7 @@ impl World {
             guild_id: guild,
             channel_id: channel,
             user_id: user,
-            session_id: session_id.to_owned(),
+            session_id: session_id.clone(),
             self_mute: cmd.self_mute,
             self_deaf: cmd.self_deaf,
             self_stream: keep_stream,
@@ -229,7 +229,7 @@ impl World {
             grant: Grant {
                 room,
                 user_id: user.get(),
-                session_id: session_id.to_owned(),
+                session_id: session_id.clone(),
                 token: token.clone(),
                 kind: GrantKind::Voice {
                     // Identify's server_id: the DM channel id in a call.
@@ -243,9 +243,9 @@ impl World {
         // discord-userdoccers gateway-events.mdx; Discord-video-stream
         // PR #163).
         fx.push(dispatch(
-            Audience::Session(session_id.to_owned()),
+            Audience::Session(session_id.clone()),
             Dispatch::VoiceServerUpdate(VoiceServerUpdate {
-                token: Secret::new(token),
+                token,
                 guild_id: guild,
                 endpoint: Some(self.settings.voice_endpoint.clone()),
                 channel_id: guild.is_none().then_some(channel),
@@ -385,7 +385,7 @@ impl World {
     pub(crate) fn new_stream(
         &mut self,
         owner: UserId,
-        owner_session: Option<String>,
+        owner_session: Option<Secret>,
         video: Option<VideoSpecConfig>,
     ) -> Result<StreamRecord, SimError> {
         let v = self
@@ -433,7 +433,7 @@ impl World {
     pub fn create_stream(
         &mut self,
         user: UserId,
-        session_id: &str,
+        session_id: &Secret,
         cmd: &CreateStream,
     ) -> Result<Vec<Effect>, SimError> {
         let mut fx = Vec::new();
@@ -465,7 +465,7 @@ impl World {
         let existing = self.streams.get(&user).cloned();
         let stream = match existing {
             Some(mut s) if s.key == key => {
-                s.owner_session = Some(session_id.to_owned());
+                s.owner_session = Some(session_id.clone());
                 self.streams.insert(user, s.clone());
                 s
             }
@@ -473,7 +473,7 @@ impl World {
                 if other.is_some() {
                     self.end_stream(user, StreamDeleteReason::StreamEnded, false, &mut fx);
                 }
-                let s = self.new_stream(user, Some(session_id.to_owned()), None)?;
+                let s = self.new_stream(user, Some(session_id.clone()), None)?;
                 self.streams.insert(user, s.clone());
                 self.mark_streaming(user, &mut fx);
                 s
@@ -487,7 +487,7 @@ impl World {
     pub fn watch_stream(
         &mut self,
         user: UserId,
-        session_id: &str,
+        session_id: &Secret,
         key: StreamKey,
     ) -> Result<Vec<Effect>, SimError> {
         let mut fx = Vec::new();
@@ -519,7 +519,7 @@ impl World {
             return Ok(refuse(StreamDeleteReason::StreamEnded));
         };
         s.viewers.retain(|(u, _)| *u != user);
-        s.viewers.push((user, session_id.to_owned()));
+        s.viewers.push((user, session_id.clone()));
         let s = s.clone();
         let mut updates = Vec::new();
         Self::stream_update_effects(&s, &mut updates);
@@ -569,12 +569,12 @@ impl World {
 
     /// A gateway session was invalidated: its voice state (if that session
     /// joined) goes away, as Discord does when the main session drops.
-    pub fn session_ended(&mut self, user: UserId, session_id: &str) -> Vec<Effect> {
+    pub fn session_ended(&mut self, user: UserId, session_id: &Secret) -> Vec<Effect> {
         let mut fx = Vec::new();
         if self
             .voice
             .get(&user)
-            .is_some_and(|v| !v.simulated && v.session_id == session_id)
+            .is_some_and(|v| !v.simulated && v.session_id == *session_id)
         {
             self.leave_voice(user, Some(CLOSE_DISCONNECTED), &mut fx);
         }

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use gateway_proto::{
-    ChannelId, CreateStream, Dispatch, GuildId, StreamDeleteReason, StreamKey, UpdateVoiceState,
-    UserId,
+    ChannelId, CreateStream, Dispatch, GuildId, Secret, StreamDeleteReason, StreamKey,
+    UpdateVoiceState, UserId,
 };
 
 use crate::media::{GrantKind, MediaAction, ServerKind, VideoSpecConfig};
@@ -53,7 +53,7 @@ fn grants(fx: &[Effect]) -> Vec<&crate::media::Grant> {
 fn join(w: &mut World, user: UserId, session: &str) -> Vec<Effect> {
     w.update_voice_state(
         user,
-        session,
+        &Secret::new(session),
         &UpdateVoiceState::join(Some(GUILD), LOUNGE, false, true),
     )
     .expect("join")
@@ -82,12 +82,12 @@ fn join_announces_state_and_grants_before_handing_out_the_token() {
     let (to, Dispatch::VoiceServerUpdate(vsu)) = d[1] else {
         panic!("second dispatch is VOICE_SERVER_UPDATE: {d:?}")
     };
-    assert_eq!(to, &Audience::Session("S1".into()));
+    assert_eq!(to, &Audience::Session(Secret::new("S1")));
     assert_eq!(vsu.endpoint.as_deref(), Some("127.0.0.1:1111"));
     let g = grants(&fx);
     assert_eq!(g.len(), 1);
     assert_eq!(
-        (g[0].token.as_str(), g[0].room, g[0].session_id.as_str()),
+        (g[0].token.expose(), g[0].room, g[0].session_id.expose()),
         (vsu.token.expose(), GUILD.get(), "S1")
     );
     assert_eq!(
@@ -113,6 +113,34 @@ fn join_announces_state_and_grants_before_handing_out_the_token() {
     // A second join hands out a different token.
     let again = join(&mut w, agent, "S1");
     assert_ne!(grants(&again)[0].token, g[0].token);
+}
+
+/// Tokens and session ids are `Secret`s in the world model: `Debug` of
+/// the effects, the grants and the records never shows one in full, while
+/// the admin JSON (the simulator's loopback control panel, which tests
+/// read) still carries the value.
+#[test]
+fn debug_never_prints_a_token_or_session_id_in_full() {
+    let mut w = world(0);
+    let agent = uid(&w, "agent");
+    let session = "session-id-0123456789abcdef";
+    let fx = join(&mut w, agent, session);
+    let voice_token = grants(&fx)[0].token.expose().to_owned();
+    let user_token = w.user(agent).expect("agent").token.expose().to_owned();
+    assert!(voice_token.len() >= 16 && user_token.len() >= 8);
+    let printed = format!(
+        "{fx:?} {:?} {:?}",
+        w.voice_states().collect::<Vec<_>>(),
+        w.users().collect::<Vec<_>>()
+    );
+    for secret in [session, voice_token.as_str(), user_token.as_str()] {
+        assert!(!printed.contains(secret), "{secret} in {printed}");
+    }
+    let json = serde_json::to_string(grants(&fx)[0]).expect("grant JSON");
+    assert!(
+        json.contains(session) && json.contains(&voice_token),
+        "{json}"
+    );
 }
 
 #[test]
@@ -141,7 +169,9 @@ fn watch_gives_create_and_server_update_and_grant() {
         channel_id: LOUNGE,
         user_id: alice,
     };
-    let fx = w.watch_stream(agent, "S1", key).expect("watch");
+    let fx = w
+        .watch_stream(agent, &Secret::new("S1"), key)
+        .expect("watch");
     let d = dispatches(&fx);
     let info = d.iter().find_map(|(_, e)| match e {
         Dispatch::StreamCreate(s) => Some(s),
@@ -161,7 +191,7 @@ fn watch_gives_create_and_server_update_and_grant() {
     let ssu = ssu.expect("STREAM_SERVER_UPDATE");
     assert_eq!(ssu.endpoint.as_deref(), Some("127.0.0.1:2222"));
     let g = grants(&fx);
-    assert_eq!((g[0].room, g[0].token.as_str()), (rtc, ssu.token.expose()));
+    assert_eq!((g[0].room, g[0].token.expose()), (rtc, ssu.token.expose()));
     assert!(
         matches!(&g[0].kind, GrantKind::Stream { streamer_id, .. } if *streamer_id == alice.get())
     );
@@ -177,7 +207,9 @@ fn configured_delay_wraps_grant_and_server_update() {
         channel_id: LOUNGE,
         user_id: alice,
     };
-    let fx = w.watch_stream(agent, "S1", key).expect("watch");
+    let fx = w
+        .watch_stream(agent, &Secret::new("S1"), key)
+        .expect("watch");
     assert!(grants(&fx).is_empty());
     let delayed = fx.iter().find_map(|e| match e {
         Effect::Delayed { after, effects } => Some((after, effects)),
@@ -202,13 +234,17 @@ fn bots_and_outsiders_are_refused() {
         user_id: alice,
     };
     join(&mut w, bot, "B1");
-    let fx = w.watch_stream(bot, "B1", key).expect("bot watch");
+    let fx = w
+        .watch_stream(bot, &Secret::new("B1"), key)
+        .expect("bot watch");
     assert_eq!(fx.len(), 1);
     assert!(
-        matches!(dispatches(&fx)[0], (Audience::Session(s), Dispatch::StreamDelete(d)) if s == "B1" && d.reason == StreamDeleteReason::Unauthorized)
+        matches!(dispatches(&fx)[0], (Audience::Session(s), Dispatch::StreamDelete(d)) if s.expose() == "B1" && d.reason == StreamDeleteReason::Unauthorized)
     );
     // Not in the channel → unauthorized too; unknown stream → stream_ended.
-    let fx = w.watch_stream(agent, "S1", key).expect("outsider watch");
+    let fx = w
+        .watch_stream(agent, &Secret::new("S1"), key)
+        .expect("outsider watch");
     assert!(
         matches!(dispatches(&fx)[0].1, Dispatch::StreamDelete(d) if d.reason == StreamDeleteReason::Unauthorized)
     );
@@ -218,13 +254,15 @@ fn bots_and_outsiders_are_refused() {
         channel_id: LOUNGE,
         user_id: agent,
     };
-    let fx = w.watch_stream(agent, "S1", ghost).expect("ghost watch");
+    let fx = w
+        .watch_stream(agent, &Secret::new("S1"), ghost)
+        .expect("ghost watch");
     assert!(
         matches!(dispatches(&fx)[0].1, Dispatch::StreamDelete(d) if d.reason == StreamDeleteReason::StreamEnded)
     );
     // A bot cannot Go Live either.
     let fx = w
-        .create_stream(bot, "B1", &CreateStream::guild(GUILD, LOUNGE))
+        .create_stream(bot, &Secret::new("B1"), &CreateStream::guild(GUILD, LOUNGE))
         .expect("bot create");
     assert!(
         matches!(dispatches(&fx)[0].1, Dispatch::StreamDelete(d) if d.reason == StreamDeleteReason::Unauthorized)
@@ -238,7 +276,11 @@ fn owner_stream_lifecycle_create_then_delete() {
     let agent = uid(&w, "agent");
     join(&mut w, agent, "S1");
     let fx = w
-        .create_stream(agent, "S1", &CreateStream::guild(GUILD, LOUNGE))
+        .create_stream(
+            agent,
+            &Secret::new("S1"),
+            &CreateStream::guild(GUILD, LOUNGE),
+        )
         .expect("create");
     let key = StreamKey::Guild {
         guild_id: GUILD,
@@ -283,16 +325,24 @@ fn owner_leaving_ends_stream_for_viewers_and_revokes_voice() {
     let (agent, bob) = (uid(&w, "agent"), uid(&w, "bob"));
     join(&mut w, agent, "S1");
     join(&mut w, bob, "S2");
-    w.create_stream(agent, "S1", &CreateStream::guild(GUILD, LOUNGE))
-        .expect("create");
+    w.create_stream(
+        agent,
+        &Secret::new("S1"),
+        &CreateStream::guild(GUILD, LOUNGE),
+    )
+    .expect("create");
     let key = StreamKey::Guild {
         guild_id: GUILD,
         channel_id: LOUNGE,
         user_id: agent,
     };
-    w.watch_stream(bob, "S2", key).expect("watch");
+    w.watch_stream(bob, &Secret::new("S2"), key).expect("watch");
     let fx = w
-        .update_voice_state(agent, "S1", &UpdateVoiceState::leave(Some(GUILD)))
+        .update_voice_state(
+            agent,
+            &Secret::new("S1"),
+            &UpdateVoiceState::leave(Some(GUILD)),
+        )
         .expect("leave");
     let deletes: Vec<_> = dispatches(&fx)
         .into_iter()
@@ -302,7 +352,7 @@ fn owner_leaving_ends_stream_for_viewers_and_revokes_voice() {
         })
         .collect();
     assert!(deletes.contains(&(
-        Audience::Session("S2".into()),
+        Audience::Session(Secret::new("S2")),
         StreamDeleteReason::StreamEnded
     )));
     assert!(fx.iter().any(|e| matches!(
@@ -378,7 +428,9 @@ fn pair_order(seed: u64) -> Vec<String> {
         channel_id: LOUNGE,
         user_id: alice,
     };
-    let fx = w.watch_stream(agent, "S1", key).expect("watch");
+    let fx = w
+        .watch_stream(agent, &Secret::new("S1"), key)
+        .expect("watch");
     // The grant always precedes the token it hands out.
     let grant = fx
         .iter()
@@ -395,7 +447,7 @@ fn pair_order(seed: u64) -> Vec<String> {
     assert!(grant < ssu, "seed {seed}: grant after its token");
     dispatches(&fx)
         .iter()
-        .filter(|(to, _)| **to == Audience::Session("S1".into()))
+        .filter(|(to, _)| **to == Audience::Session(Secret::new("S1")))
         .map(|(_, e)| e.event_name())
         .filter(|n| *n == "STREAM_CREATE" || *n == "STREAM_SERVER_UPDATE")
         .map(str::to_owned)

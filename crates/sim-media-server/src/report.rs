@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use voice_proto::Secret;
 
 use crate::config::RoomId;
 
@@ -40,8 +41,9 @@ pub struct SessionReport {
     pub room: RoomId,
     /// The client's user id.
     pub user_id: u64,
-    /// Main-gateway session id it identified with.
-    pub session_id: String,
+    /// Main-gateway session id it identified with (serialized in full for
+    /// the admin report, redacted by `Debug`).
+    pub session_id: Secret,
     /// Voice gateway version of the current (or last) connection.
     pub gateway_version: u8,
     /// A WebSocket is attached (false = waiting for a resume).
@@ -275,4 +277,27 @@ pub struct SentFrame {
     pub rtp_timestamp: u32,
     /// When it was sent.
     pub sent_at: std::time::Instant,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The admin report carries the session id a client identified with
+    /// (tests match sessions by it); `Debug` shows only its tail.
+    #[test]
+    fn session_id_is_serialized_but_never_debug_printed() {
+        let report = SessionReport {
+            session_id: Secret::new("main-session-0123456789abcdef"),
+            ..SessionReport::default()
+        };
+        let json = serde_json::to_value(&report).expect("report JSON");
+        assert_eq!(json["session_id"], "main-session-0123456789abcdef");
+        let printed = format!("{report:?}");
+        assert!(
+            !printed.contains("main-session-0123456789abcdef"),
+            "{printed}"
+        );
+        assert!(printed.contains("cdef"), "{printed}");
+    }
 }

@@ -313,7 +313,7 @@ impl Core {
         let report = SessionReport {
             room: key.0,
             user_id: key.1,
-            session_id: grant.session_id.expose().to_owned(),
+            session_id: grant.session_id.clone(),
             ssrc,
             video_ssrcs: streams.iter().filter_map(|s| s.ssrc).collect(),
             ..SessionReport::default()
