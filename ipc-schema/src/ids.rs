@@ -55,7 +55,7 @@ impl Secret {
 
 /// The redacted form of a secret held as a plain string: `…` plus at most
 /// its last 4 characters, and at most half of it. The one redaction rule of
-/// the workspace: [`Secret`] and [`Redacted`] print through it.
+/// the workspace: [`Secret`] prints through it.
 pub fn secret_hint(secret: &str) -> String {
     let chars: Vec<char> = secret.chars().collect();
     let show = (chars.len() / 2).min(4);
@@ -63,11 +63,11 @@ pub fn secret_hint(secret: &str) -> String {
     format!("…{tail}")
 }
 
-/// Debug/Display of a secret that a wire struct must keep as a `String`
-/// (Discord's gateway payloads, whose simulator builds them as strings):
-/// prints what a [`Secret`] holding it would, `Secret(…abcd)`.
+/// [`Secret`]'s Debug (`Secret(…abcd)`) and Display (`…abcd`). Private:
+/// every token and session id is held as a `Secret`, so no plain string
+/// needs a redacting view.
 #[derive(Clone, Copy)]
-pub struct Redacted<'a>(pub &'a str);
+struct Redacted<'a>(&'a str);
 
 impl fmt::Debug for Redacted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -105,8 +105,7 @@ mod tests {
         // Short secrets reveal at most half of themselves.
         assert_eq!(Secret::new("ab").hint(), "…b");
         assert_eq!(Secret::new("").hint(), "…");
-        // A plain string prints the same through `Redacted`.
-        assert_eq!(format!("{:?}", Redacted(s.expose())), format!("{s:?}"));
-        assert_eq!(format!("{}", Redacted(s.expose())), format!("{s}"));
+        assert_eq!(format!("{s:?}"), "Secret(…oken)");
+        assert_eq!(format!("{s}"), "…oken");
     }
 }

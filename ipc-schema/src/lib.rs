@@ -49,7 +49,7 @@ mod voice;
 pub use command::*;
 pub use event::*;
 pub use hello::{Hello, PROTOCOL_VERSION, PeerRole, ProtocolVersion, VersionCheck};
-pub use ids::{ChannelId, GuildId, Redacted, Secret, Ssrc, UserId, secret_hint};
+pub use ids::{ChannelId, GuildId, Secret, Ssrc, UserId, secret_hint};
 pub use lane::{Lane, WireMessage};
 pub use summary::{FieldValue, Fields};
 pub use voice::*;

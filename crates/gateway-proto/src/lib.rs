@@ -74,5 +74,5 @@ pub use message::{GatewayMessage, Hello, ServerMessage};
 pub use opcode::GatewayOpcode;
 pub use stream_key::StreamKey;
 pub use voice_proto::{
-    ChannelId, GuildId, MessageId, ParseSnowflakeError, Redacted, Secret, ServerId, UserId,
+    ChannelId, GuildId, MessageId, ParseSnowflakeError, Secret, ServerId, UserId,
 };

@@ -82,9 +82,9 @@ pub use handshake::{
 pub use heartbeat::{Heartbeat, HeartbeatAck};
 pub use ids::{ChannelId, GuildId, MessageId, ParseSnowflakeError, ServerId, UserId};
 pub use ip_discovery::{IP_DISCOVERY_LEN, IpDiscovery};
-/// Tokens and session ids print redacted: the workspace's one `Secret`
-/// and its plain-string form, from `ipc-schema` (its lowest crate).
-pub use ipc_schema::{Redacted, Secret};
+/// Tokens and session ids print redacted: the workspace's one `Secret`,
+/// from `ipc-schema` (its lowest crate).
+pub use ipc_schema::Secret;
 pub use media::{
     BackendVersion, ClientDisconnect, ClientFlags, ClientPlatform, ClientsConnect, Platform,
     SessionUpdate, Speaking, SpeakingFlags, Video,
