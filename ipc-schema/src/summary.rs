@@ -11,8 +11,13 @@ use std::fmt;
 /// A summarised field value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FieldValue {
-    /// An unsigned number.
+    /// An unsigned number (a count, a size, a sequence number).
     U64(u64),
+    /// A Discord snowflake id (user, guild, channel, stream server, DAVE
+    /// group): a number in the text form, a decimal string in JSON, as
+    /// every snowflake in the project's JSON (a JavaScript number loses
+    /// integers above 2^53).
+    Id(u64),
     /// A float.
     F64(f64),
     /// A flag.
@@ -30,7 +35,7 @@ pub enum FieldValue {
 impl fmt::Display for FieldValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FieldValue::U64(v) => write!(f, "{v}"),
+            FieldValue::U64(v) | FieldValue::Id(v) => write!(f, "{v}"),
             FieldValue::F64(v) => write!(f, "{v:.3}"),
             FieldValue::Bool(v) => write!(f, "{v}"),
             FieldValue::Str(v) => write!(f, "{v}"),
@@ -65,13 +70,13 @@ fn hello_fields(h: &Hello) -> Fields {
 
 fn voice_fields(v: &VoiceConnect) -> Fields {
     vec![
-        ("guild", FieldValue::U64(v.guild_id.0)),
-        ("channel", FieldValue::U64(v.channel_id.0)),
-        ("user", FieldValue::U64(v.user_id.0)),
+        ("guild", FieldValue::Id(v.guild_id.0)),
+        ("channel", FieldValue::Id(v.channel_id.0)),
+        ("user", FieldValue::Id(v.user_id.0)),
         ("endpoint", s(&v.endpoint)),
         ("session", secret(&v.session_id)),
         ("token", secret(&v.token)),
-        ("dave_group", FieldValue::U64(v.dave_group_id)),
+        ("dave_group", FieldValue::Id(v.dave_group_id)),
     ]
 }
 
@@ -79,18 +84,18 @@ fn stream_fields(v: &StreamConnect) -> Fields {
     vec![
         // The stream key embeds ids only (no secret), so it is shown.
         ("stream_key", s(&v.stream_key)),
-        ("streamer", FieldValue::U64(v.streamer_id.0)),
-        ("server", FieldValue::U64(v.server_id)),
+        ("streamer", FieldValue::Id(v.streamer_id.0)),
+        ("server", FieldValue::Id(v.server_id)),
         ("endpoint", s(&v.endpoint)),
         ("session", secret(&v.session_id)),
         ("token", secret(&v.token)),
-        ("dave_group", FieldValue::U64(v.dave_group_id)),
+        ("dave_group", FieldValue::Id(v.dave_group_id)),
     ]
 }
 
 fn subscription_fields(v: &VideoSubscription) -> Fields {
     vec![
-        ("user", FieldValue::U64(v.user_id.0)),
+        ("user", FieldValue::Id(v.user_id.0)),
         (
             "stream_type",
             opt(&v.stream_type.map(|t| format!("{t:?}").to_lowercase())),
@@ -159,7 +164,7 @@ impl WireMessage for ControlMsg {
             ],
             ControlMsg::SubscribeUserVideo(v) => subscription_fields(v),
             ControlMsg::UnsubscribeUserVideo { user_id } => {
-                vec![("user", FieldValue::U64(user_id.0))]
+                vec![("user", FieldValue::Id(user_id.0))]
             }
             ControlMsg::Ping { nonce } => vec![("nonce", FieldValue::U64(*nonce))],
             ControlMsg::VoicePlay(c) => vec![
@@ -227,14 +232,14 @@ impl WireMessage for MediadMsg {
                 ),
             ],
             MediadMsg::UserVideoState(v) => vec![
-                ("user", FieldValue::U64(v.user_id.0)),
+                ("user", FieldValue::Id(v.user_id.0)),
                 ("role", s(v.role)),
                 ("video_ssrc", opt(&v.video_ssrc)),
                 ("codec", opt(&v.codec.map(|c| format!("{c:?}")))),
                 ("streams", FieldValue::U64(v.streams.len() as u64)),
             ],
             MediadMsg::DecodedVideoFrame(f) => vec![
-                ("user", FieldValue::U64(f.user_id.0)),
+                ("user", FieldValue::Id(f.user_id.0)),
                 ("ssrc", FieldValue::U64(u64::from(f.ssrc.0))),
                 ("size", s(format!("{}x{}", f.width, f.height))),
                 ("jpeg", FieldValue::Bytes(f.jpeg.len())),
@@ -244,17 +249,17 @@ impl WireMessage for MediadMsg {
                 ("seq", FieldValue::U64(f.frame_seq)),
             ],
             MediadMsg::UserVideoFrame(f) => vec![
-                ("user", FieldValue::U64(f.user_id.0)),
+                ("user", FieldValue::Id(f.user_id.0)),
                 ("ssrc", FieldValue::U64(u64::from(f.ssrc.0))),
                 ("codec", s(format!("{:?}", f.codec))),
                 ("keyframe", FieldValue::Bool(f.keyframe)),
                 ("data", FieldValue::Bytes(f.data.len())),
             ],
             MediadMsg::UserVideoEnd { user_id, ssrc } => {
-                vec![("user", FieldValue::U64(user_id.0)), ("ssrc", opt(ssrc))]
+                vec![("user", FieldValue::Id(user_id.0)), ("ssrc", opt(ssrc))]
             }
             MediadMsg::Speaking(sp) => vec![
-                ("user", FieldValue::U64(sp.user_id.0)),
+                ("user", FieldValue::Id(sp.user_id.0)),
                 ("speaking", FieldValue::Bool(sp.speaking)),
             ],
             MediadMsg::Stats(st) => vec![
@@ -297,12 +302,12 @@ impl WireMessage for MediadMsg {
                 ("played_ms", FieldValue::U64(u64::from(p.played_ms))),
             ],
             MediadMsg::UserSpeech(u) => vec![
-                ("user", FieldValue::U64(u.user_id.0)),
+                ("user", FieldValue::Id(u.user_id.0)),
                 ("ssrc", FieldValue::U64(u64::from(u.ssrc.0))),
                 ("speaking", FieldValue::Bool(u.speaking)),
             ],
             MediadMsg::UserUtterance(u) => vec![
-                ("user", FieldValue::U64(u.user_id.0)),
+                ("user", FieldValue::Id(u.user_id.0)),
                 ("pcm", FieldValue::Bytes(u.pcm.len())),
                 ("duration_ms", FieldValue::U64(u64::from(u.duration_ms))),
             ],

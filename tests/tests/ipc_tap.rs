@@ -158,6 +158,28 @@ async fn tap_shows_traffic_survives_restarts_and_replays() {
         .collect();
     directions.sort_unstable();
     assert_eq!(directions, ["control_to_mediad", "mediad_to_control"]);
+    // Snowflake ids are decimal strings in the JSON lines, as everywhere
+    // in the project's JSON; secrets stay redacted there too.
+    let voice_connect: serde_json::Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["kind"] == "voice_connect")
+        .expect("a voice_connect record");
+    let fields = &voice_connect["fields"];
+    assert_eq!(
+        (&fields["guild"], &fields["channel"], &fields["user"]),
+        (&json!("11"), &json!("22"), &json!("33")),
+        "{voice_connect}"
+    );
+    assert_eq!(
+        fields["token"],
+        json!({"redacted": "…cret"}),
+        "{voice_connect}"
+    );
+    assert!(
+        !text.contains("tok-e2e-secret") && !text.contains("sess-e2e-secret"),
+        "secrets leaked:\n{text}"
+    );
 }
 
 async fn http_status(addr: &str, method: &str, path: &str, body: &serde_json::Value) -> u16 {

@@ -126,6 +126,9 @@ impl Line {
         for (k, v) in &self.fields {
             let v = match v {
                 FieldValue::U64(n) => json!(n),
+                // Snowflakes as decimal strings, as everywhere in the
+                // project's JSON (a JavaScript number loses them).
+                FieldValue::Id(n) => json!(n.to_string()),
                 FieldValue::F64(n) => json!(n),
                 FieldValue::Bool(b) => json!(b),
                 FieldValue::Str(s) => json!(s),
@@ -143,5 +146,72 @@ impl Line {
             "bytes": self.bytes,
             "fields": fields,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ipc_schema::frame::{Split, encode_to_vec, split_frame};
+    use ipc_schema::{ChannelId, GuildId, Secret, UserId, VoiceConnect};
+    use std::time::{Duration, UNIX_EPOCH};
+
+    /// The line the tap prints for `msg` sent control → mediad.
+    fn line_of(msg: &ControlMsg) -> Line {
+        let frame = encode_to_vec(msg).expect("encodes");
+        let Ok(Split::Frame { payload, consumed }) = split_frame(&frame) else {
+            panic!("one whole frame")
+        };
+        let t = UNIX_EPOCH + Duration::from_secs(1_790_000_000);
+        describe(t, 1, Direction::ToMediad, payload, consumed)
+    }
+
+    /// Snowflake ids above 2^53 print as numbers in the text form and as
+    /// exact decimal strings in JSON; counts stay numbers; secrets show
+    /// only their hint in both.
+    #[test]
+    fn snowflakes_are_json_strings_and_text_numbers() {
+        const GUILD: u64 = 900_000_000_000_000_001;
+        const CHANNEL: u64 = 900_000_000_000_000_011;
+        const USER: u64 = 9_007_199_254_740_993; // 2^53 + 1
+        let msg = ControlMsg::VoiceConnect(VoiceConnect {
+            guild_id: GuildId(GUILD),
+            channel_id: ChannelId(CHANNEL),
+            user_id: UserId(USER),
+            session_id: Secret::new("session-id-0123456789"),
+            endpoint: "127.0.0.1:9".into(),
+            token: Secret::new("voice-token-abcdefgh"),
+            dave_group_id: CHANNEL,
+        });
+        let line = line_of(&msg);
+        assert_eq!(line.kind, "voice_connect");
+
+        let text = line.to_text();
+        assert!(
+            text.contains(&format!(
+                "voice_connect guild={GUILD} channel={CHANNEL} user={USER} endpoint=127.0.0.1:9"
+            )),
+            "{text}"
+        );
+        assert!(text.contains(&format!("dave_group={CHANNEL}")), "{text}");
+
+        let json = line.to_json();
+        let fields = &json["fields"];
+        assert_eq!(fields["guild"], GUILD.to_string());
+        assert_eq!(fields["channel"], CHANNEL.to_string());
+        assert_eq!(fields["user"], USER.to_string());
+        assert_eq!(fields["dave_group"], CHANNEL.to_string());
+        assert_eq!(fields["token"], json!({ "redacted": "…efgh" }));
+        assert_eq!(json["session"], 1);
+        assert_eq!(json["bytes"], line.bytes);
+        let printed = format!("{text} {json}");
+        assert!(
+            !printed.contains("session-id-0123456789") && !printed.contains("voice-token-abcdefgh"),
+            "{printed}"
+        );
+
+        // A count is still a number.
+        let ping = line_of(&ControlMsg::Ping { nonce: 7 });
+        assert_eq!(ping.to_json()["fields"]["nonce"], 7);
     }
 }
