@@ -51,7 +51,9 @@
 //!   crate, built from source), in stereo as Discord clients send.
 //! - VP8 too: [`Vp8Stream`] wraps any source in the system libvpx
 //!   (realtime CBR, one thread, no lag), because Discord streamers may send
-//!   VP8 and may switch codec mid-stream.
+//!   VP8 and may switch codec mid-stream. Both streams are one
+//!   [`VideoStream`] (parameter checks, keyframe requests, timestamps) over
+//!   a [`PictureEncoder`] per codec.
 //!
 //! # Errors
 //! One error type, [`SimMediaError`]; configuration mistakes are reported by
@@ -68,6 +70,7 @@ mod rng;
 mod screen;
 mod source;
 mod speech;
+mod video;
 mod vp8;
 mod wav;
 
@@ -75,8 +78,7 @@ pub use camera::{CameraConfig, CameraSource};
 pub use error::SimMediaError;
 pub use frame::{I420Frame, Rgb, Yuv};
 pub use h264::{
-    ContentKind, EncodedFrame, H264CameraStream, H264Config, H264ScreenStream, H264Stream,
-    VIDEO_CLOCK_RATE, nal_unit_types,
+    H264CameraStream, H264Config, H264Encoder, H264ScreenStream, H264Stream, nal_unit_types,
 };
 pub use opus::{
     OPUS_CLOCK_RATE, OPUS_FRAME_MS, OPUS_SILENCE_FRAME, OPUS_TIMESTAMP_STEP, OpusSpeaker,
@@ -86,5 +88,8 @@ pub use opus_codec::{FRAME_SAMPLES, LINE_BITRATE, OpusMonoDecoder, encode_line};
 pub use screen::{SceneInfo, ScreenConfig, ScreenScene, ScreenSource};
 pub use source::FrameSource;
 pub use speech::{MAX_LINE_CHARS, SpeechVoice, check_line_text, resample_to_48k, synthesize};
-pub use vp8::{Vp8Config, Vp8Stream};
+pub use video::{
+    ContentKind, EncodedFrame, PictureEncoder, VIDEO_CLOCK_RATE, VideoEncoderConfig, VideoStream,
+};
+pub use vp8::{Vp8Config, Vp8Encoder, Vp8Stream};
 pub use wav::{WAV_HEADER_LEN, WavPcm, parse_wav_s16, wav_mono_s16};

@@ -1,4 +1,5 @@
-//! VP8 encoding of any [`FrameSource`] through the system libvpx, for
+//! VP8 encoding of any [`FrameSource`](crate::FrameSource) through the
+//! system libvpx (behind a [`VideoStream`]), for
 //! simulated participants that stream VP8 (Discord clients may send VP8:
 //! user-docs list it among the available video codecs).
 //!
@@ -12,49 +13,24 @@ use std::ptr::null;
 
 use vpx_sys as vpx;
 
-use crate::h264::{ContentKind, EncodedFrame, VIDEO_CLOCK_RATE};
-use crate::{FrameSource, SimMediaError};
+use crate::video::{PictureEncoder, VideoEncoderConfig, VideoStream};
+use crate::{I420Frame, SimMediaError};
 
-/// How a [`Vp8Stream`] encodes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Vp8Config {
-    /// Target bitrate in bit/s.
-    pub bitrate_bps: u32,
-    /// Frames between periodic keyframes (0 = only the first frame and
-    /// forced ones).
-    pub keyframe_interval: u32,
-    /// Screen or camera content (only used in diagnostics).
-    pub content: ContentKind,
-}
+/// Encoder parameters of a [`Vp8Stream`] (`content` is only carried along).
+pub type Vp8Config = VideoEncoderConfig;
 
-impl Vp8Config {
-    /// Screen-share defaults: 2.5 Mbit/s, a keyframe every 300 frames.
-    #[must_use]
-    pub fn screen() -> Self {
-        Self {
-            bitrate_bps: 2_500_000,
-            keyframe_interval: 300,
-            content: ContentKind::Screen,
-        }
-    }
-
-    /// Webcam defaults: 1 Mbit/s, a keyframe every 300 frames.
-    #[must_use]
-    pub fn camera() -> Self {
-        Self {
-            bitrate_bps: 1_000_000,
-            keyframe_interval: 300,
-            content: ContentKind::Camera,
-        }
-    }
-}
+/// A [`FrameSource`](crate::FrameSource) encoded to VP8 frames (one frame
+/// per call, realtime one-pass CBR, no lag, single-threaded, deterministic
+/// for a source). [`EncodedFrame::annexb`](crate::EncodedFrame::annexb)
+/// holds the raw VP8 frame.
+pub type Vp8Stream<S> = VideoStream<S, Vp8Encoder>;
 
 /// An initialised libvpx VP8 encoder context, boxed so its address never
 /// changes between init and destroy.
 struct Context(Box<vpx::vpx_codec_ctx_t>);
 
 // SAFETY: a libvpx encoder context is heap state without thread affinity;
-// `&mut` access through the owning `Vp8Stream` prevents concurrent use.
+// `&mut` access through the owning `Vp8Encoder` prevents concurrent use.
 unsafe impl Send for Context {}
 
 impl Drop for Context {
@@ -67,47 +43,28 @@ impl Drop for Context {
     }
 }
 
-/// A [`FrameSource`] encoded to VP8 frames (one frame per call, realtime
-/// one-pass CBR, no lag, single-threaded, deterministic for a source).
-pub struct Vp8Stream<S: FrameSource> {
-    source: S,
+/// The libvpx VP8 encoder behind a [`Vp8Stream`].
+pub struct Vp8Encoder {
     ctx: Context,
-    config: Vp8Config,
-    keyframe_pending: bool,
+    width: u32,
+    height: u32,
     /// Contiguous I420 copy of the source picture handed to libvpx.
     scratch: Vec<u8>,
-}
-
-impl<S: FrameSource> std::fmt::Debug for Vp8Stream<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Vp8Stream")
-            .field("width", &self.source.width())
-            .field("height", &self.source.height())
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
 }
 
 fn encoder_error(what: &str, rc: vpx::vpx_codec_err_t) -> SimMediaError {
     SimMediaError::Encoder(format!("libvpx VP8 {what} returned {rc:?}"))
 }
 
-impl<S: FrameSource> Vp8Stream<S> {
-    /// Builds the encoder for `source`'s size and rate.
-    ///
-    /// # Errors
-    /// [`SimMediaError::InvalidConfig`] for a zero bitrate or a frame rate
-    /// outside 1..=240; [`SimMediaError::Encoder`] if libvpx refuses.
-    pub fn new(source: S, config: Vp8Config) -> Result<Self, SimMediaError> {
-        if config.bitrate_bps == 0 {
-            return Err(SimMediaError::InvalidConfig("bitrate must be positive"));
-        }
-        let fps = source.fps();
-        if fps == 0 || fps > 240 {
-            return Err(SimMediaError::InvalidConfig(
-                "source fps must be in 1..=240",
-            ));
-        }
+impl PictureEncoder for Vp8Encoder {
+    const STREAM_NAME: &'static str = "Vp8Stream";
+
+    fn open(
+        config: &VideoEncoderConfig,
+        width: u32,
+        height: u32,
+        fps: u32,
+    ) -> Result<Self, SimMediaError> {
         // SAFETY: an all-zero config is a valid destination for libvpx to
         // fill; the interface pointer comes from libvpx itself.
         let mut cfg: vpx::vpx_codec_enc_cfg_t = unsafe { MaybeUninit::zeroed().assume_init() };
@@ -116,8 +73,8 @@ impl<S: FrameSource> Vp8Stream<S> {
         if rc != vpx::vpx_codec_err_t::VPX_CODEC_OK {
             return Err(encoder_error("config_default", rc));
         }
-        cfg.g_w = source.width();
-        cfg.g_h = source.height();
+        cfg.g_w = width;
+        cfg.g_h = height;
         cfg.g_timebase = vpx::vpx_rational {
             num: 1,
             den: fps as c_int,
@@ -153,34 +110,21 @@ impl<S: FrameSource> Vp8Stream<S> {
             return Err(encoder_error("enc_init", rc));
         }
         Ok(Self {
-            source,
             ctx: Context(ctx),
-            config,
-            keyframe_pending: false,
+            width,
+            height,
             scratch: Vec::new(),
         })
     }
 
-    /// The wrapped source.
-    pub fn source(&self) -> &S {
-        &self.source
-    }
-
-    /// The next frame is a keyframe (answer to a PLI/FIR).
-    pub fn force_keyframe(&mut self) {
-        self.keyframe_pending = true;
-    }
-
-    /// Renders and encodes frame `frame_index`. The returned
-    /// [`EncodedFrame::annexb`] holds the raw VP8 frame (the name is
-    /// shared with the H264 streams; VP8 has no Annex B).
-    ///
-    /// # Errors
-    /// [`SimMediaError::Encoder`] when libvpx fails.
-    pub fn next_frame(&mut self, frame_index: u64) -> Result<EncodedFrame, SimMediaError> {
-        let fps = u64::from(self.source.fps().max(1));
-        let (w, h) = (self.source.width(), self.source.height());
-        let picture = self.source.render(frame_index);
+    fn encode(
+        &mut self,
+        picture: &I420Frame,
+        frame_index: u64,
+        _fps: u32,
+        force_keyframe: bool,
+    ) -> Result<(Vec<u8>, bool), SimMediaError> {
+        let (w, h) = (self.width, self.height);
         self.scratch.clear();
         self.scratch.extend_from_slice(picture.y_plane());
         self.scratch.extend_from_slice(picture.u_plane());
@@ -202,7 +146,7 @@ impl<S: FrameSource> Vp8Stream<S> {
         if wrapped.is_null() {
             return Err(SimMediaError::Encoder("vpx_img_wrap failed".to_owned()));
         }
-        let flags = if std::mem::take(&mut self.keyframe_pending) {
+        let flags = if force_keyframe {
             vpx::VPX_EFLAG_FORCE_KF as vpx::vpx_enc_frame_flags_t
         } else {
             0
@@ -249,14 +193,7 @@ impl<S: FrameSource> Vp8Stream<S> {
                 }
             }
         }
-        let pts_90khz =
-            (u128::from(frame_index) * u128::from(VIDEO_CLOCK_RATE) / u128::from(fps)) as u32;
-        Ok(EncodedFrame {
-            annexb: data,
-            keyframe,
-            frame_index,
-            pts_90khz,
-        })
+        Ok((data, keyframe))
     }
 }
 
