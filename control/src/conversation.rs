@@ -212,26 +212,21 @@ fn addressed_speech(h: &Heard, me: &User, agent_name: &str) -> Option<String> {
 async fn spoken_turn(deps: ConversationDeps, h: Arc<Heard>, text: String) {
     let state = deps.watch.state().await;
     let place = state.as_ref().and_then(|s| s.voice.first());
-    let id_of = |key: &str| {
-        place
-            .and_then(|v| v.get(key))
-            .and_then(serde_json::Value::as_str)
-            .and_then(|s| s.parse::<u64>().ok())
-    };
+    let id_of = |id: Option<&String>| id.and_then(|s| s.parse::<u64>().ok());
     let speaker = state
         .as_ref()
         .and_then(|s| {
-            s.sharers.iter().find_map(|v| {
-                (v.get("userId")?.as_str()? == h.user_id.to_string())
-                    .then(|| v.get("name")?.as_str().map(str::to_owned))
-                    .flatten()
-            })
+            let user = h.user_id.to_string();
+            s.sharers
+                .iter()
+                .find(|v| v.user_id == user)
+                .map(|v| v.name.clone())
         })
         .unwrap_or_else(|| format!("user {}", h.user_id));
     let origin = Origin::Voice {
         user_id: h.user_id,
-        guild_id: id_of("guildId"),
-        call_id: id_of("callId"),
+        guild_id: id_of(place.and_then(|v| v.guild_id.as_ref())),
+        call_id: id_of(place.and_then(|v| v.call_id.as_ref())),
         text_channel: deps.home_text_channel,
     };
     handle_turn(deps, origin, speaker, text).await;

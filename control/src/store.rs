@@ -71,7 +71,7 @@ impl StoreError {
 }
 
 /// A watch recap, as saved when the watch ends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RecapRecord {
     /// Row id (0 before saving).

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 /// One commentary line, as posted.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CommentaryEntry {
     /// Trigger (`share_start`, `change_detected`, `interval`).
@@ -22,7 +22,7 @@ pub struct CommentaryEntry {
 }
 
 /// What the dashboard and `GET /api/voice/state` show.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BrainView {
     /// Provider in use.
@@ -57,7 +57,7 @@ pub struct BrainView {
 }
 
 /// The inactive screen memory of an ended watch.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EarlierView {
     /// Whom the ended watch watched.
@@ -73,7 +73,7 @@ pub struct EarlierView {
 }
 
 /// A watch's recap as the dashboard shows it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RecapView {
     /// The watch.

@@ -62,7 +62,7 @@ pub enum GatewayEvent {
 }
 
 /// Connection state for `/healthz` and the dashboard.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct GatewayStatus {
     /// READY or RESUMED received on the current connection.
     pub connected: bool,

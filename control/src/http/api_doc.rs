@@ -57,10 +57,8 @@ pub(super) struct Health {
     /// Seconds since control started.
     pub uptime_secs: u64,
     /// The connection to mediad.
-    #[schema(value_type = Object)]
     pub mediad: crate::media::MediadConnStatus,
     /// The Discord gateway session (`null` without one).
-    #[schema(value_type = Option<Object>)]
     pub gateway: Option<crate::discord::GatewayStatus>,
     /// Frame ingest counters.
     pub frame_ingest: IngestView,
@@ -79,11 +77,9 @@ pub(super) struct VoiceState {
     pub view: Option<crate::watch::VoiceStateView>,
     /// The brain's notes, loops and calls (absent without a brain).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     pub brain: Option<crate::brain::BrainView>,
     /// Speech in and out (absent without speech).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     pub speech: Option<crate::voice::VoiceState>,
 }
 
@@ -159,12 +155,29 @@ impl Modify for DashboardToken {
         views::SettingsRefused,
         views::SettingsReference,
         views::Recaps,
-        views::FrameAnswer,
-        views::ShareStopAnswer,
         views::MediaState,
         views::DesiredState,
-        views::VoiceConnectState,
-        views::StreamConnectState,
+        crate::media::desired::VoiceConnectState,
+        crate::media::desired::StreamConnectState,
+        crate::media::MediadConnStatus,
+        crate::media::client::MediadView,
+        crate::media::client::TransportView,
+        crate::media::client::SubscriptionView,
+        crate::discord::GatewayStatus,
+        crate::brain::BrainView,
+        crate::brain::CommentaryEntry,
+        crate::brain::EarlierView,
+        crate::brain::RecapView,
+        crate::voice::VoiceState,
+        crate::voice::TranscriptView,
+        crate::store::RecapRecord,
+        crate::watch::OwnVoiceView,
+        crate::watch::SharerView,
+        crate::watch::StreamView,
+        crate::watch::FrameAnswer,
+        crate::watch::ShareStopAnswer,
+        super::schemas::SettingsSchema,
+        super::schemas::SettingDocSchema,
         views::DashboardState
     )),
     modifiers(&DashboardToken),
@@ -538,6 +551,143 @@ mod tests {
             assert!(voice[key].is_object(), "VoiceConnectState.{key}: {voice}");
         }
         assert!(voice.get("token").is_none() && voice.get("sessionId").is_none());
+    }
+
+    /// Answers that are free-form by design, by route and status: only
+    /// these may be (or hold) an object schema without named properties.
+    const FREE_FORM: &[(&str, &str, &str)] = &[(
+        "/api/openapi.json",
+        "200",
+        "the document itself: OpenAPI's own shape, not this API's",
+    )];
+
+    /// Where a schema, or any schema inside it (properties, items, the
+    /// parts of `allOf` / `oneOf` / `anyOf`, map values, through `$ref`s),
+    /// is an object without named properties or a schema that says
+    /// nothing (`{}`): the places an answer's shape is not documented.
+    fn bare_objects(doc: &serde_json::Value, schema: &serde_json::Value, at: &str) -> Vec<String> {
+        fn walk(
+            doc: &serde_json::Value,
+            schema: &serde_json::Value,
+            at: String,
+            seen: &mut std::collections::BTreeSet<String>,
+            out: &mut Vec<String>,
+        ) {
+            if let Some(r) = schema["$ref"].as_str() {
+                if seen.insert(r.to_owned()) {
+                    walk(doc, resolve(doc, schema), format!("{at} ({r})"), seen, out);
+                }
+                return;
+            }
+            let Some(obj) = schema.as_object() else {
+                out.push(format!("{at}: not a schema: {schema}"));
+                return;
+            };
+            let is_object = match &schema["type"] {
+                serde_json::Value::String(t) => t == "object",
+                serde_json::Value::Array(ts) => ts.iter().any(|t| t == "object"),
+                _ => false,
+            };
+            let has_properties = schema["properties"]
+                .as_object()
+                .is_some_and(|p| !p.is_empty());
+            let map_values = schema["additionalProperties"].is_object();
+            let says_something = [
+                "type",
+                "allOf",
+                "oneOf",
+                "anyOf",
+                "enum",
+                "const",
+                "properties",
+            ]
+            .iter()
+            .any(|k| obj.contains_key(*k));
+            if (is_object && !has_properties && !map_values) || !says_something {
+                out.push(format!("{at}: {schema}"));
+            }
+            for (name, p) in schema["properties"].as_object().into_iter().flatten() {
+                walk(doc, p, format!("{at}.{name}"), seen, out);
+            }
+            if schema["items"].is_object() {
+                walk(doc, &schema["items"], format!("{at}[]"), seen, out);
+            }
+            if map_values {
+                walk(
+                    doc,
+                    &schema["additionalProperties"],
+                    format!("{at}{{}}"),
+                    seen,
+                    out,
+                );
+            }
+            for k in ["allOf", "oneOf", "anyOf"] {
+                for (i, part) in schema[k].as_array().into_iter().flatten().enumerate() {
+                    walk(doc, part, format!("{at}.{k}[{i}]"), seen, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(
+            doc,
+            schema,
+            at.to_owned(),
+            &mut Default::default(),
+            &mut out,
+        );
+        out
+    }
+
+    /// Every JSON answer is documented down to its leaves: no object
+    /// without named properties anywhere inside it (the settings, the
+    /// media state's mediad view and connection, health's gateway, the
+    /// voice state's voice, sharers, streams, brain and speech, the
+    /// recaps), except the allowlisted free-form answers; every
+    /// component is complete too.
+    #[test]
+    fn every_json_answer_is_typed_down_to_its_leaves() {
+        let doc = document();
+        let mut bare = Vec::new();
+        let mut allowed = 0;
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("path item") {
+                for (status, r) in op["responses"].as_object().expect("responses") {
+                    let Some(json) = r["content"].get("application/json") else {
+                        continue;
+                    };
+                    if FREE_FORM.iter().any(|(p, s, _)| p == path && s == status) {
+                        allowed += 1;
+                        continue;
+                    }
+                    bare.extend(bare_objects(
+                        &doc,
+                        &json["schema"],
+                        &format!("{method} {path} {status}"),
+                    ));
+                }
+            }
+        }
+        assert_eq!(allowed, FREE_FORM.len(), "an allowlisted answer is gone");
+        for (name, schema) in doc["components"]["schemas"].as_object().expect("schemas") {
+            bare.extend(bare_objects(&doc, schema, name));
+        }
+        assert!(
+            bare.is_empty(),
+            "schemas without properties:\n{}",
+            bare.join("\n")
+        );
+        // The check sees what it is for: a bare object inside an answer,
+        // behind a `$ref` and an optional, is caught.
+        let mut probe = doc.clone();
+        probe["components"]["schemas"]["Health"]["properties"]["mediad"] =
+            serde_json::json!({"type": "object"});
+        let health = serde_json::json!({"$ref": "#/components/schemas/DashboardState"});
+        assert!(bare_objects(&probe, &health, "probe").is_empty());
+        let health = serde_json::json!({"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Health"}]});
+        let found = bare_objects(&probe, &health, "probe");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains(".mediad"), "{found:?}");
+        assert_eq!(bare_objects(&probe, &serde_json::json!({}), "any").len(), 1);
     }
 
     /// The typed answers write the same bytes as the `json!` views they

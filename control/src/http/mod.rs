@@ -16,6 +16,7 @@ mod admin;
 mod api_doc;
 mod guard;
 mod ids;
+mod schemas;
 pub mod serve;
 mod share;
 mod views;

@@ -15,6 +15,8 @@ use utoipa::ToSchema;
 /// share-core's refusals), written by the share handlers.
 pub(super) use crate::watch::{FrameAnswer, ShareStopAnswer};
 
+use crate::media::desired::{StreamConnectState, VoiceConnectState};
+
 /// `{"ok": true}`: the change was handed to mediad.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub(super) struct Done {
@@ -33,7 +35,7 @@ pub(super) struct SettingsAnswer {
     /// Always `true`.
     pub ok: bool,
     /// Every `voice.streamWatch` key (camelCase) with its live value.
-    #[schema(value_type = Object)]
+    #[schema(value_type = super::schemas::SettingsSchema)]
     pub settings: brain_core::Settings,
 }
 
@@ -55,7 +57,7 @@ pub(super) struct SettingsReference {
     pub ok: bool,
     /// Every `voice.streamWatch` key with its meaning, default, range and
     /// reader.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<super::schemas::SettingDocSchema>)]
     pub settings: Vec<brain_core::SettingDoc>,
 }
 
@@ -65,7 +67,6 @@ pub(super) struct Recaps {
     /// Always `true`.
     pub ok: bool,
     /// The newest saved watch recaps, newest first.
-    #[schema(value_type = Vec<Object>)]
     pub recaps: Vec<crate::store::RecapRecord>,
 }
 
@@ -76,18 +77,12 @@ pub(super) struct Recaps {
 pub(super) struct MediaState {
     /// What control wants.
     pub desired: DesiredState,
-    /// The video subscriptions control wants (`userId`, `maxFps`,
-    /// `jpegQuality`, `preferredPixelCount`, `streamType`).
-    #[schema(value_type = Vec<Object>)]
+    /// The video subscriptions control wants.
     pub desired_subscriptions: Vec<crate::media::client::SubscriptionView>,
-    /// What mediad last reported (`transports`, `subscriptions`,
-    /// `publishPaused`, `controlSessions`); `null` until a connection was
-    /// made.
-    #[schema(value_type = Option<Object>)]
+    /// What mediad last reported; `null` until a connection was made.
     pub mediad: Option<crate::media::client::MediadView>,
     /// The connection to mediad (as `mediad` in `/healthz`).
     #[serde(rename = "connection")]
-    #[schema(value_type = Object)]
     pub conn: crate::media::MediadConnStatus,
 }
 
@@ -105,65 +100,6 @@ pub(super) struct DesiredState {
     pub publish_paused: bool,
     /// False until something was set or adopted from mediad.
     pub initialized: bool,
-}
-
-/// A desired voice connection (ids as strings; no token, no session id).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct VoiceConnectState {
-    /// The voice channel.
-    pub channel_id: String,
-    /// The DAVE group (the channel id).
-    pub dave_group_id: String,
-    /// The voice server.
-    pub endpoint: String,
-    /// The guild.
-    pub guild_id: String,
-    /// Our user.
-    pub user_id: String,
-}
-
-/// A desired Go Live connection (ids as strings; no token, no session
-/// id).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct StreamConnectState {
-    /// The DAVE group.
-    pub dave_group_id: String,
-    /// The stream server.
-    pub endpoint: String,
-    /// The stream's RTC server.
-    pub server_id: String,
-    /// The stream key.
-    pub stream_key: String,
-    /// Whose stream.
-    pub streamer_id: String,
-}
-
-impl From<&crate::media::desired::VoiceConnectView> for VoiceConnectState {
-    fn from(v: &crate::media::desired::VoiceConnectView) -> Self {
-        let v = &v.0;
-        Self {
-            channel_id: v.channel_id.0.to_string(),
-            dave_group_id: v.dave_group_id.to_string(),
-            endpoint: v.endpoint.clone(),
-            guild_id: v.guild_id.0.to_string(),
-            user_id: v.user_id.0.to_string(),
-        }
-    }
-}
-
-impl From<&crate::media::desired::StreamConnectView> for StreamConnectState {
-    fn from(v: &crate::media::desired::StreamConnectView) -> Self {
-        let v = &v.0;
-        Self {
-            dave_group_id: v.dave_group_id.to_string(),
-            endpoint: v.endpoint.clone(),
-            server_id: v.server_id.to_string(),
-            stream_key: v.stream_key.clone(),
-            streamer_id: v.streamer_id.0.to_string(),
-        }
-    }
 }
 
 impl From<crate::media::client::MediaView> for MediaState {

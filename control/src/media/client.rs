@@ -4,7 +4,7 @@ use super::desired::{
     DesiredMedia, StreamConnectView, VoiceConnectView, connect_msg, disconnect_msg,
 };
 use gateway_session::RetryBackoff as Backoff;
-use ipc_conn::{Connection, ConnConfig, ConnError, handshake};
+use ipc_conn::{ConnConfig, ConnError, Connection, handshake};
 use ipc_schema::*;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -48,7 +48,7 @@ impl MediaClientConfig {
 }
 
 /// The connection's state, for `/healthz` and logs.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MediadConnStatus {
     /// Whether a handshaken connection to mediad exists.
@@ -73,7 +73,7 @@ pub struct MediadConnStatus {
 
 /// What mediad is known to hold (from its last snapshot and later events),
 /// without secrets.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MediadView {
     /// Transport slots.
@@ -87,7 +87,7 @@ pub struct MediadView {
 }
 
 /// One slot, without secrets.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TransportView {
     /// `voice`, `stream_watch` or `stream_publish`.
@@ -103,7 +103,7 @@ pub struct TransportView {
 }
 
 /// One subscription.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionView {
     /// User id.

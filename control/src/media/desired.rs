@@ -33,29 +33,73 @@ pub struct StreamConnectView(pub StreamConnect);
 
 impl Serialize for VoiceConnectView {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let v = &self.0;
-        serde_json::json!({
-            "guildId": v.guild_id.0.to_string(),
-            "channelId": v.channel_id.0.to_string(),
-            "userId": v.user_id.0.to_string(),
-            "endpoint": v.endpoint,
-            "daveGroupId": v.dave_group_id.to_string(),
-        })
-        .serialize(s)
+        VoiceConnectState::from(self).serialize(s)
     }
 }
 
 impl Serialize for StreamConnectView {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let v = &self.0;
-        serde_json::json!({
-            "streamKey": v.stream_key,
-            "streamerId": v.streamer_id.0.to_string(),
-            "serverId": v.server_id.to_string(),
-            "endpoint": v.endpoint,
-            "daveGroupId": v.dave_group_id.to_string(),
-        })
-        .serialize(s)
+        StreamConnectState::from(self).serialize(s)
+    }
+}
+
+/// A desired voice connection as the views show it (ids as strings; no
+/// token, no session id). Fields in key order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VoiceConnectState {
+    /// The voice channel.
+    pub channel_id: String,
+    /// The DAVE group (the channel id).
+    pub dave_group_id: String,
+    /// The voice server.
+    pub endpoint: String,
+    /// The guild.
+    pub guild_id: String,
+    /// Our user.
+    pub user_id: String,
+}
+
+/// A desired Go Live connection as the views show it (ids as strings; no
+/// token, no session id). Fields in key order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamConnectState {
+    /// The DAVE group.
+    pub dave_group_id: String,
+    /// The stream server.
+    pub endpoint: String,
+    /// The stream's RTC server.
+    pub server_id: String,
+    /// The stream key.
+    pub stream_key: String,
+    /// Whose stream.
+    pub streamer_id: String,
+}
+
+impl From<&VoiceConnectView> for VoiceConnectState {
+    fn from(v: &VoiceConnectView) -> Self {
+        let v = &v.0;
+        Self {
+            channel_id: v.channel_id.0.to_string(),
+            dave_group_id: v.dave_group_id.to_string(),
+            endpoint: v.endpoint.clone(),
+            guild_id: v.guild_id.0.to_string(),
+            user_id: v.user_id.0.to_string(),
+        }
+    }
+}
+
+impl From<&StreamConnectView> for StreamConnectState {
+    fn from(v: &StreamConnectView) -> Self {
+        let v = &v.0;
+        Self {
+            dave_group_id: v.dave_group_id.to_string(),
+            endpoint: v.endpoint.clone(),
+            server_id: v.server_id.to_string(),
+            stream_key: v.stream_key.clone(),
+            streamer_id: v.streamer_id.0.to_string(),
+        }
     }
 }
 
@@ -209,6 +253,36 @@ mod tests {
             transports,
             subscriptions: subs,
             publish_paused: false,
+        }
+    }
+
+    /// The connection views write what their `json!` serializers wrote
+    /// (a sorted object of string ids), never a token or session id.
+    #[test]
+    fn connection_views_keep_their_bytes_without_secrets() {
+        let v = serde_json::to_string(&VoiceConnectView(voice())).unwrap();
+        let old = serde_json::json!({
+            "guildId": "1", "channelId": "2", "userId": "3", "endpoint": "e:1", "daveGroupId": "2",
+        });
+        assert_eq!(v, old.to_string());
+        let stream = StreamConnect {
+            stream_key: "guild:1:2:4".into(),
+            streamer_id: UserId(4),
+            user_id: UserId(3),
+            server_id: 99,
+            session_id: Secret::new("sess"),
+            endpoint: "s:1".into(),
+            token: Secret::new("tok"),
+            dave_group_id: 98,
+        };
+        let s = serde_json::to_string(&StreamConnectView(stream)).unwrap();
+        let old = serde_json::json!({
+            "streamKey": "guild:1:2:4", "streamerId": "4", "serverId": "99", "endpoint": "s:1",
+            "daveGroupId": "98",
+        });
+        assert_eq!(s, old.to_string());
+        for text in [v, s] {
+            assert!(!text.contains("sess") && !text.contains("tok"), "{text}");
         }
     }
 

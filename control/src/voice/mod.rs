@@ -38,7 +38,7 @@ pub const MAX_PENDING_TRANSCRIPTIONS: u32 = 4;
 pub const RECENT_TRANSCRIPTS: usize = 8;
 
 /// A transcript as the views show it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TranscriptView {
     /// Who spoke (a snowflake, as a string like the rest of the API).
@@ -67,8 +67,9 @@ pub struct Heard {
 }
 
 /// What `/api/voice/state` and the brain see.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = SpeechState)]
 pub struct VoiceState {
     /// Speech to text provider (never a key).
     pub stt: Option<String>,

@@ -162,18 +162,12 @@ pub struct WatchView {
 pub struct VoiceStateView {
     /// Own user id.
     pub user_id: Option<String>,
-    /// Own voice channel per guild (`guildId`, `callId`, `channelId`,
-    /// `mediadVoice`).
-    #[schema(value_type = Vec<Object>)]
-    pub voice: Vec<serde_json::Value>,
-    /// Users sharing (Go Live or camera), per guild (`guildId`, `callId`,
-    /// `userId`, `name`, `goLive`, `webcam`, `channelId`).
-    #[schema(value_type = Vec<Object>)]
-    pub sharers: Vec<serde_json::Value>,
-    /// Known streams (`streamKey`, `owner`, `rtcServerId`, `credentials`,
-    /// `paused`, `viewers`).
-    #[schema(value_type = Vec<Object>)]
-    pub streams: Vec<serde_json::Value>,
+    /// Own voice channel per guild or call.
+    pub voice: Vec<super::view::OwnVoiceView>,
+    /// Users sharing (Go Live or camera), per guild or call.
+    pub sharers: Vec<super::view::SharerView>,
+    /// Known streams.
+    pub streams: Vec<super::view::StreamView>,
     /// Watches.
     pub watches: Vec<WatchView>,
 }

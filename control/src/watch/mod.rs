@@ -68,6 +68,7 @@ pub use api::{
 use link::PendingLink;
 pub use link::{FrameAnswer, FrameReply, ShareStopAnswer, StopReply};
 use subscription::{VideoPath, video_subscription};
+pub use view::{OwnVoiceView, SharerView, StreamView};
 
 /// A reply to send once the loop iteration is done.
 struct Reply(oneshot::Sender<WatchResult>, WatchResult);
