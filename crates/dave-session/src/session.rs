@@ -202,12 +202,7 @@ impl DaveSession {
         now: Instant,
     ) -> Result<(), DaveError> {
         if protocol_version == 0 {
-            if let Some(mls) = self.mls.as_mut() {
-                mls.prepare_transition(0, 0)
-                    .map_err(|e| rejected("transition", e))?;
-            }
-            self.executed(0, now);
-            return Ok(());
+            return self.prepare_transition(0, 0, now);
         }
         self.init_mls(protocol_version)
     }
@@ -257,22 +252,11 @@ impl DaveSession {
         commit: &[u8],
         now: Instant,
     ) -> Result<(), DaveError> {
-        if self.mls.is_none() {
-            return Err(DaveError::NoSession);
-        }
-        let result = decode::check_commit(commit).and_then(|()| {
-            let mls = self.mls.as_mut().ok_or(DaveError::NoSession)?;
+        self.join_or_recover(transition_id, now, |mls| {
+            decode::check_commit(commit)?;
             mls.process_commit(commit)
                 .map_err(|e| rejected("commit", e))
-        });
-        match result {
-            Ok(true) => self.after_join(transition_id, now),
-            Ok(false) => Ok(()),
-            Err(e) => {
-                self.recover(transition_id)?;
-                Err(e)
-            }
-        }
+        })
     }
 
     /// Op 30: a welcome into the group, for transition `transition_id`.
@@ -296,21 +280,12 @@ impl DaveSession {
         welcome: &[u8],
         now: Instant,
     ) -> Result<(), DaveError> {
-        if self.mls.is_none() {
-            return Err(DaveError::NoSession);
-        }
-        let result = decode::check_welcome(welcome).and_then(|()| {
-            let mls = self.mls.as_mut().ok_or(DaveError::NoSession)?;
+        self.join_or_recover(transition_id, now, |mls| {
+            decode::check_welcome(welcome)?;
             mls.process_welcome(welcome, None)
-                .map_err(|e| rejected("welcome", e))
-        });
-        match result {
-            Ok(()) => self.after_join(transition_id, now),
-            Err(e) => {
-                self.recover(transition_id)?;
-                Err(e)
-            }
-        }
+                .map_err(|e| rejected("welcome", e))?;
+            Ok(true)
+        })
     }
 
     /// Op 21 `prepare_transition`.
@@ -323,18 +298,7 @@ impl DaveSession {
         if protocol_version == 0 && self.passthrough != Passthrough::Always {
             self.set_passthrough(Passthrough::Until(now + self.config.downgrade_passthrough));
         }
-        if let Some(mls) = self.mls.as_mut() {
-            mls.prepare_transition(transition_id, protocol_version)
-                .map_err(|e| rejected("transition", e))?;
-        }
-        if transition_id == 0 {
-            self.executed(protocol_version, now);
-        } else {
-            self.transitions.insert(transition_id, protocol_version);
-            self.send(Outgoing::ReadyForTransition { transition_id });
-        }
-        self.check_changes();
-        Ok(())
+        self.prepare_transition(transition_id, protocol_version, now)
     }
 
     /// Op 22 `execute_transition`; unknown ids are ignored.
@@ -441,15 +405,44 @@ impl DaveSession {
         Ok(())
     }
 
-    fn after_join(&mut self, transition_id: u16, now: Instant) -> Result<(), DaveError> {
-        let pv = self.protocol_version;
+    /// Op 29's commit or op 30's welcome for `transition_id`: `step` checks
+    /// and processes it in the MLS group (true: it changed our group).
+    /// Joined: the transition is prepared at the current protocol version.
+    /// Refused: op 31 and a fresh key package, then the error.
+    fn join_or_recover(
+        &mut self,
+        transition_id: u16,
+        now: Instant,
+        step: impl FnOnce(&mut davey::DaveSession) -> Result<bool, DaveError>,
+    ) -> Result<(), DaveError> {
         let mls = self.mls.as_mut().ok_or(DaveError::NoSession)?;
-        mls.prepare_transition(transition_id, pv)
-            .map_err(|e| rejected("transition", e))?;
+        match step(mls) {
+            Ok(true) => self.prepare_transition(transition_id, self.protocol_version, now),
+            Ok(false) => Ok(()),
+            Err(e) => {
+                self.recover(transition_id)?;
+                Err(e)
+            }
+        }
+    }
+
+    /// The MLS group (if any) prepares `transition_id` to
+    /// `protocol_version`; id 0 takes effect at once, any other waits for
+    /// op 22 and is acknowledged with op 23 `ready_for_transition`.
+    fn prepare_transition(
+        &mut self,
+        transition_id: u16,
+        protocol_version: u16,
+        now: Instant,
+    ) -> Result<(), DaveError> {
+        if let Some(mls) = self.mls.as_mut() {
+            mls.prepare_transition(transition_id, protocol_version)
+                .map_err(|e| rejected("transition", e))?;
+        }
         if transition_id == 0 {
-            self.executed(pv, now);
+            self.executed(protocol_version, now);
         } else {
-            self.transitions.insert(transition_id, pv);
+            self.transitions.insert(transition_id, protocol_version);
             self.send(Outgoing::ReadyForTransition { transition_id });
         }
         self.check_changes();
