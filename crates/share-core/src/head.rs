@@ -70,10 +70,26 @@ impl HeadRefusal {
         }
     }
 
-    /// `{"ok":false,"error":…,"reason":…}`.
-    pub fn body(&self) -> serde_json::Value {
-        serde_json::json!({"ok": false, "error": self.message(), "reason": self.reason()})
+    /// `{"error":…,"ok":false,"reason":…}`: control's error shape.
+    pub fn body(&self) -> HeadRefusalBody {
+        HeadRefusalBody {
+            error: self.message(),
+            ok: false,
+            reason: self.reason(),
+        }
     }
+}
+
+/// The JSON body of a [`HeadRefusal`], control's error shape; fields in
+/// key order (the bytes of the sorted `json!` object it replaced).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct HeadRefusalBody {
+    /// [`HeadRefusal::message`].
+    pub error: &'static str,
+    /// Always `false`.
+    pub ok: bool,
+    /// [`HeadRefusal::reason`].
+    pub reason: &'static str,
 }
 
 impl HeadLimits {
@@ -145,7 +161,7 @@ pub fn automatic_refusal_as_json(written: &[u8]) -> Option<Vec<u8>> {
     if !empty {
         return None;
     }
-    let body = refusal.body().to_string();
+    let body = serde_json::to_string(&refusal.body()).ok()?;
     let mut out = format!("{status_line}\r\n");
     for line in kept {
         out.push_str(line);
@@ -205,6 +221,19 @@ mod tests {
             let v: serde_json::Value = serde_json::from_str(body).unwrap();
             assert_eq!(v["reason"], reason);
             assert_eq!(v["ok"], false);
+        }
+    }
+
+    /// The typed body writes what its `json!` object wrote.
+    #[test]
+    fn refusal_bodies_keep_their_bytes() {
+        for r in [
+            HeadRefusal::UriTooLong,
+            HeadRefusal::HeadersTooLarge,
+            HeadRefusal::Malformed,
+        ] {
+            let old = serde_json::json!({"ok": false, "error": r.message(), "reason": r.reason()});
+            assert_eq!(serde_json::to_string(&r.body()).unwrap(), old.to_string());
         }
     }
 

@@ -148,7 +148,7 @@ pub use frame::{
     DecodedFrame, FrameBody, FrameRefusal, FrameRejection, MAX_SOURCE_CHARS, base64_decoded_len,
     check_declared_length, decode_capped,
 };
-pub use head::{HeadLimits, HeadRefusal, automatic_refusal_as_json};
+pub use head::{HeadLimits, HeadRefusal, HeadRefusalBody, automatic_refusal_as_json};
 pub use host::{Ambiguity, HostSources, PublicHostGate};
 pub use manager::{
     Accepted, CreateRefusal, CreateRefusalKind, CreateRequest, Created, DEFAULT_STOP_REASON,
