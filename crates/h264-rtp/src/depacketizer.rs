@@ -1,8 +1,6 @@
 //! RTP payloads (packetization-mode 1) to Annex-B access units.
 
-use std::collections::VecDeque;
-
-use rtp::{SeqNo, SeqStep, SeqTracker};
+use rtp::{Depacketizer, DepacketizerCounts, FrameAssembler};
 
 use crate::access_unit::{AccessUnit, Damage};
 use crate::error::H264Error;
@@ -60,156 +58,51 @@ enum Fu {
     },
 }
 
-/// Assembles RTP payloads into Annex-B access units (RFC 6184 mode 1).
+/// Assembles RTP payloads into Annex-B access units (RFC 6184 mode 1):
+/// [`rtp::Depacketizer`] over [`H264Assembler`].
 ///
-/// Feed packets in sequence order with [`push`](Self::push), then drain
-/// [`poll`](Self::poll) until `None` (one push can complete up to two access
-/// units: the previous one cut short by a new timestamp, and the new one if
-/// it ends on a marker). Drain even when `push` returned an error.
+/// Feed packets in sequence order with [`push`](rtp::Depacketizer::push),
+/// then drain [`poll`](rtp::Depacketizer::poll) until `None` (one push can
+/// complete up to two access units: the previous one cut short by a new
+/// timestamp, and the new one if it ends on a marker). Drain even when
+/// `push` returned an error.
+pub type H264Depacketizer = Depacketizer<H264Assembler>;
+
+/// The H264 half of an [`H264Depacketizer`]: one access unit's payloads
+/// (single NAL, STAP-A, FU-A) into Annex-B.
 #[derive(Debug)]
-pub struct H264Depacketizer {
+pub struct H264Assembler {
     config: DepacketizerConfig,
-    /// An access unit is being assembled.
-    active: bool,
-    timestamp: u32,
     data: Vec<u8>,
     nal_types: Vec<NalType>,
     damage: Damage,
     fu: Fu,
     /// The current access unit blew the size limit: ignore the rest of it.
     overflowed: bool,
-    /// Duplicate, late, lost and jumped packets (`rtp`'s shared rules).
-    seq: SeqTracker,
-    ready: VecDeque<AccessUnit>,
-    /// Buffers handed back through [`recycle`](Self::recycle), reused for the
-    /// next access units so the steady state does not allocate.
-    spare: Vec<AccessUnit>,
-    /// Counters, but for the sequence ones (`duplicates`, `late`, `lost`),
-    /// which `seq` keeps.
-    stats: DepacketizerStats,
 }
 
-impl Default for H264Depacketizer {
-    fn default() -> Self {
-        Self::new(DepacketizerConfig::default())
-    }
-}
+impl FrameAssembler for H264Assembler {
+    type Config = DepacketizerConfig;
+    type Frame = AccessUnit;
+    type Error = H264Error;
+    type Stats = DepacketizerStats;
 
-impl H264Depacketizer {
-    /// A depacketizer with the given limits.
-    pub fn new(config: DepacketizerConfig) -> Self {
-        H264Depacketizer {
+    fn new(config: DepacketizerConfig) -> Self {
+        H264Assembler {
             config,
-            active: false,
-            timestamp: 0,
             data: Vec::new(),
             nal_types: Vec::new(),
             damage: Damage::default(),
             fu: Fu::None,
             overflowed: false,
-            seq: SeqTracker::default(),
-            ready: VecDeque::with_capacity(2),
-            spare: Vec::new(),
-            stats: DepacketizerStats::default(),
         }
     }
 
-    /// Processes one RTP packet's payload (padding and header extensions
-    /// already removed). On error the packet's data is left out and the
-    /// current access unit is marked damaged.
-    pub fn push(
-        &mut self,
-        seq: u16,
-        timestamp: u32,
-        marker: bool,
-        payload: &[u8],
-    ) -> Result<(), H264Error> {
-        self.stats.packets += 1;
-        let (lost, jump) = match self.seq.observe(SeqNo(seq)) {
-            SeqStep::Duplicate | SeqStep::Late => return Ok(()),
-            SeqStep::InOrder { lost } => (u32::from(lost), false),
-            SeqStep::Jump => (0, true),
-        };
-
-        if self.active && timestamp != self.timestamp {
-            self.damage.missing_marker = true;
-            self.finish();
-        }
-        if !self.active {
-            self.start(timestamp);
-        }
-        if lost > 0 || jump {
-            self.damage.lost_packets += lost;
-            self.damage.sequence_jump |= jump;
-            self.drop_fragmented();
-        }
-        let result = if self.overflowed {
-            Ok(())
-        } else {
-            self.handle(payload)
-        };
-        if result.is_err() {
-            self.stats.malformed += 1;
-            self.damage.malformed_packets += 1;
-            self.drop_fragmented();
-        }
-        if marker {
-            self.finish();
-        }
-        result
-    }
-
-    /// The next completed access unit, oldest first.
-    pub fn poll(&mut self) -> Option<AccessUnit> {
-        self.ready.pop_front()
-    }
-
-    /// Emits the access unit in progress (end of stream), marked as missing
-    /// its marker. Drain [`poll`](Self::poll) afterwards.
-    pub fn flush(&mut self) {
-        if self.active {
-            self.damage.missing_marker = true;
-            self.finish();
-        }
-    }
-
-    /// Hands an emitted access unit's buffers back for reuse.
-    pub fn recycle(&mut self, access_unit: AccessUnit) {
-        if self.spare.len() < 4 {
-            self.spare.push(access_unit);
-        }
-    }
-
-    /// Forgets all state (e.g. after an SSRC change); queued output is dropped.
-    pub fn reset(&mut self) {
-        self.active = false;
-        self.data.clear();
-        self.nal_types.clear();
-        self.damage.clear();
-        self.fu = Fu::None;
-        self.overflowed = false;
-        self.seq.restart();
-        self.ready.clear();
-    }
-
-    /// Lifetime counters.
-    pub fn stats(&self) -> DepacketizerStats {
-        let seq = self.seq.counts();
-        DepacketizerStats {
-            duplicates: seq.duplicates,
-            late: seq.late,
-            lost: seq.lost,
-            ..self.stats
-        }
-    }
-
-    fn start(&mut self, timestamp: u32) {
-        self.active = true;
-        self.timestamp = timestamp;
+    fn start(&mut self, _timestamp: u32, spare: &mut Vec<AccessUnit>) {
         self.overflowed = false;
         self.fu = Fu::None;
         if self.data.capacity() == 0
-            && let Some(au) = self.spare.pop()
+            && let Some(au) = spare.pop()
         {
             self.data = au.data;
             self.nal_types = au.nal_types;
@@ -220,27 +113,68 @@ impl H264Depacketizer {
         self.damage.clear();
     }
 
-    fn finish(&mut self) {
+    fn gap(&mut self, lost: u16, jump: bool) {
+        self.damage.lost_packets += u32::from(lost);
+        self.damage.sequence_jump |= jump;
+        self.drop_fragmented();
+    }
+
+    fn payload(&mut self, payload: &[u8]) -> Result<(), H264Error> {
+        if self.overflowed {
+            return Ok(());
+        }
+        self.handle(payload)
+    }
+
+    fn malformed(&mut self) {
+        self.damage.malformed_packets += 1;
+        self.drop_fragmented();
+    }
+
+    fn finish(&mut self, timestamp: u32, missing_marker: bool) -> AccessUnit {
+        self.damage.missing_marker |= missing_marker;
         self.drop_fragmented();
         self.fu = Fu::None;
         let damage = std::mem::take(&mut self.damage);
         let nal_types = std::mem::take(&mut self.nal_types);
-        let au = AccessUnit {
+        AccessUnit {
             data: std::mem::take(&mut self.data),
-            timestamp: self.timestamp,
+            timestamp,
             is_keyframe: nal_types.contains(&NalType::IDR),
             has_sps: nal_types.contains(&NalType::SPS),
             has_pps: nal_types.contains(&NalType::PPS),
             damaged: damage.is_damaged(),
             damage,
             nal_types,
-        };
-        self.stats.access_units += 1;
-        self.stats.damaged_access_units += u64::from(au.damaged);
-        self.ready.push_back(au);
-        self.active = false;
+        }
     }
 
+    fn is_damaged(au: &AccessUnit) -> bool {
+        au.damaged
+    }
+
+    fn reset(&mut self) {
+        self.data.clear();
+        self.nal_types.clear();
+        self.damage.clear();
+        self.fu = Fu::None;
+        self.overflowed = false;
+    }
+
+    fn stats(counts: &DepacketizerCounts) -> DepacketizerStats {
+        DepacketizerStats {
+            packets: counts.packets,
+            duplicates: counts.seq.duplicates,
+            late: counts.seq.late,
+            lost: counts.seq.lost,
+            malformed: counts.malformed,
+            access_units: counts.frames,
+            damaged_access_units: counts.damaged_frames,
+        }
+    }
+}
+
+impl H264Assembler {
     /// Abandons a partly reassembled FU-A NAL unit (its fragments straddle
     /// a gap, or it never got its end fragment).
     fn drop_fragmented(&mut self) {

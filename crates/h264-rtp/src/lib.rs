@@ -59,7 +59,7 @@ mod packetizer;
 mod param_sets;
 
 pub use access_unit::{AccessUnit, Damage};
-pub use depacketizer::{DepacketizerConfig, DepacketizerStats, H264Depacketizer};
+pub use depacketizer::{DepacketizerConfig, DepacketizerStats, H264Assembler, H264Depacketizer};
 pub use error::H264Error;
 pub use nal::{NalType, NalUnits, START_CODE, nal_units};
 pub use packetizer::{H264Packetizer, Packet, PacketizerConfig, Packets, rtp_timestamp_90khz};

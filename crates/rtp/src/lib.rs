@@ -22,9 +22,10 @@
 //!    [`ReorderBuffer::poll_timeout`] and call
 //!    [`ReorderBuffer::handle_timeout`].
 //!
-//! Depacketizers classify each packet's sequence number with a
-//! [`SeqTracker`] ([`SeqStep`]: duplicate, late, in order with a loss
-//! count, or a jump).
+//! Video depacketizers are a [`Depacketizer`] over a codec's
+//! [`FrameAssembler`]: frames by timestamp and marker, an output queue,
+//! buffer reuse, and sequence continuity through a [`SeqTracker`]
+//! ([`SeqStep`]: duplicate, late, in order with a loss count, or a jump).
 //!
 //! Send path: [`RtpBuilder`] writes packets into a caller-owned buffer that
 //! can be reused for every packet; the RTCP builders in [`rtcp::build`]
@@ -47,6 +48,7 @@
 
 mod builder;
 mod continuity;
+mod depacketizer;
 mod error;
 mod ext;
 mod packet;
@@ -60,6 +62,7 @@ mod types;
 
 pub use builder::RtpBuilder;
 pub use continuity::{SeqCounts, SeqStep, SeqTracker};
+pub use depacketizer::{Depacketizer, DepacketizerCounts, FrameAssembler};
 pub use error::RtpError;
 pub use ext::{ExtensionElement, ExtensionElements, HeaderExtension, ONE_BYTE_PROFILE};
 pub use packet::{

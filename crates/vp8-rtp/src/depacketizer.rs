@@ -1,8 +1,6 @@
 //! RTP payloads to whole VP8 frames.
 
-use std::collections::VecDeque;
-
-use rtp::{SeqNo, SeqStep, SeqTracker};
+use rtp::{Depacketizer, DepacketizerCounts, FrameAssembler};
 
 use crate::descriptor::{PayloadDescriptor, PictureId};
 use crate::error::Vp8Error;
@@ -66,162 +64,73 @@ pub struct DepacketizerStats {
     pub damaged_frames: u64,
 }
 
-/// Assembles RFC 7741 payloads into VP8 frames.
+/// Assembles RFC 7741 payloads into VP8 frames: [`rtp::Depacketizer`] over
+/// [`Vp8Assembler`].
 ///
-/// Feed packets in sequence order with [`push`](Self::push), then drain
-/// [`poll`](Self::poll) until `None` (even after an error). Every RTP
-/// timestamp seen yields exactly one [`Vp8Frame`], complete or flagged.
+/// Feed packets in sequence order with [`push`](rtp::Depacketizer::push),
+/// then drain [`poll`](rtp::Depacketizer::poll) until `None` (even after an
+/// error). Every RTP timestamp seen yields exactly one [`Vp8Frame`],
+/// complete or flagged.
+pub type Vp8Depacketizer = Depacketizer<Vp8Assembler>;
+
+/// The VP8 half of a [`Vp8Depacketizer`]: one frame's payloads, descriptors
+/// removed, into the frame.
 #[derive(Debug)]
-pub struct Vp8Depacketizer {
+pub struct Vp8Assembler {
     config: DepacketizerConfig,
-    active: bool,
-    timestamp: u32,
     data: Vec<u8>,
     /// The frame's first packet (S=1, PID=0) was received.
     started: bool,
     /// Data was lost inside the frame: nothing more is appended to it, so
     /// bytes on either side of a gap are never glued.
     broken: bool,
-    missing_marker: bool,
     lost_before: bool,
     picture_id: Option<PictureId>,
     last_picture_id: Option<PictureId>,
-    /// Duplicate, late, lost and jumped packets (`rtp`'s shared rules).
-    seq: SeqTracker,
-    ready: VecDeque<Vp8Frame>,
-    /// Buffers handed back through [`recycle`](Self::recycle).
-    spare: Vec<Vec<u8>>,
-    /// Counters, but for the sequence ones (`duplicates`, `late`, `lost`),
-    /// which `seq` keeps.
-    stats: DepacketizerStats,
 }
 
-impl Default for Vp8Depacketizer {
-    fn default() -> Self {
-        Self::new(DepacketizerConfig::default())
-    }
-}
+impl FrameAssembler for Vp8Assembler {
+    type Config = DepacketizerConfig;
+    type Frame = Vp8Frame;
+    type Error = Vp8Error;
+    type Stats = DepacketizerStats;
 
-impl Vp8Depacketizer {
-    /// A depacketizer with the given limits.
-    pub fn new(config: DepacketizerConfig) -> Self {
-        Vp8Depacketizer {
+    fn new(config: DepacketizerConfig) -> Self {
+        Vp8Assembler {
             config,
-            active: false,
-            timestamp: 0,
             data: Vec::new(),
             started: false,
             broken: false,
-            missing_marker: false,
             lost_before: false,
             picture_id: None,
             last_picture_id: None,
-            seq: SeqTracker::default(),
-            ready: VecDeque::with_capacity(2),
-            spare: Vec::new(),
-            stats: DepacketizerStats::default(),
         }
     }
 
-    /// Processes one RTP packet's payload (padding and header extensions
-    /// already removed).
-    pub fn push(
-        &mut self,
-        seq: u16,
-        timestamp: u32,
-        marker: bool,
-        payload: &[u8],
-    ) -> Result<(), Vp8Error> {
-        self.stats.packets += 1;
-        let lost = match self.seq.observe(SeqNo(seq)) {
-            SeqStep::Duplicate | SeqStep::Late => return Ok(()),
-            SeqStep::InOrder { lost } => lost,
-            SeqStep::Jump => 1, // amount unknown, at least "some"
-        };
-
-        if self.active && timestamp != self.timestamp {
-            self.missing_marker = true;
-            self.finish();
-        }
-        if !self.active {
-            self.start(timestamp);
-        }
-        if lost > 0 {
-            if self.started || !self.data.is_empty() {
-                self.broken = true;
-            } else {
-                self.lost_before = true;
-            }
-        }
-        let result = self.handle(payload);
-        if result.is_err() {
-            self.stats.malformed += 1;
-            self.broken = true;
-        }
-        if marker {
-            self.finish();
-        }
-        result
-    }
-
-    /// The next completed frame, oldest first.
-    pub fn poll(&mut self) -> Option<Vp8Frame> {
-        self.ready.pop_front()
-    }
-
-    /// Emits the frame in progress (end of stream), marked damaged.
-    pub fn flush(&mut self) {
-        if self.active {
-            self.missing_marker = true;
-            self.finish();
-        }
-    }
-
-    /// Hands an emitted frame's buffer back for reuse.
-    pub fn recycle(&mut self, frame: Vp8Frame) {
-        if self.spare.len() < 4 {
-            self.spare.push(frame.data);
-        }
-    }
-
-    /// Forgets all state (e.g. after an SSRC change); queued output is dropped.
-    pub fn reset(&mut self) {
-        self.active = false;
-        self.data.clear();
-        self.seq.restart();
-        self.last_picture_id = None;
-        self.ready.clear();
-    }
-
-    /// Lifetime counters.
-    pub fn stats(&self) -> DepacketizerStats {
-        let seq = self.seq.counts();
-        DepacketizerStats {
-            duplicates: seq.duplicates,
-            late: seq.late,
-            // A sequence jump counts as one lost packet (amount unknown).
-            lost: seq.lost + seq.jumps,
-            ..self.stats
-        }
-    }
-
-    fn start(&mut self, timestamp: u32) {
-        self.active = true;
-        self.timestamp = timestamp;
+    fn start(&mut self, _timestamp: u32, spare: &mut Vec<Vp8Frame>) {
         self.started = false;
         self.broken = false;
-        self.missing_marker = false;
         self.lost_before = false;
         self.picture_id = None;
         if self.data.capacity() == 0
-            && let Some(buf) = self.spare.pop()
+            && let Some(frame) = spare.pop()
         {
-            self.data = buf;
+            self.data = frame.data;
         }
         self.data.clear();
     }
 
-    fn handle(&mut self, payload: &[u8]) -> Result<(), Vp8Error> {
+    /// Before the frame's first data: a reference may be missing
+    /// (`lost_before`); inside the frame: it is broken.
+    fn gap(&mut self, _lost: u16, _jump: bool) {
+        if self.started || !self.data.is_empty() {
+            self.broken = true;
+        } else {
+            self.lost_before = true;
+        }
+    }
+
+    fn payload(&mut self, payload: &[u8]) -> Result<(), Vp8Error> {
         let desc = PayloadDescriptor::parse(payload)?;
         let body = payload.get(desc.len..).unwrap_or_default();
         if desc.starts_frame() {
@@ -247,12 +156,16 @@ impl Vp8Depacketizer {
         Ok(())
     }
 
-    fn finish(&mut self) {
+    fn malformed(&mut self) {
+        self.broken = true;
+    }
+
+    fn finish(&mut self, timestamp: u32, missing_marker: bool) -> Vp8Frame {
         let data = std::mem::take(&mut self.data);
         let keyframe = self.started && is_keyframe(&data);
         let size = if keyframe { keyframe_size(&data) } else { None };
         let damaged =
-            self.broken || self.missing_marker || !self.started || (keyframe && size.is_none());
+            self.broken || missing_marker || !self.started || (keyframe && size.is_none());
         let mut lost_before = self.lost_before;
         if let (Some(prev), Some(now)) = (self.last_picture_id, self.picture_id) {
             lost_before |= !now.follows(prev);
@@ -260,18 +173,36 @@ impl Vp8Depacketizer {
         if self.picture_id.is_some() {
             self.last_picture_id = self.picture_id;
         }
-        let frame = Vp8Frame {
+        Vp8Frame {
             data,
-            timestamp: self.timestamp,
+            timestamp,
             is_keyframe: keyframe,
             keyframe_size: size,
             picture_id: self.picture_id,
             damaged,
             lost_before,
-        };
-        self.stats.frames += 1;
-        self.stats.damaged_frames += u64::from(damaged);
-        self.ready.push_back(frame);
-        self.active = false;
+        }
+    }
+
+    fn is_damaged(frame: &Vp8Frame) -> bool {
+        frame.damaged
+    }
+
+    fn reset(&mut self) {
+        self.data.clear();
+        self.last_picture_id = None;
+    }
+
+    fn stats(counts: &DepacketizerCounts) -> DepacketizerStats {
+        DepacketizerStats {
+            packets: counts.packets,
+            duplicates: counts.seq.duplicates,
+            late: counts.seq.late,
+            // A sequence jump counts as one lost packet (amount unknown).
+            lost: counts.seq.lost + counts.seq.jumps,
+            malformed: counts.malformed,
+            frames: counts.frames,
+            damaged_frames: counts.damaged_frames,
+        }
     }
 }

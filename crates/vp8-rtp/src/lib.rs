@@ -45,7 +45,9 @@ mod error;
 mod frame_header;
 mod packetizer;
 
-pub use depacketizer::{DepacketizerConfig, DepacketizerStats, Vp8Depacketizer, Vp8Frame};
+pub use depacketizer::{
+    DepacketizerConfig, DepacketizerStats, Vp8Assembler, Vp8Depacketizer, Vp8Frame,
+};
 pub use descriptor::{PayloadDescriptor, PictureId};
 pub use error::Vp8Error;
 pub use frame_header::{FrameSize, is_keyframe, keyframe_size};
