@@ -8,10 +8,10 @@
 
 use super::*;
 use watch_core::{
-    RecoveryAction, RecoveryPolicy, STREAM_TRANSPORT_LOST, StreamStatus, StreamRecovery,
+    RecoveryAction, RecoveryPolicy, STREAM_TRANSPORT_LOST, StreamRecovery, StreamStatus,
 };
 
-fn link_status(s: TransportStatus) -> StreamStatus {
+fn stream_status(s: TransportStatus) -> StreamStatus {
     match s {
         TransportStatus::Connecting => StreamStatus::Connecting,
         TransportStatus::Ready => StreamStatus::Ready,
@@ -43,7 +43,7 @@ impl Manager {
     /// A stream_watch status from mediad.
     pub(super) async fn on_stream_status(&mut self, s: &ipc_schema::TransportState) {
         let now = Instant::now();
-        let status = link_status(s.status);
+        let status = stream_status(s.status);
         if status == StreamStatus::Ready {
             let native: Vec<WatchId> = self
                 .book
@@ -63,10 +63,7 @@ impl Manager {
                 .recovery
                 .get_or_insert_with(|| StreamRecovery::new(RecoveryPolicy::default()));
             let action = recovery.on_status(now, status, s.close_code, s.reason.as_deref());
-            if !matches!(
-                status,
-                StreamStatus::Ready | StreamStatus::Connecting
-            ) {
+            if !matches!(status, StreamStatus::Ready | StreamStatus::Connecting) {
                 tracing::warn!(event = "stream_transport_lost", watch = %id, status = s.status.as_str(), close_code = ?s.close_code, reason = ?s.reason, retries = recovery.attempts(), "stream transport of a native watch reported a problem");
             }
             self.act_on_recovery(id, action).await;
