@@ -12,7 +12,7 @@
 use crate::Config;
 use crate::supervisor::SupervisorMsg;
 use ipc_conn::socket::SocketListener;
-use ipc_conn::{Connection, ConnConfig, MAX_PENDING_HANDSHAKES, RefusalLog, handshake};
+use ipc_conn::{ConnConfig, Connection, MAX_PENDING_HANDSHAKES, RefusalLog, handshake};
 use ipc_schema::{ControlMsg, Hello, MediadMsg, PeerRole};
 use std::future::Future;
 use std::io;

@@ -10,7 +10,7 @@ use crate::state::{Effect, MediaState};
 use crate::transport::{
     PublishSettings, SlotCmd, SlotHandle, TransportEvent, TransportMsg, spawn_slot,
 };
-use ipc_conn::{Connection, ConnError};
+use ipc_conn::{ConnError, Connection};
 use ipc_schema::*;
 use std::collections::{BTreeMap, VecDeque};
 use tokio::sync::mpsc;

@@ -4,9 +4,9 @@
 //! The binaries are looked up next to the test executable's target
 //! directory; `scripts/test` builds them (`cargo build --bins`) first.
 
+pub mod gateway_client;
 pub mod model_server;
 pub mod peer;
-pub mod gateway_client;
 pub mod sim_mediad;
 pub mod source_tree;
 pub mod stack;
@@ -319,7 +319,8 @@ where
 pub async fn connect_tool(
     socket: &Path,
     protocol: ipc_schema::ProtocolVersion,
-) -> Result<ipc_conn::Connection<ipc_schema::ControlMsg, ipc_schema::MediadMsg>, ipc_conn::ConnError> {
+) -> Result<ipc_conn::Connection<ipc_schema::ControlMsg, ipc_schema::MediadMsg>, ipc_conn::ConnError>
+{
     use ipc_schema::{ControlMsg, Hello, MediadMsg, PeerRole};
     let mut stream = ipc_conn::socket::connect(socket).await?;
     let hello = Hello {

@@ -4,9 +4,9 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use sim_gateway::{Scenario, SimConfig, SimHandle};
 use ipc_conn::Connection;
 use ipc_schema::{ControlMsg, MediadMsg, PROTOCOL_VERSION, TransportRole, TransportStatus};
+use sim_gateway::{Scenario, SimConfig, SimHandle};
 
 use crate::{Daemon, connect_tool, wait_for};
 

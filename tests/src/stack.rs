@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use sim_gateway::{Scenario, SimConfig, SimHandle};
 use serde_json::{Value, json};
+use sim_gateway::{Scenario, SimConfig, SimHandle};
 
 use crate::{Daemon, get_json, get_json_token, http, http_with, wait_for};
 

@@ -5,8 +5,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sim_gateway::Scenario;
 use serde_json::{Value, json};
+use sim_gateway::Scenario;
 
 use crate::stack::Stack;
 use crate::{get_json, http, wait_for};

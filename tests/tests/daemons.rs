@@ -318,8 +318,9 @@ async fn hostile_bytes_end_only_that_connection_with_a_logged_reason() {
     raw.write_all(&u32::MAX.to_be_bytes()).await.expect("write");
     wait_for(T, "mediad to log the bad frame", || async {
         let log = mediad.log_text();
-        (log.contains("control connection failed") && log.contains("exceeds the 16777216-byte limit"))
-            .then_some(())
+        (log.contains("control connection failed")
+            && log.contains("exceeds the 16777216-byte limit"))
+        .then_some(())
     })
     .await;
     drop(raw);

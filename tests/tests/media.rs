@@ -5,12 +5,12 @@
 
 use std::time::{Duration, Instant};
 
-use sim_gateway::SimHandle;
 use e2e::gateway_client::{AGENT_TOKEN, SimUser};
 use e2e::sim_mediad::{SimMediad, T};
 use e2e::*;
 use ipc_conn::Connection;
 use ipc_schema::*;
+use sim_gateway::SimHandle;
 use sim_media_server::Fault;
 
 type Ctl = Connection<ControlMsg, MediadMsg>;
@@ -561,7 +561,10 @@ async fn published_video_lost_on_the_way_is_repaired_by_rtx() {
 }
 
 /// Our session's report on a sim media server.
-fn my_session(server: &sim_media_server::VoiceServerHandle, me: u64) -> Option<sim_media_server::SessionReport> {
+fn my_session(
+    server: &sim_media_server::VoiceServerHandle,
+    me: u64,
+) -> Option<sim_media_server::SessionReport> {
     server
         .report()
         .sessions

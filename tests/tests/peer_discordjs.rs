@@ -31,13 +31,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use sim_gateway::{Scenario, SimHandle};
-use e2e::peer::NodePeer;
 use e2e::gateway_client::{AGENT_TOKEN, SimUser};
+use e2e::peer::NodePeer;
 use e2e::sim_mediad::{SimMediad, T, drain, lock, wait_voice_ready};
 use e2e::*;
 use ipc_schema::*;
 use serde_json::json;
+use sim_gateway::{Scenario, SimHandle};
 use sim_media_server::{RoomReport, SessionReport};
 
 const CAROL_TOKEN: &str = "sim-user-carol";

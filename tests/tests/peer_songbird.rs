@@ -45,10 +45,10 @@ use std::time::{Duration, Instant};
 
 use tokio::io::AsyncReadExt;
 
-use sim_gateway::{Scenario, SimConfig, SimHandle, TimelineEntry};
 use e2e::gateway_client::{AGENT_TOKEN, SimUser};
 use ipc_schema::VoiceConnect;
 use serde_json::{Value, json};
+use sim_gateway::{Scenario, SimConfig, SimHandle, TimelineEntry};
 use sim_media_server::SessionReport;
 
 /// How long the peer listens after connecting.

@@ -15,11 +15,11 @@
 
 use std::time::Duration;
 
-use sim_gateway::{Scenario, SimConfig, SimHandle};
-use e2e::peer::NodePeer;
 use e2e::gateway_client::SimUser;
+use e2e::peer::NodePeer;
 use e2e::sim_mediad::T;
 use serde_json::{Value, json};
+use sim_gateway::{Scenario, SimConfig, SimHandle};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const CAROL_TOKEN: &str = "sim-user-carol";
 

@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use sim_gateway::{Scenario, SimConfig};
 use e2e::gateway_client::{AGENT_TOKEN, SimUser};
 use e2e::{Daemon, get_json, wait_for};
 use ipc_schema::{ControlMsg, MediadMsg, PROTOCOL_VERSION, TransportRole, TransportStatus};
+use sim_gateway::{Scenario, SimConfig};
 
 const T: Duration = Duration::from_secs(20);
 

@@ -8,12 +8,12 @@
 
 use std::time::{Duration, Instant};
 
-use sim_gateway::SimHandle;
 use e2e::gateway_client::{AGENT_TOKEN, SimUser};
 use e2e::sim_mediad::{SimMediad, T};
 use e2e::*;
 use ipc_conn::Connection;
 use ipc_schema::*;
+use sim_gateway::SimHandle;
 
 struct Rig {
     _dir: tempfile::TempDir,

@@ -6,8 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use sim_dave::ServerDaveMsg;
 use dave_session::{DaveError, DaveEvent, Decrypted, MediaCodec, Passthrough};
+use sim_dave::ServerDaveMsg;
 
 fn exchange(net: &mut Net, from: u64, to: u64) {
     let now = net.now;

@@ -18,14 +18,14 @@
 //! in-memory pipes.
 
 mod admission;
+mod conn;
 mod error;
 mod handshake;
 mod lanes;
-mod conn;
 pub mod socket;
 
 pub use admission::{MAX_PENDING_HANDSHAKES, RefusalLog};
+pub use conn::{ConnConfig, ConnCounters, ConnReceiver, ConnSender, Connection};
 pub use error::ConnError;
 pub use handshake::{MAX_HELLO_FRAME_LEN, PeerInfo, handshake, split_hello};
 pub use lanes::LossyLane;
-pub use conn::{Connection, ConnConfig, ConnCounters, ConnReceiver, ConnSender};

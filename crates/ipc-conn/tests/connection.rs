@@ -1,6 +1,6 @@
 //! Connection behaviour over in-memory pipes: handshake rules, ordering, lanes.
 
-use ipc_conn::{Connection, ConnConfig, ConnError, handshake};
+use ipc_conn::{ConnConfig, ConnError, Connection, handshake};
 use ipc_schema::*;
 use std::time::Duration;
 
@@ -127,7 +127,8 @@ async fn lossy_lane_drops_oldest_when_reader_is_slow_and_reliable_still_flows() 
         mediad.sender.send(frame(seq)).unwrap();
     }
     mediad.sender.send(MediadMsg::Pong { nonce: 9 }).unwrap();
-    let mut control: Connection<ControlMsg, MediadMsg> = Connection::spawn(a, cp, crest, ConnConfig::default());
+    let mut control: Connection<ControlMsg, MediadMsg> =
+        Connection::spawn(a, cp, crest, ConnConfig::default());
     let mut seqs = Vec::new();
     loop {
         match tokio::time::timeout(Duration::from_secs(2), control.receiver.recv())
@@ -174,7 +175,8 @@ async fn garbage_after_handshake_ends_the_connection_with_an_error() {
     );
     let (mp, mrest) = mb.unwrap();
     drop(ca);
-    let mut mediad: Connection<MediadMsg, ControlMsg> = Connection::spawn(b, mp, mrest, ConnConfig::default());
+    let mut mediad: Connection<MediadMsg, ControlMsg> =
+        Connection::spawn(b, mp, mrest, ConnConfig::default());
     a.write_all(&[0, 0, 0, 3, 0xEE, 0xEE, 0xEE]).await.unwrap();
     let got = mediad.receiver.recv().await.unwrap();
     assert!(matches!(got, Err(ConnError::Frame(_))), "{got:?}");

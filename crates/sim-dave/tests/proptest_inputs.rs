@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
-use sim_dave::ClientDaveMsg;
 use proptest::prelude::*;
+use sim_dave::ClientDaveMsg;
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]

@@ -9,10 +9,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{ALICE, Client, GUILD, LOUNGE, USER_TOKEN, demo_with, within};
-use sim_gateway::{SimConfig, SimHandle, SimNetwork};
 use gateway_proto::{
     ChannelId, ClientCommand, Dispatch, GuildId, StreamKey, UpdateVoiceState, UserId,
 };
+use sim_gateway::{SimConfig, SimHandle, SimNetwork};
 use tokio::net::TcpStream;
 use tokio_tungstenite::Connector;
 

@@ -6,12 +6,12 @@
 
 use std::time::{Duration, Instant};
 
-use sim_dave::SimMember;
 use h264_rtp::{H264Packetizer, PacketizerConfig};
 use sim_content::{
     CameraConfig, CameraSource, H264CameraStream, H264Config, H264ScreenStream, H264Stream,
     OpusSpeaker, OpusVoice, ScreenConfig, ScreenSource, Vp8Config, Vp8Stream,
 };
+use sim_dave::SimMember;
 use vp8_rtp::Vp8Packetizer;
 
 use crate::config::{ParticipantSpec, VideoCodecSpec, VideoKind, VideoSpec};

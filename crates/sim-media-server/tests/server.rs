@@ -8,7 +8,9 @@ use common::*;
 use futures_util::{SinkExt, StreamExt};
 use h264_rtp::H264Depacketizer;
 use rtp::{RtpPacket, Ssrc};
-use sim_media_server::{Fault, ParticipantSpec, VideoCodecSpec, VideoKind, VideoSpec, VoiceServerConfig};
+use sim_media_server::{
+    Fault, ParticipantSpec, VideoCodecSpec, VideoKind, VideoSpec, VoiceServerConfig,
+};
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
 use video_pipeline::{H264Decoder, VideoDecoder};

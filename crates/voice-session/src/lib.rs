@@ -65,5 +65,5 @@ pub use config::{
 };
 pub use connection::VoiceConnection;
 pub use error::VoiceSessionError;
-pub use interface::{Counters, Event, Input, ConnectionStatus, MediaInfo, Transmit};
+pub use interface::{ConnectionStatus, Counters, Event, Input, MediaInfo, Transmit};
 pub use speaking::{SpeakingChange, SpeakingTracker};

@@ -164,7 +164,7 @@ pub use plan::{
     plan_transport, suppress_link,
 };
 pub use recovery::{
-    RecoveryAction, RecoveryPolicy, STREAM_TRANSPORT_LOST, StreamStatus, StreamRecovery,
+    RecoveryAction, RecoveryPolicy, STREAM_TRANSPORT_LOST, StreamRecovery, StreamStatus,
 };
 pub use registry::{
     Limits, MAX_CREDENTIAL_CHARS, MAX_GUILDS, MAX_MEMBERS_PER_GUILD, MAX_NAME_CHARS,

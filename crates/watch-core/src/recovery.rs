@@ -175,13 +175,11 @@ impl StreamRecovery {
                 self.last_problem = None;
                 RecoveryAction::None
             }
-            StreamStatus::Connecting
-            | StreamStatus::Resuming
-            | StreamStatus::Reconnecting => RecoveryAction::None,
+            StreamStatus::Connecting | StreamStatus::Resuming | StreamStatus::Reconnecting => {
+                RecoveryAction::None
+            }
             StreamStatus::Disconnected if close_code.is_none() => RecoveryAction::None,
-            StreamStatus::Disconnected
-            | StreamStatus::Failed
-            | StreamStatus::RejoinRequired => {
+            StreamStatus::Disconnected | StreamStatus::Failed | StreamStatus::RejoinRequired => {
                 let mut problem = status.as_str().to_owned();
                 if let Some(code) = close_code {
                     problem.push_str(&format!(" (close {code})"));

@@ -38,12 +38,7 @@ fn server_disconnect_is_retried_after_a_backoff() {
     );
     assert!(r.recovering());
     // The retry connects: everything is reset.
-    r.on_status(
-        t0 + Duration::from_secs(2),
-        StreamStatus::Ready,
-        None,
-        None,
-    );
+    r.on_status(t0 + Duration::from_secs(2), StreamStatus::Ready, None, None);
     assert_eq!(r.attempts(), 0);
     assert!(!r.recovering());
     assert_eq!(r.poll_timeout(), None);

@@ -12,10 +12,10 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use sim_gateway::{Action, Scenario, SimConfig, VideoSpecConfig};
 use e2e::gateway_client::{AGENT_TOKEN, SimUser};
 use e2e::{Daemon, connect_tool};
 use ipc_schema::*;
+use sim_gateway::{Action, Scenario, SimConfig, VideoSpecConfig};
 
 use e2e::bench_arg as arg;
 

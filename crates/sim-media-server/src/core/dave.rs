@@ -13,11 +13,11 @@
 
 use std::time::Instant;
 
+use rand::Rng;
+use rand::rngs::StdRng;
 use sim_dave::{
     ClientDaveMsg, DaveGateway, GatewaySigner, ProposalsOp, Recipient, ServerDaveMsg, SimMember,
 };
-use rand::Rng;
-use rand::rngs::StdRng;
 use voice_proto::{
     DaveBinary, ExecuteTransition, PrepareEpoch, PrepareTransition, ProposalsOperation,
     VoiceMessage,

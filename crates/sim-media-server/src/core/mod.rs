@@ -21,9 +21,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use sim_dave::DaveGateway;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use sim_dave::DaveGateway;
 use voice_crypto::Sealer;
 use voice_proto::{CodecDescriptor, CodecKind, MediaSinkWants, Speaking, StreamDescriptor, Video};
 

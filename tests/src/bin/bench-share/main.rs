@@ -42,9 +42,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use base64::Engine;
-use sim_gateway::{Scenario, SimConfig};
 use e2e::{Daemon, bin, http};
 use serde_json::{Value, json};
+use sim_gateway::{Scenario, SimConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 mod frames;
