@@ -435,8 +435,8 @@ impl Brain {
                     let record = RecapRecord {
                         id: 0,
                         watch_id: w.watch_id,
-                        guild_id: w.guild,
-                        target_id: w.target,
+                        guild_id: w.guild.into(),
+                        target_id: w.target.into(),
                         target_name: w.target_name,
                         ended_at_ms: std::time::SystemTime::now()
                             .duration_since(std::time::UNIX_EPOCH)

@@ -78,10 +78,12 @@ pub struct RecapRecord {
     pub id: i64,
     /// The watch.
     pub watch_id: u64,
-    /// Guild (0 when unknown).
-    pub guild_id: u64,
-    /// Watched user.
-    pub target_id: u64,
+    /// Guild (0 when unknown); a decimal string in JSON, like every id.
+    #[schema(value_type = String)]
+    pub guild_id: ipc_schema::GuildId,
+    /// Watched user; a decimal string in JSON.
+    #[schema(value_type = String)]
+    pub target_id: ipc_schema::UserId,
     /// Their display name.
     pub target_name: String,
     /// Unix milliseconds when the watch ended.
@@ -396,8 +398,8 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 i64::try_from(r.watch_id).unwrap_or(i64::MAX),
-                i64::try_from(r.guild_id).unwrap_or(i64::MAX),
-                i64::try_from(r.target_id).unwrap_or(i64::MAX),
+                i64::try_from(r.guild_id.get()).unwrap_or(i64::MAX),
+                i64::try_from(r.target_id.get()).unwrap_or(i64::MAX),
                 r.target_name,
                 i64::try_from(r.ended_at_ms).unwrap_or(i64::MAX),
                 r.reason,
@@ -427,8 +429,8 @@ impl Store {
                 RecapRecord {
                     id: r.get(0)?,
                     watch_id: u(1)?,
-                    guild_id: u(2)?,
-                    target_id: u(3)?,
+                    guild_id: u(2)?.into(),
+                    target_id: u(3)?.into(),
                     target_name: r.get(4)?,
                     ended_at_ms: u(5)?,
                     reason: r.get(6)?,
@@ -509,8 +511,8 @@ mod tests {
         let mut r = RecapRecord {
             id: 0,
             watch_id: 7,
-            guild_id: 1,
-            target_id: 2,
+            guild_id: 1.into(),
+            target_id: 2.into(),
             target_name: "Alice".into(),
             ended_at_ms: 5,
             reason: "stopped".into(),

@@ -66,8 +66,9 @@ pub enum GatewayEvent {
 pub struct GatewayStatus {
     /// READY or RESUMED received on the current connection.
     pub connected: bool,
-    /// Own user id once READY arrived.
-    pub user_id: Option<u64>,
+    /// Own user id once READY arrived (a decimal string in JSON).
+    #[schema(value_type = Option<String>)]
+    pub user_id: Option<ipc_schema::UserId>,
     /// Last problem, if any.
     pub last_error: Option<String>,
     /// The session stopped for good.
@@ -305,7 +306,7 @@ impl Task {
                 );
                 self.status.send_modify(|s| {
                     s.connected = true;
-                    s.user_id = Some(r.user.id.0);
+                    s.user_id = Some(r.user.id);
                     s.last_error = None;
                 });
                 GatewayEvent::Ready(Arc::from(r))
