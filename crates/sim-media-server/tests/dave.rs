@@ -14,11 +14,7 @@ use dave_session::{
 use futures_util::SinkExt;
 use h264_rtp::H264Depacketizer;
 use rtp::{RtpPacket, Ssrc};
-use sim_media_server::{
-    ParticipantSpec, ServerReport, VideoCodecSpec, VideoKind, VideoSpec, VoiceServerConfig,
-    VoiceServerHandle,
-};
-use tokio::time::timeout;
+use sim_media_server::{ParticipantSpec, ServerReport, VoiceServerConfig, VoiceServerHandle};
 use tokio_tungstenite::tungstenite::Message;
 use video_pipeline::{H264Decoder, VideoDecoder};
 use voice_proto::{DaveBinary, InvalidCommitWelcome, TransitionReady, VoiceMessage};
@@ -30,16 +26,7 @@ fn participant(user: u64, audio: bool, video: bool, dave: bool) -> ParticipantSp
     ParticipantSpec {
         user_id: user,
         audio,
-        video: video.then(|| VideoSpec {
-            kind: VideoKind::Screen,
-            codec: VideoCodecSpec::H264,
-            width: 640,
-            height: 360,
-            fps: 10,
-            bitrate_kbps: 500,
-            keyframe_interval_frames: 10,
-            layers: vec![],
-        }),
+        video: video.then(|| screen_video(10, vec![])),
         dave,
     }
 }
@@ -63,6 +50,16 @@ async fn poll_report(srv: &VoiceServerHandle, f: impl Fn(&ServerReport) -> bool)
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     false
+}
+
+/// The voice room's DAVE group is at `epoch` and every simulated member
+/// can encrypt.
+fn voice_group_at(r: &ServerReport, epoch: u64) -> bool {
+    r.rooms.iter().any(|x| {
+        x.room == VOICE_ROOM
+            && x.dave_epoch == epoch
+            && x.participants.iter().all(|p| p.dave_can_encrypt)
+    })
 }
 
 /// The client's DAVE side: feeds every server frame to the session and
@@ -200,10 +197,9 @@ fn announced(seen: &[VoiceMessage], user: u64) -> Option<(u32, u32)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dave_stream_watch_decrypts_and_decodes_the_streamer() {
-    timeout(T, async {
+    within(T, async {
         let srv = server(true).await;
-        let g = stream_grant(42);
-        srv.grant(g.clone());
+        let g = granted(&srv, stream_grant(42));
         srv.add_participant(STREAM_ROOM, participant(STREAMER, true, true, true));
         srv.set_speaking(STREAM_ROOM, STREAMER, true);
         let c = handshake_dave(&srv, &g, true, 8, 1).await;
@@ -215,15 +211,10 @@ async fn dave_stream_watch_decrypts_and_decodes_the_streamer() {
             s.epoch() == Some(1) && s.group_user_ids().contains(&STREAMER) && s.can_encrypt()
         })
         .await;
-        let mut seen = d.c.seen.clone();
-        if announced(&seen, STREAMER).is_none() {
-            let (mut seq, ws) = (d.c.last_seq, &mut d.c.ws);
-            wait_for(ws, &mut seq, &mut seen, |m| {
-                matches!(m, VoiceMessage::Video(_))
-            })
-            .await;
-        }
-        let (vssrc, assrc) = announced(&seen, STREAMER).expect("op 12 for the streamer");
+        let (vssrc, assrc) =
+            d.c.announced(|s| announced(s, STREAMER))
+                .await
+                .expect("op 12 for the streamer");
 
         // Media: wait for DAVE-encrypted video that decrypts and decodes.
         let mut depack = H264Depacketizer::default();
@@ -317,17 +308,14 @@ async fn dave_stream_watch_decrypts_and_decodes_the_streamer() {
         assert!(ok, "sole-member reset: {:#?}", srv.report());
         srv.shutdown().await;
     })
-    .await
-    .expect("timeout");
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dave_published_video_is_decrypted_before_decoding() {
-    use sim_content::{H264Config, H264Stream, ScreenConfig, ScreenSource};
-    timeout(T, async {
+    within(T, async {
         let srv = server(true).await;
-        let g = stream_grant(47);
-        srv.grant(g.clone());
+        let g = granted(&srv, stream_grant(47));
         // A DAVE participant in the room holds the group's keys.
         srv.add_participant(STREAM_ROOM, participant(STREAMER, false, false, true));
         let c = handshake_dave(&srv, &g, true, 8, 1).await;
@@ -335,47 +323,14 @@ async fn dave_published_video_is_decrypted_before_decoding() {
         d.drive_until(|s| s.epoch() == Some(1) && s.can_encrypt())
             .await;
         let vssrc = d.c.ready.streams[0].ssrc.unwrap();
-        let mut src = H264Stream::new(
-            ScreenSource::new(ScreenConfig::new(640, 360)).unwrap(),
-            H264Config::screen(),
-        )
-        .unwrap();
-        let mut pk = h264_rtp::H264Packetizer::new(Default::default(), 100, 0).unwrap();
-        for n in 0..5u64 {
-            let f = src.next_frame(n).unwrap();
-            let enc = d
-                .dave
-                .encrypt(MediaCodec::H264, &f.annexb)
-                .expect("encrypt");
-            assert_ne!(enc, f.annexb, "the frame is DAVE-framed");
-            let payloads: Vec<(u16, u32, bool, Vec<u8>)> = pk
-                .packetize(&enc, Duration::from_millis(n * 33))
-                .unwrap()
-                .map(|p| (p.seq, p.timestamp, p.marker, p.payload.to_vec()))
-                .collect();
-            for (seq, ts, marker, payload) in payloads {
-                let mut b = rtp::RtpBuilder::new(
-                    rtp::PayloadType::new(H264_PT).unwrap(),
-                    rtp::SeqNo(seq),
-                    rtp::RtpTimestamp(ts),
-                    Ssrc(vssrc),
-                );
-                b.marker = marker;
-                let mut plain = Vec::new();
-                b.write_to_vec(&payload, &mut plain).unwrap();
-                d.c.send_sealed_rtp(plain).await;
-            }
-            tokio::time::sleep(Duration::from_millis(120)).await;
-        }
-        let mut frames = Vec::new();
-        for _ in 0..100 {
-            frames = srv.published_frames(STREAM_ROOM, 47);
-            if !frames.is_empty() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let f = frames.last().expect("a published frame");
+        let dave = &mut d.dave;
+        publish_screen(&mut d.c, vssrc, 5, |au| {
+            let enc = dave.encrypt(MediaCodec::H264, &au).expect("encrypt");
+            assert_ne!(enc, au, "the frame is DAVE-framed");
+            enc
+        })
+        .await;
+        let f = last_published_frame(&srv, STREAM_ROOM, 47).await;
         assert_eq!((f.width, f.height), (640, 360));
         let ok = poll_report(&srv, |r| {
             r.sessions.iter().any(|s| {
@@ -386,8 +341,7 @@ async fn dave_published_video_is_decrypted_before_decoding() {
         assert!(ok, "report counts decrypted frames: {:#?}", srv.report());
         srv.shutdown().await;
     })
-    .await
-    .expect("timeout");
+    .await;
 }
 
 /// A voice room whose two simulated members already formed the group:
@@ -395,21 +349,13 @@ async fn dave_published_video_is_decrypted_before_decoding() {
 /// members, commit by one of them, welcome to the client).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dave_voice_client_joins_an_established_group() {
-    timeout(T, async {
+    within(T, async {
         let srv = server(true).await;
-        let g = voice_grant(43);
-        srv.grant(g.clone());
+        let g = granted(&srv, voice_grant(43));
         srv.add_participant(VOICE_ROOM, participant(901, true, false, true));
         srv.add_participant(VOICE_ROOM, participant(902, true, false, true));
         srv.set_speaking(VOICE_ROOM, 902, true);
-        let formed = poll_report(&srv, |r| {
-            r.rooms.iter().any(|x| {
-                x.room == VOICE_ROOM
-                    && x.dave_epoch == 1
-                    && x.participants.iter().all(|p| p.dave_can_encrypt)
-            })
-        })
-        .await;
+        let formed = poll_report(&srv, |r| voice_group_at(r, 1)).await;
         assert!(formed, "the members form a group: {:#?}", srv.report());
         let c = handshake_dave(&srv, &g, false, 8, 1).await;
         assert_eq!(c.dave_protocol_version, 1);
@@ -458,8 +404,7 @@ async fn dave_voice_client_joins_an_established_group() {
         assert!(ok, "901 removed: {:#?}", srv.report());
         srv.shutdown().await;
     })
-    .await
-    .expect("timeout");
+    .await;
 }
 
 /// The server does not offer DAVE: transport-only, no DAVE frames, media
@@ -467,22 +412,14 @@ async fn dave_voice_client_joins_an_established_group() {
 /// is closed with 4017, as Discord does: `core::ws::tests`.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_dave_media_is_plain_and_no_dave_ops_are_sent() {
-    timeout(T, async {
+    within(T, async {
         for (server_dave, client_max) in [(false, 1u16), (false, 0u16)] {
             let srv = server(server_dave).await;
-            let g = stream_grant(44);
-            srv.grant(g.clone());
+            let g = granted(&srv, stream_grant(44));
             srv.add_participant(STREAM_ROOM, participant(STREAMER, false, true, true));
             let mut c = handshake_dave(&srv, &g, true, 8, client_max).await;
             assert_eq!(c.dave_protocol_version, 0);
-            let mut seen = std::mem::take(&mut c.seen);
-            if announced(&seen, STREAMER).is_none() {
-                wait_for(&mut c.ws, &mut c.last_seq, &mut seen, |m| {
-                    matches!(m, VoiceMessage::Video(_))
-                })
-                .await;
-            }
-            let (vssrc, _) = announced(&seen, STREAMER).unwrap();
+            let (vssrc, _) = c.announced(|s| announced(s, STREAMER)).await.unwrap();
             let mut depack = H264Depacketizer::default();
             let mut dec = H264Decoder::new().unwrap();
             let size = loop {
@@ -518,8 +455,7 @@ async fn without_dave_media_is_plain_and_no_dave_ops_are_sent() {
             srv.shutdown().await;
         }
     })
-    .await
-    .expect("timeout");
+    .await;
 }
 
 /// Issue 17 §4 with DAVE: a simulated DAVE speaker's spoken line reaches a
@@ -529,33 +465,18 @@ async fn without_dave_media_is_plain_and_no_dave_ops_are_sent() {
 /// the WAV has the tone's length and pitch and says DAVE was on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dave_lines_are_encrypted_and_dave_audio_is_recorded() {
-    timeout(T, async {
+    within(T, async {
         let srv = server(true).await;
-        let g = voice_grant(44);
-        srv.grant(g.clone());
+        let g = granted(&srv, voice_grant(44));
         srv.add_participant(VOICE_ROOM, participant(901, false, false, true));
         srv.add_participant(VOICE_ROOM, participant(902, true, false, true));
-        let formed = poll_report(&srv, |r| {
-            r.rooms.iter().any(|x| {
-                x.room == VOICE_ROOM
-                    && x.dave_epoch == 1
-                    && x.participants.iter().all(|p| p.dave_can_encrypt)
-            })
-        })
-        .await;
+        let formed = poll_report(&srv, |r| voice_group_at(r, 1)).await;
         assert!(formed, "{:#?}", srv.report());
         let c = handshake_dave(&srv, &g, false, 8, 1).await;
         let mut d = DaveClient::new(c, 44, 77).await;
         d.drive_until(|s| s.epoch() == Some(2) && s.group_user_ids().len() == 3 && s.can_encrypt())
             .await;
-        let ok = poll_report(&srv, |r| {
-            r.rooms.iter().any(|x| {
-                x.room == VOICE_ROOM
-                    && x.dave_epoch == 2
-                    && x.participants.iter().all(|p| p.dave_can_encrypt)
-            })
-        })
-        .await;
+        let ok = poll_report(&srv, |r| voice_group_at(r, 2)).await;
         assert!(ok, "{:#?}", srv.report());
         let said = srv
             .say(VOICE_ROOM, 902, "agent, look at my screen")
@@ -625,6 +546,5 @@ async fn dave_lines_are_encrypted_and_dave_audio_is_recorded() {
         assert_eq!(s.audio_dave_failures, 0);
         srv.shutdown().await;
     })
-    .await
-    .expect("timeout");
+    .await;
 }

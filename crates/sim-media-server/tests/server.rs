@@ -5,13 +5,10 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use h264_rtp::H264Depacketizer;
 use rtp::{RtpPacket, Ssrc};
-use sim_media_server::{
-    Fault, ParticipantSpec, VideoCodecSpec, VideoKind, VideoSpec, VoiceServerConfig,
-};
-use tokio::time::timeout;
+use sim_media_server::{Fault, ParticipantSpec, VoiceServerConfig};
 use tokio_tungstenite::tungstenite::Message;
 use video_pipeline::{H264Decoder, VideoDecoder};
 use voice_proto::{MediaSinkWants, VoiceMessage};
@@ -22,16 +19,7 @@ fn screen_participant(user: u64, layers: Vec<(u8, u32, u32)>) -> ParticipantSpec
     ParticipantSpec {
         user_id: user,
         audio: true,
-        video: Some(VideoSpec {
-            kind: VideoKind::Screen,
-            codec: VideoCodecSpec::H264,
-            width: 640,
-            height: 360,
-            fps: 10,
-            bitrate_kbps: 500,
-            keyframe_interval_frames: 20,
-            layers,
-        }),
+        video: Some(screen_video(20, layers)),
         dave: false,
     }
 }
@@ -96,10 +84,9 @@ async fn decode_one(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stream_watch_decodes_and_client_media_reaches_the_server() {
-    timeout(T, async {
+    within(T, async {
         let srv = server(5000).await;
-        let g = stream_grant(42);
-        srv.grant(g.clone());
+        let g = granted(&srv, stream_grant(42));
         srv.add_participant(STREAM_ROOM, screen_participant(900, vec![]));
         srv.set_speaking(STREAM_ROOM, 900, true);
         let mut c = handshake(&srv, &g, true, 8).await;
@@ -107,15 +94,10 @@ async fn stream_watch_decodes_and_client_media_reaches_the_server() {
         let s0 = c.ready.streams.first().expect("streams in Ready");
         assert!(s0.ssrc.is_some() && s0.rtx_ssrc.is_some());
         // The participant is announced with op 12 (maybe before op 2/op 4).
-        if announced_video(&c.seen, 900).is_none() {
-            let (mut seq, mut seen) = (c.last_seq, std::mem::take(&mut c.seen));
-            wait_for(&mut c.ws, &mut seq, &mut seen, |m| {
-                matches!(m, VoiceMessage::Video(_))
-            })
-            .await;
-            c.seen = seen;
-        }
-        let (vssrc, _) = announced_video(&c.seen, 900).expect("op 12 for the streamer");
+        let (vssrc, _) = c
+            .announced(|s| announced_video(s, 900))
+            .await
+            .expect("op 12 for the streamer");
         let mut depack = H264Depacketizer::default();
         let mut dec = H264Decoder::new().expect("decoder");
         assert_eq!(
@@ -123,16 +105,10 @@ async fn stream_watch_decodes_and_client_media_reaches_the_server() {
             (640, 360)
         );
         // Participant audio arrives with the receiver's Opus PT.
-        loop {
-            let Ok(pkt) = c.recv_media().await else {
-                continue;
-            };
-            let p = RtpPacket::parse(&pkt).unwrap();
-            if p.payload_type().get() == OPUS_PT {
-                assert!(!p.payload().is_empty());
-                break;
-            }
-        }
+        let pkt = c
+            .recv_rtp_where(|p| p.payload_type().get() == OPUS_PT)
+            .await;
+        assert!(!RtpPacket::parse(&pkt).unwrap().payload().is_empty());
         // One packet the other way.
         let mut plain = Vec::new();
         let b = rtp::RtpBuilder::new(
@@ -152,8 +128,7 @@ async fn stream_watch_decodes_and_client_media_reaches_the_server() {
         assert!(ok, "server report shows the client's packet");
         srv.shutdown().await;
     })
-    .await
-    .expect("timeout");
+    .await;
 }
 
 async fn poll_report(
@@ -171,46 +146,29 @@ async fn poll_report(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nack_is_answered_with_rtx_and_op15_switches_layer() {
-    timeout(T, async {
+    within(T, async {
         let srv = server(5000).await;
-        let g = stream_grant(43);
-        srv.grant(g.clone());
+        let g = granted(&srv, stream_grant(43));
         srv.add_participant(STREAM_ROOM, screen_participant(900, vec![(50, 480, 270)]));
         let mut c = handshake(&srv, &g, true, 9).await;
-        if announced_video(&c.seen, 900).is_none() {
-            let (mut seq, mut seen) = (c.last_seq, std::mem::take(&mut c.seen));
-            wait_for(&mut c.ws, &mut seq, &mut seen, |m| {
-                matches!(m, VoiceMessage::Video(_))
-            })
-            .await;
-            c.seen = seen;
-        }
-        let (vssrc, rtx_ssrc) = announced_video(&c.seen, 900).expect("op 12");
+        let (vssrc, rtx_ssrc) = c
+            .announced(|s| announced_video(s, 900))
+            .await
+            .expect("op 12");
         // Remember a video packet, NACK it, expect the RTX copy.
-        let (seq, payload) = loop {
-            let Ok(pkt) = c.recv_media().await else {
-                continue;
-            };
-            let p = RtpPacket::parse(&pkt).unwrap();
-            if p.ssrc() == Ssrc(vssrc) && !p.payload().is_empty() {
-                break (p.sequence(), p.payload().to_vec());
-            }
-        };
+        let pkt = c
+            .recv_rtp_where(|p| p.ssrc() == Ssrc(vssrc) && !p.payload().is_empty())
+            .await;
+        let p = RtpPacket::parse(&pkt).unwrap();
+        let (seq, payload) = (p.sequence(), p.payload().to_vec());
         let mut nack = Vec::new();
         rtp::rtcp::build::write_nack(&mut nack, Ssrc(c.ready.ssrc), Ssrc(vssrc), &[seq]).unwrap();
         c.send_sealed_rtcp(nack).await;
-        loop {
-            let Ok(pkt) = c.recv_media().await else {
-                continue;
-            };
-            let p = RtpPacket::parse(&pkt).unwrap();
-            if p.ssrc() == Ssrc(rtx_ssrc) {
-                assert_eq!(p.payload_type().get(), H264_RTX_PT);
-                assert_eq!(&p.payload()[..2], &seq.0.to_be_bytes());
-                assert_eq!(&p.payload()[2..], &payload[..]);
-                break;
-            }
-        }
+        let pkt = c.recv_rtp_where(|p| p.ssrc() == Ssrc(rtx_ssrc)).await;
+        let p = RtpPacket::parse(&pkt).unwrap();
+        assert_eq!(p.payload_type().get(), H264_RTX_PT);
+        assert_eq!(&p.payload()[..2], &seq.0.to_be_bytes());
+        assert_eq!(&p.payload()[2..], &payload[..]);
         // Full layer first, then op 15 for the quality-50 layer, which has
         // its own SSRC (user-docs "Simulcasting"), and the full one off.
         let mut depack = H264Depacketizer::default();
@@ -239,29 +197,21 @@ async fn nack_is_answered_with_rtx_and_op15_switches_layer() {
         assert!(ok, "the report shows only the small layer forwarded");
         srv.shutdown().await;
     })
-    .await
-    .expect("timeout");
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resume_after_4015_replays_missed_messages() {
-    timeout(T, async {
+    within(T, async {
         let srv = server(5000).await;
-        let g = voice_grant(44);
-        srv.grant(g.clone());
+        let g = granted(&srv, voice_grant(44));
         let mut c = handshake(&srv, &g, false, 8).await;
         let before = c.last_seq.expect("v8 messages carry seq");
         srv.inject(Fault::Close {
             room: Some(VOICE_ROOM),
             code: 4015,
         });
-        let close = loop {
-            match c.ws.next().await {
-                Some(Ok(Message::Close(f))) => break f.map(|f| u16::from(f.code)),
-                Some(Ok(_)) => {}
-                _ => break None,
-            }
-        };
+        let close = close_code(&mut c.ws).await;
         assert_eq!(close, Some(4015));
         // Missed while disconnected: a participant joins (op 11 + op 12).
         srv.add_participant(VOICE_ROOM, ParticipantSpec {
@@ -305,41 +255,31 @@ async fn resume_after_4015_replays_missed_messages() {
         assert_eq!(r.sessions.iter().find(|s| s.user_id == 44).map(|s| s.resumes), Some(1));
         srv.shutdown().await;
     })
-    .await
-    .expect("timeout");
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missed_heartbeats_close_with_4009() {
-    timeout(T, async {
+    within(T, async {
         let srv = server(200).await;
-        let g = voice_grant(45);
-        srv.grant(g.clone());
+        let g = granted(&srv, voice_grant(45));
         let mut ws = connect(&srv, 4).await;
         send(&mut ws, &identify(&g, false)).await;
         let started = std::time::Instant::now();
-        let code = loop {
-            match ws.next().await {
-                Some(Ok(Message::Close(f))) => break f.map(|f| u16::from(f.code)),
-                Some(Ok(_)) => {}
-                _ => break None,
-            }
-        };
+        let code = close_code(&mut ws).await;
         assert_eq!(code, Some(4009));
         assert!(started.elapsed() >= Duration::from_millis(400));
         srv.shutdown().await;
     })
-    .await
-    .expect("timeout");
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_never_kills_other_sessions() {
     use rand::{Rng, SeedableRng};
-    timeout(T, async {
+    within(T, async {
         let srv = server(5000).await;
-        let g = voice_grant(46);
-        srv.grant(g.clone());
+        let g = granted(&srv, voice_grant(46));
         let mut good = handshake(&srv, &g, false, 8).await;
         let mut rng = rand::rngs::StdRng::seed_from_u64(99);
         let junk_udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -370,14 +310,12 @@ async fn garbage_never_kills_other_sessions() {
         assert!(r.sessions.iter().any(|s| s.user_id == 46 && s.connected));
         srv.shutdown().await;
     })
-    .await
-    .expect("timeout");
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn published_video_is_decoded_to_jpeg_and_forwarded() {
-    use sim_content::{H264Config, H264Stream, ScreenConfig, ScreenSource};
-    timeout(T, async {
+    within(T, async {
         let srv = server(5000).await;
         let (gp, gw) = (stream_grant(47), stream_grant(48));
         srv.grant(gp.clone());
@@ -385,77 +323,30 @@ async fn published_video_is_decoded_to_jpeg_and_forwarded() {
         let mut publisher = handshake(&srv, &gp, true, 8).await;
         let watcher = handshake(&srv, &gw, true, 8).await;
         let vssrc = publisher.ready.streams[0].ssrc.unwrap();
-        let mut src = H264Stream::new(
-            ScreenSource::new(ScreenConfig::new(640, 360)).unwrap(),
-            H264Config::screen(),
-        )
-        .unwrap();
-        let mut pk = h264_rtp::H264Packetizer::new(Default::default(), 100, 0).unwrap();
-        for n in 0..5u64 {
-            let f = src.next_frame(n).unwrap();
-            let payloads: Vec<(u16, u32, bool, Vec<u8>)> = pk
-                .packetize(&f.annexb, Duration::from_millis(n * 33))
-                .unwrap()
-                .map(|p| (p.seq, p.timestamp, p.marker, p.payload.to_vec()))
-                .collect();
-            for (seq, ts, marker, payload) in payloads {
-                let mut b = rtp::RtpBuilder::new(
-                    rtp::PayloadType::new(H264_PT).unwrap(),
-                    rtp::SeqNo(seq),
-                    rtp::RtpTimestamp(ts),
-                    Ssrc(vssrc),
-                );
-                b.marker = marker;
-                let mut plain = Vec::new();
-                b.write_to_vec(&payload, &mut plain).unwrap();
-                publisher.send_sealed_rtp(plain).await;
-            }
-            tokio::time::sleep(Duration::from_millis(120)).await;
-        }
-        let mut frames = Vec::new();
-        for _ in 0..100 {
-            frames = srv.published_frames(STREAM_ROOM, 47);
-            if !frames.is_empty() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let f = frames.last().expect("a published frame");
+        publish_screen(&mut publisher, vssrc, 5, |au| au).await;
+        let f = last_published_frame(&srv, STREAM_ROOM, 47).await;
         assert_eq!((f.width, f.height), (640, 360));
         assert_eq!(&f.jpeg[..2], &[0xFF, 0xD8]);
         // SFU: the watcher receives the publisher's video on its SSRC.
-        loop {
-            let Ok(pkt) = watcher.recv_media().await else {
-                continue;
-            };
-            let p = RtpPacket::parse(&pkt).unwrap();
-            if p.ssrc() == Ssrc(vssrc) {
-                assert_eq!(p.payload_type().get(), H264_PT);
-                break;
-            }
-        }
+        let pkt = watcher.recv_rtp_where(|p| p.ssrc() == Ssrc(vssrc)).await;
+        assert_eq!(
+            RtpPacket::parse(&pkt).unwrap().payload_type().get(),
+            H264_PT
+        );
         srv.shutdown().await;
     })
-    .await
-    .expect("timeout");
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_drops_connections_and_restart_serves_the_same_ports() {
-    timeout(T, async {
+    within(T, async {
         let srv = server(5000).await;
-        let g = voice_grant(49);
-        srv.grant(g.clone());
+        let g = granted(&srv, voice_grant(49));
         let mut c = handshake(&srv, &g, false, 8).await;
         srv.inject(Fault::Crash);
         // Abnormal closure: no close frame with a code.
-        let code = loop {
-            match c.ws.next().await {
-                Some(Ok(Message::Close(f))) => break f.map(|f| u16::from(f.code)),
-                Some(Ok(_)) => {}
-                _ => break None,
-            }
-        };
+        let code = close_code(&mut c.ws).await;
         assert_eq!(code, None);
         assert!(poll_report(&srv, |r| r.crashed && r.sessions.is_empty()).await);
         assert!(
@@ -469,8 +360,7 @@ async fn crash_drops_connections_and_restart_serves_the_same_ports() {
         assert_eq!(c2.server_udp, c.server_udp, "same UDP port after restart");
         srv.shutdown().await;
     })
-    .await
-    .expect("timeout");
+    .await;
 }
 
 /// Discord's voice servers speak `wss://` only; so does the simulator. A
@@ -478,7 +368,7 @@ async fn crash_drops_connections_and_restart_serves_the_same_ports() {
 /// before any voice-gateway message, and a trusting client gets Hello.
 #[tokio::test]
 async fn the_voice_websocket_is_tls_only() {
-    timeout(Duration::from_secs(20), async {
+    within(Duration::from_secs(20), async {
         let srv = sim_media_server::start(VoiceServerConfig::default())
             .await
             .unwrap();
@@ -506,6 +396,5 @@ async fn the_voice_websocket_is_tls_only() {
         ));
         srv.shutdown().await;
     })
-    .await
-    .expect("timeout");
+    .await;
 }

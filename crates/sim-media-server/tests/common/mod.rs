@@ -7,7 +7,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use sim_media_server::{RoomId, RoomKind, SessionGrant, VoiceServerHandle};
+use rtp::{RtpPacket, Ssrc};
+use sim_media_server::{
+    PublishedFrame, RoomId, RoomKind, SessionGrant, VideoCodecSpec, VideoKind, VideoSpec,
+    VoiceServerHandle,
+};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -19,8 +23,33 @@ use voice_proto::{
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// Runs a test body, failing it after `limit`.
+pub async fn within<F: Future>(limit: Duration, body: F) -> F::Output {
+    tokio::time::timeout(limit, body).await.expect("timeout")
+}
+
+/// Grants `g` on `srv` and hands it back.
+pub fn granted(srv: &VoiceServerHandle, g: SessionGrant) -> SessionGrant {
+    srv.grant(g.clone());
+    g
+}
+
 pub const STREAM_ROOM: RoomId = RoomId(5001);
 pub const VOICE_ROOM: RoomId = RoomId(7001);
+
+/// A simulated participant's 640x360 10 fps H.264 screen share.
+pub fn screen_video(keyframe_interval_frames: u32, layers: Vec<(u8, u32, u32)>) -> VideoSpec {
+    VideoSpec {
+        kind: VideoKind::Screen,
+        codec: VideoCodecSpec::H264,
+        width: 640,
+        height: 360,
+        fps: 10,
+        bitrate_kbps: 500,
+        keyframe_interval_frames,
+        layers,
+    }
+}
 
 pub fn stream_grant(user: u64) -> SessionGrant {
     SessionGrant {
@@ -157,6 +186,75 @@ pub async fn try_connect(server: &VoiceServerHandle, url: &str) -> Result<Ws, St
         .connect_ws(url, std::time::Duration::from_secs(5))
         .await
         .map_err(|e| e.to_string())
+}
+
+/// Reads until the connection ends: the close frame's code, `None` for a
+/// close without a code or an abnormal closure.
+pub async fn close_code(ws: &mut Ws) -> Option<u16> {
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Close(f))) => break f.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => {}
+            _ => break None,
+        }
+    }
+}
+
+/// Sends `frames` 640x360 H.264 screen frames as `c`'s video on `vssrc`
+/// (payload type [`H264_PT`]), one every 120 ms; `wrap` turns each
+/// access unit into what is packetized (identity, or DAVE encryption).
+pub async fn publish_screen(
+    c: &mut Client,
+    vssrc: u32,
+    frames: u64,
+    mut wrap: impl FnMut(Vec<u8>) -> Vec<u8>,
+) {
+    use sim_content::{H264Config, H264Stream, ScreenConfig, ScreenSource};
+    let mut src = H264Stream::new(
+        ScreenSource::new(ScreenConfig::new(640, 360)).unwrap(),
+        H264Config::screen(),
+    )
+    .unwrap();
+    let mut pk = h264_rtp::H264Packetizer::new(Default::default(), 100, 0).unwrap();
+    for n in 0..frames {
+        let au = wrap(src.next_frame(n).unwrap().annexb);
+        let payloads: Vec<(u16, u32, bool, Vec<u8>)> = pk
+            .packetize(&au, Duration::from_millis(n * 33))
+            .unwrap()
+            .map(|p| (p.seq, p.timestamp, p.marker, p.payload.to_vec()))
+            .collect();
+        for (seq, ts, marker, payload) in payloads {
+            let mut b = rtp::RtpBuilder::new(
+                rtp::PayloadType::new(H264_PT).unwrap(),
+                rtp::SeqNo(seq),
+                rtp::RtpTimestamp(ts),
+                Ssrc(vssrc),
+            );
+            b.marker = marker;
+            let mut plain = Vec::new();
+            b.write_to_vec(&payload, &mut plain).unwrap();
+            c.send_sealed_rtp(plain).await;
+        }
+        tokio::time::sleep(Duration::from_millis(120)).await;
+    }
+}
+
+/// The last frame the server decoded from `user`'s published video in
+/// `room`, polled for up to 5 s; panics if there is none.
+pub async fn last_published_frame(
+    srv: &VoiceServerHandle,
+    room: RoomId,
+    user: u64,
+) -> PublishedFrame {
+    let mut frames = Vec::new();
+    for _ in 0..100 {
+        frames = srv.published_frames(room, user);
+        if !frames.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    frames.pop().expect("a published frame")
 }
 
 pub async fn send(ws: &mut Ws, msg: &VoiceMessage) {
@@ -317,6 +415,34 @@ impl Client {
             .expect("server RTP opens");
         d.truncate(opened.plain_len);
         Ok(d)
+    }
+
+    /// Receives media until an RTP packet that parses and satisfies
+    /// `want` (RTCP and other RTP skipped); returns its bytes.
+    pub async fn recv_rtp_where(&self, want: impl Fn(&RtpPacket<'_>) -> bool) -> Vec<u8> {
+        loop {
+            let Ok(pkt) = self.recv_media().await else {
+                continue;
+            };
+            if want(&RtpPacket::parse(&pkt).expect("parse")) {
+                return pkt;
+            }
+        }
+    }
+
+    /// `announced(&self.seen)`, after waiting for one more op 12 when
+    /// nothing seen so far matches (op 12 may come after op 2/op 4).
+    pub async fn announced<T>(
+        &mut self,
+        announced: impl Fn(&[VoiceMessage]) -> Option<T>,
+    ) -> Option<T> {
+        if announced(&self.seen).is_none() {
+            wait_for(&mut self.ws, &mut self.last_seq, &mut self.seen, |m| {
+                matches!(m, VoiceMessage::Video(_))
+            })
+            .await;
+        }
+        announced(&self.seen)
     }
 
     pub async fn send_sealed_rtp(&mut self, mut plain: Vec<u8>) {
