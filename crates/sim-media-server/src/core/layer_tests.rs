@@ -21,70 +21,40 @@
 //! `voice-proto`, so that the test does not share the client's beliefs.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use voice_proto::Secret;
 
-use super::{Command, Core, Output, WsFrame};
-use crate::config::{
-    ParticipantSpec, RoomId, RoomKind, SessionGrant, VideoCodecSpec, VideoKind, VideoSpec,
-    VoiceServerConfig,
-};
+use super::test_support::{CLIENT, CONN, ROOM, client_addr, voice_core};
+use super::{Core, Output, WsFrame};
+use crate::config::{ParticipantSpec, VideoCodecSpec, VideoKind, VideoSpec};
 
-const ROOM: RoomId = RoomId(1);
-const CLIENT: u64 = 10;
 /// The camera user (op 12 carries it as the string "20").
 const STREAMER: u64 = 20;
-const CONN: u64 = 1;
-
-fn client_addr() -> SocketAddr {
-    "127.0.0.1:5".parse().expect("literal")
-}
 
 /// A room with a two-layer camera (320x180 at 100, 160x90 at 50) and our
 /// client through Select Protocol and an (inactive) op 12.
 fn setup() -> (Core, Instant, Vec<Output>) {
     let now = Instant::now();
-    let shared = Arc::new(Mutex::new(Default::default()));
-    let mut c = Core::new(VoiceServerConfig::default(), 1, 2, 11, now, 0, shared);
-    c.on_command(
-        Command::Grant(SessionGrant {
-            room: ROOM,
-            user_id: CLIENT,
-            session_id: Secret::new("s"),
-            token: Secret::new("t"),
-            kind: RoomKind::Voice {
-                guild_id: 1,
-                channel_id: 2,
-            },
-        }),
+    let mut c = voice_core(
+        11,
+        ParticipantSpec {
+            user_id: STREAMER,
+            audio: false,
+            video: Some(VideoSpec {
+                kind: VideoKind::Camera,
+                codec: VideoCodecSpec::H264,
+                width: 320,
+                height: 180,
+                fps: 10,
+                bitrate_kbps: 300,
+                keyframe_interval_frames: 10,
+                layers: vec![(50, 160, 90)],
+            }),
+            dave: false,
+        },
         now,
     );
-    c.on_command(
-        Command::AddParticipant(
-            ROOM,
-            ParticipantSpec {
-                user_id: STREAMER,
-                audio: false,
-                video: Some(VideoSpec {
-                    kind: VideoKind::Camera,
-                    codec: VideoCodecSpec::H264,
-                    width: 320,
-                    height: 180,
-                    fps: 10,
-                    bitrate_kbps: 300,
-                    keyframe_interval_frames: 10,
-                    layers: vec![(50, 160, 90)],
-                }),
-                dave: false,
-            },
-        ),
-        now,
-    );
-    c.on_ws_open(CONN, 8, now);
     let text = |c: &mut Core, t: &str| c.on_text(CONN, t, now);
     text(
         &mut c,

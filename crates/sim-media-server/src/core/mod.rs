@@ -12,6 +12,8 @@ mod layer_tests;
 mod media;
 #[cfg(test)]
 mod say_tests;
+#[cfg(test)]
+mod test_support;
 pub(crate) use media::{SayError, SayStarted};
 mod udp;
 mod ws;

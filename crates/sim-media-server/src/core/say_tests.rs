@@ -5,61 +5,34 @@
 //! and the strictness of what a client sends (unknown SSRC, undeclared
 //! payload type: dropped and counted; the rest handed to the recorder).
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use voice_crypto::{CryptoMode, NonceSeed, Sealer, TransportCipher};
-use voice_proto::Secret;
 
-use super::{Command, Core, Output, SayError, WsFrame};
-use crate::config::{ParticipantSpec, RoomId, RoomKind, SessionGrant, VoiceServerConfig};
+use super::test_support::{CLIENT, CONN, ROOM, client_addr, voice_core};
+use super::{Core, Output, SayError, WsFrame};
+use crate::config::ParticipantSpec;
 use crate::recorder::RecorderEvent;
 
-const ROOM: RoomId = RoomId(1);
-const CLIENT: u64 = 10;
 const BOB: u64 = 20;
-const CONN: u64 = 1;
 /// The client declares Opus on 109 (not the common 120/111): the sim must
 /// use what this receiver negotiated.
 const OPUS_PT: u8 = 109;
 
-fn client_addr() -> SocketAddr {
-    "127.0.0.1:5".parse().expect("literal")
-}
-
 /// A room with Bob (audio, no DAVE) and our client through op 1.
 fn setup() -> (Core, Instant, TransportCipher, u32) {
     let now = Instant::now();
-    let shared = Arc::new(Mutex::new(Default::default()));
-    let mut c = Core::new(VoiceServerConfig::default(), 1, 2, 7, now, 0, shared);
-    c.on_command(
-        Command::Grant(SessionGrant {
-            room: ROOM,
-            user_id: CLIENT,
-            session_id: Secret::new("s"),
-            token: Secret::new("t"),
-            kind: RoomKind::Voice {
-                guild_id: 1,
-                channel_id: 2,
-            },
-        }),
+    let mut c = voice_core(
+        7,
+        ParticipantSpec {
+            user_id: BOB,
+            audio: true,
+            video: None,
+            dave: false,
+        },
         now,
     );
-    c.on_command(
-        Command::AddParticipant(
-            ROOM,
-            ParticipantSpec {
-                user_id: BOB,
-                audio: true,
-                video: None,
-                dave: false,
-            },
-        ),
-        now,
-    );
-    c.on_ws_open(CONN, 8, now);
     c.on_text(
         CONN,
         r#"{"op":0,"d":{"server_id":"1","user_id":"10","session_id":"s","token":"t"}}"#,
