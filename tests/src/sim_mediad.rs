@@ -4,10 +4,14 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use ipc_conn::Connection;
-use ipc_schema::{ControlMsg, MediadMsg, PROTOCOL_VERSION, TransportRole, TransportStatus};
+use ipc_conn::{ConnSender, Connection};
+use ipc_schema::{
+    ControlMsg, MediadMsg, PROTOCOL_VERSION, TransportRole, TransportStatus, UtteranceId,
+    VoicePlayChunk,
+};
 use sim_gateway::{Scenario, SimConfig, SimHandle};
 
+use crate::gateway_client::{AGENT_TOKEN, SimUser};
 use crate::{Daemon, connect_tool, wait_for};
 
 /// How long the mediad tests wait for any one thing.
@@ -69,6 +73,99 @@ impl SimMediad {
             conn,
         }
     }
+}
+
+/// A [`SimMediad`] and the agent's own connection to the sim's main
+/// gateway: the test joins voice and watches Go Live through it, then
+/// hands the grants to mediad.
+pub struct AgentMediad {
+    /// Holds mediad's socket and log.
+    pub dir: tempfile::TempDir,
+    /// The mediad process.
+    pub mediad: Daemon,
+    /// The simulator.
+    pub sim: SimHandle,
+    /// The IPC connection to mediad, after the tool hello.
+    pub conn: Connection<ControlMsg, MediadMsg>,
+    /// The agent on the sim's main gateway.
+    pub user: SimUser,
+}
+
+impl AgentMediad {
+    /// [`SimMediad::start`] on `scenario`, then the agent logs in.
+    pub async fn start(scenario: &str) -> Self {
+        let SimMediad {
+            dir,
+            mediad,
+            sim,
+            conn,
+        } = SimMediad::start(scenario).await;
+        let user = agent_user(&sim).await;
+        Self {
+            dir,
+            mediad,
+            sim,
+            conn,
+            user,
+        }
+    }
+
+    /// Queues `msg` to mediad.
+    pub fn send(&self, msg: ControlMsg) {
+        self.conn.sender.send(msg).expect("send to mediad");
+    }
+
+    /// mediad's next message, before `deadline`; panics on a timeout
+    /// (naming `what()`), a closed connection or an undecodable message.
+    pub async fn recv_before(
+        &mut self,
+        deadline: tokio::time::Instant,
+        what: impl FnOnce() -> String,
+    ) -> MediadMsg {
+        tokio::time::timeout_at(deadline, self.conn.receiver.recv())
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {}", what()))
+            .expect("mediad connection open")
+            .expect("mediad message decodes")
+    }
+}
+
+/// The agent (the scenario's `sim-user-agent`) logged in to `sim`'s main
+/// gateway.
+pub async fn agent_user(sim: &SimHandle) -> SimUser {
+    SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await
+}
+
+/// `agent` joins voice through the sim's gateway and hands the grant to
+/// mediad on `to_mediad`.
+pub async fn hand_voice_to_mediad(agent: &mut SimUser, to_mediad: &ConnSender<ControlMsg>) {
+    let voice = agent.join_voice().await;
+    to_mediad
+        .send(ControlMsg::VoiceConnect(voice))
+        .expect("send to mediad");
+}
+
+/// Utterance `id` as control streams it: 100 ms `VoicePlay` chunks of
+/// `ms` milliseconds of a `hz` sine of peak `amplitude`, 48 kHz mono
+/// s16le, the last one marked.
+pub fn tone_chunks(id: u64, ms: usize, hz: f64, amplitude: f64) -> Vec<ControlMsg> {
+    let samples: Vec<i16> = (0..ms * 48)
+        .map(|i| ((i as f64 * hz * std::f64::consts::TAU / 48_000.0).sin() * amplitude) as i16)
+        .collect();
+    let parts: Vec<&[i16]> = samples.chunks(4800).collect();
+    let n = parts.len();
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            ControlMsg::VoicePlay(VoicePlayChunk {
+                id: UtteranceId(id),
+                seq: i as u32,
+                pcm: c.iter().flat_map(|s| s.to_le_bytes()).collect(),
+                last: i + 1 == n,
+            })
+        })
+        .collect()
 }
 
 /// Everything mediad sends on `rx`, collected by a task.

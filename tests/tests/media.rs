@@ -5,66 +5,40 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::gateway_client::{AGENT_TOKEN, SimUser};
-use e2e::sim_mediad::{SimMediad, T};
+use e2e::sim_mediad::{AgentMediad, T, hand_voice_to_mediad};
 use e2e::*;
-use ipc_conn::Connection;
 use ipc_schema::*;
 use sim_gateway::SimHandle;
 use sim_media_server::Fault;
 
-type Ctl = Connection<ControlMsg, MediadMsg>;
-
 struct Rig {
-    _dir: tempfile::TempDir,
-    _mediad: Daemon,
-    sim: SimHandle,
-    conn: Ctl,
-    user: SimUser,
+    m: AgentMediad,
     /// Everything received, in order.
     log: Vec<(Instant, MediadMsg)>,
 }
 
 impl Rig {
     async fn start(scenario: &str) -> Self {
-        let SimMediad {
-            dir,
-            mediad,
-            sim,
-            conn,
-        } = SimMediad::start(scenario).await;
-        let user = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
         Self {
-            _dir: dir,
-            _mediad: mediad,
-            sim,
-            conn,
-            user,
+            m: AgentMediad::start(scenario).await,
             log: Vec::new(),
         }
     }
 
-    fn send(&self, msg: ControlMsg) {
-        self.conn.sender.send(msg).expect("send to mediad");
-    }
-
     /// Joins voice through the sim's gateway and hands the grant to mediad.
     async fn join_voice(&mut self) {
-        let voice = self.user.join_voice().await;
-        self.send(ControlMsg::VoiceConnect(voice));
+        hand_voice_to_mediad(&mut self.m.user, &self.m.conn.sender).await;
     }
 
     /// Receives until `pred` matches a message; returns it.
     async fn until<R>(&mut self, what: &str, mut pred: impl FnMut(&MediadMsg) -> Option<R>) -> R {
         let deadline = tokio::time::Instant::now() + T;
         loop {
-            let msg = tokio::time::timeout_at(deadline, self.conn.receiver.recv())
-                .await
-                .unwrap_or_else(|_| {
-                    panic!("timed out waiting for {what}; saw {:?}", self.summary())
-                })
-                .expect("mediad connection open")
-                .expect("mediad message decodes");
+            let log = &self.log;
+            let msg = self
+                .m
+                .recv_before(deadline, || format!("{what}; saw {:?}", summary(log)))
+                .await;
             let hit = pred(&msg);
             self.log.push((Instant::now(), msg));
             if let Some(r) = hit {
@@ -74,16 +48,7 @@ impl Rig {
     }
 
     fn summary(&self) -> Vec<String> {
-        self.log
-            .iter()
-            .filter_map(|(_, m)| match m {
-                MediadMsg::TransportState(s) => {
-                    Some(format!("{} {:?} {:?}", s.role, s.status, s.reason))
-                }
-                MediadMsg::DecodedVideoFrame(_) => None,
-                other => Some(other.kind().to_owned()),
-            })
-            .collect()
+        summary(&self.log)
     }
 
     async fn status(&mut self, role: TransportRole, status: TransportStatus) -> TransportState {
@@ -114,6 +79,19 @@ impl Rig {
     }
 }
 
+/// What `log` says, video frames left out.
+fn summary(log: &[(Instant, MediadMsg)]) -> Vec<String> {
+    log.iter()
+        .filter_map(|(_, m)| match m {
+            MediadMsg::TransportState(s) => {
+                Some(format!("{} {:?} {:?}", s.role, s.status, s.reason))
+            }
+            MediadMsg::DecodedVideoFrame(_) => None,
+            other => Some(other.kind().to_owned()),
+        })
+        .collect()
+}
+
 fn subscription(user: u64, fps: f32) -> VideoSubscription {
     VideoSubscription {
         user_id: UserId(user),
@@ -129,6 +107,7 @@ fn subscription(user: u64, fps: f32) -> VideoSubscription {
 async fn go_live_watch_survives_stream_faults_without_touching_voice() {
     let mut rig = Rig::start("demo").await;
     let alice = *rig
+        .m
         .user
         .streaming
         .first()
@@ -137,9 +116,10 @@ async fn go_live_watch_survives_stream_faults_without_touching_voice() {
     rig.status(TransportRole::Voice, TransportStatus::Ready)
         .await;
 
-    let stream = rig.user.watch(alice).await;
-    rig.send(ControlMsg::SubscribeUserVideo(subscription(alice, 5.0)));
-    rig.send(ControlMsg::StreamWatchConnect(stream));
+    let stream = rig.m.user.watch(alice).await;
+    rig.m
+        .send(ControlMsg::SubscribeUserVideo(subscription(alice, 5.0)));
+    rig.m.send(ControlMsg::StreamWatchConnect(stream));
     rig.status(TransportRole::StreamWatch, TransportStatus::Ready)
         .await;
     let ready_at = Instant::now();
@@ -157,7 +137,7 @@ async fn go_live_watch_survives_stream_faults_without_touching_voice() {
 
     // 4015 on the stream connection: resumed, frames continue, voice untouched.
     let mark = rig.log.len();
-    rig.sim.stream().inject(Fault::Close {
+    rig.m.sim.stream().inject(Fault::Close {
         room: None,
         code: 4015,
     });
@@ -175,7 +155,7 @@ async fn go_live_watch_survives_stream_faults_without_touching_voice() {
     assert!(before < rig.log.len());
 
     // The stream server crashes: stream_watch fails with a reason.
-    rig.sim.stream().inject(Fault::Crash);
+    rig.m.sim.stream().inject(Fault::Crash);
     let failed = rig
         .status(TransportRole::StreamWatch, TransportStatus::Failed)
         .await;
@@ -195,7 +175,7 @@ async fn go_live_watch_survives_stream_faults_without_touching_voice() {
     assert_eq!(voice_slot.status, TransportStatus::Ready);
 
     // 4006 on voice: control is asked to re-join.
-    rig.sim.voice().inject(Fault::Close {
+    rig.m.sim.voice().inject(Fault::Close {
         room: None,
         code: 4006,
     });
@@ -203,11 +183,11 @@ async fn go_live_watch_survives_stream_faults_without_touching_voice() {
         .status(TransportRole::Voice, TransportStatus::RejoinRequired)
         .await;
     assert_eq!(rejoin.close_code, Some(4006));
-    rig.sim.shutdown().await;
+    rig.m.sim.shutdown().await;
 }
 
 async fn mediad_snapshot_via(rig: &mut Rig) -> Snapshot {
-    rig.send(ControlMsg::SnapshotRequest);
+    rig.m.send(ControlMsg::SnapshotRequest);
     rig.until("snapshot", |m| match m {
         MediadMsg::Snapshot(s) => Some(s.clone()),
         _ => None,
@@ -232,24 +212,25 @@ async fn ten_percent_loss_with_reordering_still_decodes_95_percent() {
     // The `lossy` scenario: 10 % loss and 5 % reordering on the stream
     // server from the start.
     let mut rig = Rig::start("lossy").await;
-    let alice = *rig.user.streaming.first().expect("alice is live");
+    let alice = *rig.m.user.streaming.first().expect("alice is live");
     rig.join_voice().await;
-    let stream = rig.user.watch(alice).await;
-    rig.send(ControlMsg::SubscribeUserVideo(subscription(alice, 2.0)));
-    rig.send(ControlMsg::StreamWatchConnect(stream));
+    let stream = rig.m.user.watch(alice).await;
+    rig.m
+        .send(ControlMsg::SubscribeUserVideo(subscription(alice, 2.0)));
+    rig.m.send(ControlMsg::StreamWatchConnect(stream));
     rig.frame(alice).await;
     // Counted from the first decoded frame: the start-up before the first
     // keyframe (slow on a loaded machine) is not loss.
-    let encoded_at_start = encoded_by(&rig.sim, alice);
+    let encoded_at_start = encoded_by(&rig.m.sim, alice);
     tokio::time::sleep(Duration::from_secs(30)).await;
     // Cut the stream off, then read both sides once mediad's counters settle.
-    rig.sim.stream().inject(Fault::Netem {
+    rig.m.sim.stream().inject(Fault::Netem {
         loss: 1.0,
         reorder: 0.0,
         duplicate: 0.0,
         seed: 1,
     });
-    let encoded = encoded_by(&rig.sim, alice);
+    let encoded = encoded_by(&rig.m.sim, alice);
     let mut last = None;
     let decoded = rig
         .until("settled stats", |m| match m {
@@ -285,16 +266,16 @@ async fn ten_percent_loss_with_reordering_still_decodes_95_percent() {
         "decoded {decoded} of {encoded} frames ({:.1} %)",
         ratio * 100.0
     );
-    rig.sim.shutdown().await;
+    rig.m.sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webcam_frames_arrive_on_the_voice_slot() {
     let mut rig = Rig::start("webcam-only").await;
-    let voice = rig.user.join_voice().await;
+    let voice = rig.m.user.join_voice().await;
     // Alice has her camera on; nobody streams.
-    assert!(rig.user.streaming.is_empty());
-    rig.send(ControlMsg::VoiceConnect(voice));
+    assert!(rig.m.user.streaming.is_empty());
+    rig.m.send(ControlMsg::VoiceConnect(voice));
     let alice = rig
         .until("alice's video state", |m| match m {
             MediadMsg::UserVideoState(v) => Some(v.user_id.0),
@@ -303,7 +284,7 @@ async fn webcam_frames_arrive_on_the_voice_slot() {
         .await;
     let mut sub = subscription(alice, 5.0);
     sub.stream_type = Some(StreamType::Camera);
-    rig.send(ControlMsg::SubscribeUserVideo(sub));
+    rig.m.send(ControlMsg::SubscribeUserVideo(sub));
     let f = rig.frame(alice).await;
     assert_eq!(f.stream_type, Some(StreamType::Camera));
     assert_eq!((f.width, f.height), (640, 360));
@@ -324,8 +305,8 @@ async fn webcam_frames_arrive_on_the_voice_slot() {
             _ => None,
         })
         .await;
-    assert_ne!(bob, rig.user.user_id);
-    rig.sim.shutdown().await;
+    assert_ne!(bob, rig.m.user.user_id);
+    rig.m.sim.shutdown().await;
 }
 
 /// A 640x360 test picture: a checkerboard with `cell`-pixel squares.
@@ -352,23 +333,24 @@ fn picture(cell: usize) -> Vec<u8> {
 async fn published_frames_reach_the_sim_as_pictures_close_to_the_input() {
     let mut rig = Rig::start("demo").await;
     rig.join_voice().await;
-    let publish = rig.user.go_live().await;
+    let publish = rig.m.user.go_live().await;
     let room = publish.server_id;
-    rig.send(ControlMsg::StreamPublishConnect(publish));
+    rig.m.send(ControlMsg::StreamPublishConnect(publish));
     rig.status(TransportRole::StreamPublish, TransportStatus::Ready)
         .await;
     let input = picture(80);
     for n in 0..20u64 {
-        rig.send(ControlMsg::StreamPublishFrame(PublishFrame {
+        rig.m.send(ControlMsg::StreamPublishFrame(PublishFrame {
             format: PublishFormat::Jpeg,
             data: input.clone(),
             capture_time_us: n * 100_000,
         }));
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let me = rig.user.user_id;
+    let me = rig.m.user.user_id;
     let frames = wait_for(T, "published frames in the sim", || {
         let f = rig
+            .m
             .sim
             .stream()
             .published_frames(sim_media_server::RoomId(room), me);
@@ -392,7 +374,7 @@ async fn published_frames_reach_the_sim_as_pictures_close_to_the_input() {
     );
     // Idle: the last picture is repeated about once a second.
     // Pause: nothing more is published at all.
-    rig.send(ControlMsg::StreamPublishPause);
+    rig.m.send(ControlMsg::StreamPublishPause);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let published = |sim: &SimHandle| -> u64 {
         sim.stream()
@@ -403,10 +385,10 @@ async fn published_frames_reach_the_sim_as_pictures_close_to_the_input() {
             .map(|s| s.published_frames)
             .sum()
     };
-    let before = published(&rig.sim);
+    let before = published(&rig.m.sim);
     assert!(before > 0);
     for _ in 0..5 {
-        rig.send(ControlMsg::StreamPublishFrame(PublishFrame {
+        rig.m.send(ControlMsg::StreamPublishFrame(PublishFrame {
             format: PublishFormat::Jpeg,
             data: input.clone(),
             capture_time_us: 0,
@@ -414,9 +396,9 @@ async fn published_frames_reach_the_sim_as_pictures_close_to_the_input() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let after = published(&rig.sim);
+    let after = published(&rig.m.sim);
     assert_eq!(before, after, "paused: no frames published");
-    rig.sim.shutdown().await;
+    rig.m.sim.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -424,19 +406,20 @@ async fn dave_encrypted_go_live_video_decodes() {
     // The `dave` scenario: the sim's media servers run DAVE (its own
     // external sender on openmls), and Alice's client encrypts with davey.
     let mut rig = Rig::start("dave").await;
-    let alice = *rig.user.streaming.first().expect("alice is live");
+    let alice = *rig.m.user.streaming.first().expect("alice is live");
     rig.join_voice().await;
     rig.status(TransportRole::Voice, TransportStatus::Ready)
         .await;
-    let stream = rig.user.watch(alice).await;
+    let stream = rig.m.user.watch(alice).await;
     let rtc = stream.server_id;
-    rig.send(ControlMsg::SubscribeUserVideo(subscription(alice, 5.0)));
-    rig.send(ControlMsg::StreamWatchConnect(stream));
+    rig.m
+        .send(ControlMsg::SubscribeUserVideo(subscription(alice, 5.0)));
+    rig.m.send(ControlMsg::StreamWatchConnect(stream));
     // Wait until the sim reports our stream session in the MLS group and
     // Alice sending DAVE-encrypted frames, then for frames decoded after it.
-    let me = rig.user.user_id;
+    let me = rig.m.user.user_id;
     wait_for(T, "mediad in the stream's MLS group", || {
-        let r = rig.sim.stream().report();
+        let r = rig.m.sim.stream().report();
         let in_group = r.sessions.iter().any(|s| {
             s.user_id == me
                 && s.room == sim_media_server::RoomId(rtc)
@@ -451,7 +434,7 @@ async fn dave_encrypted_go_live_video_decodes() {
         async move { (in_group && encrypting).then_some(()) }
     })
     .await;
-    let encrypted_before = encrypted_frames(&rig.sim, alice);
+    let encrypted_before = encrypted_frames(&rig.m.sim, alice);
     // Frames completed from now on were sent encrypted: an undecryptable
     // frame is skipped by the worker, never emitted.
     let since_us = std::time::SystemTime::now()
@@ -468,10 +451,11 @@ async fn dave_encrypted_go_live_video_decodes() {
         }
     }
     assert!(
-        encrypted_frames(&rig.sim, alice) > encrypted_before,
+        encrypted_frames(&rig.m.sim, alice) > encrypted_before,
         "alice kept encrypting"
     );
     let group = rig
+        .m
         .sim
         .stream()
         .report()
@@ -480,7 +464,7 @@ async fn dave_encrypted_go_live_video_decodes() {
         .find(|s| s.user_id == me && s.room == sim_media_server::RoomId(rtc))
         .and_then(|s| s.dave_group_id);
     assert_eq!(group, Some(rtc - 1), "stream group id is rtc_server_id - 1");
-    rig.sim.shutdown().await;
+    rig.m.sim.shutdown().await;
 }
 
 fn encrypted_frames(sim: &SimHandle, user: u64) -> u64 {
@@ -506,18 +490,18 @@ fn encrypted_frames(sim: &SimHandle, user: u64) -> u64 {
 async fn published_video_lost_on_the_way_is_repaired_by_rtx() {
     let mut rig = Rig::start("demo").await;
     rig.join_voice().await;
-    let publish = rig.user.go_live().await;
+    let publish = rig.m.user.go_live().await;
     let room = sim_media_server::RoomId(publish.server_id);
-    rig.send(ControlMsg::StreamPublishConnect(publish));
+    rig.m.send(ControlMsg::StreamPublishConnect(publish));
     rig.status(TransportRole::StreamPublish, TransportStatus::Ready)
         .await;
-    rig.sim.stream().inject(Fault::Netem {
+    rig.m.sim.stream().inject(Fault::Netem {
         loss: 0.05,
         reorder: 0.0,
         duplicate: 0.0,
         seed: 3,
     });
-    let me = rig.user.user_id;
+    let me = rig.m.user.user_id;
     let report = |sim: &SimHandle| {
         sim.stream()
             .report()
@@ -529,7 +513,7 @@ async fn published_video_lost_on_the_way_is_repaired_by_rtx() {
     // than one sender-report interval.
     let pictures = [picture(80), picture(20)];
     for n in 0..70u64 {
-        rig.send(ControlMsg::StreamPublishFrame(PublishFrame {
+        rig.m.send(ControlMsg::StreamPublishFrame(PublishFrame {
             format: PublishFormat::Jpeg,
             data: pictures[(n % 2) as usize].clone(),
             capture_time_us: n * 100_000,
@@ -537,7 +521,7 @@ async fn published_video_lost_on_the_way_is_repaired_by_rtx() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let r = wait_for(T, "RTX repairs and a sender report", || {
-        let r = report(&rig.sim);
+        let r = report(&rig.m.sim);
         async move { r.filter(|r| r.publish_rtx_repaired > 0 && r.sender_reports_received > 0) }
     })
     .await;
@@ -557,7 +541,7 @@ async fn published_video_lost_on_the_way_is_repaired_by_rtx() {
         "every published video packet carries playout-delay"
     );
     assert!(r.published_frames > 0);
-    rig.sim.shutdown().await;
+    rig.m.sim.shutdown().await;
 }
 
 /// Our session's report on a sim media server.
@@ -582,18 +566,19 @@ fn my_session(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vp8_go_live_is_decoded() {
     let mut rig = Rig::start("vp8-streamer").await;
-    let alice = *rig.user.streaming.first().expect("alice is live");
+    let alice = *rig.m.user.streaming.first().expect("alice is live");
     rig.join_voice().await;
-    let stream = rig.user.watch(alice).await;
-    rig.send(ControlMsg::SubscribeUserVideo(subscription(alice, 5.0)));
-    rig.send(ControlMsg::StreamWatchConnect(stream));
+    let stream = rig.m.user.watch(alice).await;
+    rig.m
+        .send(ControlMsg::SubscribeUserVideo(subscription(alice, 5.0)));
+    rig.m.send(ControlMsg::StreamWatchConnect(stream));
     for _ in 0..3 {
         let f = rig.frame(alice).await;
         assert_eq!(&f.jpeg[..2], &[0xFF, 0xD8]);
         assert_eq!((f.width, f.height), (640, 360));
     }
-    let me = rig.user.user_id;
-    let sent = my_session(rig.sim.stream(), me).expect("our stream session");
+    let me = rig.m.user.user_id;
+    let sent = my_session(rig.m.sim.stream(), me).expect("our stream session");
     let (h264, vp8) = sent
         .video_frames_sent
         .values()
@@ -602,7 +587,7 @@ async fn vp8_go_live_is_decoded() {
         vp8 > 0 && h264 == 0,
         "the sim sent VP8 only: {h264} H264, {vp8} VP8"
     );
-    rig.sim.shutdown().await;
+    rig.m.sim.shutdown().await;
 }
 
 /// Issue 15 item 2: a camera that switches between H264 and VP8 on one
@@ -624,15 +609,15 @@ async fn camera_switching_codec_keeps_producing_frames() {
         .await;
     let mut sub = subscription(carol, 5.0);
     sub.stream_type = Some(StreamType::Camera);
-    rig.send(ControlMsg::SubscribeUserVideo(sub));
-    let me = rig.user.user_id;
+    rig.m.send(ControlMsg::SubscribeUserVideo(sub));
+    let me = rig.m.user.user_id;
     let counts = |sim: &SimHandle, ssrc: Ssrc| {
         my_session(sim.voice(), me)
             .and_then(|s| s.video_frames_sent.get(&ssrc.0).copied())
             .map_or((0, 0), |c| (c.h264, c.vp8))
     };
     let first = rig.frame(carol).await;
-    let mut last = counts(&rig.sim, first.ssrc);
+    let mut last = counts(&rig.m.sim, first.ssrc);
     // Runs of frames classified by codec: ("H264" | "VP8", length).
     let mut runs: Vec<(&str, u32)> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(45);
@@ -648,7 +633,7 @@ async fn camera_switching_codec_keeps_producing_frames() {
         let f = rig.frame(carol).await;
         assert_eq!(f.ssrc, first.ssrc, "one SSRC across codecs");
         assert_eq!((f.width, f.height), (640, 360));
-        let now = counts(&rig.sim, f.ssrc);
+        let now = counts(&rig.m.sim, f.ssrc);
         let codec = match (now.0 > last.0, now.1 > last.1) {
             (true, false) => Some("H264"),
             (false, true) => Some("VP8"),
@@ -662,7 +647,7 @@ async fn camera_switching_codec_keeps_producing_frames() {
         }
     }
     eprintln!("camera codec runs (frames): {runs:?}");
-    rig.sim.shutdown().await;
+    rig.m.sim.shutdown().await;
 }
 
 /// Issue 15 item 4: with a two-layer Go Live (`demo`: Alice's 1280x720 at
@@ -677,13 +662,15 @@ async fn camera_switching_codec_keeps_producing_frames() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn go_live_watch_takes_the_smallest_layer_covering_the_output() {
     let mut rig = Rig::start("demo").await;
-    let alice = *rig.user.streaming.first().expect("alice is live");
+    let alice = *rig.m.user.streaming.first().expect("alice is live");
     rig.join_voice().await;
-    let stream = rig.user.watch(alice).await;
-    rig.send(ControlMsg::SubscribeUserVideo(subscription(alice, 5.0)));
-    rig.send(ControlMsg::StreamWatchConnect(stream));
+    let stream = rig.m.user.watch(alice).await;
+    rig.m
+        .send(ControlMsg::SubscribeUserVideo(subscription(alice, 5.0)));
+    rig.m.send(ControlMsg::StreamWatchConnect(stream));
     let first = rig.frame(alice).await;
     let layers = rig
+        .m
         .sim
         .stream()
         .report()
@@ -702,9 +689,9 @@ async fn go_live_watch_takes_the_smallest_layer_covering_the_output() {
     };
     let (big, small) = (ssrc_of(1280, 720), ssrc_of(640, 360));
     assert_ne!(big, small);
-    let me = rig.user.user_id;
+    let me = rig.m.user.user_id;
     let session = wait_for(T, "only the small layer forwarded", || {
-        let s = my_session(rig.sim.stream(), me);
+        let s = my_session(rig.m.sim.stream(), me);
         async move { s.filter(|s| s.forwarded_video.get(&alice) == Some(&vec![small])) }
     })
     .await;
@@ -721,5 +708,5 @@ async fn go_live_watch_takes_the_smallest_layer_covering_the_output() {
         assert_eq!(f.ssrc, Ssrc(small), "frames come from the 640x360 layer");
         assert_eq!((f.width, f.height), (640, 360));
     }
-    rig.sim.shutdown().await;
+    rig.m.sim.shutdown().await;
 }

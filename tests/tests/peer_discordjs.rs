@@ -31,9 +31,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use e2e::gateway_client::{AGENT_TOKEN, SimUser};
+use e2e::gateway_client::SimUser;
 use e2e::peer::NodePeer;
-use e2e::sim_mediad::{SimMediad, T, drain, lock, wait_voice_ready};
+use e2e::sim_mediad::{
+    SimMediad, T, agent_user, drain, hand_voice_to_mediad, lock, tone_chunks, wait_voice_ready,
+};
 use e2e::*;
 use ipc_schema::*;
 use serde_json::json;
@@ -139,12 +141,9 @@ async fn run(first: First) {
     let (carol, bob) = (user_id("carol"), user_id("bob"));
 
     // mediad joins as the agent.
-    let mut agent = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
+    let mut agent = agent_user(&sim).await;
     let join_mediad = async |agent: &mut SimUser| {
-        let voice = agent.join_voice().await;
-        conn.sender
-            .send(ControlMsg::VoiceConnect(voice))
-            .expect("send to mediad");
+        hand_voice_to_mediad(agent, &conn.sender).await;
         wait_voice_ready(&from_mediad).await;
     };
     if first == First::Mediad {
@@ -301,24 +300,8 @@ async fn run(first: First) {
 
 /// 100 ms chunks of a 440 Hz tone (amplitude 8000, RMS ≈ 0.17 of full
 /// scale), 48 kHz mono s16le, as control streams an utterance.
-fn tone_chunks(id: u64, ms: usize) -> Vec<ControlMsg> {
-    let samples: Vec<i16> = (0..ms * 48)
-        .map(|i| ((i as f64 * 440.0 * std::f64::consts::TAU / 48_000.0).sin() * 8000.0) as i16)
-        .collect();
-    let chunks: Vec<&[i16]> = samples.chunks(4800).collect();
-    let n = chunks.len();
-    chunks
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| {
-            ControlMsg::VoicePlay(VoicePlayChunk {
-                id: UtteranceId(id),
-                seq: i as u32,
-                pcm: c.iter().flat_map(|s| s.to_le_bytes()).collect(),
-                last: i + 1 == n,
-            })
-        })
-        .collect()
+fn tone(id: u64, ms: usize) -> Vec<ControlMsg> {
+    tone_chunks(id, ms, 440.0, 8000.0)
 }
 
 fn playback(log: &Mutex<Vec<MediadMsg>>, id: u64) -> Vec<PlaybackEvent> {
@@ -329,6 +312,24 @@ fn playback(log: &Mutex<Vec<MediadMsg>>, id: u64) -> Vec<PlaybackEvent> {
             _ => None,
         })
         .collect()
+}
+
+/// Utterance `id`'s playback events once one of them is `state` (waited
+/// for with [`wait_peer`]).
+async fn wait_playback(
+    peer: &NodePeer,
+    mediad: &Daemon,
+    log: &Mutex<Vec<MediadMsg>>,
+    id: u64,
+    state: PlaybackState,
+) -> Vec<PlaybackEvent> {
+    let what = format!("playback {id} {state:?}");
+    wait_peer(peer, mediad, &what, || {
+        let ev = playback(log, id);
+        let hit = ev.iter().any(|e| e.state == state);
+        async move { hit.then_some(ev) }
+    })
+    .await
 }
 
 /// Issue 17 §1's independent witness: mediad speaks (an utterance streamed
@@ -351,11 +352,8 @@ async fn discordjs_decodes_what_the_agent_says() {
     let from_mediad = drain(conn.receiver);
     let (carol, agent_id) = (user_id("carol"), user_id("agent"));
 
-    let mut agent = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
-    let voice = agent.join_voice().await;
-    conn.sender
-        .send(ControlMsg::VoiceConnect(voice))
-        .expect("send to mediad");
+    let mut agent = agent_user(&sim).await;
+    hand_voice_to_mediad(&mut agent, &conn.sender).await;
     wait_voice_ready(&from_mediad).await;
 
     let mut carol_gw = SimUser::connect(&sim.gateway_url(), CAROL_TOKEN, sim.ca_pem()).await;
@@ -394,18 +392,10 @@ async fn discordjs_decodes_what_the_agent_says() {
 
     // 1. Two seconds of speech.
     let sent_at = std::time::Instant::now();
-    for m in tone_chunks(1, 2000) {
+    for m in tone(1, 2000) {
         conn.sender.send(m).expect("send chunk");
     }
-    let events = wait_peer(&peer, &mediad, "playback finished", || {
-        let ev = playback(&from_mediad, 1);
-        async move {
-            ev.iter()
-                .any(|e| e.state == PlaybackState::Finished)
-                .then_some(ev)
-        }
-    })
-    .await;
+    let events = wait_playback(&peer, &mediad, &from_mediad, 1, PlaybackState::Finished).await;
     let took = sent_at.elapsed();
     let states: Vec<_> = events.iter().map(|e| e.state.clone()).collect();
     assert_eq!(
@@ -454,22 +444,14 @@ async fn discordjs_decodes_what_the_agent_says() {
         .last()
         .and_then(|d| d["frames"].as_u64())
         .unwrap_or(0);
-    for m in tone_chunks(2, 3000) {
+    for m in tone(2, 3000) {
         conn.sender.send(m).expect("send chunk");
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     conn.sender
         .send(ControlMsg::VoiceCancel { id: UtteranceId(2) })
         .expect("send cancel");
-    let ev = wait_peer(&peer, &mediad, "playback cancelled", || {
-        let ev = playback(&from_mediad, 2);
-        async move {
-            ev.iter()
-                .any(|e| e.state == PlaybackState::Cancelled)
-                .then_some(ev)
-        }
-    })
-    .await;
+    let ev = wait_playback(&peer, &mediad, &from_mediad, 2, PlaybackState::Cancelled).await;
     let cancelled = ev.last().expect("event");
     assert!(
         (300..=900).contains(&cancelled.played_ms),
@@ -500,7 +482,7 @@ async fn discordjs_decodes_what_the_agent_says() {
         }))
         .expect("send");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    for m in tone_chunks(3, 200) {
+    for m in tone(3, 200) {
         conn.sender.send(m).expect("send chunk");
     }
     let ev = wait_peer(&peer, &mediad, "playback refused", || {
@@ -625,11 +607,8 @@ async fn mediad_hears_what_discordjs_says() {
     } = SimMediad::start_in(dir, "dave").await;
     let from_mediad = drain(conn.receiver);
     let carol = user_id("carol");
-    let mut agent = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
-    let voice = agent.join_voice().await;
-    conn.sender
-        .send(ControlMsg::VoiceConnect(voice))
-        .expect("send to mediad");
+    let mut agent = agent_user(&sim).await;
+    hand_voice_to_mediad(&mut agent, &conn.sender).await;
     let mut carol_gw = SimUser::connect(&sim.gateway_url(), CAROL_TOKEN, sim.ca_pem()).await;
     let grant = carol_gw.join_voice().await;
     let cfg = json!({

@@ -8,51 +8,18 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::gateway_client::{AGENT_TOKEN, SimUser};
-use e2e::sim_mediad::{SimMediad, T};
-use e2e::*;
-use ipc_conn::Connection;
+use e2e::sim_mediad::{AgentMediad, T, hand_voice_to_mediad, tone_chunks};
 use ipc_schema::*;
-use sim_gateway::SimHandle;
 
 struct Rig {
-    _dir: tempfile::TempDir,
-    _mediad: Daemon,
-    sim: SimHandle,
-    conn: Connection<ControlMsg, MediadMsg>,
-    user: SimUser,
+    m: AgentMediad,
 }
 
 impl Rig {
-    async fn start(scenario: &str) -> Self {
-        let SimMediad {
-            dir,
-            mediad,
-            sim,
-            conn,
-        } = SimMediad::start(scenario).await;
-        let user = SimUser::connect(&sim.gateway_url(), AGENT_TOKEN, sim.ca_pem()).await;
-        Self {
-            _dir: dir,
-            _mediad: mediad,
-            sim,
-            conn,
-            user,
-        }
-    }
-
-    fn send(&self, msg: ControlMsg) {
-        self.conn.sender.send(msg).expect("send to mediad");
-    }
-
     async fn until<R>(&mut self, what: &str, mut pred: impl FnMut(&MediadMsg) -> Option<R>) -> R {
         let deadline = tokio::time::Instant::now() + T;
         loop {
-            let msg = tokio::time::timeout_at(deadline, self.conn.receiver.recv())
-                .await
-                .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
-                .expect("mediad connection open")
-                .expect("mediad message decodes");
+            let msg = self.m.recv_before(deadline, || what.to_owned()).await;
             if let Some(r) = pred(&msg) {
                 return r;
             }
@@ -68,8 +35,9 @@ impl Rig {
     }
 
     fn agent_session(&self) -> sim_media_server::SessionReport {
-        let me = self.user.user_id;
-        self.sim
+        let me = self.m.user.user_id;
+        self.m
+            .sim
             .voice()
             .report()
             .sessions
@@ -81,30 +49,16 @@ impl Rig {
 
 /// 100 ms chunks of a 300 Hz tone, 48 kHz mono s16le.
 fn chunks(id: u64, ms: usize) -> Vec<ControlMsg> {
-    let samples: Vec<i16> = (0..ms * 48)
-        .map(|i| ((i as f64 * 300.0 * std::f64::consts::TAU / 48_000.0).sin() * 6000.0) as i16)
-        .collect();
-    let parts: Vec<&[i16]> = samples.chunks(4800).collect();
-    let n = parts.len();
-    parts
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| {
-            ControlMsg::VoicePlay(VoicePlayChunk {
-                id: UtteranceId(id),
-                seq: i as u32,
-                pcm: c.iter().flat_map(|s| s.to_le_bytes()).collect(),
-                last: i + 1 == n,
-            })
-        })
-        .collect()
+    tone_chunks(id, ms, 300.0, 6000.0)
 }
 
 async fn speaks_paced_and_stops_on_cancel(scenario: &str) {
-    let mut rig = Rig::start(scenario).await;
+    let mut rig = Rig {
+        m: AgentMediad::start(scenario).await,
+    };
     // No voice connection yet: refused with a reason, once per utterance.
     for m in chunks(1, 300) {
-        rig.send(m);
+        rig.m.send(m);
     }
     let refused = rig.playback(1, |_| true).await;
     assert_eq!(
@@ -112,8 +66,7 @@ async fn speaks_paced_and_stops_on_cancel(scenario: &str) {
         PlaybackState::Failed("no voice connection".into())
     );
 
-    let voice = rig.user.join_voice().await;
-    rig.send(ControlMsg::VoiceConnect(voice));
+    hand_voice_to_mediad(&mut rig.m.user, &rig.m.conn.sender).await;
     rig.until("voice ready", |m| match m {
         MediadMsg::TransportState(s)
             if s.role == TransportRole::Voice && s.status == TransportStatus::Ready =>
@@ -130,7 +83,7 @@ async fn speaks_paced_and_stops_on_cancel(scenario: &str) {
     // 1. One second of audio.
     let t0 = Instant::now();
     for m in chunks(2, 1000) {
-        rig.send(m);
+        rig.m.send(m);
     }
     rig.playback(2, |s| *s == PlaybackState::Started).await;
     let to_first = t0.elapsed();
@@ -156,12 +109,12 @@ async fn speaks_paced_and_stops_on_cancel(scenario: &str) {
 
     // 2. Barge-in: 3 s cancelled after 300 ms.
     for m in chunks(3, 3000) {
-        rig.send(m);
+        rig.m.send(m);
     }
     rig.playback(3, |s| *s == PlaybackState::Started).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let c0 = Instant::now();
-    rig.send(ControlMsg::VoiceCancel { id: UtteranceId(3) });
+    rig.m.send(ControlMsg::VoiceCancel { id: UtteranceId(3) });
     let cancelled = rig.playback(3, |s| *s != PlaybackState::Started).await;
     let to_cancel = c0.elapsed();
     assert_eq!(cancelled.state, PlaybackState::Cancelled);
