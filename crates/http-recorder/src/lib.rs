@@ -2,7 +2,7 @@
 //! answers with scripted replies, so the provider clients (`llm`, `speech`,
 //! `provider-http`) are tested against real HTTP without leaving 127.0.0.1.
 //!
-//! ```ignore
+//! ```text
 //! let server = Server::start(vec![Reply::json(429, "{}"), Reply::json(200, OK)]).await;
 //! // … point a client at server.url() …
 //! assert_eq!(server.seen()[0].header("authorization"), Some("Bearer k"));
