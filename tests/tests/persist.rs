@@ -276,11 +276,7 @@ async fn a_watch_recap_is_saved_when_the_watch_ends() {
     s.restart_control().await;
     let (_, v) = admin(&s, "GET", "/api/voice/recaps", None).await;
     assert_eq!(v["recaps"][0]["summary"], json!(text), "{v}");
-    assert_eq!(
-        v["recaps"][0]["targetId"],
-        json!(ALICE),
-        "{v}"
-    );
+    assert_eq!(v["recaps"][0]["targetId"], json!(ALICE), "{v}");
     s.sim.shutdown().await;
 }
 
