@@ -39,7 +39,7 @@ use crate::sink::{Layer, UserWants, choose_layer, layers_of, sink_wants};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlannedWorker {
     /// Whose video it decodes.
-    pub user_id: u64,
+    pub user_id: UserId,
     /// The chosen layer's media SSRC (the worker's key).
     pub ssrc: u32,
     /// The chosen layer's RTX SSRC.
@@ -96,12 +96,12 @@ pub enum Route {
 pub struct ReceivePlan {
     role: TransportRole,
     /// The streamer on a stream_watch slot: nobody else is received there.
-    watched_user: Option<u64>,
+    watched_user: Option<UserId>,
     /// The Opus payload type on the voice connection.
     audio_payload_type: Option<u8>,
     subscriptions: Vec<VideoSubscription>,
     /// Announced active layers per user.
-    users: BTreeMap<u64, Vec<Layer>>,
+    users: BTreeMap<UserId, Vec<Layer>>,
     /// Session Description received: SSRCs and keys are known.
     media_ready: bool,
     /// The workers asked for (and not reported failed), by media SSRC.
@@ -114,7 +114,7 @@ impl ReceivePlan {
     /// the slot hears audio.
     pub fn new(
         role: TransportRole,
-        watched_user: Option<u64>,
+        watched_user: Option<UserId>,
         audio_payload_type: Option<u8>,
         subscriptions: Vec<VideoSubscription>,
     ) -> Self {
@@ -168,7 +168,7 @@ impl ReceivePlan {
     /// Op 12 from a user: their layers changed (none left: their video
     /// ended).
     pub fn on_video(&mut self, v: &Video) -> Vec<Action> {
-        let Some(user) = v.user_id.map(|u| u.0) else {
+        let Some(user) = v.user_id else {
             return Vec::new();
         };
         let layers = layers_of(v);
@@ -179,7 +179,7 @@ impl ReceivePlan {
         self.users.insert(user, layers);
         let chosen = self.chosen_layer(user);
         let state = UserVideoState {
-            user_id: UserId(user),
+            user_id: user,
             role: self.role,
             audio_ssrc: v.audio_ssrc.filter(|s| *s != 0).map(Ssrc),
             video_ssrc: chosen.map(|l| Ssrc(l.ssrc)),
@@ -211,7 +211,7 @@ impl ReceivePlan {
     }
 
     /// A user left the connection, or announced no video.
-    pub fn user_gone(&mut self, user: u64) -> Vec<Action> {
+    pub fn user_gone(&mut self, user: UserId) -> Vec<Action> {
         let chosen = self.chosen_layer(user);
         if self.users.remove(&user).is_none() {
             return Vec::new();
@@ -225,7 +225,7 @@ impl ReceivePlan {
             keep
         });
         out.push(Action::UserVideoEnd {
-            user_id: UserId(user),
+            user_id: user,
             ssrc: chosen.map(|l| Ssrc(l.ssrc)),
         });
         out.extend(self.sink_wants());
@@ -253,26 +253,26 @@ impl ReceivePlan {
     }
 
     /// The subscription that applies to `user` on this slot.
-    fn subscription(&self, user: u64) -> Option<&VideoSubscription> {
+    fn subscription(&self, user: UserId) -> Option<&VideoSubscription> {
         let wanted = self.stream_type();
         if self.watched_user.is_some_and(|w| w != user) {
             return None;
         }
         self.subscriptions
             .iter()
-            .find(|s| s.user_id.0 == user && s.stream_type.is_none_or(|t| t == wanted))
+            .find(|s| s.user_id == user && s.stream_type.is_none_or(|t| t == wanted))
     }
 
     /// Output size limit of `user`'s subscription (the default box when
     /// not subscribed).
-    fn max_pixels(&self, user: u64) -> u32 {
+    fn max_pixels(&self, user: UserId) -> u32 {
         self.subscription(user)
             .map_or(PipelineSettings::default(), settings_of)
             .max_pixels
     }
 
     /// The layer of `user` to receive.
-    fn chosen_layer(&self, user: u64) -> Option<Layer> {
+    fn chosen_layer(&self, user: UserId) -> Option<Layer> {
         choose_layer(self.users.get(&user)?, self.max_pixels(user))
     }
 

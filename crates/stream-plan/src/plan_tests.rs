@@ -48,7 +48,7 @@ fn starts(actions: &[Action]) -> Vec<(u64, u32)> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::StartWorker(w) => Some((w.user_id, w.ssrc)),
+            Action::StartWorker(w) => Some((w.user_id.get(), w.ssrc)),
             _ => None,
         })
         .collect()
@@ -160,7 +160,7 @@ fn unsubscribing_and_leaving_stop_the_worker() {
         (w.streams.get(&10), w.streams.get(&30)),
         (Some(&0), Some(&100))
     );
-    let a = plan.user_gone(8);
+    let a = plan.user_gone(UserId(8));
     assert_eq!(stops(&a), vec![30]);
     assert!(a.contains(&Action::UserVideoEnd {
         user_id: UserId(8),
@@ -173,7 +173,7 @@ fn unsubscribing_and_leaving_stop_the_worker() {
         ssrc: Some(Ssrc(10)),
     }));
     // A user we never saw: nothing to do.
-    assert!(plan.user_gone(99).is_empty());
+    assert!(plan.user_gone(UserId(99)).is_empty());
     assert!(wants(&plan.resumed()).is_some_and(|w| w.streams.is_empty()));
 }
 
@@ -181,7 +181,7 @@ fn unsubscribing_and_leaving_stop_the_worker() {
 fn stream_watch_receives_only_the_streamer_and_only_screens() {
     let mut plan = ReceivePlan::new(
         TransportRole::StreamWatch,
-        Some(7),
+        Some(UserId(7)),
         None,
         vec![sub(7, Some(StreamType::Camera)), sub(8, None)],
     );
@@ -223,7 +223,7 @@ fn packets_route_by_payload_type_then_ssrc_then_rtx() {
     );
     assert_eq!(plan.route(101, 12), Route::Drop);
     // A stream slot has no audio type: Opus-numbered packets are video's.
-    let stream = ReceivePlan::new(TransportRole::StreamWatch, Some(7), None, vec![]);
+    let stream = ReceivePlan::new(TransportRole::StreamWatch, Some(UserId(7)), None, vec![]);
     assert_eq!(stream.route(OPUS, 5), Route::Drop);
 }
 

@@ -396,10 +396,10 @@ impl VoiceConnection {
             }
             VoiceMessage::Speaking(s) => {
                 if let Some(user) = s.user_id {
-                    self.speaking.map(s.ssrc, user.0);
+                    self.speaking.map(s.ssrc, user);
                 }
                 self.events.push_back(Event::Speaking {
-                    user_id: s.user_id.map(|u| u.0),
+                    user_id: s.user_id,
                     ssrc: s.ssrc,
                     speaking: s.speaking != SpeakingFlags::NONE,
                 });
@@ -408,15 +408,15 @@ impl VoiceConnection {
                 if let (Some(user), Some(audio)) = (v.user_id, v.audio_ssrc)
                     && audio != 0
                 {
-                    self.speaking.map(audio, user.0);
+                    self.speaking.map(audio, user);
                 }
                 self.events.push_back(Event::Video(v));
             }
-            VoiceMessage::ClientsConnect(c) => self.events.push_back(Event::ClientsConnect(
-                c.user_ids.iter().map(|u| u.0).collect(),
-            )),
+            VoiceMessage::ClientsConnect(c) => {
+                self.events.push_back(Event::ClientsConnect(c.user_ids));
+            }
             VoiceMessage::ClientDisconnect(d) => {
-                self.events.push_back(Event::ClientDisconnect(d.user_id.0));
+                self.events.push_back(Event::ClientDisconnect(d.user_id));
             }
             other => self.events.push_back(Event::Message(other)),
         }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use voice_crypto::CryptoMode;
-use voice_proto::{DaveBinary, StreamDescriptor, Video, VoiceMessage};
+use voice_proto::{DaveBinary, StreamDescriptor, UserId, Video, VoiceMessage};
 
 /// What happened on the sockets.
 #[derive(Debug)]
@@ -151,7 +151,7 @@ pub enum Event {
     /// A user's speaking state (from op 5 or audio arrival).
     Speaking {
         /// The user, if known.
-        user_id: Option<u64>,
+        user_id: Option<UserId>,
         /// Audio SSRC.
         ssrc: u32,
         /// Speaking now.
@@ -160,9 +160,9 @@ pub enum Event {
     /// Op 12: a user's video state.
     Video(Video),
     /// Op 11: users present/joining.
-    ClientsConnect(Vec<u64>),
+    ClientsConnect(Vec<UserId>),
     /// Op 13: a user left.
-    ClientDisconnect(u64),
+    ClientDisconnect(UserId),
     /// A binary DAVE message from the server.
     Dave(DaveBinary),
     /// Any other server message (DAVE JSON ops, op 15, ...).

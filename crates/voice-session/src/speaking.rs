@@ -3,11 +3,13 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use voice_proto::UserId;
+
 /// One change of a user's (or an SSRC's) speaking state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpeakingChange {
     /// The user, when the SSRC has been mapped (op 5 / op 12).
-    pub user_id: Option<u64>,
+    pub user_id: Option<UserId>,
     /// Audio SSRC.
     pub ssrc: u32,
     /// Speaking now.
@@ -20,7 +22,7 @@ pub struct SpeakingChange {
 #[derive(Debug, Clone)]
 pub struct SpeakingTracker {
     timeout: Duration,
-    users: BTreeMap<u32, u64>,
+    users: BTreeMap<u32, UserId>,
     last_audio: BTreeMap<u32, Instant>,
 }
 
@@ -38,14 +40,14 @@ impl SpeakingTracker {
     }
 
     /// Maps an audio SSRC to its user.
-    pub fn map(&mut self, ssrc: u32, user_id: u64) {
+    pub fn map(&mut self, ssrc: u32, user_id: UserId) {
         if self.users.len() < MAX_SSRCS || self.users.contains_key(&ssrc) {
             self.users.insert(ssrc, user_id);
         }
     }
 
     /// The user of an audio SSRC.
-    pub fn user(&self, ssrc: u32) -> Option<u64> {
+    pub fn user(&self, ssrc: u32) -> Option<UserId> {
         self.users.get(&ssrc).copied()
     }
 
@@ -102,10 +104,10 @@ mod tests {
     fn starts_on_speech_and_stops_after_silence() {
         let t0 = Instant::now();
         let mut s = SpeakingTracker::new(Duration::from_millis(400));
-        s.map(7, 42);
+        s.map(7, UserId(42));
         assert_eq!(s.on_audio(7, &[0xF8, 0xFF, 0xFE], t0), None, "DTX silence");
         let start = s.on_audio(7, &[1, 2, 3, 4], t0).expect("start");
-        assert_eq!((start.user_id, start.speaking), (Some(42), true));
+        assert_eq!((start.user_id, start.speaking), (Some(UserId(42)), true));
         assert_eq!(
             s.on_audio(7, &[1, 2, 3, 4], t0 + Duration::from_millis(20)),
             None
@@ -116,7 +118,7 @@ mod tests {
         assert_eq!(
             stop,
             vec![SpeakingChange {
-                user_id: Some(42),
+                user_id: Some(UserId(42)),
                 ssrc: 7,
                 speaking: false
             }]

@@ -566,7 +566,7 @@ fn speaking_from_op5_and_audio() {
     assert_eq!(
         h.events(),
         vec![Event::Speaking {
-            user_id: Some(9),
+            user_id: Some(UserId(9)),
             ssrc: 77,
             speaking: true
         }]
@@ -577,7 +577,7 @@ fn speaking_from_op5_and_audio() {
         h.events(),
         vec![
             Event::Speaking {
-                user_id: Some(9),
+                user_id: Some(UserId(9)),
                 ssrc: 77,
                 speaking: true
             },
@@ -593,10 +593,30 @@ fn speaking_from_op5_and_audio() {
     assert_eq!(
         ev,
         vec![Event::Speaking {
-            user_id: Some(9),
+            user_id: Some(UserId(9)),
             ssrc: 77,
             speaking: false
         }]
+    );
+}
+
+#[test]
+fn clients_connect_and_disconnect_carry_user_ids() {
+    let mut h = Harness::new(Role::Voice);
+    h.handshake();
+    h.events();
+    h.server_says(VoiceMessage::ClientsConnect(voice_proto::ClientsConnect {
+        user_ids: vec![UserId(5), UserId(u64::MAX)],
+    }));
+    h.server_says(VoiceMessage::ClientDisconnect(
+        voice_proto::ClientDisconnect { user_id: UserId(5) },
+    ));
+    assert_eq!(
+        h.events(),
+        vec![
+            Event::ClientsConnect(vec![UserId(5), UserId(u64::MAX)]),
+            Event::ClientDisconnect(UserId(5)),
+        ]
     );
 }
 

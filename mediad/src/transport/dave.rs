@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use dave_session::{DaveConfig, DaveSession, Decrypted, MediaCodec, Outgoing, SessionOutput};
-use voice_proto::{DaveBinary, InvalidCommitWelcome, TransitionReady, VoiceMessage};
+use voice_proto::{DaveBinary, InvalidCommitWelcome, TransitionReady, UserId, VoiceMessage};
 use voice_session::VoiceConnection;
 
 /// The session shared by a slot, its workers and its publisher.
@@ -15,9 +15,9 @@ use voice_session::VoiceConnection;
 pub(crate) struct SharedDave(Arc<Mutex<DaveSession>>);
 
 impl SharedDave {
-    pub(crate) fn new(user_id: u64, group_id: u64) -> Self {
+    pub(crate) fn new(user_id: UserId, group_id: u64) -> Self {
         Self(Arc::new(Mutex::new(DaveSession::new(
-            user_id,
+            user_id.get(),
             group_id,
             DaveConfig::default(),
         ))))
@@ -84,12 +84,13 @@ impl SharedDave {
         self.after(conn, "transition", r.map_err(|e| e.to_string()));
     }
 
-    pub(crate) fn clients_connect(&self, users: &[u64]) {
-        self.lock().on_clients_connect(users);
+    pub(crate) fn clients_connect(&self, users: &[UserId]) {
+        let users: Vec<u64> = users.iter().map(|u| u.get()).collect();
+        self.lock().on_clients_connect(&users);
     }
 
-    pub(crate) fn client_disconnect(&self, user: u64) {
-        self.lock().on_client_disconnect(user);
+    pub(crate) fn client_disconnect(&self, user: UserId) {
+        self.lock().on_client_disconnect(user.get());
     }
 
     /// Sends what the session asks for, in order.
@@ -126,11 +127,13 @@ impl SharedDave {
     /// Decrypts a whole received frame of `user` in place.
     pub(crate) fn decrypt(
         &self,
-        user: u64,
+        user: UserId,
         codec: MediaCodec,
         frame: &mut Vec<u8>,
     ) -> Result<(), String> {
-        let r = self.lock().decrypt(user, codec, frame, Instant::now());
+        let r = self
+            .lock()
+            .decrypt(user.get(), codec, frame, Instant::now());
         match r {
             Ok(Decrypted::Plain(b)) | Ok(Decrypted::Passthrough(b)) => {
                 *frame = b;

@@ -87,7 +87,7 @@ pub fn spawn_slot(
 ) -> SlotHandle {
     let (outbox, inbox, lanes) = super::lanes::slot_lanes(subscriptions.clone(), publish.paused);
     let (config, watched_user) = connection_config(role, params);
-    let dave = SharedDave::new(config.user_id.get(), dave_group_id(params));
+    let dave = SharedDave::new(config.user_id, dave_group_id(params));
     let payload_codecs = stream_plan::payload_codecs(&config.codecs);
     let audio = (role == TransportRole::Voice).then(|| {
         VoiceAudio::new(
@@ -163,7 +163,7 @@ fn dave_group_id(params: &TransportParams) -> u64 {
 fn connection_config(
     role: TransportRole,
     params: &TransportParams,
-) -> (ConnectionConfig, Option<u64>) {
+) -> (ConnectionConfig, Option<UserId>) {
     let (mut config, watched) = match params {
         TransportParams::Voice(v) => (
             ConnectionConfig::new(
@@ -185,7 +185,7 @@ fn connection_config(
                 s.session_id.clone(),
                 s.token.clone(),
             ),
-            (role == TransportRole::StreamWatch).then_some(s.streamer_id.0),
+            (role == TransportRole::StreamWatch).then_some(s.streamer_id),
         ),
     };
     config.nonce_seed = random_seed();
@@ -578,7 +578,7 @@ impl Slot {
                 }
                 if let Some(user) = user_id {
                     self.emit(TransportEvent::Speaking(Speaking {
-                        user_id: UserId(user),
+                        user_id: user,
                         ssrc: Some(Ssrc(ssrc)),
                         speaking,
                     }));
@@ -730,7 +730,7 @@ impl Slot {
                     };
                     match VideoWorker::spawn(spec, self.events.clone(), self.lanes.clone()) {
                         Ok(w) => {
-                            tracing::info!(role = %self.role, user = planned.user_id, ssrc = planned.ssrc, "video worker started");
+                            tracing::info!(role = %self.role, user = planned.user_id.get(), ssrc = planned.ssrc, "video worker started");
                             self.workers.insert(planned.ssrc, w);
                             // Start from a keyframe rather than wait for the next one.
                             let _ = self.conn.request_keyframe(planned.ssrc);

@@ -31,7 +31,7 @@ enum WorkerIn {
 pub(crate) struct WorkerSpec {
     pub role: TransportRole,
     pub generation: u64,
-    pub user_id: u64,
+    pub user_id: UserId,
     pub stream_type: StreamType,
     pub ssrc: u32,
     pub rtx_ssrc: Option<u32>,
@@ -139,7 +139,7 @@ fn wall_clock_us() -> u64 {
 /// decoding now (DAVE's clear ranges depend on it).
 struct DaveTransform {
     dave: super::dave::SharedDave,
-    user: u64,
+    user: UserId,
     codec: dave_session::MediaCodec,
 }
 
@@ -198,7 +198,7 @@ fn run(
                     frame_seq += 1;
                     let e = f.frame;
                     let frame = DecodedVideoFrame {
-                        user_id: UserId(spec.user_id),
+                        user_id: spec.user_id,
                         ssrc: Ssrc(spec.ssrc),
                         stream_type: Some(spec.stream_type),
                         width: e.width,

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use ipc_schema::{PlaybackEvent, PlaybackState, TransportRole, UtteranceId, VoicePlayChunk};
 use tokio::sync::mpsc;
-use voice_proto::{Speaking, SpeakingFlags, VoiceMessage};
+use voice_proto::{Speaking, SpeakingFlags, UserId, VoiceMessage};
 use voice_session::VoiceConnection;
 
 use super::dave::SharedDave;
@@ -31,7 +31,7 @@ pub(crate) struct VoiceAudio {
     dave: SharedDave,
     sender: Option<VoiceSender>,
     listener: Option<VoiceListener>,
-    users: BTreeMap<u32, u64>,
+    users: BTreeMap<u32, UserId>,
     /// Whether op 5 says we are speaking (re-sent on a new session).
     speaking: bool,
     /// Utterances already refused while not ready (one report each).
@@ -111,7 +111,7 @@ impl VoiceAudio {
     }
 
     /// A user's audio SSRC (op 5 or op 12).
-    pub(crate) fn map(&mut self, ssrc: u32, user: u64) {
+    pub(crate) fn map(&mut self, ssrc: u32, user: UserId) {
         if ssrc != 0 && (self.users.len() < MAX_USERS || self.users.contains_key(&ssrc)) {
             self.users.insert(ssrc, user);
         }
@@ -120,12 +120,12 @@ impl VoiceAudio {
     /// Op 12 names a user's audio SSRC.
     pub(crate) fn on_video(&mut self, v: &voice_proto::Video) {
         if let (Some(user), Some(audio)) = (v.user_id, v.audio_ssrc) {
-            self.map(audio, user.0);
+            self.map(audio, user);
         }
     }
 
     /// A user left: their streams end (a running utterance is finished).
-    pub(crate) fn user_gone(&mut self, user: u64) {
+    pub(crate) fn user_gone(&mut self, user: UserId) {
         let gone: Vec<u32> = self
             .users
             .iter()

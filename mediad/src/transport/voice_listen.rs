@@ -25,7 +25,7 @@ const QUEUE: usize = 512;
 
 enum ListenIn {
     Packet {
-        user: Option<u64>,
+        user: Option<UserId>,
         packet: Vec<u8>,
         at: Instant,
     },
@@ -66,7 +66,7 @@ impl VoiceListener {
     }
 
     /// One audio packet (plaintext RTP) of `user`, if known.
-    pub(crate) fn push(&self, user: Option<u64>, packet: Vec<u8>, at: Instant) {
+    pub(crate) fn push(&self, user: Option<UserId>, packet: Vec<u8>, at: Instant) {
         if self
             .tx
             .try_send(ListenIn::Packet { user, packet, at })
@@ -91,7 +91,7 @@ fn run(
     counters: Arc<ListenCounters>,
 ) {
     let mut listener = Listener::new(ListenerConfig::default());
-    let mut users: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut users: BTreeMap<u32, UserId> = BTreeMap::new();
     let emit = |event: TransportEvent| {
         let _ = events.blocking_send(TransportMsg {
             role,
@@ -157,9 +157,9 @@ fn run(
             };
             match h {
                 Heard::Speech { speaking, .. } => {
-                    tracing::debug!(user, ssrc, speaking, "voice activity");
+                    tracing::debug!(user = user.get(), ssrc, speaking, "voice activity");
                     emit(TransportEvent::UserSpeech(UserSpeech {
-                        user_id: UserId(user),
+                        user_id: user,
                         ssrc: Ssrc(ssrc),
                         speaking,
                     }));
@@ -167,9 +167,9 @@ fn run(
                 Heard::Utterance {
                     pcm, duration_ms, ..
                 } => {
-                    tracing::info!(user, ssrc, duration_ms, "utterance heard");
+                    tracing::info!(user = user.get(), ssrc, duration_ms, "utterance heard");
                     emit(TransportEvent::UserUtterance(UserUtterance {
-                        user_id: UserId(user),
+                        user_id: user,
                         pcm: samples_to_le(&pcm),
                         duration_ms,
                     }));
