@@ -67,14 +67,7 @@ pub(super) async fn screen_watch(
         Ok(w) => w,
         Err(r) => return r,
     };
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Body {
-        action: String,
-        #[serde(flatten)]
-        start: super::ids::StartBody,
-    }
-    let body: Body = match json_body(&body) {
+    let body: super::ids::ScreenWatchBody = match json_body(&body) {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -194,14 +187,22 @@ fn parse_id(s: &str, field: &str) -> Result<u64, Response> {
         .map_err(|_| error(StatusCode::BAD_REQUEST, &format!("{field}_invalid")))
 }
 
-#[derive(Deserialize)]
+/// The body of `PUT /api/media/voice`: a voice server to connect mediad
+/// to. Every field is required; ids are snowflakes as strings.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct VoiceBody {
+pub(super) struct VoiceBody {
+    /// The guild.
     guild_id: String,
+    /// The voice channel (also the DAVE group).
     channel_id: String,
+    /// Our own user.
     user_id: String,
+    /// The gateway's voice session id (a secret: never logged).
     session_id: String,
+    /// The voice server's host (not blank).
     endpoint: String,
+    /// The voice server's token (a secret: never logged).
     token: String,
 }
 
@@ -245,13 +246,23 @@ pub(super) async fn delete_voice(State(state): State<AppState>) -> Response {
     }
 }
 
-#[derive(Deserialize, Default)]
+/// The body of `PUT /api/media/subscriptions/{user_id}`: a JSON object
+/// with at least one of these keys and no other.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
-struct SubscriptionBody {
+pub(super) struct SubscriptionBody {
+    /// `screen`, or `camera` (also `video`); absent: any.
     stream_type: Option<String>,
+    /// Frames per second mediad forwards (default 2).
+    #[schema(default = 2.0)]
     max_fps: Option<f32>,
+    /// Stream quality asked of the sender (default 100).
+    #[schema(default = 100, maximum = 255)]
     quality: Option<u8>,
+    /// Resolution asked for, in pixels (absent: the sender's).
     preferred_pixel_count: Option<u32>,
+    /// JPEG quality of forwarded frames (default 75).
+    #[schema(default = 75, maximum = 255)]
     jpeg_quality: Option<u8>,
 }
 

@@ -29,24 +29,28 @@ fn optional(value: Option<&str>, field: &str) -> Result<Option<u64>, Response> {
     }
 }
 
-/// The body of `POST /api/voice/screen-watch` and
-/// `POST /api/voice/share-session`, as sent.
-#[derive(Debug, Default, serde::Deserialize)]
+/// The body of `POST /api/voice/screen-watch` (with `action`) and
+/// `POST /api/voice/share-session`, as sent. Ids are snowflakes as
+/// strings (surrounding blanks allowed); one that is not is a 400
+/// `<field>_invalid`.
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct StartBody {
-    /// Guild id (empty for a DM / group DM call, see `channel_id`).
+    /// Guild id (empty or absent for a DM / group DM call, see
+    /// `channelId`).
     #[serde(default)]
     pub guild_id: String,
-    /// The call's channel (the DM / group DM channel) when `guild_id` is
+    /// The call's channel (the DM / group DM channel) when `guildId` is
     /// empty. Ignored with a guild.
     #[serde(default)]
     pub channel_id: Option<String>,
-    /// Who asked.
+    /// Who asked (a user id; required, though a stop does not use it).
     pub requester_id: String,
     /// Whom to watch (display name, username, mention or id).
     #[serde(default)]
     pub target: Option<String>,
-    /// `"link"` skips native watching.
+    /// `"link"` skips native watching (`POST /api/voice/share-session`
+    /// always sets it).
     #[serde(default)]
     pub preferred_transport: Option<String>,
     /// Text channel for commentary and link offers.
@@ -79,11 +83,26 @@ impl StartBody {
     }
 }
 
+/// The body of `POST /api/voice/screen-watch`, as sent.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ScreenWatchBody {
+    /// `start` or `stop` (anything else is a 400). A stop needs no
+    /// target; without a guild or call it stops every watch.
+    pub action: String,
+    /// Where, who asked and whom to watch.
+    #[serde(flatten)]
+    pub start: StartBody,
+}
+
 /// The body of `POST /api/voice/go-live`, as sent.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct GoLiveBody {
+    /// `start`, `pause`, `resume` or `stop` (the watch manager answers
+    /// any other with `ok: false`).
     action: String,
+    /// The guild (a snowflake string; empty or absent: none).
     #[serde(default)]
     guild_id: String,
 }

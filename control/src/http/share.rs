@@ -62,16 +62,40 @@ pub(super) async fn stop_shares(
         Ok(w) => w,
         Err(r) => return r,
     };
-    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    let suffix = if v["all"].as_bool() == Some(true) {
-        None
-    } else {
-        match v["suffix"].as_str() {
-            Some(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-            _ => return error(StatusCode::BAD_REQUEST, "give \"suffix\" or \"all\": true"),
-        }
-    };
-    share_answer(w.share_stop_suffix(suffix).await)
+    match stop_target(&body) {
+        Ok(suffix) => share_answer(w.share_stop_suffix(suffix).await),
+        Err(r) => r,
+    }
+}
+
+/// What a stop body names ([`StopSharesBody`]'s keys): `None` for every
+/// link, else the suffix; neither (or not JSON) is the 400.
+#[allow(clippy::result_large_err)] // A ready `Response` as the error.
+fn stop_target(body: &[u8]) -> Result<Option<String>, Response> {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    if v["all"].as_bool() == Some(true) {
+        return Ok(None);
+    }
+    match v["suffix"].as_str() {
+        Some(s) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
+        _ => Err(error(
+            StatusCode::BAD_REQUEST,
+            "give \"suffix\" or \"all\": true",
+        )),
+    }
+}
+
+/// The body of `POST /api/voice/share-sessions/stop`, for the document
+/// only: the handler reads these two keys from the JSON value (anything
+/// else is ignored; neither usable is a 400).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // A schema only.
+pub(super) struct StopSharesBody {
+    /// The end of a link's token, as the listing shows it (trimmed; not
+    /// blank).
+    suffix: Option<String>,
+    /// `true` stops every link (wins over `suffix`).
+    all: Option<bool>,
 }
 
 /// A frame or stop answer with its status (the watch manager's, or
@@ -375,6 +399,37 @@ fn no_session_page() -> Response {
 #[cfg(test)]
 mod tests {
     use super::score;
+
+    /// A stop body is read by the two keys its schema names, and only by
+    /// them: `all: true` wins, a blank or missing suffix is the 400.
+    #[test]
+    fn a_stop_body_is_read_by_the_keys_its_schema_names() {
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_value(super::StopSharesBody::schema()).expect("schema");
+        let mut keys: Vec<&String> = schema["properties"]
+            .as_object()
+            .expect("props")
+            .keys()
+            .collect();
+        keys.sort();
+        assert_eq!(keys, ["all", "suffix"]);
+        let target = |b: &str| super::stop_target(b.as_bytes()).map_err(|r| r.status().as_u16());
+        assert_eq!(target(r#"{"suffix":" QrSt "}"#), Ok(Some("QrSt".into())));
+        assert_eq!(target(r#"{"all":true,"suffix":"x"}"#), Ok(None));
+        assert_eq!(
+            target(r#"{"all":false,"suffix":"x"}"#),
+            Ok(Some("x".into()))
+        );
+        for bad in [
+            r#"{}"#,
+            r#"{"suffix":"  "}"#,
+            r#"{"all":false}"#,
+            "not json",
+            r#"{"other":1}"#,
+        ] {
+            assert_eq!(target(bad), Err(400), "{bad}");
+        }
+    }
 
     /// Issue 16 §6: no target → the requester (it used to be left empty,
     /// so selection picked whoever was sharing); a given target is kept.
