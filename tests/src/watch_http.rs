@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-/// A 320×180 JPEG (quality 80) of a grey checkerboard with `cell`-pixel squares.
-pub fn jpeg_frame(cell: usize) -> Vec<u8> {
-    let (w, h) = (320, 180);
+/// A `w`×`h` JPEG at `quality` of a grey checkerboard with `cell`-pixel
+/// squares: the test picture every e2e test sends or compares.
+pub fn checkerboard_jpeg(w: usize, h: usize, cell: usize, quality: u8) -> Vec<u8> {
     let mut b = video_pipeline::YuvBuffer::new(w, h);
     let (y, u, v) = b.planes_mut();
     for (i, p) in y.iter_mut().enumerate() {
@@ -21,8 +21,13 @@ pub fn jpeg_frame(cell: usize) -> Vec<u8> {
     v.fill(128);
     video_pipeline::JpegEncoder::new()
         .expect("encoder")
-        .encode(&b.as_frame(), 80)
+        .encode(&b.as_frame(), quality)
         .expect("jpeg")
+}
+
+/// A 320×180 JPEG (quality 80) of a grey checkerboard with `cell`-pixel squares.
+pub fn jpeg_frame(cell: usize) -> Vec<u8> {
+    checkerboard_jpeg(320, 180, cell, 80)
 }
 
 /// A GET with an explicit Host header; (status, headers and body).

@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use e2e::sim_mediad::{AgentMediad, T, hand_voice_to_mediad};
+use e2e::watch_http::checkerboard_jpeg;
 use e2e::*;
 use ipc_schema::*;
 use sim_gateway::SimHandle;
@@ -311,22 +312,7 @@ async fn webcam_frames_arrive_on_the_voice_slot() {
 
 /// A 640x360 test picture: a checkerboard with `cell`-pixel squares.
 fn picture(cell: usize) -> Vec<u8> {
-    let (w, h) = (640, 360);
-    let mut b = video_pipeline::YuvBuffer::new(w, h);
-    let (y, u, v) = b.planes_mut();
-    for (i, p) in y.iter_mut().enumerate() {
-        *p = if ((i % w) / cell + (i / w) / cell).is_multiple_of(2) {
-            220
-        } else {
-            30
-        };
-    }
-    u.fill(128);
-    v.fill(128);
-    video_pipeline::JpegEncoder::new()
-        .expect("jpeg encoder")
-        .encode(&b.as_frame(), 90)
-        .expect("jpeg")
+    checkerboard_jpeg(640, 360, cell, 90)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use e2e::stack::{SERIAL, Stack};
+use e2e::watch_http::checkerboard_jpeg;
 use e2e::*;
 use serde_json::{Value, json};
 
@@ -18,22 +19,7 @@ const BOB: &str = "900000000000000102";
 const CYCLES: usize = 10;
 
 fn frame_body() -> Value {
-    let (w, h) = (320, 180);
-    let mut b = video_pipeline::YuvBuffer::new(w, h);
-    let (y, u, v) = b.planes_mut();
-    for (i, p) in y.iter_mut().enumerate() {
-        *p = if ((i % w) / 20 + (i / w) / 20).is_multiple_of(2) {
-            220
-        } else {
-            30
-        };
-    }
-    u.fill(128);
-    v.fill(128);
-    let img = video_pipeline::JpegEncoder::new()
-        .expect("encoder")
-        .encode(&b.as_frame(), 90)
-        .expect("jpeg");
+    let img = checkerboard_jpeg(320, 180, 20, 90);
     json!({
         "mimeType": "image/jpeg",
         "dataBase64": base64::engine::general_purpose::STANDARD.encode(img),

@@ -13,6 +13,7 @@
 use std::time::Duration;
 
 use e2e::stack::{SERIAL, Stack};
+use e2e::watch_http::checkerboard_jpeg;
 use e2e::*;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -148,22 +149,7 @@ async fn proxy_one(
 
 /// A plain JPEG (640×360 checkerboard).
 fn jpeg() -> Vec<u8> {
-    let (w, h) = (640, 360);
-    let mut b = video_pipeline::YuvBuffer::new(w, h);
-    let (y, u, v) = b.planes_mut();
-    for (i, p) in y.iter_mut().enumerate() {
-        *p = if ((i % w) / 40 + (i / w) / 40) % 2 == 0 {
-            220
-        } else {
-            30
-        };
-    }
-    u.fill(128);
-    v.fill(128);
-    video_pipeline::JpegEncoder::new()
-        .expect("encoder")
-        .encode(&b.as_frame(), 90)
-        .expect("jpeg")
+    checkerboard_jpeg(640, 360, 40, 90)
 }
 
 /// `http://host:port/path` → (host:port, /path).
