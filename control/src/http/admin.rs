@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::api_doc::sorted_json;
 use super::views::{Done, MediaState, Recaps, SettingsAnswer, SettingsRefused};
-use super::{AppState, combined_state, error, error_with, json_body, watch_of};
+use super::{AppState, combined_state, error, error_with, json_body, watch_and_body, watch_of};
 
 /// `GET /dashboard` (admin; never on the public host).
 pub(super) async fn dashboard() -> Response {
@@ -63,12 +63,8 @@ pub(super) async fn screen_watch(
     State(state): State<AppState>,
     body: axum::body::Bytes,
 ) -> Response {
-    let watch = match watch_of(&state) {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
-    let body: super::ids::ScreenWatchBody = match json_body(&body) {
-        Ok(b) => b,
+    let (watch, body) = match watch_and_body::<super::ids::ScreenWatchBody>(&state, &body) {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let result = match body.action.as_str() {

@@ -404,6 +404,16 @@ fn watch_of(state: &AppState) -> Result<&crate::watch::WatchHandle, Response> {
     state.watch.as_ref().ok_or_else(no_session)
 }
 
+/// The watch manager and a request's JSON body, or the answer refusing it
+/// (no session first, then an invalid body).
+fn watch_and_body<'a, T: serde::de::DeserializeOwned>(
+    state: &'a AppState,
+    body: &[u8],
+) -> Result<(&'a crate::watch::WatchHandle, T), Response> {
+    let watch = watch_of(state)?;
+    Ok((watch, json_body(body)?))
+}
+
 /// A JSON error response: `error` says it, `reason` is stable (the
 /// message itself when it is a `snake_case` code, else the status's).
 fn error(status: StatusCode, message: &str) -> Response {

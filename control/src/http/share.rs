@@ -8,7 +8,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::views::{FrameAnswer, SharePageConfig};
-use super::{AppState, constant_time_eq, error, json_body, no_session, require_admin, watch_of};
+use super::{
+    AppState, constant_time_eq, error, no_session, require_admin, watch_and_body, watch_of,
+};
 
 /// `POST /api/voice/share-session` (admin): a share link for a target, as
 /// `start_screen_watch` with `preferredTransport: "link"`.
@@ -16,12 +18,8 @@ pub(super) async fn create_share(
     State(state): State<AppState>,
     body: axum::body::Bytes,
 ) -> Response {
-    let watch = match watch_of(&state) {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
-    let body: super::ids::StartBody = match json_body(&body) {
-        Ok(r) => r,
+    let (watch, body) = match watch_and_body::<super::ids::StartBody>(&state, &body) {
+        Ok(x) => x,
         Err(r) => return r,
     };
     let mut req = match body.into_request() {
